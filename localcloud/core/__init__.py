@@ -1,0 +1,1 @@
+"""Emulator core: HTTP server, signature check, errors, faults, state."""

@@ -1,0 +1,114 @@
+"""Fault injection rules, set over ``POST /_localcloud/faults``.
+
+A rule matches a method and a path glob and then, by probability or on every Nth match,
+injects one fault: a throttle (429 with the API gateway's APIGW.0308 body), a 500 or 503 in the
+service's own error format, a read timeout (the server holds the connection, then drops it), a
+connection reset, or extra latency. ``phase: "after"`` applies a timeout or reset *after* the
+request was processed: the change happened but the client never hears of it, which is the case
+that makes naive retries write twice.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+from dataclasses import dataclass, field
+
+from .errors import BadRequest
+
+__all__ = ["FaultRule", "FaultBook", "FAULT_KINDS"]
+
+FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency")
+
+
+@dataclass
+class FaultRule:
+    id: int
+    kind: str
+    method: str = "*"
+    path: str = "*"
+    probability: float = 1.0
+    every_nth: int = 0
+    count: int | None = None  # remaining injections; None = unlimited
+    latency_ms: int = 0
+    hold_ms: int = 1500
+    phase: str = "before"
+    seed: int | None = None
+    matched: int = 0
+    injected: int = 0
+    _random: random.Random = field(default_factory=random.Random, repr=False)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.path)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "kind": self.kind, "method": self.method, "path": self.path,
+            "probability": self.probability, "every_nth": self.every_nth, "count": self.count,
+            "latency_ms": self.latency_ms, "hold_ms": self.hold_ms, "phase": self.phase,
+            "matched": self.matched, "injected": self.injected,
+        }
+
+
+class FaultBook:
+    """Thread-safe set of fault rules; ``pick`` decides which fault (if any) hits a request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._next_id = 1
+
+    def add(self, spec: dict) -> FaultRule:
+        kind = spec.get("kind")
+        if kind not in FAULT_KINDS:
+            raise BadRequest("LocalCloud.Fault", f"kind must be one of {', '.join(FAULT_KINDS)}")
+        phase = spec.get("phase", "before")
+        if phase not in ("before", "after") or (phase == "after" and kind not in ("timeout", "reset")):
+            raise BadRequest("LocalCloud.Fault", "phase 'after' applies to timeout and reset only")
+        probability = float(spec.get("probability", 1.0))
+        if not 0.0 <= probability <= 1.0:
+            raise BadRequest("LocalCloud.Fault", "probability must be within 0..1")
+        with self._lock:
+            rule = FaultRule(
+                id=self._next_id, kind=kind, method=str(spec.get("method", "*")).upper(),
+                path=str(spec.get("path", "*")), probability=probability,
+                every_nth=int(spec.get("every_nth", 0)),
+                count=None if spec.get("count") is None else int(spec["count"]),
+                latency_ms=int(spec.get("latency_ms", 0)), hold_ms=int(spec.get("hold_ms", 1500)),
+                phase=phase, seed=spec.get("seed"),
+            )
+            rule._random = random.Random(rule.seed)
+            self._next_id += 1
+            self._rules.append(rule)
+            return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            return [rule.to_dict() for rule in self._rules]
+
+    def pick(self, method: str, path: str, phase: str = "before") -> list[FaultRule]:
+        """Every rule of this phase that fires for this request (latency can stack with one failure)."""
+        fired: list[FaultRule] = []
+        with self._lock:
+            for rule in self._rules:
+                if rule.phase != phase or (rule.count is not None and rule.count <= 0):
+                    continue
+                if not rule.matches(method, path):
+                    continue
+                rule.matched += 1
+                if rule.every_nth and rule.matched % rule.every_nth:
+                    continue
+                if not rule.every_nth and rule._random.random() >= rule.probability:
+                    continue
+                if rule.kind != "latency" and any(r.kind != "latency" for r in fired):
+                    continue
+                rule.injected += 1
+                if rule.count is not None:
+                    rule.count -= 1
+                fired.append(rule)
+        return fired

@@ -1,0 +1,62 @@
+"""Seed documents: validated with ``schemas/seed.json``, then loaded service by service.
+
+Each service model loads its own part (``load_seed(project_doc) -> summary``); VPC loads before
+ECS because servers reference subnets and security groups by name. The summary maps names to the
+ids that were created, so tests and the demo can address what they seeded.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from .core.errors import BadRequest
+from .core.state import Backend
+
+__all__ = ["load_seed", "validate_seed", "default_seed", "SEED_LOAD_ORDER"]
+
+_HERE = Path(__file__).parent
+SEED_LOAD_ORDER = ("vpc", "ecs")
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((_HERE / "schemas" / "seed.json").read_text())
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def validate_seed(document: dict) -> list[str]:
+    """Every schema error as ``"$.path: message"``; empty when valid."""
+    errors = []
+    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        errors.append(f"{path}: {error.message[:200]}")
+    return errors
+
+
+def default_seed() -> dict:
+    return json.loads((_HERE / "seeds" / "default.json").read_text())
+
+
+def load_seed(backend: Backend, document: dict) -> dict:
+    errors = validate_seed(document)
+    if errors:
+        raise BadRequest("LocalCloud.InvalidSeed", "; ".join(errors[:10]))
+    summary: dict = {"projects": {}}
+    with backend.lock:
+        for key, value in document.get("settings", {}).items():
+            setattr(backend.settings, key, value)
+        for project_doc in document.get("projects", []):
+            project = backend.project(project_doc["id"], create=True)
+            if project_doc.get("name"):
+                project.name = project_doc["name"]
+            for credential in project_doc.get("credentials", []):
+                backend.add_credential(credential["ak"], credential["sk"], project.project_id)
+            project_summary: dict = {}
+            for service in SEED_LOAD_ORDER:
+                project_summary.update(project.service(service).load_seed(project_doc))
+            summary["projects"][project.project_id] = project_summary
+    return summary

@@ -1,0 +1,1 @@
+"""sgguard shared library: code common to every FunctionGraph function of the project."""

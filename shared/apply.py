@@ -1,0 +1,153 @@
+"""Applying plans: write, verify, retry safely, and roll back what a later failure leaves half done.
+
+A write that fails transiently (throttled, 5xx, timeout, reset) may or may not have landed, so it
+is never simply re-sent: after the back-off the port is read again, and the write is repeated
+only if the port still shows the old list. The write's own response is the verification (the
+port it returns must carry exactly the planned list), so a successful change costs no extra read.
+If an interface fails after others were changed, those are restored to their previous lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .clock import Clock, Deadline
+from .cloud.exceptions import CloudCallError, DeadlineExceeded
+from .cloud.gateway import NetworkGateway
+from .cloud.retry import RetryPolicy, backoff_delay
+from .errors import ErrorCode, ErrorDetail
+from .model import Port
+from .planning import NicPlan, Operation
+
+__all__ = ["ApplyReport", "NicResult", "apply_plans"]
+
+
+class _Diverged(Exception):
+    """The port changed under us to a list that is neither the old one nor the planned one."""
+
+    def __init__(self, port: Port):
+        super().__init__(port.id)
+        self.port = port
+
+
+@dataclass
+class NicResult:
+    port_id: str
+    ip: str | None
+    before: list[str]
+    after: list[str]
+    status: str  # unchanged | changed | failed | rolled_back | rollback_failed
+    port_security_enabled: bool = True
+
+    def to_dict(self) -> dict:
+        return {"port_id": self.port_id, "ip": self.ip, "before": self.before, "after": self.after,
+                "status": self.status, "port_security_enabled": self.port_security_enabled}
+
+
+@dataclass
+class ApplyReport:
+    outcome: str  # succeeded | no_change | failed | rolled_back
+    nics: list[NicResult] = field(default_factory=list)
+    errors: list[ErrorDetail] = field(default_factory=list)
+
+
+def _write(gateway: NetworkGateway, port_id: str, operation: Operation) -> Port:
+    if operation.kind == "update":
+        return gateway.replace_groups(port_id, list(operation.groups))
+    if operation.kind == "insert":
+        return gateway.insert_groups(port_id, list(operation.groups), operation.index)
+    return gateway.remove_groups(port_id, list(operation.groups))
+
+
+def _converge(gateway: NetworkGateway, port_id: str, write: Callable[[], Port], *, old: list[str],
+              new: list[str], clock: Clock, deadline: Deadline, policy: RetryPolicy) -> Port:
+    """Bring the port from ``old`` to ``new`` with ``write``, surviving ambiguous failures."""
+    attempt = 0
+    while True:
+        try:
+            port = write()
+        except CloudCallError as error:
+            if not error.transient:
+                raise
+            last = error
+        else:
+            if port.security_groups != new:
+                raise _Diverged(port)
+            return port
+        attempt += 1
+        if attempt >= policy.max_attempts:
+            raise last
+        delay = backoff_delay(attempt - 1, policy, clock)
+        if not deadline.allows(delay):
+            raise DeadlineExceeded(f"write to port {port_id}", last)
+        clock.sleep(delay)
+        current = gateway.show_port(port_id)  # did the failed write land after all?
+        if current.security_groups == new:
+            return current
+        if current.security_groups != old:
+            raise _Diverged(current)
+
+
+def _error_for(port_id: str, error: Exception) -> ErrorDetail:
+    if isinstance(error, CloudCallError):
+        return ErrorDetail(ErrorCode.CLOUD_ERROR, f"interface {port_id}: {error.describe()}", "$")
+    if isinstance(error, DeadlineExceeded):
+        return ErrorDetail(ErrorCode.TIMEOUT, f"interface {port_id}: {error}", "$")
+    if isinstance(error, _Diverged):
+        return ErrorDetail(ErrorCode.VERIFY_FAILED,
+                           f"interface {port_id} shows {error.port.security_groups} after the change, not the "
+                           f"planned list (changed concurrently?)", "$")
+    return ErrorDetail(ErrorCode.INTERNAL_ERROR, f"interface {port_id}: {type(error).__name__}", "$")
+
+
+def apply_plans(plans: list[NicPlan], gateway: NetworkGateway, *, clock: Clock, deadline: Deadline,
+                policy: RetryPolicy, rollback_deadline: Callable[[], Deadline]) -> ApplyReport:
+    results = [NicResult(p.port.id, p.port.ip, list(p.before), list(p.before), "unchanged",
+                         p.port.port_security_enabled) for p in plans]
+    if not any(plan.operations for plan in plans):
+        return ApplyReport("no_change", results)
+    touched: list[int] = []  # interfaces that were (or may have been) written
+    for index, plan in enumerate(plans):
+        if not plan.operations:
+            continue
+        touched.append(index)
+        try:
+            port = None
+            for operation in plan.operations:
+                port = _converge(gateway, plan.port.id, lambda op=operation: _write(gateway, plan.port.id, op),
+                                 old=plan.before, new=plan.after, clock=clock, deadline=deadline, policy=policy)
+            results[index].after = list(port.security_groups)
+            results[index].status = "changed"
+        except (CloudCallError, DeadlineExceeded, _Diverged) as error:
+            results[index].status = "failed"
+            errors = [_error_for(plan.port.id, error)]
+            if len(touched) == 1 and isinstance(error, CloudCallError) and not error.transient:
+                return ApplyReport("failed", results, errors)  # refused outright: nothing was changed
+            return _roll_back(plans, results, touched, errors, gateway, clock, rollback_deadline(), policy)
+    return ApplyReport("succeeded", results)
+
+
+def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy) -> ApplyReport:
+    """Restore every touched interface to its previous list, newest first."""
+    failed = False
+    for index in reversed(touched):
+        plan = plans[index]
+        try:
+            current = gateway.show_port(plan.port.id)
+            if current.security_groups != plan.before:
+                current = _converge(gateway, plan.port.id,
+                                    lambda p=plan: gateway.replace_groups(p.port.id, list(p.before)),
+                                    old=current.security_groups, new=plan.before, clock=clock, deadline=deadline,
+                                    policy=policy)
+            results[index].after = list(current.security_groups)
+            results[index].status = "rolled_back" if results[index].status == "changed" else results[index].status
+        except (CloudCallError, DeadlineExceeded, _Diverged) as error:
+            failed = True
+            results[index].status = "rollback_failed"
+            detail = _error_for(plan.port.id, error)
+            errors.append(ErrorDetail(ErrorCode.ROLLBACK_FAILED, f"rollback failed: {detail.message}", "$"))
+    if failed:
+        return ApplyReport("failed", results, errors)
+    changed_any = any(results[i].status == "rolled_back" for i in touched)
+    return ApplyReport("rolled_back" if changed_any else "failed", results, errors)

@@ -1,0 +1,192 @@
+"""The change-request steps: request -> validate -> authorize -> plan -> apply -> result.
+
+A ticketing system asks for one change of the ordered security-group list of some interfaces of
+one server. Nothing reaches the cloud before the request is valid and authentic; nothing is
+written before every guard rail passed for every interface; a dry run stops after planning.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .apply import apply_plans
+from .cloud.exceptions import CloudCallError, DeadlineExceeded
+from .cloud.gateway import CallCounter
+from .errors import ErrorCode, ErrorDetail
+from .groups import catalog_for
+from .model import is_uuid
+from .guardrails import GuardRails, check_plans
+from .pipeline import Prepared, Run, failure_data
+from .planning import NicPlan, plan_nic, select_interfaces
+from .results import new_result_data, rejected
+from .signing import ReplayGuard, verify_request_signature
+from .validation import decode_json_message, validate_change_request
+
+__all__ = ["prepare", "process", "REPLAY_GUARD"]
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
+REPLAY_GUARD = ReplayGuard(ttl_s=600.0)
+
+
+def prepare(message, run: Run) -> Prepared:
+    """Decode the message; its key is the target server, so one server's requests keep queue order."""
+    if message.decode_error:
+        return Prepared(message, error=message.decode_error)
+    payload, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
+    if error:
+        return Prepared(message, error=error)
+    target = payload.get("target") if isinstance(payload, dict) else None
+    server_id = target.get("server_id") if isinstance(target, dict) else None
+    return Prepared(message, payload=payload, key=server_id if isinstance(server_id, str) else None)
+
+
+def _identity(request) -> dict:
+    if not isinstance(request, dict):
+        return {}
+    ticket = request.get("ticket") if isinstance(request.get("ticket"), dict) else None
+    target = request.get("target") if isinstance(request.get("target"), dict) else {}
+    request_id = request.get("request_id")
+    server_id = target.get("server_id")
+    return {"request_id": request_id if isinstance(request_id, str) else None,
+            "ticket": ticket, "server_id": server_id if isinstance(server_id, str) else None,
+            "dry_run": request.get("dry_run") is True}
+
+
+def process(prepared: Prepared, run: Run) -> dict:
+    # request
+    if prepared.error:
+        return rejected([prepared.error])
+    request = prepared.payload
+    identity = _identity(request)
+    # validate
+    errors = validate_change_request(request)
+    if errors:
+        # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
+        safe = {"dry_run": identity["dry_run"],
+                "request_id": identity["request_id"] if _SAFE_ID.match(identity["request_id"] or "") else None,
+                "server_id": identity["server_id"] if is_uuid(identity["server_id"]) else None}
+        return rejected(errors, **safe)
+    # authorize
+    errors = verify_request_signature(request, keys=run.settings.signing_keys, now=run.clock.now(),
+                                      max_skew_s=run.settings.signature_max_skew_s,
+                                      required=run.settings.require_signed)
+    if errors:
+        return rejected(errors, **identity)
+    replay_window = run.settings.replay_window_s
+    if not identity["dry_run"] and replay_window and _replayed(request["request_id"], run):
+        data = new_result_data("no_change", **identity)
+        data["warnings"].append(ErrorDetail(ErrorCode.DUPLICATE_REQUEST,
+                                            f"request {request['request_id']} was already processed within the "
+                                            f"last {replay_window} s; not applied again", "$.request_id").to_dict())
+        return data
+    counter = CallCounter()
+    try:
+        data = _plan_and_apply(request, identity, run, counter)
+    except (CloudCallError, DeadlineExceeded) as error:
+        detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
+                  else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
+        data = failure_data(detail, retryable=True, **identity)
+    data["api_calls"] = counter.to_dict()
+    if data["outcome"] not in ("succeeded", "no_change", "planned") and not identity["dry_run"]:
+        REPLAY_GUARD.forget(request["request_id"])  # a redelivery may try again
+    return data
+
+
+def _replayed(request_id: str, run: Run) -> bool:
+    return REPLAY_GUARD.seen(request_id, run.clock.monotonic())
+
+
+def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounter) -> dict:
+    network = run.network(counter)
+    target, change = request["target"], request["change"]
+    server_id, selection = target["server_id"], target.get("nics", "primary")
+    now = run.clock.monotonic()
+    catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
+                          run.settings.group_cache_ttl_s)
+    # plan: the groups asked for, then the interfaces with their current lists (one listing)
+    group_ids, errors = catalog.resolve(change["security_groups"], network, now)
+    if errors:
+        return rejected(errors, **identity)
+    ports = network.list_server_ports(server_id)
+    primary = None
+    if selection in (None, "primary") and len([p for p in ports if p.is_interface_of(server_id)]) > 1:
+        server = run.servers(counter).show_server(server_id)  # only the server knows which NIC is primary
+        primary = server.primary_port_id if server else None
+    selected, errors = select_interfaces(ports, selection, server_id=server_id, primary_port_id=primary)
+    if errors:
+        return rejected(errors, **identity)
+    plans: list[NicPlan] = []
+    warnings: list[ErrorDetail] = []
+    for port in selected:
+        if not port.port_security_enabled:
+            detail = ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
+                                 f"interface {port.id} has port security disabled: security groups have no "
+                                 f"effect on it", "$.target.nics")
+            if selection == "all":
+                warnings.append(detail)
+                continue
+            errors.append(detail)
+            continue
+        plan, plan_errors, plan_warnings = plan_nic(port, change["action"], group_ids, change.get("position"))
+        errors.extend(plan_errors)
+        warnings.extend(plan_warnings)
+        if plan:
+            plans.append(plan)
+    if not errors and not plans:
+        errors.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
+                                  "no selected interface has port security enabled", "$.target.nics"))
+    if errors:
+        return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+    # guard rails, with the rules of every group being attached
+    added = [g for plan in plans for g in plan.after if g not in plan.before]
+    groups = catalog.known({g for plan in plans for g in plan.before + plan.after})
+    groups.update(catalog.with_rules(added, network, now))
+    positions = {gid: index for index, gid in enumerate(group_ids)}
+
+    def path_of(group_id: str) -> str:
+        index = positions.get(group_id)
+        return f"$.change.security_groups[{index}]" if index is not None else "$.change.security_groups"
+
+    ticket = request["ticket"]
+    approved = bool(ticket.get("approved_by")) and ticket.get("approved_by") != ticket.get("requested_by")
+    rail_errors, rail_warnings = check_plans(plans, rails=GuardRails.from_settings(run.settings), groups=groups,
+                                             path_of=path_of, approved=approved)
+    warnings.extend(rail_warnings)
+    if rail_errors:
+        return rejected(rail_errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+    if identity["dry_run"]:
+        return _planned(plans, warnings, identity, catalog, network, now)
+    # apply
+    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
+                         rollback_deadline=run.rollback_deadline)
+    data = new_result_data(report.outcome, **identity)
+    data["nics"] = [nic.to_dict() for nic in report.nics]
+    data["errors"] = [e.to_dict() for e in report.errors]
+    data["warnings"] = [w.to_dict() for w in warnings]
+    if report.outcome in ("failed", "rolled_back"):
+        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
+    return data
+
+
+def _planned(plans, warnings, identity, catalog, network, now) -> dict:
+    """The dry run's answer: the plan and the rules that would apply, in priority order."""
+    data = new_result_data("planned", **identity)
+    data["warnings"] = [w.to_dict() for w in warnings]
+    all_groups = catalog.with_rules({g for plan in plans for g in plan.after}, network, now)
+    data["nics"] = [{"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after,
+                     "status": "planned"} for p in plans]
+    data["plan"] = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
+    data["effective_rules"] = [effective_rules(p.port.id, p.after, all_groups) for p in plans]
+    return data
+
+
+def effective_rules(port_id: str, group_ids: list[str], groups: dict) -> dict:
+    """Like the console's rules view: groups in priority order, each with its rules by priority."""
+    ordered = []
+    for rank, group_id in enumerate(group_ids, start=1):
+        group = groups[group_id]
+        rules = sorted(group.rules or [], key=lambda r: (r.direction, r.priority, r.action != "deny"))
+        ordered.append({"priority": rank, "id": group.id, "name": group.name,
+                        "rules": [rule.to_dict() for rule in rules]})
+    return {"port_id": port_id, "groups": ordered}

@@ -1,0 +1,62 @@
+"""Time, injected: a clock and the invocation's deadline.
+
+Retries, back-off and readiness polling read time and sleep only through a :class:`Clock`, so
+tests can drive them deterministically (Chalice does the same) and the code never sleeps past
+the time FunctionGraph gives the invocation.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timezone
+
+__all__ = ["Clock", "Deadline", "SYSTEM_CLOCK"]
+
+
+class Clock:
+    """Monotonic time, wall time, sleep and jitter; swap any of them in tests."""
+
+    def __init__(self, monotonic=time.monotonic, sleep=time.sleep, wall=None, rng: random.Random | None = None):
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._wall = wall
+        self.random = (rng or random.Random()).random
+
+    def now(self) -> datetime:
+        return self._wall() if self._wall else datetime.now(timezone.utc)
+
+    def epoch(self) -> float:
+        return self.now().timestamp()
+
+
+SYSTEM_CLOCK = Clock()
+
+
+class Deadline:
+    """The moment the invocation must have finished its cloud work by."""
+
+    def __init__(self, clock: Clock, seconds: float):
+        self.clock = clock
+        self.at = clock.monotonic() + max(0.0, seconds)
+
+    @classmethod
+    def from_context(cls, context, clock: Clock, margin_ms: int, default_s: float = 60.0) -> "Deadline":
+        remaining_ms = None
+        if context is not None and hasattr(context, "getRemainingTimeInMilliSeconds"):
+            try:
+                remaining_ms = float(context.getRemainingTimeInMilliSeconds())
+            except (TypeError, ValueError):
+                remaining_ms = None
+        if remaining_ms is None:
+            remaining_ms = default_s * 1000
+        return cls(clock, (remaining_ms - margin_ms) / 1000)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - self.clock.monotonic())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def allows(self, seconds: float) -> bool:
+        return self.remaining() > seconds

@@ -1,0 +1,113 @@
+"""SDK clients, built from the function's agency credentials, once per credentials.
+
+Only the client a code path needs is imported and built (cold start): a request that only reads
+and replaces never imports the VPC v3 package. Clients are cached per credentials and endpoint,
+since FunctionGraph rotates the agency's temporary credentials.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import ConfigError, Settings
+
+__all__ = ["AgencyCredentials", "credentials_from_context", "ClientFactory", "client_factory"]
+
+
+@dataclass(frozen=True)
+class AgencyCredentials:
+    ak: str
+    sk: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    project_id: str = ""
+
+
+def credentials_from_context(context: Any, settings: Settings) -> AgencyCredentials:
+    """The temporary credentials of the function's agency (``xrole``); nothing else is used."""
+    def call(name: str) -> str | None:
+        method = getattr(context, name, None)
+        return method() if callable(method) else None
+
+    ak, sk = call("getSecurityAccessKey"), call("getSecuritySecretKey")
+    if not ak or not sk:
+        raise ConfigError("xrole", "no agency credentials in the context: give the function an agency")
+    project_id = settings.project_id or call("getProjectID")
+    if not project_id:
+        raise ConfigError("PROJECT_ID", "no project id in the context or settings")
+    return AgencyCredentials(ak, sk, call("getSecurityToken") or None, project_id)
+
+
+class ClientFactory:
+    """Builds each SDK client on first use for one set of credentials."""
+
+    def __init__(self, credentials: AgencyCredentials, settings: Settings, pool_size: int = 16):
+        self.credentials = credentials
+        self.settings = settings
+        self.pool_size = pool_size
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _sdk_credentials(self):
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+
+        credentials = BasicCredentials(self.credentials.ak, self.credentials.sk, self.credentials.project_id)
+        if self.credentials.security_token:
+            credentials = credentials.with_security_token(self.credentials.security_token)
+        return credentials
+
+    def _http_config(self):
+        from huaweicloudsdkcore.http.http_config import HttpConfig
+
+        config = HttpConfig.get_default_config()
+        config.timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+        config.retry_times = 0  # never let the SDK re-send a PUT; see shared.cloud.retry
+        config.pool_connections = self.pool_size
+        config.pool_maxsize = self.pool_size
+        return config
+
+    def _build(self, name: str, client_cls, endpoint: str):
+        with self._lock:
+            client = self._clients.get(name)
+            if client is None:
+                client = (client_cls.new_builder()
+                          .with_credentials(self._sdk_credentials())
+                          .with_endpoints([endpoint])
+                          .with_http_config(self._http_config())
+                          .build())
+                self._clients[name] = client
+            return client
+
+    def vpc_v2(self):
+        from huaweicloudsdkvpc.v2 import VpcClient
+
+        return self._build("vpc_v2", VpcClient, self.settings.vpc_endpoint)
+
+    def vpc_v3(self):
+        from huaweicloudsdkvpc.v3 import VpcClient
+
+        return self._build("vpc_v3", VpcClient, self.settings.vpc_endpoint)
+
+    def ecs(self):
+        from huaweicloudsdkecs.v2 import EcsClient
+
+        return self._build("ecs", EcsClient, self.settings.ecs_endpoint)
+
+
+_FACTORIES: dict[tuple, ClientFactory] = {}
+_FACTORIES_LOCK = threading.Lock()
+
+
+def client_factory(credentials: AgencyCredentials, settings: Settings) -> ClientFactory:
+    """The cached factory for these credentials and endpoints (a few entries at most)."""
+    key = (credentials, settings.vpc_endpoint, settings.ecs_endpoint, settings.connect_timeout_s,
+           settings.read_timeout_s, settings.concurrency)
+    with _FACTORIES_LOCK:
+        factory = _FACTORIES.get(key)
+        if factory is None:
+            if len(_FACTORIES) >= 4:  # rotated credentials: drop the oldest
+                _FACTORIES.pop(next(iter(_FACTORIES)))
+            factory = ClientFactory(credentials, settings, pool_size=max(4, settings.concurrency))
+            _FACTORIES[key] = factory
+        return factory

@@ -1,0 +1,224 @@
+"""The pipeline's only door to the cloud: reads with retry, single-attempt writes, counted calls.
+
+Writes are deliberately *not* retried here: after a transient failure the applier re-reads the
+port and decides whether the write landed (see :mod:`shared.apply`). Every id is checked before
+it goes into a URL, even though the request schema already constrained it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..clock import Clock, Deadline
+from ..model import Port, Rule, SecurityGroup, Server, is_uuid
+from .clients import ClientFactory
+from .exceptions import CloudCallError, InvalidIdentifier
+from .retry import RetryPolicy, call_with_retry, translate
+
+__all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
+
+
+@dataclass
+class CallCounter:
+    reads: int = 0
+    writes: int = 0
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "reads": self.reads, "writes": self.writes}
+
+
+def _check_id(kind: str, value: str) -> str:
+    if not is_uuid(value):
+        raise InvalidIdentifier(kind, value)
+    return value
+
+
+def port_from_sdk(port: Any) -> Port:
+    """A port from the v1 model (``fixed_ips``, ``network_id``) or the v3 one (``private_ips``,
+    ``virsubnet_id``)."""
+    if hasattr(port, "fixed_ips"):
+        fixed = [(ip.subnet_id, ip.ip_address) for ip in (port.fixed_ips or [])]
+        network_id = port.network_id
+    else:
+        fixed = [(ip.subnet_cidr_id, ip.ip_address) for ip in (port.private_ips or [])]
+        network_id = port.virsubnet_id
+    enabled = getattr(port, "port_security_enabled", True)
+    return Port(id=port.id, device_id=port.device_id or "", device_owner=port.device_owner or "",
+                network_id=network_id or "", fixed_ips=fixed,
+                security_groups=list(port.security_groups or []),
+                port_security_enabled=True if enabled is None else bool(enabled), status=port.status or "")
+
+
+def _rule_from_sdk(rule: Any) -> Rule:
+    return Rule(id=rule.id, direction=rule.direction, ethertype=rule.ethertype or "IPv4",
+                protocol=rule.protocol or None, multiport=rule.multiport or None,
+                remote_ip_prefix=rule.remote_ip_prefix or None, remote_group_id=rule.remote_group_id or None,
+                remote_address_group_id=getattr(rule, "remote_address_group_id", None) or None,
+                action=rule.action or "allow", priority=int(rule.priority or 1), description=rule.description or "")
+
+
+class _Gateway:
+    def __init__(self, factory: ClientFactory, *, clock: Clock, deadline: Deadline, policy: RetryPolicy,
+                 counter: CallCounter | None = None):
+        self.factory = factory
+        self.clock = clock
+        self.deadline = deadline
+        self.policy = policy
+        self.counter = counter or CallCounter()
+
+    def _read(self, operation: str, call: Callable[[], Any]) -> Any:
+        def count() -> None:
+            self.counter.reads += 1
+            self.counter.log.append(operation)
+
+        return call_with_retry(operation, call, clock=self.clock, deadline=self.deadline, policy=self.policy,
+                               on_attempt=count)
+
+    def _write(self, operation: str, call: Callable[[], Any]) -> Any:
+        self.counter.writes += 1
+        self.counter.log.append(operation)
+        try:
+            return call()
+        except Exception as raw:  # noqa: BLE001
+            raise translate(operation, raw) from None
+
+
+class NetworkGateway(_Gateway):
+    """Ports and security groups (VPC v1 through the SDK's v2 client, v3 for insert/remove)."""
+
+    def list_server_ports(self, server_id: str) -> list[Port]:
+        from huaweicloudsdkvpc.v2.model import ListPortsRequest
+
+        _check_id("server", server_id)
+        client = self.factory.vpc_v2()
+        response = self._read("vpc.list_ports", lambda: client.list_ports(ListPortsRequest(device_id=server_id)))
+        return [port_from_sdk(port) for port in (response.ports or [])]
+
+    def show_port(self, port_id: str) -> Port:
+        from huaweicloudsdkvpc.v2.model import ShowPortRequest
+
+        _check_id("port", port_id)
+        client = self.factory.vpc_v2()
+        return port_from_sdk(self._read("vpc.show_port", lambda: client.show_port(ShowPortRequest(port_id))).port)
+
+    def list_security_groups(self) -> list[SecurityGroup]:
+        """Every group of the project (ids, names), following the v3 marker paging."""
+        from huaweicloudsdkvpc.v3.model import ListSecurityGroupsRequest
+
+        client = self.factory.vpc_v3()
+        groups: list[SecurityGroup] = []
+        marker = None
+        for _ in range(100):  # 100 pages x 2000: far beyond any quota
+            request = ListSecurityGroupsRequest(limit=2000, marker=marker)
+            response = self._read("vpc.list_security_groups", lambda: client.list_security_groups(request))
+            page = response.security_groups or []
+            groups.extend(SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
+                                        enterprise_project_id=sg.enterprise_project_id) for sg in page)
+            marker = response.page_info.next_marker if response.page_info else None
+            if not marker or not page:
+                break
+        return groups
+
+    def show_security_group(self, group_id: str) -> SecurityGroup:
+        from huaweicloudsdkvpc.v3.model import ShowSecurityGroupRequest
+
+        _check_id("security group", group_id)
+        client = self.factory.vpc_v3()
+        sg = self._read("vpc.show_security_group",
+                        lambda: client.show_security_group(ShowSecurityGroupRequest(group_id))).security_group
+        return SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
+                             enterprise_project_id=sg.enterprise_project_id,
+                             rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])])
+
+    def replace_groups(self, port_id: str, groups: list[str]) -> Port:
+        from huaweicloudsdkvpc.v2.model import UpdatePortOption, UpdatePortRequest, UpdatePortRequestBody
+
+        _check_id("port", port_id)
+        client = self.factory.vpc_v2()
+        body = UpdatePortRequestBody(port=UpdatePortOption(security_groups=list(groups)))
+        return port_from_sdk(self._write("vpc.update_port",
+                                         lambda: client.update_port(UpdatePortRequest(port_id, body))).port)
+
+    def insert_groups(self, port_id: str, groups: list[str], index: int | None) -> Port:
+        from huaweicloudsdkvpc.v3.model import (AddSecurityGroupsRequest, AddSecurityGroupsRequestBody,
+                                                InsertSecurityGroupOption)
+
+        _check_id("port", port_id)
+        client = self.factory.vpc_v3()
+        option = InsertSecurityGroupOption(security_groups=list(groups), index=index)
+        body = AddSecurityGroupsRequestBody(port=option, dry_run=False)
+        response = self._write("vpc.insert_security_groups",
+                               lambda: client.add_security_groups(AddSecurityGroupsRequest(port_id, body)))
+        return self._port_after_v3_write(port_id, response)
+
+    def remove_groups(self, port_id: str, groups: list[str]) -> Port:
+        from huaweicloudsdkvpc.v3.model import (RemoveSecurityGroupOption, RemoveSecurityGroupsRequest,
+                                                RemoveSecurityGroupsRequestBody)
+
+        _check_id("port", port_id)
+        client = self.factory.vpc_v3()
+        body = RemoveSecurityGroupsRequestBody(port=RemoveSecurityGroupOption(security_groups=list(groups)),
+                                               dry_run=False)
+        response = self._write("vpc.remove_security_groups",
+                               lambda: client.remove_security_groups(RemoveSecurityGroupsRequest(port_id, body)))
+        return self._port_after_v3_write(port_id, response)
+
+    def _port_after_v3_write(self, port_id: str, response: Any) -> Port:
+        port = getattr(response, "port", None)
+        if port is None:  # no body: verify with a read
+            return self.show_port(port_id)
+        return port_from_sdk(port)
+
+
+class ServerGateway(_Gateway):
+    """ECS reads used by readiness checks and policy matching."""
+
+    def show_server(self, server_id: str) -> Server | None:
+        """The server, or None when it does not exist (404)."""
+        from huaweicloudsdkecs.v2.model import ShowServerRequest
+
+        _check_id("server", server_id)
+        client = self.factory.ecs()
+        try:
+            server = self._read("ecs.show_server", lambda: client.show_server(ShowServerRequest(server_id))).server
+        except CloudCallError as error:
+            if error.not_found:
+                return None
+            raise
+        return server_from_sdk(server)
+
+    def show_job(self, job_id: str) -> dict:
+        from huaweicloudsdkecs.v2.model import ShowJobRequest
+
+        client = self.factory.ecs()
+        job = self._read("ecs.show_job", lambda: client.show_job(ShowJobRequest(job_id)))
+        return job.to_dict()
+
+
+def server_from_sdk(server: Any) -> Server:
+    tags: dict[str, str] = {}
+    for tag in server.tags or []:
+        key, _, value = str(tag).partition("=")
+        tags[key] = value
+    primary = None
+    port_ids: list[str] = []
+    for addresses in (server.addresses or {}).values():
+        for address in addresses:
+            port_id = getattr(address, "os_ext_ip_sport_id", None)
+            if port_id:
+                port_ids.append(port_id)
+                if getattr(address, "primary", False) and primary is None:
+                    primary = port_id
+    metadata = dict(server.metadata or {})
+    flavor = getattr(server.flavor, "name", None) if server.flavor else None
+    return Server(id=server.id, name=server.name, status=server.status,
+                  task_state=getattr(server, "os_ext_st_stask_state", None), tags=tags, metadata=metadata,
+                  vpc_id=metadata.get("vpc_id"), availability_zone=getattr(server, "os_ext_a_zavailability_zone", None),
+                  flavor=flavor, enterprise_project_id=server.enterprise_project_id,
+                  primary_port_id=primary or (port_ids[0] if port_ids else None), port_ids=port_ids)

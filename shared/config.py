@@ -1,0 +1,192 @@
+"""Settings of a function, read from FunctionGraph user data with the environment as fallback.
+
+``context.getUserData(key)`` carries both plain and encrypted user data (signing keys belong in
+the encrypted part). Every setting is parsed and checked here, once, so that a typo in the
+console fails the invocation loudly with the setting's name instead of misbehaving later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+__all__ = ["Settings", "ConfigError", "load_settings", "read_setting"]
+
+API_MAX_GROUPS_PER_PORT = 100  # the VPC API's default quota (doc)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; ``name`` says which."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"setting {name}: {message}")
+        self.name = name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "cn-north-4"
+    project_id: str | None = None
+    ecs_endpoint: str = ""
+    vpc_endpoint: str = ""
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    max_attempts: int = 6
+    backoff_base_s: float = 0.2
+    backoff_max_s: float = 5.0
+    safety_margin_ms: int = 1500  # kept back from the invocation's remaining time for rollback + emit
+    concurrency: int = 16
+    group_cache_ttl_s: float = 60.0
+    # guard rails
+    protected_groups: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ("*",)
+    soft_max_groups: int = 5
+    hard_max_groups: int = 10
+    risky_ports: tuple[int, ...] = (22, 3389)
+    allow_approved_risky: bool = True
+    # authenticity
+    signing_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    require_signed: bool = True
+    signature_max_skew_s: int = 300
+    replay_window_s: int = 600
+    max_message_bytes: int = 65536
+    # result delivery
+    result_sinks: tuple[dict, ...] = ({"type": "log"},)
+    # ECS creation
+    policy: str | None = None
+    policy_file: str = "policy.yaml"
+    readiness_max_wait_s: float = 120.0
+
+    def __repr__(self) -> str:  # never print the signing secrets
+        return f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)})"
+
+
+def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """User data first (FunctionGraph), then the process environment."""
+    value = None
+    if context is not None and hasattr(context, "getUserData"):
+        try:
+            value = context.getUserData(name)
+        except Exception:  # some runtimes raise for a missing key instead of returning None
+            value = None
+    if value in (None, ""):
+        value = (environ if environ is not None else os.environ).get(name)
+    return value if value not in (None, "") else None
+
+
+def _number(name: str, raw: str | None, default, kind, low, high):
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a {kind.__name__}, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be within {low}..{high}, got {value}")
+    return value
+
+
+def _boolean(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw[:40]!r}")
+
+
+def _list(name: str, raw: str | None, default: tuple) -> tuple:
+    """A JSON list or a comma-separated string."""
+    if raw is None:
+        return default
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise ConfigError(name, "is not a valid JSON list") from None
+        if not isinstance(items, list):
+            raise ConfigError(name, "must be a list")
+        return tuple(items)
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _signing_keys(raw: str | None) -> dict[str, str]:
+    if raw is None:
+        return {}
+    try:
+        keys = json.loads(raw)
+    except ValueError:
+        raise ConfigError("REQUEST_SIGNING_KEYS", "must be a JSON object key_id -> secret") from None
+    if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(v) >= 16
+                                             for k, v in keys.items()):
+        raise ConfigError("REQUEST_SIGNING_KEYS", "must map key ids to secrets of at least 16 characters")
+    return keys
+
+
+def _sinks(raw: str | None) -> tuple[dict, ...]:
+    if raw is None:
+        return ({"type": "log"},)
+    items = _list("RESULT_SINKS", raw, ())
+    sinks = []
+    for item in items:
+        sinks.append(item if isinstance(item, dict) else {"type": str(item)})
+    if not all(isinstance(sink.get("type"), str) for sink in sinks):
+        raise ConfigError("RESULT_SINKS", "every sink needs a type")
+    return tuple(sinks)
+
+
+def load_settings(context: Any = None, environ: Mapping[str, str] | None = None) -> Settings:
+    def get(name: str) -> str | None:
+        return read_setting(context, name, environ)
+
+    region = get("REGION") or "cn-north-4"
+    project_id = get("PROJECT_ID")
+    if project_id is None and context is not None and hasattr(context, "getProjectID"):
+        project_id = context.getProjectID() or None
+    soft = _number("MAX_GROUPS_PER_NIC", get("MAX_GROUPS_PER_NIC"), 5, int, 1, API_MAX_GROUPS_PER_PORT)
+    hard = _number("MAX_GROUPS_PER_NIC_HARD", get("MAX_GROUPS_PER_NIC_HARD"), max(10, soft), int, 1,
+                   API_MAX_GROUPS_PER_PORT)
+    if hard < soft:
+        raise ConfigError("MAX_GROUPS_PER_NIC_HARD", f"must be at least MAX_GROUPS_PER_NIC ({soft})")
+    risky = _list("RISKY_PORTS", get("RISKY_PORTS"), (22, 3389))
+    try:
+        risky_ports = tuple(int(port) for port in risky)
+    except (TypeError, ValueError):
+        raise ConfigError("RISKY_PORTS", "must list port numbers") from None
+    if not all(1 <= port <= 65535 for port in risky_ports):
+        raise ConfigError("RISKY_PORTS", "ports must be within 1..65535")
+    return Settings(
+        region=region,
+        project_id=project_id,
+        ecs_endpoint=get("ECS_ENDPOINT") or f"https://ecs.{region}.myhuaweicloud.com",
+        vpc_endpoint=get("VPC_ENDPOINT") or f"https://vpc.{region}.myhuaweicloud.com",
+        connect_timeout_s=_number("CONNECT_TIMEOUT_S", get("CONNECT_TIMEOUT_S"), 3.0, float, 0.05, 60),
+        read_timeout_s=_number("READ_TIMEOUT_S", get("READ_TIMEOUT_S"), 10.0, float, 0.05, 120),
+        max_attempts=_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 6, int, 1, 20),
+        backoff_base_s=_number("BACKOFF_BASE_S", get("BACKOFF_BASE_S"), 0.2, float, 0.0, 10),
+        backoff_max_s=_number("BACKOFF_MAX_S", get("BACKOFF_MAX_S"), 5.0, float, 0.0, 60),
+        safety_margin_ms=_number("SAFETY_MARGIN_MS", get("SAFETY_MARGIN_MS"), 1500, int, 0, 60000),
+        concurrency=_number("CONCURRENCY", get("CONCURRENCY"), 16, int, 1, 64),
+        group_cache_ttl_s=_number("GROUP_CACHE_TTL_S", get("GROUP_CACHE_TTL_S"), 60.0, float, 0, 3600),
+        protected_groups=_list("PROTECTED_GROUPS", get("PROTECTED_GROUPS"), ()),
+        allowed_groups=_list("ALLOWED_GROUPS", get("ALLOWED_GROUPS"), ("*",)),
+        soft_max_groups=soft,
+        hard_max_groups=hard,
+        risky_ports=risky_ports,
+        allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
+        signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),
+        require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
+        signature_max_skew_s=_number("SIGNATURE_MAX_SKEW_S", get("SIGNATURE_MAX_SKEW_S"), 300, int, 1, 86400),
+        replay_window_s=_number("REPLAY_WINDOW_S", get("REPLAY_WINDOW_S"), 600, int, 0, 86400),
+        max_message_bytes=_number("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES"), 65536, int, 256, 6 * 2**20),
+        result_sinks=_sinks(get("RESULT_SINKS")),
+        policy=get("POLICY"),
+        policy_file=get("POLICY_FILE") or "policy.yaml",
+        readiness_max_wait_s=_number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900),
+    )

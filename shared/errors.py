@@ -1,0 +1,161 @@
+"""Error vocabulary shared by every function.
+
+An :class:`ErrorDetail` is the unit of bad news: a stable machine-readable
+``code`` from :class:`ErrorCode`, a human ``message`` and a JSON ``path``
+(``$`` is the root, e.g. ``$.change.security_groups[0].id``) telling where in
+the request the problem is. Result events carry lists of them, so they must be
+plain, JSON-serialisable and free of secrets.
+
+:class:`RequestRejected` wraps one or more details to stop a pipeline early.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence, Union
+
+__all__ = [
+    "ErrorCode",
+    "ErrorDetail",
+    "RequestRejected",
+    "excerpt",
+    "format_json_path",
+]
+
+
+class ErrorCode:
+    """Stable error and warning codes (plain strings, safe to compare and log)."""
+
+    # Message decoding and envelope problems.
+    INVALID_JSON = "INVALID_JSON"
+    MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+    UNKNOWN_ENVELOPE = "UNKNOWN_ENVELOPE"
+    SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+
+    # Authenticity and replay.
+    SIGNATURE_REQUIRED = "SIGNATURE_REQUIRED"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    SIGNATURE_EXPIRED = "SIGNATURE_EXPIRED"
+    UNKNOWN_SIGNING_KEY = "UNKNOWN_SIGNING_KEY"
+    DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+
+    # Resolving the target and the groups.
+    SERVER_NOT_FOUND = "SERVER_NOT_FOUND"
+    NIC_NOT_FOUND = "NIC_NOT_FOUND"
+    SECURITY_GROUP_NOT_FOUND = "SECURITY_GROUP_NOT_FOUND"
+    SECURITY_GROUP_AMBIGUOUS = "SECURITY_GROUP_AMBIGUOUS"
+
+    # Policy decisions.
+    PROTECTED_GROUP = "PROTECTED_GROUP"
+    GROUP_NOT_ALLOWED = "GROUP_NOT_ALLOWED"
+    TOO_MANY_GROUPS = "TOO_MANY_GROUPS"
+    RISKY_RULE = "RISKY_RULE"
+    PORT_SECURITY_DISABLED = "PORT_SECURITY_DISABLED"  # error or warning, by policy
+    EMPTY_GROUP_LIST = "EMPTY_GROUP_LIST"
+    REORDER_MISMATCH = "REORDER_MISMATCH"
+
+    # Execution.
+    CLOUD_ERROR = "CLOUD_ERROR"
+    TIMEOUT = "TIMEOUT"
+    ROLLBACK_FAILED = "ROLLBACK_FAILED"
+    VERIFY_FAILED = "VERIFY_FAILED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+    # Configuration.
+    CONFIG_INVALID = "CONFIG_INVALID"
+    POLICY_INVALID = "POLICY_INVALID"
+
+    # Warnings.
+    SOFT_LIMIT_EXCEEDED = "SOFT_LIMIT_EXCEEDED"
+    NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
+
+    @classmethod
+    def all(cls) -> frozenset[str]:
+        """Every defined code (handy for schema enums and tests)."""
+        return frozenset(
+            value
+            for name, value in vars(cls).items()
+            if name.isupper() and isinstance(value, str)
+        )
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One problem: what (``code``), why (``message``) and where (``path``)."""
+
+    code: str
+    message: str
+    path: str = "$"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "path": self.path}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ErrorDetail":
+        return cls(str(data["code"]), str(data["message"]), str(data.get("path", "$")))
+
+    def __str__(self) -> str:
+        return f"{self.code} at {self.path}: {self.message}"
+
+
+class RequestRejected(Exception):
+    """Stops a pipeline: the request cannot go on, for the reasons in ``errors``."""
+
+    def __init__(self, errors: Union[ErrorDetail, Sequence[ErrorDetail]]):
+        details = [errors] if isinstance(errors, ErrorDetail) else list(errors)
+        if not details:
+            raise ValueError("RequestRejected needs at least one ErrorDetail")
+        self.errors: list[ErrorDetail] = details
+        super().__init__(str(details[0]))
+
+    @property
+    def first(self) -> ErrorDetail:
+        return self.errors[0]
+
+    @property
+    def codes(self) -> list[str]:
+        return [error.code for error in self.errors]
+
+
+# Member names that need no quoting in a JSON path: `$.name` rather than `$['name']`.
+_PLAIN_MEMBER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def excerpt(value: object, limit: int = 80) -> str:
+    """``repr``-like text of ``value`` cut to ``limit`` characters.
+
+    Messages may echo user input; this keeps a huge or hostile value from
+    bloating logs and result events.
+    """
+    if isinstance(value, str) and len(value) > limit * 4:
+        value = value[: limit * 4]  # don't repr() a megabyte just to cut it
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: max(limit - 3, 1)] + "..."
+    return text
+
+
+def format_json_path(parts: Iterable[Union[str, int]], *, max_member_length: int = 64) -> str:
+    """Build ``$.a.b[0]`` from path parts; odd member names become ``['..']``.
+
+    Member names come from user input (unknown properties), so they are cut to
+    ``max_member_length`` characters and quoted, keeping the path unambiguous.
+    """
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out.append(f"[{part}]")
+            continue
+        name = str(part)
+        if _PLAIN_MEMBER.match(name) and len(name) <= max_member_length:
+            out.append(f".{name}")
+            continue
+        if len(name) > max_member_length:
+            name = name[:max_member_length] + "..."
+        escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+        escaped = "".join(
+            ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped
+        )
+        out.append(f"['{escaped}']")
+    return "".join(out)

@@ -1,0 +1,112 @@
+"""Plain data the pipeline reasons about: ports, security groups and their rules, servers.
+
+Built from SDK responses by the gateway; everything downstream (planning, guard rails, results)
+works on these and never on SDK objects, so that logic is testable without any cloud.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "is_uuid"]
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and bool(UUID_RE.match(value))
+
+
+@dataclass
+class Port:
+    id: str
+    device_id: str
+    device_owner: str
+    network_id: str
+    fixed_ips: list[tuple[str, str]]  # (neutron subnet id, ip address)
+    security_groups: list[str]
+    port_security_enabled: bool = True
+    status: str = ""
+
+    @property
+    def ip(self) -> str | None:
+        return self.fixed_ips[0][1] if self.fixed_ips else None
+
+    def is_interface_of(self, server_id: str) -> bool:
+        """Only a server's own NICs are ever touched (not VIP, ELB, NAT or DHCP ports)."""
+        return self.device_id == server_id and (self.device_owner or "").startswith("compute:")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    direction: str  # ingress | egress
+    ethertype: str = "IPv4"
+    protocol: str | None = None  # None = any
+    multiport: str | None = None  # "22", "80,443", "9090-9100"; None = all ports
+    remote_ip_prefix: str | None = None
+    remote_group_id: str | None = None
+    remote_address_group_id: str | None = None
+    action: str = "allow"
+    priority: int = 1
+    description: str = ""
+
+    def port_ranges(self) -> list[tuple[int, int]]:
+        """The port ranges the rule covers; all ports when it names none."""
+        if not self.multiport:
+            return [(1, 65535)]
+        ranges = []
+        for part in str(self.multiport).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            low, _, high = part.partition("-")
+            try:
+                ranges.append((int(low), int(high or low)))
+            except ValueError:
+                return [(1, 65535)]  # unparseable: assume the worst
+        return ranges or [(1, 65535)]
+
+    def covers_port(self, port: int) -> bool:
+        if self.protocol not in (None, "", "any", "tcp", "udp"):
+            return False  # icmp, gre... carry no ports
+        return any(low <= port <= high for low, high in self.port_ranges())
+
+    def open_to_world(self) -> bool:
+        if self.remote_group_id or self.remote_address_group_id:
+            return False
+        return self.remote_ip_prefix in (None, "", "0.0.0.0/0", "::/0")
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "direction": self.direction, "ethertype": self.ethertype,
+            "protocol": self.protocol or "any", "ports": self.multiport or "all",
+            "remote": self.remote_ip_prefix or self.remote_group_id or self.remote_address_group_id or "any",
+            "action": self.action, "priority": self.priority,
+        }
+
+
+@dataclass
+class SecurityGroup:
+    id: str
+    name: str
+    description: str = ""
+    enterprise_project_id: str | None = None
+    rules: list[Rule] | None = None  # None until read
+
+
+@dataclass
+class Server:
+    id: str
+    name: str
+    status: str
+    task_state: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    vpc_id: str | None = None
+    availability_zone: str | None = None
+    flavor: str | None = None
+    enterprise_project_id: str | None = None
+    primary_port_id: str | None = None
+    port_ids: list[str] = field(default_factory=list)

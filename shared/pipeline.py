@@ -1,0 +1,133 @@
+"""The batch runner both functions share: one result per message, whatever happens.
+
+A :class:`Run` is one invocation: its settings, clock, deadline and (lazily built) cloud clients.
+:func:`process_batch` takes every message of an envelope through a function's steps with bounded
+concurrency, keeping queue order among messages that share a key (the target server), and turns
+any unexpected exception into that message's own ``failed`` result, so that one poison message
+never costs the others theirs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .clock import SYSTEM_CLOCK, Clock, Deadline
+from .cloud.clients import ClientFactory, client_factory, credentials_from_context
+from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
+from .cloud.retry import RetryPolicy
+from .config import Settings, load_settings
+from .envelopes import Envelope, InboundMessage
+from .errors import ErrorCode, ErrorDetail
+from .results import new_result_data, result_event
+
+__all__ = ["Run", "Prepared", "process_batch", "failure_data"]
+
+
+@dataclass
+class Prepared:
+    """A message made ready for its steps: decoded payload (or why not) and its ordering key."""
+
+    message: InboundMessage
+    payload: Any = None
+    error: ErrorDetail | None = None
+    key: str | None = None  # messages with the same key run one after another, in order
+
+
+@dataclass
+class Run:
+    function: str
+    context: Any
+    settings: Settings
+    clock: Clock
+    deadline: Deadline
+    _factory: ClientFactory | None = field(default=None, repr=False)
+
+    @classmethod
+    def start(cls, function: str, context: Any, *, clock: Clock | None = None,
+              settings: Settings | None = None) -> "Run":
+        clock = clock or SYSTEM_CLOCK
+        settings = settings or load_settings(context)
+        return cls(function, context, settings, clock,
+                   Deadline.from_context(context, clock, settings.safety_margin_ms))
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.settings.max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
+
+    def factory(self) -> ClientFactory:
+        if self._factory is None:  # built on first cloud call: a rejected batch never builds a client
+            self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
+        return self._factory
+
+    def network(self, counter: CallCounter) -> NetworkGateway:
+        return NetworkGateway(self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy,
+                              counter=counter)
+
+    def servers(self, counter: CallCounter) -> ServerGateway:
+        return ServerGateway(self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy,
+                             counter=counter)
+
+    def rollback_deadline(self) -> Deadline:
+        """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
+        return Deadline(self.clock, self.deadline.remaining() + self.settings.safety_margin_ms * 0.6 / 1000)
+
+    def event(self, data: dict) -> dict:
+        return result_event(data, function=self.function, now=self.clock.now())
+
+
+def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) -> dict:
+    data = new_result_data("failed", **fields)
+    data["errors"] = [error.to_dict()]
+    data["retryable"] = retryable
+    return data
+
+
+def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run, trigger: str) -> dict:
+    started = time.perf_counter()
+    try:
+        data = step(prepared, run)
+    except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
+        traceback.print_exc(file=sys.stderr)  # for the function log; results carry no internals
+        data = failure_data(ErrorDetail(ErrorCode.INTERNAL_ERROR,
+                                        f"unexpected {type(error).__name__} while processing the message", "$"),
+                            retryable=True)
+    data.setdefault("message_index", prepared.message.index)
+    data.setdefault("trigger", trigger)
+    data["function"] = run.function
+    data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return run.event(data)
+
+
+def process_batch(envelope: Envelope, run: Run, *, prepare: Callable[[InboundMessage, Run], Prepared],
+                  step: Callable[[Prepared, Run], dict]) -> list[dict]:
+    """Result events, one per message, in message order (an unreadable envelope: one rejection)."""
+    if envelope.error is not None:
+        data = new_result_data("rejected")
+        data["errors"] = [envelope.error.to_dict()]
+        data.update(trigger=envelope.kind, function=run.function)
+        return [run.event(data)]
+    prepared = [prepare(message, run) for message in envelope.messages]
+    lanes: "OrderedDict[str, list[int]]" = OrderedDict()
+    for index, item in enumerate(prepared):
+        lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
+    results: list[dict | None] = [None] * len(prepared)
+
+    def run_lane(indexes: list[int]) -> None:
+        for index in indexes:
+            results[index] = _guarded(step, prepared[index], run, envelope.kind)
+
+    workers = min(run.settings.concurrency, len(lanes))
+    if workers <= 1:
+        for indexes in lanes.values():
+            run_lane(indexes)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sgguard") as pool:
+            for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
+                future.result()
+    return [event for event in results if event is not None]

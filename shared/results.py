@@ -1,0 +1,133 @@
+"""Result events: what a function did, as CloudEvents 1.0 (structured JSON mode).
+
+Build ``data`` with :func:`new_result_data` (or :func:`rejected`), fill it in,
+then wrap it with :func:`result_event`. Every event must validate against
+``shared/schemas/result.v1.json`` (``shared.validation.validate_result_event``).
+
+Results are logged and published, so they must never carry secrets:
+:func:`to_log_line` passes everything through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from typing import Iterable, Optional, Union
+
+from shared.errors import ErrorDetail
+from shared.signing import format_timestamp
+
+__all__ = [
+    "OUTCOMES",
+    "REDACTED",
+    "new_result_data",
+    "redact",
+    "rejected",
+    "result_event",
+    "to_log_line",
+]
+
+OUTCOMES = ("succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped")
+REDACTED = "***"
+
+# Key names whose values are secret. Whole-name matches for short names (`sk`
+# would otherwise hit `task_state`), substring matches for the long ones.
+_SECRET_NAME_EXACT = frozenset({"sk", "ak_sk", "secret_key", "x-auth-token", "x-security-token", "authorization"})
+_SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_?key", re.IGNORECASE)
+_FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+Detail = Union[ErrorDetail, dict]
+
+
+def _detail_dicts(details: Iterable[Detail]) -> list[dict]:
+    return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
+
+
+def new_result_data(
+    outcome: str,
+    *,
+    request_id: Optional[str] = None,
+    ticket: Optional[dict] = None,
+    server_id: Optional[str] = None,
+    dry_run: bool = False,
+) -> dict:
+    """A fresh ``data`` dict with every required key filled in."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
+    return {
+        "outcome": outcome,
+        "request_id": request_id,
+        "ticket": ticket,
+        "server_id": server_id,
+        "dry_run": bool(dry_run),
+        "errors": [],
+        "warnings": [],
+        "nics": [],
+        "api_calls": {"total": 0, "reads": 0, "writes": 0},
+    }
+
+
+def rejected(errors: Iterable[Detail], **kw) -> dict:
+    """``data`` for a request refused before anything was changed."""
+    data = new_result_data("rejected", **kw)
+    data["errors"] = _detail_dicts(errors)
+    return data
+
+
+def result_event(data: dict, *, function: str, now: datetime, event_id: Optional[str] = None) -> dict:
+    """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
+
+    ``type`` is ``com.sgguard.<function>.<outcome>``; ``subject`` is the server id
+    when known; ``time`` is ``now`` in RFC 3339 UTC with milliseconds.
+    """
+    outcome = data.get("outcome")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"data has unknown outcome {outcome!r}")
+    if not _FUNCTION_NAME.match(function):
+        raise ValueError(f"function name {function!r} must match {_FUNCTION_NAME.pattern}")
+    event = {
+        "specversion": "1.0",
+        "id": event_id or uuid.uuid4().hex,
+        "source": f"urn:sgguard:function:{function}",
+        "type": f"com.sgguard.{function}.{outcome}",
+        "time": format_timestamp(now, milliseconds=True),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+    server_id = data.get("server_id")
+    if isinstance(server_id, str) and server_id:
+        event["subject"] = server_id
+    return event
+
+
+def _is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _SECRET_NAME_EXACT or lowered.endswith("_sk") or bool(_SECRET_NAME_PART.search(lowered))
+
+
+def redact(obj: object) -> object:
+    """Copy of ``obj`` with secret-looking values replaced by ``***``.
+
+    Also masks ``signature.value`` (a request's HMAC: not a secret, but no use
+    in logs and a replay aid), keeping its key id and timestamp.
+    """
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            if isinstance(key, str) and _is_secret_name(key) and value is not None:
+                out[key] = REDACTED
+            elif key == "signature" and isinstance(value, dict):
+                out[key] = {k: (REDACTED if k == "value" else redact(v)) for k, v in value.items()}
+            else:
+                out[key] = redact(value)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [redact(item) for item in obj]
+    return obj
+
+
+def to_log_line(event: object) -> str:
+    """One compact JSON line (redacted) for the function log."""
+    return json.dumps(redact(event), ensure_ascii=False, separators=(",", ":"), default=str)

@@ -1,0 +1,402 @@
+"""Request authenticity: canonical JSON, HMAC signatures, replay protection.
+
+A change request is signed by its producer with a shared secret::
+
+    value = hex(HMAC-SHA256(secret, timestamp + "." + canonical_json(request - "signature")))
+
+and carries ``{"signature": {"key_id", "timestamp", "value"}}``. The same
+HMAC scheme over the raw body signs outgoing webhooks (``X-Signature`` header).
+
+Canonical JSON follows RFC 8785 (JCS): members sorted by UTF-16 code units,
+no whitespace, minimal string escaping, ECMAScript number formatting. Python
+ints are written as-is (JCS would first turn them into IEEE doubles; our
+requests carry only small integers, where both agree).
+
+Time is always injected (``now``); nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import math
+import re
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Mapping, Optional
+
+from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
+
+__all__ = [
+    "CanonicalJsonError",
+    "ReplayGuard",
+    "SIGNATURE_HEADER",
+    "canonical_json",
+    "compute_signature",
+    "format_timestamp",
+    "parse_timestamp",
+    "sign_payload_headers",
+    "sign_request",
+    "verify_payload_headers",
+    "verify_request_signature",
+]
+
+SIGNATURE_HEADER = "X-Signature"
+_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_RFC3339_UTC = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$"
+)
+_HEADER_PATH = f"$.headers['{SIGNATURE_HEADER}']"
+
+
+class CanonicalJsonError(ValueError):
+    """A value has no RFC 8785 form (NaN, a non-str key, a lone surrogate...)."""
+
+    def __init__(self, reason: str, parts: tuple = ()):
+        self.reason = reason
+        self.path = format_json_path(parts)
+        super().__init__(f"{reason} at {self.path}")
+
+
+# --------------------------------------------------------------------------- canonical JSON
+
+
+def _es6_number(value: float) -> str:
+    """ECMAScript Number.prototype.toString of a finite double (RFC 8785 section 3.2.2.3).
+
+    repr() already gives the shortest round-tripping digits; only the layout
+    (where the point goes, when to switch to exponent form) differs.
+    """
+    if value == 0:
+        return "0"  # also -0
+    sign = "-" if value < 0 else ""
+    text = repr(abs(value))
+    mantissa, _, exp_text = text.partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    all_digits = int_part + frac_part
+    stripped = all_digits.lstrip("0")
+    point = len(int_part) + (int(exp_text) if exp_text else 0) - (len(all_digits) - len(stripped))
+    digits = stripped.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        body = "0." + "0" * (-n) + digits
+    else:
+        exponent = n - 1
+        exp_sign = "+" if exponent >= 0 else "-"
+        lead = digits if k == 1 else digits[0] + "." + digits[1:]
+        body = f"{lead}e{exp_sign}{abs(exponent)}"
+    return sign + body
+
+
+def _utf16_key(name: str) -> bytes:
+    # Big-endian UTF-16 bytes compare exactly like sequences of UTF-16 code units.
+    return name.encode("utf-16-be", "surrogatepass")
+
+
+def _write(value: object, out: list[str], path: tuple) -> None:
+    if len(path) > 64:
+        raise CanonicalJsonError("nesting too deep", path)
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        try:
+            out.append(str(int(value)))
+        except ValueError as exc:  # more digits than Python will print
+            raise CanonicalJsonError("integer is too large", path) from exc
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise CanonicalJsonError("NaN and Infinity have no JSON form", path)
+        out.append(_es6_number(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, Mapping):
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalJsonError(f"object key {excerpt(key)} is not a string", path)
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=_utf16_key)):
+            if i:
+                out.append(",")
+            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(":")
+            _write(value[key], out, path + (key,))
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out, path + (i,))
+        out.append("]")
+    else:
+        raise CanonicalJsonError(f"type {type(value).__name__} has no JSON form", path)
+
+
+def canonical_json(obj: object) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of a JSON value. Raises CanonicalJsonError."""
+    out: list[str] = []
+    _write(obj, out, ())
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogate: not I-JSON
+        raise CanonicalJsonError("string contains an unpaired UTF-16 surrogate") from exc
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def format_timestamp(dt: datetime, *, milliseconds: bool = False) -> str:
+    """RFC 3339 UTC text: ``2026-11-28T21:00:00Z`` (or ``...:00.123Z``)."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("format_timestamp needs a timezone-aware datetime")
+    utc = dt.astimezone(timezone.utc)
+    if milliseconds:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: object) -> Optional[datetime]:
+    """Aware UTC datetime from RFC 3339 ``...Z`` text (up to 9 fraction digits), or None."""
+    if not isinstance(text, str):
+        return None
+    match = _RFC3339_UTC.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = (match.group(7) or "").ljust(6, "0")[:6]
+    if second == 60:  # leap second: RFC 3339 allows it, datetime does not
+        second = 59
+    try:
+        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+
+
+def _skew_error(timestamp: object, now: datetime, max_skew_s: int, path: str) -> Optional[ErrorDetail]:
+    signed_at = parse_timestamp(timestamp)
+    if signed_at is None:
+        message = f"signature timestamp {excerpt(timestamp)} is not RFC 3339 UTC (like 2026-11-28T21:00:00Z)"
+    else:
+        skew = int((signed_at - now).total_seconds())
+        if abs(skew) <= max_skew_s:
+            return None
+        when = f"{skew} s in the future" if skew > 0 else f"{-skew} s old"
+        message = f"signature timestamp is {when}; at most {max_skew_s} s of skew allowed"
+    return ErrorDetail(ErrorCode.SIGNATURE_EXPIRED, message, path)
+
+
+def _check_signing_args(key_id: str, timestamp: str) -> None:
+    if not _KEY_ID.match(key_id):
+        raise ValueError(f"key_id {excerpt(key_id)} must match {_KEY_ID.pattern}")
+    if parse_timestamp(timestamp) is None:
+        raise ValueError(f"timestamp {excerpt(timestamp)} must be RFC 3339 UTC ending with Z")
+
+
+def _secret_for(key_id: str, keys: Mapping[str, str], path: str) -> tuple[Optional[str], Optional[ErrorDetail]]:
+    if not keys:
+        return None, ErrorDetail(ErrorCode.UNKNOWN_SIGNING_KEY, "signed, but no signing keys are configured", path)
+    secret = keys.get(key_id)
+    if secret is None:
+        return None, ErrorDetail(ErrorCode.UNKNOWN_SIGNING_KEY, f"signing key {excerpt(key_id)} is not known", path)
+    return secret, None
+
+
+def _matches(expected_hex: str, provided: str) -> bool:
+    # Bytes, not str: compare_digest refuses non-ASCII str, and input is untrusted.
+    return hmac.compare_digest(expected_hex.encode("ascii"), provided.encode("utf-8", "surrogatepass"))
+
+
+# --------------------------------------------------------------------------- request signatures
+
+
+def compute_signature(secret: str, timestamp: str, payload: bytes) -> str:
+    """Lowercase hex HMAC-SHA256(secret, timestamp + "." + payload)."""
+    message = timestamp.encode("utf-8") + b"." + payload
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def _unsigned(request: Mapping) -> dict:
+    return {key: value for key, value in request.items() if key != "signature"}
+
+
+def sign_request(request: dict, *, key_id: str, secret: str, timestamp: str) -> dict:
+    """Copy of ``request`` with ``signature`` set (any previous signature is replaced)."""
+    _check_signing_args(key_id, timestamp)
+    signed = copy.deepcopy(_unsigned(request))
+    value = compute_signature(secret, timestamp, canonical_json(signed))
+    signed["signature"] = {"key_id": key_id, "timestamp": timestamp, "value": value}
+    return signed
+
+
+def verify_request_signature(
+    request: object,
+    *,
+    keys: Mapping[str, str],
+    now: datetime,
+    max_skew_s: int = 300,
+    required: bool = True,
+) -> list[ErrorDetail]:
+    """Errors proving ``request`` is not authentic; empty list when it is (or may go unsigned).
+
+    Checks, in order: presence, key id, timestamp window (+-``max_skew_s``), HMAC.
+    Stops at the first failure. Messages never contain secrets or expected values.
+    """
+    _require_aware(now)
+    if not isinstance(request, Mapping):
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "request is not a JSON object")]
+    signature = request.get("signature")
+    if signature is None:
+        if required:
+            return [ErrorDetail(ErrorCode.SIGNATURE_REQUIRED, "request must be signed", "$.signature")]
+        return []
+    if not isinstance(signature, Mapping):
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature must be an object", "$.signature")]
+    for field in ("key_id", "timestamp", "value"):
+        if not isinstance(signature.get(field), str):
+            return [ErrorDetail(
+                ErrorCode.SIGNATURE_INVALID, f"signature {field} must be a string", f"$.signature.{field}"
+            )]
+    secret, unknown = _secret_for(signature["key_id"], keys, "$.signature.key_id")
+    if unknown:
+        return [unknown]
+    expired = _skew_error(signature["timestamp"], now, max_skew_s, "$.signature.timestamp")
+    if expired:
+        return [expired]
+    try:
+        payload = canonical_json(_unsigned(request))
+    except CanonicalJsonError as exc:
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, f"request cannot be canonicalised: {exc.reason}", exc.path)]
+    if not _matches(compute_signature(secret, signature["timestamp"], payload), signature["value"]):
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request", "$.signature.value")]
+    return []
+
+
+# --------------------------------------------------------------------------- webhook headers
+
+
+def sign_payload_headers(body: bytes, *, key_id: str, secret: str, timestamp: str) -> dict[str, str]:
+    """``{"X-Signature": "keyId=..,timestamp=..,value=<hex HMAC(secret, ts + '.' + body)>"}``."""
+    _check_signing_args(key_id, timestamp)
+    value = compute_signature(secret, timestamp, bytes(body))
+    return {SIGNATURE_HEADER: f"keyId={key_id},timestamp={timestamp},value={value}"}
+
+
+def _parse_signature_header(text: str) -> Optional[dict[str, str]]:
+    fields: dict[str, str] = {}
+    for item in text.split(","):
+        name, sep, value = item.strip().partition("=")
+        if not sep or name in fields:
+            return None
+        fields[name] = value
+    if set(fields) != {"keyId", "timestamp", "value"}:
+        return None
+    return fields
+
+
+def verify_payload_headers(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    keys: Mapping[str, str],
+    now: datetime,
+    max_skew_s: int = 300,
+) -> list[ErrorDetail]:
+    """Counterpart of :func:`sign_payload_headers`; header name is case-insensitive."""
+    _require_aware(now)
+    header = next(
+        (value for name, value in (headers or {}).items()
+         if isinstance(name, str) and name.lower() == SIGNATURE_HEADER.lower()),
+        None,
+    )
+    if header is None:
+        return [ErrorDetail(ErrorCode.SIGNATURE_REQUIRED, f"{SIGNATURE_HEADER} header is missing", _HEADER_PATH)]
+    fields = _parse_signature_header(header) if isinstance(header, str) else None
+    if fields is None:
+        return [ErrorDetail(
+            ErrorCode.SIGNATURE_INVALID,
+            f"{SIGNATURE_HEADER} must look like keyId=..,timestamp=..,value=..",
+            _HEADER_PATH,
+        )]
+    secret = keys.get(fields["keyId"]) if keys else None
+    if secret is None:
+        return [ErrorDetail(
+            ErrorCode.UNKNOWN_SIGNING_KEY, f"signing key {excerpt(fields['keyId'])} is not known", _HEADER_PATH
+        )]
+    expired = _skew_error(fields["timestamp"], now, max_skew_s, _HEADER_PATH)
+    if expired:
+        return [expired]
+    expected = compute_signature(secret, fields["timestamp"], bytes(body))
+    if not hmac.compare_digest(expected.encode("ascii"), fields["value"].encode("utf-8", "surrogatepass")):
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the body", _HEADER_PATH)]
+    return []
+
+
+# --------------------------------------------------------------------------- replay protection
+
+
+class ReplayGuard:
+    """Remembers request ids for ``ttl_s`` seconds, at most ``max_entries`` (oldest evicted).
+
+    Per process only: a FunctionGraph instance sees a fraction of the traffic,
+    so this catches fast redeliveries, not every replay. ``now`` is any float
+    clock (e.g. ``time.monotonic()``), injected by the caller.
+    """
+
+    def __init__(self, *, ttl_s: float = 600.0, max_entries: int = 10000):
+        if ttl_s <= 0 or max_entries <= 0:
+            raise ValueError("ttl_s and max_entries must be positive")
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._seen_at: "OrderedDict[str, float]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen(self, request_id: str, now: float) -> bool:
+        """True if ``request_id`` was marked within the TTL; otherwise mark it and return False."""
+        with self._lock:
+            self._expire(now)
+            marked_at = self._seen_at.get(request_id)
+            if marked_at is not None and now - marked_at < self.ttl_s:
+                return True
+            self._seen_at[request_id] = now
+            self._seen_at.move_to_end(request_id)
+            while len(self._seen_at) > self.max_entries:
+                self._seen_at.popitem(last=False)
+            return False
+
+    def forget(self, request_id: str) -> None:
+        """Unmark ``request_id`` (processing failed: let a redelivery try again)."""
+        with self._lock:
+            self._seen_at.pop(request_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen_at.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen_at)
+
+    def _expire(self, now: float) -> None:
+        # Insertion order is (nearly) time order: stop at the first live entry.
+        while self._seen_at:
+            oldest_id, marked_at = next(iter(self._seen_at.items()))
+            if now - marked_at < self.ttl_s:
+                break
+            del self._seen_at[oldest_id]
+

@@ -1,0 +1,398 @@
+"""Turn raw messages into checked JSON values, reporting problems as ErrorDetails.
+
+Two steps, each of which never raises on bad input:
+
+* :func:`decode_json_message` - bytes/str/already-decoded value -> JSON value,
+  refusing what a strict (I-JSON, RFC 7493) parser would: oversize input,
+  invalid UTF-8, NaN/Infinity, duplicate keys, unpaired surrogates and absurd
+  nesting.
+* :func:`validate_change_request` / :func:`validate_result_event` /
+  :func:`schema_errors` - JSON Schema (Draft 2020-12) validation with clear,
+  short messages and JSON paths (``$.change.security_groups[0].id``).
+
+jsonschema is imported lazily, inside :func:`validator_for`, so that code paths
+that never validate (e.g. a timer tick) don't pay for it at cold start; each
+validator is built once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+import re
+import sys
+import threading
+from typing import Any, Iterable, Optional
+
+from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
+from shared.schemas import load_schema
+
+__all__ = [
+    "CHANGE_REQUEST_SCHEMA",
+    "DEFAULT_MAX_BYTES",
+    "FormatSupportMissing",
+    "MAX_ERRORS",
+    "MAX_NESTING_DEPTH",
+    "RESULT_SCHEMA",
+    "decode_json_message",
+    "schema_errors",
+    "validate_change_request",
+    "validate_result_event",
+    "validator_for",
+]
+
+CHANGE_REQUEST_SCHEMA = "change_request.v1"
+RESULT_SCHEMA = "result.v1"
+DEFAULT_MAX_BYTES = 65536
+MAX_NESTING_DEPTH = 32
+MAX_ERRORS = 20
+# Upper bound on raw validator errors looked at before sorting: input is
+# size-capped already, this only keeps a pathological document cheap.
+_MAX_RAW_ERRORS = 1000
+
+_JSON_TYPE_NAMES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+_FORMAT_NAMES = {"uri": "URI", "ipv4": "IPv4 address", "ipv6": "IPv6 address"}
+_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+_BUILD_LOCK = threading.Lock()
+
+
+class FormatSupportMissing(RuntimeError):
+    """A schema uses a ``format`` the installed jsonschema cannot check.
+
+    jsonschema silently ignores formats it has no checker for (``date-time``
+    needs rfc3339-validator, ``uri`` needs rfc3986-validator: install
+    ``jsonschema[format-nongpl]``). Failing loudly beats accepting bad input.
+    """
+
+    def __init__(self, schema_name: str, missing: Iterable[str]):
+        self.schema_name = schema_name
+        self.missing = sorted(missing)
+        super().__init__(
+            f"schema {schema_name!r} uses formats with no checker installed: "
+            f"{', '.join(self.missing)} (install jsonschema[format-nongpl])"
+        )
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class _StrictJsonError(ValueError):
+    """Raised from json hooks for input a strict parser must refuse."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _StrictJsonError(f"{name} is not allowed in JSON")
+
+
+def _parse_finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # "1e999" parses to inf without parse_constant
+        raise _StrictJsonError(f"number {excerpt(text, 40)} is out of range")
+    return value
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _StrictJsonError(f"duplicate key {excerpt(key)} in JSON object")
+            seen.add(key)
+    return obj
+
+
+def _json_type_name(value: object) -> str:
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _structure_problem(value: object, max_depth: int) -> Optional[str]:
+    """Why ``value`` is not acceptable I-JSON structure, or None. Iterative: no recursion."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _UNPAIRED_SURROGATE.search(node):
+                return "a string contains an unpaired UTF-16 surrogate"
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return "NaN and Infinity are not allowed in JSON"
+        elif isinstance(node, (dict, list)):
+            if depth + 1 > max_depth:
+                return f"nesting is deeper than {max_depth} levels"
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    if not isinstance(key, str):
+                        return f"object key {excerpt(key)} is not a string"
+                    if _UNPAIRED_SURROGATE.search(key):
+                        return "an object key contains an unpaired UTF-16 surrogate"
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in node)
+        elif node is None or isinstance(node, (bool, int)):
+            continue
+        else:
+            return f"value of type {type(node).__name__} is not JSON"
+    return None
+
+
+def _too_large(size: int, max_bytes: int) -> ErrorDetail:
+    return ErrorDetail(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        f"message is {size} bytes; at most {max_bytes} bytes are accepted",
+    )
+
+
+def _invalid(message: str) -> tuple[None, ErrorDetail]:
+    return None, ErrorDetail(ErrorCode.INVALID_JSON, message)
+
+
+def decode_json_message(
+    raw: object, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[Optional[object], Optional[ErrorDetail]]:
+    """Decode one message; return ``(value, None)`` or ``(None, error)``. Never raises.
+
+    ``raw`` may be JSON text (``str``/``bytes``) or a value an envelope already
+    decoded (``dict``/``list``), which gets the same size and structure checks.
+    """
+    if raw is None:
+        return _invalid("message body is missing")
+    if isinstance(raw, (dict, list)):
+        problem = _structure_problem(raw, MAX_NESTING_DEPTH)
+        if problem:
+            return _invalid(problem)
+        try:
+            size = len(json.dumps(raw, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+        except (TypeError, ValueError) as exc:  # defensive: structure check passed
+            return _invalid(f"value cannot be serialised as JSON: {excerpt(str(exc))}")
+        if size > max_bytes:
+            return None, _too_large(size, max_bytes)
+        return raw, None
+
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        data = bytes(raw)
+        if len(data) > max_bytes:
+            return None, _too_large(len(data), max_bytes)
+        if data.startswith(b"\xef\xbb\xbf"):  # some producers prepend a UTF-8 BOM
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _invalid(f"message is not valid UTF-8 (byte {exc.start})")
+    elif isinstance(raw, str):
+        text = raw
+        # A char is >= 1 UTF-8 byte: only measure exactly when it could matter.
+        if len(text) > max_bytes:
+            return None, _too_large(len(text), max_bytes)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            return None, _too_large(size, max_bytes)
+    else:
+        return _invalid(
+            f"message must be JSON text or a JSON object, not {_json_type_name(raw)}"
+        )
+
+    if not text.strip():
+        return _invalid("message is empty")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=_parse_finite_float,
+        )
+    except json.JSONDecodeError as exc:
+        return _invalid(
+            f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
+        )
+    except _StrictJsonError as exc:
+        return _invalid(str(exc))
+    except RecursionError:
+        return _invalid(f"nesting is deeper than {MAX_NESTING_DEPTH} levels")
+    except ValueError as exc:  # e.g. an integer with more digits than Python allows
+        return _invalid(f"invalid JSON: {excerpt(str(exc))}")
+    problem = _structure_problem(value, MAX_NESTING_DEPTH)
+    if problem:
+        return _invalid(problem)
+    return value, None
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def _formats_used(schema: object) -> set[str]:
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                found.add(node["format"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _validator_class() -> Any:
+    """jsonschema's Draft202012Validator, imported on first use (cold start)."""
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        # jsonschema imports rfc3987_syntax, when installed, only to check the
+        # "iri" formats, which no schema here uses; it compiles a grammar at
+        # import time (~1 s). Hide it during jsonschema's first import.
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            if "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+                del sys.modules["rfc3987_syntax"]
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
+
+
+@functools.lru_cache(maxsize=None)
+def validator_for(schema_name: str) -> Any:
+    """Draft 2020-12 validator for a packaged schema, with formats enforced. Cached.
+
+    Raises :class:`FormatSupportMissing` when a format the schema uses has no
+    checker installed, and jsonschema's SchemaError for a broken schema.
+    """
+    with _BUILD_LOCK:  # batches run in threads: import and build once, not racing
+        return _build_validator(schema_name)
+
+
+def _build_validator(schema_name: str) -> Any:
+    Draft202012Validator = _validator_class()
+    schema = load_schema(schema_name)
+    Draft202012Validator.check_schema(schema)
+    checker = Draft202012Validator.FORMAT_CHECKER
+    missing = _formats_used(schema) - set(checker.checkers)
+    if missing:
+        raise FormatSupportMissing(schema_name, missing)
+    return Draft202012Validator(schema, format_checker=checker)
+
+
+def _describe(error: Any) -> str:
+    """Short message for one jsonschema error, echoing at most ~80 chars of input."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if isinstance(schema.get("errorMessage"), str):
+        return schema["errorMessage"]
+    keyword, expected, value = error.validator, error.validator_value, error.instance
+    if keyword is None or error.schema is False:
+        return "this property is not allowed here"
+    if keyword == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {wanted}, got {_json_type_name(value)}"
+    if keyword == "const":
+        return f"{excerpt(value)} is not allowed; expected {excerpt(expected)}"
+    if keyword == "enum":
+        choices = ", ".join(json.dumps(choice) for choice in expected)
+        return f"{excerpt(value)} is not one of: {choices}"
+    if keyword == "pattern":
+        return f"{excerpt(value)} does not match the pattern {expected}"
+    if keyword == "format":
+        return f"{excerpt(value)} is not a valid {_FORMAT_NAMES.get(expected, expected)}"
+    if keyword in ("minLength", "maxLength"):
+        bound = "at least" if keyword == "minLength" else "at most"
+        return f"string has {len(value)} characters; {bound} {expected} allowed"
+    if keyword in ("minItems", "maxItems"):
+        bound = "at least" if keyword == "minItems" else "at most"
+        return f"array has {len(value)} items; {bound} {expected} allowed"
+    if keyword in ("minProperties", "maxProperties"):
+        names = sorted(schema.get("properties") or ())
+        if expected == 1 and names:
+            return f"object must have exactly one of: {', '.join(names)}"
+        bound = "at least" if keyword == "minProperties" else "at most"
+        return f"object has {len(value)} properties; {bound} {expected} allowed"
+    if keyword == "uniqueItems":
+        return "array contains duplicate items"
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"{excerpt(value)} is out of range ({keyword} {expected})"
+    if keyword in ("anyOf", "oneOf"):
+        description = schema.get("description")
+        suffix = f": {description}" if isinstance(description, str) else ""
+        return f"{excerpt(value)} is not valid{suffix}"
+    return excerpt(error.message, 200)
+
+
+def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list, ErrorDetail]]:
+    """ErrorDetails for one jsonschema error; naming the property for required/additional."""
+    parts = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        # jsonschema yields one error per missing property with the same data; name each once.
+        out = []
+        for name in error.validator_value:
+            key = (format_json_path(parts + [name]), "required")
+            if name not in instance and key not in emitted:
+                emitted.add(key)
+                out.append((parts + [name], ErrorDetail(
+                    ErrorCode.SCHEMA_VIOLATION,
+                    f"missing required property {excerpt(name)}",
+                    key[0],
+                )))
+        return out
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(schema.get("properties") or ())
+        patterns = [re.compile(p) for p in (schema.get("patternProperties") or ())]
+        extras = [
+            name for name in instance
+            if name not in known and not any(p.search(name) for p in patterns)
+        ]
+        return [
+            (parts + [name], ErrorDetail(
+                ErrorCode.SCHEMA_VIOLATION,
+                f"unknown property {excerpt(name)} is not allowed",
+                format_json_path(parts + [name]),
+            ))
+            for name in extras
+        ]
+    return [(parts, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, _describe(error), format_json_path(parts)))]
+
+
+def _sort_key(parts: list) -> tuple:
+    # Index 2 before index 10, and members ordered by name, at every level.
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
+
+
+def schema_errors(schema_name: str, instance: object, *, limit: int = MAX_ERRORS) -> list[ErrorDetail]:
+    """Every violation of schema ``schema_name`` by ``instance``, sorted by path, capped."""
+    validator = validator_for(schema_name)
+    try:
+        raw = list(itertools.islice(validator.iter_errors(instance), _MAX_RAW_ERRORS))
+    except RecursionError:
+        return [ErrorDetail(ErrorCode.SCHEMA_VIOLATION, f"nesting is deeper than {MAX_NESTING_DEPTH} levels")]
+    emitted: set[tuple[str, str]] = set()
+    found: list[tuple[list, ErrorDetail]] = []
+    for error in raw:
+        found.extend(_details_for(error, emitted))
+    found.sort(key=lambda item: (_sort_key(item[0]), item[1].message))
+    unique: list[ErrorDetail] = []
+    for _, detail in found:
+        if detail not in unique:
+            unique.append(detail)
+        if len(unique) >= limit:
+            break
+    return unique
+
+
+def validate_change_request(obj: object) -> list[ErrorDetail]:
+    """Schema errors of a decoded change request; empty list when valid."""
+    return schema_errors(CHANGE_REQUEST_SCHEMA, obj)
+
+
+def validate_result_event(event: object) -> list[ErrorDetail]:
+    """Schema errors of a result CloudEvent (see shared.results); empty when valid."""
+    return schema_errors(RESULT_SCHEMA, event)

@@ -1,0 +1,52 @@
+"""Fixtures: one localcloud per test session, reset to its start-up seed before each test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# The SDK writes $HOME/.huaweicloud on import; keep test runs out of the user's home.
+os.environ.setdefault("HOME", str(ROOT / ".pytest_home"))
+
+
+@pytest.fixture(scope="session")
+def localcloud_session():
+    from localcloud import start
+
+    cloud = start()
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def cloud(localcloud_session):
+    """A running localcloud in its start-up state (default seed, no faults)."""
+    localcloud_session.reset()
+    return localcloud_session
+
+
+@pytest.fixture
+def vpc_v2(cloud):
+    from tests.support.sdk import vpc_v2_client
+
+    return vpc_v2_client(cloud)
+
+
+@pytest.fixture
+def vpc_v3(cloud):
+    from tests.support.sdk import vpc_v3_client
+
+    return vpc_v3_client(cloud)
+
+
+@pytest.fixture
+def ecs(cloud):
+    from tests.support.sdk import ecs_client
+
+    return ecs_client(cloud)

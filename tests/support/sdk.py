@@ -1,0 +1,48 @@
+"""Official SDK clients pointed at a running localcloud."""
+
+from __future__ import annotations
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.http.http_config import HttpConfig
+
+__all__ = ["credentials_for", "http_config", "vpc_v2_client", "vpc_v3_client", "ecs_client"]
+
+
+def credentials_for(cloud, *, ak=None, sk=None, project_id=None, security_token=None):
+    credentials = BasicCredentials(ak or cloud.ak, sk or cloud.sk, project_id or cloud.project_id)
+    if security_token:
+        credentials = credentials.with_security_token(security_token)
+    return credentials
+
+
+def http_config(read_timeout: float = 5.0) -> HttpConfig:
+    config = HttpConfig.get_default_config()
+    config.timeout = (2, read_timeout)
+    config.retry_times = 0  # the SDK's own retry re-sends PUTs; never use it
+    return config
+
+
+def _build(client_cls, cloud, credentials, read_timeout):
+    return (client_cls.new_builder()
+            .with_credentials(credentials or credentials_for(cloud))
+            .with_endpoints([cloud.url])
+            .with_http_config(http_config(read_timeout))
+            .build())
+
+
+def vpc_v2_client(cloud, credentials=None, read_timeout: float = 5.0):
+    from huaweicloudsdkvpc.v2 import VpcClient
+
+    return _build(VpcClient, cloud, credentials, read_timeout)
+
+
+def vpc_v3_client(cloud, credentials=None, read_timeout: float = 5.0):
+    from huaweicloudsdkvpc.v3 import VpcClient
+
+    return _build(VpcClient, cloud, credentials, read_timeout)
+
+
+def ecs_client(cloud, credentials=None, read_timeout: float = 5.0):
+    from huaweicloudsdkecs.v2 import EcsClient
+
+    return _build(EcsClient, cloud, credentials, read_timeout)
