@@ -68,6 +68,9 @@ class ErrorCode:
 
     # Warnings.
     SOFT_LIMIT_EXCEEDED = "SOFT_LIMIT_EXCEEDED"
+    EXEMPTION_EXPIRED = "EXEMPTION_EXPIRED"  # a policy exemption ran out: the policy applies again
+    NOT_READY = "NOT_READY"  # a new server did not become ready in time
+    UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from .config import ConfigError
 from .envelopes import Envelope, apig_response
@@ -16,14 +16,21 @@ from .errors import ErrorCode, ErrorDetail
 from .pipeline import Run, failure_data
 from .results import result_event, to_log_line
 
-__all__ = ["start_run", "respond"]
+__all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure"]
 
 
-def start_run(function: str, context: Any, envelope: Envelope, **overrides: Any) -> Run:
-    """The invocation's Run. A broken configuration fails the invocation loudly, after logging one
-    ``failed`` result per message (the sinks themselves may be what is misconfigured)."""
+def start_run(function: str, context: Any, envelope: Envelope, *,
+              setup: Mapping[str, Callable[[Run], Any]] | None = None, **overrides: Any) -> Run:
+    """The invocation's Run, with ``setup`` resources loaded (e.g. the policy).
+
+    A broken configuration or policy fails the invocation loudly, after logging one ``failed``
+    result per message (the sinks themselves may be what is misconfigured).
+    """
     try:
-        return Run.start(function, context, **overrides)
+        run = Run.start(function, context, **overrides)
+        for name, load in (setup or {}).items():
+            run.resources[name] = load(run)
+        return run
     except ConfigError as error:
         from .clock import SYSTEM_CLOCK
 
@@ -44,3 +51,17 @@ def respond(envelope: Envelope, results: list[dict], delivery: dict) -> dict:
         return payload
     single_rejected = len(results) == 1 and results[0]["data"]["outcome"] == "rejected"
     return apig_response(400 if single_rejected else 200, json.loads(json.dumps(payload)))
+
+
+class RetryableFailure(Exception):
+    """Raised after the results were delivered, so that FunctionGraph's async retry re-delivers."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count} result(s) failed and may succeed later; asking the platform to retry")
+        self.count = count
+
+
+def raise_for_retry(results: list[dict]) -> None:
+    failed = [r for r in results if r["data"]["outcome"] == "failed" and r["data"].get("retryable")]
+    if failed:
+        raise RetryableFailure(len(failed))

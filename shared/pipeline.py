@@ -46,6 +46,7 @@ class Run:
     settings: Settings
     clock: Clock
     deadline: Deadline
+    resources: dict = field(default_factory=dict)  # per-function things loaded at start (the policy)
     _factory: ClientFactory | None = field(default=None, repr=False)
 
     @classmethod
@@ -104,7 +105,8 @@ def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run
     return run.event(data)
 
 
-def process_batch(envelope: Envelope, run: Run, *, prepare: Callable[[InboundMessage, Run], Prepared],
+def process_batch(envelope: Envelope, run: Run, *,
+                  prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"],
                   step: Callable[[Prepared, Run], dict]) -> list[dict]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection)."""
     if envelope.error is not None:
@@ -112,7 +114,10 @@ def process_batch(envelope: Envelope, run: Run, *, prepare: Callable[[InboundMes
         data["errors"] = [envelope.error.to_dict()]
         data.update(trigger=envelope.kind, function=run.function)
         return [run.event(data)]
-    prepared = [prepare(message, run) for message in envelope.messages]
+    prepared: list[Prepared] = []
+    for message in envelope.messages:
+        item = prepare(message, run)  # one message may fan out (a batch creation names several servers)
+        prepared.extend(item if isinstance(item, list) else [item])
     lanes: "OrderedDict[str, list[int]]" = OrderedDict()
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)

@@ -131,3 +131,29 @@ def plan_nic(port: Port, action: str, groups: list[str], position: int | None = 
     else:  # the schema allows only the four actions
         raise ValueError(f"unknown action {action!r}")
     return NicPlan(port, before, after, operations), [], warnings
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    items = iter(long)
+    return all(any(x == y for y in items) for x in short)
+
+
+def derive_operations(before: list[str], after: list[str]) -> list[Operation]:
+    """The fewest calls that turn ``before`` into ``after``: one insert, one remove, or one update."""
+    if after == before:
+        return []
+    if not after:
+        raise ValueError("an interface cannot be left with no security group")
+    added = [g for g in after if g not in before]
+    removed = [g for g in before if g not in after]
+    kept_in_order = [g for g in after if g in before] == [g for g in before if g in after]
+    if added and not removed and kept_in_order:
+        start = after.index(added[0])
+        if after[start:start + len(added)] == added:  # one contiguous block: a single insert
+            return [Operation("insert", tuple(added), None if start == len(before) else start)]
+    if removed and not added and kept_in_order:
+        return [Operation("remove", tuple(removed))]
+    return [Operation("update", tuple(after))]
+
+
+__all__ += ["derive_operations"]

@@ -333,16 +333,13 @@ def verify_payload_headers(
             f"{SIGNATURE_HEADER} must look like keyId=..,timestamp=..,value=..",
             _HEADER_PATH,
         )]
-    secret = keys.get(fields["keyId"]) if keys else None
-    if secret is None:
-        return [ErrorDetail(
-            ErrorCode.UNKNOWN_SIGNING_KEY, f"signing key {excerpt(fields['keyId'])} is not known", _HEADER_PATH
-        )]
+    secret, unknown = _secret_for(fields["keyId"], keys, _HEADER_PATH)
+    if unknown:
+        return [unknown]
     expired = _skew_error(fields["timestamp"], now, max_skew_s, _HEADER_PATH)
     if expired:
         return [expired]
-    expected = compute_signature(secret, fields["timestamp"], bytes(body))
-    if not hmac.compare_digest(expected.encode("ascii"), fields["value"].encode("utf-8", "surrogatepass")):
+    if not _matches(compute_signature(secret, fields["timestamp"], bytes(body)), fields["value"]):
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the body", _HEADER_PATH)]
     return []
 

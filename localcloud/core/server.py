@@ -137,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
                 style = "apigw"
             status, payload = error.status, render_error(error, style, request_id)
             entry["error_code"] = error.code
+            fault_kind = getattr(error, "fault", fault_kind)
         except Exception as error:  # a bug in the emulator must still answer like a server
             status, payload = 500, render_error(InternalError("LocalCloud.Internal", repr(error)), "apigw", request_id)
             entry["error_code"] = "LocalCloud.Internal"
@@ -175,13 +176,17 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(rule.latency_ms / 1000)
                 continue
             kind = rule.kind
+            injected = None
             if rule.kind == "throttle":
-                raise Throttled("APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit,"
-                                              "limit:5,time:1 minute")
+                injected = Throttled("APIGW.0308", "The throttling threshold has been reached: policy user over "
+                                                   "ratelimit,limit:5,time:1 minute")
             if rule.kind == "error500":
-                raise InternalError("LocalCloud.Injected500", "Internal server error (injected)")
+                injected = InternalError("LocalCloud.Injected500", "Internal server error (injected)")
             if rule.kind == "error503":
-                raise ServiceUnavailable("LocalCloud.Injected503", "Service unavailable (injected)")
+                injected = ServiceUnavailable("LocalCloud.Injected503", "Service unavailable (injected)")
+            if injected is not None:
+                injected.fault = rule.kind  # so that the request log names the fault
+                raise injected
             if rule.kind in ("timeout", "reset"):
                 suffix = "_after" if phase == "after" else ""
                 raise _DroppedConnection(rule.kind + suffix, rule.hold_ms / 1000 if rule.kind == "timeout" else 0)

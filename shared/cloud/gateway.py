@@ -198,7 +198,7 @@ class ServerGateway(_Gateway):
 
         client = self.factory.ecs()
         job = self._read("ecs.show_job", lambda: client.show_job(ShowJobRequest(job_id)))
-        return job.to_dict()
+        return {"status": job.status, "fail_reason": job.fail_reason, "job_id": job.job_id}
 
 
 def server_from_sdk(server: Any) -> Server:

@@ -4,6 +4,7 @@ jobs and their sub-jobs, the failure hook and the ``ecs.server_created`` event."
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from huaweicloudsdkecs.v2 import (
@@ -109,7 +110,7 @@ def test_the_v1_1_create_servers_call_is_served_too(cloud, ecs):
 
 
 def test_build_to_active_by_time_with_task_states(cloud, ecs):
-    cloud.settings(build_delay_ms=250)
+    cloud.settings(build_delay_ms=300)
     response = create(ecs, "timed")
     server = show(ecs, response.server_ids[0])
     assert server.status == "BUILD"
@@ -140,15 +141,13 @@ def test_polled_build_does_not_move_with_time(cloud, ecs):
     cloud.settings(build_delay_ms=10, build_polls=2)
     response = create(ecs, "polled-slow")
     wait_for(lambda: job(ecs, response.job_id).status == "RUNNING")
-    import time
-
     time.sleep(0.1)
     assert job(ecs, response.job_id).status == "RUNNING"
     assert show(ecs, response.server_ids[0]).status == "BUILD"
 
 
 def test_ports_are_created_after_ports_delay(cloud, ecs, vpc_v2):
-    cloud.settings(build_delay_ms=600, ports_delay_ms=150)
+    cloud.settings(build_delay_ms=600, ports_delay_ms=300)
     response = create(ecs, "late-ports", security_groups=[SG_WEB])
     server_id = response.server_ids[0]
     server = show(ecs, server_id)
@@ -174,7 +173,7 @@ def test_activation_builds_ports_still_pending(cloud, ecs, vpc_v2):
 
 
 def test_fail_build_ends_in_error_and_job_fail(cloud, ecs, vpc_v2, created_events):
-    cloud.settings(build_delay_ms=100)
+    cloud.settings(build_delay_ms=250)
     response = create(ecs, "fail-build-1")
     server_id = response.server_ids[0]
     assert len(_ports(vpc_v2, server_id)) == 1  # the NIC exists while it builds...
@@ -242,15 +241,13 @@ def test_dry_run_creates_nothing(cloud, ecs):
 
 
 def test_reset_cancels_pending_transitions(cloud, ecs, created_events):
-    cloud.settings(build_delay_ms=150, ports_delay_ms=100)
+    cloud.settings(build_delay_ms=300, ports_delay_ms=250)
     create(ecs, "pending", count=2)
     model = cloud.backend.project(cloud.project_id).service("ecs")
     assert model.pending_timers == 4
     cloud.reset()
     assert model.pending_timers == 0
-    import time
-
-    time.sleep(0.25)
+    time.sleep(0.4)
     assert created_events == []
     names = {s["name"] for s in cloud.state()["projects"][cloud.project_id]["ecs"]["servers"]}
     assert names == {"legacy-app-01", "db-01"}

@@ -72,7 +72,7 @@ def test_delete_removes_the_server_and_its_ports(cloud, ecs, vpc_v2):
 
 
 def test_delete_during_build_cancels_the_transition(cloud, ecs, vpc_v2):
-    cloud.settings(build_delay_ms=150)
+    cloud.settings(build_delay_ms=300)
     events = []
     listener = lambda **payload: events.append(payload)  # noqa: E731
     cloud.backend.subscribe("ecs.server_created", listener)
@@ -81,7 +81,7 @@ def test_delete_during_build_cancels_the_transition(cloud, ecs, vpc_v2):
         server_id = response.server_ids[0]
         assert show(ecs, server_id).status == "BUILD"
         _delete(ecs, server_id)
-        time.sleep(0.3)
+        time.sleep(0.4)
         assert _error(lambda: show(ecs, server_id)).error_code == "Ecs.0114"
         assert vpc_v2.list_ports(ListPortsRequest(device_id=server_id)).ports == []
         creation = job(ecs, response.job_id)

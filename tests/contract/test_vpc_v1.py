@@ -279,8 +279,8 @@ def test_rules_list_show_create_delete(cloud, vpc_v2):
     assert shown.security_group_rule.security_group_id == SG["db"]
     assert vpc_v2.delete_security_group_rule(
         DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)).status_code == 204
-    expect_error(lambda: vpc_v2.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=created.id)),
-                 404, "VPC.0605")
+    expect_error(lambda: vpc_v2.show_security_group_rule(
+        ShowSecurityGroupRuleRequest(security_group_rule_id=created.id)), 404, "VPC.0605")
     expect_error(lambda: vpc_v2.delete_security_group_rule(
         DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)), 404, "VPC.0605")
 

@@ -72,7 +72,8 @@ class Invoker:
     def __call__(self, event, *, timeout_s: float = 30.0, **user_data):
         context = make_context(self.cloud, timeout_s=timeout_s, function_name=self.function, **user_data)
         out = io.StringIO()
-        with redirect_stdout(out):
-            response = self.handler(event, context)
-        self.log_lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-        return response
+        try:
+            with redirect_stdout(out):
+                return self.handler(event, context)
+        finally:  # also when the handler raises: what it logged before is the evidence
+            self.log_lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]

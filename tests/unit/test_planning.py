@@ -95,3 +95,20 @@ def test_only_the_servers_own_interfaces_are_selectable(selector):
 def test_no_interfaces_means_server_not_found():
     chosen, errors = select_interfaces(PORTS[2:], "all", server_id=SERVER, primary_port_id=None)
     assert chosen == [] and errors[0].code == ErrorCode.SERVER_NOT_FOUND
+
+
+@pytest.mark.parametrize("before,after,ops", [
+    ([A, B], [A, B], []),
+    ([A, B], [A, B, C], [Operation("insert", (C,), None)]),
+    ([A, B], [C, D, A, B], [Operation("insert", (C, D), 0)]),
+    ([A, B], [A, C, B], [Operation("insert", (C,), 1)]),
+    ([A, B], [C, A, D, B], [Operation("update", (C, A, D, B))]),  # two blocks: one update beats two inserts
+    ([A, B, C], [A, C], [Operation("remove", (B,))]),
+    ([A, B], [B, A], [Operation("update", (B, A))]),
+    ([A, B], [C], [Operation("update", (C,))]),
+    ([A, B], [B, C], [Operation("update", (B, C))]),
+])
+def test_derive_operations(before, after, ops):
+    from shared.planning import derive_operations
+
+    assert derive_operations(before, after) == ops

@@ -1,0 +1,193 @@
+"""The ECS-creation steps: trace -> servers -> wait until ready -> policy -> plan -> apply -> result.
+
+Each server a creation trace names gets its own result (a batch creation names several), with
+the trace id as ``request_id``. A server that matches no rule, is excluded, failed to build or
+was deleted is ``skipped`` with the reason; one that is not ready in time is ``failed`` with
+``retryable: true``, and the handler then raises so FunctionGraph's async retry delivers the
+trace again (the compare-before-write plan makes that second pass cheap and safe).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .apply import apply_plans
+from .cloud.exceptions import CloudCallError, DeadlineExceeded
+from .cloud.gateway import CallCounter
+from .config import read_setting
+from .cts import read_creation_trace
+from .errors import ErrorCode, ErrorDetail
+from .groups import catalog_for
+from .guardrails import GuardRails, check_plans
+from .model import is_uuid
+from .pipeline import Prepared, Run, failure_data
+from .planning import NicPlan, derive_operations
+from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
+from .readiness import wait_until_ready
+from .results import new_result_data, rejected
+from .signing import ReplayGuard
+from .validation import decode_json_message
+
+__all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD"]
+
+REPLAY_GUARD = ReplayGuard(ttl_s=3600.0)  # CTS delivers at least once
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_DIRECT_FIELDS = {"server_id", "request_id"}
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_run_policy(run: Run, code_dir: Path) -> Policy:
+    """The policy for this invocation (parsed and validated once per content, then cached)."""
+    return load_policy(run.settings.policy, run.settings.policy_file, [code_dir, _PACKAGE_ROOT])
+
+
+def _direct_request(body: dict) -> tuple[dict | None, ErrorDetail | None]:
+    unknown = sorted(set(body) - _DIRECT_FIELDS)
+    if unknown:
+        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here", f"$.{unknown[0]}")
+    if not is_uuid(body.get("server_id")):
+        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)",
+                                 "$.server_id")
+    request_id = body.get("request_id")
+    if request_id is not None and not (isinstance(request_id, str) and _SAFE_ID.match(request_id)):
+        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + _SAFE_ID.pattern,
+                                 "$.request_id")
+    return {"server_id": body["server_id"], "request_id": request_id, "job_id": None, "origin": "direct"}, None
+
+
+def prepare(message, run: Run) -> Prepared | list[Prepared]:
+    if message.decode_error:
+        return Prepared(message, error=message.decode_error)
+    body, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
+    if error:
+        return Prepared(message, error=error)
+    if not isinstance(body, dict):
+        return Prepared(message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION,
+                                                   "expected a CTS trace or {\"server_id\": ...}", "$"))
+    if "trace_name" in body or "service_type" in body or "trace_id" in body:
+        reading = read_creation_trace(body)
+        if reading.skip_reason:
+            return Prepared(message, payload={"skip": reading.skip_reason, "request_id": reading.trace_id})
+        return [Prepared(message, key=server_id,
+                         payload={"server_id": server_id, "request_id": reading.trace_id, "job_id": reading.job_id,
+                                  "origin": reading.trace_name})
+                for server_id in reading.server_ids]
+    job, error = _direct_request(body)
+    if error:
+        return Prepared(message, error=error)
+    return Prepared(message, payload=job, key=job["server_id"])
+
+
+def process(prepared: Prepared, run: Run) -> dict:
+    if prepared.error:
+        return rejected([prepared.error])
+    job = prepared.payload
+    if "skip" in job:
+        data = new_result_data("skipped", request_id=job["request_id"])
+        data["reason"] = job["skip"]
+        return data
+    identity = {"request_id": job["request_id"], "server_id": job["server_id"]}
+    replay_key = f"{job['request_id']}:{job['server_id']}" if job["request_id"] else None
+    if replay_key and REPLAY_GUARD.seen(replay_key, run.clock.monotonic()):
+        data = new_result_data("no_change", **identity)
+        data["warnings"].append(ErrorDetail(ErrorCode.DUPLICATE_REQUEST,
+                                            "this trace was already processed for this server; not applied again",
+                                            "$.request_id").to_dict())
+        return data
+    counter = CallCounter()
+    try:
+        data = _attach(job, identity, run, run.resources["policy"], counter)
+    except (CloudCallError, DeadlineExceeded) as error:
+        detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
+                  else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
+        data = failure_data(detail, retryable=True, **identity)
+    data["api_calls"] = counter.to_dict()
+    if replay_key and data["outcome"] in ("failed", "rolled_back", "rejected"):
+        REPLAY_GUARD.forget(replay_key)  # the platform's retry must be able to try again
+    return data
+
+
+def _skipped(identity: dict, reason: str, **extra) -> dict:
+    data = new_result_data("skipped", **identity)
+    data["reason"] = reason
+    data.update(extra)
+    return data
+
+
+def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCounter) -> dict:
+    server_id = job["server_id"]
+    network, servers = run.network(counter), run.servers(counter)
+    # wait until the server and its interfaces exist
+    wait_s = float(read_setting(run.context, "READINESS_POLL_S") or 1.0)
+    ready = wait_until_ready(server_id, servers=servers, network=network, clock=run.clock, deadline=run.deadline,
+                             max_wait_s=run.settings.readiness_max_wait_s, poll_s=wait_s, job_id=job["job_id"],
+                             not_found_grace_s=0.0 if job["origin"] == "direct" else min(
+                                 30.0, run.settings.readiness_max_wait_s))
+    if ready.state in ("gone", "error"):
+        return _skipped(identity, ready.reason)
+    if ready.state == "timeout":
+        data = failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, **identity)
+        return data
+    server = ready.server
+    # policy
+    evaluation = evaluate(policy, server, ready.interfaces, run.clock.now().date())
+    warnings = list(evaluation.warnings)
+    if evaluation.excluded:
+        return _skipped(identity, evaluation.excluded)
+    if not evaluation.rules:
+        return _skipped(identity, "no policy rule matches this server",
+                        warnings=[w.to_dict() for w in warnings])
+    rule_names = [rule.name for rule in evaluation.rules]
+    # plan: resolve every rule's groups, then fold the rules over each interface's list
+    catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
+                          run.settings.group_cache_ttl_s)
+    now = run.clock.monotonic()
+    resolved, errors, origin = [], [], {}
+    for rule in evaluation.rules:
+        ids, rule_errors = catalog.resolve(list(rule.security_groups), network, now,
+                                           path=f"{rule.path}.security_groups")
+        errors.extend(rule_errors)
+        resolved.append(ids)
+        for position, group_id in enumerate(ids):
+            origin.setdefault(group_id, f"{rule.path}.security_groups[{position}]")
+    if errors:
+        return rejected(errors, **identity) | {"rules_matched": rule_names}
+    default_group = next((g.id for g in catalog.groups(network, now).values() if g.name == "default"), None)
+    plans: list[NicPlan] = []
+    for port in ready.interfaces:
+        after = list(port.security_groups)
+        touched = False
+        for rule, ids in zip(evaluation.rules, resolved):
+            if rule.nics == "primary" and port.id != server.primary_port_id:
+                continue
+            if not interface_in_scope(rule, port):  # a subnet condition also narrows the interfaces
+                continue
+            touched = True
+            after = next_list(after, ids, rule.mode, rule.position, default_group)
+        if not touched:
+            continue
+        if not port.port_security_enabled:
+            warnings.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
+                                        f"interface {port.id} has port security disabled: left unchanged", "$"))
+            continue
+        plans.append(NicPlan(port, list(port.security_groups), after,
+                             derive_operations(list(port.security_groups), after)))
+    added = [g for plan in plans for g in plan.after if g not in plan.before]
+    groups = catalog.known({g for plan in plans for g in plan.before + plan.after})
+    groups.update(catalog.with_rules(added, network, now))
+    approved = all(rule.approved_by for rule in evaluation.rules)
+    rail_errors, rail_warnings = check_plans(plans, rails=GuardRails.from_settings(run.settings), groups=groups,
+                                             path_of=lambda g: origin.get(g, "$.rules"), approved=approved)
+    warnings.extend(rail_warnings)
+    if rail_errors:
+        return rejected(rail_errors, **identity) | {"rules_matched": rule_names,
+                                                    "warnings": [w.to_dict() for w in warnings]}
+    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
+                         rollback_deadline=run.rollback_deadline)
+    data = new_result_data(report.outcome, **identity)
+    data.update(nics=[nic.to_dict() for nic in report.nics], errors=[e.to_dict() for e in report.errors],
+                warnings=[w.to_dict() for w in warnings], rules_matched=rule_names)
+    if report.outcome in ("failed", "rolled_back"):
+        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
+    return data

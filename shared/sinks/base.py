@@ -1,0 +1,205 @@
+"""What every sink shares: the :class:`Sink` interface, its settings and its SDK clients.
+
+Nothing here imports an SDK at module level. A cloud sink imports its SDK package inside
+:func:`sdk_client`, on its first send, so that ``import shared.sinks`` (every invocation) costs
+nothing and an unused sink's SDK is never imported.
+
+Settings the sinks read themselves (``shared.config`` owns the core ones): ``SMN_ENDPOINT``,
+``EG_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``, ``WEBHOOK_URLS``, ``WEBHOOK_SIGNING_KEYS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from ..clock import Deadline
+from ..config import ConfigError, read_setting
+from .exceptions import SinkConfigError, SinkError
+
+__all__ = ["Sink", "encoded_size", "service_endpoint", "sdk_client", "sdk_error", "setting",
+           "config_int", "config_float", "config_bool", "config_str"]
+
+# Where a service's endpoint lives on a domain other than myhuaweicloud.com (from the SDKs' region
+# tables: huaweicloudsdkeg / huaweicloudsdksmn list eu-west-101 under myhuaweicloud.eu).
+_EU_DOMAIN_SERVICES = {"eg", "smn"}
+
+
+class Sink:
+    """One configured destination of result events.
+
+    Subclasses set ``kind`` and the batching limits, check each event once (:meth:`check`, e.g.
+    a size limit: never transient) and send a batch (:meth:`send`). ``send`` raises
+    :class:`SinkError` when the whole batch failed, or returns ``{index: SinkError}`` for the
+    events of the batch that failed on their own (EventGrid answers per event).
+    """
+
+    kind = "sink"
+    max_batch_events = 1  # events per call; >1 where the API takes a list
+    max_batch_bytes: int | None = None  # sum of encoded event sizes per call
+    default_concurrency = 4  # calls of this sink in flight at once
+
+    def __init__(self, name: str, config: dict, run: Any, deadline: Deadline):
+        self.name = name
+        self.config = config
+        self.run = run
+        self.deadline = deadline
+        self.max_attempts = config_int(self, "max_attempts", run.settings.max_attempts, 1, 20)
+        self.concurrency = config_int(self, "concurrency", self.default_concurrency, 1, 16)
+
+    # ---- per event ----------------------------------------------------------------------
+    def check(self, event: dict, size: int) -> SinkError | None:
+        """Why this event can never be sent to this sink (not transient), or None."""
+        return None
+
+    # ---- per call -----------------------------------------------------------------------
+    def batches(self, items: list[tuple[int, dict, int]]) -> list[list[tuple[int, dict, int]]]:
+        """Split ``(index, event, size)`` items into calls, keeping their order."""
+        batches: list[list[tuple[int, dict, int]]] = []
+        current: list[tuple[int, dict, int]] = []
+        current_bytes = 0
+        for item in items:
+            size = item[2]
+            full = len(current) >= self.max_batch_events or (
+                self.max_batch_bytes is not None and current and current_bytes + size > self.max_batch_bytes)
+            if full:
+                batches.append(current)
+                current, current_bytes = [], 0
+            current.append(item)
+            current_bytes += size
+        if current:
+            batches.append(current)
+        return batches
+
+    def send(self, events: list[dict]) -> dict[int, SinkError] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---- helpers ------------------------------------------------------------------------
+    def error(self, message: str, **kw: Any) -> SinkError:
+        return SinkError(self.name, message, **kw)
+
+    def config_error(self, message: str, setting: str | None = None) -> SinkConfigError:
+        return SinkConfigError(self.name, message, setting=setting)
+
+
+def encoded_size(event: Any) -> int:
+    """Bytes of the compact UTF-8 JSON of ``event`` (what every sink sends, give or take)."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+
+
+# ---- settings ---------------------------------------------------------------------------------
+def setting(run: Any, name: str) -> str | None:
+    """A setting from user data (encrypted or not), then the environment."""
+    return read_setting(getattr(run, "context", None), name)
+
+
+def service_endpoint(run: Any, name: str, service: str) -> str:
+    """``<SERVICE>_ENDPOINT``, or the service's public endpoint in the function's region."""
+    value = setting(run, name)
+    if value:
+        return value.strip().rstrip("/")
+    region = run.settings.region
+    domain = "myhuaweicloud.eu" if region == "eu-west-101" and service in _EU_DOMAIN_SERVICES \
+        else "myhuaweicloud.com"
+    return f"https://{service}.{region}.{domain}"
+
+
+def config_str(sink: Sink, key: str, *, required: bool = True, max_len: int = 512) -> str | None:
+    value = sink.config.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r} needs {key!r}: a non-empty string "
+                                f"of at most {max_len} characters", "RESULT_SINKS")
+    return value.strip()
+
+
+def config_int(sink: Sink, key: str, default: int, low: int, high: int) -> int:
+    value = sink.config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be an integer within "
+                                f"{low}..{high}", "RESULT_SINKS")
+    return value
+
+
+def config_float(sink: Sink, key: str, default: float, low: float, high: float) -> float:
+    value = sink.config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be a number within "
+                                f"{low}..{high}", "RESULT_SINKS")
+    return float(value)
+
+
+def config_bool(sink: Sink, key: str, default: bool) -> bool:
+    value = sink.config.get(key, default)
+    if not isinstance(value, bool):
+        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be true or false",
+                                "RESULT_SINKS")
+    return value
+
+
+# ---- SDK clients ------------------------------------------------------------------------------
+_CLIENTS: "OrderedDict[tuple, Any]" = OrderedDict()
+_CLIENTS_LOCK = threading.Lock()
+_MAX_CLIENTS = 8  # a few sinks x rotated agency credentials
+
+
+def _sdk_credentials(credentials: Any):
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+
+    sdk = BasicCredentials(credentials.ak, credentials.sk, credentials.project_id)
+    if credentials.security_token:
+        sdk = sdk.with_security_token(credentials.security_token)
+    return sdk
+
+
+def _http_config(settings: Any):
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+
+    config = HttpConfig.get_default_config()
+    config.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+    config.retry_times = 0  # never let the SDK re-send: the delivery loop retries, within the deadline
+    return config
+
+
+def sdk_client(sink: Sink, kind: str, load_class: Callable[[], Any], endpoint: str) -> Any:
+    """The SDK client ``load_class()`` for the run's agency credentials, built once per credentials,
+    endpoint and timeouts (FunctionGraph rotates the agency's temporary credentials)."""
+    run = sink.run
+    try:
+        credentials = run.factory().credentials
+    except ConfigError as error:
+        raise sink.config_error(str(error), error.name) from None
+    settings = run.settings
+    key = (kind, credentials, endpoint, settings.connect_timeout_s, settings.read_timeout_s)
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is not None:
+            _CLIENTS.move_to_end(key)
+            return client
+    client_cls = load_class()  # imports the SDK package: outside the lock, it can take a while
+    client = (client_cls.new_builder()
+              .with_credentials(_sdk_credentials(credentials))
+              .with_endpoints([endpoint])
+              .with_http_config(_http_config(settings))
+              .build())
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.setdefault(key, client)
+        while len(_CLIENTS) > _MAX_CLIENTS:
+            _CLIENTS.popitem(last=False)
+    return client
+
+
+def sdk_error(sink: Sink, operation: str, error: Exception) -> SinkError:
+    """An SDK exception as a :class:`SinkError` (same classification as the cloud gateway)."""
+    from ..cloud.retry import translate
+
+    try:
+        failure = translate(operation, error)
+    except Exception:  # noqa: BLE001 - not an SDK error: a bug or a local problem, do not hammer
+        return sink.error(f"{operation}: unexpected {type(error).__name__}: {str(error)[:200]}")
+    suffix = f" (request id {failure.request_id})" if failure.request_id else ""
+    return SinkError(sink.name, f"{operation}: {failure.message}{suffix}", transient=failure.transient,
+                     status=failure.status, code=failure.code)
