@@ -22,7 +22,9 @@ from .results import new_result_data, rejected
 from .signing import ReplayGuard, verify_request_signature
 from .validation import decode_json_message, validate_change_request
 
-__all__ = ["prepare", "process", "REPLAY_GUARD"]
+__all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
+
+ACCEPTS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
@@ -43,7 +45,7 @@ def prepare(message, run: Run) -> Prepared:
 
 def _identity(request) -> dict:
     if not isinstance(request, dict):
-        return {}
+        return {"request_id": None, "ticket": None, "server_id": None, "dry_run": False}
     ticket = request.get("ticket") if isinstance(request.get("ticket"), dict) else None
     target = request.get("target") if isinstance(request.get("target"), dict) else {}
     request_id = request.get("request_id")

@@ -29,7 +29,9 @@ from .results import new_result_data, rejected
 from .signing import ReplayGuard
 from .validation import decode_json_message
 
-__all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD"]
+__all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
+
+ACCEPTS = ("cts", "eventgrid", "direct")
 
 REPLAY_GUARD = ReplayGuard(ttl_s=3600.0)  # CTS delivers at least once
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -122,8 +124,9 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
     wait_s = float(read_setting(run.context, "READINESS_POLL_S") or 1.0)
     ready = wait_until_ready(server_id, servers=servers, network=network, clock=run.clock, deadline=run.deadline,
                              max_wait_s=run.settings.readiness_max_wait_s, poll_s=wait_s, job_id=job["job_id"],
+                             # a trace may outrun the API: a 404 gets a grace before it means "deleted"
                              not_found_grace_s=0.0 if job["origin"] == "direct" else min(
-                                 30.0, run.settings.readiness_max_wait_s))
+                                 30.0, run.settings.readiness_max_wait_s / 2))
     if ready.state in ("gone", "error"):
         return _skipped(identity, ready.reason)
     if ready.state == "timeout":

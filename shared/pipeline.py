@@ -107,13 +107,26 @@ def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run
 
 def process_batch(envelope: Envelope, run: Run, *,
                   prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"],
-                  step: Callable[[Prepared, Run], dict]) -> list[dict]:
-    """Result events, one per message, in message order (an unreadable envelope: one rejection)."""
-    if envelope.error is not None:
-        data = new_result_data("rejected")
-        data["errors"] = [envelope.error.to_dict()]
-        data.update(trigger=envelope.kind, function=run.function)
-        return [run.event(data)]
+                  step: Callable[[Prepared, Run], dict], accepts: tuple[str, ...] | None = None) -> list[dict]:
+    """Result events, one per message, in message order (an unreadable envelope: one rejection).
+
+    ``accepts`` lists the trigger kinds the function serves; messages of any other trigger are
+    each rejected (a misconfigured trigger must not pass for valid input).
+    """
+    error = envelope.error
+    if error is None and accepts is not None and envelope.kind not in accepts:
+        error = ErrorDetail(ErrorCode.UNSUPPORTED_TRIGGER,
+                            f"{run.function} is not meant to be triggered by {envelope.kind}; it serves "
+                            f"{', '.join(accepts)}", "$")
+    if error is not None:
+        results = []
+        for message in envelope.messages or [None]:
+            data = new_result_data("rejected")
+            data["errors"] = [error.to_dict()]
+            data.update(trigger=envelope.kind, function=run.function,
+                        message_index=message.index if message else 0)
+            results.append(run.event(data))
+        return results
     prepared: list[Prepared] = []
     for message in envelope.messages:
         item = prepare(message, run)  # one message may fan out (a batch creation names several servers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .clock import Clock, Deadline
+from .cloud.exceptions import CloudCallError
 from .cloud.gateway import NetworkGateway, ServerGateway
 from .model import Port, Server
 
@@ -30,7 +31,12 @@ class Readiness:
 
 
 def _job_status(servers: ServerGateway, job_id: str) -> tuple[str, str]:
-    job = servers.show_job(job_id)
+    try:
+        job = servers.show_job(job_id)
+    except CloudCallError as error:
+        if error.not_found:  # an unknown job tells nothing: fall back to the grace period
+            return "UNKNOWN", ""
+        raise
     return str(job.get("status") or "").upper(), str(job.get("fail_reason") or "")
 
 
@@ -44,14 +50,13 @@ def wait_until_ready(server_id: str, *, servers: ServerGateway, network: Network
         polls += 1
         server = servers.show_server(server_id)
         if server is None:
-            if job_id:
-                status, fail_reason = _job_status(servers, job_id)
-                if status == "FAIL":
-                    return Readiness("gone", reason=f"the creation job failed: {fail_reason or 'no reason given'}",
-                                     polls=polls)
-                if status == "SUCCESS":
-                    return Readiness("gone", reason="the server was deleted after its creation", polls=polls)
-            elif clock.monotonic() - started >= not_found_grace_s:
+            status, fail_reason = _job_status(servers, job_id) if job_id else ("UNKNOWN", "")
+            if status == "FAIL":
+                return Readiness("gone", reason=f"the creation job failed: {fail_reason or 'no reason given'}",
+                                 polls=polls)
+            if status == "SUCCESS":
+                return Readiness("gone", reason="the server was deleted after its creation", polls=polls)
+            if status == "UNKNOWN" and clock.monotonic() - started >= not_found_grace_s:
                 return Readiness("gone", reason="the server does not exist (deleted, or never created)", polls=polls)
             reason = "the server is not visible yet"
         elif server.status == "ERROR":

@@ -3,7 +3,7 @@
 Triggers: DMS for Kafka, DMS for RabbitMQ, SMN, APIG, EventGrid, or a direct invocation.
 """
 
-from shared.change_request import prepare, process
+from shared.change_request import ACCEPTS, prepare, process
 from shared.envelopes import parse_envelope
 from shared.handler import respond, start_run
 from shared.pipeline import process_batch
@@ -13,5 +13,5 @@ from shared.sinks import deliver
 def handler(event, context):
     envelope = parse_envelope(event)
     run = start_run("change_request", context, envelope)
-    results = process_batch(envelope, run, prepare=prepare, step=process)
+    results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
     return respond(envelope, results, deliver(results, run))

@@ -7,7 +7,7 @@ server was not ready in time, so that the platform's async retry delivers the tr
 
 from pathlib import Path
 
-from shared.ecs_created import load_run_policy, prepare, process
+from shared.ecs_created import ACCEPTS, load_run_policy, prepare, process
 from shared.envelopes import parse_envelope
 from shared.handler import raise_for_retry, respond, start_run
 from shared.pipeline import process_batch
@@ -19,7 +19,7 @@ CODE_DIR = Path(__file__).resolve().parent
 def handler(event, context):
     envelope = parse_envelope(event)
     run = start_run("ecs_created", context, envelope, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)})
-    results = process_batch(envelope, run, prepare=prepare, step=process)
+    results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
     response = respond(envelope, results, deliver(results, run))
     raise_for_retry(results)
     return response

@@ -6,7 +6,7 @@ import importlib
 
 __all__ = ["SERVICES", "all_routers"]
 
-SERVICES = ("vpc", "ecs")
+SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn")
 
 
 def all_routers() -> list:

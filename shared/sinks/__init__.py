@@ -1,7 +1,9 @@
 """Result sinks: every result event goes to every configured sink (``RESULT_SINKS``).
 
 ``log`` is always on: one JSON line per result on stdout, which FunctionGraph ships to LTS.
-Other sinks are imported only when configured, so an unused SDK never costs cold start.
+The other sinks (``functiongraph``, ``eventgrid``, ``smn``, ``webhook``) and their SDKs are
+imported only when configured, so an unused SDK never costs cold start: importing this package
+imports no SDK at all. See ``docs/sinks.md`` and :mod:`shared.sinks.core`.
 """
 
 from __future__ import annotations
@@ -9,15 +11,25 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..results import to_log_line
-
 __all__ = ["deliver"]
 
 
 def deliver(events: list[dict], run: Any, stream=None) -> dict:
-    """Send ``events`` to every sink; returns delivery counts per sink."""
-    stream = stream or sys.stdout
-    for event in events:
-        stream.write(to_log_line(event) + "\n")
-    stream.flush()
-    return {"log": {"delivered": len(events), "undelivered": 0}}
+    """Send ``events`` to the log and to every configured sink; never raises.
+
+    Returns the counts per sink plus the total of results some sink could not take (each of
+    which was also written to ``stream`` as one ``{"undelivered": true, ...}`` line)::
+
+        {"log": {"delivered": 2, "undelivered": 0}, "smn": {"delivered": 2, "undelivered": 0},
+         "undelivered": 0}
+    """
+    stream = stream if stream is not None else sys.stdout
+    try:
+        from .core import deliver_events
+
+        return deliver_events(events, run, stream)
+    except Exception as error:  # noqa: BLE001 - last resort: delivery never fails the invocation
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        return {"error": f"unexpected {type(error).__name__} in result delivery", "undelivered": len(events)}

@@ -294,3 +294,8 @@ def test_every_result_is_a_valid_cloudevent_and_logged_once(cloud, change):
         assert validate_result_event(event) == []
     assert [line["id"] for line in change.log_lines] == [event["id"] for event in results]
     assert all("signature" not in json.dumps(line["data"]) for line in change.log_lines)
+
+
+def test_a_cts_trace_is_not_a_change_request(cloud, change):
+    data = only(change({"cts": {"trace_id": "t", "service_type": "ECS"}}))
+    assert data["outcome"] == "rejected" and data["errors"][0]["code"] == ErrorCode.UNSUPPORTED_TRIGGER

@@ -253,3 +253,20 @@ def test_results_are_valid_events(cloud, ecs, created):
     created(cts_event(cts_trace(servers, job, style="api")))
     for line in created.invoker.log_lines:
         assert validate_result_event(line) == []
+
+
+def test_a_kafka_batch_is_not_for_ecs_created(cloud, created):
+    from tests.support.requests import kafka
+
+    results = created(kafka({"server_id": "c0000000-0000-4000-8000-000000000001"}, "x"))
+    assert [(r["outcome"], r["errors"][0]["code"]) for r in results] == [("rejected", ErrorCode.UNSUPPORTED_TRIGGER)] * 2
+
+
+def test_every_sample_event_is_understood(cloud, created):
+    from localcloud.runtime.events import sample_events
+
+    for name, event in sample_events("ecs_created").items():
+        results = created(event, READINESS_MAX_WAIT_S="0.2")
+        assert results, name
+        for data in results:
+            assert data["outcome"] in ("skipped", "succeeded", "no_change"), (name, data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 
-__all__ = ["credentials_for", "http_config", "vpc_v2_client", "vpc_v3_client", "ecs_client"]
+__all__ = ["credentials_for", "http_config", "vpc_v2_client", "vpc_v3_client", "ecs_client", "functiongraph_client"]
 
 
 def credentials_for(cloud, *, ak=None, sk=None, project_id=None, security_token=None):
@@ -46,3 +46,9 @@ def ecs_client(cloud, credentials=None, read_timeout: float = 5.0):
     from huaweicloudsdkecs.v2 import EcsClient
 
     return _build(EcsClient, cloud, credentials, read_timeout)
+
+
+def functiongraph_client(cloud, credentials=None, read_timeout: float = 10.0):
+    from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient
+
+    return _build(FunctionGraphClient, cloud, credentials, read_timeout)

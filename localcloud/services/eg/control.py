@@ -1,0 +1,42 @@
+"""Control routes of the EG emulation (not a Huawei Cloud API; unsigned, under ``/_localcloud/``).
+
+``POST /_localcloud/eg/channels`` ``{"name": "sgguard-results", "id"?: "...", "sources"?: ["sgguard"],
+"project_id"?: "..."}`` creates a custom channel (201 ``{"channel": {...}}``); with ``sources``,
+an event whose ``source`` is not one of them is refused per event, as EG refuses events of an
+unknown custom event source. ``GET /_localcloud/eg/events?channel_id=&project_id=`` lists what the
+channels received (``{"events": [{"seq", "channel_id", "request_id", "received_at", "event"}]}``).
+"""
+
+from __future__ import annotations
+
+from localcloud.control import control
+from localcloud.core.errors import BadRequest
+from localcloud.core.routing import ApiContext
+from localcloud.core.state import DEFAULT_PROJECT_ID
+
+__all__ = ["create_channel", "list_events"]
+
+
+@control.route("POST", "/_localcloud/eg/channels")
+def create_channel(ctx: ApiContext):
+    body = ctx.json() or {}
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise BadRequest("LocalCloud.EG", 'send {"name": "...", "id"?: "...", "sources"?: [...], "project_id"?: "..."}')
+    project_id = body.get("project_id") or DEFAULT_PROJECT_ID
+    with ctx.backend.lock:
+        model = ctx.backend.project(project_id, create=True).service("eg")
+        channel = model.create_channel(body["name"], channel_id=body.get("id"),
+                                       description=body.get("description") or "", sources=body.get("sources"))
+    return 201, {"channel": channel, "project_id": project_id}
+
+
+@control.route("GET", "/_localcloud/eg/events")
+def list_events(ctx: ApiContext):
+    wanted_project, channel_id = ctx.arg("project_id"), ctx.arg("channel_id")
+    events = []
+    with ctx.backend.lock:
+        for project_id, project in sorted(ctx.backend.projects.items()):
+            if wanted_project and project_id != wanted_project:
+                continue
+            events += [dict(record, project_id=project_id) for record in project.service("eg").events(channel_id)]
+    return 200, {"events": events}

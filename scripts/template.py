@@ -1,0 +1,309 @@
+"""template.yaml: load, substitute ``${NAME}`` parameters, validate, return a typed structure.
+
+    from scripts.template import load_template
+    template = load_template("template.yaml", os.environ)   # raises TemplateError
+
+Order: YAML -> schema check of the document as written (so a literal secret in
+``encrypted_user_data`` is refused before anything is resolved) -> every ``${NAME}`` must be a
+declared parameter, and every parameter used must have a value (the error names *all* missing
+ones) -> secret rules -> schema check again with the non-secret parameters substituted (so a
+``runtime: ${RUNTIME}`` that resolves to an unknown runtime fails with its path) -> typed
+:class:`Template`, keeping only triggers whose ``when`` resolves true. The format is described in
+docs/template.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["TemplateError", "Template", "FunctionSpec", "TriggerSpec", "DependencySpec", "AgencySpec",
+           "load_template", "parse_template", "references", "SCHEMA_PATH", "SECRET_EVENT_FIELDS"]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = ROOT / "shared" / "schemas" / "template.v1.json"
+_REF_RE = re.compile(r"\$\{([^}]*)\}")
+_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+SECRET_EVENT_FIELDS = ("kafka_password", "access_password", "db_password")
+_FALSE = ("", "false", "0", "no", "off")
+
+
+class TemplateError(Exception):
+    """The template is unusable; ``errors`` lists every problem as ``"$.path: message"``."""
+
+    def __init__(self, errors: list[str], missing: list[str] | None = None):
+        self.errors = list(errors)
+        self.missing = sorted(missing or [])
+        super().__init__("template.yaml is invalid:\n  " + "\n  ".join(self.errors))
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    trigger_type_code: str
+    trigger_status: str
+    event_data: dict
+    event_type_code: str = ""
+
+    def public_event_data(self) -> dict:
+        """``event_data`` without the secret fields the API never returns (passwords)."""
+        return {k: v for k, v in self.event_data.items() if k not in SECRET_EVENT_FIELDS}
+
+
+@dataclass
+class FunctionSpec:
+    func_name: str
+    package: str
+    runtime: str
+    handler: str
+    memory_size: int
+    timeout: int
+    source: str
+    include: tuple[str, ...] = ()
+    description: str = ""
+    xrole: str = ""
+    app_xrole: str = ""
+    code_type: str = "zip"
+    code_filename: str = ""
+    depend_on: tuple[str, ...] = ()
+    initializer_handler: str = ""
+    initializer_timeout: int = 0
+    strategy_config: dict | None = None
+    user_data: dict = field(default_factory=dict)
+    encrypted_user_data: dict = field(default_factory=dict, repr=False)
+    triggers: list[TriggerSpec] = field(default_factory=list)
+    async_invoke_config: dict | None = None  # API shape: destination params as JSON strings
+
+
+@dataclass(frozen=True)
+class DependencySpec:
+    name: str
+    runtime: str
+    file: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    name: str
+    policy: dict
+    delegated_service: str = ""
+
+    @property
+    def actions(self) -> set[str]:
+        return {action for statement in self.policy.get("Statement", []) if statement.get("Effect") == "Allow"
+                for action in statement.get("Action", [])}
+
+
+@dataclass
+class Template:
+    description: str
+    parameters: dict
+    values: dict = field(repr=False)  # parameter -> resolved value (secrets included)
+    functions: list[FunctionSpec] = field(default_factory=list)
+    dependencies: list[DependencySpec] = field(default_factory=list)
+    agency: AgencySpec | None = None
+    root: Path = ROOT
+
+    def function(self, name: str) -> FunctionSpec:
+        for function in self.functions:
+            if function.func_name == name:
+                return function
+        raise KeyError(name)
+
+    def dependency(self, name: str) -> DependencySpec:
+        for dependency in self.dependencies:
+            if dependency.name == name:
+                return dependency
+        raise KeyError(name)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _path(parts) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _schema_errors(document: Any, stage: str = "") -> list[str]:
+    errors = []
+    for error in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+        if error.validator == "pattern" and list(error.schema_path)[-3:-1] == ["additionalProperties", "$ref"]:
+            message = f"{error.instance!r} is not a ${{PARAMETER}} reference"
+        errors.append(f"{_path(error.absolute_path)}: {message}{stage}")
+    return errors
+
+
+def references(value: Any, path: tuple = ()) -> list[tuple[str, tuple]]:
+    """Every ``(NAME, path)`` referenced as ``${NAME}`` anywhere in ``value``."""
+    found = []
+    if isinstance(value, str):
+        found.extend((match.group(1), path) for match in _REF_RE.finditer(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(references(item, path + (key,)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(references(item, path + (index,)))
+    return found
+
+
+def _substitute(value: Any, values: Mapping[str, str], keep: frozenset = frozenset()) -> Any:
+    if isinstance(value, str):
+        return _REF_RE.sub(lambda m: m.group(0) if m.group(1) in keep else values[m.group(1)], value)
+    if isinstance(value, dict):
+        return {key: _substitute(item, values, keep) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, values, keep) for item in value]
+    return value
+
+
+def _secret_position(path: tuple) -> bool:
+    return (len(path) >= 4 and path[0] == "functions" and path[2] == "encrypted_user_data") or \
+           (len(path) >= 1 and path[-1] in SECRET_EVENT_FIELDS)
+
+
+def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
+    declared = document.get("parameters") or {}
+    errors, missing, values = [], set(), {}
+    for name, spec in declared.items():
+        if spec.get("secret") and spec.get("default"):
+            errors.append(f"$.parameters.{name}: a secret parameter cannot have a default (it would be a "
+                          "secret written in the template)")
+    for name, path in references({k: v for k, v in document.items() if k != "parameters"}):
+        where = _path(path)
+        if not _NAME_RE.match(name):
+            errors.append(f"{where}: ${{{name}}} is not a valid parameter name (A-Z, 0-9, _)")
+            continue
+        if name not in declared:
+            errors.append(f"{where}: ${{{name}}} is not declared under parameters")
+            continue
+        secret = bool(declared[name].get("secret"))
+        if secret and not _secret_position(path):
+            errors.append(f"{where}: secret parameter {name} may only be used in encrypted_user_data "
+                          "or a password field")
+        if not secret and path[:1] == ("functions",) and len(path) >= 3 and path[2] == "encrypted_user_data":
+            errors.append(f"{where}: encrypted_user_data must reference a parameter declared secret: true "
+                          f"({name} is not)")
+        value = environ.get(name)
+        if value is None:
+            value = declared[name].get("default")
+        if value is None:
+            missing.add(name)
+        else:
+            values[name] = str(value)
+    if missing:
+        errors.insert(0, "missing parameters (set them in the deploy environment): " + ", ".join(sorted(missing)))
+    if errors:
+        raise TemplateError(errors, sorted(missing))
+    return values
+
+
+def _when(trigger: dict) -> bool:
+    return str(trigger.get("when", "true")).strip().lower() not in _FALSE
+
+
+def _async_config(raw: dict | None) -> dict | None:
+    if not raw:
+        return None
+    config = {k: v for k, v in raw.items() if k != "destination_config"}
+    destinations = {}
+    for key, target in (raw.get("destination_config") or {}).items():
+        destinations[key] = {"destination": target["destination"],
+                             "param": json.dumps(target["param"], sort_keys=True, separators=(",", ":"))}
+    config["destination_config"] = destinations
+    return config
+
+
+def _semantic_errors(template: Template) -> list[str]:
+    errors, names = [], set()
+    dependency_names = {d.name for d in template.dependencies}
+    for index, function in enumerate(template.functions):
+        where = f"$.functions[{index}]"
+        if function.func_name in names:
+            errors.append(f"{where}.func_name: duplicate function {function.func_name}")
+        names.add(function.func_name)
+        for name in function.depend_on:
+            if name not in dependency_names:
+                errors.append(f"{where}.depend_on: unknown dependency {name}")
+        for part in ("user_data", "encrypted_user_data"):
+            size = len(json.dumps(getattr(function, part), separators=(",", ":")).encode())
+            if size > 4096:
+                errors.append(f"{where}.{part}: {size} bytes once resolved, FunctionGraph allows 4096")
+        for t_index, trigger in enumerate(function.triggers):
+            empty = [k for k, v in trigger.event_data.items() if v in ("", []) and k not in SECRET_EVENT_FIELDS
+                     and k not in ("kafka_user", "access_user", "env_id", "sl_domain")]
+            if empty:
+                errors.append(f"{where}.triggers[{t_index}].event_data: empty once resolved: {', '.join(empty)}")
+        for key, target in ((function.async_invoke_config or {}).get("destination_config") or {}).items():
+            if target["destination"] == "SMN" and not json.loads(target["param"]).get("topic_urn", "").startswith(
+                    "urn:smn:"):
+                errors.append(f"{where}.async_invoke_config.destination_config.{key}.param.topic_urn: "
+                              "must be an SMN topic URN (urn:smn:...)")
+    return errors
+
+
+def _function(raw: dict) -> FunctionSpec:
+    build = raw["build"]
+    triggers = [TriggerSpec(t["trigger_type_code"], t.get("trigger_status", "ACTIVE"), dict(t["event_data"]),
+                            t.get("event_type_code", "")) for t in raw.get("triggers", []) if _when(t)]
+    return FunctionSpec(
+        func_name=raw["func_name"], package=raw["package"], runtime=raw["runtime"], handler=raw["handler"],
+        memory_size=raw["memory_size"], timeout=raw["timeout"], source=build["source"],
+        include=tuple(build.get("include", ())), description=raw.get("description", ""), xrole=raw.get("xrole", ""),
+        app_xrole=raw.get("app_xrole", ""), code_type=raw["code_type"],
+        code_filename=raw.get("code_filename") or f"{raw['func_name']}.zip", depend_on=tuple(raw.get("depend_on", ())),
+        initializer_handler=raw.get("initializer_handler", ""), initializer_timeout=raw.get("initializer_timeout", 0),
+        strategy_config=raw.get("strategy_config"), user_data=dict(raw.get("user_data") or {}),
+        encrypted_user_data=dict(raw.get("encrypted_user_data") or {}), triggers=triggers,
+        async_invoke_config=_async_config(raw.get("async_invoke_config")))
+
+
+def parse_template(document: Any, environ: Mapping[str, str], root: Path = ROOT) -> Template:
+    if not isinstance(document, dict):
+        raise TemplateError(["$: the template must be a YAML mapping"])
+    errors = _schema_errors(document)
+    if errors:
+        raise TemplateError(errors)
+    values = _check_parameters(document, environ)
+    secrets = frozenset(name for name, spec in document["parameters"].items() if spec.get("secret"))
+    view = _substitute(document, values, keep=secrets)
+    errors = _schema_errors(view, " (after substituting parameters)")
+    if errors:
+        raise TemplateError(errors)
+    resolved = _substitute({k: v for k, v in document.items() if k != "parameters"}, values)
+    template = Template(
+        description=resolved.get("description", ""), parameters=dict(document["parameters"]), values=values,
+        functions=[_function(raw) for raw in resolved["functions"]],
+        dependencies=[DependencySpec(d["name"], d["runtime"], d["file"], d.get("description", ""))
+                      for d in resolved.get("dependencies", [])],
+        agency=AgencySpec(resolved["agency"]["name"], resolved["agency"]["policy"],
+                          resolved["agency"].get("delegated_service", "")),
+        root=root)
+    errors = _semantic_errors(template)
+    if errors:
+        raise TemplateError(errors)
+    return template
+
+
+def load_template(path: str | Path = ROOT / "template.yaml", environ: Mapping[str, str] | None = None) -> Template:
+    import os
+
+    import yaml
+
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise TemplateError([f"$: not valid YAML: {error}"]) from None
+    return parse_template(document, os.environ if environ is None else environ, root=path.resolve().parent)

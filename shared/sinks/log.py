@@ -1,0 +1,28 @@
+"""The ``log`` sink, always on: one compact, redacted JSON line per result on the stream.
+
+FunctionGraph ships a function's stdout to LTS, so these lines are the record of last resort:
+written first, before any other sink is tried, whatever ``RESULT_SINKS`` says.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import TextIO
+
+from ..results import to_log_line
+
+__all__ = ["write_results"]
+
+
+def write_results(events: list[dict], stream: TextIO) -> dict:
+    """Write one line per event (``shared.results.to_log_line``); returns the log sink's counts."""
+    written = 0
+    try:
+        for event in events:
+            stream.write(to_log_line(event) + "\n")
+            written += 1
+        stream.flush()
+    except Exception:  # noqa: BLE001 - a closed stdout must not fail the invocation
+        traceback.print_exc(file=sys.stderr)
+    return {"delivered": written, "undelivered": len(events) - written}
