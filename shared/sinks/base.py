@@ -11,6 +11,7 @@ Settings the sinks read themselves (``shared.config`` owns the core ones): ``SMN
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections import OrderedDict
 from typing import Any, Callable
@@ -196,6 +197,13 @@ def sdk_error(sink: Sink, operation: str, error: Exception) -> SinkError:
     """An SDK exception as a :class:`SinkError` (same classification as the cloud gateway)."""
     from ..cloud.retry import translate
 
+    # huaweicloudsdkcore wraps requests' ConnectionError, but not a read timeout: with
+    # HttpConfig.timeout=(connect, read) a slow answer raises requests.exceptions.ReadTimeout
+    # itself (seen against localcloud's "timeout" fault). It may or may not have landed: retry.
+    requests_exceptions = sys.modules.get("requests.exceptions")
+    if requests_exceptions is not None and isinstance(error, requests_exceptions.RequestException):
+        return SinkError(sink.name, f"{operation}: {type(error).__name__}: {str(error)[:200]}", transient=True,
+                         code=type(error).__name__)
     try:
         failure = translate(operation, error)
     except Exception:  # noqa: BLE001 - not an SDK error: a bug or a local problem, do not hammer

@@ -49,7 +49,7 @@ class EventGridSink(Sink):
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_EVENT_BYTES:
-            return self.error(f"the event is {size} bytes; EventGrid takes at most {MAX_EVENT_BYTES} per event",
+            return self.error(f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) per event",
                               code="EVENT_TOO_LARGE")
         return None
 

@@ -37,7 +37,7 @@ class FunctionGraphSink(Sink):
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_ASYNC_BYTES:
             return self.error(f"the event is {size} bytes; an asynchronous invocation takes at most "
-                              f"{MAX_ASYNC_BYTES}", code="PAYLOAD_TOO_LARGE")
+                              f"256 KB ({MAX_ASYNC_BYTES} bytes)", code="PAYLOAD_TOO_LARGE")
         return None
 
     def _client(self):

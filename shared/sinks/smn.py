@@ -81,7 +81,7 @@ class SmnSink(Sink):
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_MESSAGE_BYTES:
-            return self.error(f"the event is {size} bytes; an SMN message takes at most {MAX_MESSAGE_BYTES}",
+            return self.error(f"the event is {size} bytes; an SMN message takes at most 256 KB ({MAX_MESSAGE_BYTES} bytes)",
                               code="MESSAGE_TOO_LARGE")
         return None
 

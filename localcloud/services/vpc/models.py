@@ -42,7 +42,9 @@ class VpcModel(SecurityGroupsMixin):
         self._macs: set[str] = set()
         self._random = random.Random(project.project_id)
         self._default_sg_id = None
+        # Derived from the project id: the same after every reset, so tests and demos can name it.
         default = self.create_security_group(name="default", description="Default security group", rules=[],
+                                             sg_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project.project_id}")),
                                              _default=True)
         self._default_sg_id = default["id"]
         for ethertype, prefix in (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0")):

@@ -1,0 +1,35 @@
+"""scripts/show.py against localcloud: interfaces, groups in priority order, their rules."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "show.py"
+
+
+def run_show(cloud, *args):
+    env = {**os.environ, "HUAWEICLOUD_SDK_AK": cloud.ak, "HUAWEICLOUD_SDK_SK": cloud.sk,
+           "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id}
+    return subprocess.run([sys.executable, str(SCRIPT), *args, "--endpoint", cloud.url], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_show_lists_interfaces_groups_and_rules(cloud):
+    done = run_show(cloud, "c0000000-0000-4000-8000-000000000001", "--json")
+    assert done.returncode == 0, done.stderr
+    view = json.loads(done.stdout)
+    first, second = view["interfaces"]
+    assert first["primary"] is True and second["primary"] is False
+    assert [g["name"] for g in first["security_groups"]] == ["default", "app"]
+    app_rules = first["security_groups"][1]["rules"]
+    assert app_rules[0]["ports"] == "8080" and app_rules[0]["direction"] == "ingress"
+    text = run_show(cloud, "c0000000-0000-4000-8000-000000000002").stdout
+    assert "PORT SECURITY DISABLED" in text and "1. db (" in text and "inbound  deny" in text
+
+
+def test_show_refuses_a_malformed_id_and_reports_a_missing_server(cloud):
+    assert run_show(cloud, "../x").returncode == 2
+    missing = run_show(cloud, "c0000000-0000-4000-8000-0000000000ff")
+    assert missing.returncode != 0 and "not found" in missing.stderr
