@@ -3,7 +3,8 @@ the dependency package.
 
     .venv/bin/python scripts/package.py                 # function zips
     .venv/bin/python scripts/package.py --dependencies  # + build/sgguard-deps.zip (downloads wheels)
-    .venv/bin/python scripts/package.py --local-dependencies  # + a stub for localcloud only
+    .venv/bin/python scripts/package.py --local-dependencies  # + build/sgguard-deps-local.zip, a stub
+                                                              #   for localcloud (DEPENDENCY_ZIP=...)
 
 Prints each zip's size and sha256. Parameters of template.yaml without a value in the environment
 are not needed for packaging: placeholders stand in for them.
@@ -58,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             target = template.root / dependency.file
             if args.dependencies:
                 print(build_dependency_zip(template.root, dependency, target, out / "wheels").line())
-            elif args.local_dependencies:
-                print(stub_dependency_zip(template.root, target, dependency.name).line())
+            elif args.local_dependencies:  # never at the real package's path: deploy refuses stubs for a real region
+                local = target.with_name(target.stem + "-local.zip")
+                print(stub_dependency_zip(template.root, local, dependency.name).line())
     except (TemplateError, PackagingError) as error:
         print(f"package: {error}", file=sys.stderr)
         return 1

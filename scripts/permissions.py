@@ -36,7 +36,8 @@ ACTIONS_BY_CALL: dict[str, str] = {
     # ECS
     "ecs.show_server": "ecs:cloudServers:get",
     "ecs.show_job": "ecs:cloudServers:get",  # no action of its own is documented (see template.yaml)
-    "ecs.list_server_interfaces": "ecs:cloudServers:get",  # only if the code starts calling it
+    # (ecs.list_server_interfaces, if the code starts calling it: ecs:cloudServers:listServerInterfaces
+    #  per published policies; verify before adding)
     # result sinks
     "functiongraph.async_invoke_function": "functiongraph:function:invokeAsync",
     "eg.put_events": "eg:channels:putEvents",

@@ -138,8 +138,10 @@ def _schema_errors(document: Any, stage: str = "") -> list[str]:
     errors = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
         message = error.message if len(error.message) < 300 else error.message[:300] + "..."
-        if error.validator == "pattern" and list(error.schema_path)[-3:-1] == ["additionalProperties", "$ref"]:
-            message = f"{error.instance!r} is not a ${{PARAMETER}} reference"
+        parts = list(error.absolute_path)
+        if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):
+            # never echo what may be a secret
+            message = "must be a ${PARAMETER} reference to a secret parameter (a literal value is refused)"
         errors.append(f"{_path(error.absolute_path)}: {message}{stage}")
     return errors
 

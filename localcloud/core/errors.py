@@ -84,7 +84,9 @@ def render_error(error: CloudError, style: str, request_id: str) -> dict:
         return {"error": {"code": error.code, "message": error.message}}
     if style == "vpc1":
         return {"code": error.code, "message": error.message}
-    if style in ("vpc3", "apigw", "eg", "smn"):
+    if style == "smn":
+        return {"request_id": request_id, "code": error.code, "message": error.message}
+    if style in ("vpc3", "apigw", "eg"):
         return {"request_id": request_id, "error_code": error.code, "error_msg": error.message}
     if style == "fgs":
         return {"error_code": error.code, "error_msg": error.message}

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Iterable
 
 __all__ = ["Artifact", "PackagingError", "build_function_zip", "function_entries", "write_zip",
-           "dependency_pins", "build_dependency_zip", "zip_from_wheels", "stub_dependency_zip", "FIXED_DATE", "MAX_CODE_ZIP_BYTES",
+           "dependency_pins", "build_dependency_zip", "artifact_of", "zip_from_wheels", "stub_dependency_zip",
+           "FIXED_DATE", "MAX_CODE_ZIP_BYTES",
            "MAX_UNZIPPED_BYTES", "MAX_DEPENDENCY_ZIP_BYTES", "PLATFORM"]
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -110,6 +111,21 @@ def write_zip(entries: dict[str, bytes | Path], path: Path, name: str | None = N
                     hashlib.sha512(data).hexdigest(), len(entries), unpacked)
 
 
+def artifact_of(path: Path, name: str) -> Artifact:
+    """Describe an existing zip (e.g. the dependency package built earlier)."""
+    if not path.is_file():
+        raise PackagingError(f"{path} not found: build it with scripts/package.py --dependencies "
+                             "(or --local-dependencies for localcloud)")
+    data = path.read_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile:
+        raise PackagingError(f"{path} is not a zip file") from None
+    return Artifact(name, path, len(data), hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest(),
+                    len(infos), sum(info.file_size for info in infos))
+
+
 def build_function_zip(root: Path, function, out_dir: Path) -> Artifact:
     """``function`` is a :class:`scripts.template.FunctionSpec`."""
     artifact = write_zip(function_entries(root, function.source, function.include),
@@ -130,10 +146,9 @@ def dependency_pins(root: Path, extras: Iterable[str] = ("sinks",)) -> list[str]
     """``name==version`` for the runtime requirements (pyproject) and everything they pull in, at
     the versions installed here, so that the package is built from exactly what was tested."""
     import re
-    import tomllib
     from importlib.metadata import PackageNotFoundError, distribution
 
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    project = _project_table(root / "pyproject.toml")
     wanted = list(project["dependencies"])
     for extra in extras:
         wanted += [r for r in project.get("optional-dependencies", {}).get(extra, []) if not r.startswith("sgguard")]
@@ -156,6 +171,23 @@ def dependency_pins(root: Path, extras: Iterable[str] = ("sinks",)) -> list[str]
                 continue
             queue.append(re.split(r"[<>=!~;\[ (]", requirement, maxsplit=1)[0])
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def _project_table(path: Path) -> dict:
+    """``[project]`` of pyproject.toml (tomllib on 3.11+; on 3.10 just the requirement lists)."""
+    text = path.read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: read the arrays of quoted requirements we need
+        import re
+
+        def array(name: str) -> list[str]:
+            match = re.search(rf"^{name}\s*=\s*\[(.*?)\]", text, re.S | re.M)
+            body = re.sub(r"#[^\n]*", "", match.group(1)) if match else ""
+            return re.findall(r'"([^"]+)"', body)
+
+        return {"dependencies": array("dependencies"), "optional-dependencies": {"sinks": array("sinks")}}
+    return tomllib.loads(text)["project"]
 
 
 def zip_from_wheels(wheels: Iterable[Path], path: Path, name: str) -> Artifact:

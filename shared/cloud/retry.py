@@ -46,6 +46,12 @@ def translate(operation: str, error: Exception) -> CloudCallError:
         # Read timeouts arrive as ConnectionException too; the write may or may not have landed.
         return CloudCallError(operation, status=None, code=type(error).__name__,
                               message=str(error.error_msg)[:300], transient=True)
+    import requests
+
+    if isinstance(error, requests.exceptions.RequestException):
+        # On a POST the SDK lets a read timeout through unwrapped; it is as ambiguous as any timeout.
+        return CloudCallError(operation, status=None, code=type(error).__name__, message=str(error)[:300],
+                              transient=True)
     if isinstance(error, sdk.SdkException):
         return CloudCallError(operation, status=None, code=type(error).__name__,
                               message=str(error.error_msg)[:300], transient=False)

@@ -197,9 +197,10 @@ def sdk_error(sink: Sink, operation: str, error: Exception) -> SinkError:
     """An SDK exception as a :class:`SinkError` (same classification as the cloud gateway)."""
     from ..cloud.retry import translate
 
-    # huaweicloudsdkcore wraps requests' ConnectionError, but not a read timeout: with
-    # HttpConfig.timeout=(connect, read) a slow answer raises requests.exceptions.ReadTimeout
-    # itself (seen against localcloud's "timeout" fault). It may or may not have landed: retry.
+    # huaweicloudsdkcore wraps requests' ConnectionError only. A read timeout on a GET or PUT
+    # arrives as one (urllib3 retries idempotent methods, then gives up with MaxRetryError), but on
+    # a POST - every sink call - it is requests.exceptions.ReadTimeout itself, unwrapped (seen with
+    # localcloud's "timeout" fault). The call may or may not have landed: retry (at least once).
     requests_exceptions = sys.modules.get("requests.exceptions")
     if requests_exceptions is not None and isinstance(error, requests_exceptions.RequestException):
         return SinkError(sink.name, f"{operation}: {type(error).__name__}: {str(error)[:200]}", transient=True,

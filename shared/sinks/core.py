@@ -141,7 +141,7 @@ def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple
                          for item, error in retry]
             break
         delay = backoff_delay(attempts - 1, policy, clock)
-        retry_after = max((getattr(error, "retry_after", None) or 0.0) for _, error in retry)
+        retry_after = max((error.retry_after or 0.0) for _, error in retry)
         delay = max(delay, min(retry_after, policy.max_s))
         if not deadline.allows(delay):
             failures += [(item[0], _out_of_time(error, attempts)) for item, error in retry]

@@ -49,8 +49,8 @@ class EventGridSink(Sink):
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_EVENT_BYTES:
-            return self.error(f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) per event",
-                              code="EVENT_TOO_LARGE")
+            return self.error(f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) "
+                              "per event", code="EVENT_TOO_LARGE")
         return None
 
     def _client(self):

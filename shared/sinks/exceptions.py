@@ -14,13 +14,14 @@ class SinkError(Exception):
     """Delivering to ``sink`` failed. ``transient``: repeating the call may succeed."""
 
     def __init__(self, sink: str, message: str, *, transient: bool = False, status: int | None = None,
-                 code: str | None = None):
+                 code: str | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.sink = sink
         self.message = message
         self.transient = transient
         self.status = status
         self.code = code
+        self.retry_after = retry_after  # seconds the destination asked us to wait (Retry-After), if any
 
     def describe(self) -> str:
         """One line for the ``undelivered`` record: status, code and message, never a secret."""

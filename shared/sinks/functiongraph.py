@@ -19,7 +19,8 @@ from .exceptions import SinkError
 __all__ = ["FunctionGraphSink"]
 
 MAX_ASYNC_BYTES = 256 * 1024
-_FUNCTION_URN = re.compile(r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+(:[A-Za-z0-9_.-]+)?$")
+_FUNCTION_URN = re.compile(
+    r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+(:!?[A-Za-z0-9_.-]+)?$")
 
 
 class FunctionGraphSink(Sink):

@@ -81,8 +81,8 @@ class SmnSink(Sink):
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_MESSAGE_BYTES:
-            return self.error(f"the event is {size} bytes; an SMN message takes at most 256 KB ({MAX_MESSAGE_BYTES} bytes)",
-                              code="MESSAGE_TOO_LARGE")
+            return self.error(f"the event is {size} bytes; an SMN message takes at most 256 KB "
+                              f"({MAX_MESSAGE_BYTES} bytes)", code="MESSAGE_TOO_LARGE")
         return None
 
     def _client(self):

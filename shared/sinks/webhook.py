@@ -160,13 +160,10 @@ class WebhookSink(Sink):
 
     def _status_error(self, status: int, retry_after: float | None):
         if 300 <= status < 400:
-            error = self.error("the webhook answered with a redirect; redirects are not followed",
-                               status=status, code="REDIRECT")
-        else:
-            error = self.error("the webhook refused the event" if status < 500 else "the webhook failed",
-                               status=status, transient=status in _TRANSIENT_STATUS)
-        error.retry_after = retry_after
-        return error
+            return self.error("the webhook answered with a redirect; redirects are not followed",
+                              status=status, code="REDIRECT")
+        return self.error("the webhook refused the event" if status < 500 else "the webhook failed",
+                          status=status, transient=status in _TRANSIENT_STATUS, retry_after=retry_after)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -30,7 +30,8 @@ MAX_SUBJECT_BYTES = 512
 PROTOCOLS = ("email", "sms", "functionstage", "functiongraph", "http", "https", "callnotify", "wechat",
              "dingding", "feishu", "welink", "dingTalkBot")
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$")
-_TOPIC_URN = re.compile(r"^urn:smn:(?P<region>[a-z0-9-]+):(?P<project>[0-9a-f]{32}):(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})$")
+_TOPIC_URN = re.compile(
+    r"^urn:smn:(?P<region>[a-z0-9-]+):(?P<project>[0-9a-f]{32}):(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})$")
 # MessageAttribute.name / SubscriptionsFilterPolicy.name: [a-z0-9_], no leading, trailing or double '_'
 _ATTRIBUTE_NAME = re.compile(r"^(?!_)(?!.*__)[a-z0-9_]{1,32}(?<!_)$")
 _ATTRIBUTE_VALUE = re.compile(r"^[0-9A-Za-z_\u4e00-\u9fff]{1,32}$")

@@ -1,0 +1,282 @@
+"""What a measured child process runs: ``python bench/_child.py MODE --out FILE ...``.
+
+Run by path, not as part of the ``bench`` package, and stdlib-only until the mode imports what it
+measures: a cold start must not pay for the harness. Modes:
+
+* ``floor``    - import only the given modules (``--modules a,b``), as a code path's minimum;
+* ``handler``  - load ``functions/<name>/index.py`` as FunctionGraph does and run one event;
+* ``batch``    - warm-up event, then one timed event (throughput and peak RSS);
+* ``overhead`` - the same batch against an in-memory cloud (no HTTP, no SDK), one message at a
+  time, then validation plus signature check alone.
+
+Each writes one JSON summary to ``--out``. The handler's own stdout (one JSON line per result)
+goes to /dev/null, so writing the log lines is still paid for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import resource
+import sys
+import time
+
+T0 = time.perf_counter()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+class Context:
+    """The FunctionGraph context (the runtime's method names), from a JSON description."""
+
+    def __init__(self, spec: dict):
+        self._spec = spec
+        self._ends = time.monotonic() + float(spec.get("timeout_s", 300))
+
+    def getRequestID(self):
+        return "bench"
+
+    def getRemainingTimeInMilliSeconds(self):
+        return max(0, int((self._ends - time.monotonic()) * 1000))
+
+    def getSecurityAccessKey(self):
+        return self._spec.get("ak", "")
+
+    def getSecuritySecretKey(self):
+        return self._spec.get("sk", "")
+
+    def getSecurityToken(self):
+        return self._spec.get("security_token", "")
+
+    def getUserData(self, key, default=None):
+        return self._spec.get("user_data", {}).get(key, default)
+
+    def getProjectID(self):
+        return self._spec.get("project_id", "")
+
+    def getFunctionName(self):
+        return self._spec.get("function_name", "bench")
+
+    def getVersion(self):
+        return "latest"
+
+    def getMemorySize(self):
+        return 128
+
+    def getLogger(self):
+        import logging
+
+        return logging.getLogger("bench")
+
+
+def _load(path: str):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_handler(function: str):
+    path = os.path.join(ROOT, "functions", function, "index.py")
+    spec = importlib.util.spec_from_file_location("index", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+@contextlib.contextmanager
+def quiet():
+    """The handler's stdout (its result log lines) to /dev/null."""
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+        yield
+
+
+def invoke(handler, event, context):
+    with quiet():
+        try:
+            return handler(event, context)
+        except Exception as error:  # noqa: BLE001 - ecs_created raises to ask for a retry
+            return {"raised": type(error).__name__, "results": []}
+
+
+def _modules() -> dict:
+    sdk = sorted({name for name in sys.modules if name.startswith("huaweicloudsdk") and name.count(".") <= 1
+                  and sys.modules[name] is not None})
+    return {"sdk": sdk, "jsonschema": "jsonschema" in sys.modules, "yaml": "yaml" in sys.modules}
+
+
+def _results(response) -> list:
+    if isinstance(response, dict) and "statusCode" in response:
+        return json.loads(response["body"])["results"]
+    return response.get("results", []) if isinstance(response, dict) else []
+
+
+def _maxrss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def mode_floor(args) -> dict:
+    if args.hide_rfc3987:
+        sys.modules["rfc3987_syntax"] = None  # as shared.validation does before importing jsonschema
+    for name in filter(None, args.modules.split(",")):
+        importlib.import_module(name)
+    return {"modules": _modules(), "elapsed_s": time.perf_counter() - T0, "maxrss_kb": _maxrss_kb()}
+
+
+def mode_handler(args) -> dict:
+    handler = load_handler(args.function)
+    imported = time.perf_counter()
+    response = invoke(handler, _load(args.event), Context(_load(args.context)))
+    done = time.perf_counter()
+    return {"import_s": imported - T0, "invoke_s": done - imported, "modules": _modules(),
+            "outcomes": [r["data"]["outcome"] for r in _results(response)],
+            "api_calls": [r["data"].get("api_calls") for r in _results(response)], "maxrss_kb": _maxrss_kb()}
+
+
+def _summary(results: list) -> list:
+    rows = []
+    for event in results:
+        data = event["data"]
+        calls = data.get("api_calls") or {}
+        rows.append([data.get("request_id"), data["outcome"], calls.get("reads", 0), calls.get("writes", 0),
+                     [[n["port_id"], n["after"]] for n in data.get("nics", [])],
+                     [e["code"] for e in data.get("errors", [])]])
+    return rows
+
+
+def mode_batch(args) -> dict:
+    handler = load_handler(args.function)
+    context = Context(_load(args.context))
+    warm_started = time.perf_counter()
+    warm = _results(invoke(handler, _load(args.warmup), context)) if args.warmup else []
+    warm_s = time.perf_counter() - warm_started
+    event = _load(args.event)
+    profiler = None
+    if args.profile:  # only the calling thread is profiled: run with CONCURRENCY 1
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    cpu0, started, epoch = time.process_time(), time.perf_counter(), time.time()
+    response = invoke(handler, event, context)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    if profiler:
+        profiler.disable()
+    results = _results(response)
+    summary = {"wall_s": wall, "cpu_s": cpu, "warmup_s": warm_s, "started_at": epoch,
+               "warmup_outcomes": [r["data"]["outcome"] for r in warm],
+               "results": _summary(results), "maxrss_kb": _maxrss_kb(), "modules": _modules()}
+    if profiler:
+        summary["profile"] = _profile_summary(profiler, len(results))
+    return summary
+
+
+_BUCKETS = (  # first match wins: (label, path fragments)
+    ("waiting on the network (socket reads, select)", ("<method 'recv_into'", "<method 'poll'", "<built-in method select",
+                                                       "<method 'connect'", "<method 'sendall'", "<method 'acquire'")),
+    ("sgguard: shared/ and functions/", (os.sep + "shared" + os.sep, os.sep + "functions" + os.sep)),
+    ("SDK core (signing, request building, response parsing)", ("huaweicloudsdkcore",)),
+    ("SDK service models (vpc, ecs)", ("huaweicloudsdkvpc", "huaweicloudsdkecs")),
+    ("requests", (os.sep + "requests" + os.sep,)),
+    ("urllib3", ("urllib3",)),
+    ("http.client, email header parsing", ("http" + os.sep + "client", "email" + os.sep)),
+    ("jsonschema and its deps", ("jsonschema", "referencing", "rpds", "rfc3339", "rfc3986")),
+    ("json", ("json" + os.sep, "<built-in method _json", "<method 'encode' of '_json")),
+    ("hmac, hashlib", ("hmac", "hashlib", "<built-in method _hashlib", "<built-in function openssl")),
+)
+
+
+def _bucket(key) -> str:
+    filename, _, name = key
+    text = f"{filename}:{name}"
+    for label, fragments in _BUCKETS:
+        if any(fragment in text for fragment in fragments):
+            return label
+    if filename == "~":
+        return "other builtins"
+    return "other Python (stdlib: copy, re, datetime, dataclasses, logging...)"
+
+
+def _profile_summary(profiler, messages: int) -> dict:
+    import pstats
+
+    stats = pstats.Stats(profiler).stats
+    buckets: dict = {}
+    total = 0.0
+    for key, (_, _, self_time, _, _) in stats.items():
+        buckets[_bucket(key)] = buckets.get(_bucket(key), 0.0) + self_time
+        total += self_time
+    top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:15]
+    return {"self_ms_per_message": {k: round(v * 1000 / messages, 3)
+                                    for k, v in sorted(buckets.items(), key=lambda kv: -kv[1])},
+            "total_ms_per_message": round(total * 1000 / messages, 3),
+            "top_self": [[f"{os.path.basename(k[0])}:{k[1]}:{k[2]}", round(v[2] * 1000 / messages, 4)]
+                         for k, v in top]}
+
+
+def mode_overhead(args) -> dict:
+    sys.path.insert(0, os.path.join(ROOT))
+    from bench.fakecloud import install
+
+    install(_load(args.seed))
+    handler = load_handler(args.function)
+    context = Context(_load(args.context))
+    if args.warmup:
+        invoke(handler, _load(args.warmup), context)
+    event = _load(args.event)
+    started = time.perf_counter()
+    response = invoke(handler, event, context)
+    wall = time.perf_counter() - started
+    results = _results(response)
+    # validation alone: decode + schema + signature, per message, one thread
+    from datetime import datetime, timezone
+
+    from shared.signing import verify_request_signature
+    from shared.validation import decode_json_message, validate_change_request
+
+    keys = json.loads(context.getUserData("REQUEST_SIGNING_KEYS"))
+    bodies = [m for record in event["records"] for m in record["messages"]]
+    now = datetime.now(timezone.utc)
+    for body in bodies[:50]:  # warm
+        value, _ = decode_json_message(body)
+        validate_change_request(value)
+    started = time.perf_counter()
+    invalid = 0
+    for body in bodies:
+        value, error = decode_json_message(body)
+        errors = [error] if error else validate_change_request(value)
+        errors = errors or verify_request_signature(value, keys=keys, now=now)
+        invalid += bool(errors)
+    validation_wall = time.perf_counter() - started
+    started = time.perf_counter()
+    for body in bodies:
+        value, error = decode_json_message(body)
+        validate_change_request(value)
+    schema_wall = time.perf_counter() - started
+    return {"wall_s": wall, "messages": len(bodies), "results": _summary(results),
+            "validation_s": validation_wall, "schema_only_s": schema_wall, "invalid": invalid}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["floor", "handler", "batch", "overhead"])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--modules", default="")
+    parser.add_argument("--hide-rfc3987", action="store_true")
+    parser.add_argument("--function", default="change_request")
+    parser.add_argument("--event")
+    parser.add_argument("--warmup")
+    parser.add_argument("--context")
+    parser.add_argument("--seed")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    summary = {"floor": mode_floor, "handler": mode_handler, "batch": mode_batch, "overhead": mode_overhead}[args.mode](args)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(summary, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Process plumbing: localcloud in its own process, measured children, contexts, statistics."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ROOT", "PYTHON", "Workdir", "LocalCloudProcess", "run_child", "context_spec", "median"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CHILD = str(ROOT / "bench" / "_child.py")
+
+
+class Workdir:
+    """A temporary directory for event files, child outputs and the children's $HOME."""
+
+    def __init__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="sgguard-bench-")
+        self.path = Path(self._tmp.name)
+        self.home = self.path / "home"
+        self.home.mkdir()
+        self._n = 0
+
+    def file(self, stem: str, content=None) -> str:
+        self._n += 1
+        path = self.path / f"{self._n:04d}-{stem}.json"
+        if content is not None:
+            path.write_text(json.dumps(content), encoding="utf-8")
+        return str(path)
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        # The SDK writes $HOME/.huaweicloud/application_id on import: keep it out of the user's home.
+        env.update(HOME=str(self.home), PYTHONPATH=str(ROOT))
+        return env
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+
+@dataclass
+class ChildRun:
+    wall_s: float
+    maxrss_kb: int
+    output: dict
+    returncode: int
+
+
+def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600) -> ChildRun:
+    """Run ``bench/_child.py MODE`` in a fresh interpreter; wall time and peak RSS seen from outside."""
+    out = work.file(f"out-{mode}")
+    command = [PYTHON, CHILD, mode, "--out", out, *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=str(ROOT), env=work.env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = started + timeout_s
+    while True:  # wait4 gives this child's own rusage (ru_maxrss in KB on Linux)
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            process.kill()
+            pid, status, usage = os.wait4(process.pid, 0)
+            break
+        time.sleep(0.002)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode("utf-8", "replace")
+    process.stderr.close()
+    if process.returncode != 0:
+        raise RuntimeError(f"child {mode} failed ({process.returncode}): {stderr[-3000:]}")
+    with open(out, encoding="utf-8") as handle:
+        output = json.load(handle)
+    return ChildRun(wall, usage.ru_maxrss, output, process.returncode)
+
+
+class LocalCloudProcess:
+    """``python -m localcloud --latency-ms N --seed FILE`` in its own process."""
+
+    def __init__(self, work: Workdir, *, latency_ms: int = 0, seed: dict | None = None):
+        from localcloud.client import ControlClient
+
+        command = [PYTHON, "-m", "localcloud", "--latency-ms", str(latency_ms)]
+        if seed is not None:
+            command += ["--seed", work.file("seed", seed)]
+        self.process = subprocess.Popen(command, cwd=str(ROOT), env=work.env(), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"localcloud did not start: {self.process.stderr.read()[-2000:]}")
+        self.info = json.loads(line)
+        self.url = self.info["url"]
+        self.project_id = self.info["project_id"]
+        self.region = self.info["region"]
+        self.latency_ms = latency_ms
+        self.control = ControlClient(self.url)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+
+    def __enter__(self) -> "LocalCloudProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def user_data(url: str, region: str, **extra: str) -> dict:
+    from .workload import SIGNING_KEYS
+
+    data = {"REGION": region, "ECS_ENDPOINT": url, "VPC_ENDPOINT": url, "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS),
+            "REQUIRE_SIGNED_REQUESTS": "true", "CONCURRENCY": "16", "GROUP_CACHE_TTL_S": "60"}
+    data.update({k: str(v) for k, v in extra.items()})
+    return data
+
+
+def context_spec(control, project_id: str, url: str, region: str, *, timeout_s: float = 300,
+                 function_name: str = "change_request", **extra: str) -> dict:
+    """A FunctionGraph context description: temporary agency credentials localcloud issued."""
+    credentials = control.temporary_credentials(project_id) if control is not None else {}
+    return {"ak": credentials.get("ak", "AK"), "sk": credentials.get("sk", "SK"),
+            "security_token": credentials.get("security_token", ""), "project_id": project_id,
+            "timeout_s": timeout_s, "function_name": function_name, "user_data": user_data(url, region, **extra)}
+
+
+def median(values) -> float:
+    values = list(values)
+    return statistics.median(values) if values else float("nan")

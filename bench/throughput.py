@@ -1,0 +1,147 @@
+"""Throughput of a 1000-message Kafka batch, calls per message vs the lower bound, overhead.
+
+The handler runs in a child process (its peak RSS is its own), localcloud in another (with a
+fixed latency per API call). The child first runs a warm-up batch of dry runs that fills the
+group catalog (and the rules of every group the workload uses) and opens the connection pool, as
+an instance that served a batch before would have; then the measured batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .support import LocalCloudProcess, Workdir, context_spec, run_child
+from .workload import Fleet, Message, kafka, sign, warmup_requests
+
+__all__ = ["run_batch", "run_overhead", "check_calls", "lane_bound"]
+
+
+def _events(work: Workdir, fleet: Fleet, messages: list[Message]) -> tuple[str, str]:
+    event = work.file("batch", kafka([sign(m.request) for m in messages]))
+    warm = work.file("warmup", kafka([sign(r) for r in warmup_requests(fleet)]))
+    return event, warm
+
+
+def lane_bound(messages: list[Message], concurrency: int) -> float:
+    """Calls on the critical path: a batch can't finish before its busiest server's lane does."""
+    per_server: dict[str, int] = defaultdict(int)
+    for m in messages:
+        per_server[m.server_id] += m.reads + m.writes
+    total = sum(per_server.values())
+    return max(total / concurrency, max(per_server.values(), default=0))
+
+
+def check_calls(messages: list[Message], rows: list) -> dict:
+    """Per scenario: messages, lower bound and measured reads/writes per message, mismatches."""
+    by_id = {row[0]: row for row in rows}
+    table: dict[str, dict] = {}
+    problems: list[str] = []
+    for m in messages:
+        row = by_id.get(m.request_id)
+        entry = table.setdefault(m.scenario, {"messages": 0, "lb_reads": 0, "lb_writes": 0, "reads": 0, "writes": 0,
+                                              "above_bound": 0, "wrong_outcome": 0})
+        entry["messages"] += 1
+        entry["lb_reads"] += m.reads
+        entry["lb_writes"] += m.writes
+        if row is None:
+            entry["wrong_outcome"] += 1
+            problems.append(f"{m.request_id}: no result")
+            continue
+        _, outcome, reads, writes, nics, errors = row
+        entry["reads"] += reads
+        entry["writes"] += writes
+        if outcome != m.outcome:
+            entry["wrong_outcome"] += 1
+            problems.append(f"{m.request_id} ({m.scenario}): {outcome} {errors}, expected {m.outcome}")
+        elif outcome == "succeeded" and {p: a for p, a in nics} != {p: m.after[p] for p in m.ports}:
+            entry["wrong_outcome"] += 1
+            problems.append(f"{m.request_id}: interfaces ended as {nics}, expected {m.after}")
+        if (reads, writes) != (m.reads, m.writes):
+            entry["above_bound"] += 1
+            if len(problems) < 50:
+                problems.append(f"{m.request_id} ({m.scenario}): {reads} reads + {writes} writes, lower bound "
+                                f"{m.reads} + {m.writes}")
+    for entry in table.values():
+        n = entry["messages"]
+        for key in ("lb_reads", "lb_writes", "reads", "writes"):
+            entry[key] = round(entry[key] / n, 3)
+    return {"scenarios": table, "problems": problems[:50]}
+
+
+def _log_counts(cloud: LocalCloudProcess, since_time: float) -> dict:
+    entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since_time and "route" in e]
+    routes = Counter(e["route"] for e in entries)
+    return {"reads": sum(1 for e in entries if e["method"] == "GET"),
+            "writes": sum(1 for e in entries if e["method"] != "GET"),
+            "by_route": dict(routes.most_common())}
+
+
+def _final_state_mismatches(cloud: LocalCloudProcess, messages: list[Message], fleet: Fleet) -> int:
+    expected = fleet.state()
+    for m in messages:
+        if m.outcome == "succeeded":
+            expected.update(m.after)
+    state = cloud.control.state()["projects"][cloud.project_id]["vpc"]["ports"]
+    actual = {p["id"]: p["security_groups"] for p in state if p["id"] in expected}
+    return sum(1 for pid, groups in expected.items() if actual.get(pid) != groups)
+
+
+def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: list[Message], *,
+              concurrency: int = 16, profile: bool = False) -> dict:
+    """One batch through the real handler in a fresh child, after a warm-up batch."""
+    cloud.control.reset()  # the start-up seed again (and new credentials below)
+    event, warm = _events(work, fleet, messages)
+    context = work.file("context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region,
+                                                CONCURRENCY=str(concurrency)))
+    args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
+    run = run_child(work, "batch", *args, *(["--profile"] if profile else []))
+    out = run.output
+    batch_started = out["started_at"]  # log entries after the warm-up (same machine clock)
+    n = len(messages)
+    rows = out["results"]
+    reads = sum(r[2] for r in rows)
+    writes = sum(r[3] for r in rows)
+    calls = (reads + writes) / n
+    latency_s = cloud.latency_ms / 1000
+    result = {
+        "messages": n, "concurrency": concurrency, "latency_ms": cloud.latency_ms,
+        "wall_s": round(out["wall_s"], 3), "cpu_s": round(out["cpu_s"], 3),
+        "messages_per_s": round(n / out["wall_s"], 1),
+        "calls_per_message": round(calls, 3),
+        "outcomes": dict(Counter(r[1] for r in rows)),
+        "warmup_outcomes": dict(Counter(out["warmup_outcomes"])),
+        "results_calls": {"reads": reads, "writes": writes},
+        "peak_rss_mb": round(run.maxrss_kb / 1024, 1),
+        "sdk_modules": out["modules"]["sdk"],
+        "calls": check_calls(messages, rows),
+        "final_state_mismatches": _final_state_mismatches(cloud, messages, fleet),
+    }
+    if latency_s:
+        ideal = concurrency / (calls * latency_s)
+        result["ideal_messages_per_s"] = round(ideal, 1)
+        result["ratio_to_ideal"] = round(result["messages_per_s"] / ideal, 3)
+        critical = lane_bound(messages, concurrency) * latency_s
+        result["lane_bound_messages_per_s"] = round(n / critical, 1)
+    log = _log_counts(cloud, batch_started)
+    result["request_log"] = log
+    if "profile" in out:
+        result["profile"] = out["profile"]
+    return result
+
+
+def run_overhead(work: Workdir, seed: dict, fleet: Fleet, messages: list[Message]) -> dict:
+    """The handler against an in-memory cloud, one message at a time; then validation alone."""
+    event, warm = _events(work, fleet, messages)
+    context = work.file("context", context_spec(None, "0a1b2c3d4e5f40718293a4b5c6d7e8f9", "http://127.0.0.1:9",
+                                                "cn-north-4", CONCURRENCY="1"))
+    run = run_child(work, "overhead", "--function", "change_request", "--event", event, "--warmup", warm,
+                    "--context", context, "--seed", work.file("seed", seed))
+    out = run.output
+    n = out["messages"]
+    return {"messages": n,
+            "handler_ms_per_message": round(out["wall_s"] * 1000 / n, 3),
+            "validation_ms_per_message": round(out["validation_s"] * 1000 / n, 3),
+            "schema_only_ms_per_message": round(out["schema_only_s"] * 1000 / n, 3),
+            "outcomes": dict(Counter(r[1] for r in out["results"])),
+            "calls": check_calls(messages, out["results"]),
+            "invalid_in_validation_loop": out["invalid"]}

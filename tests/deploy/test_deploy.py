@@ -1,0 +1,171 @@
+"""scripts/deploy.py against localcloud's FunctionGraph API, through the official SDK."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from scripts.deploy import main
+from scripts.deployer.packaging import write_zip
+from tests.deploy.conftest import sample_env
+
+
+@pytest.fixture
+def deployer(cloud, source_tree, tmp_path):
+    deps = write_zip({"placeholder/__init__.py": b""}, tmp_path / "deps.zip").path
+
+    class Deployer:
+        env = sample_env(cloud, DEPENDENCY_ZIP=str(deps))
+        lines: list[str] = []
+
+        def __call__(self, *extra: str, **overrides: str) -> list[dict]:
+            """Deploy; return the write requests localcloud received."""
+            env = {**self.env, **overrides}
+            env = {k: v for k, v in env.items() if v is not None}
+            since = cloud.last_seq()
+            self.lines = []
+            code = main(["--template", str(source_tree / "template.yaml"), "--endpoint", cloud.url,
+                         "--build-dir", str(tmp_path / "build"), *extra], env, out=self.lines.append)
+            assert code == 0, self.lines
+            return [r for r in cloud.requests(since) if r.get("write")]
+
+    return Deployer()
+
+
+def _functions(cloud) -> dict:
+    return cloud.state()["projects"][cloud.project_id]["functiongraph"]["functions"]
+
+
+def _routes(writes) -> list[str]:
+    return [w["route"] for w in writes]
+
+
+def test_first_deploy_creates_functions_triggers_async_config_and_dependency(cloud, deployer, tmp_path):
+    writes = deployer()
+    assert all(w["status"] in (200, 201) for w in writes), writes
+    functions = _functions(cloud)
+    assert set(functions) == {"ecs_created", "change_request"}
+    created, change = functions["ecs_created"], functions["change_request"]
+    assert created["runtime"] == "Python3.12" and created["handler"] == "index.handler"
+    assert created["memory_size"] == 256 and created["timeout"] == 300 and created["xrole"] == "sgguard-functions"
+    assert created["strategy_config"] == {"concurrency": 10, "concurrent_num": 1}
+    zipped = (tmp_path / "build" / "ecs_created.zip").read_bytes()
+    assert created["sha256"] == hashlib.sha256(zipped).hexdigest()
+    assert created["digest"] == hashlib.sha512(zipped).hexdigest()
+    assert created["user_data"]["POLICY_FILE"] == "policy.yaml" and created["user_data"]["REGION"] == cloud.region
+    assert change["user_data"]["REQUIRE_SIGNED_REQUESTS"] == "true"
+    assert change["encrypted_user_data_keys"] == ["REQUEST_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS"]
+    assert sorted(t["trigger_type_code"] for t in created["triggers"]) == ["CTS", "EVENTGRID"]
+    assert sorted(t["trigger_type_code"] for t in change["triggers"]) == ["APIG", "EVENTGRID", "KAFKA", "RABBITMQ",
+                                                                          "SMN"]
+    kafka = next(t for t in change["triggers"] if t["trigger_type_code"] == "KAFKA")
+    assert kafka["trigger_status"] == "ACTIVE" and kafka["event_data"]["kafka_password"] == "kafka-secret-0001"
+    for function in (created, change):
+        config = function["async_invoke_config"]
+        assert config["max_async_retry_attempts"] == 3 and config["max_async_event_age_in_seconds"] == 3600
+        assert config["destination_config"]["on_failure"]["destination"] == "SMN"
+        assert len(function["depend_version_list"]) == 1
+    assert list(cloud.state()["projects"][cloud.project_id]["functiongraph"]["dependencies"]) == ["sgguard-deps"]
+    assert deployer.lines[-1].startswith(f"{len(writes)} change(s) applied; {len(writes)} write call(s)")
+
+
+def test_second_deploy_makes_no_write_call(cloud, deployer):
+    deployer()
+    writes = deployer()
+    assert writes == []
+    assert "no changes" in deployer.lines
+
+
+def test_plan_changes_nothing(cloud, deployer):
+    writes = deployer("--plan")
+    assert writes == []
+    assert _functions(cloud) == {}
+    assert any(line.startswith("+ create_function") and "ecs_created" in line for line in deployer.lines)
+    deployer()
+    assert deployer("--plan", ALLOWED_GROUPS="web,app") == []
+    assert any("update_config" in line and "user_data.ALLOWED_GROUPS" in line for line in deployer.lines)
+
+
+def test_one_user_data_value_changed_is_one_config_update(cloud, deployer):
+    deployer()
+    writes = deployer(ALLOWED_GROUPS="web,app")  # only change_request reads ALLOWED_GROUPS
+    assert _routes(writes) == ["PUT /v2/{project_id}/fgs/functions/{function_urn}/config"]
+    assert "change_request" in writes[0]["path"].replace("%3A", ":")
+    assert _functions(cloud)["change_request"]["user_data"]["ALLOWED_GROUPS"] == "web,app"
+
+
+def test_a_changed_secret_is_one_config_update_without_reading_it_back(cloud, deployer):
+    deployer()
+    writes = deployer(SIGNING_KEYS_JSON='{"ticketing-1": "a-rotated-signing-key-000000002"}')
+    assert _routes(writes) == ["PUT /v2/{project_id}/fgs/functions/{function_urn}/config"]
+    assert "a-rotated-signing-key" not in json.dumps(_functions(cloud)["change_request"]["user_data"])
+
+
+def test_changed_code_is_one_code_update(cloud, deployer, source_tree):
+    deployer()
+    index = source_tree / "functions" / "change_request" / "index.py"
+    index.write_text(index.read_text() + "\n# a change\n")
+    writes = deployer()
+    assert _routes(writes) == ["PUT /v2/{project_id}/fgs/functions/{function_urn}/code"]
+    assert "change_request" in writes[0]["path"].replace("%3A", ":")
+
+
+def test_a_trigger_removed_from_the_template_is_deleted(cloud, deployer):
+    deployer()
+    writes = deployer(SMN_TOPIC_URN=None)
+    assert _routes(writes) == ["DELETE /v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}"]
+    assert "/SMN/" in writes[0]["path"]
+    kinds = sorted(t["trigger_type_code"] for t in _functions(cloud)["change_request"]["triggers"])
+    assert kinds == ["APIG", "EVENTGRID", "KAFKA", "RABBITMQ"]
+
+
+def test_a_changed_trigger_is_replaced(cloud, deployer):
+    deployer()
+    writes = deployer(KAFKA_TOPIC="other-topic")
+    assert _routes(writes) == ["DELETE /v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}",
+                               "POST /v2/{project_id}/fgs/triggers/{function_urn}"]
+
+
+def test_a_new_dependency_package_is_a_new_version_and_code_updates(cloud, deployer, tmp_path):
+    deployer()
+    other = write_zip({"placeholder/__init__.py": b"V = 2\n"}, tmp_path / "deps2.zip").path
+    writes = deployer(DEPENDENCY_ZIP=str(other))
+    assert _routes(writes) == ["POST /v2/{project_id}/fgs/dependencies/version",
+                               "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
+                               "PUT /v2/{project_id}/fgs/functions/{function_urn}/code"]
+    assert deployer(DEPENDENCY_ZIP=str(other)) == []
+
+
+def test_deploy_needs_credentials_and_a_valid_template(cloud, deployer, capsys):
+    env = {k: v for k, v in deployer.env.items() if k != "HUAWEICLOUD_SDK_SK"}
+    with pytest.raises(SystemExit, match="HUAWEICLOUD_SDK_SK"):
+        main(["--endpoint", cloud.url], env, out=lambda line: None)
+    assert main(["--endpoint", cloud.url], {}, out=lambda line: None) == 1
+    assert "missing parameters" in capsys.readouterr().err
+
+
+def test_wrong_credentials_fail_cleanly(cloud, deployer, capsys):
+    assert main(["--endpoint", cloud.url, "--build-dir", str(deployer.env["DEPENDENCY_ZIP"]) + ".build"],
+                {**deployer.env, "HUAWEICLOUD_SDK_SK": "wrong-secret-key-000000000000000000"},
+                out=lambda line: None) == 1
+    assert "APIGW.0301" in capsys.readouterr().err
+
+
+def test_print_agency_policy(deployer):
+    lines = []
+    assert main(["--print-agency-policy"], deployer.env, out=lines.append) == 0
+    policy = json.loads(lines[0])
+    assert policy["policy"]["Version"] == "1.1" and "vpc:ports:update" in policy["policy"]["Statement"][0]["Action"]
+
+
+def test_the_localcloud_stub_dependency_never_goes_to_a_real_region(cloud, deployer, tmp_path, capsys):
+    from scripts.deployer.packaging import stub_dependency_zip
+    from tests.deploy.conftest import ROOT
+
+    stub = stub_dependency_zip(ROOT, tmp_path / "deps-local.zip", "sgguard-deps").path
+    env = {**deployer.env, "DEPENDENCY_ZIP": str(stub)}
+    assert main(["--plan", "--build-dir", str(tmp_path / "b")], env, out=lambda line: None) == 1
+    assert "localcloud stub" in capsys.readouterr().err
+    assert deployer(DEPENDENCY_ZIP=str(stub))  # into localcloud it is fine

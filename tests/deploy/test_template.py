@@ -1,0 +1,180 @@
+"""template.yaml against its schema, parameter substitution, and the errors a broken template gives."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+import yaml
+
+from scripts.template import SCHEMA_PATH, TemplateError, load_template, parse_template, references
+from tests.deploy.conftest import ROOT, sample_env
+
+TEMPLATE = ROOT / "template.yaml"
+
+
+def _document() -> dict:
+    return yaml.safe_load(TEMPLATE.read_text())
+
+
+def _errors(document, env=None) -> list[str]:
+    with pytest.raises(TemplateError) as caught:
+        parse_template(document, sample_env() if env is None else env, root=ROOT)
+    return caught.value.errors
+
+
+def _function(document, name) -> dict:
+    return next(f for f in document["functions"] if f["func_name"] == name)
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_the_repository_template_validates_and_every_reference_resolves():
+    env = sample_env()
+    template = load_template(TEMPLATE, env)
+    assert [f.func_name for f in template.functions] == ["ecs_created", "change_request"]
+    rendered = json.dumps([vars(f) for f in template.functions], default=str)
+    assert "${" not in rendered  # nothing left unresolved
+    for name, _path in references({k: v for k, v in _document().items() if k != "parameters"}):
+        assert name in template.values
+    change = template.function("change_request")
+    assert change.encrypted_user_data["REQUEST_SIGNING_KEYS"] == env["SIGNING_KEYS_JSON"]
+    assert change.user_data["REQUIRE_SIGNED_REQUESTS"] == "true"
+    kafka = next(t for t in change.triggers if t.trigger_type_code == "KAFKA")
+    assert kafka.event_data["instance_id"] == env["KAFKA_INSTANCE_ID"] and kafka.event_data["topic_ids"] == [
+        "sg-change-requests"]
+    assert 1 <= kafka.event_data["batch_size"] <= 1000
+    assert {t.trigger_type_code for t in change.triggers} == {"KAFKA", "RABBITMQ", "SMN", "APIG", "EVENTGRID"}
+    created = template.function("ecs_created")
+    assert created.handler == "index.handler" and created.runtime in ("Python3.10", "Python3.12")
+    assert created.include == ("policy.yaml",) and created.user_data["POLICY_FILE"] == "policy.yaml"
+    cts = next(t for t in created.triggers if t.trigger_type_code == "CTS")
+    assert {"ECS:ecs:createServer", "ECS:ecs:createServerV2", "ECS:ecs:createServerV21"} <= set(
+        cts.event_data["operations"])
+    for function in template.functions:
+        config = function.async_invoke_config
+        assert config["max_async_retry_attempts"] == 3
+        assert json.loads(config["destination_config"]["on_failure"]["param"]) == {"topic_urn": env["ALERT_TOPIC_URN"]}
+
+
+def test_user_data_names_are_settings_the_code_reads():
+    """Exactly the names shared/config.py (load_settings) and the sinks read: a typo would be ignored."""
+    read = set()
+    for path in [ROOT / "shared" / "config.py", *sorted((ROOT / "shared" / "sinks").glob("*.py"))]:
+        read |= set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", path.read_text()))
+    template = load_template(TEMPLATE, sample_env())
+    for function in template.functions:
+        unknown = (set(function.user_data) | set(function.encrypted_user_data)) - read
+        assert not unknown, f"{function.func_name}: user data the code never reads: {sorted(unknown)}"
+
+
+def test_optional_triggers_follow_their_when_parameter():
+    env = sample_env()
+    for name in ("RABBITMQ_INSTANCE_ID", "SMN_TOPIC_URN", "APIG_GROUP_ID", "EG_CHANNEL_ID"):
+        env.pop(name)
+    template = load_template(TEMPLATE, env)
+    assert [t.trigger_type_code for t in template.function("change_request").triggers] == ["KAFKA"]
+    assert [t.trigger_type_code for t in template.function("ecs_created").triggers] == ["CTS"]
+
+
+def test_missing_parameters_are_all_named_at_once():
+    with pytest.raises(TemplateError) as caught:
+        load_template(TEMPLATE, {})
+    assert caught.value.missing == ["ALERT_TOPIC_URN", "KAFKA_INSTANCE_ID", "REGION", "SIGNING_KEYS_JSON"]
+    assert "ALERT_TOPIC_URN, KAFKA_INSTANCE_ID, REGION, SIGNING_KEYS_JSON" in str(caught.value)
+
+
+def _without_handler(d):
+    del _function(d, "ecs_created")["handler"]
+
+
+def _bad_runtime(d):
+    _function(d, "ecs_created")["runtime"] = "Python3.11"
+
+
+def _literal_secret(d):
+    _function(d, "change_request")["encrypted_user_data"]["REQUEST_SIGNING_KEYS"] = '{"k": "literal-secret-0000001"}'
+
+
+def _unknown_trigger(d):
+    _function(d, "ecs_created")["triggers"][0]["trigger_type_code"] = "S3"
+
+
+def _bad_memory(d):
+    _function(d, "change_request")["memory_size"] = 300
+
+
+def _bad_handler(d):
+    _function(d, "change_request")["handler"] = "index"
+
+
+def _bad_cts_operation(d):
+    _function(d, "ecs_created")["triggers"][0]["event_data"]["operations"] = ["createServer"]
+
+
+def _literal_kafka_password(d):
+    _function(d, "change_request")["triggers"][0]["event_data"]["kafka_password"] = "hunter2"
+
+
+@pytest.mark.parametrize("mutate, path, words", [
+    (_without_handler, "$.functions[0]", "'handler' is a required property"),
+    (_bad_runtime, "$.functions[0].runtime", "Python3.11"),
+    (_literal_secret, "$.functions[1].encrypted_user_data.REQUEST_SIGNING_KEYS", "a literal value is refused"),
+    (_unknown_trigger, "$.functions[0].triggers[0].trigger_type_code", "'S3' is not one of"),
+    (_bad_memory, "$.functions[1].memory_size", "300 is not one of"),
+    (_bad_handler, "$.functions[1].handler", "does not match"),
+    (_bad_cts_operation, "$.functions[0].triggers[0].event_data.operations[0]", "does not match"),
+    (_literal_kafka_password, "$.functions[1].triggers[0].event_data.kafka_password", "a literal value is refused"),
+])
+def test_an_invalid_template_reports_each_problem_with_its_path(mutate, path, words):
+    document = copy.deepcopy(_document())
+    mutate(document)
+    errors = _errors(document)
+    assert any(e.startswith(path + ":") and words in e for e in errors), errors
+    assert not any("literal-secret" in e or "hunter2" in e for e in errors)  # secrets are never echoed
+
+
+def test_a_parameter_resolving_to_an_invalid_runtime_is_caught_after_substitution():
+    errors = _errors(_document(), sample_env(RUNTIME="Python2.7"))
+    assert any(e.startswith("$.functions[0].runtime:") and "after substituting" in e for e in errors), errors
+
+
+def test_secret_rules():
+    document = copy.deepcopy(_document())
+    _function(document, "ecs_created")["user_data"]["RESULT_SINKS"] = "${SIGNING_KEYS_JSON}"
+    errors = _errors(document)
+    assert any("$.functions[0].user_data.RESULT_SINKS" in e and "secret parameter SIGNING_KEYS_JSON" in e
+               for e in errors), errors
+
+    document = copy.deepcopy(_document())
+    _function(document, "change_request")["encrypted_user_data"]["REQUEST_SIGNING_KEYS"] = "${REGION}"
+    assert any("must reference a parameter declared secret" in e for e in _errors(document))
+
+    document = copy.deepcopy(_document())
+    document["parameters"]["SIGNING_KEYS_JSON"]["default"] = '{"k": "0123456789abcdef"}'
+    assert any(e.startswith("$.parameters.SIGNING_KEYS_JSON:") for e in _errors(document))
+
+
+def test_undeclared_parameters_and_unknown_keys_are_refused():
+    document = copy.deepcopy(_document())
+    _function(document, "ecs_created")["user_data"]["REGION"] = "${NOT_DECLARED}"
+    assert any("$.functions[0].user_data.REGION" in e and "not declared" in e for e in _errors(document))
+
+    document = copy.deepcopy(_document())
+    _function(document, "ecs_created")["memory"] = 256
+    assert any("$.functions[0]" in e and "'memory' was unexpected" in e for e in _errors(document))
+
+
+def test_a_broken_yaml_file_is_a_template_error(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text("functions: [\n")
+    with pytest.raises(TemplateError, match="not valid YAML"):
+        load_template(path, sample_env())
