@@ -114,6 +114,15 @@ def _results(response) -> list:
 
 
 def _maxrss_kb() -> int:
+    """Peak RSS of this process's own memory (VmHWM). getrusage's ru_maxrss is no good here: a
+    child forked from a bigger parent reports the parent's peak (Linux carries it across exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 

@@ -62,24 +62,18 @@ def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600) -> C
     process = subprocess.Popen(command, cwd=str(ROOT), env=work.env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     deadline = started + timeout_s
-    while True:  # wait4 gives this child's own rusage (ru_maxrss in KB on Linux)
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            process.kill()
-            pid, status, usage = os.wait4(process.pid, 0)
-            break
-        time.sleep(0.002)
+    try:
+        _, stderr = process.communicate(timeout=max(1.0, deadline - time.perf_counter()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode("utf-8", "replace")
-    process.stderr.close()
     if process.returncode != 0:
-        raise RuntimeError(f"child {mode} failed ({process.returncode}): {stderr[-3000:]}")
+        raise RuntimeError(f"child {mode} failed ({process.returncode}): {stderr.decode('utf-8', 'replace')[-3000:]}")
     with open(out, encoding="utf-8") as handle:
         output = json.load(handle)
-    return ChildRun(wall, usage.ru_maxrss, output, process.returncode)
+    # The child's own peak RSS (VmHWM): wait4/getrusage would include this parent's RSS at fork time.
+    return ChildRun(wall, int(output.get("maxrss_kb", 0)), output, process.returncode)
 
 
 class LocalCloudProcess:

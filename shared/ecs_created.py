@@ -168,12 +168,11 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
                 continue
             touched = True
             after = next_list(after, ids, rule.mode, rule.position, default_group)
-        if not touched:
-            continue
-        if not port.port_security_enabled:
+        if touched and not port.port_security_enabled:
             warnings.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
                                         f"interface {port.id} has port security disabled: left unchanged", "$"))
-            continue
+        if not touched or not port.port_security_enabled:
+            after = list(port.security_groups)  # reported, unchanged: the result shows every interface
         plans.append(NicPlan(port, list(port.security_groups), after,
                              derive_operations(list(port.security_groups), after)))
     added = [g for plan in plans for g in plan.after if g not in plan.before]

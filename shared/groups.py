@@ -38,8 +38,9 @@ class GroupCatalog:
     def groups(self, gateway: NetworkGateway, now: float, *, force: bool = False) -> dict[str, SecurityGroup]:
         if force or not self._fresh(now):
             with self._refresh_lock:
-                # Another thread may have refreshed while this one waited.
-                if not (self._loaded_at is not None and self._loaded_at >= now and self._fresh(now)):
+                # Another thread may have refreshed while this one waited (its ``now`` may be a little
+                # older than this one's: a TTL miss only needs a fresh catalog, a forced refresh a newer one).
+                if self._loaded_at is None or not (self._loaded_at >= now if force else self._fresh(now)):
                     self._refresh(gateway, now)
         return self._groups
 

@@ -95,7 +95,8 @@ def check_plans(plans: list[NicPlan], *, rails: GuardRails, groups: dict[str, Se
                     reason = "policy allows no exception" if approved else "the change is not approved"
                     errors.append(ErrorDetail(ErrorCode.RISKY_RULE, f"{text}; refused: {reason}", path_of(group_id)))
         count = len(plan.after)
-        if count > rails.hard_max_groups:
+        # Only a change that grows an interface past the limit is refused: cleaning up must stay possible.
+        if count > rails.hard_max_groups and count > len(plan.before):
             errors.append(ErrorDetail(ErrorCode.TOO_MANY_GROUPS,
                                       f"interface {plan.port.id} would have {count} security groups; the limit is "
                                       f"{rails.hard_max_groups}", "$.change.security_groups"))

@@ -64,6 +64,14 @@ def test_every_interface_is_planned_separately(cloud, ecs, created):
     assert data["rules_matched"] == ["baseline-everywhere", "management-interfaces"]
 
 
+def test_result_shows_every_interface_even_untouched_ones(cloud, ecs, created):
+    job, [server] = create_servers(ecs, "two-nics", subnets=(SUBNET_APP, SUBNET_MGMT))
+    policy = {"rules": [{"name": "mgmt", "match": {"subnet_id": SUBNET_MGMT}, "security_groups": [{"name": "mgmt-ssh"}]}]}
+    [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
+    assert [n["status"] for n in data["nics"]] == ["unchanged", "changed"]
+    assert data["nics"][0]["before"] == data["nics"][0]["after"] == [default_sg(cloud)]
+
+
 @pytest.mark.parametrize("trace_name", ["createServer", "createServerV2", "createServerV21", "createSingleServer"])
 @pytest.mark.parametrize("as_strings", [False, True], ids=["objects", "strings"])
 def test_each_trace_variant(cloud, ecs, created, trace_name, as_strings):

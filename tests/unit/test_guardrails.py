@@ -98,3 +98,11 @@ def test_group_limits():
     assert errors == [] and [w.code for w in warnings] == [ErrorCode.SOFT_LIMIT_EXCEEDED]
     errors, _ = check(["base"], "replace", many, rails=GuardRails(soft_max_groups=2, hard_max_groups=5))
     assert [e.code for e in errors] == [ErrorCode.TOO_MANY_GROUPS]
+
+
+def test_an_interface_already_over_the_limit_can_still_be_cleaned_up():
+    rails = GuardRails(soft_max_groups=1, hard_max_groups=2)
+    errors, _ = check(["base", "web", "sshmgmt"], "remove", ["web"], rails=rails)
+    assert errors == []
+    errors, _ = check(["base", "web", "sshmgmt"], "add", ["sshdeny"], rails=rails)
+    assert [e.code for e in errors] == [ErrorCode.TOO_MANY_GROUPS]
