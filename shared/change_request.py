@@ -120,6 +120,7 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return rejected(errors, **identity)
     plans: list[NicPlan] = []
     warnings: list[ErrorDetail] = []
+    left_alone: list[dict] = []  # selected by "all" but not changed: still shown in the result
     for port in selected:
         if not port.port_security_enabled:
             detail = ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
@@ -127,6 +128,9 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
                                  f"effect on it", "$.target.nics")
             if selection == "all":
                 warnings.append(detail)
+                left_alone.append({"port_id": port.id, "ip": port.ip, "before": list(port.security_groups),
+                                   "after": list(port.security_groups), "status": "skipped",
+                                   "port_security_enabled": False})
                 continue
             errors.append(detail)
             continue
@@ -163,7 +167,7 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
     data = new_result_data(report.outcome, **identity)
-    data["nics"] = [nic.to_dict() for nic in report.nics]
+    data["nics"] = [nic.to_dict() for nic in report.nics] + left_alone
     data["errors"] = [e.to_dict() for e in report.errors]
     data["warnings"] = [w.to_dict() for w in warnings]
     if report.outcome in ("failed", "rolled_back"):

@@ -206,7 +206,8 @@ def test_port_security_disabled_is_reported(cloud, change):
     data = only(change(change_request("add", [{"name": "mgmt-ssh"}], server_id=DB, nics="all")))
     assert data["outcome"] == "succeeded"
     assert [w["code"] for w in data["warnings"]] == [ErrorCode.PORT_SECURITY_DISABLED]
-    assert [n["port_id"] for n in data["nics"]] == ["d0000000-0000-4000-8000-000000000003"]
+    assert [(n["port_id"], n["status"]) for n in data["nics"]] == [("d0000000-0000-4000-8000-000000000003", "changed"),
+                                                                   (db_mgmt, "skipped")]
 
 
 # ---- faults, retries, rollback ------------------------------------------------------------------
