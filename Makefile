@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench soak clean
+.PHONY: setup demo serve test bench soak clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/python scripts/demo.py
+
+# localcloud + the deployed functions, until Ctrl-C (docs/local.md)
+serve: setup
+	$(BIN)/python scripts/serve.py
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -226,7 +226,6 @@ def _profile_summary(profiler, messages: int) -> dict:
 
 
 def mode_overhead(args) -> dict:
-    sys.path.insert(0, os.path.join(ROOT))
     from bench.fakecloud import install
 
     install(_load(args.seed))

@@ -115,7 +115,7 @@ def run_coldstart(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, runs: i
         floor, handler = median(s["floor"]), median(s["handler"])
         modules = s["modules"] or {}
         report.append({
-            "path": path.name, "what": path.what, "runs": runs,
+            "path": path.name, "what": path.what, "runs": runs, "cloud": path.needs_cloud,
             "floor_modules": path.floor_modules or "(none: bare interpreter)",
             "handler_s": round(handler, 4), "floor_s": round(floor, 4), "ratio": round(handler / floor, 2),
             "extra_ms": round((handler - floor) * 1000, 1),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from .support import LocalCloudProcess, Workdir, context_spec, run_child
+from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
 from .workload import Fleet, Message, kafka, sign, warmup_requests
 
 __all__ = ["run_batch", "run_overhead", "check_calls", "lane_bound"]
@@ -69,11 +69,19 @@ def check_calls(messages: list[Message], rows: list) -> dict:
 
 
 def _log_counts(cloud: LocalCloudProcess, since_time: float) -> dict:
+    """Calls as localcloud logged them, and how long it took to answer them (beyond the injected latency)."""
     entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since_time and "route" in e]
     routes = Counter(e["route"] for e in entries)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for e in entries:
+        durations[e["route"]].append(e.get("duration_ms", 0.0) - cloud.latency_ms)
+    everything = sorted(d for values in durations.values() for d in values)
     return {"reads": sum(1 for e in entries if e["method"] == "GET"),
             "writes": sum(1 for e in entries if e["method"] != "GET"),
-            "by_route": dict(routes.most_common())}
+            "by_route": dict(routes.most_common()),
+            "server_ms_beyond_latency": {"median": round(median(everything), 2) if everything else None,
+                                         "p90": round(everything[int(len(everything) * 0.9)], 2) if everything else None,
+                                         "by_route_median": {r: round(median(v), 2) for r, v in durations.items()}}}
 
 
 def _final_state_mismatches(cloud: LocalCloudProcess, messages: list[Message], fleet: Fleet) -> int:
@@ -106,6 +114,8 @@ def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: l
     result = {
         "messages": n, "concurrency": concurrency, "latency_ms": cloud.latency_ms,
         "wall_s": round(out["wall_s"], 3), "cpu_s": round(out["cpu_s"], 3),
+        "handler_cpu_share": round(out["cpu_s"] / out["wall_s"], 2),  # ~1.0: one core busy (the GIL)
+        "cpu_ms_per_message": round(out["cpu_s"] * 1000 / n, 3),
         "messages_per_s": round(n / out["wall_s"], 1),
         "calls_per_message": round(calls, 3),
         "outcomes": dict(Counter(r[1] for r in rows)),

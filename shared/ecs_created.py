@@ -17,7 +17,7 @@ from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .config import read_setting
 from .cts import read_creation_trace
-from .errors import ErrorCode, ErrorDetail
+from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
 from .guardrails import GuardRails, check_plans
 from .model import is_uuid
@@ -47,7 +47,8 @@ def load_run_policy(run: Run, code_dir: Path) -> Policy:
 def _direct_request(body: dict) -> tuple[dict | None, ErrorDetail | None]:
     unknown = sorted(set(body) - _DIRECT_FIELDS)
     if unknown:
-        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here", f"$.{unknown[0]}")
+        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here",
+                                 format_json_path([unknown[0]]))  # the key is user input: quoted, escaped, cut
     if not is_uuid(body.get("server_id")):
         return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)",
                                  "$.server_id")

@@ -1,0 +1,113 @@
+"""The local commands: scripts/invoke.py, scripts/submit.py, scripts/dms.py, and the demo itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.localenv import LOCAL_SIGNING_KEYS
+from tests.runtime.conftest import dry_run_request, signed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_invoke_runs_a_function_with_an_event_file_against_its_own_localcloud(tmp_path, capsys):
+    from scripts.invoke import main
+
+    event = tmp_path / "event.json"
+    event.write_text(signed(dry_run_request(51), LOCAL_SIGNING_KEYS))  # a direct invocation: one request
+    assert main(["change_request", str(event)]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert [r["data"]["outcome"] for r in result["results"]] == ["planned"]
+    assert result["results"][0]["data"]["trigger"] == "direct" and result["delivery"]["log"]["delivered"] == 1
+    assert "-- change_request" in captured.err and '"outcome":"planned"' in captured.err  # the log line
+
+
+def test_invoke_against_a_running_localcloud_with_env_overrides(env, capsys):
+    from scripts.invoke import main
+
+    sample = ROOT / "events" / "ecs_created" / "direct.json"  # server c...01 of the default seed
+    code = main(["ecs_created", str(sample), "--endpoint", env.cloud.url, "--env", "PROTECTED_GROUPS=baseline",
+                 "--quiet"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and [r["data"]["outcome"] for r in result["results"]] == ["succeeded"]
+    assert env.port_groups("c0000000-0000-4000-8000-000000000001")[0][0] == "baseline"
+
+
+def test_invoke_exits_1_when_the_handler_raises(env, tmp_path, capsys):
+    from huaweicloudsdkecs.v2 import EcsClient
+
+    from scripts.invoke import main
+    from tests.support.ecs import create_servers
+
+    env.cloud.settings(build_delay_ms=600_000)
+    _, (server_id,) = create_servers(env.client(EcsClient), "web-12", tags={"env": "prod"})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"server_id": server_id}))  # still in BUILD: not ready in time
+    code = main(["ecs_created", str(event), "--endpoint", env.cloud.url, "--env", "READINESS_MAX_WAIT_S=1"])
+    captured = capsys.readouterr()
+    assert code == 1 and json.loads(captured.out)["errorType"] == "RetryableFailure"
+    assert '"outcome":"failed"' in captured.err and '"retryable":true' in captured.err
+
+
+def test_submit_signs_publishes_to_kafka_and_waits_for_the_result(env, capsys):
+    from scripts.submit import main
+
+    env.deploy()
+    key_id, secret = next(iter(env.signing_keys.items()))
+    code = main(["--endpoint", env.cloud.url, "--key-id", key_id, "--secret", secret, "--wait", "30",
+                 "--server", "c0000000-0000-4000-8000-000000000001", "--action", "add", "--groups", "monitoring",
+                 "--request-id", "CHG-SUBMIT-0001", "--approved-by", "bob@example.com"])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "delivered to: change_request" in output and "result: succeeded" in output
+    (invocation,) = env.invocations("change_request")
+    request = json.loads(invocation["payload"]["records"][0]["messages"][0])
+    assert request["request_id"] == "CHG-SUBMIT-0001" and request["signature"]["key_id"] == key_id
+    assert request["change"] == {"action": "add", "security_groups": [{"name": "monitoring"}]}
+    assert env.port_groups("c0000000-0000-4000-8000-000000000001")[0] == ["default", "app", "monitoring"]
+
+
+def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
+    from scripts.submit import main
+
+    env.deploy(apig=True)
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(dry_run_request(61)))
+    key_id, secret = next(iter(env.signing_keys.items()))
+    assert main(["--endpoint", env.cloud.url, "--via", "apig", "--key-id", key_id, "--secret", secret,
+                 str(request)]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("APIG answered 200") and '"outcome": "planned"' in output
+
+
+def test_dms_cli_publishes_raw_messages_and_lists_topics(env, capsys):
+    from scripts.dms import main
+
+    env.deploy()
+    assert main(["--endpoint", env.cloud.url, "publish", "sg-change-requests", "not json"]) == 0
+    (result,) = env.wait_results("change_request", 1)
+    assert result["data"]["outcome"] == "rejected"  # INVALID_JSON, and still one result
+    capsys.readouterr()
+    assert main(["--endpoint", env.cloud.url, "topics"]) == 0
+    (topic,) = json.loads(capsys.readouterr().out)["topics"]
+    assert topic["name"] == "sg-change-requests" and topic["consumers"][0]["delivered"] == 1
+
+
+def test_the_demo_runs_end_to_end():
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HUAWEICLOUD_SDK_")}
+    completed = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT, env=environ,
+                               capture_output=True, text=True, timeout=120)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-4000:]
+    for expected in ("deploy: scripts/deploy.py --endpoint", "the CTS trigger ran ecs_created for 4 of 4 servers",
+                     "published 8 signed change requests", "change_request answered 8 of 8 requests",
+                     "ecs_created (CTS)", "rejected RISKY_RULE", "rejected PROTECTED_GROUP",
+                     "rejected SCHEMA_VIOLATION", "rejected SIGNATURE_INVALID", "would be: ",
+                     "SMN sgguard-results", "DEMO OK"):
+        assert expected in output, expected
+    assert "FAIL" not in output
