@@ -25,7 +25,11 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m bench
+
+soak: setup
+	$(BIN)/python -m bench soak --messages 5000
+
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

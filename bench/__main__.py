@@ -133,6 +133,8 @@ def render(report: dict) -> str:
         out.append(f"   NOTE localcloud took {beyond} ms per call beyond the injected {t['latency_ms']} ms (median): the "
                    "emulator, not the function, limits this figure (see docs/benchmarks.md)")
     out.append(f"   handler process: {t['cpu_ms_per_message']} ms CPU per message, {t['handler_cpu_share']} of a core busy")
+    out.append(f"   warm-up: {t['warmup_group_listings']} group listing(s) for {sum(t['warmup_outcomes'].values())} "
+               "concurrent cold messages")
     out.append(f"   results count {t['results_calls']['reads']} reads + {t['results_calls']['writes']} writes; "
                f"localcloud logged {log['reads']} + {log['writes']}; final state mismatches: "
                f"{t['final_state_mismatches']}")

@@ -185,6 +185,7 @@ def mode_batch(args) -> dict:
 _BUCKETS = (  # first match wins: (label, path fragments)
     ("waiting on the network (socket reads, select)", ("<method 'recv_into'", "<method 'poll'", "<built-in method select",
                                                        "<method 'connect'", "<method 'sendall'", "<method 'acquire'")),
+    ("bench harness", (os.sep + "bench" + os.sep,)),
     ("sgguard: shared/ and functions/", (os.sep + "shared" + os.sep, os.sep + "functions" + os.sep)),
     ("SDK core (signing, request building, response parsing)", ("huaweicloudsdkcore",)),
     ("SDK service models (vpc, ecs)", ("huaweicloudsdkvpc", "huaweicloudsdkecs")),
@@ -197,26 +198,55 @@ _BUCKETS = (  # first match wins: (label, path fragments)
 )
 
 
-def _bucket(key) -> str:
+_NEUTRAL = "stdlib and builtins called from elsewhere"
+
+
+def _bucket(key) -> str | None:
+    """The bucket a function's own time belongs to; None for stdlib and builtins, whose time goes to
+    whoever called them (``os.environ`` lookups made by requests count as requests)."""
     filename, _, name = key
     text = f"{filename}:{name}"
     for label, fragments in _BUCKETS:
         if any(fragment in text for fragment in fragments):
             return label
-    if filename == "~":
-        return "other builtins"
-    return "other Python (stdlib: copy, re, datetime, dataclasses, logging...)"
+    if filename == "~" or filename.startswith("<") or "site-packages" not in filename:
+        return None
+    return "other third-party packages"
 
 
 def _profile_summary(profiler, messages: int) -> dict:
+    """Self time per bucket; stdlib and builtins are charged to their callers (by the time each
+    caller spent in them), up to a few levels up."""
     import pstats
 
     stats = pstats.Stats(profiler).stats
+    memo: dict = {}
+
+    def shares(func, depth=0) -> dict:
+        if func in memo:
+            return memo[func]
+        label = _bucket(func)
+        callers = stats.get(func, (0, 0, 0, 0, {}))[4]
+        if label is not None or depth >= 8 or not callers:
+            result = {label or _NEUTRAL: 1.0}
+        else:
+            memo[func] = {_NEUTRAL: 1.0}  # cycles: stop here
+            weights = {caller: edge[2] for caller, edge in callers.items()}
+            total = sum(weights.values()) or float(len(weights))
+            result = {}
+            for caller, weight in weights.items():
+                fraction = (weight / total) if sum(weights.values()) else 1.0 / len(weights)
+                for bucket, part in shares(caller, depth + 1).items():
+                    result[bucket] = result.get(bucket, 0.0) + fraction * part
+        memo[func] = result
+        return result
+
     buckets: dict = {}
     total = 0.0
-    for key, (_, _, self_time, _, _) in stats.items():
-        buckets[_bucket(key)] = buckets.get(_bucket(key), 0.0) + self_time
+    for func, (_, _, self_time, _, _) in stats.items():
         total += self_time
+        for bucket, part in shares(func).items():
+            buckets[bucket] = buckets.get(bucket, 0.0) + self_time * part
     top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:15]
     return {"self_ms_per_message": {k: round(v * 1000 / messages, 3)
                                     for k, v in sorted(buckets.items(), key=lambda kv: -kv[1])},
@@ -264,7 +294,8 @@ def mode_overhead(args) -> dict:
         validate_change_request(value)
     schema_wall = time.perf_counter() - started
     return {"wall_s": wall, "messages": len(bodies), "results": _summary(results),
-            "validation_s": validation_wall, "schema_only_s": schema_wall, "invalid": invalid}
+            "validation_s": validation_wall, "schema_only_s": schema_wall, "invalid": invalid,
+            "maxrss_kb": _maxrss_kb()}
 
 
 def main() -> int:

@@ -134,6 +134,9 @@ def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: l
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
     log = _log_counts(cloud, batch_started)
     result["request_log"] = log
+    # single flight: the cold warm-up batch (16 messages at once) should list the groups once
+    result["warmup_group_listings"] = sum(1 for e in cloud.control.requests() if e.get("time", 0) < batch_started
+                                          and e.get("route") == "GET /v3/{project_id}/vpc/security-groups")
     if "profile" in out:
         result["profile"] = out["profile"]
     return result

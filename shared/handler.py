@@ -62,6 +62,9 @@ class RetryableFailure(Exception):
 
 
 def raise_for_retry(results: list[dict]) -> None:
-    failed = [r for r in results if r["data"]["outcome"] == "failed" and r["data"].get("retryable")]
+    # rolled_back too: a transient failure on a later interface leaves the server as unprotected as
+    # one on the first (which is "failed"), and only a redelivery will attach its groups.
+    failed = [r for r in results
+              if r["data"]["outcome"] in ("failed", "rolled_back") and r["data"].get("retryable")]
     if failed:
         raise RetryableFailure(len(failed))

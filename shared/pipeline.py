@@ -13,7 +13,6 @@ import sys
 import time
 import traceback
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -145,6 +144,8 @@ def process_batch(envelope: Envelope, run: Run, *,
         for indexes in lanes.values():
             run_lane(indexes)
     else:
+        from concurrent.futures import ThreadPoolExecutor  # only batches pay for it (cold start)
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sgguard") as pool:
             for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
                 future.result()

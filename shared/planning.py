@@ -7,7 +7,6 @@ remove for a ``remove`` (both atomic on the server), one v1 update for a ``repla
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from .errors import ErrorCode, ErrorDetail
@@ -50,6 +49,8 @@ def _unique(items) -> list[str]:
 
 
 def _same_ip(a: str, b: str) -> bool:
+    import ipaddress  # only IP selectors need it
+
     try:
         return ipaddress.ip_address(a) == ipaddress.ip_address(b)
     except ValueError:

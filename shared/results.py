@@ -39,6 +39,7 @@ _SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_
 _FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 Detail = Union[ErrorDetail, dict]
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def _detail_dicts(details: Iterable[Detail]) -> list[dict]:
@@ -130,4 +131,6 @@ def redact(obj: object) -> object:
 
 def to_log_line(event: object) -> str:
     """One compact JSON line (redacted) for the function log."""
-    return json.dumps(redact(event), ensure_ascii=False, separators=(",", ":"), default=str)
+    line = json.dumps(redact(event), ensure_ascii=False, separators=(",", ":"), default=str)
+    # Characters some readers treat as line breaks must not split one result into two lines.
+    return line.translate(_LINE_BREAKS)

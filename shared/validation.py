@@ -275,7 +275,7 @@ def validator_for(schema_name: str) -> Any:
 def _build_validator(schema_name: str) -> Any:
     Draft202012Validator = _validator_class()
     schema = load_schema(schema_name)
-    Draft202012Validator.check_schema(schema)
+    # No check_schema() here: it costs ~15 ms of cold start; tests/unit/test_schemas_wellformed.py checks them.
     checker = Draft202012Validator.FORMAT_CHECKER
     missing = _formats_used(schema) - set(checker.checkers)
     if missing:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # The SDK writes $HOME/.huaweicloud on import; keep test runs out of the user's home.
-os.environ.setdefault("HOME", str(ROOT / ".pytest_home"))
+os.environ["HOME"] = str(ROOT / ".pytest_home")
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,31 @@ def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch
                                        "hold_ms": 450}])
     report = run_soak(cloud_handle(cloud), fleet, config)
     assert any("applied twice" in v or "refused by the API" in v for v in report.violations), report.violations
+
+
+def test_a_creation_rolled_back_by_a_transient_fault_asks_for_a_retry(soak_cloud):
+    """What the soak found: a 2-interface server whose second write fails transiently ends
+    ``rolled_back`` (retryable); the handler must ask the platform to deliver the trace again, as it
+    does for ``failed``, or the new server is left without its groups."""
+    import contextlib
+    import io
+    import json
+
+    from bench.ecs import create_server, cts_event, cts_trace, ecs_client, load_handler
+    from bench.soak import SUBNET_MGMT, SUBNET_WEB, _context
+    from shared.handler import RetryableFailure
+
+    cloud, _ = soak_cloud
+    cloud.reset()
+    cloud.settings(build_delay_ms=0)
+    job, [server] = create_server(ecs_client(cloud.url, cloud.ak, cloud.sk, cloud.project_id), "two-nics",
+                                  subnets=(SUBNET_WEB, SUBNET_MGMT))
+    ports = [p["id"] for p in cloud.state()["projects"][cloud.project_id]["vpc"]["ports"] if p["device_id"] == server]
+    cloud.add_fault(kind="error503", method="PUT", path=f"/v*/*/ports/{ports[1]}*")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(RetryableFailure):
+        load_handler("ecs_created")(cts_event(cts_trace([server], job)),
+                                    _context(cloud_handle(cloud), "ecs_created", SoakConfig(max_attempts=2)))
+    [data] = [json.loads(line)["data"] for line in out.getvalue().split("\n") if line.startswith("{")]
+    assert data["outcome"] == "rolled_back" and data["retryable"] is True
+    cloud.clear_faults()

@@ -150,7 +150,11 @@ class VpcModel(SecurityGroupsMixin):
             raise errors.port_not_found(port_id)
         return copy.deepcopy(port)
 
-    def list_ports(self) -> list[dict]:
+    def list_ports(self, device_id: str | None = None) -> list[dict]:
+        """Copies of the ports, of one device when given (filtered before copying: a listing by
+        device must not cost a copy of every port of the project under the state lock)."""
+        if device_id is not None:
+            return [copy.deepcopy(port) for port in self._ports.values() if port["device_id"] == device_id]
         return copy.deepcopy(list(self._ports.values()))
 
     def ports_of_device(self, device_id: str) -> list[dict]:

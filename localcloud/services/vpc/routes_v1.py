@@ -107,7 +107,7 @@ def _fixed_ip_matches(port: dict, expression: str) -> bool:
 @route("GET", "/v1/{project_id}/ports")
 def list_ports(ctx: ApiContext):
     model = _model(ctx)
-    ports = model.list_ports()
+    ports = model.list_ports(ctx.arg("device_id"))
     primaries = _primary_ports(ports)
     ids = id_filter(ctx, "id")
     if ids:

@@ -55,7 +55,8 @@ def _private_ip_matches(port: dict, expressions: list[str]) -> bool:
 
 @route("GET", "/v3/{project_id}/ports")
 def list_ports(ctx: ApiContext):
-    ports = _model(ctx).list_ports()
+    devices = id_filter(ctx, "device_id")
+    ports = _model(ctx).list_ports(devices[0] if len(devices) == 1 else None)
     for query, field in _PORT_LIST_FILTERS.items():
         wanted = id_filter(ctx, query)
         if wanted:
