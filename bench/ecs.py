@@ -127,7 +127,7 @@ def run_ecs_creation(cloud: LocalCloudProcess, *, runs: int = 3, build_delays_ms
                 added.append(done - created - build_ms / 1000)
                 outcomes.update(r["data"]["outcome"] for r in results)
                 calls.append(sum(r["data"]["api_calls"]["total"] for r in results))
-            rows.append({"build_delay_ms": build_ms, "readiness_poll_s": float(poll or 1.0), "runs": runs,
+            rows.append({"build_delay_ms": build_ms, "readiness_poll_s": float(poll or 0.5), "runs": runs,
                          "latency_ms": cloud.latency_ms,
                          "added_ms": round(median(added) * 1000, 1),
                          "added_ms_all": [round(a * 1000, 1) for a in added],

@@ -59,6 +59,8 @@ class Settings:
     policy: str | None = None
     policy_file: str = "policy.yaml"
     readiness_max_wait_s: float = 120.0
+    readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
+    readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
 
     def __repr__(self) -> str:  # never print the signing secrets
         return f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)})"
@@ -189,4 +191,6 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         policy=get("POLICY"),
         policy_file=get("POLICY_FILE") or "policy.yaml",
         readiness_max_wait_s=_number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900),
+        readiness_poll_s=_number("READINESS_POLL_S", get("READINESS_POLL_S"), 0.5, float, 0.01, 60),
+        readiness_poll_max_s=_number("READINESS_POLL_MAX_S", get("READINESS_POLL_MAX_S"), 3.0, float, 0.01, 120),
     )

@@ -15,7 +15,6 @@ from pathlib import Path
 from .apply import apply_plans
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
-from .config import read_setting
 from .cts import read_creation_trace
 from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
@@ -122,9 +121,11 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
     server_id = job["server_id"]
     network, servers = run.network(counter), run.servers(counter)
     # wait until the server and its interfaces exist
-    wait_s = float(read_setting(run.context, "READINESS_POLL_S") or 1.0)
+    settings = run.settings
     ready = wait_until_ready(server_id, servers=servers, network=network, clock=run.clock, deadline=run.deadline,
-                             max_wait_s=run.settings.readiness_max_wait_s, poll_s=wait_s, job_id=job["job_id"],
+                             max_wait_s=settings.readiness_max_wait_s, poll_s=settings.readiness_poll_s,
+                             poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
+                             job_id=job["job_id"],
                              # a trace may outrun the API: a 404 gets a grace before it means "deleted"
                              not_found_grace_s=0.0 if job["origin"] == "direct" else min(
                                  30.0, run.settings.readiness_max_wait_s / 2))
