@@ -1,313 +1,36 @@
 """Function instances: unpacked code, one ``python runner.py`` process each, and a warm pool.
 
-* **Code cache.** A function's zip is unpacked once per SHA-256 under the runtime's cache
-  directory (``code/<sha256>``), a dependency package once per SHA-256 (``deps/<sha256>``).
-  Entries with absolute paths or ``..`` are refused.
-* **Dependencies.** A dependency directory goes on ``PYTHONPATH`` after the code directory when
-  it can run here. The localcloud stand-in (``scripts/package.py --local-dependencies``: a zip
-  holding only ``sgguard_deps_pins.txt``) adds nothing: the interpreter's own environment (the
-  project's ``.venv``, same pins) is the dependency layer. A real package whose native
-  extensions were built for another Python (``*.cpython-312-*.so`` under Python 3.11) cannot load
-  here either: it is left out and the instance notes it; the local environment stands in.
-* **Instances.** One process per instance (:mod:`.runner`), environment = the user data (plain and
-  encrypted, non-empty values) plus the platform's ``RUNTIME_*`` variables, a private ``HOME``,
-  cwd = the code directory. One invocation at a time per instance; a timeout kills the process
-  group. With ``warm`` the instance is kept for the next invocation of the same function
-  configuration (``fingerprint``) until ``idle_s`` passes; otherwise it serves one invocation.
+* **Code cache** (:mod:`.codecache`). A function's zip is unpacked once per SHA-256 under the
+  runtime's cache directory, a dependency package once per SHA-256; a dependency that cannot
+  load here (the localcloud stand-in, native extensions for another Python) is left out and the
+  interpreter's own environment stands in.
+* **Instances** (:mod:`.process`). One process per instance (:mod:`.runner`), environment = the
+  user data (plain and encrypted, non-empty values) plus the platform's ``RUNTIME_*`` variables,
+  a private ``HOME``, cwd = the code directory. One invocation at a time per instance; a timeout
+  kills the process group.
+* **Warm pool** (here). With ``warm`` the instance is kept for the next invocation of the same
+  function configuration (``fingerprint``) until ``idle_s`` passes; otherwise it serves one
+  invocation. Instances are capped per function (its ``concurrency``) and in all
+  (``max_instances``); at a cap an idle instance of another configuration is evicted, or the
+  caller waits until its deadline.
+
+The snapshot, request and outcome types are in :mod:`.invocation`. Every name other modules
+import from here (``CodeCache``, ``Dependency``, ``FunctionSnapshot``, ``Instance``, ``Outcome``,
+``invocation_request``, ...) is re-exported.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import os
-import queue
-import shutil
-import signal
-import subprocess
-import sys
-import sysconfig
 import threading
 import time
-import zipfile
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from .codecache import STUB_DEPENDENCY_NAMES, CodeCache
+from .invocation import Dependency, FunctionSnapshot, Outcome, invocation_request  # noqa: F401  (re-exported)
+from .process import RUNNER, Instance  # noqa: F401  (re-exported)
 
 __all__ = ["FunctionSnapshot", "CodeCache", "Instance", "InstancePool", "Outcome", "STUB_DEPENDENCY_NAMES",
            "invocation_request"]
-
-RUNNER = Path(__file__).resolve().parent / "runner.py"
-STUB_DEPENDENCY_NAMES = ["sgguard_deps_pins.txt"]  # scripts/deployer/packaging.py:stub_dependency_zip
-_STDERR_TAIL = 200  # lines kept per instance
-
-
-@dataclass(frozen=True)
-class Dependency:
-    version_id: str
-    name: str
-    sha256: str
-    content: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class FunctionSnapshot:
-    """What one invocation needs of a function, copied under the state lock."""
-
-    project_id: str
-    name: str
-    package: str
-    urn: str
-    runtime: str
-    handler: str
-    timeout: int
-    memory_size: int
-    code: bytes = field(repr=False)
-    sha256: str = ""
-    user_data: dict = field(default_factory=dict, repr=False)
-    encrypted_user_data: dict = field(default_factory=dict, repr=False)
-    xrole: str = ""
-    initializer_handler: str = ""
-    initializer_timeout: int = 0
-    concurrency: int = -1
-    dependencies: tuple[Dependency, ...] = ()
-    async_config: dict | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        """Instances are reused only for the same code, dependencies and configuration."""
-        digest = hashlib.sha256()
-        for part in (self.project_id, self.name, self.sha256, self.handler, str(self.timeout), str(self.memory_size),
-                     json.dumps(self.user_data, sort_keys=True), json.dumps(self.encrypted_user_data, sort_keys=True),
-                     self.xrole, self.initializer_handler, str(self.initializer_timeout),
-                     ",".join(d.sha256 for d in self.dependencies)):
-            digest.update(part.encode() + b"\0")
-        return digest.hexdigest()
-
-    def merged_user_data(self) -> dict:
-        """What ``context.getUserData`` answers: plain and encrypted user data together."""
-        return {**self.user_data, **self.encrypted_user_data}
-
-
-@dataclass
-class Outcome:
-    """One execution: ``ok`` with ``result``, or ``error`` (``errorType`` / ``errorMessage``)."""
-
-    ok: bool
-    result: object = None
-    error: dict | None = None
-    log: str = ""
-    duration_ms: float = 0.0
-    init_ms: float = 0.0
-    cold_start: bool = False
-    timed_out: bool = False
-    system_error: bool = False  # the platform failed (could not start / crashed), not the handler
-    instance_id: str = ""
-    notes: list = field(default_factory=list)
-
-
-def invocation_request(snapshot: FunctionSnapshot, request_id: str, event: object, timeout_s: float,
-                       credentials: tuple[str, str, str] = ("", "", "")) -> dict:
-    """One request line for :mod:`.runner`: the event and the FunctionGraph context's fields."""
-    ak, sk, token = credentials
-    return {
-        "request_id": request_id, "handler": snapshot.handler, "event": event, "timeout_s": timeout_s,
-        "context": {"user_data": snapshot.merged_user_data(), "ak": ak, "sk": sk, "security_token": token,
-                    "project_id": snapshot.project_id, "function_name": snapshot.name, "version": "latest",
-                    "memory_mb": snapshot.memory_size, "request_id": request_id},
-        "initializer": ({"handler": snapshot.initializer_handler, "timeout_s": snapshot.initializer_timeout}
-                        if snapshot.initializer_handler else None),
-    }
-
-
-class CodeCache:
-    """Unpacked code and dependency packages, one directory per SHA-256."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self._lock = threading.Lock()
-        self._compatible: dict[str, tuple[bool, str]] = {}
-
-    def _unpack(self, kind: str, sha256: str, content: bytes) -> Path:
-        target = self.root / kind / sha256
-        if target.is_dir():
-            return target
-        with self._lock:
-            if target.is_dir():
-                return target
-            staging = self.root / kind / f".{sha256}.{os.getpid()}.{threading.get_ident()}"
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            try:
-                with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                    for info in archive.infolist():
-                        name = info.filename
-                        parts = Path(name).parts
-                        if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-                            raise ValueError(f"unsafe path in the zip: {name!r}")
-                        if info.is_dir():
-                            (staging / name).mkdir(parents=True, exist_ok=True)
-                            continue
-                        destination = staging / name
-                        destination.parent.mkdir(parents=True, exist_ok=True)
-                        destination.write_bytes(archive.read(info))
-                staging.rename(target)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-        return target
-
-    def code_dir(self, snapshot: FunctionSnapshot) -> Path:
-        return self._unpack("code", snapshot.sha256, snapshot.code)
-
-    def dependency_dirs(self, snapshot: FunctionSnapshot) -> tuple[list[str], list[str]]:
-        """``(directories for PYTHONPATH, notes)``."""
-        paths, notes = [], []
-        for dependency in snapshot.dependencies:
-            with zipfile.ZipFile(io.BytesIO(dependency.content)) as archive:
-                names = archive.namelist()
-            if names == STUB_DEPENDENCY_NAMES:
-                notes.append(f"dependency {dependency.name}: the localcloud stand-in; the local environment "
-                             f"({sys.prefix}) provides the libraries")
-                continue
-            usable, why = self._usable(dependency.sha256, names)
-            if not usable:
-                notes.append(f"dependency {dependency.name}: {why}; the local environment ({sys.prefix}) provides "
-                             "the libraries instead")
-                continue
-            paths.append(str(self._unpack("deps", dependency.sha256, dependency.content)))
-        return paths, notes
-
-    def _usable(self, sha256: str, names: list[str]) -> tuple[bool, str]:
-        if sha256 not in self._compatible:
-            here = sysconfig.get_config_var("EXT_SUFFIX") or ""
-            foreign = sorted({name.rsplit("/", 1)[-1].split(".", 1)[1] for name in names
-                              if name.endswith((".so", ".pyd")) and ".cpython-" in name
-                              and not name.endswith(here)})
-            if foreign:
-                self._compatible[sha256] = (False, f"native extensions built for another Python ({foreign[0]}; "
-                                                   f"this interpreter loads *{here})")
-            else:
-                self._compatible[sha256] = (True, "")
-        return self._compatible[sha256]
-
-
-class Instance:
-    """One function instance: a runner process serving invocations one at a time."""
-
-    _ids = iter(range(1, 1 << 62))
-
-    def __init__(self, snapshot: FunctionSnapshot, cache: CodeCache, home: Path):
-        self.id = f"{snapshot.name}-{next(self._ids)}"
-        self.fingerprint = snapshot.fingerprint
-        self.function = snapshot.name
-        self.project_id = snapshot.project_id
-        self.invocations = 0
-        self.last_used = time.monotonic()
-        self.notes: list[str] = []
-        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
-        self._answers: queue.Queue = queue.Queue()
-        code_dir = cache.code_dir(snapshot)
-        dependency_dirs, self.notes = cache.dependency_dirs(snapshot)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(home),
-               "PYTHONPATH": os.pathsep.join([str(code_dir), *dependency_dirs]), "PYTHONIOENCODING": "utf-8",
-               "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-               "RUNTIME_CODE_ROOT": str(code_dir), "RUNTIME_PROJECT_ID": snapshot.project_id,
-               "RUNTIME_FUNC_NAME": snapshot.name, "RUNTIME_FUNC_VERSION": "latest",
-               "RUNTIME_PACKAGE": snapshot.package, "RUNTIME_HANDLER": snapshot.handler,
-               "RUNTIME_TIMEOUT": str(snapshot.timeout), "RUNTIME_MEMORY": str(snapshot.memory_size),
-               "RUNTIME_CPU": str(max(1, snapshot.memory_size // 128) * 50)}
-        for key, value in snapshot.merged_user_data().items():
-            if isinstance(value, str) and value and key not in env:
-                env[key] = value
-        self.process = subprocess.Popen([sys.executable, "-u", str(RUNNER)], cwd=code_dir, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        start_new_session=True, text=True, encoding="utf-8", errors="replace",
-                                        bufsize=1)
-        threading.Thread(target=self._read_answers, name=f"fgs-out-{self.id}", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name=f"fgs-err-{self.id}", daemon=True).start()
-
-    def _read_answers(self) -> None:
-        for line in self.process.stdout:
-            try:
-                self._answers.put(json.loads(line))
-            except ValueError:
-                self.stderr_tail.append(line.rstrip("\n"))
-        self._answers.put(None)  # the process ended
-
-    def _read_stderr(self) -> None:
-        for line in self.process.stderr:
-            self.stderr_tail.append(line.rstrip("\n"))
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def invoke(self, request: dict, timeout_s: float) -> Outcome:
-        cold = self.invocations == 0
-        self.invocations += 1
-        started = time.monotonic()
-        try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            self.kill()
-            return self._crashed(cold, started)
-        try:
-            answer = self._answers.get(timeout=max(0.0, timeout_s))
-        except queue.Empty:
-            self.kill()
-            return Outcome(False, error={"errorType": "FunctionTimeout", "errorMessage":
-                                         f"invocation timed out after {timeout_s:.3g} s (the instance was killed)",
-                                         "stackTrace": []},
-                           duration_ms=round((time.monotonic() - started) * 1000, 3), cold_start=cold, timed_out=True,
-                           instance_id=self.id, notes=list(self.notes))
-        self.last_used = time.monotonic()
-        if answer is None:
-            return self._crashed(cold, started)
-        return Outcome(bool(answer.get("ok")), answer.get("result"), answer.get("error"), answer.get("log") or "",
-                       answer.get("duration_ms", 0.0), answer.get("init_ms", 0.0), cold, instance_id=self.id,
-                       notes=list(self.notes))
-
-    def _crashed(self, cold: bool, started: float) -> Outcome:
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            code = None
-        tail = "\n".join(list(self.stderr_tail)[-20:])
-        return Outcome(False, error={"errorType": "RuntimeExited", "errorMessage":
-                                     f"the function instance exited (code {code}) without answering", "stackTrace": []},
-                       log=tail, duration_ms=round((time.monotonic() - started) * 1000, 3), cold_start=cold,
-                       system_error=True, instance_id=self.id, notes=list(self.notes))
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            pass
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-    def close(self) -> None:
-        """End a healthy idle instance: close its stdin (the runner exits), then make sure."""
-        try:
-            self.process.stdin.close()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            self.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
 
 
 class InstancePool:

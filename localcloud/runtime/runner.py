@@ -1,6 +1,6 @@
 """The process a local FunctionGraph instance runs: ``python runner.py`` (by path, never imported).
 
-Started by :mod:`localcloud.runtime.instances` with the function's code directory as working
+Started by :mod:`localcloud.runtime.process` with the function's code directory as working
 directory and first on ``PYTHONPATH`` (then the dependency directories), like the platform's
 ``/opt/function/code``. It imports nothing of localcloud or of the project: the context class is
 loaded from ``context.py`` beside this file, by path, so the handler imports the ``shared``
