@@ -102,6 +102,11 @@ class Backend:
                 self.projects[project_id] = state
             return state
 
+    def projects_matching(self, project_id: str | None = None) -> list[tuple[str, ProjectState]]:
+        """(id, state) of every project, or of the one asked for; in id order (control API listings)."""
+        with self.lock:
+            return [(pid, state) for pid, state in sorted(self.projects.items()) if not project_id or pid == project_id]
+
     def add_credential(self, ak: str, sk: str, project_id: str, security_token: str | None = None,
                        expires_at: float | None = None) -> Credential:
         credential = Credential(ak, sk, project_id, security_token, expires_at)

@@ -35,8 +35,6 @@ def list_events(ctx: ApiContext):
     wanted_project, channel_id = ctx.arg("project_id"), ctx.arg("channel_id")
     events = []
     with ctx.backend.lock:
-        for project_id, project in sorted(ctx.backend.projects.items()):
-            if wanted_project and project_id != wanted_project:
-                continue
+        for project_id, project in ctx.backend.projects_matching(wanted_project):
             events += [dict(record, project_id=project_id) for record in project.service("eg").events(channel_id)]
     return 200, {"events": events}

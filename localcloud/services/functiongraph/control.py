@@ -19,9 +19,7 @@ def list_invocations(ctx: ApiContext):
     wanted_function, wanted_project = ctx.arg("function"), ctx.arg("project_id")
     found = []
     with ctx.backend.lock:
-        for project_id, state in sorted(ctx.backend.projects.items()):
-            if wanted_project and project_id != wanted_project:
-                continue
+        for project_id, state in ctx.backend.projects_matching(wanted_project):
             model = state.service("functiongraph")
             for function in model.functions.values():
                 if wanted_function and function.name != wanted_function:

@@ -55,8 +55,6 @@ def list_messages(ctx: ApiContext):
     wanted_project, urn = ctx.arg("project_id"), ctx.arg("topic_urn")
     messages = []
     with ctx.backend.lock:
-        for project_id, project in sorted(ctx.backend.projects.items()):
-            if wanted_project and project_id != wanted_project:
-                continue
+        for project_id, project in ctx.backend.projects_matching(wanted_project):
             messages += [dict(m, project_id=project_id) for m in project.service("smn").messages(urn)]
     return 200, {"messages": messages}
