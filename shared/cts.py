@@ -9,6 +9,7 @@ that, from ``resource_id``; every id is checked before it is used anywhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from .model import is_uuid
@@ -18,6 +19,7 @@ __all__ = ["CREATION_TRACES", "TraceReading", "read_creation_trace"]
 CREATION_TRACES = frozenset({"createServer", "createServerV2", "createServerV21", "createSingleServer",
                              "createServers", "createPostPaidServers", "batchCreateServers"})
 _FAILED_STATUSES = frozenset({"FAIL", "FAILED", "ERROR"})
+_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # it goes into a URL: nothing else passes
 
 
 @dataclass
@@ -81,7 +83,7 @@ def read_creation_trace(trace: object) -> TraceReading:
         reading.skip_reason = f"the creation failed ({str(reason)[:120]})"
         return reading
     job_id = response.get("job_id")
-    reading.job_id = job_id if isinstance(job_id, str) and len(job_id) <= 64 and job_id.isascii() else None
+    reading.job_id = job_id if isinstance(job_id, str) and _JOB_ID.match(job_id) else None
     ids = _ids_in(response)
     if not ids and isinstance(trace.get("resource_id"), str):
         ids = [part.strip() for part in trace["resource_id"].split(",") if part.strip()]

@@ -7,6 +7,7 @@ it goes into a URL, even though the request schema already constrained it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,8 @@ from .exceptions import CloudCallError, InvalidIdentifier
 from .retry import RetryPolicy, call_with_retry, translate
 
 __all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
+
+_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 @dataclass
@@ -196,6 +199,8 @@ class ServerGateway(_Gateway):
     def show_job(self, job_id: str) -> dict:
         from huaweicloudsdkecs.v2.model import ShowJobRequest
 
+        if not (isinstance(job_id, str) and _JOB_ID.match(job_id)):
+            raise InvalidIdentifier("job", job_id)
         client = self.factory.ecs()
         job = self._read("ecs.show_job", lambda: client.show_job(ShowJobRequest(job_id)))
         return {"status": job.status, "fail_reason": job.fail_reason, "job_id": job.job_id}

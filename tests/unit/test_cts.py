@@ -48,4 +48,5 @@ def test_not_a_trace():
 
 def test_job_id_is_kept_only_when_sane():
     assert read_creation_trace(trace()).job_id == "j-1"
-    assert read_creation_trace(trace(response={"job_id": "x" * 100, "entities": {"server_id": S1}})).job_id is None
+    for bad in ("x" * 100, "../jobs", "a/b", "j 1", 7):
+        assert read_creation_trace(trace(response={"job_id": bad, "entities": {"server_id": S1}})).job_id is None
