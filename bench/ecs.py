@@ -11,29 +11,38 @@ default 1 s, x1.5 per poll) plus the calls after the server became ready.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import time
-import uuid
 
-from .support import ROOT, LocalCloudProcess, median
+from .support import LocalCloudProcess, median
 
-__all__ = ["run_ecs_creation", "cts_event", "create_server", "load_handler"]
+__all__ = ["run_ecs_creation", "cts_event", "cts_trace", "create_server", "load_handler", "invoke", "make_context"]
 
-WEB_SUBNET = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01"
-VPC = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"
-_HANDLERS: dict = {}
 
 
 def load_handler(function: str):
     """``functions/<function>/index.py:handler``, loaded by file as FunctionGraph does."""
-    if function not in _HANDLERS:
-        spec = importlib.util.spec_from_file_location(f"bench_{function}_index",
-                                                      ROOT / "functions" / function / "index.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _HANDLERS[function] = module.handler
-    return _HANDLERS[function]
+    from tests.support.functions import load_handler as load
+
+    return load(function)
+
+
+def create_server(ecs, name: str, **kwargs) -> tuple[str, list[str]]:
+    """Server(s) created through the ECS SDK: (job id, server ids)."""
+    from tests.support.ecs import create_servers
+
+    return create_servers(ecs, name, **kwargs)
+
+
+def cts_trace(server_ids: list[str], job_id: str, *, trace_id: str | None = None) -> dict:
+    """The creation trace CTS would deliver, one sub-job per server."""
+    from tests.support.ecs import cts_trace as trace
+
+    return trace(server_ids, job_id, trace_id=trace_id, style="sub_jobs")
+
+
+def cts_event(trace: dict) -> dict:
+    return {"cts": trace}
 
 
 def ecs_client(url: str, ak: str, sk: str, project_id: str):
@@ -48,33 +57,6 @@ def ecs_client(url: str, ak: str, sk: str, project_id: str):
             .with_endpoints([url]).with_http_config(config).build())
 
 
-def create_server(ecs, name: str, *, subnets=(WEB_SUBNET,), count=None, tags=None) -> tuple[str, list[str]]:
-    from huaweicloudsdkecs.v2 import (CreatePostPaidServersRequest, CreatePostPaidServersRequestBody, PostPaidServer,
-                                      PostPaidServerNic, PostPaidServerTag)
-
-    server = PostPaidServer(name=name, flavor_ref="s6.large.2", image_ref="img-0001", vpcid=VPC,
-                            nics=[PostPaidServerNic(subnet_id=s) for s in subnets], count=count,
-                            server_tags=[PostPaidServerTag(key=k, value=v) for k, v in (tags or {}).items()] or None)
-    response = ecs.create_post_paid_servers(
-        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=server)))
-    return response.job_id, list(response.server_ids)
-
-
-def cts_trace(server_ids: list[str], job_id: str, *, trace_id: str | None = None) -> dict:
-    return {"trace_id": trace_id or str(uuid.uuid4()), "trace_name": "createServer", "trace_type": "ApiCall",
-            "service_type": "ECS", "resource_type": "ecs", "resource_id": server_ids[0], "resource_name": "bench",
-            "code": "200", "time": int(time.time() * 1000), "record_time": int(time.time() * 1000),
-            "user": {"name": "bench", "domain": {"name": "example"}},
-            "request": {"server": {"name": "bench", "flavorRef": "s6.large.2"}},
-            "response": {"job_id": job_id, "job_type": "createServer", "status": "SUCCESS",
-                         "entities": {"sub_jobs": [{"status": "SUCCESS", "entities": {"server_id": s}}
-                                                   for s in server_ids]}}}
-
-
-def cts_event(trace: dict) -> dict:
-    return {"cts": trace}
-
-
 def invoke(handler, event, context) -> tuple[list[dict], str | None]:
     """Results (from the return value, or from the log lines when the handler raised to be retried)."""
     import json
@@ -85,11 +67,11 @@ def invoke(handler, event, context) -> tuple[list[dict], str | None]:
         try:
             response = handler(event, context)
         except Exception as error:  # noqa: BLE001 - ecs_created raises to ask for a retry
-            response, raised = None, type(error).__name__
+            response, raised = None, f"{type(error).__name__}: {error}"
     if response is not None:
         return response["results"], None
     lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-    return [line for line in lines if "data" in line and "specversion" in line], raised
+    return [line for line in lines if isinstance(line, dict) and "data" in line and "specversion" in line], raised
 
 
 def make_context(cloud, function: str, user_data: dict, timeout_s: float = 120.0):

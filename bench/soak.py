@@ -24,8 +24,6 @@ row (a duplicate delivery), every creation trace too. Then:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import time
@@ -35,7 +33,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from .ecs import cts_event, cts_trace, create_server, ecs_client, load_handler
+from .ecs import create_server, cts_event, cts_trace, ecs_client, invoke, load_handler, make_context
 from .workload import (AMBIGUOUS_NAME, RISKY_GROUP, SIGNING_KEYS, Fleet, build_seed, generate_changes, kafka, sign,
                        smn)
 
@@ -171,33 +169,14 @@ def build_inputs(config: SoakConfig, fleet: Fleet, prefix: str) -> list[Input]:
 
 
 # ---- running the handlers -----------------------------------------------------------------------
-def _invoke(handler, event, context) -> tuple[list[dict], str | None]:
-    out = io.StringIO()
-    raised = None
-    with contextlib.redirect_stdout(out):
-        try:
-            response = handler(event, context)
-        except Exception as error:  # noqa: BLE001 - ecs_created raises to have failed ones retried
-            response, raised = None, f"{type(error).__name__}: {error}"
-    if response is not None:
-        return response["results"], None
-    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-    return [line for line in lines if isinstance(line, dict) and "data" in line and "specversion" in line], raised
-
-
 def _context(cloud, function: str, config: SoakConfig, **extra):
-    from localcloud.runtime import FunctionContext
-
-    credentials = cloud.control.temporary_credentials(cloud.project_id)
     data = {"REGION": cloud.region, "ECS_ENDPOINT": cloud.url, "VPC_ENDPOINT": cloud.url,
             "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS), "REQUIRE_SIGNED_REQUESTS": "true",
             "CONCURRENCY": str(config.concurrency), "READ_TIMEOUT_S": str(config.read_timeout_s),
             "CONNECT_TIMEOUT_S": "1", "MAX_ATTEMPTS": str(config.max_attempts), "BACKOFF_BASE_S": "0.01",
             "BACKOFF_MAX_S": "0.05", "SAFETY_MARGIN_MS": "500", "GROUP_CACHE_TTL_S": "60",
             "READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "10", **extra}
-    return FunctionContext(user_data=data, ak=credentials["ak"], sk=credentials["sk"],
-                           security_token=credentials["security_token"], project_id=cloud.project_id,
-                           timeout_s=300, function_name=function)
+    return make_context(cloud, function, data, timeout_s=300)
 
 
 def fault_rules(config: SoakConfig) -> list[dict]:
@@ -246,7 +225,7 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
         first = None
         for phase in ("first", "again"):
             seq = _seq(cloud)
-            results, raised = _invoke(handler, event, _context(cloud, "change_request", config))
+            results, raised = invoke(handler, event, _context(cloud, "change_request", config))
             report.deliveries += 1
             if raised:
                 report.violation(f"change_request raised on batch {number}: {raised}")
@@ -327,7 +306,7 @@ def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) ->
     timeline = []
     for event, servers in events:
         for attempt in range(6):
-            results, raised = _invoke(handler, event, _context(cloud, "ecs_created", config))
+            results, raised = invoke(handler, event, _context(cloud, "ecs_created", config))
             report.deliveries += 1
             _check_delivery(report, results, len(servers), f"creation trace of {servers[0]}")
             for r in results:
@@ -349,7 +328,7 @@ def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) ->
             if fresh:
                 REPLAY_GUARD.clear()
             seq = _seq(cloud)
-            results, raised = _invoke(handler, event, _context(cloud, "ecs_created", config))
+            results, raised = invoke(handler, event, _context(cloud, "ecs_created", config))
             report.deliveries += 1
             _check_delivery(report, results, len(servers), f"duplicate creation trace of {servers[0]}")
             for r in results:

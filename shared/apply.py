@@ -19,8 +19,9 @@ from .cloud.retry import RetryPolicy, backoff_delay
 from .errors import ErrorCode, ErrorDetail
 from .model import Port
 from .planning import NicPlan, Operation
+from .results import new_result_data
 
-__all__ = ["ApplyReport", "NicResult", "apply_plans"]
+__all__ = ["ApplyReport", "NicResult", "apply_plans", "report_data"]
 
 
 class _Diverged(Exception):
@@ -151,3 +152,14 @@ def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy
         return ApplyReport("failed", results, errors)
     changed_any = any(results[i].status == "rolled_back" for i in touched)
     return ApplyReport("rolled_back" if changed_any else "failed", results, errors)
+
+
+def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity) -> dict:
+    """Result ``data`` for an applied change: every interface's before and after, and whether a
+    retry may succeed (it may when a cloud call failed or time ran out, not when it was refused)."""
+    data = new_result_data(report.outcome, **identity)
+    data.update(nics=[nic.to_dict() for nic in report.nics], errors=[e.to_dict() for e in report.errors],
+                warnings=[w.to_dict() for w in warnings])
+    if report.outcome in ("failed", "rolled_back"):
+        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
+    return data

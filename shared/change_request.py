@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 
-from .apply import apply_plans
+from .apply import apply_plans, report_data
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .model import is_uuid
 from .guardrails import GuardRails, check_plans
-from .pipeline import Prepared, Run, failure_data
+from .pipeline import Prepared, Run, cloud_failure
 from .planning import NicPlan, plan_nic, select_interfaces
 from .results import new_result_data, rejected
 from .signing import ReplayGuard, verify_request_signature
@@ -86,9 +86,7 @@ def process(prepared: Prepared, run: Run) -> dict:
     try:
         data = _plan_and_apply(request, identity, run, counter)
     except (CloudCallError, DeadlineExceeded) as error:
-        detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
-                  else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
-        data = failure_data(detail, retryable=True, **identity)
+        data = cloud_failure(error, **identity)
     data["api_calls"] = counter.to_dict()
     if data["outcome"] not in ("succeeded", "no_change", "planned") and not identity["dry_run"]:
         REPLAY_GUARD.forget(request["request_id"])  # a redelivery may try again
@@ -145,9 +143,7 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     if errors:
         return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
     # guard rails, with the rules of every group being attached
-    added = [g for plan in plans for g in plan.after if g not in plan.before]
-    groups = catalog.known({g for plan in plans for g in plan.before + plan.after})
-    groups.update(catalog.with_rules(added, network, now))
+    groups = catalog.for_guardrails(plans, network, now)
     positions = {gid: index for index, gid in enumerate(group_ids)}
 
     def path_of(group_id: str) -> str:
@@ -166,12 +162,8 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     # apply
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
-    data = new_result_data(report.outcome, **identity)
-    data["nics"] = [nic.to_dict() for nic in report.nics] + left_alone
-    data["errors"] = [e.to_dict() for e in report.errors]
-    data["warnings"] = [w.to_dict() for w in warnings]
-    if report.outcome in ("failed", "rolled_back"):
-        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
+    data = report_data(report, warnings, **identity)
+    data["nics"] += left_alone
     return data
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .apply import apply_plans
+from .apply import apply_plans, report_data
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .cts import read_creation_trace
@@ -20,7 +20,7 @@ from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
 from .guardrails import GuardRails, check_plans
 from .model import is_uuid
-from .pipeline import Prepared, Run, failure_data
+from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, derive_operations
 from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
 from .readiness import wait_until_ready
@@ -101,9 +101,7 @@ def process(prepared: Prepared, run: Run) -> dict:
     try:
         data = _attach(job, identity, run, run.resources["policy"], counter)
     except (CloudCallError, DeadlineExceeded) as error:
-        detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
-                  else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
-        data = failure_data(detail, retryable=True, **identity)
+        data = cloud_failure(error, **identity)
     data["api_calls"] = counter.to_dict()
     if replay_key and data["outcome"] in ("failed", "rolled_back", "rejected"):
         REPLAY_GUARD.forget(replay_key)  # the platform's retry must be able to try again
@@ -177,9 +175,7 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
             after = list(port.security_groups)  # reported, unchanged: the result shows every interface
         plans.append(NicPlan(port, list(port.security_groups), after,
                              derive_operations(list(port.security_groups), after)))
-    added = [g for plan in plans for g in plan.after if g not in plan.before]
-    groups = catalog.known({g for plan in plans for g in plan.before + plan.after})
-    groups.update(catalog.with_rules(added, network, now))
+    groups = catalog.for_guardrails(plans, network, now)
     approved = all(rule.approved_by for rule in evaluation.rules)
     rail_errors, rail_warnings = check_plans(plans, rails=GuardRails.from_settings(run.settings), groups=groups,
                                              path_of=lambda g: origin.get(g, "$.rules"), approved=approved)
@@ -189,9 +185,4 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
                                                     "warnings": [w.to_dict() for w in warnings]}
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
-    data = new_result_data(report.outcome, **identity)
-    data.update(nics=[nic.to_dict() for nic in report.nics], errors=[e.to_dict() for e in report.errors],
-                warnings=[w.to_dict() for w in warnings], rules_matched=rule_names)
-    if report.outcome in ("failed", "rolled_back"):
-        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
-    return data
+    return report_data(report, warnings, **identity) | {"rules_matched": rule_names}

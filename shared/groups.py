@@ -94,6 +94,13 @@ class GroupCatalog:
             result[group_id] = cached[1]
         return result
 
+    def for_guardrails(self, plans, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:
+        """Every group the plans mention, with the rules of those being attached (the risky check)."""
+        added = [g for plan in plans for g in plan.after if g not in plan.before]
+        groups = self.known({g for plan in plans for g in plan.before + plan.after})
+        groups.update(self.with_rules(added, gateway, now))
+        return groups
+
     def known(self, group_ids) -> dict[str, SecurityGroup]:
         """Catalog entries (without rules) for ids, with a placeholder for ids it lacks."""
         return {gid: self._groups.get(gid) or SecurityGroup(gid, "") for gid in group_ids}

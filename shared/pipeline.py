@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from .clock import SYSTEM_CLOCK, Clock, Deadline
 from .cloud.clients import ClientFactory, client_factory, credentials_from_context
+from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from .cloud.retry import RetryPolicy
 from .config import Settings, load_settings
@@ -25,7 +26,7 @@ from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
 from .results import new_result_data, result_event
 
-__all__ = ["Run", "Prepared", "process_batch", "failure_data"]
+__all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
 
 
 @dataclass
@@ -86,6 +87,13 @@ def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) 
     data["errors"] = [error.to_dict()]
     data["retryable"] = retryable
     return data
+
+
+def cloud_failure(error: "CloudCallError | DeadlineExceeded", **identity: Any) -> dict:
+    """A ``failed``, retryable result for a cloud call that kept failing or ran out of time."""
+    detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
+              else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
+    return failure_data(detail, retryable=True, **identity)
 
 
 def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run, trigger: str) -> dict:
