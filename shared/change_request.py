@@ -7,6 +7,7 @@ written before every guard rail passed for every interface; a dry run stops afte
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from .apply import apply_plans, report_data
@@ -14,21 +15,23 @@ from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
-from .model import is_uuid
-from .guardrails import GuardRails, check_plans
-from .pipeline import Prepared, Run, cloud_failure
+from .identity import is_second_person
+from .idempotency import MemoryStore, process_once
+from .model import SecurityGroup, is_uuid
+from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, plan_nic, select_interfaces
+from .rails_step import check_rails
 from .results import new_result_data, rejected
-from .signing import ReplayGuard, verify_request_signature
+from .signing import canonical_json, verify_request_signature
 from .validation import decode_json_message, validate_change_request
 
 __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
-REPLAY_GUARD = ReplayGuard(ttl_s=600.0)
+REPLAY_GUARD = MemoryStore()
 
 
 def prepare(message, run: Run) -> Prepared:
@@ -55,6 +58,11 @@ def _identity(request) -> dict:
             "dry_run": request.get("dry_run") is True}
 
 
+def _fingerprint(request: dict) -> str:
+    """The request's content, signature aside: a re-signed copy of the same request is the same request."""
+    return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
+
+
 def process(prepared: Prepared, run: Run) -> dict:
     # request
     if prepared.error:
@@ -75,75 +83,38 @@ def process(prepared: Prepared, run: Run) -> dict:
                                       required=run.settings.require_signed)
     if errors:
         return rejected(errors, **identity)
-    replay_window = run.settings.replay_window_s
-    if not identity["dry_run"] and replay_window and _replayed(request["request_id"], run):
-        data = new_result_data("no_change", **identity)
-        data["warnings"].append(ErrorDetail(ErrorCode.DUPLICATE_REQUEST,
-                                            f"request {request['request_id']} was already processed within the "
-                                            f"last {replay_window} s; not applied again", "$.request_id").to_dict())
-        return data
+    if identity["dry_run"]:
+        return _counted(request, identity, run)  # changes nothing: never a duplicate
+    return process_once(REPLAY_GUARD, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
+                        ttl_s=run.settings.replay_window_s, identity=identity,
+                        steps=lambda: _counted(request, identity, run))
+
+
+def _counted(request: dict, identity: dict, run: Run) -> dict:
     counter = CallCounter()
     try:
         data = _plan_and_apply(request, identity, run, counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, **identity)
     data["api_calls"] = counter.to_dict()
-    if data["outcome"] not in ("succeeded", "no_change", "planned") and not identity["dry_run"]:
-        REPLAY_GUARD.forget(request["request_id"])  # a redelivery may try again
     return data
-
-
-def _replayed(request_id: str, run: Run) -> bool:
-    return REPLAY_GUARD.seen(request_id, run.clock.monotonic())
 
 
 def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounter) -> dict:
     network = run.network(counter)
-    target, change = request["target"], request["change"]
-    server_id, selection = target["server_id"], target.get("nics", "primary")
-    now = run.clock.monotonic()
+    change = request["change"]
     catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
                           run.settings.group_cache_ttl_s)
-    # plan: the groups asked for, then the interfaces with their current lists (one listing)
+    now = run.clock.monotonic()
     group_ids, errors = catalog.resolve(change["security_groups"], network, now)
     if errors:
         return rejected(errors, **identity)
-    ports = network.list_server_ports(server_id)
-    primary = None
-    if selection in (None, "primary") and len([p for p in ports if p.is_interface_of(server_id)]) > 1:
-        server = run.servers(counter).show_server(server_id)  # only the server knows which NIC is primary
-        primary = server.primary_port_id if server else None
-    selected, errors = select_interfaces(ports, selection, server_id=server_id, primary_port_id=primary)
-    if errors:
-        return rejected(errors, **identity)
-    plans: list[NicPlan] = []
-    warnings: list[ErrorDetail] = []
-    left_alone: list[dict] = []  # selected by "all" but not changed: still shown in the result
-    for port in selected:
-        if not port.port_security_enabled:
-            detail = ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
-                                 f"interface {port.id} has port security disabled: security groups have no "
-                                 f"effect on it", "$.target.nics")
-            if selection == "all":
-                warnings.append(detail)
-                left_alone.append({"port_id": port.id, "ip": port.ip, "before": list(port.security_groups),
-                                   "after": list(port.security_groups), "status": "skipped",
-                                   "port_security_enabled": False})
-                continue
-            errors.append(detail)
-            continue
-        plan, plan_errors, plan_warnings = plan_nic(port, change["action"], group_ids, change.get("position"))
-        errors.extend(plan_errors)
-        warnings.extend(plan_warnings)
-        if plan:
-            plans.append(plan)
-    if not errors and not plans:
-        errors.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
-                                  "no selected interface has port security enabled", "$.target.nics"))
+    selected, left_alone, errors, warnings = _select(request["target"], network, run, counter)
     if errors:
         return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
-    # guard rails, with the rules of every group being attached
-    groups = catalog.for_guardrails(plans, network, now)
+    plans, errors = _plan(selected, change, group_ids, warnings)
+    if errors:
+        return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
     positions = {gid: index for index, gid in enumerate(group_ids)}
 
     def path_of(group_id: str) -> str:
@@ -151,15 +122,15 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return f"$.change.security_groups[{index}]" if index is not None else "$.change.security_groups"
 
     ticket = request["ticket"]
-    approved = bool(ticket.get("approved_by")) and ticket.get("approved_by") != ticket.get("requested_by")
-    rail_errors, rail_warnings = check_plans(plans, rails=GuardRails.from_settings(run.settings), groups=groups,
-                                             path_of=path_of, approved=approved)
-    warnings.extend(rail_warnings)
-    if rail_errors:
-        return rejected(rail_errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now, path_of=path_of,
+                          approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")))
+    if verdict.config_error:
+        return failure_data(verdict.config_error, **identity)
+    warnings.extend(verdict.warnings)
+    if verdict.errors:
+        return rejected(verdict.errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
     if identity["dry_run"]:
-        return _planned(plans, warnings, identity, catalog, network, now)
-    # apply
+        return _planned(plans, warnings, identity, network, verdict.facts)
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
     data = report_data(report, warnings, **identity)
@@ -167,15 +138,58 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     return data
 
 
-def _planned(plans, warnings, identity, catalog, network, now) -> dict:
+def _select(target: dict, network, run: Run, counter: CallCounter):
+    """The interfaces to change (with their current lists: one listing), and those left alone."""
+    server_id, selection = target["server_id"], target.get("nics", "primary")
+    ports = network.list_server_ports(server_id)
+    primary = None
+    if selection in (None, "primary") and len([p for p in ports if p.is_interface_of(server_id)]) > 1:
+        server = run.servers(counter).show_server(server_id)  # only the server knows which NIC is primary
+        primary = server.primary_port_id if server else None
+    selected, errors = select_interfaces(ports, selection, server_id=server_id, primary_port_id=primary)
+    chosen, left_alone, warnings = [], [], []
+    for port in selected:
+        if port.port_security_enabled:
+            chosen.append(port)
+            continue
+        detail = ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED, f"interface {port.id} has port security disabled: "
+                             f"security groups have no effect on it", "$.target.nics")
+        if selection != "all":
+            errors.append(detail)
+            continue
+        warnings.append(detail)  # "all": shown in the result, left alone
+        left_alone.append({"port_id": port.id, "ip": port.ip, "before": list(port.security_groups),
+                           "after": list(port.security_groups), "status": "skipped", "port_security_enabled": False})
+    if not errors and not chosen:
+        errors.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
+                                  "no selected interface has port security enabled", "$.target.nics"))
+    return chosen, left_alone, errors, warnings
+
+
+def _plan(ports, change: dict, group_ids: list[str], warnings: list[ErrorDetail]):
+    plans: list[NicPlan] = []
+    errors: list[ErrorDetail] = []
+    for port in ports:
+        plan, plan_errors, plan_warnings = plan_nic(port, change["action"], group_ids, change.get("position"))
+        errors.extend(plan_errors)
+        warnings.extend(plan_warnings)
+        if plan:
+            plans.append(plan)
+    return plans, errors
+
+
+def _planned(plans, warnings, identity, network, facts) -> dict:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
     data = new_result_data("planned", **identity)
     data["warnings"] = [w.to_dict() for w in warnings]
-    all_groups = catalog.with_rules({g for plan in plans for g in plan.after}, network, now)
+    after = {g for plan in plans for g in plan.after}
+    groups = dict(facts.groups) if facts else {}
+    if after - set(groups):  # interfaces that stay as they are were not read for the rails
+        groups.update(network.read_groups(after - set(groups)))
     data["nics"] = [{"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after,
                      "status": "planned"} for p in plans]
     data["plan"] = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
-    data["effective_rules"] = [effective_rules(p.port.id, p.after, all_groups) for p in plans]
+    data["effective_rules"] = [effective_rules(p.port.id, p.after, groups) for p in plans]
     return data
 
 
@@ -183,7 +197,7 @@ def effective_rules(port_id: str, group_ids: list[str], groups: dict) -> dict:
     """Like the console's rules view: groups in priority order, each with its rules by priority."""
     ordered = []
     for rank, group_id in enumerate(group_ids, start=1):
-        group = groups[group_id]
+        group = groups.get(group_id) or SecurityGroup(group_id, "", rules=[])
         rules = sorted(group.rules or [], key=lambda r: (r.direction, r.priority, r.action != "deny"))
         ordered.append({"priority": rank, "id": group.id, "name": group.name,
                         "rules": [rule.to_dict() for rule in rules]})

@@ -46,13 +46,16 @@ class Settings:
     soft_max_groups: int = 5
     hard_max_groups: int = 10
     risky_ports: tuple[int, ...] = (22, 3389)
+    risky_max_addresses: int | None = None  # also flag a risky port open to more public addresses than this
     allow_approved_risky: bool = True
+    pin_protected_first: bool = False  # protected groups must stay at the highest priority
     # authenticity
     signing_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     require_signed: bool = True
     signature_max_skew_s: int = 300
     replay_window_s: int = 600
     max_message_bytes: int = 65536
+    max_requests_per_call: int = 50  # requests in one APIG body; more is answered 413
     # result delivery
     result_sinks: tuple[dict, ...] = ({"type": "log"},)
     # ECS creation
@@ -163,6 +166,13 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         raise ConfigError("RISKY_PORTS", "must list port numbers") from None
     if not all(1 <= port <= 65535 for port in risky_ports):
         raise ConfigError("RISKY_PORTS", "ports must be within 1..65535")
+    skew = _number("SIGNATURE_MAX_SKEW_S", get("SIGNATURE_MAX_SKEW_S"), 300, int, 1, 86400)
+    replay_window = _number("REPLAY_WINDOW_S", get("REPLAY_WINDOW_S"), max(600, 2 * skew), int, 1, 7 * 86400)
+    if replay_window < 2 * skew:
+        # A signature is valid for +-skew: a shorter memory would let a replay outlive it and pass.
+        raise ConfigError("REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), "
+                                             f"got {replay_window}")
+    max_addresses = get("RISKY_MAX_ADDRESSES")
     return Settings(
         region=region,
         project_id=project_id,
@@ -181,12 +191,16 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         soft_max_groups=soft,
         hard_max_groups=hard,
         risky_ports=risky_ports,
+        risky_max_addresses=None if max_addresses is None else _number(
+            "RISKY_MAX_ADDRESSES", max_addresses, None, int, 0, 2**128),
+        pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
         signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),
         require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
-        signature_max_skew_s=_number("SIGNATURE_MAX_SKEW_S", get("SIGNATURE_MAX_SKEW_S"), 300, int, 1, 86400),
-        replay_window_s=_number("REPLAY_WINDOW_S", get("REPLAY_WINDOW_S"), 600, int, 0, 86400),
+        signature_max_skew_s=skew,
+        replay_window_s=replay_window,
         max_message_bytes=_number("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES"), 65536, int, 256, 6 * 2**20),
+        max_requests_per_call=_number("MAX_REQUESTS_PER_CALL", get("MAX_REQUESTS_PER_CALL"), 50, int, 1, 1000),
         result_sinks=_sinks(get("RESULT_SINKS")),
         policy=get("POLICY"),
         policy_file=get("POLICY_FILE") or "policy.yaml",

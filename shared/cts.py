@@ -8,18 +8,19 @@ that, from ``resource_id``; every id is checked before it is used anywhere.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from .model import is_uuid
+from .envelopes import ENVELOPE_MAX_BYTES
+from .validation import decode_json_message
 
 __all__ = ["CREATION_TRACES", "TraceReading", "read_creation_trace"]
 
 CREATION_TRACES = frozenset({"createServer", "createServerV2", "createServerV21", "createSingleServer",
                              "createServers", "createPostPaidServers", "batchCreateServers"})
 _FAILED_STATUSES = frozenset({"FAIL", "FAILED", "ERROR"})
-_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # it goes into a URL: nothing else passes
+_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")  # it goes into a URL: nothing else passes
 
 
 @dataclass
@@ -32,12 +33,13 @@ class TraceReading:
 
 
 def _as_object(value):
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return {}
+    if isinstance(value, str):  # CTS delivers request and response as JSON strings
+        value, _ = decode_json_message(value, max_bytes=ENVELOPE_MAX_BYTES)  # bounded nesting, never raises
     return value if isinstance(value, dict) else {}
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _ids_in(response: dict) -> list[str]:
@@ -46,10 +48,8 @@ def _ids_in(response: dict) -> list[str]:
     candidates = [entities.get("server_id"), response.get("server_id")]
     for key in ("serverIds", "server_ids"):
         for holder in (response, entities):
-            value = holder.get(key)
-            if isinstance(value, list):
-                candidates.extend(value)
-    for sub_job in entities.get("sub_jobs") or []:
+            candidates.extend(_items(holder.get(key)))
+    for sub_job in _items(entities.get("sub_jobs")):
         if isinstance(sub_job, dict) and str(sub_job.get("status", "")).upper() not in _FAILED_STATUSES:
             sub_entities = sub_job.get("entities") if isinstance(sub_job.get("entities"), dict) else {}
             candidates.append(sub_entities.get("server_id"))

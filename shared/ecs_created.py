@@ -18,22 +18,23 @@ from .cloud.gateway import CallCounter
 from .cts import read_creation_trace
 from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
-from .guardrails import GuardRails, check_plans
+from .idempotency import MemoryStore, process_once
 from .model import is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, derive_operations
 from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
+from .rails_step import check_rails
 from .readiness import wait_until_ready
 from .results import new_result_data, rejected
-from .signing import ReplayGuard
 from .validation import decode_json_message
 
 __all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = ("cts", "eventgrid", "direct")
 
-REPLAY_GUARD = ReplayGuard(ttl_s=3600.0)  # CTS delivers at least once
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+REPLAY_GUARD = MemoryStore()  # CTS delivers at least once
+_TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 _DIRECT_FIELDS = {"server_id", "request_id"}
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,21 +91,20 @@ def process(prepared: Prepared, run: Run) -> dict:
         data["reason"] = job["skip"]
         return data
     identity = {"request_id": job["request_id"], "server_id": job["server_id"]}
-    replay_key = f"{job['request_id']}:{job['server_id']}" if job["request_id"] else None
-    if replay_key and REPLAY_GUARD.seen(replay_key, run.clock.monotonic()):
-        data = new_result_data("no_change", **identity)
-        data["warnings"].append(ErrorDetail(ErrorCode.DUPLICATE_REQUEST,
-                                            "this trace was already processed for this server; not applied again",
-                                            "$.request_id").to_dict())
-        return data
+    if not job["request_id"]:
+        return _counted(job, identity, run)
+    return process_once(REPLAY_GUARD, f"{job['request_id']}:{job['server_id']}", job["server_id"],
+                        now=run.clock.monotonic(), ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
+                        identity=identity, steps=lambda: _counted(job, identity, run))
+
+
+def _counted(job: dict, identity: dict, run: Run) -> dict:
     counter = CallCounter()
     try:
         data = _attach(job, identity, run, run.resources["policy"], counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, **identity)
     data["api_calls"] = counter.to_dict()
-    if replay_key and data["outcome"] in ("failed", "rolled_back", "rejected"):
-        REPLAY_GUARD.forget(replay_key)  # the platform's retry must be able to try again
     return data
 
 
@@ -175,14 +175,15 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
             after = list(port.security_groups)  # reported, unchanged: the result shows every interface
         plans.append(NicPlan(port, list(port.security_groups), after,
                              derive_operations(list(port.security_groups), after)))
-    groups = catalog.for_guardrails(plans, network, now)
-    approved = all(rule.approved_by for rule in evaluation.rules)
-    rail_errors, rail_warnings = check_plans(plans, rails=GuardRails.from_settings(run.settings), groups=groups,
-                                             path_of=lambda g: origin.get(g, "$.rules"), approved=approved)
-    warnings.extend(rail_warnings)
-    if rail_errors:
-        return rejected(rail_errors, **identity) | {"rules_matched": rule_names,
-                                                    "warnings": [w.to_dict() for w in warnings]}
+    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now,
+                          path_of=lambda g: origin.get(g, "$.rules"),
+                          approved=all(rule.approved_by for rule in evaluation.rules))
+    if verdict.config_error:
+        return failure_data(verdict.config_error, **identity) | {"rules_matched": rule_names}
+    warnings.extend(verdict.warnings)
+    if verdict.errors:
+        return rejected(verdict.errors, **identity) | {"rules_matched": rule_names,
+                                                       "warnings": [w.to_dict() for w in warnings]}
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
     return report_data(report, warnings, **identity) | {"rules_matched": rule_names}

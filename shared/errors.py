@@ -37,8 +37,10 @@ class ErrorCode:
     SIGNATURE_REQUIRED = "SIGNATURE_REQUIRED"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     SIGNATURE_EXPIRED = "SIGNATURE_EXPIRED"
-    UNKNOWN_SIGNING_KEY = "UNKNOWN_SIGNING_KEY"
     DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+    IN_PROGRESS = "IN_PROGRESS"  # the same request is being processed right now
+    REQUEST_ID_REUSED = "REQUEST_ID_REUSED"  # the same request id with other content
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"  # more requests in one call than MAX_REQUESTS_PER_CALL
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"

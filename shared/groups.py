@@ -1,19 +1,23 @@
-"""The security-group catalog: names to ids, and rules, cached per project for a short time.
+"""The security-group catalog (names to ids, cached per project for a short time) and the fresh facts.
 
-One listing of the project's groups serves every message of a batch (and the next invocations of
-the same instance, within ``GROUP_CACHE_TTL_S``); rules are read once per group. A reference the
-cache does not know triggers one refresh, so a group created a moment ago is still found.
+One listing of the project's groups serves the name lookups of every message of a batch (and of
+the next invocations of the same instance, within ``GROUP_CACHE_TTL_S``); a name the cache does not
+know triggers one refresh, so a group created a moment ago is still found. The cache serves names
+only: what the guard rails decide on (which groups exist, their names and rules) is read fresh for
+every decision by :func:`gather_facts`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from .cloud.gateway import NetworkGateway
 from .errors import ErrorCode, ErrorDetail
+from .guardrails import GroupFacts
 from .model import SecurityGroup
 
-__all__ = ["GroupCatalog", "catalog_for"]
+__all__ = ["GroupCatalog", "catalog_for", "gather_facts"]
 
 
 class GroupCatalog:
@@ -21,10 +25,8 @@ class GroupCatalog:
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()  # single flight: one listing when many threads miss at once
-        self._rules_lock = threading.Lock()
         self._groups: dict[str, SecurityGroup] = {}
         self._loaded_at: float | None = None
-        self._rules: dict[str, tuple[float, SecurityGroup]] = {}
 
     def _fresh(self, now: float) -> bool:
         return self._loaded_at is not None and now - self._loaded_at < self.ttl_s
@@ -46,21 +48,23 @@ class GroupCatalog:
 
     def resolve(self, refs: list[dict], gateway: NetworkGateway, now: float,
                 path: str = "$.change.security_groups") -> tuple[list[str], list[ErrorDetail]]:
-        """Ids in request order for ``[{"id": ...} | {"name": ...}]``; unknown or ambiguous refs are errors."""
+        """Ids in request order for ``[{"id": ...} | {"name": ...}]``; unknown or ambiguous names are errors.
+
+        An id is passed through as it is: whether that group exists, and what it allows, is read
+        fresh for the decision (:func:`gather_facts`), never answered by this cache.
+        """
         groups = self.groups(gateway, now)
-        # An unknown reference forces one re-listing, at most once a second (a poison batch that names a
+        # An unknown name forces one re-listing, at most once a second (a poison batch that names a
         # missing group in every message must not turn into one listing per message).
-        if self._needs_refresh(refs, groups) and now - (self._loaded_at or float("-inf")) > 1.0:
+        names = {group.name for group in groups.values()}
+        if any("name" in ref and ref["name"] not in names for ref in refs) and \
+                now - (self._loaded_at or float("-inf")) > 1.0:
             groups = self.groups(gateway, now, force=True)
         ids: list[str] = []
         errors: list[ErrorDetail] = []
         for index, ref in enumerate(refs):
             if "id" in ref:
-                if ref["id"] in groups:
-                    ids.append(ref["id"])
-                else:
-                    errors.append(ErrorDetail(ErrorCode.SECURITY_GROUP_NOT_FOUND,
-                                              f"no security group with id {ref['id']}", f"{path}[{index}].id"))
+                ids.append(ref["id"])
                 continue
             matches = [group.id for group in groups.values() if group.name == ref["name"]]
             if len(matches) == 1:
@@ -74,36 +78,28 @@ class GroupCatalog:
                                           f"({', '.join(sorted(matches))})", f"{path}[{index}].name"))
         return ids, errors
 
-    @staticmethod
-    def _needs_refresh(refs: list[dict], groups: dict[str, SecurityGroup]) -> bool:
-        names = {group.name for group in groups.values()}
-        return any(("id" in ref and ref["id"] not in groups) or ("name" in ref and ref["name"] not in names)
-                   for ref in refs)
+    def current(self, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:
+        """What the last listing said (listing only if there was none): for checks that need no refresh."""
+        return self._groups if self._loaded_at is not None else self.groups(gateway, now)
 
-    def with_rules(self, group_ids, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:
-        """The groups with their rules (read once per group per TTL)."""
-        result: dict[str, SecurityGroup] = {}
-        for group_id in dict.fromkeys(group_ids):
-            cached = self._rules.get(group_id)
-            if cached is None or now - cached[0] >= self.ttl_s:
-                with self._rules_lock:
-                    cached = self._rules.get(group_id)
-                    if cached is None or now - cached[0] >= self.ttl_s:
-                        cached = (now, gateway.show_security_group(group_id))
-                        self._rules[group_id] = cached
-            result[group_id] = cached[1]
-        return result
+    def name_counts(self, fresh: dict[str, SecurityGroup]) -> Counter:
+        """How many groups carry each name: the catalog, overridden by what was just read."""
+        merged = {**self._groups, **fresh}
+        return Counter(group.name for group in merged.values())
 
-    def for_guardrails(self, plans, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:
-        """Every group the plans mention, with the rules of those being attached (the risky check)."""
-        added = [g for plan in plans for g in plan.after if g not in plan.before]
-        groups = self.known({g for plan in plans for g in plan.before + plan.after})
-        groups.update(self.with_rules(added, gateway, now))
-        return groups
 
-    def known(self, group_ids) -> dict[str, SecurityGroup]:
-        """Catalog entries (without rules) for ids, with a placeholder for ids it lacks."""
-        return {gid: self._groups.get(gid) or SecurityGroup(gid, "") for gid in group_ids}
+def gather_facts(plans, gateway: NetworkGateway, catalog: GroupCatalog) -> GroupFacts:
+    """Fresh facts for the guard rails: every group the changing plans mention, with rules, and the
+    IP address groups those rules name (one that cannot be read counts as everyone)."""
+    ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}
+    groups = gateway.read_groups(ids)
+    address_groups: dict[str, list[str] | None] = {}
+    for group in groups.values():
+        for rule in group.rules or []:
+            ref = rule.remote_address_group_id
+            if ref and ref not in address_groups and rule.direction == "ingress" and rule.action == "allow":
+                address_groups[ref] = gateway.show_address_group(ref)
+    return GroupFacts(groups, catalog.name_counts(groups), address_groups)
 
 
 _CATALOGS: dict[tuple[str, str], GroupCatalog] = {}

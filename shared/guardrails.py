@@ -1,23 +1,37 @@
 """Guard rails, pure: what a plan may never do, whoever asks for it.
 
-Each rail has its own error code: protected groups are never removed, only allowed groups are
-attached, an interface keeps at most the configured number of groups (over the soft limit is a
-warning, over the hard limit a rejection), and a group that opens a risky port (SSH, RDP by
-default) to the whole internet is refused unless the change is approved and policy allows
-approved exceptions.
+The rails decide on fresh facts (:class:`GroupFacts`: every group a plan mentions, read from the
+API for this decision, rules included), never on a cache. One function per rail, each with its
+own error code:
+
+- :func:`protected_rail` - a protected group (by id, or by its current name) is never removed and,
+  with ``pin_protected_first``, stays ahead of every other group;
+- :func:`allowed_rail` - only allowed groups are attached: by id, or by a name glob when the name
+  belongs to that one group only (a look-alike group of the same name must be named by id);
+- :func:`exposure_rail` - a risky port reachable from everyone (or from more public addresses than
+  allowed) that the change creates or attaches is refused unless a second person approved it and
+  approved exceptions are allowed; computed over the union of all groups' rules on the interface
+  (:mod:`shared.exposure`), so split ranges and other spellings count;
+- :func:`limit_rail` - at most ``hard_max_groups`` (a change that grows past it), a warning above
+  ``soft_max_groups``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .errors import ErrorCode, ErrorDetail
+from .exposure import risky_exposures
 from .model import SecurityGroup
 from .planning import NicPlan
 
-__all__ = ["GuardRails", "check_plans", "risky_rules"]
+__all__ = ["GuardRails", "GroupFacts", "check_plans", "ambiguous_references", "protected_rail", "allowed_rail",
+           "exposure_rail", "limit_rail"]
+
+PathOf = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -28,81 +42,171 @@ class GuardRails:
     hard_max_groups: int = 10
     risky_ports: tuple[int, ...] = (22, 3389)
     allow_approved_risky: bool = True
+    risky_max_addresses: int | None = None
+    pin_protected_first: bool = False
 
     @classmethod
     def from_settings(cls, settings) -> "GuardRails":
         return cls(tuple(settings.protected_groups), tuple(settings.allowed_groups), settings.soft_max_groups,
-                   settings.hard_max_groups, tuple(settings.risky_ports), settings.allow_approved_risky)
+                   settings.hard_max_groups, tuple(settings.risky_ports), settings.allow_approved_risky,
+                   settings.risky_max_addresses, settings.pin_protected_first)
 
     def is_protected(self, group: SecurityGroup) -> bool:
-        return group.id in self.protected_groups or group.name in self.protected_groups
+        return group.id in self.protected_groups or (bool(group.name) and group.name in self.protected_groups)
 
-    def is_allowed(self, group: SecurityGroup) -> bool:
-        return any(ref == group.id or fnmatch.fnmatchcase(group.name, ref) for ref in self.allowed_groups)
-
-
-def risky_rules(group: SecurityGroup, ports: Iterable[int]) -> list[tuple[int, str]]:
-    """(port, rule id) for each inbound allow rule that opens a risky port to 0.0.0.0/0 or ::/0."""
-    found = []
-    for rule in group.rules or []:
-        if rule.direction != "ingress" or rule.action != "allow" or not rule.open_to_world():
-            continue
-        found.extend((port, rule.id) for port in ports if rule.covers_port(port))
-    return found
+    def is_allowed(self, group: SecurityGroup, name_counts: Counter) -> bool:
+        if "*" in self.allowed_groups or group.id in self.allowed_groups:
+            return True
+        if not group.name or name_counts.get(group.name, 0) != 1:
+            return False  # a name shared by several groups says nothing about which one is meant
+        return any(fnmatch.fnmatchcase(group.name, ref) for ref in self.allowed_groups)
 
 
-def check_plans(plans: list[NicPlan], *, rails: GuardRails, groups: dict[str, SecurityGroup],
-                path_of: Callable[[str], str], approved: bool) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
-    """Errors (any one rejects the whole request) and warnings for every interface's plan.
+@dataclass
+class GroupFacts:
+    """What the rails decide on, read fresh for this decision."""
 
-    ``groups`` maps every group id in the plans to its catalog entry (with rules for the groups
-    being added); ``path_of(group_id)`` names the request field that asked for the group.
-    """
-    errors: list[ErrorDetail] = []
-    warnings: list[ErrorDetail] = []
-    reported: set[tuple[str, str]] = set()
+    groups: dict[str, SecurityGroup]  # every group in the plans that exists, with its rules
+    known_names: Counter = field(default_factory=Counter)  # name -> how many groups carry it (catalog + fresh)
+    address_groups: dict[str, list[str] | None] = field(default_factory=dict)  # None: could not be read
 
-    def once(kind: str, group_id: str) -> bool:
-        if (kind, group_id) in reported:
+    def group(self, group_id: str) -> SecurityGroup:
+        return self.groups.get(group_id) or SecurityGroup(group_id, "")
+
+    def rules_of(self, group_ids: Iterable[str]) -> list:
+        return [rule for gid in group_ids if gid in self.groups for rule in (self.groups[gid].rules or [])]
+
+
+def ambiguous_references(rails: GuardRails, groups: Iterable[SecurityGroup]) -> list[str]:
+    """Protected or allowed names (not globs, not ids) that several groups carry: a configuration error."""
+    ids = {group.id for group in groups}
+    counts = Counter(group.name for group in groups)
+    problems = []
+    for setting, refs in (("PROTECTED_GROUPS", rails.protected_groups), ("ALLOWED_GROUPS", rails.allowed_groups)):
+        for ref in refs:
+            if ref in ids or any(ch in ref for ch in "*?["):
+                continue
+            if counts.get(ref, 0) > 1:
+                problems.append(f"{setting}: {counts[ref]} security groups are named {ref!r}; list it by id")
+    return problems
+
+
+class _Report:
+    """Errors and warnings, each (code, group) reported once per request."""
+
+    def __init__(self):
+        self.errors: list[ErrorDetail] = []
+        self.warnings: list[ErrorDetail] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def once(self, kind: str, subject: str) -> bool:
+        if (kind, subject) in self._seen:
             return False
-        reported.add((kind, group_id))
+        self._seen.add((kind, subject))
         return True
 
+
+def _label(group: SecurityGroup) -> str:
+    return f"{group.name or '(unnamed)'} ({group.id})"
+
+
+def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report) -> None:
+    for group_id in plan.before:
+        group = facts.group(group_id)
+        if group_id not in plan.after and rails.is_protected(group) and report.once("protected", group_id):
+            report.errors.append(ErrorDetail(ErrorCode.PROTECTED_GROUP, f"group {_label(group)} is protected and may "
+                                             f"not be removed from an interface", path_of(group_id)))
+    if not rails.pin_protected_first:
+        return
+    protected = [rails.is_protected(facts.group(g)) for g in plan.after]
+    first_other = next((index for index, flag in enumerate(protected) if not flag), len(protected))
+    behind = [g for g, flag in zip(plan.after[first_other:], protected[first_other:]) if flag]
+    for group_id in behind:
+        if report.once("pinned", group_id):
+            report.errors.append(ErrorDetail(
+                ErrorCode.PROTECTED_GROUP, f"group {_label(facts.group(group_id))} is protected and pinned to the "
+                f"highest priority: interface {plan.port.id} would have {plan.after[first_other]} ahead of it",
+                path_of(group_id)))
+
+
+def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report) -> None:
+    for group_id in plan.after:
+        if group_id in plan.before:
+            continue
+        if group_id not in facts.groups:
+            if report.once("missing", group_id):
+                report.errors.append(ErrorDetail(ErrorCode.SECURITY_GROUP_NOT_FOUND,
+                                                 f"no security group with id {group_id}", path_of(group_id)))
+            continue
+        group = facts.groups[group_id]
+        if not rails.is_allowed(group, facts.known_names) and report.once("allowed", group_id):
+            shared = facts.known_names.get(group.name, 0) > 1
+            why = (f"its name is shared by {facts.known_names[group.name]} groups; allow it by id" if shared
+                   else "it is not in the allowed list")
+            report.errors.append(ErrorDetail(ErrorCode.GROUP_NOT_ALLOWED, f"group {_label(group)} may not be "
+                                             f"attached: {why}", path_of(group_id)))
+
+
+def exposure_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report,
+                  approved: bool) -> None:
+    added = [g for g in plan.after if g not in plan.before]
+    if not added or not rails.risky_ports:
+        return  # removing or reordering groups never widens what is reachable (deny rules are ignored)
+
+    def exposures(group_ids):
+        return risky_exposures(facts.rules_of(group_ids), rails.risky_ports, address_groups=facts.address_groups,
+                               max_public_addresses=rails.risky_max_addresses)
+
+    key = lambda e: (e.port, e.protocol, e.family)  # noqa: E731
+    before = {key(e) for e in exposures(plan.before)}
+    by_added = {key(e) for e in exposures(added)}
+    found: dict[str, list] = {}  # culprit group -> its exposures on this interface
+    for exposure in exposures(plan.after):
+        if key(exposure) in before and key(exposure) not in by_added:
+            continue  # already so before this change, and not by what it attaches
+        culprit = next((g for g in added if any(r.id in exposure.rule_ids for r in facts.group(g).rules or [])),
+                       added[0])
+        found.setdefault(culprit, []).append(exposure)
+    for culprit, items in found.items():
+        if not report.once("exposure", f"{plan.port.id}:{culprit}"):
+            continue
+        rule_ids = sorted({rule_id for e in items for rule_id in e.rule_ids})
+        text = (f"interface {plan.port.id} would expose {'; '.join(e.describe() for e in items)} with group "
+                f"{_label(facts.group(culprit))} attached (rules {', '.join(rule_ids)})")
+        if approved and rails.allow_approved_risky:
+            report.warnings.append(ErrorDetail(ErrorCode.RISKY_RULE, text + "; attached as an approved exception",
+                                               path_of(culprit)))
+        else:
+            reason = "policy allows no exception" if approved else "the change is not approved by a second person"
+            report.errors.append(ErrorDetail(ErrorCode.RISKY_RULE, f"{text}; refused: {reason}", path_of(culprit)))
+
+
+def limit_rail(plan: NicPlan, rails: GuardRails, report: _Report) -> None:
+    count = len(plan.after)
+    # Only a change that grows an interface past the limit is refused: cleaning up must stay possible.
+    if count > rails.hard_max_groups and count > len(plan.before):
+        report.errors.append(ErrorDetail(ErrorCode.TOO_MANY_GROUPS,
+                                         f"interface {plan.port.id} would have {count} security groups; the limit "
+                                         f"is {rails.hard_max_groups}", "$.change.security_groups"))
+    elif count > rails.soft_max_groups:
+        report.warnings.append(ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED,
+                                           f"interface {plan.port.id} will have {count} security groups; more than "
+                                           f"{rails.soft_max_groups} can deteriorate network performance",
+                                           "$.change.security_groups"))
+
+
+def check_plans(plans: list[NicPlan], *, rails: GuardRails, facts: GroupFacts, path_of: PathOf,
+                approved: bool) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
+    """Errors (any one rejects the whole request) and warnings for every interface that changes.
+
+    ``path_of(group_id)`` names the request field that asked for the group.
+    """
+    report = _Report()
     for plan in plans:
-        added = [g for g in plan.after if g not in plan.before]
-        removed = [g for g in plan.before if g not in plan.after]
-        for group_id in removed:
-            group = groups.get(group_id) or SecurityGroup(group_id, "")
-            if rails.is_protected(group) and once("protected", group_id):
-                errors.append(ErrorDetail(ErrorCode.PROTECTED_GROUP,
-                                          f"group {group.name or group_id} ({group_id}) is protected and may not be "
-                                          f"removed from an interface", path_of(group_id)))
-        for group_id in added:
-            group = groups.get(group_id) or SecurityGroup(group_id, "")
-            if not rails.is_allowed(group) and once("allowed", group_id):
-                errors.append(ErrorDetail(ErrorCode.GROUP_NOT_ALLOWED,
-                                          f"group {group.name or group_id} ({group_id}) is not in the allowed list",
-                                          path_of(group_id)))
-            for port, rule_id in risky_rules(group, rails.risky_ports):
-                if not once(f"risky{port}", group_id):
-                    continue
-                text = (f"group {group.name} ({group_id}) allows inbound port {port} from the whole internet "
-                        f"(rule {rule_id})")
-                if approved and rails.allow_approved_risky:
-                    warnings.append(ErrorDetail(ErrorCode.RISKY_RULE, text + "; attached as an approved exception",
-                                                path_of(group_id)))
-                else:
-                    reason = "policy allows no exception" if approved else "the change is not approved"
-                    errors.append(ErrorDetail(ErrorCode.RISKY_RULE, f"{text}; refused: {reason}", path_of(group_id)))
-        count = len(plan.after)
-        # Only a change that grows an interface past the limit is refused: cleaning up must stay possible.
-        if count > rails.hard_max_groups and count > len(plan.before):
-            errors.append(ErrorDetail(ErrorCode.TOO_MANY_GROUPS,
-                                      f"interface {plan.port.id} would have {count} security groups; the limit is "
-                                      f"{rails.hard_max_groups}", "$.change.security_groups"))
-        elif count > rails.soft_max_groups and plan.changes:
-            warnings.append(ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED,
-                                        f"interface {plan.port.id} will have {count} security groups; more than "
-                                        f"{rails.soft_max_groups} can deteriorate network performance",
-                                        "$.change.security_groups"))
-    return errors, warnings
+        if not plan.changes:
+            continue
+        protected_rail(plan, rails, facts, path_of, report)
+        allowed_rail(plan, rails, facts, path_of, report)
+        exposure_rail(plan, rails, facts, path_of, report, approved)
+        limit_rail(plan, rails, report)
+    return report.errors, report.warnings

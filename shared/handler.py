@@ -50,7 +50,9 @@ def respond(envelope: Envelope, results: list[dict], delivery: dict) -> dict:
     if envelope.kind != "apig":
         return payload
     single_rejected = len(results) == 1 and results[0]["data"]["outcome"] == "rejected"
-    return apig_response(400 if single_rejected else 200, json.loads(json.dumps(payload)))
+    too_many = single_rejected and any(e["code"] == ErrorCode.TOO_MANY_REQUESTS for e in results[0]["data"]["errors"])
+    status = 413 if too_many else 400 if single_rejected else 200
+    return apig_response(status, json.loads(json.dumps(payload)))
 
 
 class RetryableFailure(Exception):

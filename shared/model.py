@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "is_uuid"]
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no "id\n"
 
 
 def is_uuid(value: object) -> bool:

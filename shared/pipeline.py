@@ -112,6 +112,21 @@ def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run
     return run.event(data)
 
 
+def _prepared(prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"], message: InboundMessage,
+              run: Run) -> "Prepared | list[Prepared]":
+    """``prepare`` under the same guard as the steps: a hostile message costs only its own result."""
+    try:
+        return prepare(message, run)
+    except (RecursionError, TypeError, ValueError, AttributeError, KeyError) as error:
+        traceback.print_exc(file=sys.stderr)
+        return Prepared(message, error=ErrorDetail(
+            ErrorCode.INVALID_JSON, f"the message could not be read ({type(error).__name__})", "$"))
+    except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
+        traceback.print_exc(file=sys.stderr)
+        return Prepared(message, error=ErrorDetail(
+            ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while reading the message", "$"))
+
+
 def process_batch(envelope: Envelope, run: Run, *,
                   prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"],
                   step: Callable[[Prepared, Run], dict], accepts: tuple[str, ...] | None = None) -> list[dict]:
@@ -134,9 +149,17 @@ def process_batch(envelope: Envelope, run: Run, *,
                         message_index=message.index if message else 0)
             results.append(run.event(data))
         return results
+    if envelope.kind == "apig" and len(envelope.messages) > run.settings.max_requests_per_call:
+        # One caller, one synchronous call: bounded work, answered 413 before anything is decoded.
+        data = new_result_data("rejected")
+        data["errors"] = [ErrorDetail(ErrorCode.TOO_MANY_REQUESTS,
+                                      f"{len(envelope.messages)} requests in one call; at most "
+                                      f"{run.settings.max_requests_per_call} are accepted", "$.body").to_dict()]
+        data.update(trigger=envelope.kind, function=run.function, message_index=0)
+        return [run.event(data)]
     prepared: list[Prepared] = []
     for message in envelope.messages:
-        item = prepare(message, run)  # one message may fan out (a batch creation names several servers)
+        item = _prepared(prepare, message, run)  # one message may fan out (a batch creation names several servers)
         prepared.extend(item if isinstance(item, list) else [item])
     lanes: "OrderedDict[str, list[int]]" = OrderedDict()
     for index, item in enumerate(prepared):

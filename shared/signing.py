@@ -5,7 +5,8 @@ A change request is signed by its producer with a shared secret::
     value = hex(HMAC-SHA256(secret, timestamp + "." + canonical_json(request - "signature")))
 
 and carries ``{"signature": {"key_id", "timestamp", "value"}}``. The same
-HMAC scheme over the raw body signs outgoing webhooks (``X-Signature`` header).
+HMAC scheme, with its own keys and the prefix ``sgguard-result-v1.``, signs outgoing webhooks
+(``X-Signature`` header).
 
 Canonical JSON follows RFC 8785 (JCS): members sorted by UTF-16 code units,
 no whitespace, minimal string escaping, ECMAScript number formatting. Python
@@ -33,6 +34,7 @@ from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 __all__ = [
     "CanonicalJsonError",
     "ReplayGuard",
+    "RESULT_SIGNATURE_PREFIX",
     "SIGNATURE_HEADER",
     "canonical_json",
     "compute_signature",
@@ -45,9 +47,10 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "X-Signature"
-_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+RESULT_SIGNATURE_PREFIX = b"sgguard-result-v1."  # signed before a webhook's timestamp and body
+_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 _RFC3339_UTC = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$"
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z"
 )
 _HEADER_PATH = f"$.headers['{SIGNATURE_HEADER}']"
 
@@ -208,13 +211,20 @@ def _check_signing_args(key_id: str, timestamp: str) -> None:
         raise ValueError(f"timestamp {excerpt(timestamp)} must be RFC 3339 UTC ending with Z")
 
 
-def _secret_for(key_id: str, keys: Mapping[str, str], path: str) -> tuple[Optional[str], Optional[ErrorDetail]]:
-    if not keys:
-        return None, ErrorDetail(ErrorCode.UNKNOWN_SIGNING_KEY, "signed, but no signing keys are configured", path)
-    secret = keys.get(key_id)
-    if secret is None:
-        return None, ErrorDetail(ErrorCode.UNKNOWN_SIGNING_KEY, f"signing key {excerpt(key_id)} is not known", path)
-    return secret, None
+def _secret_for(key_id: str, keys: Mapping[str, str]) -> Optional[str]:
+    return keys.get(key_id) if keys else None
+
+
+# Stands in for an unknown key, so that an unknown key id costs the same HMAC as a known one.
+_NO_SECRET = "\x00unknown-key\x00"
+
+
+def _authentic(key_id: str, keys: Mapping[str, str], timestamp: str, payload: bytes, provided: str,
+               prefix: bytes = b"") -> bool:
+    """HMAC check in which an unknown key id and a wrong value are indistinguishable (no key oracle)."""
+    secret = _secret_for(key_id, keys)
+    expected = compute_signature(secret or _NO_SECRET, timestamp, payload, prefix=prefix)
+    return _matches(expected, provided) and secret is not None
 
 
 def _matches(expected_hex: str, provided: str) -> bool:
@@ -225,9 +235,9 @@ def _matches(expected_hex: str, provided: str) -> bool:
 # --------------------------------------------------------------------------- request signatures
 
 
-def compute_signature(secret: str, timestamp: str, payload: bytes) -> str:
-    """Lowercase hex HMAC-SHA256(secret, timestamp + "." + payload)."""
-    message = timestamp.encode("utf-8") + b"." + payload
+def compute_signature(secret: str, timestamp: str, payload: bytes, *, prefix: bytes = b"") -> str:
+    """Lowercase hex HMAC-SHA256(secret, prefix + timestamp + "." + payload)."""
+    message = prefix + timestamp.encode("utf-8") + b"." + payload
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
@@ -272,9 +282,6 @@ def verify_request_signature(
             return [ErrorDetail(
                 ErrorCode.SIGNATURE_INVALID, f"signature {field} must be a string", f"$.signature.{field}"
             )]
-    secret, unknown = _secret_for(signature["key_id"], keys, "$.signature.key_id")
-    if unknown:
-        return [unknown]
     expired = _skew_error(signature["timestamp"], now, max_skew_s, "$.signature.timestamp")
     if expired:
         return [expired]
@@ -282,7 +289,8 @@ def verify_request_signature(
         payload = canonical_json(_unsigned(request))
     except CanonicalJsonError as exc:
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, f"request cannot be canonicalised: {exc.reason}", exc.path)]
-    if not _matches(compute_signature(secret, signature["timestamp"], payload), signature["value"]):
+    if not _authentic(signature["key_id"], keys, signature["timestamp"], payload, signature["value"]):
+        # The same answer for an unknown key id: a caller must not learn which key ids exist.
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request", "$.signature.value")]
     return []
 
@@ -291,9 +299,13 @@ def verify_request_signature(
 
 
 def sign_payload_headers(body: bytes, *, key_id: str, secret: str, timestamp: str) -> dict[str, str]:
-    """``{"X-Signature": "keyId=..,timestamp=..,value=<hex HMAC(secret, ts + '.' + body)>"}``."""
+    """``{"X-Signature": "keyId=..,timestamp=..,value=<hex HMAC(secret, 'sgguard-result-v1.' + ts + '.' + body)>"}``.
+
+    The prefix keeps the two schemes apart: a signed change request read off a queue is never a
+    valid signed result, even under a shared secret.
+    """
     _check_signing_args(key_id, timestamp)
-    value = compute_signature(secret, timestamp, bytes(body))
+    value = compute_signature(secret, timestamp, bytes(body), prefix=RESULT_SIGNATURE_PREFIX)
     return {SIGNATURE_HEADER: f"keyId={key_id},timestamp={timestamp},value={value}"}
 
 
@@ -333,13 +345,11 @@ def verify_payload_headers(
             f"{SIGNATURE_HEADER} must look like keyId=..,timestamp=..,value=..",
             _HEADER_PATH,
         )]
-    secret, unknown = _secret_for(fields["keyId"], keys, _HEADER_PATH)
-    if unknown:
-        return [unknown]
     expired = _skew_error(fields["timestamp"], now, max_skew_s, _HEADER_PATH)
     if expired:
         return [expired]
-    if not _matches(compute_signature(secret, fields["timestamp"], bytes(body)), fields["value"]):
+    if not _authentic(fields["keyId"], keys, fields["timestamp"], bytes(body), fields["value"],
+                      prefix=RESULT_SIGNATURE_PREFIX):
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the body", _HEADER_PATH)]
     return []
 

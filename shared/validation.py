@@ -280,7 +280,22 @@ def _build_validator(schema_name: str) -> Any:
     missing = _formats_used(schema) - set(checker.checkers)
     if missing:
         raise FormatSupportMissing(schema_name, missing)
-    return Draft202012Validator(schema, format_checker=checker)
+    return _strict_integers(Draft202012Validator)(schema, format_checker=checker)
+
+
+def _strict_integers(base: Any) -> Any:
+    """``base`` whose "integer" is a JSON number written without a fraction: ``1.0`` is not one.
+
+    Draft 2020-12 counts 1.0 as an integer, but RFC 8785 canonicalises 1.0 and 1 alike, so a copy
+    of a signed request with ``1.0`` would verify and then reach code that needs an int.
+    """
+    from jsonschema import validators
+
+    def is_integer(_checker: Any, value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    checker = base.TYPE_CHECKER.redefine("integer", is_integer)
+    return validators.extend(base, type_checker=checker)
 
 
 def _describe(error: Any) -> str:

@@ -19,7 +19,7 @@ from .retry import RetryPolicy, call_with_retry, translate
 
 __all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
 
-_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _rule_from_sdk(rule: Any) -> Rule:
                 protocol=rule.protocol or None, multiport=rule.multiport or None,
                 remote_ip_prefix=rule.remote_ip_prefix or None, remote_group_id=rule.remote_group_id or None,
                 remote_address_group_id=getattr(rule, "remote_address_group_id", None) or None,
-                action=rule.action or "allow", priority=int(rule.priority or 1), description=rule.description or "")
+                action=rule.action or "allow", priority=int(rule.priority or 100), description=rule.description or "")
 
 
 class _Gateway:
@@ -138,6 +138,45 @@ class NetworkGateway(_Gateway):
         return SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
                              enterprise_project_id=sg.enterprise_project_id,
                              rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])])
+
+    def read_groups(self, group_ids) -> dict[str, SecurityGroup]:
+        """The groups, fresh, with their rules: two listings filtered by id, whatever the count.
+
+        Guard rails decide on these, never on the catalog's cache. A group missing from the answer
+        does not exist (or is not visible to the agency).
+        """
+        from huaweicloudsdkvpc.v3.model import ListSecurityGroupRulesRequest, ListSecurityGroupsRequest
+
+        ids = sorted({_check_id("security group", group_id) for group_id in group_ids})
+        if not ids:
+            return {}
+        client = self.factory.vpc_v3()
+        groups: dict[str, SecurityGroup] = {}
+        for page in self._pages("vpc.list_security_groups", lambda marker: client.list_security_groups(
+                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id="all_granted_eps")),
+                "security_groups"):
+            groups.update({sg.id: SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
+                                                enterprise_project_id=sg.enterprise_project_id, rules=[])
+                           for sg in page if sg.id in ids})
+        for page in self._pages("vpc.list_security_group_rules", lambda marker: client.list_security_group_rules(
+                ListSecurityGroupRulesRequest(limit=2000, marker=marker, security_group_id=ids)),
+                "security_group_rules"):
+            for rule in page:
+                group = groups.get(rule.security_group_id)
+                if group is not None:
+                    group.rules.append(_rule_from_sdk(rule))
+        return groups
+
+    def _pages(self, operation: str, fetch: Callable[[Any], Any], key: str):
+        """Each page of a v3 listing, following ``page_info.next_marker``."""
+        marker = None
+        for _ in range(100):  # 100 pages x 2000: far beyond any quota
+            response = self._read(operation, lambda: fetch(marker))
+            page = getattr(response, key) or []
+            yield page
+            marker = response.page_info.next_marker if response.page_info else None
+            if not marker or not page:
+                return
 
     def replace_groups(self, port_id: str, groups: list[str]) -> Port:
         from huaweicloudsdkvpc.v2.model import UpdatePortOption, UpdatePortRequest, UpdatePortRequestBody

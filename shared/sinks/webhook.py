@@ -9,10 +9,11 @@ SSRF), redirects are not followed, and only ``https://`` is allowed (``http://``
 Body: the CloudEvent in structured JSON mode, ``Content-Type: application/cloudevents+json``;
 with ``"batch": true``, a JSON array of events (``application/cloudevents-batch+json``), at most
 ``batch_size`` (default 20) events per POST. Signed like change requests are:
-``X-Signature: keyId=<id>,timestamp=<RFC 3339>,value=<hex HMAC-SHA256(secret, timestamp + "." +
-body)>`` (``shared.signing.sign_payload_headers``; verify with ``verify_payload_headers``). The
-key: ``key_id`` of the entry, looked up in ``WEBHOOK_SIGNING_KEYS`` (JSON key id -> secret), then
-in ``REQUEST_SIGNING_KEYS``; without ``key_id``, the one key of ``WEBHOOK_SIGNING_KEYS``.
+``X-Signature: keyId=<id>,timestamp=<RFC 3339>,value=<hex HMAC-SHA256(secret, "sgguard-result-v1." +
+timestamp + "." + body)>`` (``shared.signing.sign_payload_headers``; verify with ``verify_payload_headers``). The
+key: ``key_id`` of the entry, looked up in ``WEBHOOK_SIGNING_KEYS`` (JSON key id -> secret) only,
+never in ``REQUEST_SIGNING_KEYS`` (a secret in both is refused); without ``key_id``, the one key of
+``WEBHOOK_SIGNING_KEYS``. The signed text starts with ``sgguard-result-v1.``.
 
 Other entry keys: ``timeout_s`` (default 5, capped by the time left), ``max_attempts``,
 ``concurrency``. 2xx = delivered; 408, 425, 429 and 5xx (honouring ``Retry-After``) and network
@@ -120,11 +121,13 @@ class WebhookSink(Sink):
         if not isinstance(key_id, str):
             raise self.config_error(f"RESULT_SINKS entry {self.name!r}: 'key_id' must be a string", "RESULT_SINKS")
         secret = webhook_keys.get(key_id)
-        if secret is None:
-            secret = self.run.settings.signing_keys.get(key_id)
         if not isinstance(secret, str) or len(secret) < 16:
             raise self.config_error(f"no signing secret (at least 16 characters) for key id {key_id!r} in "
-                                    "WEBHOOK_SIGNING_KEYS or REQUEST_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS")
+                                    "WEBHOOK_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS")
+        if secret in self.run.settings.signing_keys.values():
+            # Results and requests must never be signed alike: a request read off a queue is no result.
+            raise self.config_error(f"key id {key_id!r}: a webhook secret must not also be a request-signing "
+                                    "secret (REQUEST_SIGNING_KEYS)", "WEBHOOK_SIGNING_KEYS")
         try:
             sign_payload_headers(b"", key_id=key_id, secret=secret, timestamp="2000-01-01T00:00:00Z")
         except ValueError as error:

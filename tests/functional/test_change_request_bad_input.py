@@ -104,7 +104,7 @@ def _unknown_key():
 
 
 CASES += [(_tampered(), ErrorCode.SIGNATURE_INVALID, "$.signature.value"),
-          (_unknown_key(), ErrorCode.UNKNOWN_SIGNING_KEY, "$.signature.key_id")]
+          (_unknown_key(), ErrorCode.SIGNATURE_INVALID, "$.signature.value")]
 
 
 def test_every_bad_input_is_rejected_by_name_and_the_cloud_hears_nothing(cloud, change):

@@ -105,13 +105,22 @@ def test_a_wrong_key_is_refused_by_the_receiver(cloud):
         assert strict.events == [] and strict.requests[0]["status"] == 401
 
 
-def test_the_request_signing_keys_can_sign_webhooks_too(cloud):
+def test_request_signing_keys_never_sign_webhooks(cloud):
+    """A signed request read off the queue must never pass for a signed result: separate keys only."""
     with WebhookReceiver(SIGNING_KEYS) as receiver:
         run = make_run(cloud, RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "ticketing-2"}),
                        WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}))
-        report, _ = deliver_to(run, some_events(run))
-        assert report["webhook:ticketing"] == {"delivered": 1, "undelivered": 0}
-        assert receiver.requests[0]["headers"]["X-Signature"].startswith("keyId=ticketing-2,")
+        report, lines = deliver_to(run, some_events(run))
+        assert report["webhook:ticketing"] == {"delivered": 0, "undelivered": 1}
+        assert receiver.requests == []
+        assert "WEBHOOK_SIGNING_KEYS" in undelivered(lines)[0]["error"]
+        # the same secret under a webhook key id is refused as well
+        reused = {"hook-1": next(iter(SIGNING_KEYS.values()))}
+        run = make_run(cloud, RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "hook-1"}),
+                       WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}), WEBHOOK_SIGNING_KEYS=json.dumps(reused))
+        report, lines = deliver_to(run, some_events(run))
+        assert report["webhook:ticketing"] == {"delivered": 0, "undelivered": 1} and receiver.requests == []
+        assert "must not also be a request-signing secret" in undelivered(lines)[0]["error"]
 
 
 def test_redirects_are_not_followed(cloud, hook):

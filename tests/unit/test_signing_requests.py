@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.errors import ErrorCode
+from shared.errors import ErrorCode, ErrorDetail
 from shared.signing import (
     SIGNATURE_HEADER,
     canonical_json,
@@ -190,11 +190,12 @@ def test_unparsable_timestamp_is_expired():
     assert codes_paths(verify(request)) == [(ErrorCode.SIGNATURE_EXPIRED, "$.signature.timestamp")]
 
 
-def test_unknown_key():
-    request = signed(key_id="k9", secret="whatever")
-    errors = verify(request)
-    assert codes_paths(errors) == [(ErrorCode.UNKNOWN_SIGNING_KEY, "$.signature.key_id")]
-    assert "k9" in errors[0].message
+def test_unknown_key_looks_exactly_like_a_bad_signature():
+    """No key-id oracle: an unknown key id and a wrong value get the same answer."""
+    unknown = verify(signed(key_id="k9", secret="whatever"))
+    wrong = verify(signed(secret="wrong-secret-0123456789"))
+    assert unknown == wrong == [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request",
+                                            "$.signature.value")]
 
 
 def test_unsigned_and_required():
@@ -209,7 +210,7 @@ def test_unsigned_and_not_required():
 def test_signed_but_no_keys_configured():
     for required in (True, False):
         errors = verify(signed(), keys={}, required=required)
-        assert codes_paths(errors) == [(ErrorCode.UNKNOWN_SIGNING_KEY, "$.signature.key_id")]
+        assert codes_paths(errors) == [(ErrorCode.SIGNATURE_INVALID, "$.signature.value")]
 
 
 def test_optional_signature_is_still_checked_when_present():
@@ -271,8 +272,19 @@ HEADER_PATH = f"$.headers['{SIGNATURE_HEADER}']"
 
 def test_payload_header_format():
     headers = sign_payload_headers(BODY, key_id="k1", secret=SECRET, timestamp=TS)
-    expected = hmac.new(SECRET.encode(), TS.encode() + b"." + BODY, hashlib.sha256).hexdigest()
+    expected = hmac.new(SECRET.encode(), b"sgguard-result-v1." + TS.encode() + b"." + BODY,
+                        hashlib.sha256).hexdigest()
     assert headers == {"X-Signature": f"keyId=k1,timestamp={TS},value={expected}"}
+
+
+def test_a_signed_request_is_never_a_valid_signed_result():
+    """Same secret, same bytes: the result scheme's prefix keeps a request off a webhook receiver."""
+    request = signed()
+    body = canonical_json({k: v for k, v in request.items() if k != "signature"})
+    sig = request["signature"]
+    header = {"X-Signature": f"keyId={sig['key_id']},timestamp={sig['timestamp']},value={sig['value']}"}
+    assert codes_paths(verify_payload_headers(body, header, keys=KEYS, now=NOW)) == [
+        (ErrorCode.SIGNATURE_INVALID, "$.headers['X-Signature']")]
 
 
 def test_payload_header_round_trip_and_case_insensitive_name():
@@ -289,7 +301,7 @@ def test_payload_header_round_trip_and_case_insensitive_name():
         (BODY, {}, NOW, ErrorCode.SIGNATURE_REQUIRED),
         (BODY, {"X-Signature": "garbage"}, NOW, ErrorCode.SIGNATURE_INVALID),
         (BODY, {"X-Signature": f"keyId=k1,timestamp={TS}"}, NOW, ErrorCode.SIGNATURE_INVALID),
-        (BODY, {"X-Signature": f"keyId=k9,timestamp={TS},value={'0' * 64}"}, NOW, ErrorCode.UNKNOWN_SIGNING_KEY),
+        (BODY, {"X-Signature": f"keyId=k9,timestamp={TS},value={'0' * 64}"}, NOW, ErrorCode.SIGNATURE_INVALID),
         (BODY, None, NOW + timedelta(minutes=10), ErrorCode.SIGNATURE_EXPIRED),
         (BODY, {"X-Signature": f"keyId=k1,timestamp=soon,value={'0' * 64}"}, NOW, ErrorCode.SIGNATURE_EXPIRED),
     ],

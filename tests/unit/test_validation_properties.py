@@ -98,7 +98,15 @@ def _regex(pattern):
 
 uuids = st.uuids().map(str)
 person = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=128
+    # Control, format (invisible) and separator characters are refused in identity fields.
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
+                           blacklist_characters="\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e"
+                                                "\u180f\u3164\uffa0\ufff0\ufff1\ufff2\ufff3\ufff4\ufff5"
+                                                "\ufff6\ufff7\ufff8\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05"
+                                                "\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e"
+                                                "\ufe0f\u2060\u2061\u2062\u2063\u2064\u2065\u2066\u2067"
+                                                "\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f"),
+    min_size=1, max_size=128
 )
 urls = st.builds(
     lambda scheme, host, path: f"{scheme}://{host}/{path}",
