@@ -181,8 +181,9 @@ class NetworkGateway(_Gateway):
     def show_address_group(self, address_group_id: str) -> list[str] | None:
         """The ``ip_set`` of an IP address group (addresses, CIDRs, "a-b" ranges), read with retries.
 
-        None when the group does not exist or cannot be read (any failure after the retries):
-        conservative callers (``shared.exposure``) then treat its members as everyone.
+        None when the group does not exist or cannot be read (any cloud failure after the retries):
+        conservative callers (``shared.exposure``) then treat its members as everyone. A malformed
+        id raises ``InvalidIdentifier`` before any call; ``DeadlineExceeded`` propagates.
         """
         from huaweicloudsdkvpc.v3.model import ShowAddressGroupRequest
 

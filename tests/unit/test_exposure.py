@@ -197,8 +197,8 @@ def test_sorted_and_described():
 
 
 def test_rules_as_mappings():
-    assert verdicts([{"id": "m", "direction": "ingress", "protocol": "TCP", "remote_ip_prefix": "0::/0",
-                      "ethertype": "IPv6"}]) == {(port, "tcp", family, True) for port in RISKY for family in ("IPv4", "IPv6")}
+    rules = [{"id": "m", "direction": "ingress", "protocol": "TCP", "remote_ip_prefix": "0::/0", "ethertype": "IPv6"}]
+    assert verdicts(rules) == {(port, "tcp", family, True) for port in RISKY for family in ("IPv4", "IPv6")}
 
 
 # ---- helpers ----------------------------------------------------------------------------------
