@@ -217,6 +217,29 @@ class NetworkGateway(_Gateway):
             return self.show_port(port_id)
         return port_from_sdk(port)
 
+    def show_address_group(self, address_group_id: str) -> list[str] | None:
+        """The ``ip_set`` of an IP address group (addresses, CIDRs, "a-b" ranges), read with retries.
+
+        None when the group does not exist or cannot be read (any cloud failure after the retries):
+        conservative callers (``shared.exposure``) then treat its members as everyone. A malformed
+        id raises ``InvalidIdentifier`` before any call; ``DeadlineExceeded`` propagates.
+        """
+        from huaweicloudsdkvpc.v3.model import ShowAddressGroupRequest
+
+        _check_id("address group", address_group_id)
+        client = self.factory.vpc_v3()
+        try:
+            response = self._read("vpc.show_address_group",
+                                  lambda: client.show_address_group(ShowAddressGroupRequest(address_group_id)))
+        except CloudCallError:
+            return None
+        group = getattr(response, "address_group", None)
+        if group is None:
+            return None
+        if group.ip_set is not None:
+            return [str(entry) for entry in group.ip_set]
+        return [str(item.ip) for item in (group.ip_extra_set or []) if getattr(item, "ip", None)]
+
 
 class ServerGateway(_Gateway):
     """ECS reads used by readiness checks and policy matching."""
