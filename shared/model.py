@@ -52,32 +52,6 @@ class Rule:
     priority: int = 1
     description: str = ""
 
-    def port_ranges(self) -> list[tuple[int, int]]:
-        """The port ranges the rule covers; all ports when it names none."""
-        if not self.multiport:
-            return [(1, 65535)]
-        ranges = []
-        for part in str(self.multiport).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            low, _, high = part.partition("-")
-            try:
-                ranges.append((int(low), int(high or low)))
-            except ValueError:
-                return [(1, 65535)]  # unparseable: assume the worst
-        return ranges or [(1, 65535)]
-
-    def covers_port(self, port: int) -> bool:
-        if self.protocol not in (None, "", "any", "tcp", "udp"):
-            return False  # icmp, gre... carry no ports
-        return any(low <= port <= high for low, high in self.port_ranges())
-
-    def open_to_world(self) -> bool:
-        if self.remote_group_id or self.remote_address_group_id:
-            return False
-        return self.remote_ip_prefix in (None, "", "0.0.0.0/0", "::/0")
-
     def to_dict(self) -> dict:
         return {
             "id": self.id, "direction": self.direction, "ethertype": self.ethertype,

@@ -1,6 +1,6 @@
 """Exposure is computed over address intervals: every spelling that fooled the old pattern match.
 
-Each attack example also asserts that the old per-group check (``shared.guardrails.risky_rules``)
+Each attack example also asserts that the old per-group check (``risky_rules`` below, as it was)
 misses it. The property test compares ``risky_exposures`` with a brute-force oracle that decides
 per port and protocol by sampling one address per cell between every boundary in play.
 """
@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.exposure import Exposure, multiport_from_range, normalise_protocol, parse_ports, risky_exposures
-from shared.guardrails import risky_rules
 from shared.model import Rule, SecurityGroup
 
 RISKY = (22, 3389)
@@ -29,6 +28,32 @@ def rule(rule_id="r", *, prefix=None, protocol="tcp", ports="22", ethertype="IPv
          action="allow", group=None, address_group=None):
     return Rule(id=rule_id, direction=direction, ethertype=ethertype, protocol=protocol, multiport=ports,
                 remote_ip_prefix=prefix, remote_group_id=group, remote_address_group_id=address_group, action=action)
+
+
+def risky_rules(group, ports):
+    """The pattern-matching check this module replaced (before issue 10), kept to show what it missed."""
+    def ranges(rule):
+        if not rule.multiport:
+            return [(1, 65535)]
+        out = []
+        for part in str(rule.multiport).split(","):
+            low, _, high = part.strip().partition("-")
+            try:
+                out.append((int(low), int(high or low)))
+            except ValueError:
+                return [(1, 65535)]
+        return out or [(1, 65535)]
+
+    found = []
+    for r in group.rules or []:
+        if r.direction != "ingress" or r.action != "allow" or r.remote_group_id or r.remote_address_group_id:
+            continue
+        if r.remote_ip_prefix not in (None, "", "0.0.0.0/0", "::/0"):
+            continue
+        if r.protocol not in (None, "", "any", "tcp", "udp"):
+            continue
+        found.extend((port, r.id) for port in ports if any(lo <= port <= hi for lo, hi in ranges(r)))
+    return found
 
 
 def old_misses(*groups_of_rules) -> bool:
