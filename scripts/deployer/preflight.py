@@ -82,10 +82,6 @@ def _fix_for(error: CloudCallError, action: str) -> str:
     return f"see the error: {error.describe()}"
 
 
-def _uuid_or_name(ref: str) -> str:
-    return "id" if is_uuid(ref) else "name"
-
-
 # ---- the policy's risky exposures (one function: to be replaced by shared.exposure) --------------
 def policy_exposures(policy: Policy, groups: dict[str, SecurityGroup], risky_ports) -> list[dict]:
     """Every (policy rule, group, risky port, rule id) where a group the policy attaches opens a
@@ -255,7 +251,7 @@ def _check_functions(inp: PreflightInput) -> list[Check]:
             triggers = api.list_triggers(urn) if config is not None else []
         except DeployError as error:
             checks.append(Check(f"function {name}", False, str(error),
-                                "grant functiongraph:function:getConfig / listTriggers (FunctionGraph read-only)"))
+                                "grant the credentials read access to FunctionGraph functions and their triggers"))
             continue
         if config is None:
             checks.append(Check(f"function {name}", True, "not deployed yet (scripts/deploy.py creates it)"))
