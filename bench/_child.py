@@ -55,9 +55,6 @@ class Context:
     def getUserData(self, key, default=None):
         return self._spec.get("user_data", {}).get(key, default)
 
-    def getProjectID(self):
-        return self._spec.get("project_id", "")
-
     def getFunctionName(self):
         return self._spec.get("function_name", "bench")
 

@@ -78,8 +78,8 @@ def make_context(cloud, function: str, user_data: dict, timeout_s: float = 120.0
     from localcloud.runtime import FunctionContext
 
     credentials = cloud.control.temporary_credentials(cloud.project_id)
-    return FunctionContext(user_data=user_data, ak=credentials["ak"], sk=credentials["sk"],
-                           security_token=credentials["security_token"], project_id=cloud.project_id,
+    return FunctionContext(user_data={"PROJECT_ID": cloud.project_id, **user_data}, ak=credentials["ak"],
+                           sk=credentials["sk"], security_token=credentials["security_token"],
                            timeout_s=timeout_s, function_name=function)
 
 

@@ -131,7 +131,8 @@ def context_spec(control, project_id: str, url: str, region: str, *, timeout_s: 
     credentials = control.temporary_credentials(project_id) if control is not None else {}
     return {"ak": credentials.get("ak", "AK"), "sk": credentials.get("sk", "SK"),
             "security_token": credentials.get("security_token", ""), "project_id": project_id,
-            "timeout_s": timeout_s, "function_name": function_name, "user_data": user_data(url, region, **extra)}
+            "timeout_s": timeout_s, "function_name": function_name,
+            "user_data": {"PROJECT_ID": project_id, **user_data(url, region, **extra)}}
 
 
 def median(values) -> float:

@@ -146,14 +146,23 @@ def _sinks(raw: str | None) -> tuple[dict, ...]:
     return tuple(sinks)
 
 
+def _platform_project_id(context: Any, environ: Mapping[str, str] | None) -> str | None:
+    """The project id FunctionGraph provides: the preset environment variable ``RUNTIME_PROJECT_ID``
+    (documented: "environment variables: preset values"), else ``context.getProjectID()`` on a runtime
+    that has it (the documented context table does not list it)."""
+    value = (environ if environ is not None else os.environ).get("RUNTIME_PROJECT_ID")
+    if value:
+        return value
+    method = getattr(context, "getProjectID", None)
+    return (method() or None) if callable(method) else None
+
+
 def load_settings(context: Any = None, environ: Mapping[str, str] | None = None) -> Settings:
     def get(name: str) -> str | None:
         return read_setting(context, name, environ)
 
     region = get("REGION") or "cn-north-4"
-    project_id = get("PROJECT_ID")
-    if project_id is None and context is not None and hasattr(context, "getProjectID"):
-        project_id = context.getProjectID() or None
+    project_id = get("PROJECT_ID") or _platform_project_id(context, environ)
     soft = _number("MAX_GROUPS_PER_NIC", get("MAX_GROUPS_PER_NIC"), 5, int, 1, API_MAX_GROUPS_PER_PORT)
     hard = _number("MAX_GROUPS_PER_NIC_HARD", get("MAX_GROUPS_PER_NIC_HARD"), max(10, soft), int, 1,
                    API_MAX_GROUPS_PER_PORT)

@@ -1,9 +1,12 @@
 """Fault injection rules, set over ``POST /_localcloud/faults``.
 
 A rule matches a method and a path glob and then, by probability or on every Nth match,
-injects one fault: a throttle (429 with the API gateway's APIGW.0308 body), a 500 or 503 in the
+injects one fault: a throttle (429 with the API gateway's APIG.0308 body), a 500 or 503 in the
 service's own error format, a read timeout (the server holds the connection, then drops it), a
-connection reset, or extra latency. ``phase: "after"`` applies a timeout or reset *after* the
+connection reset, extra latency, or a permission denial (``deny``: 403 with IAM's body
+``{"error_code": "IAM.0003", "error_msg": "Policy doesn't allow <action> to be performed."}``,
+``action`` naming the IAM action, e.g. ``vpc:ports:update``) — what an agency or user without
+the action gets. ``phase: "after"`` applies a timeout or reset *after* the
 request was processed: the change happened but the client never hears of it, which is the case
 that makes naive retries write twice.
 """
@@ -19,7 +22,7 @@ from .errors import BadRequest
 
 __all__ = ["FaultRule", "FaultBook", "FAULT_KINDS"]
 
-FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency")
+FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency", "deny")
 
 
 @dataclass
@@ -34,6 +37,7 @@ class FaultRule:
     latency_ms: int = 0
     hold_ms: int = 1500
     phase: str = "before"
+    action: str = ""  # deny: the IAM action named in the error message
     seed: int | None = None
     matched: int = 0
     injected: int = 0
@@ -46,7 +50,7 @@ class FaultRule:
         return {
             "id": self.id, "kind": self.kind, "method": self.method, "path": self.path,
             "probability": self.probability, "every_nth": self.every_nth, "count": self.count,
-            "latency_ms": self.latency_ms, "hold_ms": self.hold_ms, "phase": self.phase,
+            "latency_ms": self.latency_ms, "hold_ms": self.hold_ms, "phase": self.phase, "action": self.action,
             "matched": self.matched, "injected": self.injected,
         }
 
@@ -76,7 +80,7 @@ class FaultBook:
                 every_nth=int(spec.get("every_nth", 0)),
                 count=None if spec.get("count") is None else int(spec["count"]),
                 latency_ms=int(spec.get("latency_ms", 0)), hold_ms=int(spec.get("hold_ms", 1500)),
-                phase=phase, seed=spec.get("seed"),
+                phase=phase, action=str(spec.get("action") or ""), seed=spec.get("seed"),
             )
             rule._random = random.Random(rule.seed)
             self._next_id += 1

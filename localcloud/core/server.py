@@ -133,8 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except CloudError as error:
             style = locals().get("style", "apigw")
-            if isinstance(error, Throttled) or error.code.startswith("APIGW."):
+            if isinstance(error, Throttled) or error.code.startswith(("APIGW.", "APIG.")):
                 style = "apigw"
+            if error.code.startswith("IAM."):
+                style = "iam"
             status, payload = error.status, render_error(error, style, request_id)
             entry["error_code"] = error.code
             fault_kind = getattr(error, "fault", fault_kind)
@@ -178,8 +180,10 @@ class _Handler(BaseHTTPRequestHandler):
             kind = rule.kind
             injected = None
             if rule.kind == "throttle":
-                injected = Throttled("APIGW.0308", "The throttling threshold has been reached: policy user over "
-                                                   "ratelimit,limit:5,time:1 minute")
+                injected = Throttled("APIG.0308", "The throttling threshold has been reached: policy user over "
+                                                  "ratelimit,limit:5,time:1 minute")
+            if rule.kind == "deny":
+                injected = Forbidden("IAM.0003", f"Policy doesn't allow {rule.action or 'this action'} to be performed.")
             if rule.kind == "error500":
                 injected = InternalError("LocalCloud.Injected500", "Internal server error (injected)")
             if rule.kind == "error503":

@@ -1,7 +1,11 @@
 """The FunctionGraph context, as the Python runtime hands it to ``handler(event, context)``.
 
-Same method names as the platform's (``getRequestID``, ``getRemainingTimeInMilliSeconds``,
-``getSecurityAccessKey`` ...), so handlers run unchanged locally, in tests and in the emulator.
+Exactly the methods of the documented context table (FunctionGraph developer guide, Python,
+"SDK APIs": https://support.huaweicloud.com/devg-functiongraph/functiongraph_02_0502.html) and no
+others, so a handler that calls an undocumented method fails here as it may on the platform.
+In particular there is no ``getProjectID``: the project id comes from the preset environment
+variable ``RUNTIME_PROJECT_ID`` (set by ``localcloud.runtime.process`` for deployed functions) or
+from user data ``PROJECT_ID`` (which the deploy command writes).
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ __all__ = ["FunctionContext"]
 
 class FunctionContext:
     def __init__(self, *, user_data: Mapping[str, str] | None = None, ak: str = "", sk: str = "",
-                 security_token: str = "", project_id: str = "", timeout_s: float = 30.0,
+                 security_token: str = "", timeout_s: float = 30.0,
                  function_name: str = "local", version: str = "latest", memory_mb: int = 256,
                  request_id: str | None = None, monotonic: Callable[[], float] = time.monotonic):
         self._user_data = dict(user_data or {})
         self._ak, self._sk, self._token = ak, sk, security_token
-        self._project_id = project_id
+        self._timeout_s = timeout_s
         self._monotonic = monotonic
         self._ends_at = monotonic() + timeout_s
         self._function_name = function_name
@@ -48,6 +52,12 @@ class FunctionContext:
     def getSecurityToken(self) -> str:
         return self._token
 
+    def getAccessKey(self) -> str:  # documented, no longer maintained: returns no key any more
+        return ""
+
+    def getSecretKey(self) -> str:  # documented, no longer maintained: returns no key any more
+        return ""
+
     def getToken(self) -> str:
         return ""
 
@@ -57,6 +67,10 @@ class FunctionContext:
     def getFunctionName(self) -> str:
         return self._function_name
 
+    def getRunningTimeInSeconds(self) -> int:
+        """The function's timeout (the documented meaning)."""
+        return int(self._timeout_s)
+
     def getVersion(self) -> str:
         return self._version
 
@@ -65,9 +79,6 @@ class FunctionContext:
 
     def getCPUNumber(self) -> int:
         return 1
-
-    def getProjectID(self) -> str:
-        return self._project_id
 
     def getPackage(self) -> str:
         return "default"

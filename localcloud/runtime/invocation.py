@@ -87,7 +87,7 @@ def invocation_request(snapshot: FunctionSnapshot, request_id: str, event: objec
     return {
         "request_id": request_id, "handler": snapshot.handler, "event": event, "timeout_s": timeout_s,
         "context": {"user_data": snapshot.merged_user_data(), "ak": ak, "sk": sk, "security_token": token,
-                    "project_id": snapshot.project_id, "function_name": snapshot.name, "version": "latest",
+                    "function_name": snapshot.name, "version": "latest",
                     "memory_mb": snapshot.memory_size, "request_id": request_id},
         "initializer": ({"handler": snapshot.initializer_handler, "timeout_s": snapshot.initializer_timeout}
                         if snapshot.initializer_handler else None),

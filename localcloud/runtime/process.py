@@ -30,6 +30,25 @@ RUNNER = Path(__file__).resolve().parent / "runner.py"
 _STDERR_TAIL = 200  # lines kept per instance
 
 
+PRESET_VARIABLES = ("RUNTIME_PROJECT_ID", "RUNTIME_FUNC_NAME", "RUNTIME_FUNC_VERSION", "RUNTIME_HANDLER",
+                    "RUNTIME_TIMEOUT", "RUNTIME_USERDATA", "RUNTIME_CPU", "RUNTIME_MEMORY", "RUNTIME_CODE_ROOT",
+                    "RUNTIME_MAX_RESP_BODY_SIZE")
+
+
+def preset_environment(snapshot, code_dir) -> dict[str, str]:
+    """Exactly the documented ``RUNTIME_*`` variables of a function instance."""
+    values = {
+        "RUNTIME_PROJECT_ID": snapshot.project_id, "RUNTIME_FUNC_NAME": snapshot.name,
+        "RUNTIME_FUNC_VERSION": "latest", "RUNTIME_HANDLER": snapshot.handler,
+        "RUNTIME_TIMEOUT": str(snapshot.timeout),
+        "RUNTIME_USERDATA": json.dumps(snapshot.user_data or {}, sort_keys=True),
+        "RUNTIME_CPU": str(max(1, snapshot.memory_size // 128) * 50), "RUNTIME_MEMORY": str(snapshot.memory_size),
+        "RUNTIME_CODE_ROOT": str(code_dir), "RUNTIME_MAX_RESP_BODY_SIZE": "6291456",
+    }
+    assert tuple(values) == PRESET_VARIABLES
+    return values
+
+
 class Instance:
     """One function instance: a runner process serving invocations one at a time."""
 
@@ -50,11 +69,9 @@ class Instance:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(home),
                "PYTHONPATH": os.pathsep.join([str(code_dir), *dependency_dirs]), "PYTHONIOENCODING": "utf-8",
                "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-               "RUNTIME_CODE_ROOT": str(code_dir), "RUNTIME_PROJECT_ID": snapshot.project_id,
-               "RUNTIME_FUNC_NAME": snapshot.name, "RUNTIME_FUNC_VERSION": "latest",
-               "RUNTIME_PACKAGE": snapshot.package, "RUNTIME_HANDLER": snapshot.handler,
-               "RUNTIME_TIMEOUT": str(snapshot.timeout), "RUNTIME_MEMORY": str(snapshot.memory_size),
-               "RUNTIME_CPU": str(max(1, snapshot.memory_size // 128) * 50)}
+               # The documented preset variables (FunctionGraph "environment variables: preset
+               # values"); RUNTIME_USERDATA's and RUNTIME_CPU's exact values are assumed.
+               **preset_environment(snapshot, code_dir)}
         for key, value in snapshot.merged_user_data().items():
             if isinstance(value, str) and value and key not in env:
                 env[key] = value

@@ -6,7 +6,7 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
 (:meth:`LocalRuntime.run_async`: retries and destinations), as the platform invokes these triggers.
 
 * ``ecs.server_created`` -> a CTS trace ``{"cts": {...}}`` (``trace_name`` ``createServer``,
-  ``response`` = the ``createSingleServer`` sub-job) for every function with an ACTIVE CTS trigger
+  ``request`` / ``response`` as JSON strings, ``response`` = the ``createSingleServer`` sub-job) for every function with an ACTIVE CTS trigger
   whose ``operations`` list ``ECS:ecs:createServer``; and the same trace as a CloudEvent
   (``source`` ``HC.ECS``, ``type`` ``ECS:CloudTrace:ApiCall``) for every EVENTGRID trigger whose
   ``source_name`` is ``HC.ECS`` (and whose ``event_types``, when set, list that type).
@@ -70,10 +70,11 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
         "record_time": int(now * 1000),
         "user": {"type": "User", "name": "localcloud", "id": project.project_id[:32],
                  "domain": {"name": project.name, "id": project.project_id[:32]}},
-        "request": {"server": {k: v for k, v in request_server.items() if v not in (None, [])}},
-        "response": {"job_id": job.get("job_id"), "job_type": job.get("job_type") or "createSingleServer",
-                     "status": job.get("status") or "SUCCESS",
-                     "entities": {"server_id": server.get("id")}},
+        # CTS delivers request and response as JSON strings (CTS trace structure page).
+        "request": json.dumps({"server": {k: v for k, v in request_server.items() if v not in (None, [])}}),
+        "response": json.dumps({"job_id": job.get("job_id"), "job_type": job.get("job_type") or "createSingleServer",
+                                "status": job.get("status") or "SUCCESS",
+                                "entities": {"server_id": server.get("id")}}),
     }
 
 

@@ -6,7 +6,8 @@ Only reads happen while planning. A function is looked up by its URN (``show_fun
 * code: the zip's SHA-512 against ``show_function_code``'s ``digest`` (documented as the SHA-512
   of the code), and the dependency versions against its ``depend_version_list``;
 * configuration: runtime, handler, memory, timeout, agency, description, initializer,
-  ``strategy_config`` and ``user_data`` (as parsed JSON). Encrypted values are never read back:
+  ``strategy_config`` and ``user_data`` (as parsed JSON; ``PROJECT_ID`` is added: the project
+  deployed into). Encrypted values are never read back:
   user data key ``SGGUARD_SECRETS_DIGEST`` carries a salted PBKDF2 of them, so a changed secret
   shows as a changed digest without the secret being comparable or recoverable;
 * triggers: a deployed trigger matches a template trigger of the same type and status whose
@@ -82,6 +83,9 @@ def _b64(artifact: Artifact) -> str:
 
 def _desired_config(api: FunctionGraphApi, function) -> dict:
     user_data = dict(function.user_data)
+    # The documented context has no getProjectID: the functions read PROJECT_ID from user data
+    # (else the preset RUNTIME_PROJECT_ID), so deploy writes the project it deploys into.
+    user_data.setdefault("PROJECT_ID", api.project_id)
     user_data[SECRETS_DIGEST_KEY] = secrets_digest(api.project_id, function.func_name, function.encrypted_user_data)
     return {"runtime": function.runtime, "handler": function.handler, "memory_size": function.memory_size,
             "timeout": function.timeout, "xrole": function.xrole, "app_xrole": function.app_xrole,

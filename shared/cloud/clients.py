@@ -33,9 +33,10 @@ def credentials_from_context(context: Any, settings: Settings) -> AgencyCredenti
     ak, sk = call("getSecurityAccessKey"), call("getSecuritySecretKey")
     if not ak or not sk:
         raise ConfigError("xrole", "no agency credentials in the context: give the function an agency")
-    project_id = settings.project_id or call("getProjectID")
+    project_id = settings.project_id  # user data PROJECT_ID, else RUNTIME_PROJECT_ID, else getProjectID()
     if not project_id:
-        raise ConfigError("PROJECT_ID", "no project id in the context or settings")
+        raise ConfigError("PROJECT_ID", "no project id: set user data PROJECT_ID (deploy writes it) or run where "
+                                        "RUNTIME_PROJECT_ID is set")
     return AgencyCredentials(ak, sk, call("getSecurityToken") or None, project_id)
 
 

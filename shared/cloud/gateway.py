@@ -20,6 +20,9 @@ from .retry import RetryPolicy, call_with_retry, translate
 __all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
+# Listings span every enterprise project the caller may see (documented value; without it only the
+# default enterprise project is listed). docs/fidelity.md.
+ALL_GRANTED_EPS = "all_granted_eps"
 
 
 @dataclass
@@ -100,7 +103,8 @@ class NetworkGateway(_Gateway):
 
         _check_id("server", server_id)
         client = self.factory.vpc_v2()
-        response = self._read("vpc.list_ports", lambda: client.list_ports(ListPortsRequest(device_id=server_id)))
+        response = self._read("vpc.list_ports", lambda: client.list_ports(
+            ListPortsRequest(device_id=server_id, enterprise_project_id=ALL_GRANTED_EPS)))
         return [port_from_sdk(port) for port in (response.ports or [])]
 
     def show_port(self, port_id: str) -> Port:
@@ -111,14 +115,15 @@ class NetworkGateway(_Gateway):
         return port_from_sdk(self._read("vpc.show_port", lambda: client.show_port(ShowPortRequest(port_id))).port)
 
     def list_security_groups(self) -> list[SecurityGroup]:
-        """Every group of the project (ids, names), following the v3 marker paging."""
+        """Every group of the project in every enterprise project the caller may see (ids, names),
+        following the v3 marker paging."""
         from huaweicloudsdkvpc.v3.model import ListSecurityGroupsRequest
 
         client = self.factory.vpc_v3()
         groups: list[SecurityGroup] = []
         marker = None
         for _ in range(100):  # 100 pages x 2000: far beyond any quota
-            request = ListSecurityGroupsRequest(limit=2000, marker=marker)
+            request = ListSecurityGroupsRequest(limit=2000, marker=marker, enterprise_project_id=ALL_GRANTED_EPS)
             response = self._read("vpc.list_security_groups", lambda: client.list_security_groups(request))
             page = response.security_groups or []
             groups.extend(SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
@@ -153,7 +158,7 @@ class NetworkGateway(_Gateway):
         client = self.factory.vpc_v3()
         groups: dict[str, SecurityGroup] = {}
         for page in self._pages("vpc.list_security_groups", lambda marker: client.list_security_groups(
-                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id="all_granted_eps")),
+                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id=ALL_GRANTED_EPS)),
                 "security_groups"):
             groups.update({sg.id: SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
                                                 enterprise_project_id=sg.enterprise_project_id, rules=[])

@@ -39,7 +39,7 @@ def translate(operation: str, error: Exception) -> CloudCallError:
         status = int(error.status_code) if error.status_code is not None else None
         code = str(error.error_code or status)
         # With retry_times 0 the SDK surfaces a gateway 429 as code '429' with urllib3 text.
-        transient = status in TRANSIENT_STATUS or code in ("APIGW.0308", "429")
+        transient = status in TRANSIENT_STATUS or code in ("APIG.0308", "APIGW.0308", "429")
         return CloudCallError(operation, status=status, code=code, message=str(error.error_msg)[:300],
                               request_id=error.request_id, transient=transient)
     if isinstance(error, (sdk.ConnectionException, sdk.RequestTimeoutException)):

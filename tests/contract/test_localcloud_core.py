@@ -113,7 +113,7 @@ def test_throttle_on_put_surfaces_as_sdk_429(cloud, vpc_v3, ports):
     assert "too many 429 error responses" in error.error_msg and not error.request_id
     assert state_groups(cloud, PORT_A1) == before
     entry = last_entry(cloud, "PUT", "insert-security-groups")
-    assert (entry["status"], entry["fault"], entry["error_code"]) == (429, "throttle", "APIGW.0308")
+    assert (entry["status"], entry["fault"], entry["error_code"]) == (429, "throttle", "APIG.0308")
     insert(vpc_v3, PORT_A1, [SG["app"]])  # count=1: the next call goes through
     assert state_groups(cloud, PORT_A1)[-1] == SG["app"]
 
@@ -121,7 +121,7 @@ def test_throttle_on_put_surfaces_as_sdk_429(cloud, vpc_v3, ports):
 def test_throttle_on_post_keeps_the_apigw_body(cloud, vpc_v3):
     cloud.add_fault(kind="throttle", method="POST", path="/v3/*/vpc/security-groups", count=1)
     body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name="throttled"))
-    expect_error(lambda: vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)), 429, "APIGW.0308",
+    expect_error(lambda: vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)), 429, "APIG.0308",
                  "throttling threshold")
 
 

@@ -109,9 +109,10 @@ def make_context(function: str):
     user_data = {"REGION": "cn-north-4", "ECS_ENDPOINT": UNREACHABLE, "VPC_ENDPOINT": UNREACHABLE,
                  "REQUEST_SIGNING_KEYS": json.dumps(KEYS), "REQUIRE_SIGNED_REQUESTS": "true",
                  "CONNECT_TIMEOUT_S": "0.2", "READ_TIMEOUT_S": "0.2", "MAX_ATTEMPTS": "1", "SAFETY_MARGIN_MS": "0",
-                 "READINESS_MAX_WAIT_S": "0", "CONCURRENCY": "4", "GROUP_CACHE_TTL_S": "60"}
+                 "READINESS_MAX_WAIT_S": "0", "CONCURRENCY": "4", "GROUP_CACHE_TTL_S": "60",
+                 "PROJECT_ID": "0a1b2c3d4e5f40718293a4b5c6d7e8f9"}
     return FunctionContext(user_data=user_data, ak="FUZZAK000000000000", sk="fuzz-secret-key-000000000000",
-                           security_token="token", project_id="0a1b2c3d4e5f40718293a4b5c6d7e8f9",
+                           security_token="token",
                            timeout_s=3600, function_name=function)
 
 

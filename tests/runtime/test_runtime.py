@@ -13,6 +13,15 @@ from huaweicloudsdkfunctiongraph.v2 import (CreateDependencyRequestBody, CreateD
                                             CreateFunctionRequest, CreateFunctionRequestBody, FuncCode,
                                             FunctionGraphClient, InvokeFunctionRequest)
 
+from localcloud.runtime.process import PRESET_VARIABLES
+
+# The context table of the FunctionGraph developer guide (Python, "SDK APIs"):
+# https://support.huaweicloud.com/devg-functiongraph/functiongraph_02_0502.html — no getProjectID.
+DOCUMENTED_CONTEXT_METHODS = (
+    "getRequestID", "getRemainingTimeInMilliSeconds", "getAccessKey", "getSecretKey", "getSecurityAccessKey",
+    "getSecuritySecretKey", "getSecurityToken", "getUserData", "getFunctionName", "getRunningTimeInSeconds",
+    "getVersion", "getMemorySize", "getCPUNumber", "getPackage", "getToken", "getLogger", "getAlias")
+
 PROBE = '''
 import json, os, sys, time
 def handler(event, context):
@@ -31,7 +40,10 @@ def handler(event, context):
     return {"request_id": context.getRequestID(), "remaining_ms": context.getRemainingTimeInMilliSeconds(),
             "plain": context.getUserData("PLAIN"), "secret": context.getUserData("SECRET"),
             "ak": context.getSecurityAccessKey(), "sk": context.getSecuritySecretKey(),
-            "token": context.getSecurityToken(), "project_id": context.getProjectID(),
+            "token": context.getSecurityToken(), "project_id": os.environ.get("RUNTIME_PROJECT_ID"),
+            "has_get_project_id": hasattr(context, "getProjectID"),
+            "methods": sorted(n for n in dir(context) if n.startswith("get")),
+            "preset": {k: v for k, v in os.environ.items() if k.startswith("RUNTIME_")},
             "function": context.getFunctionName(), "memory": context.getMemorySize(), "cwd": os.getcwd(),
             "env_plain": os.environ.get("PLAIN"), "pid": os.getpid(), "dep": dep,
             "shared_here": os.path.exists("shared")}
@@ -78,6 +90,14 @@ def test_the_handler_gets_a_functiongraph_context_in_its_own_process(env, probe)
     assert result["plain"] == "p" and result["secret"] == "s3cret" and result["env_plain"] == "p"
     assert result["function"] == "probe" and result["project_id"] == env.cloud.project_id and result["memory"] == 128
     assert 2000 < result["remaining_ms"] <= 3000
+    # exactly the documented context methods and preset variables (docs/fidelity.md)
+    assert not result["has_get_project_id"] and result["methods"] == sorted(DOCUMENTED_CONTEXT_METHODS)
+    preset = result["preset"]
+    assert sorted(preset) == sorted(PRESET_VARIABLES)
+    assert (preset["RUNTIME_FUNC_NAME"], preset["RUNTIME_HANDLER"], preset["RUNTIME_TIMEOUT"],
+            preset["RUNTIME_MEMORY"], preset["RUNTIME_MAX_RESP_BODY_SIZE"]) == (
+        "probe", "index.handler", "3", "128", "6291456")
+    assert json.loads(preset["RUNTIME_USERDATA"]) == {"PLAIN": "p"} and preset["RUNTIME_CODE_ROOT"] == result["cwd"]
     assert result["pid"] != os.getpid() and result["cwd"].endswith("/code/" + env.functions()["probe"]["sha256"])
     credential = env.cloud.backend.credential(result["ak"])  # temporary agency credentials localcloud accepts
     assert credential is not None and credential.sk == result["sk"] and credential.security_token == result["token"]

@@ -37,10 +37,13 @@ def test_cts_trigger_runs_ecs_created_when_a_server_is_created(env):
                                   "resource_name", "code")} == {
         "trace_name": "createServer", "trace_type": "ApiCall", "service_type": "ECS", "resource_type": "ecs",
         "resource_id": server_id, "resource_name": "web-07", "code": "200"}
-    assert trace["response"]["job_type"] == "createSingleServer" and trace["response"]["status"] == "SUCCESS"
-    assert trace["response"]["entities"] == {"server_id": server_id} and trace["response"]["job_id"]
+    # CTS delivers request and response as JSON strings (docs/fidelity.md)
+    assert isinstance(trace["request"], str) and isinstance(trace["response"], str)
+    response, request = json.loads(trace["response"]), json.loads(trace["request"])
+    assert response["job_type"] == "createSingleServer" and response["status"] == "SUCCESS"
+    assert response["entities"] == {"server_id": server_id} and response["job_id"]
     assert isinstance(trace["time"], int) and trace["record_time"] >= trace["time"]
-    assert trace["user"]["name"] and trace["request"]["server"]["name"] == "web-07"
+    assert trace["user"]["name"] and request["server"]["name"] == "web-07"
     (execution,) = env.executions(function="ecs_created")
     assert execution["status"] == "succeeded" and execution["attempt"] == 1
     assert any(line.startswith("{") and '"outcome":"succeeded"' in line for line in execution["log"])

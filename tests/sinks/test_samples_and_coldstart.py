@@ -53,8 +53,8 @@ def test_delivering_to_the_log_and_a_webhook_imports_no_sdk():
         _PRELUDE
         + "ctx = FunctionContext(user_data={'RESULT_SINKS': json.dumps(['log', {'type': 'webhook', 'name': 'x'}]),"
           " 'WEBHOOK_URLS': json.dumps({'x': 'http://127.0.0.1:9/none'}),"
-          " 'WEBHOOK_SIGNING_KEYS': json.dumps({'k': 'sixteen-chars-secret'}), 'MAX_ATTEMPTS': '1'},"
-          " ak='a', sk='s', project_id='p' * 32)\n"
+          " 'WEBHOOK_SIGNING_KEYS': json.dumps({'k': 'sixteen-chars-secret'}), 'MAX_ATTEMPTS': '1',"
+          " 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
           "run = Run.start('change_request', ctx)\n"
           "report = shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
           "assert report['webhook:x'] == {'delivered': 0, 'undelivered': 1}, report\n"
@@ -68,7 +68,7 @@ def test_a_cloud_sink_imports_only_its_own_sdk():
         _PRELUDE
         + "ctx = FunctionContext(user_data={'RESULT_SINKS': json.dumps([{'type': 'smn', 'topic_urn':"
           " 'urn:smn:cn-north-4:0a1b2c3d4e5f40718293a4b5c6d7e8f9:t'}]), 'SMN_ENDPOINT': 'http://127.0.0.1:9',"
-          " 'MAX_ATTEMPTS': '1', 'CONNECT_TIMEOUT_S': '0.2'}, ak='a', sk='s', project_id='p' * 32)\n"
+          " 'MAX_ATTEMPTS': '1', 'CONNECT_TIMEOUT_S': '0.2', 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
           "run = Run.start('change_request', ctx)\n"
           "shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
           "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('huaweicloudsdk')}))\n"

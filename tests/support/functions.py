@@ -52,11 +52,12 @@ def base_user_data(cloud) -> dict:
 def make_context(cloud, *, timeout_s: float = 30.0, function_name: str = "change_request", **user_data):
     credentials = cloud.temporary_credentials(cloud.project_id)
     data = base_user_data(cloud)
+    data["PROJECT_ID"] = cloud.project_id  # what the deploy command writes into user data
     data.update({k: v for k, v in user_data.items() if v is not None})
     for key in [k for k, v in user_data.items() if v is None]:
         data.pop(key, None)
     return FunctionContext(user_data=data, ak=credentials["ak"], sk=credentials["sk"],
-                           security_token=credentials["security_token"], project_id=cloud.project_id,
+                           security_token=credentials["security_token"],
                            timeout_s=timeout_s, function_name=function_name)
 
 

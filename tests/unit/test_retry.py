@@ -35,6 +35,7 @@ def service_error(status, code="X", message="m"):
 
 @pytest.mark.parametrize("raw,transient,code", [
     (service_error(429, "APIGW.0308"), True, "APIGW.0308"),
+    (service_error(429, "APIG.0308"), True, "APIG.0308"),
     (service_error(429, "429"), True, "429"),
     (service_error(500), True, "X"),
     (service_error(503), True, "X"),

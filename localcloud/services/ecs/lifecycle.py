@@ -84,7 +84,8 @@ class LifecycleMixin:
                                 device_owner=f"compute:{server['availability_zone']}",
                                 security_group_ids=list(nic["security_groups"]), ip_address=nic.get("ip_address"),
                                 port_id=nic.get("port_id"),
-                                port_security_enabled=nic.get("port_security_enabled", True), name="")
+                                port_security_enabled=nic.get("port_security_enabled", True), name="",
+                                enterprise_project_id=server.get("enterprise_project_id") or "0")
         except CloudError:
             vpc.delete_ports_of_device(server["id"])
             raise

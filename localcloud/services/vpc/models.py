@@ -173,7 +173,7 @@ class VpcModel(SecurityGroupsMixin):
 
     def create_port(self, *, subnet_id: str, device_id: str, device_owner: str, security_group_ids: list[str],
                     ip_address: str | None = None, port_id: str | None = None, port_security_enabled: bool = True,
-                    name: str = "") -> dict:
+                    name: str = "", enterprise_project_id: str = "0") -> dict:
         """A port in a subnet (by id or name); the next free address when ``ip_address`` is None.
 
         An empty ``security_group_ids`` means the default group. With port security disabled the
@@ -208,7 +208,7 @@ class VpcModel(SecurityGroupsMixin):
                 "port_security_enabled": bool(port_security_enabled), "allowed_address_pairs": [],
                 "extra_dhcp_opts": [], "binding:vnic_type": "normal", "zone_id": zone, "instance_id": "",
                 "instance_type": "", "tenant_id": self.project.project_id, "project_id": self.project.project_id,
-                "created_at": now, "updated_at": now}
+                "enterprise_project_id": enterprise_project_id or "0", "created_at": now, "updated_at": now}
         used.add(ip_address)
         self._ports[port["id"]] = port
         return copy.deepcopy(port)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
-from .views import (body_object, bool_arg, id_filter, int_arg, paginate, v1_group, v1_port, v1_rule, v1_subnet,
+from .views import (body_object, bool_arg, enterprise_project_filter, id_filter, int_arg, paginate, v1_group, v1_port, v1_rule, v1_subnet,
                     v1_vpc)
 
 v1_router = Router("vpc", "vpc1")
@@ -26,10 +26,9 @@ def _page(ctx: ApiContext, items: list[dict], error) -> list[dict]:
 
 
 def _ep_filter(items: list[dict], ctx: ApiContext) -> list[dict]:
-    wanted = ctx.arg("enterprise_project_id")
-    if wanted in (None, "", "all_granted_eps"):
-        return items
-    return [item for item in items if item.get("enterprise_project_id", "0") == wanted]
+    """``enterprise_project_id``: absent = the default enterprise project ("0") only (assumed, see
+    docs/fidelity.md), ``all_granted_eps`` = every one the caller may see (documented), else that id."""
+    return enterprise_project_filter(items, ctx.args("enterprise_project_id"))
 
 
 # ---- VPCs and subnets -----------------------------------------------------------------------
@@ -109,6 +108,7 @@ def list_ports(ctx: ApiContext):
     model = _model(ctx)
     ports = model.list_ports(ctx.arg("device_id"))
     primaries = _primary_ports(ports)
+    ports = _ep_filter(ports, ctx)
     ids = id_filter(ctx, "id")
     if ids:
         ports = [port for port in ports if port["id"] in ids]

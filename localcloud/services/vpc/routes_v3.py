@@ -10,7 +10,7 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
-from .views import (body_object, bool_arg, dry_run_flag, id_filter, int_arg, page_info, paginate, v3_group,
+from .views import (body_object, bool_arg, dry_run_flag, enterprise_project_filter, id_filter, int_arg, page_info, paginate, v3_group,
                     v3_group_info, v3_port, v3_rule)
 
 v3_router = Router("vpc", "vpc3")
@@ -118,9 +118,7 @@ def list_security_groups(ctx: ApiContext):
         wanted = ctx.args(query)
         if wanted:
             groups = [group for group in groups if group[query] in wanted]
-    project = ctx.arg("enterprise_project_id")
-    if project not in (None, "", "all_granted_eps"):
-        groups = [group for group in groups if group["enterprise_project_id"] == project]
+    groups = enterprise_project_filter(groups, ctx.args("enterprise_project_id"))
     return _listing(ctx, "security_groups", groups, v3_group, errors.sg_invalid)
 
 
@@ -201,6 +199,8 @@ def create_security_group_rule(ctx: ApiContext):
         raise errors.rule_invalid("security_group_id is required.")
     fields = {key: option.get(key) for key in _V3_RULE_FIELDS}
     fields["enabled"] = option.get("enabled", True)
+    if fields["priority"] is None:  # the v3 page: 1-100, default 100
+        fields["priority"] = 100
     rule = _model(ctx).add_rule(group_id, dry_run=dry_run, **fields)
     if dry_run:
         return 202, None

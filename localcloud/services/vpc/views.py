@@ -70,6 +70,23 @@ def id_filter(ctx: ApiContext, name: str) -> list[str]:
     return values
 
 
+ALL_GRANTED_EPS = "all_granted_eps"
+
+
+def enterprise_project_filter(items: list[dict], wanted: list[str]) -> list[dict]:
+    """The ``enterprise_project_id`` query of VPC listings (v1 a string, v3 an array).
+
+    ``all_granted_eps``: every enterprise project the caller may see (documented on the v3
+    ListSecurityGroups page and in the SDK models). Absent: only the default enterprise project
+    ``"0"`` (assumed: docs/fidelity.md). Otherwise the exact ids given.
+    """
+    wanted = [value for value in wanted if value != ""]
+    if ALL_GRANTED_EPS in wanted:
+        return items
+    allowed = set(wanted) or {"0"}
+    return [item for item in items if (item.get("enterprise_project_id") or "0") in allowed]
+
+
 def body_object(ctx: ApiContext, key: str, error) -> tuple[dict, dict]:
     """The whole JSON body and its ``key`` object; anything else is the service's 400."""
     try:
