@@ -32,7 +32,7 @@ from shared.cloud.exceptions import CloudCallError
 from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from shared.cloud.retry import RetryPolicy, translate
 from shared.config import Settings
-from shared.guardrails import risky_rules
+from shared.exposure import risky_exposures
 from shared.model import SecurityGroup, is_uuid
 from shared.policy import Policy
 
@@ -83,20 +83,26 @@ def _fix_for(error: CloudCallError, action: str) -> str:
 
 
 # ---- the policy's risky exposures (one function: to be replaced by shared.exposure) --------------
-def policy_exposures(policy: Policy, groups: dict[str, SecurityGroup], risky_ports) -> list[dict]:
-    """Every (policy rule, group, risky port, rule id) where a group the policy attaches opens a
-    risky port to 0.0.0.0/0 or ::/0; ``approved`` says whether the policy rule carries approved_by.
+def policy_exposures(policy: Policy, groups: dict[str, SecurityGroup], risky_ports,
+                     max_public_addresses: int | None = None) -> list[dict]:
+    """Every (policy rule, risky port, protocol, family) that the groups of one policy rule, together,
+    leave reachable from everyone (:mod:`shared.exposure`: numbers for protocols, split ranges and
+    address groups count; an address group is not read here, so it counts as everyone).
     ``groups`` maps the policy's group references ("name:x" / "id:y") to the group with its rules."""
     found = []
     for rule in policy.rules:
+        attached = []
         for ref in rule.security_groups:
-            key = f"id:{ref['id']}" if "id" in ref else f"name:{ref['name']}"
-            group = groups.get(key)
-            if group is None:
-                continue
-            for port, rule_id in risky_rules(group, risky_ports):
-                found.append({"policy_rule": rule.name, "group": group.name or group.id, "group_id": group.id,
-                              "port": port, "rule_id": rule_id, "approved": bool(rule.approved_by)})
+            group = groups.get(f"id:{ref['id']}" if "id" in ref else f"name:{ref['name']}")
+            if group is not None:
+                attached.append(group)
+        rules = [r for group in attached for r in group.rules or []]
+        for exposure in risky_exposures(rules, risky_ports, max_public_addresses=max_public_addresses):
+            owners = [g for g in attached if any(r.id in exposure.rule_ids for r in g.rules or [])]
+            found.append({"policy_rule": rule.name, "group": ", ".join(g.name or g.id for g in owners),
+                          "group_id": owners[0].id if owners else None, "port": exposure.port,
+                          "protocol": exposure.protocol, "family": exposure.family,
+                          "rule_id": ", ".join(exposure.rule_ids), "approved": bool(rule.approved_by)})
     return found
 
 
@@ -178,8 +184,8 @@ def _check_exposures(inp: PreflightInput, network: NetworkGateway, groups: list[
     unapproved = [e for e in exposures if not e["approved"]]
     ports = ",".join(str(p) for p in inp.risky_ports)
     if unapproved:
-        detail = "; ".join(f"rule {e['policy_rule']!r} attaches {e['group']!r} open to the world on {e['port']}"
-                           for e in unapproved)
+        detail = "; ".join(f"rule {e['policy_rule']!r} attaches {e['group']!r}: {e['protocol']}/{e['port']} "
+                           f"open to everyone ({e['family']})" for e in unapproved)
         return Check("policy exposures", False, detail,
                      "close the group's open rule, or give the policy rule an approved_by")
     if exposures:
