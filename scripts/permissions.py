@@ -33,6 +33,8 @@ ACTIONS_BY_CALL: dict[str, str] = {
     "vpc.remove_security_groups": "vpc:ports:update",
     "vpc.list_security_groups": "vpc:securityGroups:get",
     "vpc.show_security_group": "vpc:securityGroups:get",
+    "vpc.list_security_group_rules": "vpc:securityGroupRules:get",
+    "vpc.show_address_group": "vpc:addressGroups:get",  # the identity-policy name is list/get: verify
     # ECS
     "ecs.show_server": "ecs:cloudServers:get",
     "ecs.show_job": "ecs:cloudServers:get",  # no action of its own is documented (see template.yaml)
@@ -53,6 +55,8 @@ SDK_METHOD_CALLS: dict[str, str] = {
     "remove_security_groups": "vpc.remove_security_groups",
     "list_security_groups": "vpc.list_security_groups",
     "show_security_group": "vpc.show_security_group",
+    "list_security_group_rules": "vpc.list_security_group_rules",
+    "show_address_group": "vpc.show_address_group",
     "show_server": "ecs.show_server",
     "show_job": "ecs.show_job",
     "list_server_interfaces": "ecs.list_server_interfaces",
@@ -70,7 +74,7 @@ SDK_CLIENTS = (
     ("huaweicloudsdksmn.v2", "SmnClient"),
 )
 
-_GATEWAY_CALL_RE = re.compile(r"""_(?:read|write)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")
+_GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")
 _METHOD_CALL_RE = re.compile(r"\.([a-z_][a-z0-9_]*)\(")
 
 

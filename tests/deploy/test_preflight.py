@@ -94,7 +94,7 @@ def test_unknown_ambiguous_and_risky_groups_of_the_policy(preflight, tmp_path):
     assert checks["policy group names"]["detail"] == "'nope' not found; 'dup-name' names 2 groups"
     assert "'zz-*' matches no group" in checks["ALLOWED_GROUPS"]["detail"]
     exposures = checks["policy exposures"]["detail"]
-    assert "'ssh-open' open to the world on 22" in exposures and "rdp-open" not in exposures
+    assert "'ssh-open': tcp/22 open to everyone (IPv4)" in exposures and "rdp-open" not in exposures
 
 
 def test_no_server_named_is_a_cross(preflight):
