@@ -59,7 +59,10 @@ REQUESTS = signed_requests()
 _TOKENS = [b'"', b"\\", b"{", b"}", b"[", b"]", b",", b":", b"\x00", b"\xff", b"\xc3\x28", b"\xef\xbb\xbf",
            b"\\u0000", b"\\ud800", b"1e999", b"-0", b"NaN", b"Infinity", b"null", b"true", b"[[[[[[[[[[[[[[[[[[[[",
            b'{"a":', b'"../"', b"%2F", b"\xf0\x9f\x98\x80", b"9" * 40, b"\t\n", b"'", b"!!python/object:os.system",
-           b"*anchor", b"&anchor", b"- ", b"? ", b"\n  - ", b"0x1F", b"2027-02-30", b'"records"', b'"messages"']
+           b"*anchor", b"&anchor", b"- ", b"? ", b"\n  - ", b"0x1F", b"2027-02-30", b'"records"', b'"messages"',
+           # issue 10: float integers, final newlines, invisible and look-alike characters, hostile nesting
+           b"1.0", b"1e0", b"\\n", b"\\u200b", b"\\u202e", b"\\ufeff", b"\xe2\x80\x8b", b"\xd0\xb0",
+           b"\xef\xbd\x81", b'"sub_jobs": 5', b'"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["']
 
 
 @st.composite

@@ -32,10 +32,10 @@ responses = st.fixed_dictionaries({}, optional={
     "status": st.sampled_from(["SUCCESS", "FAIL", "RUNNING", "ERROR", "success", ""]),
     "entities": st.one_of(json_values, st.fixed_dictionaries({}, optional={
         "server_id": st.one_of(uuids, st.text(max_size=40), st.integers()),
-        "sub_jobs": st.lists(st.one_of(json_values, st.fixed_dictionaries(
+        "sub_jobs": st.one_of(json_values, st.lists(st.one_of(json_values, st.fixed_dictionaries(
             {"status": st.sampled_from(["SUCCESS", "FAIL", "INIT"])},
             optional={"entities": st.fixed_dictionaries({}, optional={"server_id": st.one_of(uuids, json_values)})})),
-            max_size=4),
+            max_size=4)),  # sub_jobs: 5 was a poison that killed the batch (issue 10)
         "serverIds": st.lists(st.one_of(uuids, json_values), max_size=4)})),
     "serverIds": st.one_of(st.lists(st.one_of(uuids, st.text(max_size=40)), max_size=4), json_values),
     "server_id": st.one_of(uuids, json_values),
@@ -49,7 +49,10 @@ traces = st.fixed_dictionaries({}, optional={
     "code": st.one_of(st.sampled_from(["200", "202", "400", "500", "2OO", ""]), st.integers(-1, 999), json_values),
     "resource_id": st.one_of(uuids, st.lists(uuids, max_size=3).map(",".join), json_values),
     "request": maybe_json_text(json_values),
-    "response": st.one_of(maybe_json_text(responses), json_values, st.text(max_size=30)),
+    "response": st.one_of(maybe_json_text(responses), json_values, st.text(max_size=30),
+                          # hostile nesting in a JSON string (RecursionError in a naive json.loads)
+                          st.integers(1, 30000).map(lambda n: "[" * n + "]" * n),
+                          st.integers(1, 30000).map(lambda n: '{"a":' * n + "1" + "}" * n)),
 })
 
 
