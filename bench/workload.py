@@ -5,7 +5,9 @@ A workload is generated in queue order against a simulation of the interfaces' g
 each message carries what it should do: its outcome, the list each selected interface ends with,
 and the fewest API calls it can take with a warm group catalog (the *lower bound*): one port
 listing by device id, plus one ``show_server`` when ``"primary"`` must be told apart on a
-server with several interfaces, plus one write per interface whose list changes.
+server with several interfaces, plus the guard rails' fresh facts when anything changes (or a
+dry run shows effective rules: two listings, the groups by id and their rules), plus one write
+per interface whose list changes.
 """
 
 from __future__ import annotations
@@ -250,6 +252,8 @@ def generate_changes(fleet: Fleet, count: int, *, seed: int = 7, prefix: str = "
         after = {p.id: _after(state[p.id], action, groups, position) for p in ports}
         assert all(value is not None for value in after.values()), (scenario, action, groups)
         writes = sum(1 for p in ports if after[p.id] != state[p.id])
+        if writes or scenario == "dry-run":
+            reads += 2  # the rails' fresh facts (a dry run's effective rules): groups by id, their rules
         if scenario == "dry-run":
             outcome, writes = "planned", 0
         else:

@@ -1,4 +1,4 @@
-"""Request authenticity: canonical JSON, HMAC signatures, replay protection.
+"""Request authenticity: canonical JSON, HMAC signatures (replay protection: shared.idempotency).
 
 A change request is signed by its producer with a shared secret::
 
@@ -24,8 +24,6 @@ import hmac
 import json
 import math
 import re
-import threading
-from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Mapping, Optional
 
@@ -33,7 +31,6 @@ from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 
 __all__ = [
     "CanonicalJsonError",
-    "ReplayGuard",
     "RESULT_SIGNATURE_PREFIX",
     "SIGNATURE_HEADER",
     "canonical_json",
@@ -352,58 +349,3 @@ def verify_payload_headers(
                       prefix=RESULT_SIGNATURE_PREFIX):
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the body", _HEADER_PATH)]
     return []
-
-
-# --------------------------------------------------------------------------- replay protection
-
-
-class ReplayGuard:
-    """Remembers request ids for ``ttl_s`` seconds, at most ``max_entries`` (oldest evicted).
-
-    Per process only: a FunctionGraph instance sees a fraction of the traffic,
-    so this catches fast redeliveries, not every replay. ``now`` is any float
-    clock (e.g. ``time.monotonic()``), injected by the caller.
-    """
-
-    def __init__(self, *, ttl_s: float = 600.0, max_entries: int = 10000):
-        if ttl_s <= 0 or max_entries <= 0:
-            raise ValueError("ttl_s and max_entries must be positive")
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self._seen_at: "OrderedDict[str, float]" = OrderedDict()
-        self._lock = threading.Lock()
-
-    def seen(self, request_id: str, now: float) -> bool:
-        """True if ``request_id`` was marked within the TTL; otherwise mark it and return False."""
-        with self._lock:
-            self._expire(now)
-            marked_at = self._seen_at.get(request_id)
-            if marked_at is not None and now - marked_at < self.ttl_s:
-                return True
-            self._seen_at[request_id] = now
-            self._seen_at.move_to_end(request_id)
-            while len(self._seen_at) > self.max_entries:
-                self._seen_at.popitem(last=False)
-            return False
-
-    def forget(self, request_id: str) -> None:
-        """Unmark ``request_id`` (processing failed: let a redelivery try again)."""
-        with self._lock:
-            self._seen_at.pop(request_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._seen_at.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._seen_at)
-
-    def _expire(self, now: float) -> None:
-        # Insertion order is (nearly) time order: stop at the first live entry.
-        while self._seen_at:
-            oldest_id, marked_at = next(iter(self._seen_at.items()))
-            if now - marked_at < self.ttl_s:
-                break
-            del self._seen_at[oldest_id]
-
