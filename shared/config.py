@@ -38,6 +38,10 @@ class Settings:
     backoff_base_s: float = 0.2
     backoff_max_s: float = 5.0
     safety_margin_ms: int = 1500  # kept back from the invocation's remaining time for rollback + emit
+    # How the safety margin is shared once processing stops: rolling back a half-applied change may
+    # use the first part, delivering the results the second; together never more than the margin.
+    rollback_margin_share: float = 0.5
+    delivery_margin_share: float = 0.5
     concurrency: int = 16
     group_cache_ttl_s: float = 60.0
     # guard rails
@@ -64,6 +68,10 @@ class Settings:
     readiness_max_wait_s: float = 120.0
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
+
+    def __post_init__(self) -> None:
+        if self.rollback_margin_share + self.delivery_margin_share > 1.0:
+            raise ConfigError("SAFETY_MARGIN_MS", "rollback and delivery may not share more than the whole margin")
 
     def __repr__(self) -> str:  # never print the signing secrets
         return f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)})"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .errors import ErrorCode, ErrorDetail
-from .results import new_result_data, rejected
+from .results import ResultData, new_result_data, rejected
 
 __all__ = ["Claim", "MemoryStore", "process_once", "SUCCESS_OUTCOMES"]
 
@@ -83,7 +83,7 @@ class MemoryStore:
 
 
 def process_once(store: MemoryStore, key: str, fingerprint: str, *, now: float, ttl_s: float,
-                 identity: dict, steps: Callable[[], dict], path: str = "$.request_id") -> dict:
+                 identity: dict, steps: Callable[[], ResultData], path: str = "$.request_id") -> ResultData:
     """``steps()`` unless ``key`` was claimed within ``ttl_s``; the claim is released unless it succeeded."""
     claim = store.claim(key, fingerprint, now=now, ttl_s=ttl_s)
     if claim.status == "reused":
@@ -95,14 +95,14 @@ def process_once(store: MemoryStore, key: str, fingerprint: str, *, now: float, 
         what = ("is being processed" if claim.status == "in_progress"
                 else f"was already processed within the last {ttl_s:g} s ({claim.outcome})")
         code = ErrorCode.IN_PROGRESS if claim.status == "in_progress" else ErrorCode.DUPLICATE_REQUEST
-        data["warnings"].append(ErrorDetail(code, f"this request {what}; not applied again", path).to_dict())
+        data.warnings.append(ErrorDetail(code, f"this request {what}; not applied again", path))
         return data
     data = None
     try:
         data = steps()
     finally:  # whatever raised: a redelivery must be able to try again
-        if data is not None and data.get("outcome") in SUCCESS_OUTCOMES:
-            store.complete(key, data["outcome"])
+        if data is not None and data.outcome in SUCCESS_OUTCOMES:
+            store.complete(key, data.outcome)
         else:
             store.release(key)
     return data
