@@ -72,10 +72,16 @@ def _client(url: str):
             from redis.backoff import NoBackoff
             from redis.retry import Retry
 
+            try:  # no CLIENT SETINFO on connect (redis-py >= 7 spells it driver_info)
+                from redis.driver_info import DriverInfo
+
+                quiet = {"driver_info": DriverInfo(name=None, lib_version=None)}
+            except ImportError:
+                quiet = {"lib_name": None, "lib_version": None}
             client = redis.Redis.from_url(
                 url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
                 retry=Retry(NoBackoff(), 0), retry_on_timeout=False, health_check_interval=0,
-                decode_responses=True, lib_name=None, lib_version=None)
+                decode_responses=True, **quiet)
             _CLIENTS[url] = client
     return client
 
