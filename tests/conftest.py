@@ -67,11 +67,10 @@ def redis_session():
 
 @pytest.fixture
 def redis_server(redis_session):
-    """The session's Redis, running; emptied first when this session started it (never a REDIS_URL's data)."""
+    """The session's Redis, running, its database emptied first (a REDIS_URL must name a scratch database)."""
     if redis_session.can_stop and redis_session.process is None:
         redis_session.start()
-    if redis_session.can_stop:
-        client = redis_session.client()
-        client.flushdb()
-        client.close()
+    client = redis_session.client()
+    client.flushdb()
+    client.close()
     return redis_session
