@@ -16,7 +16,7 @@ from .cloud.gateway import CallCounter
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .identity import is_second_person
-from .idempotency import MemoryStore, process_once
+from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_for, store_failure
 from .model import SecurityGroup, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, plan_nic, select_interfaces
@@ -86,17 +86,30 @@ def process(prepared: Prepared, run: Run) -> ResultData:
         return rejected(errors, **identity)
     if identity["dry_run"]:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
-    return process_once(REPLAY_GUARD, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
+    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    return process_once(store, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
                         ttl_s=run.settings.replay_window_s, identity=identity,
-                        steps=lambda: _counted(request, identity, run))
+                        in_progress_s=in_progress_s(run.context),
+                        steps=lambda: _counted(request, identity, run, store))
 
 
-def _counted(request: dict, identity: dict, run: Run) -> ResultData:
+# Read-modify-write actions (update_port with the whole list, no ETag): one instance at a time per server.
+_LOCKED_ACTIONS = frozenset({"replace", "reorder"})
+
+
+def _counted(request: dict, identity: dict, run: Run, store=None) -> ResultData:
     counter = CallCounter()
     try:
-        data = _plan_and_apply(request, identity, run, counter)
+        if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
+            with lock_for(store, run.settings.project_id, identity["server_id"], deadline=run.deadline,
+                          clock=run.clock):
+                data = _plan_and_apply(request, identity, run, counter)
+        else:
+            data = _plan_and_apply(request, identity, run, counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, **identity)
+    except StoreError as error:  # the server's lock: not taken in time, or the store is down
+        data = store_failure(error, **identity)
     data.api_calls = counter.to_dict()
     return data
 

@@ -18,7 +18,7 @@ from .cloud.gateway import CallCounter
 from .cts import read_creation_trace
 from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
-from .idempotency import MemoryStore, process_once
+from .idempotency import MemoryStore, in_progress_s, process_once, store_for
 from .model import is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, derive_operations
@@ -93,8 +93,10 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     identity = {"request_id": job["request_id"], "server_id": job["server_id"]}
     if not job["request_id"]:
         return _counted(job, identity, run)
-    return process_once(REPLAY_GUARD, f"{job['request_id']}:{job['server_id']}", job["server_id"],
+    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    return process_once(store, f"{job['request_id']}:{job['server_id']}", job["server_id"],
                         now=run.clock.monotonic(), ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
+                        in_progress_s=in_progress_s(run.context),
                         identity=identity, steps=lambda: _counted(job, identity, run))
 
 
