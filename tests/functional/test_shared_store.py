@@ -13,7 +13,7 @@ import time
 import pytest
 
 from shared.errors import ErrorCode
-from tests.functional.conftest import port_groups, writes_since
+from tests.support.state import port_groups, writes_since
 from tests.support.ecs import create_servers, cts_event, cts_trace
 from tests.support.functions import Invoker
 from tests.support.instance import Instance

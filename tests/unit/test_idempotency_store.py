@@ -10,6 +10,7 @@ import pytest
 
 from shared.config import ConfigError, load_settings
 from shared.idempotency import MemoryStore, StoreUnavailable, process_once, store_for
+from shared.results import new_result_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,9 +93,9 @@ def test_new_request_costs_one_round_trip_to_claim_and_one_to_complete(redis_ser
     redis_store.complete("warm", "succeeded")
     before = _calls(client)
     data = process_once(redis_store, "R3", "fp", now=0, ttl_s=60, identity={},
-                        steps=lambda: {"outcome": "succeeded"})
+                        steps=lambda: new_result_data("succeeded"))
     after = _calls(client)
-    assert data["outcome"] == "succeeded"
+    assert data.outcome == "succeeded"
     delta = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
     delta.pop("info")  # ours
     # two round trips (EVALSHA claim, EVALSHA complete); set/get are the scripts' own commands inside Redis
@@ -114,5 +115,5 @@ def test_an_unreachable_store_raises_store_unavailable_quickly():
     assert "s3cr3t" not in str(caught.value)
     data = process_once(store, "R", "fp", now=0, ttl_s=60, identity={"request_id": "R"},
                         steps=lambda: pytest.fail("no step may run without a claim"))
-    assert data["outcome"] == "failed" and data["retryable"] is True
-    assert data["errors"][0]["code"] == "STORE_UNAVAILABLE" and "s3cr3t" not in str(data)
+    assert data.outcome == "failed" and data.retryable is True
+    assert data.errors[0].code == "STORE_UNAVAILABLE" and "s3cr3t" not in str(data.to_dict())
