@@ -56,7 +56,12 @@ exit status: 0 ok, 1 problems found (a check failed, a policy is invalid...), 2 
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors raise instead of exiting, so :func:`main` reports them in its one style."""
+    """Usage errors raise instead of exiting, so :func:`main` reports them in its one style. No
+    abbreviated options: ``sign --secret X`` must fail, not be read as ``--secret-file X``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         raise _ArgumentError(self, message)
@@ -133,6 +138,9 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         return _report(str(error), error.code, ctx, args._parser)
     except CliError as error:
         return _report(str(error), error.code, ctx)
+    except OSError as error:  # a file the command needed (template.yaml, a zip...): configuration
+        where = f"{error.filename}: " if error.filename else ""
+        return _report(f"{where}{error.strerror or error}", 3, ctx)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=ctx.stderr)
         return 130
