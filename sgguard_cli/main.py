@@ -127,7 +127,11 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     ctx = Context(environ=os.environ if environ is None else environ, out=out or print, err=err)
     parser = build_parser()
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+        if extra and args.command == "bench":  # everything after `bench` belongs to python -m bench
+            args.bench_args = [*args.bench_args, *extra]
+        elif extra:
+            args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except _ArgumentError as error:
         return _report(str(error), 2, ctx, error.parser)
     except SystemExit as done:  # --help

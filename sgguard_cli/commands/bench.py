@@ -21,6 +21,7 @@ EPILOG = """
 examples:
   sgguard bench                          # = make bench: tables + bench/results/latest.json (~70 s on 2 cores)
   sgguard bench --quick                  # fewer runs, no profile (~40 s)
+  sgguard bench -- --help                # the options of python -m bench
   sgguard bench soak --messages 5000     # = make soak: the large fault soak
 """
 

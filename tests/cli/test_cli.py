@@ -204,3 +204,13 @@ def test_a_non_editable_install_works_outside_the_source_tree(tmp_path):
     no_project = subprocess.run([str(sgguard), "deploy", "--plan"], cwd=elsewhere, env=environ, capture_output=True,
                                 text=True, timeout=60)
     assert no_project.returncode == 3 and "sgguard: error: no template.yaml" in no_project.stderr
+
+
+def test_bench_passes_its_arguments_on(monkeypatch):
+    import bench.__main__
+
+    seen = []
+    monkeypatch.setattr(bench.__main__, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["bench", "--quick"]) == 0 and main(["bench", "soak", "--messages", "5"]) == 0
+    assert main(["bench", "--", "--help"]) == 0
+    assert seen == [["--quick"], ["soak", "--messages", "5"], ["--help"]]
