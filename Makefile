@@ -15,20 +15,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python scripts/demo.py
+	$(BIN)/sgguard demo
 
 # localcloud + the deployed functions, until Ctrl-C (docs/local.md)
 serve: setup
-	$(BIN)/python scripts/serve.py
+	$(BIN)/sgguard serve
 
 test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/sgguard bench
 
 soak: setup
-	$(BIN)/python -m bench soak --messages 5000
+	$(BIN)/sgguard bench soak --messages 5000
 
 
 clean:

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from sgguard_cli.progress import Progress
+
 from .support import ROOT, LocalCloudProcess, Workdir
 
 TARGETS = {"cold_start_ratio": 1.2, "throughput_ratio": 0.8, "peak_rss_mb": 128, "overhead_ms": 2.0}
@@ -42,6 +44,8 @@ def run_bench(args) -> dict:
                                  "messages": args.messages, "latency_ms": args.latency_ms,
                                  "concurrency": args.concurrency, "cold_start_runs": runs}}
     started = time.perf_counter()
+    progress = Progress(5 if args.quick else 6, "bench")  # counted on stderr: a bar on a terminal
+    _say = progress.step  # noqa: N806 - the phases below
     try:
         with LocalCloudProcess(work, latency_ms=0, seed=seed) as fast, \
                 LocalCloudProcess(work, latency_ms=args.latency_ms, seed=seed) as slow:
@@ -49,8 +53,9 @@ def run_bench(args) -> dict:
             report["cold_start"] = run_coldstart(work, fast, fleet, runs)
             _say(f"throughput: {args.messages} messages, {args.latency_ms} ms per call, concurrency {args.concurrency} ...")
             report["throughput"] = run_batch(work, slow, fleet, messages, concurrency=args.concurrency)
-            _say("overhead: in-memory cloud, then zero injected latency ...")
+            _say("overhead: in-memory cloud ...")
             report["overhead"] = run_overhead(work, seed, fleet, messages)
+            _say("zero injected latency ...")
             report["zero_latency"] = run_batch(work, fast, fleet, messages, concurrency=args.concurrency)
             if not args.quick:
                 _say("profile: zero latency, one message at a time, cProfile ...")
@@ -59,6 +64,7 @@ def run_bench(args) -> dict:
             report["ecs_creation"] = run_ecs_creation(slow, runs=1 if args.quick else 3)
     finally:
         work.close()
+    progress.finish("measured")
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["targets"] = assess(report)
     return report
@@ -181,7 +187,9 @@ def run_soak_command(args) -> int:
     try:
         with LocalCloudProcess(work, seed=document) as cloud:
             cloud.ak, cloud.sk = cloud.info["ak"], cloud.info["sk"]
-            report = run_soak(cloud, fleet, config, log=_say)
+            progress = Progress(3, "soak")  # run_soak logs three phases
+            report = run_soak(cloud, fleet, config, log=progress.step)
+            progress.finish(f"{len(report.violations)} violation(s)")
     finally:
         work.close()
     data = report.to_dict()

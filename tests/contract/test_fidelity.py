@@ -13,12 +13,12 @@ from huaweicloudsdkvpc.v3.model import (AddSecurityGroupsRequest, AddSecurityGro
                                         CreateSecurityGroupRuleOption, CreateSecurityGroupRuleRequest,
                                         CreateSecurityGroupRuleRequestBody, InsertSecurityGroupOption)
 
-from scripts.permissions import sdk_methods
+from sgguard_cli.permissions import sdk_methods
 from tests.contract.vpc_support import PORT_A2, SG, ports  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIDELITY = ROOT / "docs" / "fidelity.md"
-SCANNED = ("shared/cloud", "shared/sinks", "scripts/deployer")
+SCANNED = ("shared/cloud", "shared/sinks", "sgguard_cli/deployer")
 _CALL = re.compile(r"client\.([a-z_][a-z0-9_]*)\(")
 _STATUS = ("documented", "SDK model", "assumed")
 

@@ -3,7 +3,7 @@ the project id into user data (the documented context has no getProjectID)."""
 
 from __future__ import annotations
 
-from scripts.template import load_template
+from sgguard_cli.template import load_template
 from tests.deploy.conftest import sample_env
 from tests.deploy.test_deploy import _functions, deployer  # noqa: F401  (fixture)
 

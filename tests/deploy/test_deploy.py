@@ -1,4 +1,4 @@
-"""scripts/deploy.py against localcloud's FunctionGraph API, through the official SDK."""
+"""sgguard deploy against localcloud's FunctionGraph API, through the official SDK."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import json
 
 import pytest
 
-from scripts.deploy import main
-from scripts.deployer.packaging import write_zip
+from sgguard_cli.main import main as sgguard
+from sgguard_cli.deployer.packaging import write_zip
 from tests.deploy.conftest import sample_env
+
+
+def main(argv: list[str], environ: dict, out=print) -> int:
+    """``sgguard deploy ARGV`` with this environment."""
+    return sgguard(["deploy", *argv], environ, out=out)
 
 
 @pytest.fixture
@@ -141,16 +146,16 @@ def test_a_new_dependency_package_is_a_new_version_and_code_updates(cloud, deplo
 
 def test_deploy_needs_credentials_and_a_valid_template(cloud, deployer, capsys):
     env = {k: v for k, v in deployer.env.items() if k != "HUAWEICLOUD_SDK_SK"}
-    with pytest.raises(SystemExit, match="HUAWEICLOUD_SDK_SK"):
-        main(["--endpoint", cloud.url], env, out=lambda line: None)
-    assert main(["--endpoint", cloud.url], {}, out=lambda line: None) == 1
+    assert main(["--endpoint", cloud.url], env, out=lambda line: None) == 3  # a configuration error
+    assert "sgguard: error: set HUAWEICLOUD_SDK_SK" in capsys.readouterr().err
+    assert main(["--endpoint", cloud.url], {}, out=lambda line: None) == 3
     assert "missing parameters" in capsys.readouterr().err
 
 
 def test_wrong_credentials_fail_cleanly(cloud, deployer, capsys):
     assert main(["--endpoint", cloud.url, "--build-dir", str(deployer.env["DEPENDENCY_ZIP"]) + ".build"],
                 {**deployer.env, "HUAWEICLOUD_SDK_SK": "wrong-secret-key-000000000000000000"},
-                out=lambda line: None) == 1
+                out=lambda line: None) == 3
     assert "APIGW.0301" in capsys.readouterr().err
 
 
@@ -162,13 +167,14 @@ def test_print_agency_policy(deployer):
 
 
 def test_the_localcloud_stub_dependency_never_goes_to_a_real_region(cloud, deployer, tmp_path, capsys):
-    from scripts.deployer.packaging import stub_dependency_zip
+    from sgguard_cli.deployer.packaging import stub_dependency_zip
     from tests.deploy.conftest import ROOT
 
     stub = stub_dependency_zip(ROOT, tmp_path / "deps-local.zip", "sgguard-deps").path
     env = {**deployer.env, "DEPENDENCY_ZIP": str(stub)}
-    assert main(["--plan", "--build-dir", str(tmp_path / "b")], env, out=lambda line: None) == 1
-    assert "localcloud stub" in capsys.readouterr().err
+    assert main(["--plan", "--build-dir", str(tmp_path / "b")], env, out=lambda line: None) == 3
+    assert "sgguard: error: build/sgguard-deps-local.zip is the localcloud stub" in capsys.readouterr().err.replace(
+        str(stub), "build/sgguard-deps-local.zip")
     assert deployer(DEPENDENCY_ZIP=str(stub))  # into localcloud it is fine
 
 

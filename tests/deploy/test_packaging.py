@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.deployer.packaging import (FIXED_DATE, MAX_CODE_ZIP_BYTES, PackagingError, build_function_zip,
+from sgguard_cli.deployer.packaging import (FIXED_DATE, MAX_CODE_ZIP_BYTES, PackagingError, build_function_zip,
                                         dependency_pins, function_entries, stub_dependency_zip, write_zip,
                                         zip_from_wheels)
-from scripts.template import load_template
+from sgguard_cli.template import load_template
 from tests.deploy.conftest import ROOT, sample_env
 
 
@@ -120,9 +120,9 @@ def test_pyproject_is_read_the_same_without_tomllib(monkeypatch):
     """Python 3.10 has no tomllib: the fallback reads the same requirement lists."""
     import builtins
 
-    from scripts.deployer.packaging import _project_table
+    from sgguard_cli.deployer.packaging import project_table
 
-    expected = _project_table(ROOT / "pyproject.toml")
+    expected = project_table(ROOT / "pyproject.toml")
     real_import = builtins.__import__
 
     def no_tomllib(name, *args, **kwargs):
@@ -131,6 +131,6 @@ def test_pyproject_is_read_the_same_without_tomllib(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_tomllib)
-    fallback = _project_table(ROOT / "pyproject.toml")
+    fallback = project_table(ROOT / "pyproject.toml")
     assert fallback["dependencies"] == expected["dependencies"]
     assert fallback["optional-dependencies"]["sinks"] == expected["optional-dependencies"]["sinks"]

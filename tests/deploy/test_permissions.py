@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.permissions import (ACTIONS_BY_CALL, SDK_METHOD_CALLS, operations_in_code, required_actions,
+from sgguard_cli.permissions import (ACTIONS_BY_CALL, SDK_METHOD_CALLS, operations_in_code, required_actions,
                                  unmapped_sdk_calls)
-from scripts.template import load_template
+from sgguard_cli.template import load_template
 from tests.deploy.conftest import ROOT, sample_env
 
 
@@ -14,7 +14,7 @@ def test_the_table_covers_exactly_the_operations_found_in_the_code():
     found = operations_in_code(ROOT)
     missing = found - set(ACTIONS_BY_CALL)
     stale = set(ACTIONS_BY_CALL) - found
-    assert not missing, f"operations the code calls with no IAM action in scripts/permissions.py: {sorted(missing)}"
+    assert not missing, f"operations the code calls with no IAM action in sgguard_cli/permissions.py: {sorted(missing)}"
     assert not stale, f"ACTIONS_BY_CALL entries the code no longer calls: {sorted(stale)}"
     # what the brief's gateway performs today, as a floor
     assert {"vpc.list_ports", "vpc.show_port", "vpc.update_port", "vpc.insert_security_groups",

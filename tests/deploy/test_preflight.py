@@ -1,4 +1,4 @@
-"""scripts/preflight.py against localcloud: every check, a second enterprise project, a permission
+"""sgguard preflight against localcloud: every check, a second enterprise project, a permission
 answered 403, and proof from localcloud's request log that it never writes (the dry-run insert
 aside)."""
 
@@ -8,11 +8,16 @@ import json
 
 import pytest
 
-from scripts.deployer.api import FunctionGraphApi, build_client
-from scripts.preflight import main
+from sgguard_cli.deployer.api import FunctionGraphApi, build_client
+from sgguard_cli.main import main as sgguard
 from tests.deploy.test_deploy import deployer  # noqa: F401  (fixture)
 from tests.support.enterprise import EP2, EP2_SERVER, seed_second_enterprise_project
 from tests.support.requests import LEGACY, LEGACY_PORTS
+
+
+def main(argv: list[str], environ: dict, out=print) -> int:
+    """``sgguard preflight ARGV`` with this environment."""
+    return sgguard(["preflight", *argv], environ, out=out)
 
 INSERT = "/v3/*/ports/*/insert-security-groups"
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from scripts.template import SCHEMA_PATH, TemplateError, load_template, parse_template, references
+from sgguard_cli.template import SCHEMA_PATH, TemplateError, load_template, parse_template, references
 from tests.deploy.conftest import ROOT, sample_env
 
 TEMPLATE = ROOT / "template.yaml"

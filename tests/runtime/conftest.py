@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from scripts.localenv import LocalEnv
+from sgguard_cli.localenv import LocalEnv
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The local commands: scripts/invoke.py, scripts/submit.py, scripts/dms.py, and the demo itself."""
+"""The local commands: sgguard invoke, submit, dms, and the demo itself (as `make demo` runs it)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.localenv import LOCAL_SIGNING_KEYS
+from sgguard_cli.localenv import LOCAL_SIGNING_KEYS
+from sgguard_cli.main import main as sgguard
 from tests.runtime.conftest import dry_run_request, signed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def command(name: str):
+    """``sgguard NAME ...`` as a function of its arguments."""
+    return lambda argv: sgguard([name, *argv])
+
+
 def test_invoke_runs_a_function_with_an_event_file_against_its_own_localcloud(tmp_path, capsys):
-    from scripts.invoke import main
+    main = command("invoke")
 
     event = tmp_path / "event.json"
     event.write_text(signed(dry_run_request(51), LOCAL_SIGNING_KEYS))  # a direct invocation: one request
@@ -28,7 +34,7 @@ def test_invoke_runs_a_function_with_an_event_file_against_its_own_localcloud(tm
 
 
 def test_invoke_against_a_running_localcloud_with_env_overrides(env, capsys):
-    from scripts.invoke import main
+    main = command("invoke")
 
     sample = ROOT / "events" / "ecs_created" / "direct.json"  # server c...01 of the default seed
     code = main(["ecs_created", str(sample), "--endpoint", env.cloud.url, "--env", "PROTECTED_GROUPS=baseline",
@@ -41,21 +47,21 @@ def test_invoke_against_a_running_localcloud_with_env_overrides(env, capsys):
 def test_invoke_exits_1_when_the_handler_raises(env, tmp_path, capsys):
     from huaweicloudsdkecs.v2 import EcsClient
 
-    from scripts.invoke import main
     from tests.support.ecs import create_servers
 
     env.cloud.settings(build_delay_ms=600_000)
     _, (server_id,) = create_servers(env.client(EcsClient), "web-12", tags={"env": "prod"})
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"server_id": server_id}))  # still in BUILD: not ready in time
-    code = main(["ecs_created", str(event), "--endpoint", env.cloud.url, "--env", "READINESS_MAX_WAIT_S=1"])
+    code = command("invoke")(["ecs_created", str(event), "--endpoint", env.cloud.url, "--env", "READINESS_MAX_WAIT_S=1"])
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["errorType"] == "RetryableFailure"
     assert '"outcome":"failed"' in captured.err and '"retryable":true' in captured.err
+    assert "sgguard: error: ecs_created failed: RetryableFailure" in captured.err
 
 
 def test_submit_signs_publishes_to_kafka_and_waits_for_the_result(env, capsys):
-    from scripts.submit import main
+    main = command("submit")
 
     env.deploy()
     key_id, secret = next(iter(env.signing_keys.items()))
@@ -73,7 +79,7 @@ def test_submit_signs_publishes_to_kafka_and_waits_for_the_result(env, capsys):
 
 
 def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
-    from scripts.submit import main
+    main = command("submit")
 
     env.deploy(apig=True)
     request = tmp_path / "request.json"
@@ -86,7 +92,7 @@ def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
 
 
 def test_dms_cli_publishes_raw_messages_and_lists_topics(env, capsys):
-    from scripts.dms import main
+    main = command("dms")
 
     env.deploy()
     assert main(["--endpoint", env.cloud.url, "publish", "sg-change-requests", "not json"]) == 0
@@ -98,13 +104,22 @@ def test_dms_cli_publishes_raw_messages_and_lists_topics(env, capsys):
     assert topic["name"] == "sg-change-requests" and topic["consumers"][0]["delivered"] == 1
 
 
+def test_make_demo_runs_the_sgguard_demo_command():
+    recipe = (ROOT / "Makefile").read_text().split("\ndemo: setup\n", 1)[1].split("\n\n", 1)[0]
+    assert recipe.strip() == "$(BIN)/sgguard demo"
+
+
 def test_the_demo_runs_end_to_end():
+    """What `make demo` runs: the installed console script `sgguard demo`."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HUAWEICLOUD_SDK_")}
-    completed = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT, env=environ,
+    script = Path(sys.executable).with_name("sgguard")
+    assert script.is_file(), "the sgguard console script (make setup installs it)"
+    completed = subprocess.run([str(script), "demo"], cwd=ROOT, env=environ,
                                capture_output=True, text=True, timeout=120)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
-    for expected in ("deploy: scripts/deploy.py --endpoint", "the CTS trigger ran ecs_created for 4 of 4 servers",
+    assert "[8/8] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
+    for expected in ("deploy: sgguard deploy --endpoint", "the CTS trigger ran ecs_created for 4 of 4 servers",
                      "published 8 signed change requests", "change_request answered 8 of 8 requests",
                      "ecs_created (CTS)", "rejected RISKY_RULE", "rejected PROTECTED_GROUP",
                      "rejected SCHEMA_VIOLATION", "rejected SIGNATURE_INVALID", "would be: ",

@@ -1,5 +1,5 @@
 """Each trigger kind invokes the deployed zip, in the platform's envelope (template.yaml deployed into
-localcloud with scripts/deploy.py, the code run by the local runtime)."""
+localcloud with sgguard deploy, the code run by the local runtime)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from huaweicloudsdkfunctiongraph.v2 import (CreateFunctionTriggerRequest, Create
                                             DeleteFunctionTriggerRequest, FunctionGraphClient)
 from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody, SmnClient
 
-from scripts.localenv import APIG_PATH, EG_CHANGE_REQUEST_SOURCE, KAFKA_INSTANCE_ID, KAFKA_TOPIC, RABBITMQ_EXCHANGE
+from sgguard_cli.localenv import APIG_PATH, EG_CHANGE_REQUEST_SOURCE, KAFKA_INSTANCE_ID, KAFKA_TOPIC, RABBITMQ_EXCHANGE
 from tests.runtime.conftest import dry_run_request, signed
 from tests.support.ecs import SUBNET_WEB, create_servers
 

@@ -130,7 +130,7 @@ def test_subnet_condition_narrows_interfaces():
 def test_validate_policy_script(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules: [{name: r, security_groups: [], mode: x}]\n")
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "validate_policy.py"), str(ROOT / "policy.yaml"),
+    run = subprocess.run([sys.executable, "-m", "sgguard_cli", "validate-policy", str(ROOT / "policy.yaml"),
                           str(bad)], capture_output=True, text=True)
     assert run.returncode == 1
     assert "policy.yaml: valid (4 rules" in run.stdout

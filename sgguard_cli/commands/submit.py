@@ -1,31 +1,8 @@
-#!/usr/bin/env python3
-"""Sign a security-group change request and hand it to sgguard, as a ticketing system would.
-
-    scripts/submit.py [--endpoint URL] [--via kafka|rabbitmq|apig] [--topic T]
-                      --key-id K --secret S  REQUEST.json
-    scripts/submit.py --key-id K --secret S --server ID --action add --groups web,monitoring \\
-                      [--nics primary|all|port:ID,ip:IP,subnet:ID] [--position N] [--dry-run] \\
-                      [--request-id ID] [--ticket-system S] [--ticket-id T] [--requested-by P] \\
-                      [--approved-by P] [--ticket-url URL]  [--wait [SECONDS]] [--print]
-
-The request is signed with shared.signing.sign_request (HMAC-SHA256 over the timestamp and the
-canonical JSON: README, "Signing"); the secret may also come from SGGUARD_SIGNING_SECRET, or the
-key id and secret from SIGNING_KEYS_JSON (the first key). ``--unsigned`` sends it as it is.
-
-Where it goes (localcloud, ``scripts/serve.py``): ``--via kafka`` (default) publishes it to the DMS
-Kafka topic (``POST /_localcloud/dms/topics/{topic}/messages``); ``rabbitmq`` to the exchange;
-``apig`` POSTs it to the APIG route (``/_apig/sgguard/change-requests``) and prints the function's
-answer. ``--wait`` then waits for the result event (found in the change_request function's log
-lines) and prints it. The endpoint defaults to $LOCALCLOUD_URL, else http://127.0.0.1:8787.
-``--print`` only prints the signed request (for another transport).
-Exit status: 0 sent (and, with --wait, a result arrived), 1 error, 2 bad arguments.
-"""
+"""``sgguard submit``: sign a change request and hand it to sgguard, as a ticketing system would."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
 import secrets
 import sys
@@ -36,15 +13,44 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from ..errors import CliError, Problems, UsageError
+from .sign import read_secret
 
-__all__ = ["build_request", "sign", "publish", "post_apig", "wait_for_result", "main"]
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "build_request", "sign", "publish", "post_apig",
+           "wait_for_result", "localcloud_url"]
+
+SUMMARY = "sign a change request and send it to localcloud's Kafka topic, RabbitMQ exchange or APIG route"
+DETAILS = """
+The request is a JSON file, or built from --server/--action/--groups. It is signed with
+shared.signing.sign_request (README, "Signing"); the secret comes from --secret-file (or '-', stdin),
+$SGGUARD_SIGNING_SECRET, or with the key id from $SIGNING_KEYS_JSON (the first key); --secret is
+accepted for localcloud's published key only. --unsigned sends it as it is.
+
+Where it goes (localcloud, sgguard serve): --via kafka (default) publishes it to the DMS Kafka topic;
+rabbitmq to the exchange; apig POSTs it to the APIG route and prints the function's answer. --wait
+then waits for the result event (from the change_request function's log lines) and prints it. The
+endpoint is --endpoint, else $LOCALCLOUD_URL, else http://127.0.0.1:8787. --print only prints the
+signed request. Exit status: 0 sent (and, with --wait, a result arrived), 1 no result in time or
+APIG answered 5xx, 2 usage, 3 localcloud unreachable or refused.
+"""
+EPILOG = """
+examples:
+  export LOCALCLOUD_URL=http://127.0.0.1:8787 SGGUARD_SIGNING_SECRET=local-demo-signing-key-0001
+  sgguard submit --key-id ticketing-1 --wait \\
+      --server c0000000-0000-4000-8000-000000000001 --action add --groups monitoring --position 0
+  sgguard submit --key-id ticketing-1 request.json                # a request written by hand
+  sgguard submit --via apig --key-id ticketing-1 --json request.json  # synchronous: the answer as JSON
+  sgguard submit --print --key-id ticketing-1 request.json        # only sign (see also sgguard sign)
+"""
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DEFAULT_ENDPOINT = "http://127.0.0.1:8787"
 DEFAULT_APIG_PATH = "/sgguard/change-requests"
+
+
+def localcloud_url(args, environ) -> str:
+    """--endpoint (before or after the subcommand), else $LOCALCLOUD_URL, else the serve default."""
+    return (getattr(args, "endpoint", None) or environ.get("LOCALCLOUD_URL") or DEFAULT_ENDPOINT).rstrip("/")
 
 
 def _groups(text: str) -> list[dict]:
@@ -141,7 +147,7 @@ def last_execution_seq(endpoint: str) -> int:
 
 def wait_for_result(endpoint: str, request_id: str, since: int, timeout_s: float) -> dict | None:
     """The result event of ``request_id`` logged by change_request after execution ``since``."""
-    from scripts.localenv import read_results
+    from ..localenv import read_results
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -152,10 +158,13 @@ def wait_for_result(endpoint: str, request_id: str, since: int, timeout_s: float
     return None
 
 
-def _signing_key(args) -> tuple[str | None, str | None]:
-    key_id, secret = args.key_id, args.secret or os.environ.get("SGGUARD_SIGNING_SECRET")
-    if not secret and os.environ.get("SIGNING_KEYS_JSON"):
-        keys = json.loads(os.environ["SIGNING_KEYS_JSON"])
+def _signing_key(args, environ) -> tuple[str | None, str | None]:
+    secret = args.secret
+    if not secret and args.secret_file:
+        secret = read_secret(args.secret_file)
+    key_id, secret = args.key_id, secret or environ.get("SGGUARD_SIGNING_SECRET")
+    if not secret and environ.get("SIGNING_KEYS_JSON"):
+        keys = json.loads(environ["SIGNING_KEYS_JSON"])
         if key_id:
             secret = keys.get(key_id)
         elif keys:
@@ -163,20 +172,22 @@ def _signing_key(args) -> tuple[str | None, str | None]:
     return key_id, secret
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("request", nargs="?", help="a change request (JSON file, '-' for stdin)")
-    parser.add_argument("--endpoint", default=os.environ.get("LOCALCLOUD_URL", DEFAULT_ENDPOINT))
+def add_arguments(parser) -> None:
+    parser.add_argument("request", nargs="?", metavar="REQUEST.json", help="a change request (JSON file, '-' for stdin)")
+    parser.add_argument("--endpoint", metavar="URL", default=argparse_suppress(),
+                        help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)")
     parser.add_argument("--via", choices=("kafka", "rabbitmq", "apig"), default="kafka")
     parser.add_argument("--topic", default="sg-change-requests", help="Kafka topic or RabbitMQ exchange")
     parser.add_argument("--instance-id", help="only the triggers of this DMS instance")
     parser.add_argument("--apig-path", default=DEFAULT_APIG_PATH)
     parser.add_argument("--key-id")
-    parser.add_argument("--secret", help="signing secret (or SGGUARD_SIGNING_SECRET, or SIGNING_KEYS_JSON)")
+    parser.add_argument("--secret-file", metavar="FILE", help="file holding the signing secret ('-': stdin)")
+    parser.add_argument("--secret", help="the signing secret itself: localcloud's published key only")
     parser.add_argument("--unsigned", action="store_true", help="send the request without a signature")
     parser.add_argument("--print", dest="print_only", action="store_true", help="print the signed request; send nothing")
     parser.add_argument("--wait", nargs="?", type=float, const=30.0, metavar="SECONDS",
                         help="wait for the result event (default 30 s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: what was sent, the answer, the result")
     built = parser.add_argument_group("building the request from flags (instead of REQUEST.json)")
     built.add_argument("--server")
     built.add_argument("--action", choices=("replace", "add", "remove", "reorder"))
@@ -190,14 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     built.add_argument("--requested-by", default="someone@example.com")
     built.add_argument("--approved-by")
     built.add_argument("--ticket-url")
-    args = parser.parse_args(argv)
 
+
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def run(args, ctx) -> int:
+    endpoint = localcloud_url(args, ctx.environ)
     try:
         if args.request:
             text = sys.stdin.read() if args.request == "-" else Path(args.request).read_text(encoding="utf-8")
             request = json.loads(text)
             if not isinstance(request, dict):
-                parser.error("the request file must hold one JSON object")
+                raise UsageError("the request file must hold one JSON object")
         elif args.server and args.action:
             request = build_request(server=args.server, action=args.action, groups=args.groups, nics=args.nics,
                                     position=args.position, dry_run=args.dry_run, request_id=args.request_id,
@@ -205,48 +224,52 @@ def main(argv: list[str] | None = None) -> int:
                                     requested_by=args.requested_by, approved_by=args.approved_by,
                                     ticket_url=args.ticket_url)
         else:
-            parser.error("give REQUEST.json, or --server and --action (and --groups)")
+            raise UsageError("give REQUEST.json, or --server and --action (and --groups)")
     except (OSError, ValueError) as error:
-        print(f"submit: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     if not args.unsigned:
-        key_id, secret = _signing_key(args)
+        key_id, secret = _signing_key(args, ctx.environ)
         if not key_id or not secret:
-            parser.error("--key-id and --secret (or SGGUARD_SIGNING_SECRET / SIGNING_KEYS_JSON) are needed to sign; "
-                         "--unsigned sends the request as it is")
+            raise UsageError("--key-id and a secret (--secret-file, SGGUARD_SIGNING_SECRET or SIGNING_KEYS_JSON) "
+                             "are needed to sign; --unsigned sends the request as it is")
         request = sign(request, key_id, secret)
     message = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
     if args.print_only:
-        print(json.dumps(request, indent=2, ensure_ascii=False))
+        ctx.out(json.dumps(request, indent=2, ensure_ascii=False))
         return 0
+    report: dict = {"request": request, "via": args.via, "endpoint": endpoint}
+    say = (lambda text: None) if args.json else ctx.out
+    problem = ""
     try:
-        since = last_execution_seq(args.endpoint) if args.wait else 0
+        since = last_execution_seq(endpoint) if args.wait else 0
         if args.via == "apig":
-            status, answer = post_apig(args.endpoint, request, args.apig_path)
-            print(f"APIG answered {status}")
-            print(json.dumps(answer, indent=2) if not isinstance(answer, str) else answer)
+            status, answer = post_apig(endpoint, request, args.apig_path)
+            report.update(status=status, answer=answer)
+            say(f"APIG answered {status}")
+            say(json.dumps(answer, indent=2) if not isinstance(answer, str) else answer)
             if not 200 <= status < 500:
-                return 1
+                problem = f"APIG answered {status}"
         else:
-            answer = publish(args.endpoint, [message], via=args.via, topic=args.topic, instance_id=args.instance_id)
+            answer = publish(endpoint, [message], via=args.via, topic=args.topic, instance_id=args.instance_id)
+            report.update(published=answer)
             receivers = ", ".join(t["function"] for t in answer["triggers"]) or "no trigger (nothing will run)"
-            print(f"published {request.get('request_id')} to {args.via} {args.topic} at offset "
-                  f"{answer['first_offset']}; delivered to: {receivers}")
-        if args.wait:
-            event = wait_for_result(args.endpoint, str(request.get("request_id")), since, args.wait)
+            say(f"published {request.get('request_id')} to {args.via} {args.topic} at offset "
+                f"{answer['first_offset']}; delivered to: {receivers}")
+        if args.wait and not problem:
+            event = wait_for_result(endpoint, str(request.get("request_id")), since, args.wait)
+            report["result"] = event
             if event is None:
-                print(f"no result for {request.get('request_id')} within {args.wait:g} s", file=sys.stderr)
-                return 1
-            event.pop("_execution", None)
-            data = event["data"]
-            codes = ", ".join(e["code"] for e in data.get("errors") or []) or "-"
-            print(f"result: {data['outcome']} (errors: {codes})")
-            print(json.dumps(event, indent=2))
+                problem = f"no result for {request.get('request_id')} within {args.wait:g} s"
+            else:
+                event.pop("_execution", None)
+                data = event["data"]
+                codes = ", ".join(e["code"] for e in data.get("errors") or []) or "-"
+                say(f"result: {data['outcome']} (errors: {codes})")
+                say(json.dumps(event, indent=2))
     except (OSError, RuntimeError, ValueError) as error:
-        print(f"submit: {error}", file=sys.stderr)
-        return 1
+        raise CliError(f"{endpoint}: {error}") from None
+    if args.json:
+        ctx.out(json.dumps(report, indent=2, ensure_ascii=False))
+    if problem:
+        raise Problems(problem)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,41 +1,45 @@
-#!/usr/bin/env python3
-"""Show a server's interfaces with their security groups in priority order and every group's
-inbound and outbound rules — what the console's Security Groups tab shows.
-
-    scripts/show.py SERVER_ID [--endpoint URL] [--region R] [--json]
-
-Credentials: HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK / HUAWEICLOUD_SDK_PROJECT_ID
-(and HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary ones). ``--endpoint`` points ECS and VPC at one
-URL (localcloud); without it the region's public endpoints are used.
-"""
+"""``sgguard show``: a server's interfaces, groups in priority order and their rules."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
+from ..errors import ConfigError, Problems, UsageError
 
-from shared.clock import SYSTEM_CLOCK, Deadline  # noqa: E402
-from shared.cloud.clients import AgencyCredentials, ClientFactory  # noqa: E402
-from shared.cloud.exceptions import CloudCallError  # noqa: E402
-from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway  # noqa: E402
-from shared.cloud.retry import RetryPolicy  # noqa: E402
-from shared.config import load_settings  # noqa: E402
-from shared.model import is_uuid  # noqa: E402
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "describe", "render"]
+
+SUMMARY = "show a server's interfaces, their security groups in priority order and every group's rules"
+DETAILS = f"""
+What the console's Security Groups tab shows. {CREDENTIALS_HELP}. --endpoint points ECS and VPC at
+one URL (localcloud); otherwise $ECS_ENDPOINT / $VPC_ENDPOINT, else the region's public endpoints.
+Exit status: 0 shown, 1 no such server, 2 usage, 3 credentials or a failed API call.
+"""
+EPILOG = """
+examples:
+  sgguard show c0000000-0000-4000-8000-000000000001 --endpoint $LOCALCLOUD_URL
+  sgguard show SERVER_ID --region cn-north-4 --json
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("server_id", metavar="SERVER_ID", help="the server's id (lowercase UUID)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_cloud_arguments(parser, endpoint_help="one URL for ECS and VPC (e.g. localcloud's)")
 
 
 def describe(server_id: str, factory: ClientFactory) -> dict:
     """Interfaces of the server, each with its groups (priority order) and their rules."""
+    from shared.clock import SYSTEM_CLOCK, Deadline
+    from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
+    from shared.cloud.retry import RetryPolicy
+
     args = dict(clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 60), policy=RetryPolicy(3, 0.2, 2),
                 counter=CallCounter())
     servers, network = ServerGateway(factory, **args), NetworkGateway(factory, **args)
     server = servers.show_server(server_id)
     if server is None:
-        raise SystemExit(f"server {server_id} not found")
+        raise Problems(f"server {server_id} not found")
     ports = [p for p in network.list_server_ports(server_id) if p.is_interface_of(server_id)]
     groups = {gid: network.show_security_group(gid) for port in ports for gid in port.security_groups}
     interfaces = []
@@ -73,33 +77,22 @@ def render(view: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("server_id")
-    parser.add_argument("--endpoint", help="one URL for ECS and VPC (e.g. localcloud's)")
-    parser.add_argument("--region", default=os.environ.get("REGION", "cn-north-4"))
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    args = parser.parse_args(argv)
+def run(args, ctx) -> int:
+    from shared.cloud.clients import AgencyCredentials, ClientFactory
+    from shared.cloud.exceptions import CloudCallError
+    from shared.config import load_settings
+    from shared.model import is_uuid
+
     if not is_uuid(args.server_id):
-        parser.error("SERVER_ID must be a server id (lowercase UUID)")
-    environ = {"REGION": args.region}
-    if args.endpoint:
-        environ.update(ECS_ENDPOINT=args.endpoint, VPC_ENDPOINT=args.endpoint)
-    settings = load_settings(None, environ)
+        raise UsageError("SERVER_ID must be a server id (lowercase UUID)")
+    target = cloud_target(args, ctx.environ)
+    settings = load_settings(None, {"REGION": target.region, "ECS_ENDPOINT": target.endpoint("ecs"),
+                                    "VPC_ENDPOINT": target.endpoint("vpc")})
+    credentials = target.credentials
     try:
-        credentials = AgencyCredentials(os.environ["HUAWEICLOUD_SDK_AK"], os.environ["HUAWEICLOUD_SDK_SK"],
-                                        os.environ.get("HUAWEICLOUD_SDK_SECURITY_TOKEN") or None,
-                                        os.environ["HUAWEICLOUD_SDK_PROJECT_ID"])
-    except KeyError as missing:
-        parser.error(f"set {missing.args[0]}")
-    try:
-        view = describe(args.server_id, ClientFactory(credentials, settings))
+        view = describe(args.server_id, ClientFactory(AgencyCredentials(
+            credentials.ak, credentials.sk, credentials.security_token, credentials.project_id), settings))
     except CloudCallError as error:
-        print(error.describe(), file=sys.stderr)
-        return 1
-    print(json.dumps(view, indent=2) if args.json else render(view))
+        raise ConfigError(error.describe()) from None
+    ctx.out(json.dumps(view, indent=2) if args.json else render(view))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,34 +1,32 @@
-#!/usr/bin/env python3
-"""Keep localcloud and the deployed functions running, to try the ticket path by hand.
-
-    .venv/bin/python scripts/serve.py [--port 8787] [--host 127.0.0.1] [--build-delay-ms 300]
-                                      [--eventgrid] [--no-rabbitmq] [--no-smn] [--no-apig] [--quiet]
-    make serve
-
-Starts localcloud (default seed) with the local FunctionGraph runtime, packages and deploys
-template.yaml into it (scripts/package.py --local-dependencies, scripts/deploy.py --endpoint),
-with every change-request trigger on: DMS Kafka (always), RabbitMQ, SMN, APIG (and EventGrid
-with --eventgrid). Results go to the log and to the SMN topic sgguard-results. Prints the URL,
-the credentials, the topic names and how to submit; then prints one line per execution (and the
-handler's log lines) until Ctrl-C or SIGTERM.
-"""
+"""``sgguard serve``: keep localcloud and the deployed functions running, to try the ticket path by
+hand (``make serve``)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
+
+SUMMARY = "run localcloud with template.yaml deployed into it, printing every execution, until Ctrl-C"
+DETAILS = """
+Starts localcloud (default seed) with the local FunctionGraph runtime, packages and deploys
+template.yaml into it (sgguard package --local-dependencies, sgguard deploy --endpoint), with every
+change-request trigger on: DMS Kafka (always), RabbitMQ, SMN, APIG (and EventGrid with --eventgrid).
+Results go to the log and to the SMN topic sgguard-results. Prints the URL, the credentials, the
+topic names and how to submit; then one line per execution (and the handler's log lines) until
+Ctrl-C or SIGTERM.
+"""
+EPILOG = """
+examples:
+  sgguard serve                          # = make serve, on http://127.0.0.1:8787
+  sgguard serve --port 0 --eventgrid     # any free port; EventGrid triggers too
+"""
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787, help="0: any free port")
     parser.add_argument("--build-delay-ms", type=int, default=300, help="how long a new server stays in BUILD")
@@ -37,20 +35,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-smn", action="store_true")
     parser.add_argument("--no-apig", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the executions")
-    args = parser.parse_args(argv)
 
-    from scripts.localenv import (APIG_PATH, KAFKA_TOPIC, RABBITMQ_EXCHANGE, LocalEnv)
 
-    echo = None if args.quiet else (lambda line: print(line, flush=True))
+def run(args, ctx) -> int:
+    from ..localenv import APIG_PATH, KAFKA_TOPIC, RABBITMQ_EXCHANGE, LocalEnv
+
+    def say(line: str) -> None:
+        ctx.out(line)
+        sys.stdout.flush()
+
+    echo = None if args.quiet else say
     env = LocalEnv.start(host=args.host, port=args.port, build_delay_ms=args.build_delay_ms, echo=echo)
     try:
         cloud = env.cloud
-        print(f"localcloud {cloud.url} (region {cloud.region}); packaging and deploying template.yaml ...", flush=True)
+        say(f"localcloud {cloud.url} (region {cloud.region}); packaging and deploying template.yaml ...")
         env.package()
         parameters = env.trigger_parameters(rabbitmq=not args.no_rabbitmq, smn=not args.no_smn,
                                             apig=not args.no_apig, eventgrid=args.eventgrid)
         env.deploy(**parameters)
-        print(env.deploy_lines[-1])
+        say(env.deploy_lines[-1])
         key_id, secret = next(iter(env.signing_keys.items()))
         lines = [
             "",
@@ -76,16 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             "try:",
             f"  export LOCALCLOUD_URL={cloud.url} HUAWEICLOUD_SDK_AK={cloud.ak} HUAWEICLOUD_SDK_SK={cloud.sk} "
             f"HUAWEICLOUD_SDK_PROJECT_ID={cloud.project_id}",
-            "  .venv/bin/python scripts/show.py c0000000-0000-4000-8000-000000000001 --endpoint $LOCALCLOUD_URL",
-            f"  .venv/bin/python scripts/submit.py --key-id {key_id} --secret {secret} --wait \\",
+            f"  export SGGUARD_SIGNING_SECRET={secret}",
+            "  sgguard show c0000000-0000-4000-8000-000000000001 --endpoint $LOCALCLOUD_URL",
+            f"  sgguard submit --key-id {key_id} --wait \\",
             "      --server c0000000-0000-4000-8000-000000000001 --action add --groups monitoring",
-            f"  .venv/bin/python scripts/submit.py --via apig --key-id {key_id} --secret {secret} \\",
+            f"  sgguard submit --via apig --key-id {key_id} \\",
             "      --server c0000000-0000-4000-8000-000000000001 --action add --groups db --position 0 --dry-run",
-            "  .venv/bin/python scripts/dms.py topics",
+            "  sgguard dms topics",
             "",
             "serving until Ctrl-C",
         ]
-        print("\n".join(lines), flush=True)
+        say("\n".join(lines))
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -93,11 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 pass
         except KeyboardInterrupt:
             pass
-        print(json.dumps({"stopping": True, "executions": len(env.executions())}), flush=True)
+        say(json.dumps({"stopping": True, "executions": len(env.executions())}))
     finally:
         env.stop()
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 __all__ = ["Artifact", "PackagingError", "build_function_zip", "function_entries", "write_zip",
-           "dependency_pins", "build_dependency_zip", "artifact_of", "zip_from_wheels", "stub_dependency_zip",
+           "dependency_pins", "project_table", "build_dependency_zip", "artifact_of", "zip_from_wheels", "stub_dependency_zip",
            "FIXED_DATE", "MAX_CODE_ZIP_BYTES",
            "MAX_UNZIPPED_BYTES", "MAX_DEPENDENCY_ZIP_BYTES", "PLATFORM"]
 
@@ -114,7 +114,7 @@ def write_zip(entries: dict[str, bytes | Path], path: Path, name: str | None = N
 def artifact_of(path: Path, name: str) -> Artifact:
     """Describe an existing zip (e.g. the dependency package built earlier)."""
     if not path.is_file():
-        raise PackagingError(f"{path} not found: build it with scripts/package.py --dependencies "
+        raise PackagingError(f"{path} not found: build it with sgguard package --dependencies "
                              "(or --local-dependencies for localcloud)")
     data = path.read_bytes()
     try:
@@ -127,7 +127,7 @@ def artifact_of(path: Path, name: str) -> Artifact:
 
 
 def build_function_zip(root: Path, function, out_dir: Path) -> Artifact:
-    """``function`` is a :class:`scripts.template.FunctionSpec`."""
+    """``function`` is a :class:`sgguard_cli.template.FunctionSpec`."""
     artifact = write_zip(function_entries(root, function.source, function.include),
                          out_dir / function.code_filename, function.func_name)
     check_limits(artifact, MAX_CODE_ZIP_BYTES)
@@ -148,7 +148,7 @@ def dependency_pins(root: Path, extras: Iterable[str] = ("sinks",)) -> list[str]
     import re
     from importlib.metadata import PackageNotFoundError, distribution
 
-    project = _project_table(root / "pyproject.toml")
+    project = project_table(root / "pyproject.toml")
     wanted = list(project["dependencies"])
     for extra in extras:
         wanted += [r for r in project.get("optional-dependencies", {}).get(extra, []) if not r.startswith("sgguard")]
@@ -188,7 +188,7 @@ def _marker_holds(marker: str) -> bool:
         return True
 
 
-def _project_table(path: Path) -> dict:
+def project_table(path: Path) -> dict:
     """``[project]`` of pyproject.toml (tomllib on 3.11+; on 3.10 just the requirement lists)."""
     text = path.read_text()
     try:

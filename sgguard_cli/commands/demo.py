@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
-"""``make demo``: the whole function set, end to end, locally against localcloud.
+"""``sgguard demo`` (= ``make demo``): the whole function set, end to end, locally against localcloud.
 
 1. starts localcloud with the local FunctionGraph runtime (in this process, on a free port);
-2. packages the functions (scripts/package.py --local-dependencies) and deploys template.yaml into
+2. packages the functions (sgguard package --local-dependencies) and deploys template.yaml into
    it with the deploy command (through the FunctionGraph SDK), results going to the log and to an
    SMN topic (RESULT_SINKS), PROTECTED_GROUPS=baseline;
 3. creates four servers through the ECS SDK, tagged so that different rules of policy.yaml match;
@@ -15,24 +14,33 @@
    every result event and where it went (function log line, SMN topic message).
 
 Exits 1 if anything expected did not happen (each check is listed), 0 otherwise.
-
-    .venv/bin/python scripts/demo.py [--verbose] [--keep-running]
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from ..localenv import KAFKA_TOPIC, LocalEnv
 
-from scripts.localenv import KAFKA_TOPIC, LocalEnv  # noqa: E402
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
+
+SUMMARY = "run the whole function set end to end against localcloud and report (= make demo)"
+DETAILS = """
+Starts localcloud with the local FunctionGraph runtime, packages and deploys template.yaml into it,
+creates four servers (the CTS trigger runs ecs_created), publishes eight signed change requests to
+the Kafka topic (normal, dry run, invalid, forbidden, tampered), and prints per server and
+interface the groups before and after with each outcome and where every result event went. Phases
+are counted on stderr. Exit status: 0 every check passed, 1 one failed (each check is listed).
+"""
+EPILOG = """
+examples:
+  sgguard demo                      # = make demo (about 5 s)
+  sgguard demo --verbose            # every execution with the handler's log lines
+  sgguard demo --keep-running       # leave localcloud up after the report (Ctrl-C ends)
+"""
+STEPS = 8
 
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"  # localcloud's default seed
 SUBNETS = {"web": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01", "app": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d02",
@@ -122,8 +130,8 @@ def create_server(ecs, name: str, tags: dict, subnets: list[str]) -> tuple[str, 
 
 
 def read_server(env: LocalEnv, server_id: str) -> dict:
-    """scripts/show.py's view: interfaces (primary first) with their groups in priority order."""
-    from scripts.show import describe
+    """sgguard show's view: interfaces (primary first) with their groups in priority order."""
+    from .show import describe
     from shared.cloud.clients import AgencyCredentials, ClientFactory
     from shared.config import load_settings
 
@@ -142,24 +150,29 @@ def arrow(groups: list[str]) -> str:
     return " > ".join(groups) if groups else "(none)"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser) -> None:
     parser.add_argument("--verbose", action="store_true", help="print every execution and its log lines")
     parser.add_argument("--keep-running", action="store_true", help="serve localcloud after the report (Ctrl-C ends)")
     parser.add_argument("--timeout", type=float, default=40.0, help="seconds to wait for each phase's results")
-    args = parser.parse_args(argv)
+
+
+def run(args, ctx) -> int:
     started = time.monotonic()
     checks = Checks()
-    out = print
+    out = ctx.out
+    progress = ctx.progress(STEPS, "demo")
 
     def stamp() -> str:
         return f"[{time.monotonic() - started:5.1f}s]"
 
     out("sgguard demo: the functions of template.yaml, deployed into localcloud and driven by its triggers")
     out("")
+    progress.step("starting localcloud")
     env = LocalEnv.start(build_delay_ms=300, echo=(lambda line: out("    " + line)) if args.verbose else None)
     try:
-        return _run(env, args, checks, out, stamp, started)
+        code = _run(env, args, checks, out, stamp, started, progress)
+        progress.finish("DEMO OK" if code == 0 else "DEMO FAILED")
+        return code
     finally:
         if args.keep_running:
             out(f"localcloud keeps running at {env.cloud.url} (Ctrl-C to stop)")
@@ -171,10 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         env.stop()
 
 
-def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int:
+def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progress) -> int:
     from huaweicloudsdkecs.v2 import EcsClient
 
-    from scripts.localenv import read_results
+    from ..localenv import read_results
     from shared.signing import sign_request
 
     cloud = env.cloud
@@ -182,9 +195,11 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
         f"servers take {300} ms to build")
 
     # ---- package and deploy ---------------------------------------------------------------------------
-    out(f"{stamp()} package: scripts/package.py --local-dependencies")
+    progress.step("packaging")
+    out(f"{stamp()} package: sgguard package --local-dependencies")
     env.package(lambda line: out("    " + line.split("  /")[0]))
-    out(f"{stamp()} deploy: scripts/deploy.py --endpoint {cloud.url}  (template.yaml, through the FunctionGraph SDK)")
+    progress.step("deploying")
+    out(f"{stamp()} deploy: sgguard deploy --endpoint {cloud.url}  (template.yaml, through the FunctionGraph SDK)")
     env.deploy(out=lambda line: out("    " + line), PROTECTED_GROUPS="baseline")
     state = cloud.state()["projects"][cloud.project_id]
     functions = state["functiongraph"]["functions"]
@@ -197,6 +212,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
     # ---- servers ---------------------------------------------------------------------------------------------
     ecs = env.client(EcsClient)
     ids: dict[str, str] = {}
+    progress.step("creating servers")
     out(f"{stamp()} create servers through the ECS SDK (CreatePostPaidServers):")
     for name, tags, subnets, why in SERVERS:
         job_id, server_id = create_server(ecs, name, tags, subnets)
@@ -210,6 +226,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
         found = {r["data"].get("server_id"): r for r in env.results("ecs_created")}
         return found if all(sid in found for sid in ids.values()) else None
 
+    progress.step("waiting for ecs_created")
     created = env.wait_for(created_results, args.timeout) or {r["data"].get("server_id"): r
                                                               for r in env.results("ecs_created")}
     out(f"{stamp()} the CTS trigger ran ecs_created for {len(created)} of {len(ids)} servers")
@@ -234,6 +251,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
             signed = copy.deepcopy(signed)
             signed["change"]["security_groups"] = [{"name": "ssh-open"}]
         messages.append(json.dumps(signed, separators=(",", ":")))
+    progress.step("publishing change requests")
     answer = env.publish(messages)
     out(f"{stamp()} published {len(messages)} signed change requests (key {key_id}) to Kafka topic {KAFKA_TOPIC}: "
         f"offsets {answer['first_offset']}..{answer['first_offset'] + len(messages) - 1}, "
@@ -250,6 +268,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
         found = {r["data"].get("request_id"): r for r in env.results("change_request")}
         return found if wanted <= set(found) else None
 
+    progress.step("waiting for change_request")
     changed = env.wait_for(change_results, args.timeout) or {r["data"].get("request_id"): r
                                                              for r in env.results("change_request")}
     env.runtime.wait_idle(10)
@@ -264,6 +283,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float) -> int
                          f"{' ' + expectation['code'] if expectation.get('code') else ''} "
                          f"(got {' '.join([data.get('outcome', 'no result'), *codes])})")
 
+    progress.step("reading back and reporting")
     final = {name: read_server(env, server_id) for name, server_id in ids.items()}
     for name, expected_groups in EXPECTED_FINAL.items():
         groups = [names(nic["security_groups_ids"], catalog) for nic in _nics(final[name])]
@@ -381,6 +401,3 @@ def read_server_when_built(env: LocalEnv, server_id: str, timeout_s: float = 10.
             return view
         time.sleep(0.05)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

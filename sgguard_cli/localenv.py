@@ -2,9 +2,9 @@
 local FunctionGraph runtime, SMN topics, and template.yaml packaged and deployed into it with the
 deploy command (through the FunctionGraph SDK).
 
-    from scripts.localenv import LocalEnv
+    from sgguard_cli.localenv import LocalEnv
     env = LocalEnv.start(build_delay_ms=300)     # localcloud + runtime, topics created
-    env.deploy()                                 # scripts/package.py --local-dependencies + scripts/deploy.py
+    env.deploy()                                 # sgguard package --local-dependencies + sgguard deploy
     ...
     env.stop()
 
@@ -13,16 +13,14 @@ Nothing here is for a real region: the signing key below is a local, published o
 
 from __future__ import annotations
 
+import io
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from .project import project_root
 
 __all__ = ["LocalEnv", "LOCAL_SIGNING_KEYS", "KAFKA_INSTANCE_ID", "KAFKA_TOPIC", "ALERT_TOPIC", "RESULT_TOPIC",
            "RABBITMQ_INSTANCE_ID", "RABBITMQ_EXCHANGE", "REQUEST_TOPIC", "APIG_GROUP_ID", "EG_CHANNEL_ID",
@@ -152,27 +150,22 @@ class LocalEnv:
 
     @staticmethod
     def package(out: Callable[[str], None] = lambda line: None) -> None:
-        """``scripts/package.py --local-dependencies``: the function zips and the stand-in dependency."""
-        import contextlib
-        import io
+        """``sgguard package --local-dependencies``: the function zips and the stand-in dependency."""
+        from .main import main
 
-        from scripts.package import main as package_main
-
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            code = package_main(["--local-dependencies"])
-        for line in buffer.getvalue().splitlines():
-            out(line)
+        errors = io.StringIO()
+        code = main(["package", "--local-dependencies"], out=out, err=errors)
         if code != 0:
-            raise RuntimeError("scripts/package.py --local-dependencies failed")
+            raise RuntimeError("sgguard package --local-dependencies failed:\n" + errors.getvalue())
 
     def deploy(self, *, build_dir: str | Path | None = None, template: str | Path | None = None,
                out: Callable[[str], None] | None = None, **overrides: str) -> list[str]:
-        """``scripts/deploy.py --endpoint <localcloud>`` with :meth:`deploy_environment`."""
-        from scripts.deploy import main as deploy_main
+        """``sgguard deploy --endpoint <localcloud>`` with :meth:`deploy_environment`."""
+        from .main import main
 
+        root = project_root()
         lines: list[str] = []
-        argv = ["--endpoint", self.cloud.url, "--template", str(template or ROOT / "template.yaml")]
+        argv = ["deploy", "--endpoint", self.cloud.url, "--template", str(template or root / "template.yaml")]
         if build_dir:
             argv += ["--build-dir", str(build_dir)]
 
@@ -181,12 +174,13 @@ class LocalEnv:
             if out:
                 out(line)
 
-        if not (ROOT / "build" / "sgguard-deps-local.zip").is_file():
+        if not (root / "build" / "sgguard-deps-local.zip").is_file():
             self.package()
-        code = deploy_main(argv, self.deploy_environment(**overrides), out=collect)
+        errors = io.StringIO()
+        code = main(argv, self.deploy_environment(**overrides), out=collect, err=errors)
         self.deploy_lines = lines
         if code != 0:
-            raise RuntimeError("scripts/deploy.py failed:\n" + "\n".join(lines))
+            raise RuntimeError("sgguard deploy failed:\n" + "\n".join(lines) + "\n" + errors.getvalue())
         return lines
 
     # ---- using what runs ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Preflight: read-only checks a user runs with real credentials before the first deploy (and after
 a change of agency or policy). Every check answers ✓ or ✗, and every ✗ says how to fix it.
 
-    from scripts.deployer.preflight import PreflightInput, run_preflight, render
+    from sgguard_cli.deployer.preflight import PreflightInput, run_preflight, render
     checks = run_preflight(PreflightInput(...))      # list[Check(name, ok, detail, fix)]
     print(render(checks))
 
@@ -42,7 +42,7 @@ __all__ = ["Check", "PreflightInput", "run_preflight", "render", "to_json", "pol
 # ECS user guide, "Key Operations Supported by CTS" (docs/fidelity.md, "CTS trigger")
 DOCUMENTED_CREATION_TRACES = ("createServer", "createServerV2", "createServerV21")
 
-# The IAM action behind each check's calls (scripts/permissions.py, template.yaml)
+# The IAM action behind each check's calls (sgguard_cli/permissions.py, template.yaml)
 _ACTION = {"groups": "vpc:securityGroups:get", "ports": "vpc:ports:get", "write": "vpc:ports:update",
            "server": "ecs:cloudServers:get"}
 
@@ -70,7 +70,7 @@ class PreflightInput:
     risky_ports: tuple[int, ...] = (22, 3389)
     # deployed functions to check: name -> {"package", "triggers": [{"trigger_type_code", "event_data"}]}
     functions: dict[str, dict] = field(default_factory=dict)
-    functiongraph_client: Any = None  # built by the caller (scripts/deployer/api.build_client)
+    functiongraph_client: Any = None  # built by the caller (sgguard_cli.deployer.api.build_client)
     resolve_host: Callable[[str], Any] = field(default=lambda host: socket.getaddrinfo(host, 443))
 
 
@@ -244,7 +244,7 @@ def dry_run_insert(network: NetworkGateway, port_id: str, group_id: str) -> None
 
 
 def _check_functions(inp: PreflightInput) -> list[Check]:
-    from scripts.deployer.api import DeployError, FunctionGraphApi
+    from .api import DeployError, FunctionGraphApi
 
     if not inp.functions:
         return []
@@ -260,13 +260,13 @@ def _check_functions(inp: PreflightInput) -> list[Check]:
                                 "grant the credentials read access to FunctionGraph functions and their triggers"))
             continue
         if config is None:
-            checks.append(Check(f"function {name}", True, "not deployed yet (scripts/deploy.py creates it)"))
+            checks.append(Check(f"function {name}", True, "not deployed yet (sgguard deploy creates it)"))
             continue
         problems = _function_problems(inp, config, triggers, spec)
         checks.append(Check(f"function {name}", not problems,
                             "; ".join(problems) or f"deployed: agency {config.get('xrole')}, "
                                                    f"{len(triggers)} trigger(s), PROJECT_ID set",
-                            "run scripts/deploy.py (it writes user data and triggers)" if problems else ""))
+                            "run sgguard deploy (it writes user data and triggers)" if problems else ""))
     assert not api.writes, api.writes  # read-only by construction
     return checks
 
@@ -322,7 +322,7 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
             checks.append(_name_check("policy group names", _policy_refs(inp.policy), groups, unique=True))
         else:
             checks.append(Check("policy group names", False, inp.policy_error or "no policy",
-                                "fix the policy (scripts/validate_policy.py)"))
+                                "fix the policy (sgguard validate-policy)"))
         checks.append(_name_check("PROTECTED_GROUPS", list(inp.protected_groups), groups, unique=False))
         checks.append(_name_check("ALLOWED_GROUPS", list(inp.allowed_groups), groups, unique=False, globs=True))
         if inp.policy is not None:

@@ -22,7 +22,9 @@ from pathlib import Path
 __all__ = ["ACTIONS_BY_CALL", "SDK_METHOD_CALLS", "SDK_CLIENTS", "operations_in_code", "required_actions",
            "unmapped_sdk_calls"]
 
-ROOT = Path(__file__).resolve().parents[1]
+from .project import shared_sources_root
+
+ROOT = shared_sources_root()  # the folder holding shared/: the source checkout, or site-packages
 
 ACTIONS_BY_CALL: dict[str, str] = {
     # VPC (v1 API through the SDK's v2 client; v3 for insert / remove and security groups)

@@ -1,6 +1,6 @@
 """template.yaml: load, substitute ``${NAME}`` parameters, validate, return a typed structure.
 
-    from scripts.template import load_template
+    from sgguard_cli.template import load_template
     template = load_template("template.yaml", os.environ)   # raises TemplateError
 
 Order: YAML -> schema check of the document as written (so a literal secret in
@@ -24,8 +24,9 @@ from typing import Any, Mapping
 __all__ = ["TemplateError", "Template", "FunctionSpec", "TriggerSpec", "DependencySpec", "AgencySpec",
            "load_template", "parse_template", "references", "SCHEMA_PATH", "SECRET_EVENT_FIELDS"]
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_PATH = ROOT / "shared" / "schemas" / "template.v1.json"
+from .project import project_root, shared_schema
+
+SCHEMA_PATH = shared_schema("template.v1.json")
 _REF_RE = re.compile(r"\$\{([^}]*)\}")
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SECRET_EVENT_FIELDS = ("kafka_password", "access_password", "db_password")
@@ -107,7 +108,7 @@ class Template:
     functions: list[FunctionSpec] = field(default_factory=list)
     dependencies: list[DependencySpec] = field(default_factory=list)
     agency: AgencySpec | None = None
-    root: Path = ROOT
+    root: Path = field(default_factory=project_root)
 
     def function(self, name: str) -> FunctionSpec:
         for function in self.functions:
@@ -275,7 +276,7 @@ def _function(raw: dict) -> FunctionSpec:
         async_invoke_config=_async_config(raw.get("async_invoke_config")))
 
 
-def parse_template(document: Any, environ: Mapping[str, str], root: Path = ROOT) -> Template:
+def parse_template(document: Any, environ: Mapping[str, str], root: Path | None = None) -> Template:
     if not isinstance(document, dict):
         raise TemplateError(["$: the template must be a YAML mapping"])
     errors = _schema_errors(document)
@@ -295,19 +296,19 @@ def parse_template(document: Any, environ: Mapping[str, str], root: Path = ROOT)
                       for d in resolved.get("dependencies", [])],
         agency=AgencySpec(resolved["agency"]["name"], resolved["agency"]["policy"],
                           resolved["agency"].get("delegated_service", "")),
-        root=root)
+        root=root if root is not None else project_root())
     errors = _semantic_errors(template)
     if errors:
         raise TemplateError(errors)
     return template
 
 
-def load_template(path: str | Path = ROOT / "template.yaml", environ: Mapping[str, str] | None = None) -> Template:
+def load_template(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Template:
     import os
 
     import yaml
 
-    path = Path(path)
+    path = Path(path) if path is not None else project_root() / "template.yaml"
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

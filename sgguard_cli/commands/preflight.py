@@ -1,0 +1,102 @@
+"""``sgguard preflight``: read-only checks before the first deploy (and after a change of agency
+or policy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
+
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "preflight_input"]
+
+SUMMARY = "read-only checks with your credentials before deploying: groups, policy, a server, permissions"
+DETAILS = f"""
+{CREDENTIALS_HELP}. PROTECTED_GROUPS, ALLOWED_GROUPS, RISKY_PORTS and REGION come from the
+environment, else template.yaml's defaults. --endpoint points ECS, VPC and FunctionGraph at one URL
+(localcloud); otherwise $ECS_ENDPOINT, $VPC_ENDPOINT, $FUNCTIONGRAPH_ENDPOINT or the region's public
+endpoints. Prints a ✓/✗ table with the fix for each ✗. Never writes: the only non-GET call is a v3
+insert-security-groups dry_run. Exit status: 0 every check passed, 1 one failed, 2 usage, 3 credentials.
+"""
+EPILOG = """
+examples:
+  sgguard preflight --server SERVER_ID
+  sgguard preflight --server c0000000-0000-4000-8000-000000000001 --endpoint $LOCALCLOUD_URL --json
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--server", help="id of one server the functions will manage (read, and a dry-run write)")
+    parser.add_argument("--policy", help="the ecs_created policy (default: policy.yaml of the project)")
+    parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC and FunctionGraph (e.g. localcloud's)")
+
+
+def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]:
+    """(parameter defaults, functions to check) read from the raw template: preflight needs no
+    deploy parameter to be set."""
+    import yaml
+
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    defaults = {name: str(spec.get("default")) for name, spec in (document.get("parameters") or {}).items()
+                if isinstance(spec, dict) and spec.get("default") is not None}
+    functions = {}
+    for function in document.get("functions") or []:
+        triggers = [{"trigger_type_code": t["trigger_type_code"]} for t in function.get("triggers") or []
+                    if not t.get("when") or (environ.get(t["when"][2:-1]) if str(t["when"]).startswith("${")
+                                             else t["when"])]
+        functions[function["func_name"]] = {"package": function.get("package", "default"), "triggers": triggers}
+    return defaults, functions
+
+
+def preflight_input(args, environ: Mapping[str, str]):
+    from shared.cloud.clients import AgencyCredentials
+    from shared.config import _list
+    from shared.policy import PolicyError, parse_policy
+
+    from ..deployer.api import build_client
+    from ..deployer.preflight import PreflightInput
+    from ..project import project_root
+
+    root = None if args.template and args.policy else project_root(environ=environ)
+    template_path = Path(args.template) if args.template else root / "template.yaml"
+    policy_path = args.policy or str(root / "policy.yaml")
+    defaults, functions = _template_facts(template_path, environ)
+
+    def setting(name: str, fallback: str) -> str:
+        return environ.get(name) or defaults.get(name) or fallback
+
+    target = cloud_target(args, environ, region_fallback=defaults.get("REGION"))
+    ak, sk, project_id, token = (target.credentials.ak, target.credentials.sk, target.credentials.project_id,
+                                 target.credentials.security_token)
+    credentials = AgencyCredentials(ak, sk, token, project_id)
+    fgs_endpoint = target.endpoint("functiongraph")
+    policy, policy_error = None, ""
+    try:
+        policy = parse_policy(Path(policy_path).read_text(encoding="utf-8"), policy_path)
+    except OSError as error:
+        policy_error = f"{policy_path}: {error.strerror}"
+    except PolicyError as error:
+        policy_error = "; ".join(f"{d.path}: {d.message}" for d in error.errors)
+    return PreflightInput(
+        region=target.region, credentials=credentials, ecs_endpoint=target.endpoint("ecs"),
+        vpc_endpoint=target.endpoint("vpc"), functiongraph_endpoint=fgs_endpoint,
+        policy=policy, policy_error=policy_error, server_id=args.server,
+        protected_groups=tuple(_list("PROTECTED_GROUPS", setting("PROTECTED_GROUPS", ""), ())),
+        allowed_groups=tuple(_list("ALLOWED_GROUPS", setting("ALLOWED_GROUPS", "*"), ("*",))),
+        risky_ports=tuple(int(p) for p in _list("RISKY_PORTS", setting("RISKY_PORTS", "22,3389"), (22, 3389))),
+        functions=functions,
+        functiongraph_client=build_client(ak, sk, project_id, fgs_endpoint, token))
+
+
+def run(args, ctx) -> int:
+    from ..deployer.preflight import render, run_preflight, to_json
+    from ..errors import ConfigError
+
+    try:
+        checks = run_preflight(preflight_input(args, ctx.environ))
+    except OSError as error:
+        raise ConfigError(f"{error.filename}: {error.strerror}") from None
+    ctx.out(to_json(checks) if args.json else render(checks))
+    return 0 if all(check.ok for check in checks) else 1
