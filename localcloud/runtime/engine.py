@@ -34,11 +34,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from localcloud.core.errors import CloudError
+from localcloud.core.timefmt import iso_millis
 
 from .instances import CodeCache, Dependency, FunctionSnapshot, InstancePool, Outcome, invocation_request
 
@@ -49,11 +49,6 @@ DEFAULT_EVENT_AGE_S = 86400
 MAX_EXECUTIONS = 5000
 _COLD_START_GRACE_S = 1.0  # a new process's interpreter start-up is not the handler's time
 _WARM_GRACE_S = 0.25
-
-
-def iso_now(ts: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if ts is None else ts, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _urn_project(urn: str) -> str | None:
@@ -221,7 +216,7 @@ class LocalRuntime:
         status = "succeeded" if outcome.ok else ("timeout" if outcome.timed_out else "failed")
         record = {"request_id": invocation.request_id, "project_id": snapshot.project_id, "function": snapshot.name,
                   "func_urn": snapshot.urn, "mode": invocation.mode, "source": invocation.source, "attempt": attempt,
-                  "started_at": iso_now(started_wall), "duration_ms": round(elapsed_s * 1000, 3),
+                  "started_at": iso_millis(started_wall), "duration_ms": round(elapsed_s * 1000, 3),
                   "handler_ms": outcome.duration_ms, "status": status, "cold_start": outcome.cold_start,
                   "instance": outcome.instance_id, "result": outcome.result if outcome.ok else None,
                   "error": outcome.error, "log": outcome.log.splitlines(), "notes": list(outcome.notes)}
@@ -248,7 +243,7 @@ class LocalRuntime:
         else:
             response = json.dumps(outcome.error)
             function_error = f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
-        return {"timestamp": iso_now(started),
+        return {"timestamp": iso_millis(started),
                 "request_context": {"request_id": invocation.request_id, "function_urn": snapshot.urn,
                                     "condition": condition, "approximate_invoke_count": count},
                 "request_payload": json.dumps(invocation.payload),

@@ -348,3 +348,13 @@ def test_unsigned_sdk_request_never_reaches_a_handler(cloud):
     assert caught.value.status_code == 401
     entry = last_entry(cloud, "GET", PORT_A1)
     assert entry["status"] == 401 and "project_id" not in entry
+
+
+def test_one_timestamp_formatter_with_the_formats_the_apis_print():
+    from localcloud.core.timefmt import iso_millis, iso_or_none, iso_seconds
+
+    assert iso_seconds(1714564800.123456) == "2024-05-01T12:00:00Z"
+    assert iso_millis(1714564800.123456) == "2024-05-01T12:00:00.123Z"
+    assert iso_millis(1714564800.9999996) == "2024-05-01T12:00:01.000Z"  # one rounding, then truncation
+    assert iso_seconds(1714564800.9999996) == "2024-05-01T12:00:01Z"
+    assert iso_or_none(None) is None and iso_or_none(0, millis=True) == "1970-01-01T00:00:00.000Z"

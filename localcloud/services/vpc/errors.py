@@ -126,3 +126,10 @@ def ip_not_in_subnet(ip: str, cidr: str) -> BadRequest:
 
 def no_more_ips(network_id: str) -> Conflict:
     return Conflict("VPC.0703", f"No more IP addresses available on network {network_id}.")
+
+
+# ---- seeding (localcloud's own code) --------------------------------------------------------
+
+
+def seed_invalid(message: str) -> BadRequest:
+    return BadRequest("LocalCloud.InvalidSeed", message)

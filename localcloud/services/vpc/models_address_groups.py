@@ -20,10 +20,10 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
-import time
 import uuid
 
 from localcloud.core.errors import BadRequest, Conflict, NotFound, QuotaExceeded
+from localcloud.core.timefmt import iso_seconds
 
 __all__ = ["AddressGroupModel", "ADDRESS_GROUP_QUOTA", "MAX_CAPACITY"]
 
@@ -76,7 +76,7 @@ class AddressGroupModel:
         self._groups: dict[str, dict] = {}  # insertion order = creation order
 
     def _now(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.project.backend.clock()))
+        return iso_seconds(self.project.backend.clock())
 
     # ---- look-ups ---------------------------------------------------------------------------
     def address_group(self, group_id: str) -> dict:
