@@ -21,7 +21,7 @@ from localcloud.core.errors import BadRequest
 from localcloud.core.timefmt import iso_seconds
 
 from . import errors
-from .models_sg import SecurityGroupsMixin
+from .security_groups import SecurityGroupsMixin
 from .seeding import load_vpc_seed
 
 __all__ = ["VpcModel"]
