@@ -189,3 +189,23 @@ def test_localcloud_has_no_import_cycle():
 def test_shared_has_no_import_cycle():
     cycles = find_cycles(import_graph("shared"))
     assert not cycles, "import cycles in shared/:\n" + describe("shared", cycles)
+
+
+# ---- module length (issue 14: a structure a newcomer can read) ---------------------------------------------------
+
+MAX_LINES = 400
+LONG_MODULE_REASON = "Over 400 lines:"
+
+
+def test_no_long_localcloud_module_without_a_reason():
+    """A localcloud module over 400 lines says why in its docstring: a line ``Over 400 lines: <why>``."""
+    unexplained = []
+    for path in _modules("localcloud").values():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= MAX_LINES:
+            continue
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if not any(line.strip().startswith(LONG_MODULE_REASON) for line in docstring.splitlines()):
+            unexplained.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+    assert not unexplained, f"over {MAX_LINES} lines, no '{LONG_MODULE_REASON} ...' line in the docstring: " + \
+        ", ".join(unexplained)
