@@ -3,6 +3,7 @@
     python -m bench              # full run, ~1.5 min on 2 cores: table + bench/results/latest.json
     python -m bench --quick      # fewer runs, no profile (~40 s)
     python -m bench soak --messages 5000
+    python -m bench store        # the idempotency store's cost per message (Redis vs memory)
 """
 
 from __future__ import annotations
@@ -214,9 +215,18 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--probability", type=float, default=0.15)
     soak.add_argument("--seed", type=int, default=11)
     soak.add_argument("--out", help="JSON report (default bench/results/soak.json)")
+    store = sub.add_parser("store", help="the idempotency store's cost per message on the warm path")
+    store.add_argument("--messages", type=int, default=3000)
     args = parser.parse_args(argv)
     if args.command == "soak":
         return run_soak_command(args)
+    if args.command == "store":
+        from .store import render_store, run_store
+
+        store_report = run_store(args.messages)
+        print(render_store(store_report))
+        _write(str(ROOT / "bench" / "results" / "store.json"), store_report)
+        return 0
     report = run_bench(args)
     print(render(report))
     _write(args.out or str(ROOT / "bench" / "results" / "latest.json"), report)

@@ -253,7 +253,7 @@ def _profile_summary(profiler, messages: int) -> dict:
 
 
 def mode_overhead(args) -> dict:
-    from bench.fakecloud import install
+    from tests.support.memory_cloud import install
 
     install(_load(args.seed))
     handler = load_handler(args.function)

@@ -60,6 +60,7 @@ class SoakConfig:
     concurrency: int = 16
     invalid_share: float = 0.12
     extra_faults: list = field(default_factory=list)  # more rules, e.g. to make one fault certain
+    store: str = "memory"  # IDEMPOTENCY_STORE of every invocation (a redis:// URL: the shared store)
 
 
 @dataclass
@@ -175,7 +176,7 @@ def _context(cloud, function: str, config: SoakConfig, **extra):
             "CONCURRENCY": str(config.concurrency), "READ_TIMEOUT_S": str(config.read_timeout_s),
             "CONNECT_TIMEOUT_S": "1", "MAX_ATTEMPTS": str(config.max_attempts), "BACKOFF_BASE_S": "0.01",
             "BACKOFF_MAX_S": "0.05", "SAFETY_MARGIN_MS": "500", "GROUP_CACHE_TTL_S": "60",
-            "READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "10", **extra}
+            "READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "10", "IDEMPOTENCY_STORE": config.store, **extra}
     return make_context(cloud, function, data, timeout_s=300)
 
 

@@ -278,7 +278,8 @@ def warmup_requests(fleet: Fleet, count: int = 16, prefix: str = "WARM") -> list
 
 # ---- the wire ---------------------------------------------------------------------------------
 def sign(request: dict, *, now: datetime | None = None) -> dict:
-    from shared.signing import format_timestamp, sign_request
+    from shared.signing import sign_request
+    from shared.timestamps import format_timestamp
 
     timestamp = format_timestamp(now or datetime.now(timezone.utc))
     return sign_request(copy.deepcopy(request), key_id=KEY_ID, secret=SIGNING_KEYS[KEY_ID], timestamp=timestamp)

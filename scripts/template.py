@@ -72,6 +72,7 @@ class FunctionSpec:
     initializer_handler: str = ""
     initializer_timeout: int = 0
     strategy_config: dict | None = None
+    func_vpc: dict | None = None  # {"vpc_id", "subnet_id"}; None: no VPC access (the template's vpc_id empty)
     user_data: dict = field(default_factory=dict)
     encrypted_user_data: dict = field(default_factory=dict, repr=False)
     triggers: list[TriggerSpec] = field(default_factory=list)
@@ -238,6 +239,8 @@ def _semantic_errors(template: Template) -> list[str]:
         for name in function.depend_on:
             if name not in dependency_names:
                 errors.append(f"{where}.depend_on: unknown dependency {name}")
+        if function.func_vpc is not None and not function.func_vpc.get("subnet_id"):
+            errors.append(f"{where}.func_vpc.subnet_id: empty once resolved, but vpc_id is set")
         for part in ("user_data", "encrypted_user_data"):
             size = len(json.dumps(getattr(function, part), separators=(",", ":")).encode())
             if size > 4096:
@@ -267,6 +270,7 @@ def _function(raw: dict) -> FunctionSpec:
         code_filename=raw.get("code_filename") or f"{raw['func_name']}.zip", depend_on=tuple(raw.get("depend_on", ())),
         initializer_handler=raw.get("initializer_handler", ""), initializer_timeout=raw.get("initializer_timeout", 0),
         strategy_config=raw.get("strategy_config"), user_data=dict(raw.get("user_data") or {}),
+        func_vpc=dict(raw["func_vpc"]) if (raw.get("func_vpc") or {}).get("vpc_id") else None,
         encrypted_user_data=dict(raw.get("encrypted_user_data") or {}), triggers=triggers,
         async_invoke_config=_async_config(raw.get("async_invoke_config")))
 

@@ -4,7 +4,9 @@ A write that fails transiently (throttled, 5xx, timeout, reset) may or may not h
 is never simply re-sent: after the back-off the port is read again, and the write is repeated
 only if the port still shows the old list. The write's own response is the verification (the
 port it returns must carry exactly the planned list), so a successful change costs no extra read.
-If an interface fails after others were changed, those are restored to their previous lists.
+If an interface fails after others were changed, those are restored to their previous lists, by
+the inverse of what was done (remove what was inserted, insert back what was removed), so that a
+group someone else attached meanwhile is not taken off with ours.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from .cloud.retry import RetryPolicy, backoff_delay
 from .errors import ErrorCode, ErrorDetail
 from .model import Port
 from .planning import NicPlan, Operation
-from .results import new_result_data
+from .results import ResultData, new_result_data
 
 __all__ = ["ApplyReport", "NicResult", "apply_plans", "report_data"]
 
@@ -51,6 +53,7 @@ class ApplyReport:
     outcome: str  # succeeded | no_change | failed | rolled_back
     nics: list[NicResult] = field(default_factory=list)
     errors: list[ErrorDetail] = field(default_factory=list)
+    retryable: bool = False  # the failure was a fault or lack of time, not a refusal
 
 
 def _write(gateway: NetworkGateway, port_id: str, operation: Operation) -> Port:
@@ -123,10 +126,34 @@ def apply_plans(plans: list[NicPlan], gateway: NetworkGateway, *, clock: Clock, 
         except (CloudCallError, DeadlineExceeded, _Diverged) as error:
             results[index].status = "failed"
             errors = [_error_for(plan.port.id, error)]
+            # a refusal will be refused again; a fault or lack of time may pass on a redelivery
+            retryable = isinstance(error, DeadlineExceeded) or (isinstance(error, CloudCallError) and error.transient)
             if len(touched) == 1 and isinstance(error, CloudCallError) and not error.transient:
-                return ApplyReport("failed", results, errors)  # refused outright: nothing was changed
-            return _roll_back(plans, results, touched, errors, gateway, clock, rollback_deadline(), policy)
+                return ApplyReport("failed", results, errors, retryable)  # refused outright: nothing changed
+            report = _roll_back(plans, results, touched, errors, gateway, clock, rollback_deadline(), policy)
+            report.retryable = retryable
+            return report
     return ApplyReport("succeeded", results)
+
+
+def _undo(gateway: NetworkGateway, plan: NicPlan, current: list[str]) -> tuple[Callable[[], Port], list[str]]:
+    """The write that takes back exactly this plan's change from ``current``, and the list it leaves.
+
+    An insert is undone by removing the groups it added and a remove by inserting back what it took
+    (both atomic on the server), so a group someone else attached meanwhile stays; only a whole-list
+    update (already read-modify-write by nature) is undone by writing the old list back.
+    """
+    kinds = {operation.kind for operation in plan.operations}
+    added = [g for g in plan.after if g not in plan.before and g in current]
+    removed = [g for g in plan.before if g not in plan.after and g not in current]
+    if kinds == {"insert"} and added and len(current) > len(added):
+        return (lambda: gateway.remove_groups(plan.port.id, added)), [g for g in current if g not in added]
+    if kinds == {"remove"} and removed:
+        index = min(plan.before.index(removed[0]), len(current))
+        if plan.before[index:index + len(removed)] == removed:  # they were one block: one insert puts them back
+            expected = current[:index] + removed + current[index:]
+            return (lambda: gateway.insert_groups(plan.port.id, removed, index)), expected
+    return (lambda: gateway.replace_groups(plan.port.id, list(plan.before))), list(plan.before)
 
 
 def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy) -> ApplyReport:
@@ -137,12 +164,14 @@ def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy
         try:
             current = gateway.show_port(plan.port.id)
             if current.security_groups != plan.before:
-                current = _converge(gateway, plan.port.id,
-                                    lambda p=plan: gateway.replace_groups(p.port.id, list(p.before)),
-                                    old=current.security_groups, new=plan.before, clock=clock, deadline=deadline,
-                                    policy=policy)
+                write, expected = _undo(gateway, plan, list(current.security_groups))
+                if expected != current.security_groups:
+                    current = _converge(gateway, plan.port.id, write, old=current.security_groups, new=expected,
+                                        clock=clock, deadline=deadline, policy=policy)
+                    results[index].status = "rolled_back"
             results[index].after = list(current.security_groups)
-            results[index].status = "rolled_back" if results[index].status == "changed" else results[index].status
+            if results[index].status == "changed":
+                results[index].status = "rolled_back"
         except (CloudCallError, DeadlineExceeded, _Diverged) as error:
             failed = True
             results[index].status = "rollback_failed"
@@ -154,12 +183,13 @@ def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy
     return ApplyReport("rolled_back" if changed_any else "failed", results, errors)
 
 
-def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity) -> dict:
+def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity) -> ResultData:
     """Result ``data`` for an applied change: every interface's before and after, and whether a
     retry may succeed (it may when a cloud call failed or time ran out, not when it was refused)."""
     data = new_result_data(report.outcome, **identity)
-    data.update(nics=[nic.to_dict() for nic in report.nics], errors=[e.to_dict() for e in report.errors],
-                warnings=[w.to_dict() for w in warnings])
+    data.nics = [nic.to_dict() for nic in report.nics]
+    data.errors = list(report.errors)
+    data.warnings = list(warnings)
     if report.outcome in ("failed", "rolled_back"):
-        data["retryable"] = any(e.code in (ErrorCode.CLOUD_ERROR, ErrorCode.TIMEOUT) for e in report.errors)
+        data.retryable = report.retryable
     return data

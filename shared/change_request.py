@@ -16,13 +16,14 @@ from .cloud.gateway import CallCounter
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .identity import is_second_person
-from .idempotency import MemoryStore, process_once
+from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_for, store_failure
 from .model import SecurityGroup, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, plan_nic, select_interfaces
 from .rails_step import check_rails
-from .results import new_result_data, rejected
-from .signing import canonical_json, verify_request_signature
+from .results import ResultData, new_result_data, rejected
+from .canonical_json import canonical_json
+from .signing import verify_request_signature
 from .validation import decode_json_message, validate_change_request
 
 __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
@@ -63,7 +64,7 @@ def _fingerprint(request: dict) -> str:
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
-def process(prepared: Prepared, run: Run) -> dict:
+def process(prepared: Prepared, run: Run) -> ResultData:
     # request
     if prepared.error:
         return rejected([prepared.error])
@@ -85,22 +86,36 @@ def process(prepared: Prepared, run: Run) -> dict:
         return rejected(errors, **identity)
     if identity["dry_run"]:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
-    return process_once(REPLAY_GUARD, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
+    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    return process_once(store, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
                         ttl_s=run.settings.replay_window_s, identity=identity,
-                        steps=lambda: _counted(request, identity, run))
+                        in_progress_s=in_progress_s(run.context),
+                        steps=lambda: _counted(request, identity, run, store))
 
 
-def _counted(request: dict, identity: dict, run: Run) -> dict:
+# Read-modify-write actions (update_port with the whole list, no ETag): one instance at a time per server.
+_LOCKED_ACTIONS = frozenset({"replace", "reorder"})
+
+
+def _counted(request: dict, identity: dict, run: Run, store=None) -> ResultData:
     counter = CallCounter()
     try:
-        data = _plan_and_apply(request, identity, run, counter)
+        if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
+            with lock_for(store, run.settings.project_id, identity["server_id"], deadline=run.deadline,
+                          clock=run.clock):
+                data = _plan_and_apply(request, identity, run, counter)
+        else:
+            data = _plan_and_apply(request, identity, run, counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, **identity)
-    data["api_calls"] = counter.to_dict()
+    except StoreError as error:  # the server's lock: not taken in time, or the store is down
+        data = store_failure(error, **identity)
+    data.api_calls = counter.to_dict()
     return data
 
 
-def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounter) -> dict:
+def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounter) -> ResultData:
+    """resolve -> select -> plan -> check -> apply."""
     network = run.network(counter)
     change = request["change"]
     catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
@@ -111,10 +126,10 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return rejected(errors, **identity)
     selected, left_alone, errors, warnings = _select(request["target"], network, run, counter)
     if errors:
-        return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+        return rejected(errors, warnings=warnings, **identity)
     plans, errors = _plan(selected, change, group_ids, warnings)
     if errors:
-        return rejected(errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+        return rejected(errors, warnings=warnings, **identity)
     positions = {gid: index for index, gid in enumerate(group_ids)}
 
     def path_of(group_id: str) -> str:
@@ -128,13 +143,13 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return failure_data(verdict.config_error, **identity)
     warnings.extend(verdict.warnings)
     if verdict.errors:
-        return rejected(verdict.errors, **identity) | {"warnings": [w.to_dict() for w in warnings]}
+        return rejected(verdict.errors, warnings=warnings, **identity)
     if identity["dry_run"]:
         return _planned(plans, warnings, identity, network, verdict.facts)
     report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
                          rollback_deadline=run.rollback_deadline)
     data = report_data(report, warnings, **identity)
-    data["nics"] += left_alone
+    data.nics += left_alone
     return data
 
 
@@ -178,18 +193,18 @@ def _plan(ports, change: dict, group_ids: list[str], warnings: list[ErrorDetail]
     return plans, errors
 
 
-def _planned(plans, warnings, identity, network, facts) -> dict:
+def _planned(plans, warnings, identity, network, facts) -> ResultData:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
     data = new_result_data("planned", **identity)
-    data["warnings"] = [w.to_dict() for w in warnings]
+    data.warnings = list(warnings)
     after = {g for plan in plans for g in plan.after}
     groups = dict(facts.groups) if facts else {}
     if after - set(groups):  # interfaces that stay as they are were not read for the rails
         groups.update(network.read_groups(after - set(groups)))
-    data["nics"] = [{"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after,
+    data.nics = [{"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after,
                      "status": "planned"} for p in plans]
-    data["plan"] = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
-    data["effective_rules"] = [effective_rules(p.port.id, p.after, groups) for p in plans]
+    data.plan = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
+    data.effective_rules = [effective_rules(p.port.id, p.after, groups) for p in plans]
     return data
 
 

@@ -11,8 +11,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
-__all__ = ["Settings", "ConfigError", "load_settings", "read_setting"]
+__all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
 
 API_MAX_GROUPS_PER_PORT = 100  # the VPC API's default quota (doc)
 
@@ -38,6 +39,10 @@ class Settings:
     backoff_base_s: float = 0.2
     backoff_max_s: float = 5.0
     safety_margin_ms: int = 1500  # kept back from the invocation's remaining time for rollback + emit
+    # How the safety margin is shared once processing stops: rolling back a half-applied change may
+    # use the first part, delivering the results the second; together never more than the margin.
+    rollback_margin_share: float = 0.5
+    delivery_margin_share: float = 0.5
     concurrency: int = 16
     group_cache_ttl_s: float = 60.0
     # guard rails
@@ -64,9 +69,16 @@ class Settings:
     readiness_max_wait_s: float = 120.0
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
+    # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
+    idempotency_store: str = field(default="memory", repr=False)
 
-    def __repr__(self) -> str:  # never print the signing secrets
-        return f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)})"
+    def __post_init__(self) -> None:
+        if self.rollback_margin_share + self.delivery_margin_share > 1.0:
+            raise ConfigError("SAFETY_MARGIN_MS", "rollback and delivery may not share more than the whole margin")
+
+    def __repr__(self) -> str:  # never print the signing secrets nor the store's password
+        return (f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)}, "
+                f"store={redact_store_url(self.idempotency_store)!r})")
 
 
 def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -146,6 +158,45 @@ def _sinks(raw: str | None) -> tuple[dict, ...]:
     return tuple(sinks)
 
 
+def redact_store_url(url: str) -> str:
+    """The store URL without its password (safe to log)."""
+    if url == "memory":
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    user = parts.username or ""
+    auth = f"{user}:***@" if parts.password is not None else (f"{user}@" if user else "")
+    return f"{parts.scheme}://{auth}{host}{port}{parts.path}"
+
+
+def _idempotency_store(raw: str | None) -> str:
+    """``memory`` or ``redis[s]://[[user]:password@]host[:port][/db]``; errors never echo the URL (password)."""
+    name = "IDEMPOTENCY_STORE"
+    if raw is None or raw.strip().lower() == "memory":
+        return "memory"
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError when not a number / out of range
+    except ValueError:
+        raise ConfigError(name, "must be memory or redis://[:password@]host:port/db (port 1..65535)") from None
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigError(name, "must be memory or a redis:// or rediss:// URL")
+    if not parts.hostname:
+        raise ConfigError(name, "the redis URL needs a host")
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(name, "the port must be within 1..65535")
+    if parts.query or parts.fragment:
+        raise ConfigError(name, "the redis URL takes no query or fragment (timeouts are set by sgguard)")
+    db = parts.path.lstrip("/")
+    if db and not (db.isdigit() and int(db) <= 255):
+        raise ConfigError(name, "the database must be a number within 0..255")
+    return text
+
+
 def _platform_project_id(context: Any, environ: Mapping[str, str] | None) -> str | None:
     """The project id FunctionGraph provides: the preset environment variable ``RUNTIME_PROJECT_ID``
     (documented: "environment variables: preset values"), else ``context.getProjectID()`` on a runtime
@@ -216,4 +267,5 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         readiness_max_wait_s=_number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900),
         readiness_poll_s=_number("READINESS_POLL_S", get("READINESS_POLL_S"), 0.5, float, 0.01, 60),
         readiness_poll_max_s=_number("READINESS_POLL_MAX_S", get("READINESS_POLL_MAX_S"), 3.0, float, 0.01, 120),
+        idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
     )

@@ -18,14 +18,14 @@ from .cloud.gateway import CallCounter
 from .cts import read_creation_trace
 from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
-from .idempotency import MemoryStore, process_once
+from .idempotency import MemoryStore, in_progress_s, process_once, store_for
 from .model import is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, derive_operations
 from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
 from .rails_step import check_rails
 from .readiness import wait_until_ready
-from .results import new_result_data, rejected
+from .results import ResultData, new_result_data, rejected
 from .validation import decode_json_message
 
 __all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
@@ -82,87 +82,119 @@ def prepare(message, run: Run) -> Prepared | list[Prepared]:
     return Prepared(message, payload=job, key=job["server_id"])
 
 
-def process(prepared: Prepared, run: Run) -> dict:
+def process(prepared: Prepared, run: Run) -> ResultData:
     if prepared.error:
         return rejected([prepared.error])
     job = prepared.payload
     if "skip" in job:
         data = new_result_data("skipped", request_id=job["request_id"])
-        data["reason"] = job["skip"]
+        data.reason = job["skip"]
         return data
     identity = {"request_id": job["request_id"], "server_id": job["server_id"]}
     if not job["request_id"]:
         return _counted(job, identity, run)
-    return process_once(REPLAY_GUARD, f"{job['request_id']}:{job['server_id']}", job["server_id"],
+    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    return process_once(store, f"{job['request_id']}:{job['server_id']}", job["server_id"],
                         now=run.clock.monotonic(), ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
+                        in_progress_s=in_progress_s(run.context),
                         identity=identity, steps=lambda: _counted(job, identity, run))
 
 
-def _counted(job: dict, identity: dict, run: Run) -> dict:
+def _counted(job: dict, identity: dict, run: Run) -> ResultData:
     counter = CallCounter()
     try:
         data = _attach(job, identity, run, run.resources["policy"], counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, **identity)
-    data["api_calls"] = counter.to_dict()
+    data.api_calls = counter.to_dict()
     return data
 
 
-def _skipped(identity: dict, reason: str, **extra) -> dict:
+def _skipped(identity: dict, reason: str, *, warnings: list[ErrorDetail] = ()) -> ResultData:
     data = new_result_data("skipped", **identity)
-    data["reason"] = reason
-    data.update(extra)
+    data.reason = reason
+    data.warnings = list(warnings)
     return data
 
 
-def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCounter) -> dict:
-    server_id = job["server_id"]
-    network, servers = run.network(counter), run.servers(counter)
-    # wait until the server and its interfaces exist
-    settings = run.settings
-    ready = wait_until_ready(server_id, servers=servers, network=network, clock=run.clock, deadline=run.deadline,
-                             max_wait_s=settings.readiness_max_wait_s, poll_s=settings.readiness_poll_s,
-                             poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
-                             job_id=job["job_id"],
-                             # a trace may outrun the API: a 404 gets a grace before it means "deleted"
-                             not_found_grace_s=0.0 if job["origin"] == "direct" else min(
-                                 30.0, run.settings.readiness_max_wait_s / 2))
+def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCounter) -> ResultData:
+    """wait until ready -> policy -> resolve -> plan -> check -> apply."""
+    network = run.network(counter)
+    ready = _wait_until_ready(job, run, network, counter)
     if ready.state in ("gone", "error"):
         return _skipped(identity, ready.reason)
     if ready.state == "timeout":
-        data = failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, **identity)
-        return data
-    server = ready.server
-    # policy
-    evaluation = evaluate(policy, server, ready.interfaces, run.clock.now().date())
+        return failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, **identity)
+    evaluation = evaluate(policy, ready.server, ready.interfaces, run.clock.now().date())
     warnings = list(evaluation.warnings)
     if evaluation.excluded:
         return _skipped(identity, evaluation.excluded)
     if not evaluation.rules:
-        return _skipped(identity, "no policy rule matches this server",
-                        warnings=[w.to_dict() for w in warnings])
+        return _skipped(identity, "no policy rule matches this server", warnings=warnings)
     rule_names = [rule.name for rule in evaluation.rules]
-    # plan: resolve every rule's groups, then fold the rules over each interface's list
     catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
                           run.settings.group_cache_ttl_s)
     now = run.clock.monotonic()
-    resolved, errors, origin = [], [], {}
-    for rule in evaluation.rules:
+    resolved, origin, errors = _resolve(evaluation.rules, catalog, network, now)
+    if errors:
+        return _with_rules(rejected(errors, **identity), rule_names)
+    default_group = next((g.id for g in catalog.groups(network, now).values() if g.name == "default"), None)
+    plans = _plan(ready, evaluation.rules, resolved, default_group, warnings)
+    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now,
+                          path_of=lambda g: origin.get(g, "$.rules"),
+                          approved=all(rule.approved_by for rule in evaluation.rules))
+    if verdict.config_error:
+        return _with_rules(failure_data(verdict.config_error, **identity), rule_names)
+    warnings.extend(verdict.warnings)
+    if verdict.errors:
+        return _with_rules(rejected(verdict.errors, warnings=warnings, **identity), rule_names)
+    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
+                         rollback_deadline=run.rollback_deadline)
+    return _with_rules(report_data(report, warnings, **identity), rule_names)
+
+
+def _with_rules(data: ResultData, rule_names: list[str]) -> ResultData:
+    data.rules_matched = rule_names
+    return data
+
+
+def _wait_until_ready(job: dict, run: Run, network, counter: CallCounter):
+    """Poll until the server and all its interfaces exist (or it failed, vanished, or time ran out)."""
+    settings = run.settings
+    return wait_until_ready(job["server_id"], servers=run.servers(counter), network=network, clock=run.clock,
+                            deadline=run.deadline, max_wait_s=settings.readiness_max_wait_s,
+                            poll_s=settings.readiness_poll_s,
+                            poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
+                            job_id=job["job_id"],
+                            # a trace may outrun the API: a 404 gets a grace before it means "deleted"
+                            not_found_grace_s=0.0 if job["origin"] == "direct" else min(
+                                30.0, settings.readiness_max_wait_s / 2))
+
+
+def _resolve(rules, catalog, network, now: float):
+    """Every matched rule's groups as ids; ``origin`` names the policy field that asked for each."""
+    resolved: list[list[str]] = []
+    origin: dict[str, str] = {}
+    errors: list[ErrorDetail] = []
+    for rule in rules:
         ids, rule_errors = catalog.resolve(list(rule.security_groups), network, now,
                                            path=f"{rule.path}.security_groups")
         errors.extend(rule_errors)
         resolved.append(ids)
         for position, group_id in enumerate(ids):
             origin.setdefault(group_id, f"{rule.path}.security_groups[{position}]")
-    if errors:
-        return rejected(errors, **identity) | {"rules_matched": rule_names}
-    default_group = next((g.id for g in catalog.groups(network, now).values() if g.name == "default"), None)
+    return resolved, origin, errors
+
+
+def _plan(ready, rules, resolved, default_group: str | None, warnings: list[ErrorDetail]) -> list[NicPlan]:
+    """Fold the matched rules over each interface's list; every interface gets a plan (maybe empty)."""
     plans: list[NicPlan] = []
     for port in ready.interfaces:
-        after = list(port.security_groups)
+        before = list(port.security_groups)
+        after = list(before)
         touched = False
-        for rule, ids in zip(evaluation.rules, resolved):
-            if rule.nics == "primary" and port.id != server.primary_port_id:
+        for rule, ids in zip(rules, resolved):
+            if rule.nics == "primary" and port.id != ready.server.primary_port_id:
                 continue
             if not interface_in_scope(rule, port):  # a subnet condition also narrows the interfaces
                 continue
@@ -172,18 +204,6 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
             warnings.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
                                         f"interface {port.id} has port security disabled: left unchanged", "$"))
         if not touched or not port.port_security_enabled:
-            after = list(port.security_groups)  # reported, unchanged: the result shows every interface
-        plans.append(NicPlan(port, list(port.security_groups), after,
-                             derive_operations(list(port.security_groups), after)))
-    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now,
-                          path_of=lambda g: origin.get(g, "$.rules"),
-                          approved=all(rule.approved_by for rule in evaluation.rules))
-    if verdict.config_error:
-        return failure_data(verdict.config_error, **identity) | {"rules_matched": rule_names}
-    warnings.extend(verdict.warnings)
-    if verdict.errors:
-        return rejected(verdict.errors, **identity) | {"rules_matched": rule_names,
-                                                       "warnings": [w.to_dict() for w in warnings]}
-    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
-                         rollback_deadline=run.rollback_deadline)
-    return report_data(report, warnings, **identity) | {"rules_matched": rule_names}
+            after = list(before)  # reported, unchanged: the result shows every interface
+        plans.append(NicPlan(port, before, after, derive_operations(before, after)))
+    return plans

@@ -41,6 +41,8 @@ class ErrorCode:
     IN_PROGRESS = "IN_PROGRESS"  # the same request is being processed right now
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"  # the same request id with other content
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"  # more requests in one call than MAX_REQUESTS_PER_CALL
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the shared idempotency store did not answer: nothing was done
+    SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"

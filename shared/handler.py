@@ -37,8 +37,7 @@ def start_run(function: str, context: Any, envelope: Envelope, *,
         detail = ErrorDetail(ErrorCode.CONFIG_INVALID, str(error), "$")
         for message in envelope.messages or [None]:
             data = failure_data(detail, retryable=True)
-            data.update(function=function, trigger=envelope.kind,
-                        message_index=message.index if message else 0)
+            data.function, data.trigger, data.message_index = function, envelope.kind, message.index if message else 0
             sys.stdout.write(to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now())) + "\n")
         sys.stdout.flush()
         raise

@@ -24,7 +24,7 @@ from .cloud.retry import RetryPolicy
 from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
-from .results import new_result_data, result_event
+from .results import ResultData, new_result_data, rejected, result_event
 
 __all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
 
@@ -76,27 +76,29 @@ class Run:
 
     def rollback_deadline(self) -> Deadline:
         """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
-        return Deadline(self.clock, self.deadline.remaining() + self.settings.safety_margin_ms * 0.6 / 1000)
+        margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
+        return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def event(self, data: dict) -> dict:
+    def event(self, data: "ResultData | dict") -> dict:
         return result_event(data, function=self.function, now=self.clock.now())
 
 
-def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) -> dict:
+def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) -> ResultData:
     data = new_result_data("failed", **fields)
-    data["errors"] = [error.to_dict()]
-    data["retryable"] = retryable
+    data.errors = [error]
+    data.retryable = retryable
     return data
 
 
-def cloud_failure(error: "CloudCallError | DeadlineExceeded", **identity: Any) -> dict:
+def cloud_failure(error: "CloudCallError | DeadlineExceeded", **identity: Any) -> ResultData:
     """A ``failed``, retryable result for a cloud call that kept failing or ran out of time."""
     detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
               else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
     return failure_data(detail, retryable=True, **identity)
 
 
-def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run, trigger: str) -> dict:
+def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, run: Run, trigger: str) -> dict:
+    """The step's result as an event; a bug costs this message its result, never the batch's."""
     started = time.perf_counter()
     try:
         data = step(prepared, run)
@@ -105,10 +107,10 @@ def _guarded(step: Callable[[Prepared, Run], dict], prepared: Prepared, run: Run
         data = failure_data(ErrorDetail(ErrorCode.INTERNAL_ERROR,
                                         f"unexpected {type(error).__name__} while processing the message", "$"),
                             retryable=True)
-    data.setdefault("message_index", prepared.message.index)
-    data.setdefault("trigger", trigger)
-    data["function"] = run.function
-    data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    data.message_index = prepared.message.index if data.message_index is None else data.message_index
+    data.trigger = data.trigger or trigger
+    data.function = run.function
+    data.duration_ms = round((time.perf_counter() - started) * 1000, 3)
     return run.event(data)
 
 
@@ -143,19 +145,16 @@ def process_batch(envelope: Envelope, run: Run, *,
     if error is not None:
         results = []
         for message in envelope.messages or [None]:
-            data = new_result_data("rejected")
-            data["errors"] = [error.to_dict()]
-            data.update(trigger=envelope.kind, function=run.function,
-                        message_index=message.index if message else 0)
+            data = rejected([error])
+            data.trigger, data.function, data.message_index = envelope.kind, run.function, message.index if message else 0
             results.append(run.event(data))
         return results
     if envelope.kind == "apig" and len(envelope.messages) > run.settings.max_requests_per_call:
         # One caller, one synchronous call: bounded work, answered 413 before anything is decoded.
-        data = new_result_data("rejected")
-        data["errors"] = [ErrorDetail(ErrorCode.TOO_MANY_REQUESTS,
-                                      f"{len(envelope.messages)} requests in one call; at most "
-                                      f"{run.settings.max_requests_per_call} are accepted", "$.body").to_dict()]
-        data.update(trigger=envelope.kind, function=run.function, message_index=0)
+        data = rejected([ErrorDetail(ErrorCode.TOO_MANY_REQUESTS,
+                                     f"{len(envelope.messages)} requests in one call; at most "
+                                     f"{run.settings.max_requests_per_call} are accepted", "$.body")])
+        data.trigger, data.function, data.message_index = envelope.kind, run.function, 0
         return [run.event(data)]
     prepared: list[Prepared] = []
     for message in envelope.messages:

@@ -13,14 +13,17 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Optional, Union
+from typing import Iterable, Literal, Optional, Union
 
 from shared.errors import ErrorDetail
-from shared.signing import format_timestamp
+from shared.timestamps import format_timestamp
 
 __all__ = [
     "OUTCOMES",
+    "Outcome",
+    "ResultData",
     "REDACTED",
     "new_result_data",
     "redact",
@@ -46,43 +49,82 @@ def _detail_dicts(details: Iterable[Detail]) -> list[dict]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
+Outcome = Literal["succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped"]
+
+
+@dataclass
+class ResultData:
+    """The ``data`` of one result event, typed; serialised once (:meth:`to_dict`) by the pipeline."""
+
+    outcome: Outcome
+    request_id: Optional[str] = None
+    ticket: Optional[dict] = None
+    server_id: Optional[str] = None
+    dry_run: bool = False
+    errors: list[ErrorDetail] = field(default_factory=list)
+    warnings: list[ErrorDetail] = field(default_factory=list)
+    nics: list[dict] = field(default_factory=list)
+    api_calls: dict = field(default_factory=lambda: {"total": 0, "reads": 0, "writes": 0})
+    # where they apply
+    plan: Optional[list] = None
+    effective_rules: Optional[list] = None
+    rules_matched: Optional[list[str]] = None
+    reason: Optional[str] = None
+    retryable: Optional[bool] = None
+    # filled in by the pipeline
+    message_index: Optional[int] = None
+    trigger: Optional[str] = None
+    function: Optional[str] = None
+    duration_ms: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {', '.join(OUTCOMES)}")
+
+    def to_dict(self) -> dict:
+        data = {"outcome": self.outcome, "request_id": self.request_id, "ticket": self.ticket,
+                "server_id": self.server_id, "dry_run": bool(self.dry_run),
+                "errors": _detail_dicts(self.errors), "warnings": _detail_dicts(self.warnings),
+                "nics": self.nics, "api_calls": self.api_calls}
+        for name in _OPTIONAL_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
+
+_OPTIONAL_FIELDS = ("plan", "effective_rules", "rules_matched", "reason", "retryable", "message_index", "trigger",
+                    "function", "duration_ms")
+
+
 def new_result_data(
-    outcome: str,
+    outcome: Outcome,
     *,
     request_id: Optional[str] = None,
     ticket: Optional[dict] = None,
     server_id: Optional[str] = None,
     dry_run: bool = False,
-) -> dict:
-    """A fresh ``data`` dict with every required key filled in."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
-    return {
-        "outcome": outcome,
-        "request_id": request_id,
-        "ticket": ticket,
-        "server_id": server_id,
-        "dry_run": bool(dry_run),
-        "errors": [],
-        "warnings": [],
-        "nics": [],
-        "api_calls": {"total": 0, "reads": 0, "writes": 0},
-    }
+) -> ResultData:
+    """A fresh result with every required field filled in."""
+    return ResultData(outcome, request_id=request_id, ticket=ticket, server_id=server_id, dry_run=bool(dry_run))
 
 
-def rejected(errors: Iterable[Detail], **kw) -> dict:
-    """``data`` for a request refused before anything was changed."""
-    data = new_result_data("rejected", **kw)
-    data["errors"] = _detail_dicts(errors)
+def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] = (), **identity) -> ResultData:
+    """A request refused before anything was changed."""
+    data = new_result_data("rejected", **identity)
+    data.errors = list(errors)
+    data.warnings = list(warnings)
     return data
 
 
-def result_event(data: dict, *, function: str, now: datetime, event_id: Optional[str] = None) -> dict:
+def result_event(data: "ResultData | dict", *, function: str, now: datetime, event_id: Optional[str] = None) -> dict:
     """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
 
     ``type`` is ``com.sgguard.<function>.<outcome>``; ``subject`` is the server id
     when known; ``time`` is ``now`` in RFC 3339 UTC with milliseconds.
     """
+    if isinstance(data, ResultData):
+        data = data.to_dict()
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
         raise ValueError(f"data has unknown outcome {outcome!r}")

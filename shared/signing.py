@@ -1,17 +1,13 @@
-"""Request authenticity: canonical JSON, HMAC signatures (replay protection: shared.idempotency).
+"""Request authenticity: HMAC-SHA256 signatures of change requests and of outgoing results.
 
 A change request is signed by its producer with a shared secret::
 
     value = hex(HMAC-SHA256(secret, timestamp + "." + canonical_json(request - "signature")))
 
-and carries ``{"signature": {"key_id", "timestamp", "value"}}``. The same
-HMAC scheme, with its own keys and the prefix ``sgguard-result-v1.``, signs outgoing webhooks
-(``X-Signature`` header).
-
-Canonical JSON follows RFC 8785 (JCS): members sorted by UTF-16 code units,
-no whitespace, minimal string escaping, ECMAScript number formatting. Python
-ints are written as-is (JCS would first turn them into IEEE doubles; our
-requests carry only small integers, where both agree).
+and carries ``{"signature": {"key_id", "timestamp", "value"}}`` (canonical JSON:
+:mod:`shared.canonical_json`; timestamps: :mod:`shared.timestamps`; replays:
+:mod:`shared.idempotency`). The same HMAC scheme, with its own keys and the prefix
+``sgguard-result-v1.``, signs outgoing webhooks (``X-Signature`` header).
 
 Time is always injected (``now``); nothing here reads the clock.
 """
@@ -21,22 +17,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-import json
-import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Mapping, Optional
 
-from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
+from shared.canonical_json import CanonicalJsonError, canonical_json
+from shared.errors import ErrorCode, ErrorDetail, excerpt
+from shared.timestamps import parse_timestamp
 
 __all__ = [
-    "CanonicalJsonError",
     "RESULT_SIGNATURE_PREFIX",
     "SIGNATURE_HEADER",
-    "canonical_json",
     "compute_signature",
-    "format_timestamp",
-    "parse_timestamp",
     "sign_payload_headers",
     "sign_request",
     "verify_payload_headers",
@@ -46,141 +38,7 @@ __all__ = [
 SIGNATURE_HEADER = "X-Signature"
 RESULT_SIGNATURE_PREFIX = b"sgguard-result-v1."  # signed before a webhook's timestamp and body
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
-_RFC3339_UTC = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z"
-)
 _HEADER_PATH = f"$.headers['{SIGNATURE_HEADER}']"
-
-
-class CanonicalJsonError(ValueError):
-    """A value has no RFC 8785 form (NaN, a non-str key, a lone surrogate...)."""
-
-    def __init__(self, reason: str, parts: tuple = ()):
-        self.reason = reason
-        self.path = format_json_path(parts)
-        super().__init__(f"{reason} at {self.path}")
-
-
-# --------------------------------------------------------------------------- canonical JSON
-
-
-def _es6_number(value: float) -> str:
-    """ECMAScript Number.prototype.toString of a finite double (RFC 8785 section 3.2.2.3).
-
-    repr() already gives the shortest round-tripping digits; only the layout
-    (where the point goes, when to switch to exponent form) differs.
-    """
-    if value == 0:
-        return "0"  # also -0
-    sign = "-" if value < 0 else ""
-    text = repr(abs(value))
-    mantissa, _, exp_text = text.partition("e")
-    int_part, _, frac_part = mantissa.partition(".")
-    all_digits = int_part + frac_part
-    stripped = all_digits.lstrip("0")
-    point = len(int_part) + (int(exp_text) if exp_text else 0) - (len(all_digits) - len(stripped))
-    digits = stripped.rstrip("0")
-    k, n = len(digits), point
-    if k <= n <= 21:
-        body = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        body = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        body = "0." + "0" * (-n) + digits
-    else:
-        exponent = n - 1
-        exp_sign = "+" if exponent >= 0 else "-"
-        lead = digits if k == 1 else digits[0] + "." + digits[1:]
-        body = f"{lead}e{exp_sign}{abs(exponent)}"
-    return sign + body
-
-
-def _utf16_key(name: str) -> bytes:
-    # Big-endian UTF-16 bytes compare exactly like sequences of UTF-16 code units.
-    return name.encode("utf-16-be", "surrogatepass")
-
-
-def _write(value: object, out: list[str], path: tuple) -> None:
-    if len(path) > 64:
-        raise CanonicalJsonError("nesting too deep", path)
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        try:
-            out.append(str(int(value)))
-        except ValueError as exc:  # more digits than Python will print
-            raise CanonicalJsonError("integer is too large", path) from exc
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise CanonicalJsonError("NaN and Infinity have no JSON form", path)
-        out.append(_es6_number(value))
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, Mapping):
-        for key in value:
-            if not isinstance(key, str):
-                raise CanonicalJsonError(f"object key {excerpt(key)} is not a string", path)
-        out.append("{")
-        for i, key in enumerate(sorted(value, key=_utf16_key)):
-            if i:
-                out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(":")
-            _write(value[key], out, path + (key,))
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out, path + (i,))
-        out.append("]")
-    else:
-        raise CanonicalJsonError(f"type {type(value).__name__} has no JSON form", path)
-
-
-def canonical_json(obj: object) -> bytes:
-    """RFC 8785 canonical UTF-8 bytes of a JSON value. Raises CanonicalJsonError."""
-    out: list[str] = []
-    _write(obj, out, ())
-    try:
-        return "".join(out).encode("utf-8")
-    except UnicodeEncodeError as exc:  # lone surrogate: not I-JSON
-        raise CanonicalJsonError("string contains an unpaired UTF-16 surrogate") from exc
-
-
-# --------------------------------------------------------------------------- timestamps
-
-
-def format_timestamp(dt: datetime, *, milliseconds: bool = False) -> str:
-    """RFC 3339 UTC text: ``2026-11-28T21:00:00Z`` (or ``...:00.123Z``)."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("format_timestamp needs a timezone-aware datetime")
-    utc = dt.astimezone(timezone.utc)
-    if milliseconds:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(text: object) -> Optional[datetime]:
-    """Aware UTC datetime from RFC 3339 ``...Z`` text (up to 9 fraction digits), or None."""
-    if not isinstance(text, str):
-        return None
-    match = _RFC3339_UTC.match(text)
-    if not match:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    fraction = (match.group(7) or "").ljust(6, "0")[:6]
-    if second == 60:  # leap second: RFC 3339 allows it, datetime does not
-        second = 59
-    try:
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone.utc)
-    except ValueError:
-        return None
 
 
 def _require_aware(now: datetime) -> None:

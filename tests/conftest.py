@@ -50,3 +50,27 @@ def ecs(cloud):
     from tests.support.sdk import ecs_client
 
     return ecs_client(cloud)
+
+
+@pytest.fixture(scope="session")
+def redis_session():
+    """A real redis-server for the whole session (REDIS_URL, or one started here: tests/support/redis_server.py)."""
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer()
+    yield server
+    from shared.idempotency_redis import close_clients
+
+    close_clients()
+    server.close()
+
+
+@pytest.fixture
+def redis_server(redis_session):
+    """The session's Redis, running, its database emptied first (a REDIS_URL must name a scratch database)."""
+    if redis_session.can_stop and redis_session.process is None:
+        redis_session.start()
+    client = redis_session.client()
+    client.flushdb()
+    client.close()
+    return redis_session

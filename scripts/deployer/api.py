@@ -142,6 +142,10 @@ class FunctionGraphApi:
         from huaweicloudsdkfunctiongraph.v2 import CreateFunctionRequest, CreateFunctionRequestBody, FuncCode
 
         body = dict(body, func_code=FuncCode(file=body["func_code"]["file"]))
+        if body.get("func_vpc") is not None:
+            from huaweicloudsdkfunctiongraph.v2 import FuncVpc
+
+            body["func_vpc"] = FuncVpc(**body["func_vpc"])
         request = CreateFunctionRequest(body=CreateFunctionRequestBody(**body))
         return _dict(self._write("create_function", lambda: self.client.create_function(request)))
 
@@ -158,6 +162,10 @@ class FunctionGraphApi:
 
         if body.get("strategy_config") is not None:
             body = dict(body, strategy_config=StrategyConfig(**body["strategy_config"]))
+        if body.get("func_vpc") is not None:
+            from huaweicloudsdkfunctiongraph.v2 import FuncVpc
+
+            body = dict(body, func_vpc=FuncVpc(**body["func_vpc"]))
         request = UpdateFunctionConfigRequest(function_urn=urn, body=UpdateFunctionConfigRequestBody(**body))
         return _dict(self._write("update_function_config", lambda: self.client.update_function_config(request)))
 

@@ -167,10 +167,25 @@ def dependency_pins(root: Path, extras: Iterable[str] = ("sinks",)) -> list[str]
             if "extra ==" in requirement:
                 continue
             marker = requirement.split(";", 1)[1] if ";" in requirement else ""
-            if "python_version < '3.9'" in marker.replace('"', "'"):
+            if "python_version < '3.9'" in marker.replace('"', "'") or not _marker_holds(marker):
                 continue
             queue.append(re.split(r"[<>=!~;\[ (]", requirement, maxsplit=1)[0])
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def _marker_holds(marker: str) -> bool:
+    """An environment marker (e.g. redis's ``async-timeout; python_full_version < '3.11.3'``) evaluated for
+    the interpreter building the package; without the ``packaging`` library every marker holds."""
+    if not marker.strip():
+        return True
+    try:
+        from packaging.markers import InvalidMarker, Marker
+    except ImportError:
+        return True
+    try:
+        return Marker(marker).evaluate()
+    except InvalidMarker:
+        return True
 
 
 def _project_table(path: Path) -> dict:

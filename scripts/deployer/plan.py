@@ -34,7 +34,7 @@ __all__ = ["Change", "Plan", "make_plan", "apply_plan", "secrets_digest", "SECRE
 
 SECRETS_DIGEST_KEY = "SGGUARD_SECRETS_DIGEST"
 _CONFIG_FIELDS = ("runtime", "handler", "memory_size", "timeout", "xrole", "app_xrole", "description",
-                  "initializer_handler", "initializer_timeout", "strategy_config", "user_data")
+                  "initializer_handler", "initializer_timeout", "strategy_config", "func_vpc", "user_data")
 
 
 def secrets_digest(project_id: str, func_name: str, values: dict) -> str:
@@ -91,7 +91,7 @@ def _desired_config(api: FunctionGraphApi, function) -> dict:
             "timeout": function.timeout, "xrole": function.xrole, "app_xrole": function.app_xrole,
             "description": function.description, "initializer_handler": function.initializer_handler,
             "initializer_timeout": function.initializer_timeout if function.initializer_handler else 0,
-            "strategy_config": function.strategy_config, "user_data": user_data}
+            "strategy_config": function.strategy_config, "func_vpc": function.func_vpc, "user_data": user_data}
 
 
 def _deployed_config(remote: dict) -> dict:
@@ -103,6 +103,8 @@ def _deployed_config(remote: dict) -> dict:
             "initializer_handler": remote.get("initializer_handler") or "",
             "initializer_timeout": remote.get("initializer_timeout") or 0,
             "strategy_config": {k: strategy.get(k) for k in ("concurrency", "concurrent_num")},
+            "func_vpc": ({k: (remote.get("func_vpc") or {}).get(k) for k in ("vpc_id", "subnet_id")}
+                         if (remote.get("func_vpc") or {}).get("vpc_id") else None),
             "user_data": _json(remote.get("user_data"))}
 
 
@@ -110,6 +112,8 @@ def _config_diff(desired: dict, deployed: dict) -> list[str]:
     changed = []
     for name in _CONFIG_FIELDS:
         want, have = desired[name], deployed[name]
+        if name == "func_vpc" and want is None:
+            continue  # the template asks for no VPC access: one set by hand is left alone
         if name == "strategy_config":
             if want is None:
                 continue

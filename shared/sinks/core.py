@@ -42,7 +42,6 @@ SINK_MODULES = {
     "smn": ("smn", "SmnSink"),
     "webhook": ("webhook", "WebhookSink"),
 }
-_DELIVERY_MARGIN_SHARE = 0.5  # of the run's safety margin that delivery may use
 _MAX_PARALLEL_SINKS = 8
 
 
@@ -61,7 +60,7 @@ def sink_name(config: dict) -> str:
 
 
 def delivery_deadline(run: Any) -> Deadline:
-    margin_s = run.settings.safety_margin_ms / 1000 * _DELIVERY_MARGIN_SHARE
+    margin_s = run.settings.safety_margin_ms / 1000 * run.settings.delivery_margin_share
     return Deadline(run.clock, run.deadline.remaining() + margin_s)
 
 

@@ -31,7 +31,8 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from ..config import ConfigError
-from ..signing import format_timestamp, sign_payload_headers
+from ..signing import sign_payload_headers
+from ..timestamps import format_timestamp
 from .base import Sink, config_bool, config_float, config_int, config_str, setting
 
 __all__ = ["WebhookSink", "check_url", "LOCAL_HOSTS"]

@@ -56,7 +56,8 @@ def test_first_deploy_creates_functions_triggers_async_config_and_dependency(clo
     assert created["digest"] == hashlib.sha512(zipped).hexdigest()
     assert created["user_data"]["POLICY_FILE"] == "policy.yaml" and created["user_data"]["REGION"] == cloud.region
     assert change["user_data"]["REQUIRE_SIGNED_REQUESTS"] == "true"
-    assert change["encrypted_user_data_keys"] == ["REQUEST_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS"]
+    assert change["encrypted_user_data_keys"] == ["IDEMPOTENCY_STORE", "REQUEST_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS"]
+    assert created["func_vpc"] is None and change["func_vpc"] is None  # no VPC access unless asked for
     assert sorted(t["trigger_type_code"] for t in created["triggers"]) == ["CTS", "EVENTGRID"]
     assert sorted(t["trigger_type_code"] for t in change["triggers"]) == ["APIG", "EVENTGRID", "KAFKA", "RABBITMQ",
                                                                           "SMN"]
@@ -169,3 +170,19 @@ def test_the_localcloud_stub_dependency_never_goes_to_a_real_region(cloud, deplo
     assert main(["--plan", "--build-dir", str(tmp_path / "b")], env, out=lambda line: None) == 1
     assert "localcloud stub" in capsys.readouterr().err
     assert deployer(DEPENDENCY_ZIP=str(stub))  # into localcloud it is fine
+
+
+def test_vpc_access_and_the_shared_store_are_optional_parameters(cloud, deployer):
+    """FUNC_VPC_ID/FUNC_SUBNET_ID give both functions VPC access (to reach DCS); the store's URL goes
+    to encrypted user data only (it may hold a password), never to plain user data or the plan."""
+    url = "redis://:dcs-pa55word@192.0.2.10:6379/0"
+    deployer(FUNC_VPC_ID="vpc-0001", FUNC_SUBNET_ID="subnet-0001", IDEMPOTENCY_STORE_URL=url)
+    functions = _functions(cloud)
+    for function in functions.values():
+        assert function["func_vpc"] == {"vpc_id": "vpc-0001", "subnet_id": "subnet-0001"}
+        assert "IDEMPOTENCY_STORE" in function["encrypted_user_data_keys"]
+        assert "IDEMPOTENCY_STORE" not in function["user_data"]
+    assert not any("dcs-pa55word" in line for line in deployer.lines)
+    # a second deploy with the same values changes nothing; dropping the subnet alone is refused
+    deployer(FUNC_VPC_ID="vpc-0001", FUNC_SUBNET_ID="subnet-0001", IDEMPOTENCY_STORE_URL=url)
+    assert not any("func_vpc" in line for line in deployer.lines), deployer.lines

@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.validation import validate_result_event
-from tests.functional.conftest import port_groups, writes_since
+from tests.support.state import port_groups, writes_since
 from tests.support.requests import (DB, LEGACY, LEGACY_PORTS, SG, apig, change_request, eventgrid, kafka, rabbitmq,
                                     smn)
 

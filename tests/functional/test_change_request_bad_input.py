@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import ErrorCode
-from shared.signing import format_timestamp, sign_request
+from shared.signing import sign_request
+from shared.timestamps import format_timestamp
 from tests.support.functions import SIGNING_KEYS
 from tests.support.requests import change_request, kafka
 

@@ -11,7 +11,7 @@ from shared.errors import ErrorCode
 from shared.handler import RetryableFailure
 from shared.policy import PolicyError
 from shared.validation import validate_result_event
-from tests.functional.conftest import port_groups, writes_since
+from tests.support.state import port_groups, writes_since
 from tests.support.ecs import SUBNET_APP, SUBNET_MGMT, SUBNET_WEB, create_servers, cts_event, cts_trace, eventgrid_event
 from tests.support.functions import Invoker
 from tests.support.requests import SG

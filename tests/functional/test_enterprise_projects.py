@@ -8,7 +8,7 @@ import json
 import pytest
 
 from shared.errors import ErrorCode
-from tests.functional.conftest import port_groups
+from tests.support.state import port_groups
 from tests.support.enterprise import (EP2, EP2_BASELINE, EP2_PORT, EP2_SERVER, EP2_WEB,
                                       seed_second_enterprise_project)
 from tests.support.functions import Invoker

@@ -16,7 +16,7 @@ from huaweicloudsdkvpc.v3 import (CreateSecurityGroupOption, CreateSecurityGroup
 
 from shared.errors import ErrorCode
 from shared.signing import sign_request
-from tests.functional.conftest import port_groups, writes_since
+from tests.support.state import port_groups, writes_since
 from tests.support.ecs import create_servers, cts_trace, eventgrid_event
 from tests.support.functions import SIGNING_KEYS, Invoker
 from tests.support.requests import LEGACY, LEGACY_PORTS, SG, apig, change_request, kafka

@@ -11,20 +11,8 @@ from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from shared.cloud.retry import RetryPolicy
 from shared.config import load_settings
 from shared.readiness import wait_until_ready
+from tests.support.clock import FakeTime
 from tests.support.ecs import create_servers
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from shared.envelopes import ENVELOPE_KINDS, Envelope, parse_envelope
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import Port, Server, is_uuid
 from shared.policy import Policy, PolicyError, evaluate, parse_policy
-from shared.signing import canonical_json, verify_request_signature
+from shared.canonical_json import canonical_json
+from shared.signing import verify_request_signature
 from shared.validation import decode_json_message, validate_change_request
 from tests.fuzz.corpus import (CHANGE_EVENTS, ECS_EVENTS, KEYS, POLICY, REQUESTS, SETTINGS, as_event,
                                check_change_request, check_ecs_created, inner_requests, make_context, mutated,

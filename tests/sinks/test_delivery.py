@@ -10,14 +10,14 @@ from shared.results import new_result_data, to_log_line
 from shared.sinks import core
 from shared.sinks.base import Sink
 from shared.sinks.exceptions import SinkError
-from tests.sinks.conftest import deliver_to, make_run, sinks, undelivered
+from tests.support.sinks import deliver_to, make_run, sinks, undelivered
 
 
 def events_of(run, *outcomes):
     out = []
     for index, outcome in enumerate(outcomes):
         data = new_result_data(outcome, request_id=f"CHG-{index}")
-        data.update(function="change_request", trigger="direct", message_index=index)
+        data.function, data.trigger, data.message_index = "change_request", "direct", index
         out.append(run.event(data))
     return out
 
@@ -156,7 +156,7 @@ def test_secrets_never_leave_the_function(cloud, scripted, hook):
     scripted.script = [lambda events: seen.extend(events) or {0: SinkError("scripted", "down")}]
     run = make_run(cloud, RESULT_SINKS=sinks({"type": "scripted"}))
     data = new_result_data("rejected", ticket={"system": "servicenow", "api_token": "tok-123", "password": "pw"})
-    data.update(function="change_request")
+    data.function = "change_request"
     event = run.event(data)
     _, lines = deliver_to(run, [event])
     text = json.dumps(lines) + json.dumps(seen)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.results import new_result_data
-from tests.sinks.conftest import (EG_SOURCE, assert_readable, deliver_to, eg_events, make_run, results_of,
+from tests.support.sinks import (EG_SOURCE, assert_readable, deliver_to, eg_events, make_run, results_of,
                                   sink_requests, sinks, undelivered, user_data)
 from tests.support.requests import change_request, kafka
 
@@ -18,7 +18,7 @@ def events_for(run, count):
     out = []
     for index in range(count):
         data = new_result_data("no_change", request_id=f"CHG-{index}")
-        data.update(function="change_request", trigger="kafka", message_index=index)
+        data.function, data.trigger, data.message_index = "change_request", "kafka", index
         out.append(run.event(data))
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.results import new_result_data
-from tests.sinks.conftest import (assert_readable, deliver_to, fg_invocations, make_run, results_of, sink_requests,
+from tests.support.sinks import (assert_readable, deliver_to, fg_invocations, make_run, results_of, sink_requests,
                                   sinks, undelivered, user_data)
 from tests.support.requests import change_request, kafka
 
@@ -58,7 +58,7 @@ def test_every_sink_at_once(cloud, change, ticket_updater, topic, channel, hook)
     """One result, four destinations, each got it exactly once."""
     import json
 
-    from tests.sinks.conftest import EG_SOURCE, eg_events, smn_messages
+    from tests.support.sinks import EG_SOURCE, eg_events, smn_messages
 
     configured = sinks({"type": "functiongraph", "function_urn": ticket_updater},
                        {"type": "eventgrid", "channel_id": channel, "source": EG_SOURCE},

@@ -10,7 +10,7 @@ from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkeg.v1 import CloudEvents, EgClient, PutEventsReq, PutEventsRequest
 from huaweicloudsdksmn.v2 import MessageAttribute, PublishMessageRequest, PublishMessageRequestBody, SmnClient
 
-from tests.sinks.conftest import eg_events, smn_messages
+from tests.support.sinks import eg_events, smn_messages
 from tests.support.sdk import credentials_for, http_config
 
 

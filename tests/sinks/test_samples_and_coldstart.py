@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.results import OUTCOMES
-from tests.sinks.conftest import assert_readable
+from tests.support.sinks import assert_readable
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "events" / "results").glob("*.json"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.functional.conftest import port_groups, writes_since
-from tests.sinks.conftest import (assert_readable, deliver_to, make_run, results_of, sink_requests, sinks,
+from tests.support.state import port_groups, writes_since
+from tests.support.sinks import (assert_readable, deliver_to, make_run, results_of, sink_requests, sinks,
                                   smn_messages, undelivered, user_data)
 from tests.support.requests import LEGACY_PORTS, SG, change_request, kafka
 
@@ -98,7 +98,7 @@ def test_attribute_values_are_made_acceptable_to_smn(cloud, topic):
 
     run = make_run(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic}))
     data = new_result_data("rolled_back", request_id="CHG 1/2", ticket={"system": "jira.example-cloud", "id": "X-1"})
-    data.update(function="change_request", trigger="direct")
+    data.function, data.trigger = "change_request", "direct"
     report, _ = deliver_to(run, [run.event(data)])
     assert report["undelivered"] == 0
     (message,) = smn_messages(cloud, topic)

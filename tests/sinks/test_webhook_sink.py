@@ -9,7 +9,7 @@ import pytest
 
 from shared.results import new_result_data
 from shared.signing import verify_payload_headers
-from tests.sinks.conftest import (HOOK_KEYS, assert_readable, deliver_to, make_run, results_of, sinks, undelivered,
+from tests.support.sinks import (HOOK_KEYS, assert_readable, deliver_to, make_run, results_of, sinks, undelivered,
                                   user_data)
 from tests.support.functions import SIGNING_KEYS
 from tests.support.requests import change_request, kafka
@@ -30,7 +30,7 @@ def some_events(run, count=1, outcome="succeeded"):
     events = []
     for index in range(count):
         data = new_result_data(outcome, request_id=f"CHG-{index}", ticket={"system": "servicenow", "id": f"T{index}"})
-        data.update(function="change_request", trigger="direct", message_index=index)
+        data.function, data.trigger, data.message_index = "change_request", "direct", index
         events.append(run.event(data))
     return events
 

@@ -99,3 +99,22 @@ def test_a_creation_rolled_back_by_a_transient_fault_asks_for_a_retry(soak_cloud
     [data] = [json.loads(line)["data"] for line in out.getvalue().split("\n") if line.startswith("{")]
     assert data["outcome"] == "rolled_back" and data["retryable"] is True
     cloud.clear_faults()
+
+
+def test_the_soak_with_the_shared_redis_store_violates_no_invariant(redis_server):
+    """The same soak once with IDEMPOTENCY_STORE on a real redis-server (issue 12): every redelivery
+    is answered from the shared store, and no invariant is violated."""
+    from dataclasses import replace
+
+    from localcloud import start
+
+    config = replace(CONFIG, store=redis_server.url)
+    document, fleet = soak_seed(config)
+    cloud = start(seed=document)
+    try:
+        report = run_soak(cloud_handle(cloud), fleet, config)
+    finally:
+        cloud.stop()
+    assert report.violations == [], "\n".join(report.violations[:30])
+    assert sum(report.redelivery_outcomes.values()) == report.inputs - config.creations
+    assert {"succeeded", "no_change", "planned", "rejected"} <= set(report.outcomes), report.outcomes

@@ -7,7 +7,8 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from shared.signing import format_timestamp, sign_request
+from shared.signing import sign_request
+from shared.timestamps import format_timestamp
 
 from .functions import SIGNING_KEYS
 

@@ -6,6 +6,7 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.idempotency import MemoryStore, process_once
+from shared.results import new_result_data
 
 IDENTITY = {"request_id": "CHG-1", "ticket": None, "server_id": None, "dry_run": False}
 
@@ -15,18 +16,18 @@ def once(store, steps, *, key="CHG-1", fingerprint="f1", now=0.0, ttl_s=600.0):
 
 
 def succeeded():
-    return {"outcome": "succeeded", "warnings": []}
+    return new_result_data("succeeded")
 
 
 def test_a_completed_request_is_a_duplicate_within_the_window_only():
     store = MemoryStore()
     calls = []
     steps = lambda: calls.append(1) or succeeded()  # noqa: E731
-    assert once(store, steps)["outcome"] == "succeeded"
+    assert once(store, steps).outcome == "succeeded"
     again = once(store, steps, now=599.9)
-    assert again["outcome"] == "no_change" and again["warnings"][0]["code"] == ErrorCode.DUPLICATE_REQUEST
-    assert "(succeeded)" in again["warnings"][0]["message"]
-    assert once(store, steps, now=600.0)["outcome"] == "succeeded"  # the window is [t, t + ttl)
+    assert again.outcome == "no_change" and again.warnings[0].code == ErrorCode.DUPLICATE_REQUEST
+    assert "(succeeded)" in again.warnings[0].message
+    assert once(store, steps, now=600.0).outcome == "succeeded"  # the window is [t, t + ttl)
     assert len(calls) == 2
 
 
@@ -34,15 +35,15 @@ def test_a_completed_request_is_a_duplicate_within_the_window_only():
 def test_the_window_is_the_one_configured(ttl_s):
     store = MemoryStore()
     once(store, succeeded, ttl_s=ttl_s)
-    assert once(store, succeeded, now=ttl_s - 1, ttl_s=ttl_s)["outcome"] == "no_change"
-    assert once(store, succeeded, now=ttl_s, ttl_s=ttl_s)["outcome"] == "succeeded"
+    assert once(store, succeeded, now=ttl_s - 1, ttl_s=ttl_s).outcome == "no_change"
+    assert once(store, succeeded, now=ttl_s, ttl_s=ttl_s).outcome == "succeeded"
 
 
 @pytest.mark.parametrize("outcome", ["failed", "rejected", "rolled_back", "skipped"])
 def test_any_other_outcome_releases_the_id(outcome):
     store = MemoryStore()
-    once(store, lambda: {"outcome": outcome, "warnings": []})
-    assert len(store) == 0 and once(store, succeeded, now=1.0)["outcome"] == "succeeded"
+    once(store, lambda: new_result_data(outcome))
+    assert len(store) == 0 and once(store, succeeded, now=1.0).outcome == "succeeded"
 
 
 @pytest.mark.parametrize("error", [TypeError, RecursionError, KeyError, RuntimeError])
@@ -55,15 +56,15 @@ def test_whatever_raised_releases_the_id(error):
 
     with pytest.raises(error):
         once(store, boom)
-    assert once(store, succeeded, now=1.0)["outcome"] == "succeeded"
+    assert once(store, succeeded, now=1.0).outcome == "succeeded"
 
 
 def test_the_same_id_with_other_content_is_refused_not_a_duplicate():
     store = MemoryStore()
     once(store, succeeded)
     data = once(store, succeeded, fingerprint="f2", now=1.0)
-    assert data["outcome"] == "rejected"
-    assert [(e["code"], e["path"]) for e in data["errors"]] == [(ErrorCode.REQUEST_ID_REUSED, "$.request_id")]
+    assert data.outcome == "rejected"
+    assert [(e.code, e.path) for e in data.errors] == [(ErrorCode.REQUEST_ID_REUSED, "$.request_id")]
 
 
 def test_a_request_in_progress_answers_in_progress():
@@ -75,8 +76,8 @@ def test_a_request_in_progress_answers_in_progress():
         return succeeded()
 
     once(store, steps)
-    assert seen["inner"]["outcome"] == "no_change"
-    assert seen["inner"]["warnings"][0]["code"] == ErrorCode.IN_PROGRESS
+    assert seen["inner"].outcome == "no_change"
+    assert seen["inner"].warnings[0].code == ErrorCode.IN_PROGRESS
 
 
 def test_bounded_oldest_evicted():
@@ -84,8 +85,8 @@ def test_bounded_oldest_evicted():
     for key in "abcd":
         once(store, succeeded, key=key)
     assert len(store) == 3
-    assert once(store, succeeded, key="a", now=1.0)["outcome"] == "succeeded"  # evicted: new again
-    assert once(store, succeeded, key="d", now=1.0)["outcome"] == "no_change"
+    assert once(store, succeeded, key="a", now=1.0).outcome == "succeeded"  # evicted: new again
+    assert once(store, succeeded, key="d", now=1.0).outcome == "no_change"
 
 
 def test_refuses_nonsense_settings():

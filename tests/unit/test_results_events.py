@@ -19,14 +19,14 @@ TICKET = {"system": "servicenow", "id": "CHG0031337", "requested_by": "alice@exa
 
 def full_data(outcome="succeeded"):
     data = new_result_data(outcome, request_id="CHG-1", ticket=TICKET, server_id=SERVER, dry_run=True)
-    data["nics"] = [
+    data.nics = [
         {"port_id": "p1", "ip": "10.0.0.5", "before": ["sg-a"], "after": ["sg-b", "sg-a"], "status": "changed",
          "port_security_enabled": True},
         {"port_id": "p2", "ip": None, "before": [], "after": []},
     ]
-    data["warnings"] = [ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED, "6 groups", "$.change").to_dict()]
-    data["api_calls"] = {"total": 5, "reads": 3, "writes": 2}
-    data.update({
+    data.warnings = [ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED, "6 groups", "$.change")]
+    data.api_calls = {"total": 5, "reads": 3, "writes": 2}
+    for name, value in {
         "plan": [{"op": "insert", "port_id": "p1", "groups": ["sg-b"], "index": 0}],
         "effective_rules": [{"direction": "ingress", "port": 22}],
         "rules_matched": ["no-any-any"],
@@ -36,7 +36,8 @@ def full_data(outcome="succeeded"):
         "function": "change_request",
         "trigger": "kafka",
         "message_index": 0,
-    })
+    }.items():
+        setattr(data, name, value)
     return data
 
 
@@ -75,7 +76,7 @@ def test_time_is_utc_whatever_the_input_zone():
 
 
 def test_new_result_data_defaults():
-    assert new_result_data("planned") == {
+    assert new_result_data("planned").to_dict() == {
         "outcome": "planned", "request_id": None, "ticket": None, "server_id": None, "dry_run": False,
         "errors": [], "warnings": [], "nics": [], "api_calls": {"total": 0, "reads": 0, "writes": 0},
     }
@@ -83,16 +84,16 @@ def test_new_result_data_defaults():
 
 def test_new_result_data_does_not_share_lists():
     first, second = new_result_data("failed"), new_result_data("failed")
-    first["errors"].append({})
-    assert second["errors"] == []
+    first.errors.append(ErrorDetail("X", "y"))
+    assert second.errors == []
 
 
 def test_rejected_converts_error_details():
     errors = [ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "bad", "$.request_id"),
               {"code": "SIGNATURE_REQUIRED", "message": "sign it", "path": "$.signature"}]
     data = rejected(errors, request_id="CHG-9")
-    assert data["outcome"] == "rejected" and data["request_id"] == "CHG-9"
-    assert data["errors"] == [
+    assert data.outcome == "rejected" and data.request_id == "CHG-9"
+    assert data.to_dict()["errors"] == [
         {"code": "SCHEMA_VIOLATION", "message": "bad", "path": "$.request_id"},
         {"code": "SIGNATURE_REQUIRED", "message": "sign it", "path": "$.signature"},
     ]
@@ -168,10 +169,10 @@ def test_round_trips_through_the_cloudevents_sdk(outcome):
     assert parsed.get_subject() == SERVER
     assert parsed.get_datacontenttype() == "application/json"
     assert parsed.get_time() == NOW.replace(microsecond=123000)
-    assert parsed.get_data() == data
+    assert parsed.get_data() == data.to_dict()
 
     back = json.loads(to_structured(parsed, JSONFormat()).body)
-    assert back["data"] == data
+    assert back["data"] == data.to_dict()
     assert {k: v for k, v in back.items() if k != "time"} == {k: v for k, v in event.items() if k != "time"}
     assert datetime.fromisoformat(back["time"].replace("Z", "+00:00")) == NOW.replace(microsecond=123000)
 
@@ -237,7 +238,7 @@ def test_to_log_line_survives_non_json_values():
 )
 def test_any_built_event_validates(outcome, request_id, server_id, dry_run, errors):
     data = new_result_data(outcome, request_id=request_id, server_id=server_id, dry_run=dry_run)
-    data["errors"] = [e.to_dict() for e in errors]
+    data.errors = list(errors)
     event = result_event(data, function="change_request", now=NOW)
     assert validate_result_event(event) == []
     assert ("subject" in event) == bool(server_id)

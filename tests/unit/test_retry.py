@@ -5,20 +5,8 @@ from huaweicloudsdkcore.exceptions import exceptions as sdk
 
 from shared.clock import Clock, Deadline
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from tests.support.clock import FakeTime
 from shared.cloud.retry import RetryPolicy, backoff_delay, call_with_retry, translate
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def clock_for(fake, jitter=1.0):

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from shared.signing import CanonicalJsonError, _es6_number, canonical_json
+from shared.canonical_json import CanonicalJsonError, _es6_number, canonical_json
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 NUMBER_VECTORS = {

@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import ErrorCode
-from shared.signing import _es6_number, canonical_json, format_timestamp, sign_request, verify_request_signature
+from shared.canonical_json import _es6_number, canonical_json
+from shared.signing import sign_request, verify_request_signature
+from shared.timestamps import format_timestamp
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

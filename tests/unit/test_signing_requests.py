@@ -11,17 +11,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.errors import ErrorCode, ErrorDetail
+from shared.canonical_json import canonical_json
 from shared.signing import (
     SIGNATURE_HEADER,
-    canonical_json,
     compute_signature,
-    format_timestamp,
-    parse_timestamp,
     sign_payload_headers,
     sign_request,
     verify_payload_headers,
     verify_request_signature,
 )
+from shared.timestamps import format_timestamp, parse_timestamp
 from shared.validation import validate_change_request
 
 SECRET = "s3cr3t-ünïcode-key"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
-from shared.signing import format_timestamp
+from shared.timestamps import format_timestamp
 from shared.validation import decode_json_message, validate_change_request
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -74,6 +74,7 @@ class Function:
     initializer_timeout: int = 0
     strategy_config: dict = field(default_factory=lambda: {"concurrency": -1, "concurrent_num": 1})
     depend_version_list: list = field(default_factory=list)
+    func_vpc: dict | None = None  # {"vpc_id", "subnet_id"}: VPC access (stored and shown, not emulated)
     func_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created: str = field(default_factory=_now)
     last_modified: str = field(default_factory=_now)
@@ -176,6 +177,12 @@ class FunctionGraphModel:
             function.depend_version_list = self._check_depend_versions(body.get("depend_version_list"))
         if body.get("strategy_config") is not None:
             function.strategy_config = v.check_strategy(body["strategy_config"])
+        if body.get("func_vpc") is not None:
+            vpc = body["func_vpc"]
+            if not isinstance(vpc, dict) or not all(isinstance(vpc.get(k), str) and vpc.get(k)
+                                                    for k in ("vpc_id", "subnet_id")):
+                raise v.bad("Invalid func_vpc: vpc_id and subnet_id are required.")
+            function.func_vpc = {k: vpc[k] for k in ("vpc_id", "subnet_id")}
 
     def update_config(self, function: Function, body: dict) -> Function:
         if body.get("func_name", function.name) != function.name:
@@ -336,6 +343,7 @@ class FunctionGraphModel:
                 "user_data": function.user_data_dict(),
                 "encrypted_user_data_keys": sorted(function.user_data_dict(encrypted=True)),
                 "initializer_handler": function.initializer_handler, "strategy_config": function.strategy_config,
+                "func_vpc": function.func_vpc,
                 "depend_version_list": list(function.depend_version_list),
                 "triggers": [dict(t) for t in function.triggers.values()],
                 "async_invoke_config": dict(function.async_config) if function.async_config else None,

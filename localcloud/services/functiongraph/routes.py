@@ -60,6 +60,7 @@ def config_view(ctx: ApiContext, f: Function) -> dict:
             "encrypted_user_data": f.encrypted_user_data, "version": "latest", "image_name": "latest",
             "xrole": f.xrole, "app_xrole": f.app_xrole, "description": f.description,
             "initializer_handler": f.initializer_handler, "initializer_timeout": f.initializer_timeout,
+            **({"func_vpc": dict(f.func_vpc)} if f.func_vpc else {}),
             "enterprise_project_id": "0", "type": "v2", "long_time": f.timeout > 900}
 
 

@@ -1,9 +1,10 @@
-"""An in-memory cloud behind the pipeline's gateways: handler overhead without HTTP or the SDK.
+"""An in-memory cloud behind the pipeline's gateways: no HTTP, no SDK, with fault hooks.
 
-Used only by the overhead measurement (``bench/_child.py overhead``): :func:`install` replaces
+Two users: the overhead measurement (``bench/_child.py overhead``), where :func:`install` replaces
 ``Run.factory``, ``Run.network`` and ``Run.servers`` so that every gateway call is a dict lookup,
-counted like the real gateway counts it. What is left is the function's own work: envelope,
-decoding, validation, signature, planning, guard rails, apply bookkeeping, results and the log.
+counted like the real gateway counts it; and the unit tests of :mod:`shared.apply`, which need
+faults the HTTP emulator cannot time precisely: a write that lands and then fails, a concurrent
+change between two calls, a rollback that fails (:attr:`FakeNetwork.hooks`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class FakeCloud:
         self.lock = threading.Lock()
         default_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project_id}"))
         self.groups: dict[str, SecurityGroup] = {default_id: SecurityGroup(default_id, "default", rules=[])}
+        self.address_groups: dict[str, list[str]] = {}
         for index, doc in enumerate(project.get("security_groups", [])):
             gid = doc.get("id") or f"00000000-0000-4000-8000-{index:012x}"
             rules = [Rule(id=f"{gid[:30]}{n:06d}", direction=r["direction"], ethertype=r.get("ethertype", "IPv4"),
@@ -69,6 +71,27 @@ class _Gateway:
 
 
 class FakeNetwork(_Gateway):
+    """The gateway's interface over :class:`FakeCloud`.
+
+    ``hooks`` maps an operation name (``vpc.update_port``...) to a list of callables run in order,
+    one per call: ``hook(cloud, port_id, phase)`` with phase ``"before"`` (raise to fail the call
+    without effect) or ``"after"`` (raise to fail it after it landed); ``None`` entries pass.
+    """
+
+    def __init__(self, cloud: FakeCloud, counter, hooks: dict | None = None):
+        super().__init__(cloud, counter)
+        self.hooks = hooks if hooks is not None else {}
+
+    def _hook(self, operation: str, port_id: str, phase: str) -> None:
+        queue = self.hooks.get(operation)
+        if queue and queue[0] is not None:
+            queue[0](self.cloud, port_id, phase)
+
+    def _advance(self, operation: str) -> None:
+        queue = self.hooks.get(operation)
+        if queue:
+            queue.pop(0)
+
     def list_server_ports(self, server_id):
         self._count("vpc.list_ports")
         with self.cloud.lock:
@@ -89,24 +112,42 @@ class FakeNetwork(_Gateway):
         self._count("vpc.show_security_group")
         return self.cloud.groups[group_id]
 
-    def _set(self, port_id, groups, operation):
+    def read_groups(self, group_ids):
+        self._count("vpc.list_security_groups")
+        self._count("vpc.list_security_group_rules")
+        return {gid: self.cloud.groups[gid] for gid in group_ids if gid in self.cloud.groups}
+
+    def show_address_group(self, address_group_id):
+        self._count("vpc.show_address_group")
+        return self.cloud.address_groups.get(address_group_id)
+
+    def _set(self, port_id, compute, operation):
+        """Write ``compute(current list)`` atomically, as the server does, between the hooks."""
         self._count(operation, write=True)
-        with self.cloud.lock:
-            port = self.cloud.ports[port_id]
-            port.security_groups = list(groups)
-            return replace(port, security_groups=list(groups))
+        try:
+            self._hook(operation, port_id, "before")
+            with self.cloud.lock:
+                port = self.cloud.ports[port_id]
+                port.security_groups = list(compute(list(port.security_groups)))
+                landed = replace(port, security_groups=list(port.security_groups))
+            self._hook(operation, port_id, "after")
+        finally:
+            self._advance(operation)
+        return landed
 
     def replace_groups(self, port_id, groups):
-        return self._set(port_id, groups, "vpc.update_port")
+        return self._set(port_id, lambda current: groups, "vpc.update_port")
 
     def insert_groups(self, port_id, groups, index):
-        current = self.cloud.ports[port_id].security_groups
-        at = len(current) if index is None else min(index, len(current))
-        return self._set(port_id, current[:at] + list(groups) + current[at:], "vpc.insert_security_groups")
+        def inserted(current):
+            at = len(current) if index is None else min(index, len(current))
+            return current[:at] + [g for g in groups if g not in current] + current[at:]
+
+        return self._set(port_id, inserted, "vpc.insert_security_groups")
 
     def remove_groups(self, port_id, groups):
-        current = self.cloud.ports[port_id].security_groups
-        return self._set(port_id, [g for g in current if g not in groups], "vpc.remove_security_groups")
+        return self._set(port_id, lambda current: [g for g in current if g not in groups],
+                         "vpc.remove_security_groups")
 
 
 class FakeServers(_Gateway):
