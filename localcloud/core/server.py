@@ -4,6 +4,10 @@ Order of a cloud API request: route lookup (unknown API -> APIGW.0101) -> signat
 check (401/403, API gateway body) -> injected faults and latency (outside the state lock) ->
 handler under the state lock (a model's CloudError is rendered in the route's style) ->
 ``X-Request-Id`` on every response -> one request-log entry.
+
+Before all of that, a *route hook* (:meth:`LocalCloudServer.add_route_hook`) may take a request
+whose path is under its prefix and answer it itself: how the runtime serves APIG triggers on
+``/_apig/...`` (:mod:`localcloud.runtime.apig`) without the core knowing about it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from .auth import verify_signature
@@ -24,10 +29,13 @@ from .faults import FaultBook
 from .routing import ApiContext, Router
 from .state import Backend, new_request_id
 
-__all__ = ["LocalCloudServer", "CONTROL_PREFIX"]
+__all__ = ["LocalCloudServer", "CONTROL_PREFIX", "RouteHook"]
 
 CONTROL_PREFIX = "/_localcloud/"
 _LOGGED_BODY_LIMIT = 8192
+
+# hook(request_handler) -> True when it answered the request, False to let it go on as usual.
+RouteHook = Callable[[BaseHTTPRequestHandler], bool]
 
 
 class _DroppedConnection(Exception):
@@ -50,12 +58,25 @@ class LocalCloudServer(ThreadingHTTPServer):
         self.control = control
         self.faults = FaultBook()
         self.latency_ms = latency_ms
+        self.route_hooks: dict[str, RouteHook] = {}
         super().__init__(address, _Handler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def add_route_hook(self, prefix: str, hook: RouteHook) -> None:
+        """Offer every request for ``prefix`` or ``prefix/...`` (any method, OPTIONS included) to
+        ``hook`` first, before the control API, auth, faults and the request log; a second hook
+        for the same prefix replaces the first."""
+        self.route_hooks[prefix.rstrip("/")] = hook
+
+    def route_hook(self, path: str) -> RouteHook | None:
+        for prefix, hook in list(self.route_hooks.items()):
+            if path == prefix or path.startswith(prefix + "/"):
+                return hook
+        return None
 
     def find_route(self, method: str, path: str, routers: list[Router]):
         path_matched = False
@@ -86,9 +107,19 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        self._handle()
+        hook = self.server.route_hook(urlsplit(self.path).path)
+        if hook is None or not hook(self):
+            self._handle()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+    def do_OPTIONS(self):
+        # OPTIONS is served (by a hook, else as an unknown API) once a route hook is installed;
+        # before that, as http.server answers a method it has no do_<METHOD> for.
+        if not self.server.route_hooks:
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({self.command!r})")
+            return
+        self.do_GET()
 
     # --------------------------------------------------------------------------------------
     def _handle(self) -> None:

@@ -148,24 +148,15 @@ def handle(handler: Any, runtime: LocalRuntime) -> None:
     _send(handler, result["statusCode"], headers, data, request_id)
 
 
+def _route_hook(handler: Any) -> bool:
+    runtime = getattr(handler.server.backend, "_localcloud_runtime", None)
+    if runtime is None:  # uninstalled: /_apig/... is an unknown API again
+        return False
+    handle(handler, runtime)
+    return True
+
+
 def install_http(server: Any) -> None:
-    """Serve ``/_apig/...`` on localcloud's own port (while a runtime is installed on its backend);
-    every other path goes on as before."""
-    base = server.RequestHandlerClass
-    if getattr(base, "_sgguard_apig", False):
-        return
-
-    class ApigHandler(base):  # type: ignore[misc, valid-type]
-        _sgguard_apig = True
-
-        def _route(self):
-            path = urlsplit(self.path).path
-            runtime = getattr(self.server.backend, "_localcloud_runtime", None)
-            if runtime is not None and (path.startswith(APIG_PREFIX + "/") or path == APIG_PREFIX):
-                handle(self, runtime)
-            else:
-                base.do_GET(self)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _route
-
-    server.RequestHandlerClass = ApigHandler
+    """Serve ``/_apig/...`` on localcloud's own port (while a runtime is installed on its backend)
+    through the core's route hook; every other path goes on as before. Idempotent."""
+    server.add_route_hook(APIG_PREFIX, _route_hook)

@@ -12,6 +12,12 @@ comes here, outside the state lock.
   then the ``on_success`` / ``on_failure`` destination (SMN topic or FunctionGraph function)
   receives the platform's destination payload.
 
+Here: the invoker, one execution (``snapshot`` of the function under the state lock, then an
+instance, outside it), the event dispatcher the trigger listeners hand their work to, ``spawn``
+for background work, ``wait_idle``, ``reset`` and ``close``. Elsewhere: async retries
+(:mod:`.async_invoke`), destinations (:mod:`.destinations`), the execution log
+(:mod:`.executions`), the in-flight count ``wait_idle`` waits on (:mod:`.inflight`).
+
 Each execution runs in a function instance (:mod:`.instances`) with a FunctionGraph context:
 request id, remaining time from the function's timeout, user data (plain and encrypted merged),
 temporary credentials of the function's agency (``xrole``) issued by localcloud (none without an
@@ -32,33 +38,18 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
-from collections import deque
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from localcloud.core.errors import CloudError
-
+from . import async_invoke
+from .executions import ExecutionLog
+from .inflight import InFlight
 from .instances import CodeCache, Dependency, FunctionSnapshot, InstancePool, Outcome, invocation_request
 
-__all__ = ["LocalRuntime", "DEFAULT_RETRY_ATTEMPTS", "DEFAULT_EVENT_AGE_S"]
+__all__ = ["LocalRuntime"]
 
-DEFAULT_RETRY_ATTEMPTS = 3  # FunctionGraph API: max_async_retry_attempts defaults to 3
-DEFAULT_EVENT_AGE_S = 86400
-MAX_EXECUTIONS = 5000
 _COLD_START_GRACE_S = 1.0  # a new process's interpreter start-up is not the handler's time
 _WARM_GRACE_S = 0.25
-
-
-def iso_now(ts: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if ts is None else ts, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _urn_project(urn: str) -> str | None:
-    parts = (urn or "").split(":")
-    return parts[3] if len(parts) > 3 else None
 
 
 class LocalRuntime:
@@ -81,11 +72,8 @@ class LocalRuntime:
         self._stop = threading.Event()
         self._reset_event = threading.Event()
         self._credentials: dict[tuple[str, str], Any] = {}
-        self._log_lock = threading.Lock()
-        self._executions: deque[dict] = deque(maxlen=MAX_EXECUTIONS)
-        self._seq = 0
-        self._count_lock = threading.Lock()
-        self._inflight = 0
+        self.log = ExecutionLog(echo)
+        self._inflight = InFlight()
         self._events: queue.Queue = queue.Queue()
         self._handlers: dict[str, Callable[[dict], None]] = {}
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="fgs-dispatch", daemon=True)
@@ -95,7 +83,7 @@ class LocalRuntime:
     def __call__(self, invocation) -> dict | None:
         if invocation.mode == "sync":
             return self.run_sync(invocation)
-        with self.track():
+        with self._inflight.track():
             self.run_async(invocation)
         return None
 
@@ -109,46 +97,18 @@ class LocalRuntime:
                 "log": outcome.log}
 
     def run_async(self, invocation) -> dict | None:
-        """Attempts, retries and the destination; returns the final execution record."""
-        generation = self._generation
-        first_started = time.time()
-        received = time.monotonic()
-        attempt = 0
-        record = None
-        while True:
-            snapshot = self.snapshot(invocation)
-            if snapshot is None or generation != self._generation:
-                return record
-            config = snapshot.async_config or {}
-            retries = config.get("max_async_retry_attempts")
-            retries = DEFAULT_RETRY_ATTEMPTS if retries is None else int(retries)
-            max_age = float(config.get("max_async_event_age_in_seconds") or DEFAULT_EVENT_AGE_S)
-            attempt += 1
-            outcome, record = self.execute(invocation, snapshot, attempt=attempt)
-            if generation != self._generation:
-                return record
-            if outcome.ok:
-                condition, kind = "", "on_success"
-                break
-            if attempt > retries:
-                condition, kind = "RetriesExhausted", "on_failure"
-                break
-            delay = self.retry_delay_s * (2 ** (attempt - 1))
-            if time.monotonic() - received + delay > max_age:
-                condition, kind = "EventAgeExceeded", "on_failure"
-                break
-            if self._reset_event.wait(delay) and generation != self._generation:
-                return record
-        payload = self.destination_payload(invocation, snapshot, outcome, condition, attempt, first_started)
-        destination = self.deliver_destination(kind, config, payload, snapshot)
-        summary = {"condition": condition or "Success", "approximate_invoke_count": attempt, "outcome":
-                   "succeeded" if outcome.ok else "failed", "destination": destination}
-        with self._log_lock:
-            record["async"] = summary
-        if self.echo and destination:
-            self.echo(f"[fgs] {snapshot.name} {invocation.request_id[:8]} {kind} -> {destination.get('type')} "
-                      f"{destination.get('target')}: {'delivered' if destination.get('delivered') else destination.get('error')}")
-        return record
+        """Attempts, retries and the destination (:mod:`.async_invoke`); the final execution record."""
+        return async_invoke.run_async(self, invocation)
+
+    @property
+    def generation(self) -> int:
+        """Bumped by ``reset`` and ``close``: work started in an older generation stops."""
+        return self._generation
+
+    @property
+    def reset_event(self) -> threading.Event:
+        """Set by the next ``reset`` / ``close`` (a retry pause waits on it)."""
+        return self._reset_event
 
     # ---- one execution -------------------------------------------------------------------------
     def snapshot(self, invocation) -> FunctionSnapshot | None:
@@ -214,117 +174,17 @@ class LocalRuntime:
                 request["timeout_s"] = max(0.0, remaining)
                 outcome = instance.invoke(request, remaining + grace)
                 self.pool.release(instance, generation, healthy=not (outcome.timed_out or outcome.system_error))
-        record = self._record(invocation, snapshot, attempt, outcome, started_wall, time.monotonic() - started)
+        record = self.log.record(invocation, snapshot, attempt, outcome, started_wall, time.monotonic() - started)
         return outcome, record
 
-    def _record(self, invocation, snapshot, attempt, outcome: Outcome, started_wall, elapsed_s) -> dict:
-        status = "succeeded" if outcome.ok else ("timeout" if outcome.timed_out else "failed")
-        record = {"request_id": invocation.request_id, "project_id": snapshot.project_id, "function": snapshot.name,
-                  "func_urn": snapshot.urn, "mode": invocation.mode, "source": invocation.source, "attempt": attempt,
-                  "started_at": iso_now(started_wall), "duration_ms": round(elapsed_s * 1000, 3),
-                  "handler_ms": outcome.duration_ms, "status": status, "cold_start": outcome.cold_start,
-                  "instance": outcome.instance_id, "result": outcome.result if outcome.ok else None,
-                  "error": outcome.error, "log": outcome.log.splitlines(), "notes": list(outcome.notes)}
-        with self._log_lock:
-            self._seq += 1
-            record["seq"] = self._seq
-            self._executions.append(record)
-        if self.echo:
-            error = "" if outcome.ok else f"  {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
-            self.echo(f"[fgs] {snapshot.name} {invocation.request_id[:8]} {invocation.source} attempt {attempt} "
-                      f"{status} in {record['duration_ms']:.0f} ms{' (cold start)' if outcome.cold_start else ''}"
-                      f"{error}")
-            for line in record["log"]:
-                self.echo(f"      | {line}")
-        return record
-
-    # ---- destinations ------------------------------------------------------------------------------
-    @staticmethod
-    def destination_payload(invocation, snapshot, outcome: Outcome, condition: str, count: int,
-                            started: float) -> dict:
-        if outcome.ok:
-            response = outcome.result if isinstance(outcome.result, str) else json.dumps(outcome.result)
-            function_error = ""
-        else:
-            response = json.dumps(outcome.error)
-            function_error = f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
-        return {"timestamp": iso_now(started),
-                "request_context": {"request_id": invocation.request_id, "function_urn": snapshot.urn,
-                                    "condition": condition, "approximate_invoke_count": count},
-                "request_payload": json.dumps(invocation.payload),
-                "response_context": {"status_code": 500 if outcome.system_error else 200,
-                                     "function_error": function_error},
-                "response_payload": response}
-
-    def deliver_destination(self, kind: str, config: dict, payload: dict, snapshot) -> dict | None:
-        target = ((config or {}).get("destination_config") or {}).get(kind)
-        if not target:
-            return None
-        destination = target.get("destination")
-        param = target.get("param") or {}
-        if isinstance(param, str):
-            try:
-                param = json.loads(param)
-            except ValueError:
-                param = {}
-        result = {"condition": kind, "type": destination, "target": None, "delivered": False, "error": None}
-        try:
-            if destination == "SMN":
-                urn = param.get("topic_urn") or ""
-                result["target"] = urn
-                with self.backend.lock:
-                    project = self.backend.project(_urn_project(urn) or "")
-                    if project is None:
-                        raise CloudError("SMN.0006", "Topic not found.", status=404)
-                    answer = project.service("smn").publish(
-                        urn, {"subject": f"FunctionGraph {snapshot.name} async {kind}", "message": json.dumps(payload)},
-                        request_id=uuid.uuid4().hex)
-                result.update(delivered=True, message_id=answer.get("message_id"))
-            elif destination == "FunctionGraph":
-                urn = param.get("func_urn") or param.get("function_urn") or ""
-                result["target"] = urn
-                with self.backend.lock:
-                    project = self.backend.project(_urn_project(urn) or "")
-                    if project is None:
-                        raise CloudError("FSS.1051", "Not found the function", status=404)
-                    model = project.service("functiongraph")
-                    invocation = model.receive(model.resolve(urn), payload, "async",
-                                               source=f"destination:{kind}:{snapshot.urn}")
-                result.update(delivered=True, request_id=invocation.request_id)
-                self.spawn(self.run_async, invocation)
-            else:
-                result["target"] = param
-                result["error"] = f"{destination} destinations are not emulated by localcloud"
-        except CloudError as error:
-            result["error"] = f"{error.code}: {error.message}"
-        return result
-
     # ---- background work ---------------------------------------------------------------------------
-    def track(self):
-        runtime = self
-
-        class _Tracker:
-            def __enter__(self):
-                with runtime._count_lock:
-                    runtime._inflight += 1
-
-            def __exit__(self, *exc):
-                with runtime._count_lock:
-                    runtime._inflight -= 1
-
-        return _Tracker()
-
     def spawn(self, target: Callable, *args) -> None:
-        """Run ``target(*args)`` in its own thread, counted as in-flight work."""
-        with self._count_lock:
-            self._inflight += 1
+        """Run ``target(*args)`` in its own thread, counted as in-flight work from now."""
+        claim = self._inflight.track()
 
         def run():
-            try:
+            with claim:
                 target(*args)
-            finally:
-                with self._count_lock:
-                    self._inflight -= 1
 
         threading.Thread(target=run, name="fgs-async", daemon=True).start()
 
@@ -333,29 +193,24 @@ class LocalRuntime:
 
     def enqueue(self, kind: str, **payload: Any) -> None:
         """From an event listener (under the backend lock): hand the work to the dispatcher."""
-        with self._count_lock:
-            self._inflight += 1
-        self._events.put((kind, payload))
+        self._events.put((kind, payload, self._inflight.track()))
 
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                kind, payload = self._events.get(timeout=0.2)
+                kind, payload, claim = self._events.get(timeout=0.2)
             except queue.Empty:
                 continue
-            try:
-                self._handlers[kind](payload)
-            except Exception as error:  # noqa: BLE001 - one bad event must not stop the dispatcher
-                if self.echo:
-                    self.echo(f"[fgs] dispatching {kind} failed: {error!r}")
-            finally:
-                with self._count_lock:
-                    self._inflight -= 1
+            with claim:
+                try:
+                    self._handlers[kind](payload)
+                except Exception as error:  # noqa: BLE001 - one bad event must not stop the dispatcher
+                    if self.echo:
+                        self.echo(f"[fgs] dispatching {kind} failed: {error!r}")
 
     @property
     def busy(self) -> int:
-        with self._count_lock:
-            return self._inflight
+        return self._inflight.count
 
     def wait_idle(self, timeout_s: float = 30.0, extra: Callable[[], int] | None = None) -> bool:
         """True once no event, invocation or retry is pending (and ``extra()`` is 0)."""
@@ -371,15 +226,11 @@ class LocalRuntime:
     # ---- inspection ----------------------------------------------------------------------------------
     def executions(self, *, function: str | None = None, project_id: str | None = None, since: int = 0,
                    request_id: str | None = None) -> list[dict]:
-        with self._log_lock:
-            return [json.loads(json.dumps(r, default=str)) for r in self._executions
-                    if r["seq"] > since and (not function or r["function"] == function)
-                    and (not project_id or r["project_id"] == project_id)
-                    and (not request_id or r["request_id"] == request_id)]
+        return self.log.query(function=function, project_id=project_id, since=since, request_id=request_id)
 
     def status(self) -> dict:
         return {"busy": self.busy, "instances": self.pool.describe(), "cache_dir": str(self.root),
-                "executions": self._seq, "warm": self.pool.warm}
+                "executions": self.log.count, "warm": self.pool.warm}
 
     # ---- lifecycle ------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -387,7 +238,7 @@ class LocalRuntime:
         self._generation += 1
         self._reset_event.set()
         self._credentials = {}
-        self._executions = deque(maxlen=MAX_EXECUTIONS)
+        self.log.clear()
         self.pool.retire()
         self._reset_event = threading.Event()
 

@@ -25,6 +25,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from localcloud.core.timefmt import iso_seconds
+
 from .engine import LocalRuntime
 
 __all__ = ["install_listeners", "cts_trace", "ecs_cloud_event", "smn_event", "CTS_TRACE_NAME"]
@@ -81,8 +83,8 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
 def ecs_cloud_event(trace: dict) -> dict:
     """A cloud service event as EventGrid delivers it: a CloudEvent whose ``data`` is the trace."""
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "HC.ECS", "type": ECS_EVENT_TYPE,
-            "subject": trace.get("resource_id"), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(
-                trace["record_time"] / 1000)), "datacontenttype": "application/json", "data": trace}
+            "subject": trace.get("resource_id"), "time": iso_seconds(trace["record_time"] / 1000),
+            "datacontenttype": "application/json", "data": trace}
 
 
 def _smn_text(message: dict) -> str:

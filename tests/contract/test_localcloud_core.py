@@ -348,3 +348,55 @@ def test_unsigned_sdk_request_never_reaches_a_handler(cloud):
     assert caught.value.status_code == 401
     entry = last_entry(cloud, "GET", PORT_A1)
     assert entry["status"] == 401 and "project_id" not in entry
+
+
+def test_one_timestamp_formatter_with_the_formats_the_apis_print():
+    from localcloud.core.timefmt import iso_millis, iso_or_none, iso_seconds
+
+    assert iso_seconds(1714564800.123456) == "2024-05-01T12:00:00Z"
+    assert iso_millis(1714564800.123456) == "2024-05-01T12:00:00.123Z"
+    assert iso_millis(1714564800.9999996) == "2024-05-01T12:00:01.000Z"  # one rounding, then truncation
+    assert iso_seconds(1714564800.9999996) == "2024-05-01T12:00:01Z"
+    assert iso_or_none(None) is None and iso_or_none(0, millis=True) == "1970-01-01T00:00:00.000Z"
+
+
+def test_route_hook_serves_its_prefix_first_and_may_decline():
+    """The core's route hook (how the runtime serves ``/_apig/...``), on a cloud of its own."""
+    import json as _json
+    import urllib.error
+    import urllib.request
+
+    from localcloud import start
+
+    def call(cloud, method, path):
+        request = urllib.request.Request(cloud.url + path, method=method, data=b"{}" if method == "POST" else None)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    seen = []
+
+    def hook(handler):
+        seen.append(handler.path)
+        if "decline" in handler.path:
+            return False
+        body = b'{"hooked": true}'
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    with start(seed={}) as cloud:
+        assert call(cloud, "OPTIONS", "/_hook/x")[0] == 501  # no hook yet: as http.server answers
+        cloud.server.add_route_hook("/_hook", hook)
+        assert call(cloud, "GET", "/_hook") == (200, b'{"hooked": true}')
+        assert call(cloud, "POST", "/_hook/a/b?q=1") == (200, b'{"hooked": true}')
+        assert call(cloud, "OPTIONS", "/_hook/a")[0] == 200
+        status, body = call(cloud, "GET", "/_hookx")  # not under the prefix: never offered
+        assert status == 404 and _json.loads(body)["error_code"] == "APIGW.0101"
+        status, body = call(cloud, "GET", "/_hook/decline")  # declined: goes on as usual
+        assert status == 404 and _json.loads(body)["error_code"] == "APIGW.0101"
+        assert seen == ["/_hook", "/_hook/a/b?q=1", "/_hook/a", "/_hook/decline"]

@@ -271,7 +271,7 @@ def test_a_kafka_batch_is_not_for_ecs_created(cloud, created):
 
 
 def test_every_sample_event_is_understood(cloud, created):
-    from localcloud.runtime.events import sample_events
+    from tests.support.events import sample_events
 
     for name, event in sample_events("ecs_created").items():
         results = created(event, READINESS_MAX_WAIT_S="0.2")

@@ -33,11 +33,13 @@ Here: the statuses (:data:`STATUS_STATES`), the port and build timers, the trans
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 
 from localcloud.core.errors import BadRequest, CloudError
+from localcloud.core.timefmt import iso_seconds
 
-__all__ = ["LifecycleMixin", "STATUS_STATES", "FAIL_BUILD_PREFIX", "iso"]
+from .views import server_view, sub_job_view
+
+__all__ = ["LifecycleMixin", "STATUS_STATES", "FAIL_BUILD_PREFIX"]
 
 FAIL_BUILD_PREFIX = "fail-build"
 
@@ -55,17 +57,6 @@ STATUS_STATES: dict[str, tuple[str, str, int]] = {
     "SUSPENDED": ("suspended", "", 7),
     "PAUSED": ("paused", "", 3),
 }
-
-
-def _iso(ts: float, millis: bool = False) -> str:
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso(ts: float | None, millis: bool = False) -> str | None:
-    return None if ts is None else _iso(ts, millis)
 
 
 class LifecycleMixin:
@@ -159,8 +150,6 @@ class LifecycleMixin:
         server["launched_at"] = now
         sub_job = self._finish_sub_job(server, "SUCCESS", now)
         job = self.jobs.get(server["job_id"])
-        from .views import server_view, sub_job_view
-
         self.backend.publish("ecs.server_created", project=self.project, server=server_view(self, server),
                              job=sub_job_view(sub_job) if sub_job else (job and dict(job)))
 
@@ -171,7 +160,7 @@ class LifecycleMixin:
         self.vpc.delete_ports_of_device(server["id"])
         server["ports_built"] = False
         self._set_status(server, "ERROR", now)
-        server["fault"] = {"code": 500, "message": reason, "details": code, "created": _iso(now)}
+        server["fault"] = {"code": 500, "message": reason, "details": code, "created": iso_seconds(now)}
         self._finish_sub_job(server, "FAIL", now, code, reason)
 
     def _set_status(self, server: dict, status: str, now: float, task_state: str | None = None) -> None:

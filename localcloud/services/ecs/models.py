@@ -16,7 +16,7 @@ is split by concern, as the VPC model is:
 * :mod:`.seeding`: servers from a seed document (no job, no timer, no event).
 
 The names other modules import from here (``ServerRequest``, ``NicRequest``, ``parse_flavor``,
-``STATUS_STATES``, ``FAIL_BUILD_PREFIX``, ``iso``) are re-exported.
+``STATUS_STATES``, ``FAIL_BUILD_PREFIX``) are re-exported.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from typing import Any
 from localcloud.core.errors import BadRequest, CloudError, NotFound
 
 from .jobs import JobsMixin
-from .lifecycle import FAIL_BUILD_PREFIX, STATUS_STATES, LifecycleMixin, iso
+from .lifecycle import FAIL_BUILD_PREFIX, STATUS_STATES, LifecycleMixin
 from .validation import MAX_TAGS, NicRequest, ServerRequest, check_tag, parse_flavor, validate_request
 
-__all__ = ["EcsModel", "ServerRequest", "NicRequest", "parse_flavor", "STATUS_STATES", "FAIL_BUILD_PREFIX", "iso"]
+__all__ = ["EcsModel", "ServerRequest", "NicRequest", "parse_flavor", "STATUS_STATES", "FAIL_BUILD_PREFIX"]
 
 
 class EcsModel(LifecycleMixin, JobsMixin):

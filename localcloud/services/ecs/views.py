@@ -4,7 +4,12 @@
 
 from __future__ import annotations
 
-from .models import EcsModel, iso
+from typing import TYPE_CHECKING
+
+from localcloud.core.timefmt import iso_or_none
+
+if TYPE_CHECKING:
+    from .models import EcsModel
 
 __all__ = ["server_view", "missing_server_view", "interface_view", "job_view", "sub_job_view", "tags_view"]
 
@@ -51,9 +56,9 @@ def server_view(model: EcsModel, server: dict) -> dict:
         "OS-EXT-STS:vm_state": server["vm_state"],
         "OS-EXT-STS:power_state": server["power_state"],
         "progress": 0 if status == "BUILD" else 100,
-        "created": iso(server["created"]),
-        "updated": iso(server["updated"]),
-        "OS-SRV-USG:launched_at": iso(server["launched_at"]) or "",
+        "created": iso_or_none(server["created"]),
+        "updated": iso_or_none(server["updated"]),
+        "OS-SRV-USG:launched_at": iso_or_none(server["launched_at"]) or "",
         "OS-SRV-USG:terminated_at": "",
         "addresses": _addresses(model, server, ports),
         "security_groups": model.server_security_groups(server, ports),
@@ -119,8 +124,8 @@ def sub_job_view(sub_job: dict) -> dict:
         "entities": {"server_id": sub_job["server_id"]},
         "job_id": sub_job["job_id"],
         "job_type": sub_job["job_type"],
-        "begin_time": iso(sub_job["begin_time"], millis=True),
-        "end_time": iso(sub_job["end_time"], millis=True),
+        "begin_time": iso_or_none(sub_job["begin_time"], millis=True),
+        "end_time": iso_or_none(sub_job["end_time"], millis=True),
         "error_code": sub_job["error_code"],
         "fail_reason": sub_job["fail_reason"],
     }
@@ -134,8 +139,8 @@ def job_view(job: dict) -> dict:
                      "sub_jobs": [sub_job_view(sub_job) for sub_job in job["sub_jobs"]]},
         "job_id": job["job_id"],
         "job_type": job["job_type"],
-        "begin_time": iso(job["begin_time"], millis=True),
-        "end_time": iso(job["end_time"], millis=True),
+        "begin_time": iso_or_none(job["begin_time"], millis=True),
+        "end_time": iso_or_none(job["end_time"], millis=True),
         "error_code": job["error_code"],
         "fail_reason": job["fail_reason"],
     }

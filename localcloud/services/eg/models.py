@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 import uuid
 from datetime import datetime
+
+from localcloud.core.timefmt import iso_seconds
 
 from . import errors
 
@@ -67,7 +68,7 @@ class EgModel:
         self._seq = 0
 
     def _now(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.project.backend.clock()))
+        return iso_seconds(self.project.backend.clock())
 
     # ---- channels ---------------------------------------------------------------------------
     def create_channel(self, name: str, *, channel_id: str | None = None, description: str = "",

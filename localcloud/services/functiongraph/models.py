@@ -20,12 +20,13 @@ import hashlib
 import itertools
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from localcloud.core.errors import CloudError, NotFound
+from localcloud.core.timefmt import iso_seconds
 
 from . import validation as v
 
@@ -37,7 +38,7 @@ _BACKEND_INVOKER_ATTR = "_functiongraph_invoker"
 
 def _now() -> str:
     # The SDK parses datetimes as ``value + "Z"`` unless they end with Z: an offset would not parse.
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_seconds(time.time())
 
 
 _SEQUENCE = itertools.count(1)
@@ -273,7 +274,7 @@ class FunctionGraphModel:
                    "runtime": runtime, "etag": hashlib.md5(raw).hexdigest(), "size": len(raw), "name": name,
                    "description": description, "file_name": f"{name}.zip",
                    "version": len(dependency["versions"]) + 1,
-                   "last_modified": int(datetime.now(timezone.utc).timestamp() * 1000),
+                   "last_modified": int(time.time() * 1000),
                    "sha256": hashlib.sha256(raw).hexdigest(), "content": raw}
         dependency["versions"].append(version)
         return version

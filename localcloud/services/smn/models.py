@@ -18,8 +18,9 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 import uuid
+
+from localcloud.core.timefmt import iso_millis
 
 from . import errors
 
@@ -116,8 +117,7 @@ class SmnModel:
         self._seq = 0
 
     def _now(self) -> str:
-        clock = self.project.backend.clock()
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(clock)) + f".{int(clock * 1000) % 1000:03d}Z"
+        return iso_millis(self.project.backend.clock())
 
     # ---- topics and subscriptions ----------------------------------------------------------
     def create_topic(self, name: str, display_name: str = "") -> dict:

@@ -126,3 +126,29 @@ def ip_not_in_subnet(ip: str, cidr: str) -> BadRequest:
 
 def no_more_ips(network_id: str) -> Conflict:
     return Conflict("VPC.0703", f"No more IP addresses available on network {network_id}.")
+
+
+# ---- IP address groups (codes chosen: the public table names none; see address_groups.py) ----
+
+
+def address_group_invalid(message: str) -> BadRequest:
+    return BadRequest("VPC.1801", message)
+
+
+def address_group_not_found(ref: str) -> NotFound:
+    return NotFound("VPC.1802", f"Address group {ref} could not be found.")
+
+
+def address_group_quota(limit: int) -> QuotaExceeded:
+    return QuotaExceeded("VPC.1803", f"Quota exceeded for resources: ['address_group']. (limit {limit})", status=409)
+
+
+def address_group_in_use(ref: str, rules: list[str]) -> Conflict:
+    return Conflict("VPC.1804", f"Address group {ref} is in use on security group rule(s) {', '.join(rules[:5])}.")
+
+
+# ---- seeding (localcloud's own code) --------------------------------------------------------
+
+
+def seed_invalid(message: str) -> BadRequest:
+    return BadRequest("LocalCloud.InvalidSeed", message)

@@ -15,19 +15,16 @@ from __future__ import annotations
 import copy
 import ipaddress
 import random
-import time
 import uuid
 
 from localcloud.core.errors import BadRequest
+from localcloud.core.timefmt import iso_seconds
 
 from . import errors
-from .models_sg import SecurityGroupsMixin
+from .security_groups import SecurityGroupsMixin
+from .seeding import load_vpc_seed
 
 __all__ = ["VpcModel"]
-
-
-def _seed_error(message: str) -> BadRequest:
-    return BadRequest("LocalCloud.InvalidSeed", message)
 
 
 class VpcModel(SecurityGroupsMixin):
@@ -53,7 +50,7 @@ class VpcModel(SecurityGroupsMixin):
 
     # ---- helpers --------------------------------------------------------------------------
     def _now(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.project.backend.clock()))
+        return iso_seconds(self.project.backend.clock())
 
     @property
     def max_sgs_per_port(self) -> int:
@@ -325,8 +322,6 @@ class VpcModel(SecurityGroupsMixin):
 
     # ---- seed and snapshot ------------------------------------------------------------------
     def load_seed(self, project_doc: dict) -> dict:
-        from .seeding import load_vpc_seed
-
         return load_vpc_seed(self, project_doc)
 
     def to_dict(self) -> dict:

@@ -214,7 +214,7 @@ def delete_security_group_rule(ctx: ApiContext):
 
 
 # ---- IP address groups ----------------------------------------------------------------------------
-# Their own model (models_address_groups, registered as "vpc_address_groups"); the stored record is
+# Their own model (address_groups.py, registered as "vpc_address_groups"); the stored record is
 # the v3 view (huaweicloudsdkvpc.v3.model.AddressGroup).
 
 
@@ -228,10 +228,8 @@ def _address_group_view(group: dict) -> dict:
 
 @route("POST", "/v3/{project_id}/vpc/address-groups")
 def create_address_group(ctx: ApiContext):
-    from .models_address_groups import address_group_invalid
-
-    body, option = body_object(ctx, "address_group", address_group_invalid)
-    dry_run = dry_run_flag(body, address_group_invalid)
+    body, option = body_object(ctx, "address_group", errors.address_group_invalid)
+    dry_run = dry_run_flag(body, errors.address_group_invalid)
     group = _address_groups(ctx).create_address_group(
         name=option.get("name"), ip_version=option.get("ip_version"), ip_set=option.get("ip_set"),
         ip_extra_set=option.get("ip_extra_set"), description=option.get("description", ""),
@@ -250,20 +248,18 @@ def show_address_group(ctx: ApiContext):
 
 @route("GET", "/v3/{project_id}/vpc/address-groups")
 def list_address_group(ctx: ApiContext):
-    from .models_address_groups import address_group_invalid
-
     groups = _address_groups(ctx).list_address_groups()
     for query in ("id", "name", "description"):
         wanted = id_filter(ctx, query) if query == "id" else ctx.args(query)
         if wanted:
             groups = [group for group in groups if group[query] in wanted]
-    version = int_arg(ctx, "ip_version", address_group_invalid)
+    version = int_arg(ctx, "ip_version", errors.address_group_invalid)
     if version is not None:
         groups = [group for group in groups if group["ip_version"] == version]
     project = ctx.arg("enterprise_project_id")
     if project not in (None, "", "all_granted_eps"):
         groups = [group for group in groups if group["enterprise_project_id"] == project]
-    return _listing(ctx, "address_groups", groups, _address_group_view, address_group_invalid)
+    return _listing(ctx, "address_groups", groups, _address_group_view, errors.address_group_invalid)
 
 
 @route("DELETE", "/v3/{project_id}/vpc/address-groups/{address_group_id}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from localcloud.core.errors import CloudError
 
-from .models import _seed_error
+from .errors import seed_invalid
 
 __all__ = ["load_vpc_seed"]
 
@@ -80,7 +80,7 @@ def load_vpc_seed(model, project_doc: dict) -> dict:
                          name=port_doc.get("name", ""))
             _add_name(summary["ports"], port["name"] or port["id"], port["id"])
     except KeyError as missing:  # pragma: no cover - the schema requires these keys
-        raise _seed_error(f"missing key {missing}") from None
+        raise seed_invalid(f"missing key {missing}") from None
     return summary
 
 
@@ -91,4 +91,4 @@ def _wrap(where: str, function, *args, **kwargs):
     except CloudError as error:
         if error.code == "LocalCloud.InvalidSeed":
             raise
-        raise _seed_error(f"{where}: {error.code} {error.message}") from None
+        raise seed_invalid(f"{where}: {error.code} {error.message}") from None

@@ -20,32 +20,17 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
-import time
 import uuid
 
-from localcloud.core.errors import BadRequest, Conflict, NotFound, QuotaExceeded
+from localcloud.core.timefmt import iso_seconds
+
+from .errors import address_group_in_use, address_group_invalid, address_group_not_found, address_group_quota
 
 __all__ = ["AddressGroupModel", "ADDRESS_GROUP_QUOTA", "MAX_CAPACITY"]
 
 ADDRESS_GROUP_QUOTA = 50
 MAX_CAPACITY = 20
 _NAME_RE = re.compile(r"^[\w.\-]{1,64}$")
-
-
-def address_group_invalid(message: str) -> BadRequest:
-    return BadRequest("VPC.1801", message)
-
-
-def address_group_not_found(ref: str) -> NotFound:
-    return NotFound("VPC.1802", f"Address group {ref} could not be found.")
-
-
-def address_group_quota(limit: int) -> QuotaExceeded:
-    return QuotaExceeded("VPC.1803", f"Quota exceeded for resources: ['address_group']. (limit {limit})", status=409)
-
-
-def address_group_in_use(ref: str, rules: list[str]) -> Conflict:
-    return Conflict("VPC.1804", f"Address group {ref} is in use on security group rule(s) {', '.join(rules[:5])}.")
 
 
 def _check_entry(entry, version: int) -> str:
@@ -76,7 +61,7 @@ class AddressGroupModel:
         self._groups: dict[str, dict] = {}  # insertion order = creation order
 
     def _now(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.project.backend.clock()))
+        return iso_seconds(self.project.backend.clock())
 
     # ---- look-ups ---------------------------------------------------------------------------
     def address_group(self, group_id: str) -> dict:

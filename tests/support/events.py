@@ -1,6 +1,7 @@
 """Sample trigger events: ``events/<function>/<name>.json``, loaded by this one helper.
 
-Used by the tests, the local invoke command and the demo, so the samples stay in use and true.
+Used by the tests, so the samples stay in use and true (moved from ``localcloud.runtime.events``:
+nothing outside the tests used it; ``scripts/invoke.py`` reads an event file by its path).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["EVENTS_DIR", "load_event", "sample_events"]
 
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"  # tests/support/ -> the repo root
 
 
 def load_event(function: str, name: str) -> object:
