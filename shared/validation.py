@@ -13,6 +13,9 @@ Two steps, each of which never raises on bad input:
 jsonschema is imported lazily, inside :func:`validator_for`, so that code paths
 that never validate (e.g. a timer tick) don't pay for it at cold start; each
 validator is built once per process.
+
+Over 400 lines: decoding and schema errors share the path and excerpt rules that make every
+rejection name its field; split, each half would re-import the other.
 """
 
 from __future__ import annotations

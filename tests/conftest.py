@@ -59,7 +59,7 @@ def redis_session():
 
     server = RedisServer()
     yield server
-    from shared.idempotency_redis import close_clients
+    from shared.idempotency.redis_backend import close_clients
 
     close_clients()
     server.close()

@@ -14,6 +14,8 @@
    every result event and where it went (function log line, SMN topic message).
 
 Exits 1 if anything expected did not happen (each check is listed), 0 otherwise.
+
+Over 400 lines: the demo is one script a newcomer reads top to bottom, setup to the final table.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The shared idempotency store on Redis (Huawei DCS for Redis): one record per request id for every instance.
 
-Same interface as :class:`shared.idempotency.MemoryStore` (``claim`` / ``complete`` / ``release``,
+Same interface as :class:`shared.idempotency.memory.MemoryStore` (``claim`` / ``complete`` / ``release``,
 plus ``close``), in the spirit of Powertools' idempotency utility:
 
 - ``claim``: one round trip (a Lua script): ``SET key {in_progress, fingerprint, token} NX PX
@@ -28,8 +28,9 @@ import sys
 import threading
 from typing import Any, Iterator
 
-from .config import redact_store_url
-from .idempotency import Claim, ServerLocked, StoreUnavailable
+from ..config import redact_store_url
+from .exceptions import ServerLocked, StoreUnavailable
+from .memory import Claim
 
 __all__ = ["RedisStore", "redis_store", "close_clients", "SOCKET_TIMEOUT_S", "LOCK_MAX_S"]
 

@@ -1,118 +1,21 @@
-"""Process a request id once: claim before any cloud call, complete on success, release on failure.
-
-Both functions use :func:`process_once` around their steps, so the "check replay -> process ->
-forget on failure" dance is written once. A claim is bound to the request's content (a hash of
-the signed request): the same id with other content is not a duplicate but a reuse, refused.
-
-The store is chosen in one place, :func:`store_for`, from the ``IDEMPOTENCY_STORE`` setting:
-
-- ``memory`` (the default): :class:`MemoryStore`, per function instance. It catches redeliveries
-  that reach the same instance; enough for local runs and a function kept to one instance.
-- ``redis://...`` / ``rediss://...``: :class:`shared.idempotency_redis.RedisStore`, shared by every
-  instance (Huawei DCS for Redis). Imported only then: the memory path never loads ``redis``.
-
-Every store has the same interface: ``claim``, ``complete``, ``release`` (and ``close``). A store
-that cannot answer a claim raises :class:`StoreUnavailable`; :func:`process_once` then fails the
-message closed (``failed``, retryable, ``STORE_UNAVAILABLE``) without running its steps. An error on
-``complete``/``release`` is logged and the result stands (the claim expires on its own).
-
-:func:`lock_for` is the per-server lock for read-modify-write changes (a no-op with the memory
-store: one instance has nobody to race with).
-"""
+"""The one claim -> steps -> complete | release dance both functions use, and choosing the store."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from .errors import ErrorCode, ErrorDetail
-from .results import ResultData, new_result_data, rejected
+from ..errors import ErrorCode, ErrorDetail
+from ..results import ResultData, new_result_data, rejected
+from .exceptions import ServerLocked, StoreError
+from .memory import MemoryStore
 
-__all__ = ["Claim", "MemoryStore", "process_once", "store_for", "lock_for", "store_failure", "in_progress_s",
-           "SUCCESS_OUTCOMES",
-           "StoreError", "StoreUnavailable", "ServerLocked"]
-
-
-class StoreError(Exception):
-    """Base of the idempotency store's own errors (never carries a password)."""
-
-
-class StoreUnavailable(StoreError):
-    """The store did not answer (connection refused, timeout, error reply): fail closed."""
-
-
-class ServerLocked(StoreError):
-    """Another instance held the server's lock for longer than this invocation could wait."""
+__all__ = ["process_once", "store_for", "lock_for", "store_failure", "in_progress_s", "SUCCESS_OUTCOMES"]
 
 # Outcomes after which a repeat is a duplicate; after any other (or an exception) the id is released.
 SUCCESS_OUTCOMES = frozenset({"succeeded", "no_change", "planned"})
-
-
-@dataclass(frozen=True)
-class Claim:
-    status: str  # "new" | "duplicate" | "in_progress" | "reused"
-    outcome: str | None = None  # the first processing's outcome, for a duplicate
-
-
-class MemoryStore:
-    """Claims held in this process for ``ttl_s`` seconds, at most ``max_entries`` (oldest evicted)."""
-
-    def __init__(self, *, max_entries: int = 10000):
-        if max_entries <= 0:
-            raise ValueError("max_entries must be positive")
-        self.max_entries = max_entries
-        self._records: "OrderedDict[str, tuple[float, str, str | None]]" = OrderedDict()  # at, fingerprint, outcome
-        self._lock = threading.Lock()
-
-    def claim(self, key: str, fingerprint: str, *, now: float, ttl_s: float,
-              in_progress_s: float | None = None) -> Claim:
-        """``in_progress_s`` is for shared stores (a dead holder's claim expires); one instance needs none."""
-        with self._lock:
-            self._expire(now, ttl_s)
-            record = self._records.get(key)
-            if record is not None:
-                _, held_fingerprint, outcome = record
-                if held_fingerprint != fingerprint:
-                    return Claim("reused", outcome)
-                return Claim("duplicate" if outcome else "in_progress", outcome)
-            self._records[key] = (now, fingerprint, None)
-            while len(self._records) > self.max_entries:
-                self._records.popitem(last=False)
-            return Claim("new")
-
-    def complete(self, key: str, outcome: str) -> None:
-        with self._lock:
-            record = self._records.get(key)
-            if record is not None:
-                self._records[key] = (record[0], record[1], outcome)
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            self._records.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()
-
-    def close(self) -> None:
-        """Nothing to close (the interface of every store)."""
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._records)
-
-    def _expire(self, now: float, ttl_s: float) -> None:
-        # Insertion order is (nearly) time order: stop at the first live record.
-        while self._records:
-            key, (at, _, _) = next(iter(self._records.items()))
-            if now - at < ttl_s:
-                break
-            del self._records[key]
 
 
 def store_failure(error: StoreError, **identity: Any) -> ResultData:
@@ -176,7 +79,7 @@ def store_for(settings, *, function: str, project_id: str | None, memory: Memory
     url = getattr(settings, "idempotency_store", "memory")
     if url == "memory":
         return memory
-    from .idempotency_redis import redis_store
+    from .redis_backend import redis_store
 
     return redis_store(url, function=function, project_id=project_id or "-")
 
