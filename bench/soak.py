@@ -20,6 +20,9 @@ row (a duplicate delivery), every creation trace too. Then:
 5. creation traces delivered again to a *fresh* instance (replay memory cleared) write nothing.
 
 :func:`run_soak` returns a :class:`SoakReport`; its ``violations`` must be empty.
+
+Over 400 lines: the workload, the fault plan and the five checks read as one story; each check
+needs the whole record of the run.
 """
 
 from __future__ import annotations
