@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo serve test bench soak clean
+.PHONY: setup demo serve lint test bench soak clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,15 @@ demo: setup
 serve: setup
 	$(BIN)/sgguard serve
 
+# ruff (lint + format) and mypy (strict on shared/): CI fails on them.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared
+
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 bench: setup

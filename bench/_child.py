@@ -99,8 +99,13 @@ def invoke(handler, event, context):
 
 
 def _modules() -> dict:
-    sdk = sorted({name for name in sys.modules if name.startswith("huaweicloudsdk") and name.count(".") <= 1
-                  and sys.modules[name] is not None})
+    sdk = sorted(
+        {
+            name
+            for name in sys.modules
+            if name.startswith("huaweicloudsdk") and name.count(".") <= 1 and sys.modules[name] is not None
+        }
+    )
     return {"sdk": sdk, "jsonschema": "jsonschema" in sys.modules, "yaml": "yaml" in sys.modules}
 
 
@@ -136,9 +141,14 @@ def mode_handler(args) -> dict:
     imported = time.perf_counter()
     response = invoke(handler, _load(args.event), Context(_load(args.context)))
     done = time.perf_counter()
-    return {"import_s": imported - T0, "invoke_s": done - imported, "modules": _modules(),
-            "outcomes": [r["data"]["outcome"] for r in _results(response)],
-            "api_calls": [r["data"].get("api_calls") for r in _results(response)], "maxrss_kb": _maxrss_kb()}
+    return {
+        "import_s": imported - T0,
+        "invoke_s": done - imported,
+        "modules": _modules(),
+        "outcomes": [r["data"]["outcome"] for r in _results(response)],
+        "api_calls": [r["data"].get("api_calls") for r in _results(response)],
+        "maxrss_kb": _maxrss_kb(),
+    }
 
 
 def _summary(results: list) -> list:
@@ -146,9 +156,16 @@ def _summary(results: list) -> list:
     for event in results:
         data = event["data"]
         calls = data.get("api_calls") or {}
-        rows.append([data.get("request_id"), data["outcome"], calls.get("reads", 0), calls.get("writes", 0),
-                     [[n["port_id"], n["after"]] for n in data.get("nics", [])],
-                     [e["code"] for e in data.get("errors", [])]])
+        rows.append(
+            [
+                data.get("request_id"),
+                data["outcome"],
+                calls.get("reads", 0),
+                calls.get("writes", 0),
+                [[n["port_id"], n["after"]] for n in data.get("nics", [])],
+                [e["code"] for e in data.get("errors", [])],
+            ]
+        )
     return rows
 
 
@@ -171,17 +188,33 @@ def mode_batch(args) -> dict:
     if profiler:
         profiler.disable()
     results = _results(response)
-    summary = {"wall_s": wall, "cpu_s": cpu, "warmup_s": warm_s, "started_at": epoch,
-               "warmup_outcomes": [r["data"]["outcome"] for r in warm],
-               "results": _summary(results), "maxrss_kb": _maxrss_kb(), "modules": _modules()}
+    summary = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "warmup_s": warm_s,
+        "started_at": epoch,
+        "warmup_outcomes": [r["data"]["outcome"] for r in warm],
+        "results": _summary(results),
+        "maxrss_kb": _maxrss_kb(),
+        "modules": _modules(),
+    }
     if profiler:
         summary["profile"] = _profile_summary(profiler, len(results))
     return summary
 
 
 _BUCKETS = (  # first match wins: (label, path fragments)
-    ("waiting on the network (socket reads, select)", ("<method 'recv_into'", "<method 'poll'", "<built-in method select",
-                                                       "<method 'connect'", "<method 'sendall'", "<method 'acquire'")),
+    (
+        "waiting on the network (socket reads, select)",
+        (
+            "<method 'recv_into'",
+            "<method 'poll'",
+            "<built-in method select",
+            "<method 'connect'",
+            "<method 'sendall'",
+            "<method 'acquire'",
+        ),
+    ),
     ("bench harness", (os.sep + "bench" + os.sep,)),
     ("sgguard: shared/ and functions/", (os.sep + "shared" + os.sep, os.sep + "functions" + os.sep)),
     ("SDK core (signing, request building, response parsing)", ("huaweicloudsdkcore",)),
@@ -245,11 +278,13 @@ def _profile_summary(profiler, messages: int) -> dict:
         for bucket, part in shares(func).items():
             buckets[bucket] = buckets.get(bucket, 0.0) + self_time * part
     top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:15]
-    return {"self_ms_per_message": {k: round(v * 1000 / messages, 3)
-                                    for k, v in sorted(buckets.items(), key=lambda kv: -kv[1])},
-            "total_ms_per_message": round(total * 1000 / messages, 3),
-            "top_self": [[f"{os.path.basename(k[0])}:{k[1]}:{k[2]}", round(v[2] * 1000 / messages, 4)]
-                         for k, v in top]}
+    return {
+        "self_ms_per_message": {
+            k: round(v * 1000 / messages, 3) for k, v in sorted(buckets.items(), key=lambda kv: -kv[1])
+        },
+        "total_ms_per_message": round(total * 1000 / messages, 3),
+        "top_self": [[f"{os.path.basename(k[0])}:{k[1]}:{k[2]}", round(v[2] * 1000 / messages, 4)] for k, v in top],
+    }
 
 
 def mode_overhead(args) -> dict:
@@ -290,9 +325,15 @@ def mode_overhead(args) -> dict:
         value, error = decode_json_message(body)
         validate_change_request(value)
     schema_wall = time.perf_counter() - started
-    return {"wall_s": wall, "messages": len(bodies), "results": _summary(results),
-            "validation_s": validation_wall, "schema_only_s": schema_wall, "invalid": invalid,
-            "maxrss_kb": _maxrss_kb()}
+    return {
+        "wall_s": wall,
+        "messages": len(bodies),
+        "results": _summary(results),
+        "validation_s": validation_wall,
+        "schema_only_s": schema_wall,
+        "invalid": invalid,
+        "maxrss_kb": _maxrss_kb(),
+    }
 
 
 def main() -> int:
@@ -308,7 +349,9 @@ def main() -> int:
     parser.add_argument("--seed")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    summary = {"floor": mode_floor, "handler": mode_handler, "batch": mode_batch, "overhead": mode_overhead}[args.mode](args)
+    summary = {"floor": mode_floor, "handler": mode_handler, "batch": mode_batch, "overhead": mode_overhead}[args.mode](
+        args
+    )
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(summary, handle)
     return 0

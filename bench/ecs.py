@@ -19,7 +19,6 @@ from .support import LocalCloudProcess, median
 __all__ = ["run_ecs_creation", "cts_event", "cts_trace", "create_server", "load_handler", "invoke", "make_context"]
 
 
-
 def load_handler(function: str):
     """``functions/<function>/index.py:handler``, loaded by file as FunctionGraph does."""
     from tests.support.functions import load_handler as load
@@ -53,8 +52,13 @@ def ecs_client(url: str, ak: str, sk: str, project_id: str):
     config = HttpConfig.get_default_config()
     config.timeout = (2, 10)
     config.retry_times = 0
-    return (EcsClient.new_builder().with_credentials(BasicCredentials(ak, sk, project_id))
-            .with_endpoints([url]).with_http_config(config).build())
+    return (
+        EcsClient.new_builder()
+        .with_credentials(BasicCredentials(ak, sk, project_id))
+        .with_endpoints([url])
+        .with_http_config(config)
+        .build()
+    )
 
 
 def invoke(handler, event, context) -> tuple[list[dict], str | None]:
@@ -78,13 +82,19 @@ def make_context(cloud, function: str, user_data: dict, timeout_s: float = 120.0
     from localcloud.runtime import FunctionContext
 
     credentials = cloud.control.temporary_credentials(cloud.project_id)
-    return FunctionContext(user_data={"PROJECT_ID": cloud.project_id, **user_data}, ak=credentials["ak"],
-                           sk=credentials["sk"], security_token=credentials["security_token"],
-                           timeout_s=timeout_s, function_name=function)
+    return FunctionContext(
+        user_data={"PROJECT_ID": cloud.project_id, **user_data},
+        ak=credentials["ak"],
+        sk=credentials["sk"],
+        security_token=credentials["security_token"],
+        timeout_s=timeout_s,
+        function_name=function,
+    )
 
 
-def run_ecs_creation(cloud: LocalCloudProcess, *, runs: int = 3, build_delays_ms=(300, 2000),
-                     polls=(None, "0.2")) -> list[dict]:
+def run_ecs_creation(
+    cloud: LocalCloudProcess, *, runs: int = 3, build_delays_ms=(300, 2000), polls=(None, "0.2")
+) -> list[dict]:
     from .support import user_data
 
     cloud.control.reset()
@@ -109,9 +119,16 @@ def run_ecs_creation(cloud: LocalCloudProcess, *, runs: int = 3, build_delays_ms
                 added.append(done - created - build_ms / 1000)
                 outcomes.update(r["data"]["outcome"] for r in results)
                 calls.append(sum(r["data"]["api_calls"]["total"] for r in results))
-            rows.append({"build_delay_ms": build_ms, "readiness_poll_s": float(poll or 0.5), "runs": runs,
-                         "latency_ms": cloud.latency_ms,
-                         "added_ms": round(median(added) * 1000, 1),
-                         "added_ms_all": [round(a * 1000, 1) for a in added],
-                         "api_calls": median(calls), "outcomes": sorted(outcomes)})
+            rows.append(
+                {
+                    "build_delay_ms": build_ms,
+                    "readiness_poll_s": float(poll or 0.5),
+                    "runs": runs,
+                    "latency_ms": cloud.latency_ms,
+                    "added_ms": round(median(added) * 1000, 1),
+                    "added_ms_all": [round(a * 1000, 1) for a in added],
+                    "api_calls": median(calls),
+                    "outcomes": sorted(outcomes),
+                }
+            )
     return rows

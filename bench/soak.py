@@ -37,8 +37,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .ecs import create_server, cts_event, cts_trace, ecs_client, invoke, load_handler, make_context
-from .workload import (AMBIGUOUS_NAME, RISKY_GROUP, SIGNING_KEYS, Fleet, build_seed, generate_changes, kafka, sign,
-                       smn)
+from .workload import AMBIGUOUS_NAME, RISKY_GROUP, SIGNING_KEYS, Fleet, build_seed, generate_changes, kafka, sign, smn
 
 __all__ = ["SoakConfig", "SoakReport", "run_soak", "soak_seed", "cloud_handle", "TERMINAL"]
 
@@ -130,16 +129,28 @@ def _invalid_inputs(rng: random.Random, fleet: Fleet, reject: list, count: int, 
     inputs = []
     for n in range(count):
         server = rng.choice(reject)
-        base = {"request_id": f"{prefix}-X{n:05d}",
-                "ticket": {"system": "soak", "id": f"CHG{n}", "requested_by": "soak@example.com"},
-                "target": {"server_id": server.id, "nics": "all"},
-                "change": {"action": "add", "security_groups": [{"name": "web"}]}}
-        kind = rng.choice(["unsigned", "bad-signature", "expired", "malformed", "schema", "schema", "refused",
-                           "refused"])
+        base = {
+            "request_id": f"{prefix}-X{n:05d}",
+            "ticket": {"system": "soak", "id": f"CHG{n}", "requested_by": "soak@example.com"},
+            "target": {"server_id": server.id, "nics": "all"},
+            "change": {"action": "add", "security_groups": [{"name": "web"}]},
+        }
+        kind = rng.choice(
+            ["unsigned", "bad-signature", "expired", "malformed", "schema", "schema", "refused", "refused"]
+        )
         request: Any = base
         if kind == "malformed":
-            request = rng.choice(["{not json", "", "[1, 2", '{"request_id": "a", "request_id": "b"}', "null",
-                                  json.dumps(base)[:-3], "\u0000\u0001"])
+            request = rng.choice(
+                [
+                    "{not json",
+                    "",
+                    "[1, 2",
+                    '{"request_id": "a", "request_id": "b"}',
+                    "null",
+                    json.dumps(base)[:-3],
+                    "\u0000\u0001",
+                ]
+            )
         elif kind == "schema":
             request = json.loads(json.dumps(base))
             mutation = rng.randrange(5)
@@ -155,16 +166,17 @@ def _invalid_inputs(rng: random.Random, fleet: Fleet, reject: list, count: int, 
                 request["target"]["nics"] = [{"port_id": "%2F" + server.ports[0].id}]
         elif kind == "refused":  # valid and signed, but a guard rail or the catalog refuses it
             request = json.loads(json.dumps(base))
-            request["change"]["security_groups"] = rng.choice([[{"id": RISKY_GROUP}], [{"name": "no-such-group"}],
-                                                               [{"name": AMBIGUOUS_NAME}]])
+            request["change"]["security_groups"] = rng.choice(
+                [[{"id": RISKY_GROUP}], [{"name": "no-such-group"}], [{"name": AMBIGUOUS_NAME}]]
+            )
         inputs.append(Input(kind, request, base["request_id"] if kind != "malformed" else None))
     return inputs
 
 
 def build_inputs(config: SoakConfig, fleet: Fleet, prefix: str) -> list[Input]:
     rng = random.Random(config.seed)
-    live = fleet.servers[:config.servers]
-    reject = fleet.servers[config.servers:]
+    live = fleet.servers[: config.servers]
+    reject = fleet.servers[config.servers :]
     messages = generate_changes(fleet, config.messages, seed=config.seed, prefix=prefix, servers=live)
     inputs = [Input("valid", m.request, m.request_id, m.ports) for m in messages]
     for extra in _invalid_inputs(rng, fleet, reject, int(config.messages * config.invalid_share), prefix):
@@ -174,23 +186,43 @@ def build_inputs(config: SoakConfig, fleet: Fleet, prefix: str) -> list[Input]:
 
 # ---- running the handlers -----------------------------------------------------------------------
 def _context(cloud, function: str, config: SoakConfig, **extra):
-    data = {"REGION": cloud.region, "ECS_ENDPOINT": cloud.url, "VPC_ENDPOINT": cloud.url,
-            "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS), "REQUIRE_SIGNED_REQUESTS": "true",
-            "CONCURRENCY": str(config.concurrency), "READ_TIMEOUT_S": str(config.read_timeout_s),
-            "CONNECT_TIMEOUT_S": "1", "MAX_ATTEMPTS": str(config.max_attempts), "BACKOFF_BASE_S": "0.01",
-            "BACKOFF_MAX_S": "0.05", "SAFETY_MARGIN_MS": "500", "GROUP_CACHE_TTL_S": "60",
-            "READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "10", "IDEMPOTENCY_STORE": config.store, **extra}
+    data = {
+        "REGION": cloud.region,
+        "ECS_ENDPOINT": cloud.url,
+        "VPC_ENDPOINT": cloud.url,
+        "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS),
+        "REQUIRE_SIGNED_REQUESTS": "true",
+        "CONCURRENCY": str(config.concurrency),
+        "READ_TIMEOUT_S": str(config.read_timeout_s),
+        "CONNECT_TIMEOUT_S": "1",
+        "MAX_ATTEMPTS": str(config.max_attempts),
+        "BACKOFF_BASE_S": "0.01",
+        "BACKOFF_MAX_S": "0.05",
+        "SAFETY_MARGIN_MS": "500",
+        "GROUP_CACHE_TTL_S": "60",
+        "READINESS_POLL_S": "0.05",
+        "READINESS_MAX_WAIT_S": "10",
+        "IDEMPOTENCY_STORE": config.store,
+        **extra,
+    }
     return make_context(cloud, function, data, timeout_s=300)
 
 
 def fault_rules(config: SoakConfig) -> list[dict]:
     p, hold = config.probability, config.hold_ms
-    shares = [("throttle", {}, 0.25), ("error500", {}, 0.15), ("error503", {}, 0.15),
-              ("timeout", {"hold_ms": hold}, 0.15), ("reset", {}, 0.10),
-              ("timeout", {"hold_ms": hold, "phase": "after", "method": "PUT"}, 0.10),
-              ("reset", {"phase": "after", "method": "PUT"}, 0.10)]
-    return [{"kind": kind, "path": "*", "probability": round(p * share, 4), "seed": config.seed * 100 + i, **extra}
-            for i, (kind, extra, share) in enumerate(shares)] + list(config.extra_faults)
+    shares = [
+        ("throttle", {}, 0.25),
+        ("error500", {}, 0.15),
+        ("error503", {}, 0.15),
+        ("timeout", {"hold_ms": hold}, 0.15),
+        ("reset", {}, 0.10),
+        ("timeout", {"hold_ms": hold, "phase": "after", "method": "PUT"}, 0.10),
+        ("reset", {"phase": "after", "method": "PUT"}, 0.10),
+    ]
+    return [
+        {"kind": kind, "path": "*", "probability": round(p * share, 4), "seed": config.seed * 100 + i, **extra}
+        for i, (kind, extra, share) in enumerate(shares)
+    ] + list(config.extra_faults)
 
 
 def _seq(cloud) -> int:
@@ -223,7 +255,7 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
     # redelivery may try again), so on those servers a redelivery may legitimately write.
     diverged: set[str] = set()
     for number, start in enumerate(range(0, len(inputs), config.batch_size)):
-        batch = inputs[start:start + config.batch_size]
+        batch = inputs[start : start + config.batch_size]
         wire = [item.wire() for item in batch]
         event = smn(wire) if number % 3 == 2 else kafka(wire)
         first = None
@@ -255,22 +287,33 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
             report.redelivery_writes += len(writes)
             for entry in writes:
                 if _port_of(entry["path"]) not in retried_ports:
-                    report.violation(f"redelivery of batch {number} wrote to {entry['path']} "
-                                     f"({entry.get('body')}) though no request on that server ever failed")
+                    report.violation(
+                        f"redelivery of batch {number} wrote to {entry['path']} "
+                        f"({entry.get('body')}) though no request on that server ever failed"
+                    )
             for item, before, after in zip(batch, first, data):
                 if before["outcome"] in ("succeeded", "no_change") and before.get("request_id"):
                     duplicate = any(w["code"] == "DUPLICATE_REQUEST" for w in after.get("warnings", []))
                     if after["outcome"] != "no_change" or not duplicate or after["api_calls"]["total"] != 0:
-                        report.violation(f"redelivered {item.request_id} ({before['outcome']}) came back "
-                                         f"{after['outcome']} with {after['api_calls']}")
+                        report.violation(
+                            f"redelivered {item.request_id} ({before['outcome']}) came back "
+                            f"{after['outcome']} with {after['api_calls']}"
+                        )
                 # a refusal that needs reads may now end "failed" (a read ran out of attempts), never applied
-                if before["outcome"] == "rejected" and after["outcome"] not in ("rejected", "failed") \
-                        and item.server_id not in retried:
+                if (
+                    before["outcome"] == "rejected"
+                    and after["outcome"] not in ("rejected", "failed")
+                    and item.server_id not in retried
+                ):
                     report.violation(f"redelivered {item.request_id or item.kind} was rejected, now {after['outcome']}")
-                if before["outcome"] in ("planned", "rejected") and after["api_calls"]["writes"] \
-                        and item.server_id not in retried:
-                    report.violation(f"redelivered {item.request_id} ({before['outcome']}) made writes: "
-                                     f"{after['api_calls']}")
+                if (
+                    before["outcome"] in ("planned", "rejected")
+                    and after["api_calls"]["writes"]
+                    and item.server_id not in retried
+                ):
+                    report.violation(
+                        f"redelivered {item.request_id} ({before['outcome']}) made writes: {after['api_calls']}"
+                    )
                 if after["outcome"] in ("planned", "rejected") and after["api_calls"]["writes"]:
                     report.violation(f"{item.request_id} {after['outcome']} made writes: {after['api_calls']}")
             diverged |= {item.server_id for item, d in zip(batch, data) if d["outcome"] in ("failed", "rolled_back")}
@@ -293,9 +336,19 @@ def _create_servers(cloud, config: SoakConfig) -> list[tuple[dict, list[str]]]:
 
 
 def _eventgrid(traces: list[dict]) -> list[dict]:
-    return [{"specversion": "1.0", "id": str(uuid.uuid4()), "source": "HC.ECS", "type": "ECS:CloudTrace:ApiCall",
-             "subject": trace["resource_id"], "time": "2026-11-28T21:00:00Z", "datacontenttype": "application/json",
-             "data": trace} for trace in traces]
+    return [
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "HC.ECS",
+            "type": "ECS:CloudTrace:ApiCall",
+            "subject": trace["resource_id"],
+            "time": "2026-11-28T21:00:00Z",
+            "datacontenttype": "application/json",
+            "data": trace,
+        }
+        for trace in traces
+    ]
 
 
 def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) -> list[tuple]:
@@ -309,7 +362,7 @@ def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) ->
         events.append((_eventgrid([t for t, _ in traces[half:]]), [s for _, ss in traces[half:] for s in ss]))
     timeline = []
     for event, servers in events:
-        for attempt in range(6):
+        for _attempt in range(6):
             results, raised = invoke(handler, event, _context(cloud, "ecs_created", config))
             report.deliveries += 1
             _check_delivery(report, results, len(servers), f"creation trace of {servers[0]}")
@@ -323,8 +376,11 @@ def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) ->
         else:
             report.violation(f"creation of {servers} still failing after 6 deliveries")
         report.ecs_outcomes.update(r["data"]["outcome"] for r in results)
-        unfinished = [(r["data"]["server_id"], r["data"]["outcome"]) for r in results
-                      if r["data"]["outcome"] not in ("succeeded", "no_change")]
+        unfinished = [
+            (r["data"]["server_id"], r["data"]["outcome"])
+            for r in results
+            if r["data"]["outcome"] not in ("succeeded", "no_change")
+        ]
         if unfinished and not raised:  # the function stopped asking for a retry, but the policy isn't applied
             report.violation(f"creation trace ended with {unfinished} and no retry asked for")
         # a duplicate delivery to this instance, then to a fresh one (replay memory cleared)
@@ -340,8 +396,10 @@ def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) ->
             writes = [e for e in cloud.control.requests(seq) if e["method"] == "PUT"]
             bad = [r["data"] for r in results if r["data"]["outcome"] not in ("no_change",)]
             if writes:
-                report.violation(f"duplicate creation trace ({'fresh instance' if fresh else 'same instance'}) "
-                                 f"wrote {len(writes)} times: {[w['path'] for w in writes][:3]}")
+                report.violation(
+                    f"duplicate creation trace ({'fresh instance' if fresh else 'same instance'}) "
+                    f"wrote {len(writes)} times: {[w['path'] for w in writes][:3]}"
+                )
             if bad and not raised:
                 report.violation(f"duplicate creation trace gave {[(d['server_id'], d['outcome']) for d in bad]}")
     return timeline
@@ -375,8 +433,10 @@ def _check_writes(report: SoakReport, log: list[dict], reject_ports: set[str]) -
                 report.violation(f"write applied twice in a row on {port}: {key[:200]}")
             last_applied[port] = key
         elif fault is None and entry["status"] >= 400:
-            report.violation(f"write refused by the API ({entry['status']} {entry.get('error_code')}): "
-                             f"{key[:200]} - planned from a stale or repeated view?")
+            report.violation(
+                f"write refused by the API ({entry['status']} {entry.get('error_code')}): "
+                f"{key[:200]} - planned from a stale or repeated view?"
+            )
 
 
 def _check_chain(report: SoakReport, timeline: list[tuple], initial: dict, final: dict) -> None:
@@ -388,8 +448,9 @@ def _check_chain(report: SoakReport, timeline: list[tuple], initial: dict, final
             touched.add(port)
             current = expected.get(port, UNKNOWN)
             if current is not UNKNOWN and before != current:
-                report.violation(f"{data.get('request_id')} saw {port} as {before}, but the results before it left "
-                                 f"{current}")
+                report.violation(
+                    f"{data.get('request_id')} saw {port} as {before}, but the results before it left {current}"
+                )
             outcome = data["outcome"]
             if outcome in ("succeeded", "no_change"):
                 expected[port] = after
@@ -437,12 +498,13 @@ def run_soak(cloud, fleet: Fleet, config: SoakConfig | None = None, *, log=None)
     say(f"creations done ({time.perf_counter() - started:.1f} s)")
     timeline += _deliver_changes(cloud, report, config, inputs)
     say(f"change requests done ({time.perf_counter() - started:.1f} s)")
-    report.faults = {f"{r['kind']}{'/after' if r['phase'] == 'after' else ''}": r["injected"]
-                     for r in cloud.control.faults()}
+    report.faults = {
+        f"{r['kind']}{'/after' if r['phase'] == 'after' else ''}": r["injected"] for r in cloud.control.faults()
+    }
     cloud.control.clear_faults()
     log_entries = [e for e in cloud.control.requests(seq0) if "route" in e]
     report.api_requests = len(log_entries)
-    reject_ports = {p.id for s in fleet.servers[config.servers:] for p in s.ports}
+    reject_ports = {p.id for s in fleet.servers[config.servers :] for p in s.ports}
     _check_writes(report, log_entries, reject_ports)
     _check_chain(report, timeline, initial, _ports(cloud))
     report.seconds = round(time.perf_counter() - started, 2)
@@ -451,5 +513,6 @@ def run_soak(cloud, fleet: Fleet, config: SoakConfig | None = None, *, log=None)
 
 def cloud_handle(cloud) -> SimpleNamespace:
     """A handle for :func:`run_soak` on an in-process ``localcloud.start()`` object."""
-    return SimpleNamespace(control=cloud, url=cloud.url, region=cloud.region, project_id=cloud.project_id,
-                           ak=cloud.ak, sk=cloud.sk)
+    return SimpleNamespace(
+        control=cloud, url=cloud.url, region=cloud.region, project_id=cloud.project_id, ak=cloud.ak, sk=cloud.sk
+    )

@@ -31,8 +31,16 @@ def _loop(store, keys, fingerprint="f" * 64) -> tuple[float, float]:
     succeeded = {"outcome": "succeeded"}
     cpu, wall = time.process_time(), time.perf_counter()
     for key in keys:
-        process_once(store, key, fingerprint, now=time.monotonic(), ttl_s=600, identity={},
-                     in_progress_s=60, steps=lambda: dict(succeeded))
+        process_once(
+            store,
+            key,
+            fingerprint,
+            now=time.monotonic(),
+            ttl_s=600,
+            identity={},
+            in_progress_s=60,
+            steps=lambda: dict(succeeded),
+        )
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
@@ -61,9 +69,12 @@ def run_store(messages: int = 3000) -> dict:
         counter.close()
         per = 1000 / messages
         return {
-            "messages": messages, "server": "REDIS_URL" if server.external else f"redis-server {server.binary}",
-            "round_trips_new": round(new_round_trips, 3), "round_trips_duplicate": round(dup_round_trips, 3),
-            "cpu_ms_memory": round(memory_cpu * per, 4), "cpu_ms_redis": round(redis_cpu * per, 4),
+            "messages": messages,
+            "server": "REDIS_URL" if server.external else f"redis-server {server.binary}",
+            "round_trips_new": round(new_round_trips, 3),
+            "round_trips_duplicate": round(dup_round_trips, 3),
+            "cpu_ms_memory": round(memory_cpu * per, 4),
+            "cpu_ms_redis": round(redis_cpu * per, 4),
             "cpu_ms_added": round((redis_cpu - memory_cpu) * per, 4),
             "cpu_ms_added_duplicate": round((dup_cpu - memory_cpu) * per, 4),
             "wall_ms_added": round((redis_wall - memory_wall) * per, 4),
@@ -78,13 +89,18 @@ def run_store(messages: int = 3000) -> dict:
 def render_store(report: dict) -> str:
     ok_trips = report["round_trips_new"] <= TARGET_ROUND_TRIPS
     ok_cpu = report["cpu_ms_added"] <= TARGET_CPU_MS
-    return "\n".join([
-        f"idempotency store, warm path, {report['messages']} messages ({report['server']})",
-        f"  round trips per new request   {report['round_trips_new']:>8}  (target <= {TARGET_ROUND_TRIPS:g}: claim + complete)"
-        f"  {'ok' if ok_trips else 'OVER'}",
-        f"  round trips per duplicate     {report['round_trips_duplicate']:>8}",
-        f"  CPU ms per message, memory    {report['cpu_ms_memory']:>8}",
-        f"  CPU ms per message, redis     {report['cpu_ms_redis']:>8}",
-        f"  CPU ms added per message      {report['cpu_ms_added']:>8}  (target <= {TARGET_CPU_MS:g})  {'ok' if ok_cpu else 'OVER'}",
-        f"  wall ms added per message     {report['wall_ms_added']:>8}  (loopback; a DCS in the VPC adds its RTT x2)",
-    ])
+    return "\n".join(
+        [
+            f"idempotency store, warm path, {report['messages']} messages ({report['server']})",
+            f"  round trips per new request   {report['round_trips_new']:>8}  "
+            f"(target <= {TARGET_ROUND_TRIPS:g}: claim + complete)"
+            f"  {'ok' if ok_trips else 'OVER'}",
+            f"  round trips per duplicate     {report['round_trips_duplicate']:>8}",
+            f"  CPU ms per message, memory    {report['cpu_ms_memory']:>8}",
+            f"  CPU ms per message, redis     {report['cpu_ms_redis']:>8}",
+            f"  CPU ms added per message      {report['cpu_ms_added']:>8}  "
+            f"(target <= {TARGET_CPU_MS:g})  {'ok' if ok_cpu else 'OVER'}",
+            f"  wall ms added per message     {report['wall_ms_added']:>8}  "
+            "(loopback; a DCS in the VPC adds its RTT x2)",
+        ]
+    )

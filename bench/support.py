@@ -59,8 +59,9 @@ def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600) -> C
     out = work.file(f"out-{mode}")
     command = [PYTHON, CHILD, mode, "--out", out, *args]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=str(ROOT), env=work.env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=str(ROOT), env=work.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = started + timeout_s
     try:
         _, stderr = process.communicate(timeout=max(1.0, deadline - time.perf_counter()))
@@ -85,8 +86,9 @@ class LocalCloudProcess:
         command = [PYTHON, "-m", "localcloud", "--latency-ms", str(latency_ms)]
         if seed is not None:
             command += ["--seed", work.file("seed", seed)]
-        self.process = subprocess.Popen(command, cwd=str(ROOT), env=work.env(), stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command, cwd=str(ROOT), env=work.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError(f"localcloud did not start: {self.process.stderr.read()[-2000:]}")
@@ -109,7 +111,7 @@ class LocalCloudProcess:
             if stream:
                 stream.close()
 
-    def __enter__(self) -> "LocalCloudProcess":
+    def __enter__(self) -> LocalCloudProcess:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -119,20 +121,40 @@ class LocalCloudProcess:
 def user_data(url: str, region: str, **extra: str) -> dict:
     from .workload import SIGNING_KEYS
 
-    data = {"REGION": region, "ECS_ENDPOINT": url, "VPC_ENDPOINT": url, "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS),
-            "REQUIRE_SIGNED_REQUESTS": "true", "CONCURRENCY": "16", "GROUP_CACHE_TTL_S": "60"}
+    data = {
+        "REGION": region,
+        "ECS_ENDPOINT": url,
+        "VPC_ENDPOINT": url,
+        "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS),
+        "REQUIRE_SIGNED_REQUESTS": "true",
+        "CONCURRENCY": "16",
+        "GROUP_CACHE_TTL_S": "60",
+    }
     data.update({k: str(v) for k, v in extra.items()})
     return data
 
 
-def context_spec(control, project_id: str, url: str, region: str, *, timeout_s: float = 300,
-                 function_name: str = "change_request", **extra: str) -> dict:
+def context_spec(
+    control,
+    project_id: str,
+    url: str,
+    region: str,
+    *,
+    timeout_s: float = 300,
+    function_name: str = "change_request",
+    **extra: str,
+) -> dict:
     """A FunctionGraph context description: temporary agency credentials localcloud issued."""
     credentials = control.temporary_credentials(project_id) if control is not None else {}
-    return {"ak": credentials.get("ak", "AK"), "sk": credentials.get("sk", "SK"),
-            "security_token": credentials.get("security_token", ""), "project_id": project_id,
-            "timeout_s": timeout_s, "function_name": function_name,
-            "user_data": {"PROJECT_ID": project_id, **user_data(url, region, **extra)}}
+    return {
+        "ak": credentials.get("ak", "AK"),
+        "sk": credentials.get("sk", "SK"),
+        "security_token": credentials.get("security_token", ""),
+        "project_id": project_id,
+        "timeout_s": timeout_s,
+        "function_name": function_name,
+        "user_data": {"PROJECT_ID": project_id, **user_data(url, region, **extra)},
+    }
 
 
 def median(values) -> float:

@@ -38,8 +38,18 @@ def check_calls(messages: list[Message], rows: list) -> dict:
     problems: list[str] = []
     for m in messages:
         row = by_id.get(m.request_id)
-        entry = table.setdefault(m.scenario, {"messages": 0, "lb_reads": 0, "lb_writes": 0, "reads": 0, "writes": 0,
-                                              "above_bound": 0, "wrong_outcome": 0})
+        entry = table.setdefault(
+            m.scenario,
+            {
+                "messages": 0,
+                "lb_reads": 0,
+                "lb_writes": 0,
+                "reads": 0,
+                "writes": 0,
+                "above_bound": 0,
+                "wrong_outcome": 0,
+            },
+        )
         entry["messages"] += 1
         entry["lb_reads"] += m.reads
         entry["lb_writes"] += m.writes
@@ -59,8 +69,10 @@ def check_calls(messages: list[Message], rows: list) -> dict:
         if (reads, writes) != (m.reads, m.writes):
             entry["above_bound"] += 1
             if len(problems) < 50:
-                problems.append(f"{m.request_id} ({m.scenario}): {reads} reads + {writes} writes, lower bound "
-                                f"{m.reads} + {m.writes}")
+                problems.append(
+                    f"{m.request_id} ({m.scenario}): {reads} reads + {writes} writes, lower bound "
+                    f"{m.reads} + {m.writes}"
+                )
     for entry in table.values():
         n = entry["messages"]
         for key in ("lb_reads", "lb_writes", "reads", "writes"):
@@ -76,12 +88,16 @@ def _log_counts(cloud: LocalCloudProcess, since_time: float) -> dict:
     for e in entries:
         durations[e["route"]].append(e.get("duration_ms", 0.0) - cloud.latency_ms)
     everything = sorted(d for values in durations.values() for d in values)
-    return {"reads": sum(1 for e in entries if e["method"] == "GET"),
-            "writes": sum(1 for e in entries if e["method"] != "GET"),
-            "by_route": dict(routes.most_common()),
-            "server_ms_beyond_latency": {"median": round(median(everything), 2) if everything else None,
-                                         "p90": round(everything[int(len(everything) * 0.9)], 2) if everything else None,
-                                         "by_route_median": {r: round(median(v), 2) for r, v in durations.items()}}}
+    return {
+        "reads": sum(1 for e in entries if e["method"] == "GET"),
+        "writes": sum(1 for e in entries if e["method"] != "GET"),
+        "by_route": dict(routes.most_common()),
+        "server_ms_beyond_latency": {
+            "median": round(median(everything), 2) if everything else None,
+            "p90": round(everything[int(len(everything) * 0.9)], 2) if everything else None,
+            "by_route_median": {r: round(median(v), 2) for r, v in durations.items()},
+        },
+    }
 
 
 def _final_state_mismatches(cloud: LocalCloudProcess, messages: list[Message], fleet: Fleet) -> int:
@@ -94,13 +110,21 @@ def _final_state_mismatches(cloud: LocalCloudProcess, messages: list[Message], f
     return sum(1 for pid, groups in expected.items() if actual.get(pid) != groups)
 
 
-def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: list[Message], *,
-              concurrency: int = 16, profile: bool = False) -> dict:
+def run_batch(
+    work: Workdir,
+    cloud: LocalCloudProcess,
+    fleet: Fleet,
+    messages: list[Message],
+    *,
+    concurrency: int = 16,
+    profile: bool = False,
+) -> dict:
     """One batch through the real handler in a fresh child, after a warm-up batch."""
     cloud.control.reset()  # the start-up seed again (and new credentials below)
     event, warm = _events(work, fleet, messages)
-    context = work.file("context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region,
-                                                CONCURRENCY=str(concurrency)))
+    context = work.file(
+        "context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region, CONCURRENCY=str(concurrency))
+    )
     args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
     run = run_child(work, "batch", *args, *(["--profile"] if profile else []))
     out = run.output
@@ -112,8 +136,11 @@ def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: l
     calls = (reads + writes) / n
     latency_s = cloud.latency_ms / 1000
     result = {
-        "messages": n, "concurrency": concurrency, "latency_ms": cloud.latency_ms,
-        "wall_s": round(out["wall_s"], 3), "cpu_s": round(out["cpu_s"], 3),
+        "messages": n,
+        "concurrency": concurrency,
+        "latency_ms": cloud.latency_ms,
+        "wall_s": round(out["wall_s"], 3),
+        "cpu_s": round(out["cpu_s"], 3),
         "handler_cpu_share": round(out["cpu_s"] / out["wall_s"], 2),  # ~1.0: one core busy (the GIL)
         "cpu_ms_per_message": round(out["cpu_s"] * 1000 / n, 3),
         "messages_per_s": round(n / out["wall_s"], 1),
@@ -135,8 +162,11 @@ def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: l
     log = _log_counts(cloud, batch_started)
     result["request_log"] = log
     # single flight: the cold warm-up batch (16 messages at once) should list the groups once
-    result["warmup_group_listings"] = sum(1 for e in cloud.control.requests() if e.get("time", 0) < batch_started
-                                          and e.get("route") == "GET /v3/{project_id}/vpc/security-groups")
+    result["warmup_group_listings"] = sum(
+        1
+        for e in cloud.control.requests()
+        if e.get("time", 0) < batch_started and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
+    )
     if "profile" in out:
         result["profile"] = out["profile"]
     return result
@@ -145,16 +175,32 @@ def run_batch(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, messages: l
 def run_overhead(work: Workdir, seed: dict, fleet: Fleet, messages: list[Message]) -> dict:
     """The handler against an in-memory cloud, one message at a time; then validation alone."""
     event, warm = _events(work, fleet, messages)
-    context = work.file("context", context_spec(None, "0a1b2c3d4e5f40718293a4b5c6d7e8f9", "http://127.0.0.1:9",
-                                                "cn-north-4", CONCURRENCY="1"))
-    run = run_child(work, "overhead", "--function", "change_request", "--event", event, "--warmup", warm,
-                    "--context", context, "--seed", work.file("seed", seed))
+    context = work.file(
+        "context",
+        context_spec(None, "0a1b2c3d4e5f40718293a4b5c6d7e8f9", "http://127.0.0.1:9", "cn-north-4", CONCURRENCY="1"),
+    )
+    run = run_child(
+        work,
+        "overhead",
+        "--function",
+        "change_request",
+        "--event",
+        event,
+        "--warmup",
+        warm,
+        "--context",
+        context,
+        "--seed",
+        work.file("seed", seed),
+    )
     out = run.output
     n = out["messages"]
-    return {"messages": n,
-            "handler_ms_per_message": round(out["wall_s"] * 1000 / n, 3),
-            "validation_ms_per_message": round(out["validation_s"] * 1000 / n, 3),
-            "schema_only_ms_per_message": round(out["schema_only_s"] * 1000 / n, 3),
-            "outcomes": dict(Counter(r[1] for r in out["results"])),
-            "calls": check_calls(messages, out["results"]),
-            "invalid_in_validation_loop": out["invalid"]}
+    return {
+        "messages": n,
+        "handler_ms_per_message": round(out["wall_s"] * 1000 / n, 3),
+        "validation_ms_per_message": round(out["validation_s"] * 1000 / n, 3),
+        "schema_only_ms_per_message": round(out["schema_only_s"] * 1000 / n, 3),
+        "outcomes": dict(Counter(r[1] for r in out["results"])),
+        "calls": check_calls(messages, out["results"]),
+        "invalid_in_validation_loop": out["invalid"],
+    }

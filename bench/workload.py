@@ -8,6 +8,8 @@ listing by device id, plus one ``show_server`` when ``"primary"`` must be told a
 server with several interfaces, plus the guard rails' fresh facts when anything changes (or a
 dry run shows effective rules: two listings, the groups by id and their rules), plus one write
 per interface whose list changes.
+
+Over 400 lines: the fleet, the workload generator and its cost model must agree line for line.
 """
 
 from __future__ import annotations
@@ -17,22 +19,40 @@ import ipaddress
 import json
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
 
-__all__ = ["BenchPort", "BenchServer", "Fleet", "Message", "build_seed", "generate_changes", "warmup_requests",
-           "sign", "kafka", "smn", "SIGNING_KEYS", "SCENARIOS", "POOL", "DEFAULT_PROJECT_ID"]
+__all__ = [
+    "BenchPort",
+    "BenchServer",
+    "Fleet",
+    "Message",
+    "build_seed",
+    "generate_changes",
+    "warmup_requests",
+    "sign",
+    "kafka",
+    "smn",
+    "SIGNING_KEYS",
+    "SCENARIOS",
+    "POOL",
+    "DEFAULT_PROJECT_ID",
+]
 
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"  # the default seed's project (localcloud's dev project)
 SIGNING_KEYS = {"bench-1": "bench-signing-secret-0000000001"}
 KEY_ID = "bench-1"
 
 # The default seed's groups (fixed ids) that no guard rail refuses, plus the bench's own.
-SEEDED_GROUPS = {"baseline": "a0000000-0000-4000-8000-000000000001", "web": "a0000000-0000-4000-8000-000000000002",
-                 "app": "a0000000-0000-4000-8000-000000000003", "db": "a0000000-0000-4000-8000-000000000004",
-                 "mgmt-ssh": "a0000000-0000-4000-8000-000000000005",
-                 "monitoring": "a0000000-0000-4000-8000-000000000008"}
+SEEDED_GROUPS = {
+    "baseline": "a0000000-0000-4000-8000-000000000001",
+    "web": "a0000000-0000-4000-8000-000000000002",
+    "app": "a0000000-0000-4000-8000-000000000003",
+    "db": "a0000000-0000-4000-8000-000000000004",
+    "mgmt-ssh": "a0000000-0000-4000-8000-000000000005",
+    "monitoring": "a0000000-0000-4000-8000-000000000008",
+}
 BENCH_GROUPS = {f"bench-{i}": f"e2000000-0000-4000-8000-{i:012x}" for i in range(1, 5)}
 RISKY_GROUP = "a0000000-0000-4000-8000-000000000006"  # ssh-open: SSH from anywhere
 AMBIGUOUS_NAME = "dup-name"
@@ -51,8 +71,16 @@ NAMES = {gid: name for name, gid in POOL.items()}
 MAX_LIST = 5  # the console's advice (the soft guard rail): workloads stay within it
 
 # scenario -> weight in the throughput mix
-SCENARIOS = {"add": 22, "remove": 13, "replace": 17, "reorder": 10, "dry-run": 15, "no-op": 13, "all-nics": 5,
-             "primary-2nic": 5}
+SCENARIOS = {
+    "add": 22,
+    "remove": 13,
+    "replace": 17,
+    "reorder": 10,
+    "dry-run": 15,
+    "no-op": 13,
+    "all-nics": 5,
+    "primary-2nic": 5,
+}
 
 
 @dataclass
@@ -117,14 +145,36 @@ def build_seed(servers: int, *, two_nic_share: float = 0.4, seed: int = 1, first
     rng = random.Random(seed)
     document = default_seed()
     project = next(p for p in document["projects"] if p["id"] == DEFAULT_PROJECT_ID)
-    project["vpcs"].append({"id": VPC_ID, "name": "vpc-bench", "cidr": "10.20.0.0/16",
-                            "subnets": [{"id": sid, "name": f"bench-{'ab'[i]}", "cidr": cidr}
-                                        for i, (sid, cidr) in enumerate(zip(SUBNETS, SUBNET_CIDRS))]})
+    project["vpcs"].append(
+        {
+            "id": VPC_ID,
+            "name": "vpc-bench",
+            "cidr": "10.20.0.0/16",
+            "subnets": [
+                {"id": sid, "name": f"bench-{'ab'[i]}", "cidr": cidr}
+                for i, (sid, cidr) in enumerate(zip(SUBNETS, SUBNET_CIDRS))
+            ],
+        }
+    )
     project["security_groups"].extend(
-        {"id": gid, "name": name, "description": "bench group",
-         "rules": [{"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "multiport": str(8000 + i),
-                    "remote_ip_prefix": "10.0.0.0/8", "action": "allow", "priority": 1}]}
-        for i, (name, gid) in enumerate(BENCH_GROUPS.items(), start=1))
+        {
+            "id": gid,
+            "name": name,
+            "description": "bench group",
+            "rules": [
+                {
+                    "direction": "ingress",
+                    "ethertype": "IPv4",
+                    "protocol": "tcp",
+                    "multiport": str(8000 + i),
+                    "remote_ip_prefix": "10.0.0.0/8",
+                    "action": "allow",
+                    "priority": 1,
+                }
+            ],
+        }
+        for i, (name, gid) in enumerate(BENCH_GROUPS.items(), start=1)
+    )
     fleet = Fleet([])
     names = list(POOL)
     for n in range(first, first + servers):
@@ -137,10 +187,23 @@ def build_seed(servers: int, *, two_nic_share: float = 0.4, seed: int = 1, first
             ports.append(BenchPort(port_id(n, nic), ip, SUBNETS[nic], groups))
         fleet.servers.append(BenchServer(server_id(n), f"bench-{n:05d}", ports))
     project.setdefault("servers", []).extend(
-        {"id": server.id, "name": server.name, "status": "ACTIVE", "flavor": "s6.small.1",
-         "nics": [{"subnet_id": port.subnet_id, "ip_address": port.ip, "port_id": port.id,
-                   "security_groups": list(port.groups)} for port in server.ports]}
-        for server in fleet.servers)
+        {
+            "id": server.id,
+            "name": server.name,
+            "status": "ACTIVE",
+            "flavor": "s6.small.1",
+            "nics": [
+                {
+                    "subnet_id": port.subnet_id,
+                    "ip_address": port.ip,
+                    "port_id": port.id,
+                    "security_groups": list(port.groups),
+                }
+                for port in server.ports
+            ],
+        }
+        for server in fleet.servers
+    )
     return document, fleet
 
 
@@ -165,12 +228,23 @@ def _refs(rng: random.Random, ids: Iterable[str]) -> list[dict]:
     return [{"name": NAMES[g]} if rng.random() < 0.5 else {"id": g} for g in ids]
 
 
-def _request(index: int, prefix: str, server: BenchServer, nics, action: str, groups: list[str], rng: random.Random,
-             position: int | None = None, dry_run: bool = False) -> dict:
-    request = {"request_id": f"{prefix}-{index:06d}",
-               "ticket": {"system": "bench", "id": f"CHG{index:07d}", "requested_by": "bench@example.com"},
-               "target": {"server_id": server.id, "nics": nics},
-               "change": {"action": action, "security_groups": _refs(rng, groups)}}
+def _request(
+    index: int,
+    prefix: str,
+    server: BenchServer,
+    nics,
+    action: str,
+    groups: list[str],
+    rng: random.Random,
+    position: int | None = None,
+    dry_run: bool = False,
+) -> dict:
+    request = {
+        "request_id": f"{prefix}-{index:06d}",
+        "ticket": {"system": "bench", "id": f"CHG{index:07d}", "requested_by": "bench@example.com"},
+        "target": {"server_id": server.id, "nics": nics},
+        "change": {"action": action, "security_groups": _refs(rng, groups)},
+    }
     if position is not None:
         request["change"]["position"] = position
     if dry_run:
@@ -208,9 +282,17 @@ def _change_for(rng: random.Random, scenario: str, current: list[str]) -> tuple[
     return "add", rng.sample(absent, 1 if rng.random() < 0.8 else 2), position
 
 
-def generate_changes(fleet: Fleet, count: int, *, seed: int = 7, prefix: str = "BENCH",
-                     mix: dict[str, int] | None = None, servers: list[BenchServer] | None = None,
-                     state: dict[str, list[str]] | None = None, start: int = 0) -> list[Message]:
+def generate_changes(
+    fleet: Fleet,
+    count: int,
+    *,
+    seed: int = 7,
+    prefix: str = "BENCH",
+    mix: dict[str, int] | None = None,
+    servers: list[BenchServer] | None = None,
+    state: dict[str, list[str]] | None = None,
+    start: int = 0,
+) -> list[Message]:
     """``count`` valid change requests in queue order; ``state`` (port -> ids) is advanced in place."""
     rng = random.Random(seed)
     mix = mix or SCENARIOS
@@ -227,8 +309,12 @@ def generate_changes(fleet: Fleet, count: int, *, seed: int = 7, prefix: str = "
         reads = 1
         if scenario == "all-nics":
             lists = [state[p.id] for p in server.ports]
-            candidates = [g for g in POOL.values() if any(g not in current for current in lists)
-                          and all(len(current) < MAX_LIST or g in current for current in lists)]
+            candidates = [
+                g
+                for g in POOL.values()
+                if any(g not in current for current in lists)
+                and all(len(current) < MAX_LIST or g in current for current in lists)
+            ]
             group = rng.choice(candidates) if candidates else None
             if group is None:  # every interface full: remove one group present on all, if any
                 common = [g for g in lists[0] if all(g in current and len(current) > 1 for current in lists)]
@@ -239,16 +325,18 @@ def generate_changes(fleet: Fleet, count: int, *, seed: int = 7, prefix: str = "
             request = _request(index, prefix, server, nics, action, groups, rng)
         else:
             port = server.ports[0] if scenario == "primary-2nic" else rng.choice(server.ports)
-            underlying = rng.choice(["add", "replace", "remove"]) if scenario in ("dry-run", "primary-2nic") \
-                else scenario
+            underlying = (
+                rng.choice(["add", "replace", "remove"]) if scenario in ("dry-run", "primary-2nic") else scenario
+            )
             action, groups, position = _change_for(rng, underlying, state[port.id])
             if scenario == "primary-2nic":
                 nics, reads = "primary", 2  # the port listing does not say which interface is primary
             else:
                 nics = _single_selection(rng, server, port)
             ports = [port]
-            request = _request(index, prefix, server, nics, action, groups, rng, position,
-                               dry_run=scenario == "dry-run")
+            request = _request(
+                index, prefix, server, nics, action, groups, rng, position, dry_run=scenario == "dry-run"
+            )
         after = {p.id: _after(state[p.id], action, groups, position) for p in ports}
         assert all(value is not None for value in after.values()), (scenario, action, groups)
         writes = sum(1 for p in ports if after[p.id] != state[p.id])
@@ -261,19 +349,21 @@ def generate_changes(fleet: Fleet, count: int, *, seed: int = 7, prefix: str = "
             for p in ports:
                 state[p.id] = after[p.id]
         label = scenario if scenario in ("dry-run", "all-nics", "primary-2nic", "no-op") or writes else "no-op"
-        messages.append(Message(index, label, request, server.id, [p.id for p in ports], outcome, reads, writes,
-                                after))
+        messages.append(Message(index, label, request, server.id, [p.id for p in ports], outcome, reads, writes, after))
     return messages
 
 
 def warmup_requests(fleet: Fleet, count: int = 16, prefix: str = "WARM") -> list[dict]:
     """Dry runs over every pool group: they fill the group catalog and its rules, open connections."""
     ids = list(POOL.values())
-    chunks = [ids[i:i + MAX_LIST] for i in range(0, len(ids), MAX_LIST)]
+    chunks = [ids[i : i + MAX_LIST] for i in range(0, len(ids), MAX_LIST)]
     rng = random.Random(0)
-    return [_request(i, prefix, server, [{"port_id": server.ports[0].id}], "replace", chunks[i % len(chunks)], rng,
-                     dry_run=True)
-            for i, server in enumerate(fleet.servers[:count])]
+    return [
+        _request(
+            i, prefix, server, [{"port_id": server.ports[0].id}], "replace", chunks[i % len(chunks)], rng, dry_run=True
+        )
+        for i, server in enumerate(fleet.servers[:count])
+    ]
 
 
 # ---- the wire ---------------------------------------------------------------------------------
@@ -290,16 +380,36 @@ def _text(message) -> str:
 
 
 def kafka(messages: list) -> dict:
-    return {"event_version": "v1.0", "event_time": 1764363600, "trigger_type": "KAFKA", "region": "cn-north-4",
-            "instance_id": "9f0a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
-            "records": [{"messages": [_text(m) for m in messages], "topic_id": "sg-change-requests"}]}
+    return {
+        "event_version": "v1.0",
+        "event_time": 1764363600,
+        "trigger_type": "KAFKA",
+        "region": "cn-north-4",
+        "instance_id": "9f0a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
+        "records": [{"messages": [_text(m) for m in messages], "topic_id": "sg-change-requests"}],
+    }
 
 
 def smn(messages: list) -> dict:
-    return {"record": [{"event_version": "1.0", "event_source": "smn",
-                        "event_subscription_urn": "urn:fss:cn-north-4:0a1b:function:default:change_request",
-                        "smn": {"topic_urn": "urn:smn:cn-north-4:0a1b:sg-change", "timestamp": "2026-11-28T21:00:00Z",
-                                "message": _text(m), "message_id": f"m{i}", "subject": "change",
-                                "type": "Notification", "message_attributes": None}}
-                       for i, m in enumerate(messages)],
-            "functionname": "change_request", "requestId": "bench", "timestamp": "2026-11-28T21:00:00Z"}
+    return {
+        "record": [
+            {
+                "event_version": "1.0",
+                "event_source": "smn",
+                "event_subscription_urn": "urn:fss:cn-north-4:0a1b:function:default:change_request",
+                "smn": {
+                    "topic_urn": "urn:smn:cn-north-4:0a1b:sg-change",
+                    "timestamp": "2026-11-28T21:00:00Z",
+                    "message": _text(m),
+                    "message_id": f"m{i}",
+                    "subject": "change",
+                    "type": "Notification",
+                    "message_attributes": None,
+                },
+            }
+            for i, m in enumerate(messages)
+        ],
+        "functionname": "change_request",
+        "requestId": "bench",
+        "timestamp": "2026-11-28T21:00:00Z",
+    }

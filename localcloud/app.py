@@ -28,8 +28,7 @@ class LocalCloud(ControlClient):
 
     @property
     def info(self) -> dict:
-        return {"url": self.url, "region": self.region, "project_id": self.project_id, "ak": self.ak,
-                "sk": self.sk}
+        return {"url": self.url, "region": self.region, "project_id": self.project_id, "ak": self.ak, "sk": self.sk}
 
     @property
     def ids(self) -> dict:
@@ -40,15 +39,21 @@ class LocalCloud(ControlClient):
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "LocalCloud":
+    def __enter__(self) -> LocalCloud:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def start(host: str = "127.0.0.1", port: int = 0, seed: dict | None = None, latency_ms: int = 0,
-          region: str = DEFAULT_REGION, serve: bool = True) -> LocalCloud:
+def start(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: dict | None = None,
+    latency_ms: int = 0,
+    region: str = DEFAULT_REGION,
+    serve: bool = True,
+) -> LocalCloud:
     """Start the emulator (in a background thread unless ``serve`` is False).
 
     ``seed`` defaults to the bundled default seed (one project with the dev credentials, a VPC,

@@ -52,7 +52,7 @@ def add_faults(ctx: ApiContext):
     body = ctx.json() or {}
     specs = body.get("rules", [body]) if isinstance(body, dict) else body
     if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
-        raise BadRequest("LocalCloud.Fault", "send a rule object, a list of rules or {\"rules\": [...]}")
+        raise BadRequest("LocalCloud.Fault", 'send a rule object, a list of rules or {"rules": [...]}')
     rules = [ctx.server.faults.add(spec).to_dict() for spec in specs]
     return 201, {"rules": rules}
 
@@ -91,8 +91,13 @@ def temporary_credentials(ctx: ApiContext):
     if not project_id or ctx.backend.project(project_id) is None:
         raise BadRequest("LocalCloud.Credentials", "project_id of a seeded project is required")
     credential = ctx.backend.issue_temporary_credential(project_id, int(body.get("ttl_s", 3600)))
-    return 201, {"ak": credential.ak, "sk": credential.sk, "security_token": credential.security_token,
-                 "project_id": project_id, "expires_at": credential.expires_at}
+    return 201, {
+        "ak": credential.ak,
+        "sk": credential.sk,
+        "security_token": credential.security_token,
+        "project_id": project_id,
+        "expires_at": credential.expires_at,
+    }
 
 
 def register_initial_seed(server, document: dict | None) -> None:

@@ -17,19 +17,33 @@ show ID``) or after it (``sgguard show ID --region cn-north-4``).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .errors import ConfigError
 
-__all__ = ["AK", "SK", "PROJECT_ID", "SECURITY_TOKEN", "SDK_REGION", "DEFAULT_REGION", "add_cloud_arguments",
-           "Credentials", "credentials_from", "region_from", "CloudTarget", "cloud_target", "public_endpoint"]
+__all__ = [
+    "AK",
+    "SK",
+    "PROJECT_ID",
+    "SECURITY_TOKEN",
+    "SDK_REGION",
+    "DEFAULT_REGION",
+    "add_cloud_arguments",
+    "Credentials",
+    "credentials_from",
+    "region_from",
+    "CloudTarget",
+    "cloud_target",
+    "public_endpoint",
+]
 
 AK, SK, PROJECT_ID = "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"
 SECURITY_TOKEN, SDK_REGION = "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_REGION"
 DEFAULT_REGION = "cn-north-4"
-CREDENTIALS_HELP = (f"credentials: {AK}, {SK}, {PROJECT_ID} (and {SECURITY_TOKEN} for temporary ones) "
-                    "from the environment")
+CREDENTIALS_HELP = (
+    f"credentials: {AK}, {SK}, {PROJECT_ID} (and {SECURITY_TOKEN} for temporary ones) from the environment"
+)
 
 
 def add_cloud_arguments(parser: argparse.ArgumentParser, *, endpoint_help: str, top_level: bool = False) -> None:
@@ -38,8 +52,9 @@ def add_cloud_arguments(parser: argparse.ArgumentParser, *, endpoint_help: str, 
     default = None if top_level else argparse.SUPPRESS
     group = parser.add_argument_group("cloud") if not top_level else parser
     group.add_argument("--endpoint", metavar="URL", default=default, help=endpoint_help)
-    group.add_argument("--region", default=default,
-                       help=f"region (default: $REGION, else ${SDK_REGION}, else {DEFAULT_REGION})")
+    group.add_argument(
+        "--region", default=default, help=f"region (default: $REGION, else ${SDK_REGION}, else {DEFAULT_REGION})"
+    )
 
 
 @dataclass(frozen=True)
@@ -60,8 +75,13 @@ def credentials_from(environ: Mapping[str, str], *, required: bool = True) -> Cr
 
 
 def region_from(args: argparse.Namespace | None, environ: Mapping[str, str], fallback: str | None = None) -> str:
-    return ((getattr(args, "region", None) if args is not None else None) or environ.get("REGION")
-            or environ.get(SDK_REGION) or fallback or DEFAULT_REGION)
+    return (
+        (getattr(args, "region", None) if args is not None else None)
+        or environ.get("REGION")
+        or environ.get(SDK_REGION)
+        or fallback
+        or DEFAULT_REGION
+    )
 
 
 def public_endpoint(service: str, region: str) -> str:
@@ -77,16 +97,26 @@ class CloudTarget:
 
     def endpoint(self, service: str) -> str:
         """``--endpoint``, else ``<SERVICE>_ENDPOINT``, else the region's public endpoint."""
-        return (self.endpoint_override or self.environ.get(f"{service.upper()}_ENDPOINT")
-                or public_endpoint(service, self.region))
+        return (
+            self.endpoint_override
+            or self.environ.get(f"{service.upper()}_ENDPOINT")
+            or public_endpoint(service, self.region)
+        )
 
     def is_public(self, service: str) -> bool:
         return self.endpoint(service) == public_endpoint(service, self.region)
 
 
-def cloud_target(args: argparse.Namespace, environ: Mapping[str, str], *, region_fallback: str | None = None,
-                 credentials_required: bool = True) -> CloudTarget:
-    return CloudTarget(region=region_from(args, environ, region_fallback),
-                       credentials=credentials_from(environ, required=credentials_required),
-                       endpoint_override=(getattr(args, "endpoint", None) or "").rstrip("/") or None,
-                       environ=environ)
+def cloud_target(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    *,
+    region_fallback: str | None = None,
+    credentials_required: bool = True,
+) -> CloudTarget:
+    return CloudTarget(
+        region=region_from(args, environ, region_fallback),
+        credentials=credentials_from(environ, required=credentials_required),
+        endpoint_override=(getattr(args, "endpoint", None) or "").rstrip("/") or None,
+        environ=environ,
+    )

@@ -16,15 +16,30 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .project import project_root
 
-__all__ = ["LocalEnv", "LOCAL_SIGNING_KEYS", "KAFKA_INSTANCE_ID", "KAFKA_TOPIC", "ALERT_TOPIC", "RESULT_TOPIC",
-           "RABBITMQ_INSTANCE_ID", "RABBITMQ_EXCHANGE", "REQUEST_TOPIC", "APIG_GROUP_ID", "EG_CHANNEL_ID",
-           "EG_CHANGE_REQUEST_SOURCE", "APIG_PATH", "sdk_client", "read_results"]
+__all__ = [
+    "LocalEnv",
+    "LOCAL_SIGNING_KEYS",
+    "KAFKA_INSTANCE_ID",
+    "KAFKA_TOPIC",
+    "ALERT_TOPIC",
+    "RESULT_TOPIC",
+    "RABBITMQ_INSTANCE_ID",
+    "RABBITMQ_EXCHANGE",
+    "REQUEST_TOPIC",
+    "APIG_GROUP_ID",
+    "EG_CHANNEL_ID",
+    "EG_CHANGE_REQUEST_SOURCE",
+    "APIG_PATH",
+    "sdk_client",
+    "read_results",
+]
 
 LOCAL_SIGNING_KEYS = {"ticketing-1": "local-demo-signing-key-0001"}  # local only: published in the repo
 KAFKA_INSTANCE_ID = "5c0a7f3e-9d41-4b2a-8e6f-10ca1c10c0d1"
@@ -48,8 +63,13 @@ def sdk_client(cls, url: str, ak: str, sk: str, project_id: str, read_timeout: f
     config = HttpConfig.get_default_config()
     config.timeout = (3, read_timeout)
     config.retry_times = 0
-    return (cls.new_builder().with_credentials(BasicCredentials(ak, sk, project_id)).with_endpoints([url])
-            .with_http_config(config).build())
+    return (
+        cls.new_builder()
+        .with_credentials(BasicCredentials(ak, sk, project_id))
+        .with_endpoints([url])
+        .with_http_config(config)
+        .build()
+    )
 
 
 def read_results(executions: list[dict]) -> list[dict]:
@@ -65,8 +85,12 @@ def read_results(executions: list[dict]) -> list[dict]:
             except ValueError:
                 continue
             if isinstance(event, dict) and event.get("specversion") == "1.0" and isinstance(event.get("data"), dict):
-                event["_execution"] = {"request_id": execution["request_id"], "attempt": execution["attempt"],
-                                       "function": execution["function"], "source": execution["source"]}
+                event["_execution"] = {
+                    "request_id": execution["request_id"],
+                    "attempt": execution["attempt"],
+                    "function": execution["function"],
+                    "source": execution["source"],
+                }
                 results.append(event)
     return results
 
@@ -81,8 +105,16 @@ class LocalEnv:
 
     # ---- start and stop -----------------------------------------------------------------------------
     @classmethod
-    def start(cls, *, host: str = "127.0.0.1", port: int = 0, build_delay_ms: int = 300, warm: bool = True,
-              echo: Callable[[str], None] | None = None, seed: dict | None = None) -> "LocalEnv":
+    def start(
+        cls,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        build_delay_ms: int = 300,
+        warm: bool = True,
+        echo: Callable[[str], None] | None = None,
+        seed: dict | None = None,
+    ) -> LocalEnv:
         from localcloud.runtime import start
 
         cloud = start(host=host, port=port, seed=seed, runtime_options={"warm": warm, "echo": echo})
@@ -104,11 +136,13 @@ class LocalEnv:
         return self.cloud.runtime
 
     def create_topic(self, name: str) -> str:
-        return self.cloud._call("POST", "smn/topics", {"name": name, "project_id": self.cloud.project_id})[
-            "topic"]["topic_urn"]
+        return self.cloud._call("POST", "smn/topics", {"name": name, "project_id": self.cloud.project_id})["topic"][
+            "topic_urn"
+        ]
 
-    def trigger_parameters(self, *, rabbitmq: bool = True, smn: bool = True, apig: bool = True,
-                           eventgrid: bool = False) -> dict:
+    def trigger_parameters(
+        self, *, rabbitmq: bool = True, smn: bool = True, apig: bool = True, eventgrid: bool = False
+    ) -> dict:
         """Template parameters that turn on the optional triggers (creating the SMN topic and the
         EventGrid channel they name). EventGrid also subscribes ecs_created to HC.ECS events: with
         the CTS trigger, every new server then runs it twice (harmless: the second is a no_change)."""
@@ -122,8 +156,11 @@ class LocalEnv:
         if eventgrid:
             channels = self.cloud.state()["projects"][self.cloud.project_id]["eg"]["channels"]
             if not any(channel["id"] == EG_CHANNEL_ID for channel in channels):
-                self.cloud._call("POST", "eg/channels", {"name": "sgguard-requests", "id": EG_CHANNEL_ID,
-                                                         "project_id": self.cloud.project_id})
+                self.cloud._call(
+                    "POST",
+                    "eg/channels",
+                    {"name": "sgguard-requests", "id": EG_CHANNEL_ID, "project_id": self.cloud.project_id},
+                )
             values["EG_CHANNEL_ID"] = EG_CHANNEL_ID
         return values
 
@@ -132,7 +169,9 @@ class LocalEnv:
         """The deploy environment: credentials, required parameters, endpoints at localcloud."""
         cloud = self.cloud
         environ = {
-            "HUAWEICLOUD_SDK_AK": cloud.ak, "HUAWEICLOUD_SDK_SK": cloud.sk, "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+            "HUAWEICLOUD_SDK_AK": cloud.ak,
+            "HUAWEICLOUD_SDK_SK": cloud.sk,
+            "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
             "REGION": cloud.region,
             "ALERT_TOPIC_URN": self.alert_topic_urn,
             "SIGNING_KEYS_JSON": json.dumps(self.signing_keys),
@@ -158,8 +197,14 @@ class LocalEnv:
         if code != 0:
             raise RuntimeError("sgguard package --local-dependencies failed:\n" + errors.getvalue())
 
-    def deploy(self, *, build_dir: str | Path | None = None, template: str | Path | None = None,
-               out: Callable[[str], None] | None = None, **overrides: str) -> list[str]:
+    def deploy(
+        self,
+        *,
+        build_dir: str | Path | None = None,
+        template: str | Path | None = None,
+        out: Callable[[str], None] | None = None,
+        **overrides: str,
+    ) -> list[str]:
         """``sgguard deploy --endpoint <localcloud>`` with :meth:`deploy_environment`."""
         from .main import main
 

@@ -12,8 +12,9 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TextIO
+from typing import TextIO
 
 from .cloudargs import add_cloud_arguments
 from .errors import CliError, UsageError
@@ -39,7 +40,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench",
 }
 
-EPILOG = f"""\
+EPILOG = """\
 examples:
   sgguard demo                                   # the whole function set against localcloud (= make demo)
   sgguard serve                                  # localcloud + the deployed functions until Ctrl-C (= make serve)
@@ -97,18 +98,29 @@ def command_module(name: str):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog=PROG, description="Keep the security groups of Huawei Cloud ECS servers right: package, "
-                    "deploy and check the FunctionGraph functions, run them locally, sign and submit changes.",
-                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_cloud_arguments(parser, top_level=True,
-                        endpoint_help="one endpoint URL for every service (e.g. localcloud's); default: "
-                                      "$<SERVICE>_ENDPOINT, else the region's public endpoints")
+    parser = Parser(
+        prog=PROG,
+        description="Keep the security groups of Huawei Cloud ECS servers right: package, "
+        "deploy and check the FunctionGraph functions, run them locally, sign and submit changes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_cloud_arguments(
+        parser,
+        top_level=True,
+        endpoint_help="one endpoint URL for every service (e.g. localcloud's); default: "
+        "$<SERVICE>_ENDPOINT, else the region's public endpoints",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     for name in COMMANDS:
         module = command_module(name)
-        sub = commands.add_parser(name, help=module.SUMMARY, description=module.SUMMARY + (
-            "\n\n" + module.DETAILS.strip() if getattr(module, "DETAILS", "") else ""),
-            epilog=module.EPILOG.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = commands.add_parser(
+            name,
+            help=module.SUMMARY,
+            description=module.SUMMARY + ("\n\n" + module.DETAILS.strip() if getattr(module, "DETAILS", "") else ""),
+            epilog=module.EPILOG.strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(sub)
         sub.set_defaults(_run=module.run, _parser=sub)
     return parser
@@ -121,8 +133,12 @@ def _report(message: str, code: int, ctx: Context, parser: argparse.ArgumentPars
     return code
 
 
-def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None,
-         out: Callable[[str], None] | None = None, err: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    out: Callable[[str], None] | None = None,
+    err: TextIO | None = None,
+) -> int:
     """Run ``sgguard ARGV``; returns the exit status (the console script exits with it)."""
     ctx = Context(environ=os.environ if environ is None else environ, out=out or print, err=err)
     parser = build_parser()

@@ -19,8 +19,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["ACTIONS_BY_CALL", "SDK_METHOD_CALLS", "SDK_CLIENTS", "operations_in_code", "required_actions",
-           "unmapped_sdk_calls"]
+__all__ = [
+    "ACTIONS_BY_CALL",
+    "SDK_METHOD_CALLS",
+    "SDK_CLIENTS",
+    "operations_in_code",
+    "required_actions",
+    "unmapped_sdk_calls",
+]
 
 from .project import shared_sources_root
 
@@ -91,8 +97,14 @@ def sdk_methods() -> frozenset[str]:
     names: set[str] = set()
     for module, cls in SDK_CLIENTS:
         client = getattr(importlib.import_module(module), cls)
-        names.update(name for name in vars(client) if not name.startswith("_") and name not in base
-                     and not name.endswith("_invoker") and callable(getattr(client, name)))
+        names.update(
+            name
+            for name in vars(client)
+            if not name.startswith("_")
+            and name not in base
+            and not name.endswith("_invoker")
+            and callable(getattr(client, name))
+        )
     return frozenset(names - {"new_builder"})
 
 

@@ -14,8 +14,9 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, width: int = 20,
-                 enabled: bool = True):
+    def __init__(
+        self, total: int, label: str = "", stream: TextIO | None = None, width: int = 20, enabled: bool = True
+    ):
         self.total = max(total, 1)
         self.label = label
         self.stream = stream if stream is not None else sys.stderr

@@ -36,8 +36,10 @@ def find_project_root(start: Path | None = None, environ=None) -> Path | None:
 def project_root(start: Path | None = None, environ=None) -> Path:
     root = find_project_root(start, environ)
     if root is None:
-        raise ConfigError("no template.yaml in this directory or above it: run sgguard in the project directory, "
-                          "or set SGGUARD_PROJECT_DIR")
+        raise ConfigError(
+            "no template.yaml in this directory or above it: run sgguard in the project directory, "
+            "or set SGGUARD_PROJECT_DIR"
+        )
     return root
 
 

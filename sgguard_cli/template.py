@@ -16,13 +16,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-__all__ = ["TemplateError", "Template", "FunctionSpec", "TriggerSpec", "DependencySpec", "AgencySpec",
-           "load_template", "parse_template", "references", "SCHEMA_PATH", "SECRET_EVENT_FIELDS"]
+__all__ = [
+    "TemplateError",
+    "Template",
+    "FunctionSpec",
+    "TriggerSpec",
+    "DependencySpec",
+    "AgencySpec",
+    "load_template",
+    "parse_template",
+    "references",
+    "SCHEMA_PATH",
+    "SECRET_EVENT_FIELDS",
+]
 
 from .project import project_root, shared_schema
 
@@ -96,8 +108,12 @@ class AgencySpec:
 
     @property
     def actions(self) -> set[str]:
-        return {action for statement in self.policy.get("Statement", []) if statement.get("Effect") == "Allow"
-                for action in statement.get("Action", [])}
+        return {
+            action
+            for statement in self.policy.get("Statement", [])
+            if statement.get("Effect") == "Allow"
+            for action in statement.get("Action", [])
+        }
 
 
 @dataclass
@@ -173,8 +189,9 @@ def _substitute(value: Any, values: Mapping[str, str], keep: frozenset = frozens
 
 
 def _secret_position(path: tuple) -> bool:
-    return (len(path) >= 4 and path[0] == "functions" and path[2] == "encrypted_user_data") or \
-           (len(path) >= 1 and path[-1] in SECRET_EVENT_FIELDS)
+    return (len(path) >= 4 and path[0] == "functions" and path[2] == "encrypted_user_data") or (
+        len(path) >= 1 and path[-1] in SECRET_EVENT_FIELDS
+    )
 
 
 def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
@@ -182,8 +199,10 @@ def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
     errors, missing, values = [], set(), {}
     for name, spec in declared.items():
         if spec.get("secret") and spec.get("default"):
-            errors.append(f"$.parameters.{name}: a secret parameter cannot have a default (it would be a "
-                          "secret written in the template)")
+            errors.append(
+                f"$.parameters.{name}: a secret parameter cannot have a default (it would be a "
+                "secret written in the template)"
+            )
     for name, path in references({k: v for k, v in document.items() if k != "parameters"}):
         where = _path(path)
         if not _NAME_RE.match(name):
@@ -194,11 +213,13 @@ def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
             continue
         secret = bool(declared[name].get("secret"))
         if secret and not _secret_position(path):
-            errors.append(f"{where}: secret parameter {name} may only be used in encrypted_user_data "
-                          "or a password field")
+            errors.append(
+                f"{where}: secret parameter {name} may only be used in encrypted_user_data or a password field"
+            )
         if not secret and path[:1] == ("functions",) and len(path) >= 3 and path[2] == "encrypted_user_data":
-            errors.append(f"{where}: encrypted_user_data must reference a parameter declared secret: true "
-                          f"({name} is not)")
+            errors.append(
+                f"{where}: encrypted_user_data must reference a parameter declared secret: true ({name} is not)"
+            )
         value = environ.get(name)
         if value is None:
             value = declared[name].get("default")
@@ -223,8 +244,10 @@ def _async_config(raw: dict | None) -> dict | None:
     config = {k: v for k, v in raw.items() if k != "destination_config"}
     destinations = {}
     for key, target in (raw.get("destination_config") or {}).items():
-        destinations[key] = {"destination": target["destination"],
-                             "param": json.dumps(target["param"], sort_keys=True, separators=(",", ":"))}
+        destinations[key] = {
+            "destination": target["destination"],
+            "param": json.dumps(target["param"], sort_keys=True, separators=(",", ":")),
+        }
     config["destination_config"] = destinations
     return config
 
@@ -247,33 +270,62 @@ def _semantic_errors(template: Template) -> list[str]:
             if size > 4096:
                 errors.append(f"{where}.{part}: {size} bytes once resolved, FunctionGraph allows 4096")
         for t_index, trigger in enumerate(function.triggers):
-            empty = [k for k, v in trigger.event_data.items() if v in ("", []) and k not in SECRET_EVENT_FIELDS
-                     and k not in ("kafka_user", "access_user", "env_id", "sl_domain")]
+            empty = [
+                k
+                for k, v in trigger.event_data.items()
+                if v in ("", [])
+                and k not in SECRET_EVENT_FIELDS
+                and k not in ("kafka_user", "access_user", "env_id", "sl_domain")
+            ]
             if empty:
                 errors.append(f"{where}.triggers[{t_index}].event_data: empty once resolved: {', '.join(empty)}")
         for key, target in ((function.async_invoke_config or {}).get("destination_config") or {}).items():
             if target["destination"] == "SMN" and not json.loads(target["param"]).get("topic_urn", "").startswith(
-                    "urn:smn:"):
-                errors.append(f"{where}.async_invoke_config.destination_config.{key}.param.topic_urn: "
-                              "must be an SMN topic URN (urn:smn:...)")
+                "urn:smn:"
+            ):
+                errors.append(
+                    f"{where}.async_invoke_config.destination_config.{key}.param.topic_urn: "
+                    "must be an SMN topic URN (urn:smn:...)"
+                )
     return errors
 
 
 def _function(raw: dict) -> FunctionSpec:
     build = raw["build"]
-    triggers = [TriggerSpec(t["trigger_type_code"], t.get("trigger_status", "ACTIVE"), dict(t["event_data"]),
-                            t.get("event_type_code", "")) for t in raw.get("triggers", []) if _when(t)]
+    triggers = [
+        TriggerSpec(
+            t["trigger_type_code"],
+            t.get("trigger_status", "ACTIVE"),
+            dict(t["event_data"]),
+            t.get("event_type_code", ""),
+        )
+        for t in raw.get("triggers", [])
+        if _when(t)
+    ]
     return FunctionSpec(
-        func_name=raw["func_name"], package=raw["package"], runtime=raw["runtime"], handler=raw["handler"],
-        memory_size=raw["memory_size"], timeout=raw["timeout"], source=build["source"],
-        include=tuple(build.get("include", ())), description=raw.get("description", ""), xrole=raw.get("xrole", ""),
-        app_xrole=raw.get("app_xrole", ""), code_type=raw["code_type"],
-        code_filename=raw.get("code_filename") or f"{raw['func_name']}.zip", depend_on=tuple(raw.get("depend_on", ())),
-        initializer_handler=raw.get("initializer_handler", ""), initializer_timeout=raw.get("initializer_timeout", 0),
-        strategy_config=raw.get("strategy_config"), user_data=dict(raw.get("user_data") or {}),
+        func_name=raw["func_name"],
+        package=raw["package"],
+        runtime=raw["runtime"],
+        handler=raw["handler"],
+        memory_size=raw["memory_size"],
+        timeout=raw["timeout"],
+        source=build["source"],
+        include=tuple(build.get("include", ())),
+        description=raw.get("description", ""),
+        xrole=raw.get("xrole", ""),
+        app_xrole=raw.get("app_xrole", ""),
+        code_type=raw["code_type"],
+        code_filename=raw.get("code_filename") or f"{raw['func_name']}.zip",
+        depend_on=tuple(raw.get("depend_on", ())),
+        initializer_handler=raw.get("initializer_handler", ""),
+        initializer_timeout=raw.get("initializer_timeout", 0),
+        strategy_config=raw.get("strategy_config"),
+        user_data=dict(raw.get("user_data") or {}),
         func_vpc=dict(raw["func_vpc"]) if (raw.get("func_vpc") or {}).get("vpc_id") else None,
-        encrypted_user_data=dict(raw.get("encrypted_user_data") or {}), triggers=triggers,
-        async_invoke_config=_async_config(raw.get("async_invoke_config")))
+        encrypted_user_data=dict(raw.get("encrypted_user_data") or {}),
+        triggers=triggers,
+        async_invoke_config=_async_config(raw.get("async_invoke_config")),
+    )
 
 
 def parse_template(document: Any, environ: Mapping[str, str], root: Path | None = None) -> Template:
@@ -290,13 +342,19 @@ def parse_template(document: Any, environ: Mapping[str, str], root: Path | None 
         raise TemplateError(errors)
     resolved = _substitute({k: v for k, v in document.items() if k != "parameters"}, values)
     template = Template(
-        description=resolved.get("description", ""), parameters=dict(document["parameters"]), values=values,
+        description=resolved.get("description", ""),
+        parameters=dict(document["parameters"]),
+        values=values,
         functions=[_function(raw) for raw in resolved["functions"]],
-        dependencies=[DependencySpec(d["name"], d["runtime"], d["file"], d.get("description", ""))
-                      for d in resolved.get("dependencies", [])],
-        agency=AgencySpec(resolved["agency"]["name"], resolved["agency"]["policy"],
-                          resolved["agency"].get("delegated_service", "")),
-        root=root if root is not None else project_root())
+        dependencies=[
+            DependencySpec(d["name"], d["runtime"], d["file"], d.get("description", ""))
+            for d in resolved.get("dependencies", [])
+        ],
+        agency=AgencySpec(
+            resolved["agency"]["name"], resolved["agency"]["policy"], resolved["agency"].get("delegated_service", "")
+        ),
+        root=root if root is not None else project_root(),
+    )
     errors = _semantic_errors(template)
     if errors:
         raise TemplateError(errors)

@@ -11,8 +11,8 @@ group someone else attached meanwhile is not taken off with ours.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .clock import Clock, Deadline
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
@@ -44,8 +44,14 @@ class NicResult:
     port_security_enabled: bool = True
 
     def to_dict(self) -> dict:
-        return {"port_id": self.port_id, "ip": self.ip, "before": self.before, "after": self.after,
-                "status": self.status, "port_security_enabled": self.port_security_enabled}
+        return {
+            "port_id": self.port_id,
+            "ip": self.ip,
+            "before": self.before,
+            "after": self.after,
+            "status": self.status,
+            "port_security_enabled": self.port_security_enabled,
+        }
 
 
 @dataclass
@@ -64,8 +70,17 @@ def _write(gateway: NetworkGateway, port_id: str, operation: Operation) -> Port:
     return gateway.remove_groups(port_id, list(operation.groups))
 
 
-def _converge(gateway: NetworkGateway, port_id: str, write: Callable[[], Port], *, old: list[str],
-              new: list[str], clock: Clock, deadline: Deadline, policy: RetryPolicy) -> Port:
+def _converge(
+    gateway: NetworkGateway,
+    port_id: str,
+    write: Callable[[], Port],
+    *,
+    old: list[str],
+    new: list[str],
+    clock: Clock,
+    deadline: Deadline,
+    policy: RetryPolicy,
+) -> Port:
     """Bring the port from ``old`` to ``new`` with ``write``, surviving ambiguous failures."""
     attempt = 0
     while True:
@@ -99,16 +114,28 @@ def _error_for(port_id: str, error: Exception) -> ErrorDetail:
     if isinstance(error, DeadlineExceeded):
         return ErrorDetail(ErrorCode.TIMEOUT, f"interface {port_id}: {error}", "$")
     if isinstance(error, _Diverged):
-        return ErrorDetail(ErrorCode.VERIFY_FAILED,
-                           f"interface {port_id} shows {error.port.security_groups} after the change, not the "
-                           f"planned list (changed concurrently?)", "$")
+        return ErrorDetail(
+            ErrorCode.VERIFY_FAILED,
+            f"interface {port_id} shows {error.port.security_groups} after the change, not the "
+            f"planned list (changed concurrently?)",
+            "$",
+        )
     return ErrorDetail(ErrorCode.INTERNAL_ERROR, f"interface {port_id}: {type(error).__name__}", "$")
 
 
-def apply_plans(plans: list[NicPlan], gateway: NetworkGateway, *, clock: Clock, deadline: Deadline,
-                policy: RetryPolicy, rollback_deadline: Callable[[], Deadline]) -> ApplyReport:
-    results = [NicResult(p.port.id, p.port.ip, list(p.before), list(p.before), "unchanged",
-                         p.port.port_security_enabled) for p in plans]
+def apply_plans(
+    plans: list[NicPlan],
+    gateway: NetworkGateway,
+    *,
+    clock: Clock,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    rollback_deadline: Callable[[], Deadline],
+) -> ApplyReport:
+    results = [
+        NicResult(p.port.id, p.port.ip, list(p.before), list(p.before), "unchanged", p.port.port_security_enabled)
+        for p in plans
+    ]
     if not any(plan.operations for plan in plans):
         return ApplyReport("no_change", results)
     touched: list[int] = []  # interfaces that were (or may have been) written
@@ -119,8 +146,16 @@ def apply_plans(plans: list[NicPlan], gateway: NetworkGateway, *, clock: Clock, 
         try:
             port = None
             for operation in plan.operations:
-                port = _converge(gateway, plan.port.id, lambda op=operation: _write(gateway, plan.port.id, op),
-                                 old=plan.before, new=plan.after, clock=clock, deadline=deadline, policy=policy)
+                port = _converge(
+                    gateway,
+                    plan.port.id,
+                    lambda op=operation: _write(gateway, plan.port.id, op),
+                    old=plan.before,
+                    new=plan.after,
+                    clock=clock,
+                    deadline=deadline,
+                    policy=policy,
+                )
             results[index].after = list(port.security_groups)
             results[index].status = "changed"
         except (CloudCallError, DeadlineExceeded, _Diverged) as error:
@@ -150,7 +185,7 @@ def _undo(gateway: NetworkGateway, plan: NicPlan, current: list[str]) -> tuple[C
         return (lambda: gateway.remove_groups(plan.port.id, added)), [g for g in current if g not in added]
     if kinds == {"remove"} and removed:
         index = min(plan.before.index(removed[0]), len(current))
-        if plan.before[index:index + len(removed)] == removed:  # they were one block: one insert puts them back
+        if plan.before[index : index + len(removed)] == removed:  # they were one block: one insert puts them back
             expected = current[:index] + removed + current[index:]
             return (lambda: gateway.insert_groups(plan.port.id, removed, index)), expected
     return (lambda: gateway.replace_groups(plan.port.id, list(plan.before))), list(plan.before)
@@ -166,8 +201,16 @@ def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy
             if current.security_groups != plan.before:
                 write, expected = _undo(gateway, plan, list(current.security_groups))
                 if expected != current.security_groups:
-                    current = _converge(gateway, plan.port.id, write, old=current.security_groups, new=expected,
-                                        clock=clock, deadline=deadline, policy=policy)
+                    current = _converge(
+                        gateway,
+                        plan.port.id,
+                        write,
+                        old=current.security_groups,
+                        new=expected,
+                        clock=clock,
+                        deadline=deadline,
+                        policy=policy,
+                    )
                     results[index].status = "rolled_back"
             results[index].after = list(current.security_groups)
             if results[index].status == "changed":

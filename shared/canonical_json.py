@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.errors import excerpt, format_json_path
 

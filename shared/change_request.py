@@ -11,18 +11,18 @@ import hashlib
 import re
 
 from .apply import apply_plans, report_data
+from .canonical_json import canonical_json
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
+from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from .identity import is_second_person
-from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_for, store_failure
 from .model import SecurityGroup, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, plan_nic, select_interfaces
 from .rails_step import check_rails
 from .results import ResultData, new_result_data, rejected
-from .canonical_json import canonical_json
 from .signing import verify_request_signature
 from .validation import decode_json_message, validate_change_request
 
@@ -54,9 +54,12 @@ def _identity(request) -> dict:
     target = request.get("target") if isinstance(request.get("target"), dict) else {}
     request_id = request.get("request_id")
     server_id = target.get("server_id")
-    return {"request_id": request_id if isinstance(request_id, str) else None,
-            "ticket": ticket, "server_id": server_id if isinstance(server_id, str) else None,
-            "dry_run": request.get("dry_run") is True}
+    return {
+        "request_id": request_id if isinstance(request_id, str) else None,
+        "ticket": ticket,
+        "server_id": server_id if isinstance(server_id, str) else None,
+        "dry_run": request.get("dry_run") is True,
+    }
 
 
 def _fingerprint(request: dict) -> str:
@@ -74,23 +77,35 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     errors = validate_change_request(request)
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
-        safe = {"dry_run": identity["dry_run"],
-                "request_id": identity["request_id"] if _SAFE_ID.match(identity["request_id"] or "") else None,
-                "server_id": identity["server_id"] if is_uuid(identity["server_id"]) else None}
+        safe = {
+            "dry_run": identity["dry_run"],
+            "request_id": identity["request_id"] if _SAFE_ID.match(identity["request_id"] or "") else None,
+            "server_id": identity["server_id"] if is_uuid(identity["server_id"]) else None,
+        }
         return rejected(errors, **safe)
     # authorize
-    errors = verify_request_signature(request, keys=run.settings.signing_keys, now=run.clock.now(),
-                                      max_skew_s=run.settings.signature_max_skew_s,
-                                      required=run.settings.require_signed)
+    errors = verify_request_signature(
+        request,
+        keys=run.settings.signing_keys,
+        now=run.clock.now(),
+        max_skew_s=run.settings.signature_max_skew_s,
+        required=run.settings.require_signed,
+    )
     if errors:
         return rejected(errors, **identity)
     if identity["dry_run"]:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
-    return process_once(store, request["request_id"], _fingerprint(request), now=run.clock.monotonic(),
-                        ttl_s=run.settings.replay_window_s, identity=identity,
-                        in_progress_s=in_progress_s(run.context),
-                        steps=lambda: _counted(request, identity, run, store))
+    return process_once(
+        store,
+        request["request_id"],
+        _fingerprint(request),
+        now=run.clock.monotonic(),
+        ttl_s=run.settings.replay_window_s,
+        identity=identity,
+        in_progress_s=in_progress_s(run.context),
+        steps=lambda: _counted(request, identity, run, store),
+    )
 
 
 # Read-modify-write actions (update_port with the whole list, no ETag): one instance at a time per server.
@@ -101,8 +116,9 @@ def _counted(request: dict, identity: dict, run: Run, store=None) -> ResultData:
     counter = CallCounter()
     try:
         if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
-            with lock_for(store, run.settings.project_id, identity["server_id"], deadline=run.deadline,
-                          clock=run.clock):
+            with lock_for(
+                store, run.settings.project_id, identity["server_id"], deadline=run.deadline, clock=run.clock
+            ):
                 data = _plan_and_apply(request, identity, run, counter)
         else:
             data = _plan_and_apply(request, identity, run, counter)
@@ -118,8 +134,9 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     """resolve -> select -> plan -> check -> apply."""
     network = run.network(counter)
     change = request["change"]
-    catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
-                          run.settings.group_cache_ttl_s)
+    catalog = catalog_for(
+        run.factory().credentials.project_id, run.settings.vpc_endpoint, run.settings.group_cache_ttl_s
+    )
     now = run.clock.monotonic()
     group_ids, errors = catalog.resolve(change["security_groups"], network, now)
     if errors:
@@ -137,8 +154,15 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return f"$.change.security_groups[{index}]" if index is not None else "$.change.security_groups"
 
     ticket = request["ticket"]
-    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now, path_of=path_of,
-                          approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")))
+    verdict = check_rails(
+        plans,
+        settings=run.settings,
+        network=network,
+        catalog=catalog,
+        now=now,
+        path_of=path_of,
+        approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")),
+    )
     if verdict.config_error:
         return failure_data(verdict.config_error, **identity)
     warnings.extend(verdict.warnings)
@@ -146,8 +170,14 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
         return rejected(verdict.errors, warnings=warnings, **identity)
     if identity["dry_run"]:
         return _planned(plans, warnings, identity, network, verdict.facts)
-    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
-                         rollback_deadline=run.rollback_deadline)
+    report = apply_plans(
+        plans,
+        network,
+        clock=run.clock,
+        deadline=run.deadline,
+        policy=run.retry_policy,
+        rollback_deadline=run.rollback_deadline,
+    )
     data = report_data(report, warnings, **identity)
     data.nics += left_alone
     return data
@@ -167,17 +197,31 @@ def _select(target: dict, network, run: Run, counter: CallCounter):
         if port.port_security_enabled:
             chosen.append(port)
             continue
-        detail = ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED, f"interface {port.id} has port security disabled: "
-                             f"security groups have no effect on it", "$.target.nics")
+        detail = ErrorDetail(
+            ErrorCode.PORT_SECURITY_DISABLED,
+            f"interface {port.id} has port security disabled: security groups have no effect on it",
+            "$.target.nics",
+        )
         if selection != "all":
             errors.append(detail)
             continue
         warnings.append(detail)  # "all": shown in the result, left alone
-        left_alone.append({"port_id": port.id, "ip": port.ip, "before": list(port.security_groups),
-                           "after": list(port.security_groups), "status": "skipped", "port_security_enabled": False})
+        left_alone.append(
+            {
+                "port_id": port.id,
+                "ip": port.ip,
+                "before": list(port.security_groups),
+                "after": list(port.security_groups),
+                "status": "skipped",
+                "port_security_enabled": False,
+            }
+        )
     if not errors and not chosen:
-        errors.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
-                                  "no selected interface has port security enabled", "$.target.nics"))
+        errors.append(
+            ErrorDetail(
+                ErrorCode.PORT_SECURITY_DISABLED, "no selected interface has port security enabled", "$.target.nics"
+            )
+        )
     return chosen, left_alone, errors, warnings
 
 
@@ -201,8 +245,10 @@ def _planned(plans, warnings, identity, network, facts) -> ResultData:
     groups = dict(facts.groups) if facts else {}
     if after - set(groups):  # interfaces that stay as they are were not read for the rails
         groups.update(network.read_groups(after - set(groups)))
-    data.nics = [{"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after,
-                     "status": "planned"} for p in plans]
+    data.nics = [
+        {"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after, "status": "planned"}
+        for p in plans
+    ]
     data.plan = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
     data.effective_rules = [effective_rules(p.port.id, p.after, groups) for p in plans]
     return data
@@ -214,6 +260,7 @@ def effective_rules(port_id: str, group_ids: list[str], groups: dict) -> dict:
     for rank, group_id in enumerate(group_ids, start=1):
         group = groups.get(group_id) or SecurityGroup(group_id, "", rules=[])
         rules = sorted(group.rules or [], key=lambda r: (r.direction, r.priority, r.action != "deny"))
-        ordered.append({"priority": rank, "id": group.id, "name": group.name,
-                        "rules": [rule.to_dict() for rule in rules]})
+        ordered.append(
+            {"priority": rank, "id": group.id, "name": group.name, "rules": [rule.to_dict() for rule in rules]}
+        )
     return {"port_id": port_id, "groups": ordered}

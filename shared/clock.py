@@ -41,7 +41,7 @@ class Deadline:
         self.at = clock.monotonic() + max(0.0, seconds)
 
     @classmethod
-    def from_context(cls, context, clock: Clock, margin_ms: int, default_s: float = 60.0) -> "Deadline":
+    def from_context(cls, context, clock: Clock, margin_ms: int, default_s: float = 60.0) -> Deadline:
         remaining_ms = None
         if context is not None and hasattr(context, "getRemainingTimeInMilliSeconds"):
             try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
@@ -77,8 +78,10 @@ class Settings:
             raise ConfigError("SAFETY_MARGIN_MS", "rollback and delivery may not share more than the whole margin")
 
     def __repr__(self) -> str:  # never print the signing secrets nor the store's password
-        return (f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)}, "
-                f"store={redact_store_url(self.idempotency_store)!r})")
+        return (
+            f"Settings(region={self.region!r}, project_id={self.project_id!r}, keys={sorted(self.signing_keys)}, "
+            f"store={redact_store_url(self.idempotency_store)!r})"
+        )
 
 
 def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -140,8 +143,9 @@ def _signing_keys(raw: str | None) -> dict[str, str]:
         keys = json.loads(raw)
     except ValueError:
         raise ConfigError("REQUEST_SIGNING_KEYS", "must be a JSON object key_id -> secret") from None
-    if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(v) >= 16
-                                             for k, v in keys.items()):
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) >= 16 for k, v in keys.items()
+    ):
         raise ConfigError("REQUEST_SIGNING_KEYS", "must map key ids to secrets of at least 16 characters")
     return keys
 
@@ -215,8 +219,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
     region = get("REGION") or "cn-north-4"
     project_id = get("PROJECT_ID") or _platform_project_id(context, environ)
     soft = _number("MAX_GROUPS_PER_NIC", get("MAX_GROUPS_PER_NIC"), 5, int, 1, API_MAX_GROUPS_PER_PORT)
-    hard = _number("MAX_GROUPS_PER_NIC_HARD", get("MAX_GROUPS_PER_NIC_HARD"), max(10, soft), int, 1,
-                   API_MAX_GROUPS_PER_PORT)
+    hard = _number(
+        "MAX_GROUPS_PER_NIC_HARD", get("MAX_GROUPS_PER_NIC_HARD"), max(10, soft), int, 1, API_MAX_GROUPS_PER_PORT
+    )
     if hard < soft:
         raise ConfigError("MAX_GROUPS_PER_NIC_HARD", f"must be at least MAX_GROUPS_PER_NIC ({soft})")
     risky = _list("RISKY_PORTS", get("RISKY_PORTS"), (22, 3389))
@@ -230,8 +235,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
     replay_window = _number("REPLAY_WINDOW_S", get("REPLAY_WINDOW_S"), max(600, 2 * skew), int, 1, 7 * 86400)
     if replay_window < 2 * skew:
         # A signature is valid for +-skew: a shorter memory would let a replay outlive it and pass.
-        raise ConfigError("REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), "
-                                             f"got {replay_window}")
+        raise ConfigError(
+            "REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), got {replay_window}"
+        )
     max_addresses = get("RISKY_MAX_ADDRESSES")
     return Settings(
         region=region,
@@ -251,8 +257,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         soft_max_groups=soft,
         hard_max_groups=hard,
         risky_ports=risky_ports,
-        risky_max_addresses=None if max_addresses is None else _number(
-            "RISKY_MAX_ADDRESSES", max_addresses, None, int, 0, 2**128),
+        risky_max_addresses=None
+        if max_addresses is None
+        else _number("RISKY_MAX_ADDRESSES", max_addresses, None, int, 0, 2**128),
         pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
         signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),

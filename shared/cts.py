@@ -11,14 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .model import is_uuid
 from .envelopes import ENVELOPE_MAX_BYTES
+from .model import is_uuid
 from .validation import decode_json_message
 
 __all__ = ["CREATION_TRACES", "TraceReading", "read_creation_trace"]
 
-CREATION_TRACES = frozenset({"createServer", "createServerV2", "createServerV21", "createSingleServer",
-                             "createServers", "createPostPaidServers", "batchCreateServers"})
+CREATION_TRACES = frozenset(
+    {
+        "createServer",
+        "createServerV2",
+        "createServerV21",
+        "createSingleServer",
+        "createServers",
+        "createPostPaidServers",
+        "batchCreateServers",
+    }
+)
 _FAILED_STATUSES = frozenset({"FAIL", "FAILED", "ERROR"})
 _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")  # it goes into a URL: nothing else passes
 
@@ -89,6 +98,9 @@ def read_creation_trace(trace: object) -> TraceReading:
         ids = [part.strip() for part in trace["resource_id"].split(",") if part.strip()]
     reading.server_ids = [server_id for server_id in ids if is_uuid(server_id)]
     if not reading.server_ids:
-        reading.skip_reason = ("no valid server id in the trace" if not ids
-                               else f"the trace names no valid server id ({len(ids)} malformed)")
+        reading.skip_reason = (
+            "no valid server id in the trace"
+            if not ids
+            else f"the trace names no valid server id ({len(ids)} malformed)"
+        )
     return reading

@@ -47,15 +47,18 @@ def load_run_policy(run: Run, code_dir: Path) -> Policy:
 def _direct_request(body: dict) -> tuple[dict | None, ErrorDetail | None]:
     unknown = sorted(set(body) - _DIRECT_FIELDS)
     if unknown:
-        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here",
-                                 format_json_path([unknown[0]]))  # the key is user input: quoted, escaped, cut
+        return None, ErrorDetail(
+            ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here", format_json_path([unknown[0]])
+        )  # the key is user input: quoted, escaped, cut
     if not is_uuid(body.get("server_id")):
-        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)",
-                                 "$.server_id")
+        return None, ErrorDetail(
+            ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)", "$.server_id"
+        )
     request_id = body.get("request_id")
     if request_id is not None and not (isinstance(request_id, str) and _SAFE_ID.match(request_id)):
-        return None, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + _SAFE_ID.pattern,
-                                 "$.request_id")
+        return None, ErrorDetail(
+            ErrorCode.SCHEMA_VIOLATION, "request_id must match " + _SAFE_ID.pattern, "$.request_id"
+        )
     return {"server_id": body["server_id"], "request_id": request_id, "job_id": None, "origin": "direct"}, None
 
 
@@ -66,16 +69,26 @@ def prepare(message, run: Run) -> Prepared | list[Prepared]:
     if error:
         return Prepared(message, error=error)
     if not isinstance(body, dict):
-        return Prepared(message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION,
-                                                   "expected a CTS trace or {\"server_id\": ...}", "$"))
+        return Prepared(
+            message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION, 'expected a CTS trace or {"server_id": ...}', "$")
+        )
     if "trace_name" in body or "service_type" in body or "trace_id" in body:
         reading = read_creation_trace(body)
         if reading.skip_reason:
             return Prepared(message, payload={"skip": reading.skip_reason, "request_id": reading.trace_id})
-        return [Prepared(message, key=server_id,
-                         payload={"server_id": server_id, "request_id": reading.trace_id, "job_id": reading.job_id,
-                                  "origin": reading.trace_name})
-                for server_id in reading.server_ids]
+        return [
+            Prepared(
+                message,
+                key=server_id,
+                payload={
+                    "server_id": server_id,
+                    "request_id": reading.trace_id,
+                    "job_id": reading.job_id,
+                    "origin": reading.trace_name,
+                },
+            )
+            for server_id in reading.server_ids
+        ]
     job, error = _direct_request(body)
     if error:
         return Prepared(message, error=error)
@@ -94,10 +107,16 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     if not job["request_id"]:
         return _counted(job, identity, run)
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
-    return process_once(store, f"{job['request_id']}:{job['server_id']}", job["server_id"],
-                        now=run.clock.monotonic(), ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
-                        in_progress_s=in_progress_s(run.context),
-                        identity=identity, steps=lambda: _counted(job, identity, run))
+    return process_once(
+        store,
+        f"{job['request_id']}:{job['server_id']}",
+        job["server_id"],
+        now=run.clock.monotonic(),
+        ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
+        in_progress_s=in_progress_s(run.context),
+        identity=identity,
+        steps=lambda: _counted(job, identity, run),
+    )
 
 
 def _counted(job: dict, identity: dict, run: Run) -> ResultData:
@@ -132,24 +151,37 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
     if not evaluation.rules:
         return _skipped(identity, "no policy rule matches this server", warnings=warnings)
     rule_names = [rule.name for rule in evaluation.rules]
-    catalog = catalog_for(run.factory().credentials.project_id, run.settings.vpc_endpoint,
-                          run.settings.group_cache_ttl_s)
+    catalog = catalog_for(
+        run.factory().credentials.project_id, run.settings.vpc_endpoint, run.settings.group_cache_ttl_s
+    )
     now = run.clock.monotonic()
     resolved, origin, errors = _resolve(evaluation.rules, catalog, network, now)
     if errors:
         return _with_rules(rejected(errors, **identity), rule_names)
     default_group = next((g.id for g in catalog.groups(network, now).values() if g.name == "default"), None)
     plans = _plan(ready, evaluation.rules, resolved, default_group, warnings)
-    verdict = check_rails(plans, settings=run.settings, network=network, catalog=catalog, now=now,
-                          path_of=lambda g: origin.get(g, "$.rules"),
-                          approved=all(rule.approved_by for rule in evaluation.rules))
+    verdict = check_rails(
+        plans,
+        settings=run.settings,
+        network=network,
+        catalog=catalog,
+        now=now,
+        path_of=lambda g: origin.get(g, "$.rules"),
+        approved=all(rule.approved_by for rule in evaluation.rules),
+    )
     if verdict.config_error:
         return _with_rules(failure_data(verdict.config_error, **identity), rule_names)
     warnings.extend(verdict.warnings)
     if verdict.errors:
         return _with_rules(rejected(verdict.errors, warnings=warnings, **identity), rule_names)
-    report = apply_plans(plans, network, clock=run.clock, deadline=run.deadline, policy=run.retry_policy,
-                         rollback_deadline=run.rollback_deadline)
+    report = apply_plans(
+        plans,
+        network,
+        clock=run.clock,
+        deadline=run.deadline,
+        policy=run.retry_policy,
+        rollback_deadline=run.rollback_deadline,
+    )
     return _with_rules(report_data(report, warnings, **identity), rule_names)
 
 
@@ -161,14 +193,19 @@ def _with_rules(data: ResultData, rule_names: list[str]) -> ResultData:
 def _wait_until_ready(job: dict, run: Run, network, counter: CallCounter):
     """Poll until the server and all its interfaces exist (or it failed, vanished, or time ran out)."""
     settings = run.settings
-    return wait_until_ready(job["server_id"], servers=run.servers(counter), network=network, clock=run.clock,
-                            deadline=run.deadline, max_wait_s=settings.readiness_max_wait_s,
-                            poll_s=settings.readiness_poll_s,
-                            poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
-                            job_id=job["job_id"],
-                            # a trace may outrun the API: a 404 gets a grace before it means "deleted"
-                            not_found_grace_s=0.0 if job["origin"] == "direct" else min(
-                                30.0, settings.readiness_max_wait_s / 2))
+    return wait_until_ready(
+        job["server_id"],
+        servers=run.servers(counter),
+        network=network,
+        clock=run.clock,
+        deadline=run.deadline,
+        max_wait_s=settings.readiness_max_wait_s,
+        poll_s=settings.readiness_poll_s,
+        poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
+        job_id=job["job_id"],
+        # a trace may outrun the API: a 404 gets a grace before it means "deleted"
+        not_found_grace_s=0.0 if job["origin"] == "direct" else min(30.0, settings.readiness_max_wait_s / 2),
+    )
 
 
 def _resolve(rules, catalog, network, now: float):
@@ -177,8 +214,9 @@ def _resolve(rules, catalog, network, now: float):
     origin: dict[str, str] = {}
     errors: list[ErrorDetail] = []
     for rule in rules:
-        ids, rule_errors = catalog.resolve(list(rule.security_groups), network, now,
-                                           path=f"{rule.path}.security_groups")
+        ids, rule_errors = catalog.resolve(
+            list(rule.security_groups), network, now, path=f"{rule.path}.security_groups"
+        )
         errors.extend(rule_errors)
         resolved.append(ids)
         for position, group_id in enumerate(ids):
@@ -201,8 +239,13 @@ def _plan(ready, rules, resolved, default_group: str | None, warnings: list[Erro
             touched = True
             after = next_list(after, ids, rule.mode, rule.position, default_group)
         if touched and not port.port_security_enabled:
-            warnings.append(ErrorDetail(ErrorCode.PORT_SECURITY_DISABLED,
-                                        f"interface {port.id} has port security disabled: left unchanged", "$"))
+            warnings.append(
+                ErrorDetail(
+                    ErrorCode.PORT_SECURITY_DISABLED,
+                    f"interface {port.id} has port security disabled: left unchanged",
+                    "$",
+                )
+            )
         if not touched or not port.port_security_enabled:
             after = list(before)  # reported, unchanged: the result shows every interface
         plans.append(NicPlan(port, before, after, derive_operations(before, after)))

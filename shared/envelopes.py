@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.validation import decode_json_message
@@ -52,7 +52,7 @@ class InboundMessage:
     meta: dict = field(default_factory=dict)
 
     @property
-    def decode_error(self) -> Optional[ErrorDetail]:
+    def decode_error(self) -> ErrorDetail | None:
         """Problem unwrapping this message from its envelope (e.g. bad base64), if any."""
         error = self.meta.get("decode_error")
         return error if isinstance(error, ErrorDetail) else None
@@ -64,7 +64,7 @@ class Envelope:
 
     kind: str
     messages: list[InboundMessage]
-    error: Optional[ErrorDetail] = None
+    error: ErrorDetail | None = None
     meta: dict = field(default_factory=dict)
 
 
@@ -109,18 +109,25 @@ def _records(event: dict) -> Envelope:
         record_meta = {"record_index": record_index, **_pick(record, "topic_id", "topic_name")}
         raw_messages = record.get("messages") if isinstance(record, dict) else None
         if not isinstance(raw_messages, list):
-            messages.append(_poison(
-                len(messages), record, ["records", record_index],
-                "record has no messages list", **record_meta,
-            ))
+            messages.append(
+                _poison(
+                    len(messages),
+                    record,
+                    ["records", record_index],
+                    "record has no messages list",
+                    **record_meta,
+                )
+            )
             continue
         for message_index, body in enumerate(raw_messages):
-            messages.append(InboundMessage(
-                index=len(messages),
-                body=body,
-                source=format_json_path(["records", record_index, "messages", message_index]),
-                meta={**record_meta, "message_index": message_index},
-            ))
+            messages.append(
+                InboundMessage(
+                    index=len(messages),
+                    body=body,
+                    source=format_json_path(["records", record_index, "messages", message_index]),
+                    meta={**record_meta, "message_index": message_index},
+                )
+            )
     return Envelope(kind, messages, meta=meta)
 
 
@@ -130,23 +137,30 @@ def _smn(event: dict) -> Envelope:
     for record_index, record in enumerate(event["record"]):
         smn = record.get("smn") if isinstance(record, dict) else None
         if not isinstance(smn, dict) or "message" not in smn:
-            messages.append(_poison(
-                len(messages), record, ["record", record_index],
-                "SMN record has no smn.message", record_index=record_index,
-            ))
+            messages.append(
+                _poison(
+                    len(messages),
+                    record,
+                    ["record", record_index],
+                    "SMN record has no smn.message",
+                    record_index=record_index,
+                )
+            )
             continue
         record_meta = {
             "record_index": record_index,
             **_pick(smn, "message_id", "topic_urn", "subject", "type", "timestamp"),
             **_pick(record, "event_subscription_urn"),
         }
-        messages.append(InboundMessage(
-            len(messages), smn["message"], format_json_path(["record", record_index, "smn", "message"]), record_meta
-        ))
+        messages.append(
+            InboundMessage(
+                len(messages), smn["message"], format_json_path(["record", record_index, "smn", "message"]), record_meta
+            )
+        )
     return Envelope("smn", messages, meta=meta)
 
 
-def _split_json_list(body: object) -> Optional[list]:
+def _split_json_list(body: object) -> list | None:
     """Elements of ``body`` when it is (JSON text of) a list; None otherwise."""
     if isinstance(body, list):
         return body
@@ -254,8 +268,9 @@ def parse_envelope(event: object) -> Envelope:
             return _from_list(event)
         if isinstance(event, (str, bytes, bytearray)):
             # Some invokers hand over the JSON text itself: unwrap exactly one level.
-            value, error = decode_json_message(bytes(event) if isinstance(event, bytearray) else event,
-                                               max_bytes=ENVELOPE_MAX_BYTES)
+            value, error = decode_json_message(
+                bytes(event) if isinstance(event, bytearray) else event, max_bytes=ENVELOPE_MAX_BYTES
+            )
             if error is not None:
                 return _unknown(f"event is text but not JSON: {error.message}")
             if isinstance(value, dict):

@@ -12,8 +12,8 @@ plain, JSON-serialisable and free of secrets.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
 __all__ = [
     "ErrorCode",
@@ -80,11 +80,7 @@ class ErrorCode:
     @classmethod
     def all(cls) -> frozenset[str]:
         """Every defined code (handy for schema enums and tests)."""
-        return frozenset(
-            value
-            for name, value in vars(cls).items()
-            if name.isupper() and isinstance(value, str)
-        )
+        return frozenset(value for name, value in vars(cls).items() if name.isupper() and isinstance(value, str))
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,7 @@ class ErrorDetail:
         return {"code": self.code, "message": self.message, "path": self.path}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ErrorDetail":
+    def from_dict(cls, data: dict) -> ErrorDetail:
         return cls(str(data["code"]), str(data["message"]), str(data.get("path", "$")))
 
     def __str__(self) -> str:
@@ -109,7 +105,7 @@ class ErrorDetail:
 class RequestRejected(Exception):
     """Stops a pipeline: the request cannot go on, for the reasons in ``errors``."""
 
-    def __init__(self, errors: Union[ErrorDetail, Sequence[ErrorDetail]]):
+    def __init__(self, errors: ErrorDetail | Sequence[ErrorDetail]):
         details = [errors] if isinstance(errors, ErrorDetail) else list(errors)
         if not details:
             raise ValueError("RequestRejected needs at least one ErrorDetail")
@@ -143,7 +139,7 @@ def excerpt(value: object, limit: int = 80) -> str:
     return text
 
 
-def format_json_path(parts: Iterable[Union[str, int]], *, max_member_length: int = 64) -> str:
+def format_json_path(parts: Iterable[str | int], *, max_member_length: int = 64) -> str:
     """Build ``$.a.b[0]`` from path parts; odd member names become ``['..']``.
 
     Member names come from user input (unknown properties), so they are cut to
@@ -161,8 +157,6 @@ def format_json_path(parts: Iterable[Union[str, int]], *, max_member_length: int
         if len(name) > max_member_length:
             name = name[:max_member_length] + "..."
         escaped = name.replace("\\", "\\\\").replace("'", "\\'")
-        escaped = "".join(
-            ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped
-        )
+        escaped = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped)
         out.append(f"['{escaped}']")
     return "".join(out)

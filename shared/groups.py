@@ -46,8 +46,9 @@ class GroupCatalog:
                     self._refresh(gateway, now)
         return self._groups
 
-    def resolve(self, refs: list[dict], gateway: NetworkGateway, now: float,
-                path: str = "$.change.security_groups") -> tuple[list[str], list[ErrorDetail]]:
+    def resolve(
+        self, refs: list[dict], gateway: NetworkGateway, now: float, path: str = "$.change.security_groups"
+    ) -> tuple[list[str], list[ErrorDetail]]:
         """Ids in request order for ``[{"id": ...} | {"name": ...}]``; unknown or ambiguous names are errors.
 
         An id is passed through as it is: whether that group exists, and what it allows, is read
@@ -57,8 +58,10 @@ class GroupCatalog:
         # An unknown name forces one re-listing, at most once a second (a poison batch that names a
         # missing group in every message must not turn into one listing per message).
         names = {group.name for group in groups.values()}
-        if any("name" in ref and ref["name"] not in names for ref in refs) and \
-                now - (self._loaded_at or float("-inf")) > 1.0:
+        if (
+            any("name" in ref and ref["name"] not in names for ref in refs)
+            and now - (self._loaded_at or float("-inf")) > 1.0
+        ):
             groups = self.groups(gateway, now, force=True)
         ids: list[str] = []
         errors: list[ErrorDetail] = []
@@ -70,12 +73,22 @@ class GroupCatalog:
             if len(matches) == 1:
                 ids.append(matches[0])
             elif not matches:
-                errors.append(ErrorDetail(ErrorCode.SECURITY_GROUP_NOT_FOUND,
-                                          f"no security group named {ref['name']!r}", f"{path}[{index}].name"))
+                errors.append(
+                    ErrorDetail(
+                        ErrorCode.SECURITY_GROUP_NOT_FOUND,
+                        f"no security group named {ref['name']!r}",
+                        f"{path}[{index}].name",
+                    )
+                )
             else:
-                errors.append(ErrorDetail(ErrorCode.SECURITY_GROUP_AMBIGUOUS,
-                                          f"{len(matches)} security groups are named {ref['name']!r}; use its id "
-                                          f"({', '.join(sorted(matches))})", f"{path}[{index}].name"))
+                errors.append(
+                    ErrorDetail(
+                        ErrorCode.SECURITY_GROUP_AMBIGUOUS,
+                        f"{len(matches)} security groups are named {ref['name']!r}; use its id "
+                        f"({', '.join(sorted(matches))})",
+                        f"{path}[{index}].name",
+                    )
+                )
         return ids, errors
 
     def current(self, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:

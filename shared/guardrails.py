@@ -20,16 +20,24 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .errors import ErrorCode, ErrorDetail
 from .exposure import risky_exposures
 from .model import SecurityGroup
 from .planning import NicPlan
 
-__all__ = ["GuardRails", "GroupFacts", "check_plans", "ambiguous_references", "protected_rail", "allowed_rail",
-           "exposure_rail", "limit_rail"]
+__all__ = [
+    "GuardRails",
+    "GroupFacts",
+    "check_plans",
+    "ambiguous_references",
+    "protected_rail",
+    "allowed_rail",
+    "exposure_rail",
+    "limit_rail",
+]
 
 PathOf = Callable[[str], str]
 
@@ -46,10 +54,17 @@ class GuardRails:
     pin_protected_first: bool = False
 
     @classmethod
-    def from_settings(cls, settings) -> "GuardRails":
-        return cls(tuple(settings.protected_groups), tuple(settings.allowed_groups), settings.soft_max_groups,
-                   settings.hard_max_groups, tuple(settings.risky_ports), settings.allow_approved_risky,
-                   settings.risky_max_addresses, settings.pin_protected_first)
+    def from_settings(cls, settings) -> GuardRails:
+        return cls(
+            tuple(settings.protected_groups),
+            tuple(settings.allowed_groups),
+            settings.soft_max_groups,
+            settings.hard_max_groups,
+            tuple(settings.risky_ports),
+            settings.allow_approved_risky,
+            settings.risky_max_addresses,
+            settings.pin_protected_first,
+        )
 
     def is_protected(self, group: SecurityGroup) -> bool:
         return group.id in self.protected_groups or (bool(group.name) and group.name in self.protected_groups)
@@ -114,8 +129,13 @@ def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of:
     for group_id in plan.before:
         group = facts.group(group_id)
         if group_id not in plan.after and rails.is_protected(group) and report.once("protected", group_id):
-            report.errors.append(ErrorDetail(ErrorCode.PROTECTED_GROUP, f"group {_label(group)} is protected and may "
-                                             f"not be removed from an interface", path_of(group_id)))
+            report.errors.append(
+                ErrorDetail(
+                    ErrorCode.PROTECTED_GROUP,
+                    f"group {_label(group)} is protected and may not be removed from an interface",
+                    path_of(group_id),
+                )
+            )
     if not rails.pin_protected_first:
         return
     protected = [rails.is_protected(facts.group(g)) for g in plan.after]
@@ -123,10 +143,14 @@ def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of:
     behind = [g for g, flag in zip(plan.after[first_other:], protected[first_other:]) if flag]
     for group_id in behind:
         if report.once("pinned", group_id):
-            report.errors.append(ErrorDetail(
-                ErrorCode.PROTECTED_GROUP, f"group {_label(facts.group(group_id))} is protected and pinned to the "
-                f"highest priority: interface {plan.port.id} would have {plan.after[first_other]} ahead of it",
-                path_of(group_id)))
+            report.errors.append(
+                ErrorDetail(
+                    ErrorCode.PROTECTED_GROUP,
+                    f"group {_label(facts.group(group_id))} is protected and pinned to the "
+                    f"highest priority: interface {plan.port.id} would have {plan.after[first_other]} ahead of it",
+                    path_of(group_id),
+                )
+            )
 
 
 def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report) -> None:
@@ -135,27 +159,41 @@ def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: P
             continue
         if group_id not in facts.groups:
             if report.once("missing", group_id):
-                report.errors.append(ErrorDetail(ErrorCode.SECURITY_GROUP_NOT_FOUND,
-                                                 f"no security group with id {group_id}", path_of(group_id)))
+                report.errors.append(
+                    ErrorDetail(
+                        ErrorCode.SECURITY_GROUP_NOT_FOUND, f"no security group with id {group_id}", path_of(group_id)
+                    )
+                )
             continue
         group = facts.groups[group_id]
         if not rails.is_allowed(group, facts.known_names) and report.once("allowed", group_id):
             shared = facts.known_names.get(group.name, 0) > 1
-            why = (f"its name is shared by {facts.known_names[group.name]} groups; allow it by id" if shared
-                   else "it is not in the allowed list")
-            report.errors.append(ErrorDetail(ErrorCode.GROUP_NOT_ALLOWED, f"group {_label(group)} may not be "
-                                             f"attached: {why}", path_of(group_id)))
+            why = (
+                f"its name is shared by {facts.known_names[group.name]} groups; allow it by id"
+                if shared
+                else "it is not in the allowed list"
+            )
+            report.errors.append(
+                ErrorDetail(
+                    ErrorCode.GROUP_NOT_ALLOWED, f"group {_label(group)} may not be attached: {why}", path_of(group_id)
+                )
+            )
 
 
-def exposure_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report,
-                  approved: bool) -> None:
+def exposure_rail(
+    plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report, approved: bool
+) -> None:
     added = [g for g in plan.after if g not in plan.before]
     if not added or not rails.risky_ports:
         return  # removing or reordering groups never widens what is reachable (deny rules are ignored)
 
     def exposures(group_ids):
-        return risky_exposures(facts.rules_of(group_ids), rails.risky_ports, address_groups=facts.address_groups,
-                               max_public_addresses=rails.risky_max_addresses)
+        return risky_exposures(
+            facts.rules_of(group_ids),
+            rails.risky_ports,
+            address_groups=facts.address_groups,
+            max_public_addresses=rails.risky_max_addresses,
+        )
 
     key = lambda e: (e.port, e.protocol, e.family)  # noqa: E731
     before = {key(e) for e in exposures(plan.before)}
@@ -164,18 +202,22 @@ def exposure_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: 
     for exposure in exposures(plan.after):
         if key(exposure) in before and key(exposure) not in by_added:
             continue  # already so before this change, and not by what it attaches
-        culprit = next((g for g in added if any(r.id in exposure.rule_ids for r in facts.group(g).rules or [])),
-                       added[0])
+        culprit = next(
+            (g for g in added if any(r.id in exposure.rule_ids for r in facts.group(g).rules or [])), added[0]
+        )
         found.setdefault(culprit, []).append(exposure)
     for culprit, items in found.items():
         if not report.once("exposure", f"{plan.port.id}:{culprit}"):
             continue
         rule_ids = sorted({rule_id for e in items for rule_id in e.rule_ids})
-        text = (f"interface {plan.port.id} would expose {'; '.join(e.describe() for e in items)} with group "
-                f"{_label(facts.group(culprit))} attached (rules {', '.join(rule_ids)})")
+        text = (
+            f"interface {plan.port.id} would expose {'; '.join(e.describe() for e in items)} with group "
+            f"{_label(facts.group(culprit))} attached (rules {', '.join(rule_ids)})"
+        )
         if approved and rails.allow_approved_risky:
-            report.warnings.append(ErrorDetail(ErrorCode.RISKY_RULE, text + "; attached as an approved exception",
-                                               path_of(culprit)))
+            report.warnings.append(
+                ErrorDetail(ErrorCode.RISKY_RULE, text + "; attached as an approved exception", path_of(culprit))
+            )
         else:
             reason = "policy allows no exception" if approved else "the change is not approved by a second person"
             report.errors.append(ErrorDetail(ErrorCode.RISKY_RULE, f"{text}; refused: {reason}", path_of(culprit)))
@@ -185,18 +227,27 @@ def limit_rail(plan: NicPlan, rails: GuardRails, report: _Report) -> None:
     count = len(plan.after)
     # Only a change that grows an interface past the limit is refused: cleaning up must stay possible.
     if count > rails.hard_max_groups and count > len(plan.before):
-        report.errors.append(ErrorDetail(ErrorCode.TOO_MANY_GROUPS,
-                                         f"interface {plan.port.id} would have {count} security groups; the limit "
-                                         f"is {rails.hard_max_groups}", "$.change.security_groups"))
+        report.errors.append(
+            ErrorDetail(
+                ErrorCode.TOO_MANY_GROUPS,
+                f"interface {plan.port.id} would have {count} security groups; the limit is {rails.hard_max_groups}",
+                "$.change.security_groups",
+            )
+        )
     elif count > rails.soft_max_groups:
-        report.warnings.append(ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED,
-                                           f"interface {plan.port.id} will have {count} security groups; more than "
-                                           f"{rails.soft_max_groups} can deteriorate network performance",
-                                           "$.change.security_groups"))
+        report.warnings.append(
+            ErrorDetail(
+                ErrorCode.SOFT_LIMIT_EXCEEDED,
+                f"interface {plan.port.id} will have {count} security groups; more than "
+                f"{rails.soft_max_groups} can deteriorate network performance",
+                "$.change.security_groups",
+            )
+        )
 
 
-def check_plans(plans: list[NicPlan], *, rails: GuardRails, facts: GroupFacts, path_of: PathOf,
-                approved: bool) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
+def check_plans(
+    plans: list[NicPlan], *, rails: GuardRails, facts: GroupFacts, path_of: PathOf, approved: bool
+) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
     """Errors (any one rejects the whole request) and warnings for every interface that changes.
 
     ``path_of(group_id)`` names the request field that asked for the group.

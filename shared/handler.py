@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .config import ConfigError
 from .envelopes import Envelope, apig_response
@@ -19,8 +20,14 @@ from .results import result_event, to_log_line
 __all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure"]
 
 
-def start_run(function: str, context: Any, envelope: Envelope, *,
-              setup: Mapping[str, Callable[[Run], Any]] | None = None, **overrides: Any) -> Run:
+def start_run(
+    function: str,
+    context: Any,
+    envelope: Envelope,
+    *,
+    setup: Mapping[str, Callable[[Run], Any]] | None = None,
+    **overrides: Any,
+) -> Run:
     """The invocation's Run, with ``setup`` resources loaded (e.g. the policy).
 
     A broken configuration or policy fails the invocation loudly, after logging one ``failed``
@@ -65,7 +72,6 @@ class RetryableFailure(Exception):
 def raise_for_retry(results: list[dict]) -> None:
     # rolled_back too: a transient failure on a later interface leaves the server as unprotected as
     # one on the first (which is "failed"), and only a redelivery will attach its groups.
-    failed = [r for r in results
-              if r["data"]["outcome"] in ("failed", "rolled_back") and r["data"].get("retryable")]
+    failed = [r for r in results if r["data"]["outcome"] in ("failed", "rolled_back") and r["data"].get("retryable")]
     if failed:
         raise RetryableFailure(len(failed))

@@ -18,12 +18,49 @@ import unicodedata
 __all__ = ["identity_key", "is_second_person"]
 
 # Letters that render like Latin ones (Unicode TR39 confusables, the common subset in names).
-_LOOKALIKES = str.maketrans({
-    "а": "a", "в": "b", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m", "н": "h",
-    "о": "o", "р": "p", "ѕ": "s", "т": "t", "у": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y",
-    "ӏ": "l", "ɑ": "a", "ı": "i", "ɡ": "g", "ο": "o", "α": "a", "ν": "v", "ρ": "p", "τ": "t", "υ": "u",
-    "ι": "i", "κ": "k", "χ": "x", "ϲ": "c", "ϳ": "j", "ѵ": "v", "ԍ": "g", "ꓲ": "l", "ℓ": "l",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a",
+        "в": "b",
+        "с": "c",
+        "е": "e",
+        "һ": "h",
+        "і": "i",
+        "ј": "j",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "ѕ": "s",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ү": "y",
+        "ӏ": "l",
+        "ɑ": "a",
+        "ı": "i",
+        "ɡ": "g",
+        "ο": "o",
+        "α": "a",
+        "ν": "v",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "ι": "i",
+        "κ": "k",
+        "χ": "x",
+        "ϲ": "c",
+        "ϳ": "j",
+        "ѵ": "v",
+        "ԍ": "g",
+        "ꓲ": "l",
+        "ℓ": "l",
+    }
+)
 # Characters that take no space or show nothing but are not of category Cf.
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0")
 
@@ -44,7 +81,7 @@ def identity_key(name: object) -> str:
     text = " ".join(text.split())  # trim, and any run of spaces of any kind is one space
     text = unicodedata.normalize("NFKC", text.casefold()).translate(_LOOKALIKES)
     if text.startswith("mailto:"):
-        text = text[len("mailto:"):]
+        text = text[len("mailto:") :]
     local, at, domain = text.rpartition("@")
     if at and local:
         text = f"{local.partition('+')[0]}@{domain.rstrip('.')}"

@@ -54,10 +54,14 @@ class Rule:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "direction": self.direction, "ethertype": self.ethertype,
-            "protocol": self.protocol or "any", "ports": self.multiport or "all",
+            "id": self.id,
+            "direction": self.direction,
+            "ethertype": self.ethertype,
+            "protocol": self.protocol or "any",
+            "ports": self.multiport or "all",
             "remote": self.remote_ip_prefix or self.remote_group_id or self.remote_address_group_id or "any",
-            "action": self.action, "priority": self.priority,
+            "action": self.action,
+            "priority": self.priority,
         }
 
 

@@ -13,8 +13,9 @@ import sys
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .clock import SYSTEM_CLOCK, Clock, Deadline
 from .cloud.clients import ClientFactory, client_factory, credentials_from_context
@@ -50,12 +51,10 @@ class Run:
     _factory: ClientFactory | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, function: str, context: Any, *, clock: Clock | None = None,
-              settings: Settings | None = None) -> "Run":
+    def start(cls, function: str, context: Any, *, clock: Clock | None = None, settings: Settings | None = None) -> Run:
         clock = clock or SYSTEM_CLOCK
         settings = settings or load_settings(context)
-        return cls(function, context, settings, clock,
-                   Deadline.from_context(context, clock, settings.safety_margin_ms))
+        return cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -67,19 +66,21 @@ class Run:
         return self._factory
 
     def network(self, counter: CallCounter) -> NetworkGateway:
-        return NetworkGateway(self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy,
-                              counter=counter)
+        return NetworkGateway(
+            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+        )
 
     def servers(self, counter: CallCounter) -> ServerGateway:
-        return ServerGateway(self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy,
-                             counter=counter)
+        return ServerGateway(
+            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+        )
 
     def rollback_deadline(self) -> Deadline:
         """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def event(self, data: "ResultData | dict") -> dict:
+    def event(self, data: ResultData | dict) -> dict:
         return result_event(data, function=self.function, now=self.clock.now())
 
 
@@ -90,10 +91,13 @@ def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) 
     return data
 
 
-def cloud_failure(error: "CloudCallError | DeadlineExceeded", **identity: Any) -> ResultData:
+def cloud_failure(error: CloudCallError | DeadlineExceeded, **identity: Any) -> ResultData:
     """A ``failed``, retryable result for a cloud call that kept failing or ran out of time."""
-    detail = (ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$") if isinstance(error, CloudCallError)
-              else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$"))
+    detail = (
+        ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$")
+        if isinstance(error, CloudCallError)
+        else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$")
+    )
     return failure_data(detail, retryable=True, **identity)
 
 
@@ -104,9 +108,12 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
         data = step(prepared, run)
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
         traceback.print_exc(file=sys.stderr)  # for the function log; results carry no internals
-        data = failure_data(ErrorDetail(ErrorCode.INTERNAL_ERROR,
-                                        f"unexpected {type(error).__name__} while processing the message", "$"),
-                            retryable=True)
+        data = failure_data(
+            ErrorDetail(
+                ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while processing the message", "$"
+            ),
+            retryable=True,
+        )
     data.message_index = prepared.message.index if data.message_index is None else data.message_index
     data.trigger = data.trigger or trigger
     data.function = run.function
@@ -114,24 +121,36 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
     return run.event(data)
 
 
-def _prepared(prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"], message: InboundMessage,
-              run: Run) -> "Prepared | list[Prepared]":
+def _prepared(
+    prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]], message: InboundMessage, run: Run
+) -> Prepared | list[Prepared]:
     """``prepare`` under the same guard as the steps: a hostile message costs only its own result."""
     try:
         return prepare(message, run)
     except (RecursionError, TypeError, ValueError, AttributeError, KeyError) as error:
         traceback.print_exc(file=sys.stderr)
-        return Prepared(message, error=ErrorDetail(
-            ErrorCode.INVALID_JSON, f"the message could not be read ({type(error).__name__})", "$"))
+        return Prepared(
+            message,
+            error=ErrorDetail(ErrorCode.INVALID_JSON, f"the message could not be read ({type(error).__name__})", "$"),
+        )
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
         traceback.print_exc(file=sys.stderr)
-        return Prepared(message, error=ErrorDetail(
-            ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while reading the message", "$"))
+        return Prepared(
+            message,
+            error=ErrorDetail(
+                ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while reading the message", "$"
+            ),
+        )
 
 
-def process_batch(envelope: Envelope, run: Run, *,
-                  prepare: Callable[[InboundMessage, Run], "Prepared | list[Prepared]"],
-                  step: Callable[[Prepared, Run], dict], accepts: tuple[str, ...] | None = None) -> list[dict]:
+def process_batch(
+    envelope: Envelope,
+    run: Run,
+    *,
+    prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]],
+    step: Callable[[Prepared, Run], dict],
+    accepts: tuple[str, ...] | None = None,
+) -> list[dict]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
     ``accepts`` lists the trigger kinds the function serves; messages of any other trigger are
@@ -139,28 +158,41 @@ def process_batch(envelope: Envelope, run: Run, *,
     """
     error = envelope.error
     if error is None and accepts is not None and envelope.kind not in accepts:
-        error = ErrorDetail(ErrorCode.UNSUPPORTED_TRIGGER,
-                            f"{run.function} is not meant to be triggered by {envelope.kind}; it serves "
-                            f"{', '.join(accepts)}", "$")
+        error = ErrorDetail(
+            ErrorCode.UNSUPPORTED_TRIGGER,
+            f"{run.function} is not meant to be triggered by {envelope.kind}; it serves {', '.join(accepts)}",
+            "$",
+        )
     if error is not None:
         results = []
         for message in envelope.messages or [None]:
             data = rejected([error])
-            data.trigger, data.function, data.message_index = envelope.kind, run.function, message.index if message else 0
+            data.trigger, data.function, data.message_index = (
+                envelope.kind,
+                run.function,
+                message.index if message else 0,
+            )
             results.append(run.event(data))
         return results
     if envelope.kind == "apig" and len(envelope.messages) > run.settings.max_requests_per_call:
         # One caller, one synchronous call: bounded work, answered 413 before anything is decoded.
-        data = rejected([ErrorDetail(ErrorCode.TOO_MANY_REQUESTS,
-                                     f"{len(envelope.messages)} requests in one call; at most "
-                                     f"{run.settings.max_requests_per_call} are accepted", "$.body")])
+        data = rejected(
+            [
+                ErrorDetail(
+                    ErrorCode.TOO_MANY_REQUESTS,
+                    f"{len(envelope.messages)} requests in one call; at most "
+                    f"{run.settings.max_requests_per_call} are accepted",
+                    "$.body",
+                )
+            ]
+        )
         data.trigger, data.function, data.message_index = envelope.kind, run.function, 0
         return [run.event(data)]
     prepared: list[Prepared] = []
     for message in envelope.messages:
         item = _prepared(prepare, message, run)  # one message may fan out (a batch creation names several servers)
         prepared.extend(item if isinstance(item, list) else [item])
-    lanes: "OrderedDict[str, list[int]]" = OrderedDict()
+    lanes: OrderedDict[str, list[int]] = OrderedDict()
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
     results: list[dict | None] = [None] * len(prepared)

@@ -24,8 +24,14 @@ class Operation:
     index: int | None = None
 
     def to_dict(self) -> dict:
-        data = {"call": {"update": "vpc.update_port", "insert": "vpc.insert_security_groups",
-                         "remove": "vpc.remove_security_groups"}[self.kind], "security_groups": list(self.groups)}
+        data = {
+            "call": {
+                "update": "vpc.update_port",
+                "insert": "vpc.insert_security_groups",
+                "remove": "vpc.remove_security_groups",
+            }[self.kind],
+            "security_groups": list(self.groups),
+        }
         if self.kind == "insert":
             data["index"] = self.index
         return data
@@ -57,14 +63,19 @@ def _same_ip(a: str, b: str) -> bool:
         return False
 
 
-def select_interfaces(ports: list[Port], selection, *, server_id: str, primary_port_id: str | None,
-                      path: str = "$.target.nics") -> tuple[list[Port], list[ErrorDetail]]:
+def select_interfaces(
+    ports: list[Port], selection, *, server_id: str, primary_port_id: str | None, path: str = "$.target.nics"
+) -> tuple[list[Port], list[ErrorDetail]]:
     """The server's own interfaces that ``selection`` names ("primary", "all" or selectors)."""
     interfaces = [port for port in ports if port.is_interface_of(server_id)]
     if not interfaces:
-        return [], [ErrorDetail(ErrorCode.SERVER_NOT_FOUND,
-                                f"server {server_id} has no network interfaces (it does not exist, is being "
-                                f"created, or was deleted)", "$.target.server_id")]
+        return [], [
+            ErrorDetail(
+                ErrorCode.SERVER_NOT_FOUND,
+                f"server {server_id} has no network interfaces (it does not exist, is being created, or was deleted)",
+                "$.target.server_id",
+            )
+        ]
     if selection in (None, "primary"):
         chosen = [port for port in interfaces if port.id == primary_port_id] if primary_port_id else interfaces[:1]
         if not chosen:
@@ -86,15 +97,19 @@ def select_interfaces(ports: list[Port], selection, *, server_id: str, primary_p
             matched = [p for p in interfaces if p.network_id == subnet or any(s == subnet for s, _ in p.fixed_ips)]
             what = f"subnet {subnet}"
         if not matched:
-            errors.append(ErrorDetail(ErrorCode.NIC_NOT_FOUND, f"no interface of server {server_id} has {what}",
-                                      f"{path}[{index}]"))
+            errors.append(
+                ErrorDetail(
+                    ErrorCode.NIC_NOT_FOUND, f"no interface of server {server_id} has {what}", f"{path}[{index}]"
+                )
+            )
         chosen.extend(matched)
     unique: dict[str, Port] = {port.id: port for port in chosen}
     return list(unique.values()), errors
 
 
-def plan_nic(port: Port, action: str, groups: list[str], position: int | None = None,
-             path: str = "$.change.security_groups") -> tuple[NicPlan | None, list[ErrorDetail], list[ErrorDetail]]:
+def plan_nic(
+    port: Port, action: str, groups: list[str], position: int | None = None, path: str = "$.change.security_groups"
+) -> tuple[NicPlan | None, list[ErrorDetail], list[ErrorDetail]]:
     """Plan one interface. Returns (plan or None, errors, warnings)."""
     before = list(port.security_groups)
     groups = _unique(groups)
@@ -114,19 +129,40 @@ def plan_nic(port: Port, action: str, groups: list[str], position: int | None = 
         present = [g for g in groups if g in before]
         for g in groups:
             if g not in before:
-                warnings.append(ErrorDetail(ErrorCode.NOT_ATTACHED,
-                                            f"group {g} is not on interface {port.id}; nothing to remove", path))
+                warnings.append(
+                    ErrorDetail(
+                        ErrorCode.NOT_ATTACHED, f"group {g} is not on interface {port.id}; nothing to remove", path
+                    )
+                )
         after = [g for g in before if g not in present]
         if not after:
-            return None, [ErrorDetail(ErrorCode.EMPTY_GROUP_LIST,
-                                      f"removing these groups would leave interface {port.id} with no security "
-                                      f"group; the API requires at least one", path)], warnings
+            return (
+                None,
+                [
+                    ErrorDetail(
+                        ErrorCode.EMPTY_GROUP_LIST,
+                        f"removing these groups would leave interface {port.id} with no security "
+                        f"group; the API requires at least one",
+                        path,
+                    )
+                ],
+                warnings,
+            )
         operations = [Operation("remove", tuple(present))] if present else []
     elif action == "reorder":
         if sorted(groups) != sorted(before):
-            return None, [ErrorDetail(ErrorCode.REORDER_MISMATCH,
-                                      f"reorder must list exactly the groups on interface {port.id} "
-                                      f"({len(before)} now), in their new order", path)], warnings
+            return (
+                None,
+                [
+                    ErrorDetail(
+                        ErrorCode.REORDER_MISMATCH,
+                        f"reorder must list exactly the groups on interface {port.id} "
+                        f"({len(before)} now), in their new order",
+                        path,
+                    )
+                ],
+                warnings,
+            )
         after = groups
         operations = [Operation("update", tuple(after))] if after != before else []
     else:  # the schema allows only the four actions
@@ -150,7 +186,7 @@ def derive_operations(before: list[str], after: list[str]) -> list[Operation]:
     kept_in_order = [g for g in after if g in before] == [g for g in before if g in after]
     if added and not removed and kept_in_order:
         start = after.index(added[0])
-        if after[start:start + len(added)] == added:  # one contiguous block: a single insert
+        if after[start : start + len(added)] == added:  # one contiguous block: a single insert
             return [Operation("insert", tuple(added), None if start == len(before) else start)]
     if removed and not added and kept_in_order:
         return [Operation("remove", tuple(removed))]

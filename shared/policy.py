@@ -13,17 +13,27 @@ import functools
 import hashlib
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable
 
 from .config import ConfigError
 from .errors import ErrorCode, ErrorDetail
 from .model import Port, Server
 
-__all__ = ["Policy", "PolicyRule", "PolicyError", "Evaluation", "parse_policy", "load_policy", "policy_errors",
-           "next_list", "interface_in_scope", "evaluate"]
+__all__ = [
+    "Policy",
+    "PolicyRule",
+    "PolicyError",
+    "Evaluation",
+    "parse_policy",
+    "load_policy",
+    "policy_errors",
+    "next_list",
+    "interface_in_scope",
+    "evaluate",
+]
 
 
 class PolicyError(ConfigError):
@@ -79,19 +89,33 @@ def parse_policy(text: str, source: str = "POLICY") -> Policy:
     try:
         document = json.loads(text) if text.lstrip().startswith("{") else _yaml(text)
     except ValueError as error:
-        raise PolicyError([ErrorDetail(ErrorCode.POLICY_INVALID, f"not valid YAML/JSON: {error}"[:300], "$")],
-                          source) from None
+        raise PolicyError(
+            [ErrorDetail(ErrorCode.POLICY_INVALID, f"not valid YAML/JSON: {error}"[:300], "$")], source
+        ) from None
     errors = policy_errors(document)
     if errors:
         raise PolicyError(errors, source)
     rules = tuple(
-        PolicyRule(index, rule["name"], rule.get("match", {}), rule.get("nics", "all"),
-                   tuple(rule["security_groups"]), rule.get("mode", "ensure"), rule.get("position", "last"),
-                   rule.get("stop", False), rule.get("approved_by"))
-        for index, rule in enumerate(document["rules"]))
+        PolicyRule(
+            index,
+            rule["name"],
+            rule.get("match", {}),
+            rule.get("nics", "all"),
+            tuple(rule["security_groups"]),
+            rule.get("mode", "ensure"),
+            rule.get("position", "last"),
+            rule.get("stop", False),
+            rule.get("approved_by"),
+        )
+        for index, rule in enumerate(document["rules"])
+    )
     exclude = document.get("exclude", {})
-    return Policy(rules, exclude.get("tags", {}), tuple(exclude.get("servers", [])),
-                  hashlib.sha256(text.encode()).hexdigest()[:16])
+    return Policy(
+        rules,
+        exclude.get("tags", {}),
+        tuple(exclude.get("servers", [])),
+        hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
 
 
 def _yaml(text: str):
@@ -127,9 +151,16 @@ def load_policy(inline: str | None, file_name: str, search_dirs: Iterable[Path])
         candidates = [Path(file_name)] if Path(file_name).is_absolute() else [d / file_name for d in search_dirs]
         found = next((path for path in candidates if path.is_file()), None)
         if found is None:
-            raise PolicyError([ErrorDetail(ErrorCode.POLICY_INVALID,
-                                           f"no POLICY setting and no policy file {file_name!r} in the package",
-                                           "$")], "POLICY_FILE")
+            raise PolicyError(
+                [
+                    ErrorDetail(
+                        ErrorCode.POLICY_INVALID,
+                        f"no POLICY setting and no policy file {file_name!r} in the package",
+                        "$",
+                    )
+                ],
+                "POLICY_FILE",
+            )
         text, source = found.read_text(encoding="utf-8"), str(found)
     key = hashlib.sha256(text.encode()).hexdigest()
     with _CACHE_LOCK:
@@ -162,8 +193,9 @@ def _rule_matches(match: dict, server: Server, interfaces: list[Port]) -> bool:
         "availability_zone": lambda p: _matches(server.availability_zone, p),
         "flavor": lambda p: _matches(server.flavor, p),
         "tags": lambda p: _tags_match(server.tags, p),
-        "subnet_id": lambda p: any(_matches(port.network_id, p) or any(_matches(s, p) for s, _ in port.fixed_ips)
-                                   for port in interfaces),
+        "subnet_id": lambda p: any(
+            _matches(port.network_id, p) or any(_matches(s, p) for s, _ in port.fixed_ips) for port in interfaces
+        ),
     }
     return all(checks[key](patterns) for key, patterns in match.items())
 
@@ -171,7 +203,9 @@ def _rule_matches(match: dict, server: Server, interfaces: list[Port]) -> bool:
 def evaluate(policy: Policy, server: Server, interfaces: list[Port], today: date) -> Evaluation:
     result = Evaluation()
     if policy.exclude_tags and _tags_match(server.tags, policy.exclude_tags):
-        result.excluded = "excluded by tag (" + ", ".join(f"{k}={server.tags.get(k)}" for k in policy.exclude_tags) + ")"
+        result.excluded = (
+            "excluded by tag (" + ", ".join(f"{k}={server.tags.get(k)}" for k in policy.exclude_tags) + ")"
+        )
         return result
     for index, exemption in enumerate(policy.exempt_servers):
         if exemption["id"] != server.id:
@@ -181,9 +215,13 @@ def evaluate(policy: Policy, server: Server, interfaces: list[Port], today: date
             ticket = f", ticket {exemption['ticket']}" if exemption.get("ticket") else ""
             result.excluded = f"exempted until {until or 'further notice'}{ticket}"
             return result
-        result.warnings.append(ErrorDetail(ErrorCode.EXEMPTION_EXPIRED,
-                                           f"the exemption of this server expired on {until}; policy applies",
-                                           f"$.exclude.servers[{index}].until"))
+        result.warnings.append(
+            ErrorDetail(
+                ErrorCode.EXEMPTION_EXPIRED,
+                f"the exemption of this server expired on {until}; policy applies",
+                f"$.exclude.servers[{index}].until",
+            )
+        )
     for rule in policy.rules:
         if _rule_matches(rule.match, server, interfaces):
             result.rules.append(rule)
@@ -195,8 +233,9 @@ def evaluate(policy: Policy, server: Server, interfaces: list[Port], today: date
 def interface_in_scope(rule: PolicyRule, port: Port) -> bool:
     """A rule with a ``subnet_id`` condition applies only to the interfaces in those subnets."""
     patterns = rule.match.get("subnet_id")
-    return patterns is None or _matches(port.network_id, patterns) or any(_matches(s, patterns)
-                                                                           for s, _ in port.fixed_ips)
+    return (
+        patterns is None or _matches(port.network_id, patterns) or any(_matches(s, patterns) for s, _ in port.fixed_ips)
+    )
 
 
 def next_list(current: list[str], rule_groups: list[str], mode: str, position, default_group: str | None) -> list[str]:

@@ -24,8 +24,9 @@ class RailsVerdict:
     config_error: ErrorDetail | None = None
 
 
-def check_rails(plans, *, settings, network, catalog: GroupCatalog, now: float, path_of: PathOf,
-                approved: bool) -> RailsVerdict:
+def check_rails(
+    plans, *, settings, network, catalog: GroupCatalog, now: float, path_of: PathOf, approved: bool
+) -> RailsVerdict:
     rails = GuardRails.from_settings(settings)
     problems = ambiguous_references(rails, catalog.current(network, now).values())
     if problems:

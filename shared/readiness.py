@@ -40,9 +40,19 @@ def _job_status(servers: ServerGateway, job_id: str) -> tuple[str, str]:
     return str(job.get("status") or "").upper(), str(job.get("fail_reason") or "")
 
 
-def wait_until_ready(server_id: str, *, servers: ServerGateway, network: NetworkGateway, clock: Clock,
-                     deadline: Deadline, max_wait_s: float, poll_s: float = 1.0, poll_max_s: float = 10.0,
-                     job_id: str | None = None, not_found_grace_s: float = 30.0) -> Readiness:
+def wait_until_ready(
+    server_id: str,
+    *,
+    servers: ServerGateway,
+    network: NetworkGateway,
+    clock: Clock,
+    deadline: Deadline,
+    max_wait_s: float,
+    poll_s: float = 1.0,
+    poll_max_s: float = 10.0,
+    job_id: str | None = None,
+    not_found_grace_s: float = 30.0,
+) -> Readiness:
     started = clock.monotonic()
     polls = 0
     reason = "not started"
@@ -52,8 +62,9 @@ def wait_until_ready(server_id: str, *, servers: ServerGateway, network: Network
         if server is None:
             status, fail_reason = _job_status(servers, job_id) if job_id else ("UNKNOWN", "")
             if status == "FAIL":
-                return Readiness("gone", reason=f"the creation job failed: {fail_reason or 'no reason given'}",
-                                 polls=polls)
+                return Readiness(
+                    "gone", reason=f"the creation job failed: {fail_reason or 'no reason given'}", polls=polls
+                )
             if status == "SUCCESS":
                 return Readiness("gone", reason="the server was deleted after its creation", polls=polls)
             if status == "UNKNOWN" and clock.monotonic() - started >= not_found_grace_s:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Literal, Optional, Union
+from typing import Literal
 
 from shared.errors import ErrorDetail
 from shared.timestamps import format_timestamp
@@ -41,7 +42,7 @@ _SECRET_NAME_EXACT = frozenset({"sk", "ak_sk", "secret_key", "x-auth-token", "x-
 _SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_?key", re.IGNORECASE)
 _FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-Detail = Union[ErrorDetail, dict]
+Detail = ErrorDetail | dict
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
@@ -57,35 +58,42 @@ class ResultData:
     """The ``data`` of one result event, typed; serialised once (:meth:`to_dict`) by the pipeline."""
 
     outcome: Outcome
-    request_id: Optional[str] = None
-    ticket: Optional[dict] = None
-    server_id: Optional[str] = None
+    request_id: str | None = None
+    ticket: dict | None = None
+    server_id: str | None = None
     dry_run: bool = False
     errors: list[ErrorDetail] = field(default_factory=list)
     warnings: list[ErrorDetail] = field(default_factory=list)
     nics: list[dict] = field(default_factory=list)
     api_calls: dict = field(default_factory=lambda: {"total": 0, "reads": 0, "writes": 0})
     # where they apply
-    plan: Optional[list] = None
-    effective_rules: Optional[list] = None
-    rules_matched: Optional[list[str]] = None
-    reason: Optional[str] = None
-    retryable: Optional[bool] = None
+    plan: list | None = None
+    effective_rules: list | None = None
+    rules_matched: list[str] | None = None
+    reason: str | None = None
+    retryable: bool | None = None
     # filled in by the pipeline
-    message_index: Optional[int] = None
-    trigger: Optional[str] = None
-    function: Optional[str] = None
-    duration_ms: Optional[float] = None
+    message_index: int | None = None
+    trigger: str | None = None
+    function: str | None = None
+    duration_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {', '.join(OUTCOMES)}")
 
     def to_dict(self) -> dict:
-        data = {"outcome": self.outcome, "request_id": self.request_id, "ticket": self.ticket,
-                "server_id": self.server_id, "dry_run": bool(self.dry_run),
-                "errors": _detail_dicts(self.errors), "warnings": _detail_dicts(self.warnings),
-                "nics": self.nics, "api_calls": self.api_calls}
+        data = {
+            "outcome": self.outcome,
+            "request_id": self.request_id,
+            "ticket": self.ticket,
+            "server_id": self.server_id,
+            "dry_run": bool(self.dry_run),
+            "errors": _detail_dicts(self.errors),
+            "warnings": _detail_dicts(self.warnings),
+            "nics": self.nics,
+            "api_calls": self.api_calls,
+        }
         for name in _OPTIONAL_FIELDS:
             value = getattr(self, name)
             if value is not None:
@@ -93,16 +101,25 @@ class ResultData:
         return data
 
 
-_OPTIONAL_FIELDS = ("plan", "effective_rules", "rules_matched", "reason", "retryable", "message_index", "trigger",
-                    "function", "duration_ms")
+_OPTIONAL_FIELDS = (
+    "plan",
+    "effective_rules",
+    "rules_matched",
+    "reason",
+    "retryable",
+    "message_index",
+    "trigger",
+    "function",
+    "duration_ms",
+)
 
 
 def new_result_data(
     outcome: Outcome,
     *,
-    request_id: Optional[str] = None,
-    ticket: Optional[dict] = None,
-    server_id: Optional[str] = None,
+    request_id: str | None = None,
+    ticket: dict | None = None,
+    server_id: str | None = None,
     dry_run: bool = False,
 ) -> ResultData:
     """A fresh result with every required field filled in."""
@@ -117,7 +134,7 @@ def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] =
     return data
 
 
-def result_event(data: "ResultData | dict", *, function: str, now: datetime, event_id: Optional[str] = None) -> dict:
+def result_event(data: ResultData | dict, *, function: str, now: datetime, event_id: str | None = None) -> dict:
     """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
 
     ``type`` is ``com.sgguard.<function>.<outcome>``; ``subject`` is the server id

@@ -18,8 +18,8 @@ import copy
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping, Optional
 
 from shared.canonical_json import CanonicalJsonError, canonical_json
 from shared.errors import ErrorCode, ErrorDetail, excerpt
@@ -46,7 +46,7 @@ def _require_aware(now: datetime) -> None:
         raise ValueError("now must be a timezone-aware datetime")
 
 
-def _skew_error(timestamp: object, now: datetime, max_skew_s: int, path: str) -> Optional[ErrorDetail]:
+def _skew_error(timestamp: object, now: datetime, max_skew_s: int, path: str) -> ErrorDetail | None:
     signed_at = parse_timestamp(timestamp)
     if signed_at is None:
         message = f"signature timestamp {excerpt(timestamp)} is not RFC 3339 UTC (like 2026-11-28T21:00:00Z)"
@@ -66,7 +66,7 @@ def _check_signing_args(key_id: str, timestamp: str) -> None:
         raise ValueError(f"timestamp {excerpt(timestamp)} must be RFC 3339 UTC ending with Z")
 
 
-def _secret_for(key_id: str, keys: Mapping[str, str]) -> Optional[str]:
+def _secret_for(key_id: str, keys: Mapping[str, str]) -> str | None:
     return keys.get(key_id) if keys else None
 
 
@@ -74,8 +74,9 @@ def _secret_for(key_id: str, keys: Mapping[str, str]) -> Optional[str]:
 _NO_SECRET = "\x00unknown-key\x00"
 
 
-def _authentic(key_id: str, keys: Mapping[str, str], timestamp: str, payload: bytes, provided: str,
-               prefix: bytes = b"") -> bool:
+def _authentic(
+    key_id: str, keys: Mapping[str, str], timestamp: str, payload: bytes, provided: str, prefix: bytes = b""
+) -> bool:
     """HMAC check in which an unknown key id and a wrong value are indistinguishable (no key oracle)."""
     secret = _secret_for(key_id, keys)
     expected = compute_signature(secret or _NO_SECRET, timestamp, payload, prefix=prefix)
@@ -134,9 +135,9 @@ def verify_request_signature(
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature must be an object", "$.signature")]
     for field in ("key_id", "timestamp", "value"):
         if not isinstance(signature.get(field), str):
-            return [ErrorDetail(
-                ErrorCode.SIGNATURE_INVALID, f"signature {field} must be a string", f"$.signature.{field}"
-            )]
+            return [
+                ErrorDetail(ErrorCode.SIGNATURE_INVALID, f"signature {field} must be a string", f"$.signature.{field}")
+            ]
     expired = _skew_error(signature["timestamp"], now, max_skew_s, "$.signature.timestamp")
     if expired:
         return [expired]
@@ -164,7 +165,7 @@ def sign_payload_headers(body: bytes, *, key_id: str, secret: str, timestamp: st
     return {SIGNATURE_HEADER: f"keyId={key_id},timestamp={timestamp},value={value}"}
 
 
-def _parse_signature_header(text: str) -> Optional[dict[str, str]]:
+def _parse_signature_header(text: str) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     for item in text.split(","):
         name, sep, value = item.strip().partition("=")
@@ -187,23 +188,29 @@ def verify_payload_headers(
     """Counterpart of :func:`sign_payload_headers`; header name is case-insensitive."""
     _require_aware(now)
     header = next(
-        (value for name, value in (headers or {}).items()
-         if isinstance(name, str) and name.lower() == SIGNATURE_HEADER.lower()),
+        (
+            value
+            for name, value in (headers or {}).items()
+            if isinstance(name, str) and name.lower() == SIGNATURE_HEADER.lower()
+        ),
         None,
     )
     if header is None:
         return [ErrorDetail(ErrorCode.SIGNATURE_REQUIRED, f"{SIGNATURE_HEADER} header is missing", _HEADER_PATH)]
     fields = _parse_signature_header(header) if isinstance(header, str) else None
     if fields is None:
-        return [ErrorDetail(
-            ErrorCode.SIGNATURE_INVALID,
-            f"{SIGNATURE_HEADER} must look like keyId=..,timestamp=..,value=..",
-            _HEADER_PATH,
-        )]
+        return [
+            ErrorDetail(
+                ErrorCode.SIGNATURE_INVALID,
+                f"{SIGNATURE_HEADER} must look like keyId=..,timestamp=..,value=..",
+                _HEADER_PATH,
+            )
+        ]
     expired = _skew_error(fields["timestamp"], now, max_skew_s, _HEADER_PATH)
     if expired:
         return [expired]
-    if not _authentic(fields["keyId"], keys, fields["timestamp"], bytes(body), fields["value"],
-                      prefix=RESULT_SIGNATURE_PREFIX):
+    if not _authentic(
+        fields["keyId"], keys, fields["timestamp"], bytes(body), fields["value"], prefix=RESULT_SIGNATURE_PREFIX
+    ):
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the body", _HEADER_PATH)]
     return []

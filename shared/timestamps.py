@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Optional
 
 __all__ = ["format_timestamp", "parse_timestamp"]
 
-_RFC3339_UTC = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z"
-)
+_RFC3339_UTC = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z")
 
 
 def format_timestamp(dt: datetime, *, milliseconds: bool = False) -> str:
@@ -26,7 +23,7 @@ def format_timestamp(dt: datetime, *, milliseconds: bool = False) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_timestamp(text: object) -> Optional[datetime]:
+def parse_timestamp(text: object) -> datetime | None:
     """Aware UTC datetime from RFC 3339 ``...Z`` text (up to 9 fraction digits), or None."""
     if not isinstance(text, str):
         return None

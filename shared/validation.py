@@ -27,7 +27,8 @@ import math
 import re
 import sys
 import threading
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.schemas import load_schema
@@ -119,7 +120,7 @@ def _json_type_name(value: object) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def _structure_problem(value: object, max_depth: int) -> Optional[str]:
+def _structure_problem(value: object, max_depth: int) -> str | None:
     """Why ``value`` is not acceptable I-JSON structure, or None. Iterative: no recursion."""
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
@@ -160,9 +161,7 @@ def _invalid(message: str) -> tuple[None, ErrorDetail]:
     return None, ErrorDetail(ErrorCode.INVALID_JSON, message)
 
 
-def decode_json_message(
-    raw: object, *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> tuple[Optional[object], Optional[ErrorDetail]]:
+def decode_json_message(raw: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[object | None, ErrorDetail | None]:
     """Decode one message; return ``(value, None)`` or ``(None, error)``. Never raises.
 
     ``raw`` may be JSON text (``str``/``bytes``) or a value an envelope already
@@ -201,9 +200,7 @@ def decode_json_message(
         if size > max_bytes:
             return None, _too_large(size, max_bytes)
     else:
-        return _invalid(
-            f"message must be JSON text or a JSON object, not {_json_type_name(raw)}"
-        )
+        return _invalid(f"message must be JSON text or a JSON object, not {_json_type_name(raw)}")
 
     if not text.strip():
         return _invalid("message is empty")
@@ -215,9 +212,7 @@ def decode_json_message(
             parse_float=_parse_finite_float,
         )
     except json.JSONDecodeError as exc:
-        return _invalid(
-            f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
-        )
+        return _invalid(f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}")
     except _StrictJsonError as exc:
         return _invalid(str(exc))
     except RecursionError:
@@ -264,7 +259,7 @@ def _validator_class() -> Any:
     return Draft202012Validator
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator_for(schema_name: str) -> Any:
     """Draft 2020-12 validator for a packaged schema, with formats enforced. Cached.
 
@@ -356,25 +351,30 @@ def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list, 
             key = (format_json_path(parts + [name]), "required")
             if name not in instance and key not in emitted:
                 emitted.add(key)
-                out.append((parts + [name], ErrorDetail(
-                    ErrorCode.SCHEMA_VIOLATION,
-                    f"missing required property {excerpt(name)}",
-                    key[0],
-                )))
+                out.append(
+                    (
+                        parts + [name],
+                        ErrorDetail(
+                            ErrorCode.SCHEMA_VIOLATION,
+                            f"missing required property {excerpt(name)}",
+                            key[0],
+                        ),
+                    )
+                )
         return out
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         known = set(schema.get("properties") or ())
         patterns = [re.compile(p) for p in (schema.get("patternProperties") or ())]
-        extras = [
-            name for name in instance
-            if name not in known and not any(p.search(name) for p in patterns)
-        ]
+        extras = [name for name in instance if name not in known and not any(p.search(name) for p in patterns)]
         return [
-            (parts + [name], ErrorDetail(
-                ErrorCode.SCHEMA_VIOLATION,
-                f"unknown property {excerpt(name)} is not allowed",
-                format_json_path(parts + [name]),
-            ))
+            (
+                parts + [name],
+                ErrorDetail(
+                    ErrorCode.SCHEMA_VIOLATION,
+                    f"unknown property {excerpt(name)} is not allowed",
+                    format_json_path(parts + [name]),
+                ),
+            )
             for name in extras
         ]
     return [(parts, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, _describe(error), format_json_path(parts)))]

@@ -48,8 +48,9 @@ def parse_authorization(header: str | None) -> SignedRequest:
     return SignedRequest(match["ak"], match["headers"].split(";"), match["sig"])
 
 
-def canonical_request(method: str, raw_path: str, raw_query: str, headers: dict[str, str],
-                      signed_headers: list[str], body: bytes) -> str:
+def canonical_request(
+    method: str, raw_path: str, raw_query: str, headers: dict[str, str], signed_headers: list[str], body: bytes
+) -> str:
     segments = [_encode(part) for part in unquote(raw_path).split("/")]
     uri = "/".join(segments)
     if not uri.endswith("/"):
@@ -64,8 +65,16 @@ def canonical_request(method: str, raw_path: str, raw_query: str, headers: dict[
     return "\n".join([method.upper(), uri, query, canonical_headers, ";".join(signed_headers), content_hash])
 
 
-def verify_signature(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes,
-                     secret_for, now: datetime | None = None) -> str:
+def verify_signature(
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    secret_for,
+    now: datetime | None = None,
+) -> str:
     """Check the request's signature; return the access key. ``secret_for(ak)`` returns the SK or None."""
     signed = parse_authorization(headers.get("Authorization") or headers.get("authorization"))
     lowered = {k.lower(): v for k, v in headers.items()}

@@ -48,10 +48,19 @@ class FaultRule:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "kind": self.kind, "method": self.method, "path": self.path,
-            "probability": self.probability, "every_nth": self.every_nth, "count": self.count,
-            "latency_ms": self.latency_ms, "hold_ms": self.hold_ms, "phase": self.phase, "action": self.action,
-            "matched": self.matched, "injected": self.injected,
+            "id": self.id,
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "probability": self.probability,
+            "every_nth": self.every_nth,
+            "count": self.count,
+            "latency_ms": self.latency_ms,
+            "hold_ms": self.hold_ms,
+            "phase": self.phase,
+            "action": self.action,
+            "matched": self.matched,
+            "injected": self.injected,
         }
 
 
@@ -75,12 +84,18 @@ class FaultBook:
             raise BadRequest("LocalCloud.Fault", "probability must be within 0..1")
         with self._lock:
             rule = FaultRule(
-                id=self._next_id, kind=kind, method=str(spec.get("method", "*")).upper(),
-                path=str(spec.get("path", "*")), probability=probability,
+                id=self._next_id,
+                kind=kind,
+                method=str(spec.get("method", "*")).upper(),
+                path=str(spec.get("path", "*")),
+                probability=probability,
                 every_nth=int(spec.get("every_nth", 0)),
                 count=None if spec.get("count") is None else int(spec["count"]),
-                latency_ms=int(spec.get("latency_ms", 0)), hold_ms=int(spec.get("hold_ms", 1500)),
-                phase=phase, action=str(spec.get("action") or ""), seed=spec.get("seed"),
+                latency_ms=int(spec.get("latency_ms", 0)),
+                hold_ms=int(spec.get("hold_ms", 1500)),
+                phase=phase,
+                action=str(spec.get("action") or ""),
+                seed=spec.get("seed"),
             )
             rule._random = random.Random(rule.seed)
             self._next_id += 1

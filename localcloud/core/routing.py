@@ -8,8 +8,9 @@ is a JSON-serialisable object or ``None`` for an empty response.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .errors import BadRequest
 
@@ -84,8 +85,17 @@ class Router:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$"
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method.upper(), template, re.compile(regex), handler, self.style,
-                                     self.service, method.upper() not in ("GET", "HEAD")))
+            self.routes.append(
+                Route(
+                    method.upper(),
+                    template,
+                    re.compile(regex),
+                    handler,
+                    self.style,
+                    self.service,
+                    method.upper() not in ("GET", "HEAD"),
+                )
+            )
             return handler
 
         return register

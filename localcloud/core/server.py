@@ -17,14 +17,23 @@ import socket
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .auth import verify_signature
-from .errors import BadRequest, CloudError, Forbidden, InternalError, NotFound, ServiceUnavailable, Throttled, \
-    render_error
+from .errors import (
+    BadRequest,
+    CloudError,
+    Forbidden,
+    InternalError,
+    NotFound,
+    ServiceUnavailable,
+    Throttled,
+    render_error,
+)
 from .faults import FaultBook
 from .routing import ApiContext, Router
 from .state import Backend, new_request_id
@@ -51,8 +60,9 @@ class LocalCloudServer(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], backend: Backend, routers: list[Router],
-                 control: Router, latency_ms: int = 0):
+    def __init__(
+        self, address: tuple[str, int], backend: Backend, routers: list[Router], control: Router, latency_ms: int = 0
+    ):
         self.backend = backend
         self.routers = routers
         self.control = control
@@ -131,8 +141,14 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items()}
         method = self.command.upper()
-        entry: dict[str, Any] = {"time": self.server.backend.clock(), "method": method, "path": path,
-                                 "query": raw_query, "body_size": len(body), "request_id": request_id}
+        entry: dict[str, Any] = {
+            "time": self.server.backend.clock(),
+            "method": method,
+            "path": path,
+            "query": raw_query,
+            "body_size": len(body),
+            "request_id": request_id,
+        }
         if path.startswith(CONTROL_PREFIX):
             status, payload, style = self._control(method, path, raw_query, body, headers, request_id)
             self._respond(status, payload, request_id)
@@ -148,8 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
                 entry["body"] = body[:_LOGGED_BODY_LIMIT].decode("utf-8", "replace")
             style = route.style
             ctx = self._authenticate(method, path, raw_query, headers, body, params, request_id)
-            entry.update(ak=ctx.ak, project_id=ctx.project.project_id,
-                         security_token="X-Security-Token" in headers or "x-security-token" in headers)
+            entry.update(
+                ak=ctx.ak,
+                project_id=ctx.project.project_id,
+                security_token="X-Security-Token" in headers or "x-security-token" in headers,
+            )
             fault_kind = self._apply_faults(method, path, "before")
             with self.server.backend.lock:
                 status, payload = route.handler(ctx)
@@ -157,8 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
             if after:
                 fault_kind = after
         except _DroppedConnection as dropped:
-            entry.update(status=0, fault=dropped.kind, applied=dropped.kind.endswith("_after"),
-                         duration_ms=round((time.perf_counter() - started) * 1000, 3))
+            entry.update(
+                status=0,
+                fault=dropped.kind,
+                applied=dropped.kind.endswith("_after"),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
             self.server.backend.log_request(entry)
             self._drop(dropped)
             return
@@ -174,30 +197,45 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a bug in the emulator must still answer like a server
             status, payload = 500, render_error(InternalError("LocalCloud.Internal", repr(error)), "apigw", request_id)
             entry["error_code"] = "LocalCloud.Internal"
-        entry.update(status=status, fault=fault_kind,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 3))
+        entry.update(status=status, fault=fault_kind, duration_ms=round((time.perf_counter() - started) * 1000, 3))
         self.server.backend.log_request(entry)
         self._respond(status, payload, request_id)
 
     def _authenticate(self, method, path, raw_query, headers, body, params, request_id) -> ApiContext:
         backend = self.server.backend
-        ak = verify_signature(method=method, raw_path=path, raw_query=raw_query, headers=headers, body=body,
-                              secret_for=lambda key: (c.sk if (c := backend.credential(key)) else None))
+        ak = verify_signature(
+            method=method,
+            raw_path=path,
+            raw_query=raw_query,
+            headers=headers,
+            body=body,
+            secret_for=lambda key: c.sk if (c := backend.credential(key)) else None,
+        )
         credential = backend.credential(ak)
         if credential.security_token is not None:
             token = headers.get("X-Security-Token") or headers.get("x-security-token")
             if token != credential.security_token:
-                raise CloudError("APIGW.0301", "Incorrect IAM authentication information: security token invalid",
-                                 status=401)
+                raise CloudError(
+                    "APIGW.0301", "Incorrect IAM authentication information: security token invalid", status=401
+                )
         project_id = params.get("project_id")
         header_project = headers.get("X-Project-Id") or headers.get("x-project-id")
         for claimed in (project_id, header_project):
             if claimed is not None and claimed != credential.project_id:
                 raise Forbidden("APIGW.0302", "The IAM credential is not authorized to access this project")
         project = backend.project(credential.project_id, create=True)
-        return ApiContext(method=method, path=path, params=params, query=parse_qs(raw_query, keep_blank_values=True),
-                          headers=headers, raw_body=body, request_id=request_id, project=project, backend=backend,
-                          ak=ak)
+        return ApiContext(
+            method=method,
+            path=path,
+            params=params,
+            query=parse_qs(raw_query, keep_blank_values=True),
+            headers=headers,
+            raw_body=body,
+            request_id=request_id,
+            project=project,
+            backend=backend,
+            ak=ak,
+        )
 
     def _apply_faults(self, method: str, path: str, phase: str) -> str | None:
         if phase == "before" and self.server.latency_ms:
@@ -211,10 +249,14 @@ class _Handler(BaseHTTPRequestHandler):
             kind = rule.kind
             injected = None
             if rule.kind == "throttle":
-                injected = Throttled("APIG.0308", "The throttling threshold has been reached: policy user over "
-                                                  "ratelimit,limit:5,time:1 minute")
+                injected = Throttled(
+                    "APIG.0308",
+                    "The throttling threshold has been reached: policy user over ratelimit,limit:5,time:1 minute",
+                )
             if rule.kind == "deny":
-                injected = Forbidden("IAM.0003", f"Policy doesn't allow {rule.action or 'this action'} to be performed.")
+                injected = Forbidden(
+                    "IAM.0003", f"Policy doesn't allow {rule.action or 'this action'} to be performed."
+                )
             if rule.kind == "error500":
                 injected = InternalError("LocalCloud.Injected500", "Internal server error (injected)")
             if rule.kind == "error503":
@@ -261,9 +303,18 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.loads(body) if body else None
         except ValueError:
             return 400, {"error_code": "LocalCloud.0400", "error_msg": "body is not JSON"}, "apigw"
-        ctx = ApiContext(method=method, path=path, params=params,
-                         query=parse_qs(raw_query, keep_blank_values=True), headers=headers, raw_body=body,
-                         request_id=request_id, project=None, backend=self.server.backend, _json=payload)
+        ctx = ApiContext(
+            method=method,
+            path=path,
+            params=params,
+            query=parse_qs(raw_query, keep_blank_values=True),
+            headers=headers,
+            raw_body=body,
+            request_id=request_id,
+            project=None,
+            backend=self.server.backend,
+            _json=payload,
+        )
         ctx.server = self.server  # type: ignore[attr-defined]
         try:
             status, result = route.handler(ctx)
@@ -275,8 +326,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_in_thread(server: LocalCloudServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="localcloud", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud", daemon=True
+    )
     thread.start()
     return thread
 

@@ -12,11 +12,20 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["Backend", "ProjectState", "Credential", "register_model", "DEFAULT_PROJECT_ID",
-           "DEFAULT_AK", "DEFAULT_SK", "DEFAULT_REGION"]
+__all__ = [
+    "Backend",
+    "ProjectState",
+    "Credential",
+    "register_model",
+    "DEFAULT_PROJECT_ID",
+    "DEFAULT_AK",
+    "DEFAULT_SK",
+    "DEFAULT_REGION",
+]
 
 DEFAULT_REGION = "cn-north-4"
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
@@ -24,10 +33,10 @@ DEFAULT_AK = "LOCALCLOUDAKDEV0000000"
 DEFAULT_SK = "localcloud-dev-secret-key-0000000000000000"
 
 # name -> factory(project_state) ; services register their model classes on import.
-_MODEL_FACTORIES: dict[str, Callable[["ProjectState"], Any]] = {}
+_MODEL_FACTORIES: dict[str, Callable[[ProjectState], Any]] = {}
 
 
-def register_model(name: str, factory: Callable[["ProjectState"], Any]) -> None:
+def register_model(name: str, factory: Callable[[ProjectState], Any]) -> None:
     _MODEL_FACTORIES[name] = factory
 
 
@@ -43,7 +52,7 @@ class Credential:
 class ProjectState:
     """Everything one project owns; service models are created on first use."""
 
-    def __init__(self, project_id: str, backend: "Backend", name: str | None = None):
+    def __init__(self, project_id: str, backend: Backend, name: str | None = None):
         self.project_id = project_id
         self.name = name or f"{backend.region}_{project_id[:6]}"
         self.backend = backend
@@ -66,8 +75,11 @@ class ProjectState:
     def to_dict(self) -> dict:
         for name in _MODEL_FACTORIES:
             self.service(name)
-        return {"project_id": self.project_id, "name": self.name,
-                **{name: model.to_dict() for name, model in sorted(self._models.items())}}
+        return {
+            "project_id": self.project_id,
+            "name": self.name,
+            **{name: model.to_dict() for name, model in sorted(self._models.items())},
+        }
 
 
 @dataclass
@@ -107,8 +119,9 @@ class Backend:
         with self.lock:
             return [(pid, state) for pid, state in sorted(self.projects.items()) if not project_id or pid == project_id]
 
-    def add_credential(self, ak: str, sk: str, project_id: str, security_token: str | None = None,
-                       expires_at: float | None = None) -> Credential:
+    def add_credential(
+        self, ak: str, sk: str, project_id: str, security_token: str | None = None, expires_at: float | None = None
+    ) -> Credential:
         credential = Credential(ak, sk, project_id, security_token, expires_at)
         with self.lock:
             self.project(project_id, create=True)
@@ -118,9 +131,13 @@ class Backend:
     def issue_temporary_credential(self, project_id: str, ttl_s: int = 3600) -> Credential:
         """Temporary AK/SK/token, as FunctionGraph hands a function through its agency."""
         ak = "TMP" + secrets.token_hex(10).upper()
-        return self.add_credential(ak, secrets.token_urlsafe(30), project_id,
-                                   security_token=secrets.token_urlsafe(48),
-                                   expires_at=self.clock() + ttl_s)
+        return self.add_credential(
+            ak,
+            secrets.token_urlsafe(30),
+            project_id,
+            security_token=secrets.token_urlsafe(48),
+            expires_at=self.clock() + ttl_s,
+        )
 
     def credential(self, ak: str) -> Credential | None:
         with self.lock:

@@ -61,9 +61,12 @@ def apig_event(handler: Any, method: str, path: str, body: bytes, trigger: dict,
     split = urlsplit(handler.path)
     return {
         "body": base64.b64encode(body).decode("ascii"),
-        "requestContext": {"apiId": trigger["trigger_id"].replace("-", "")[:32], "requestId": uuid.uuid4().hex,
-                           "stage": trigger["event_data"].get("env_name") or "RELEASE",
-                           "sourceIp": handler.client_address[0]},
+        "requestContext": {
+            "apiId": trigger["trigger_id"].replace("-", "")[:32],
+            "requestId": uuid.uuid4().hex,
+            "stage": trigger["event_data"].get("env_name") or "RELEASE",
+            "sourceIp": handler.client_address[0],
+        },
         "queryStringParameters": {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()},
         "httpMethod": method,
         "pathParameters": path_parameters,
@@ -95,21 +98,27 @@ def _send(handler: Any, status: int, headers: dict, body: bytes, request_id: str
 
 
 def _error(handler: Any, status: int, code: str, message: str, request_id: str) -> None:
-    _send(handler, status, {}, json.dumps({"error_code": code, "error_msg": message,
-                                           "request_id": request_id}).encode(), request_id)
+    _send(
+        handler,
+        status,
+        {},
+        json.dumps({"error_code": code, "error_msg": message, "request_id": request_id}).encode(),
+        request_id,
+    )
 
 
 def handle(handler: Any, runtime: LocalRuntime) -> None:
     split = urlsplit(handler.path)
-    path = split.path[len(APIG_PREFIX):] or "/"
+    path = split.path[len(APIG_PREFIX) :] or "/"
     method = handler.command.upper()
     length = int(handler.headers.get("Content-Length") or 0)
     body = handler.rfile.read(length) if length else b""
     request_id = uuid.uuid4().hex
     route = find_route(runtime.backend, method, path)
     if route is None:
-        _error(handler, 404, "APIG.0101", "The API does not exist or has not been published in the environment",
-               request_id)
+        _error(
+            handler, 404, "APIG.0101", "The API does not exist or has not been published in the environment", request_id
+        )
         return
     project_id, function, trigger, path_parameters = route
     event = apig_event(handler, method, path, body, trigger, path_parameters)
@@ -125,15 +134,30 @@ def handle(handler: Any, runtime: LocalRuntime) -> None:
     if answer.get("status") != 200:
         error = result if isinstance(result, dict) else {}
         if error.get("errorType") == "FunctionTimeout":
-            _error(handler, 504, "LocalCloud.ApigBackendTimeout",
-                   f"the function did not answer within {time.monotonic() - started:.1f} s", request_id)
+            _error(
+                handler,
+                504,
+                "LocalCloud.ApigBackendTimeout",
+                f"the function did not answer within {time.monotonic() - started:.1f} s",
+                request_id,
+            )
         else:
-            _error(handler, 502, "LocalCloud.ApigBackendError",
-                   f"the function failed: {error.get('errorType')}: {error.get('errorMessage')}", request_id)
+            _error(
+                handler,
+                502,
+                "LocalCloud.ApigBackendError",
+                f"the function failed: {error.get('errorType')}: {error.get('errorMessage')}",
+                request_id,
+            )
         return
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
-        _error(handler, 502, "LocalCloud.ApigBadResponse", "the function's result is not an APIG response "
-               "({statusCode, headers, body, isBase64Encoded})", request_id)
+        _error(
+            handler,
+            502,
+            "LocalCloud.ApigBadResponse",
+            "the function's result is not an APIG response ({statusCode, headers, body, isBase64Encoded})",
+            request_id,
+        )
         return
     content = result.get("body", "")
     if not isinstance(content, str):
@@ -141,8 +165,9 @@ def handle(handler: Any, runtime: LocalRuntime) -> None:
     try:
         data = base64.b64decode(content, validate=True) if result.get("isBase64Encoded") else content.encode("utf-8")
     except ValueError:
-        _error(handler, 502, "LocalCloud.ApigBadResponse", "isBase64Encoded is true but the body is not base64",
-               request_id)
+        _error(
+            handler, 502, "LocalCloud.ApigBadResponse", "isBase64Encoded is true but the body is not base64", request_id
+        )
         return
     headers = result.get("headers") if isinstance(result.get("headers"), dict) else {}
     _send(handler, result["statusCode"], headers, data, request_id)

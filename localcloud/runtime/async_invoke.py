@@ -58,11 +58,17 @@ def run_async(runtime: LocalRuntime, invocation: Any) -> dict | None:
             return record
     payload = destination_payload(invocation, snapshot, outcome, condition, attempt, first_started)
     destination = deliver_destination(runtime, kind, config, payload, snapshot)
-    summary = {"condition": condition or "Success", "approximate_invoke_count": attempt, "outcome":
-               "succeeded" if outcome.ok else "failed", "destination": destination}
+    summary = {
+        "condition": condition or "Success",
+        "approximate_invoke_count": attempt,
+        "outcome": "succeeded" if outcome.ok else "failed",
+        "destination": destination,
+    }
     runtime.log.annotate(record, "async", summary)
     if runtime.echo and destination:
-        runtime.echo(f"[fgs] {snapshot.name} {invocation.request_id[:8]} {kind} -> {destination.get('type')} "
-                     f"{destination.get('target')}: "
-                     f"{'delivered' if destination.get('delivered') else destination.get('error')}")
+        runtime.echo(
+            f"[fgs] {snapshot.name} {invocation.request_id[:8]} {kind} -> {destination.get('type')} "
+            f"{destination.get('target')}: "
+            f"{'delivered' if destination.get('delivered') else destination.get('error')}"
+        )
     return record

@@ -76,13 +76,17 @@ class CodeCache:
             with zipfile.ZipFile(io.BytesIO(dependency.content)) as archive:
                 names = archive.namelist()
             if names == STUB_DEPENDENCY_NAMES:
-                notes.append(f"dependency {dependency.name}: the localcloud stand-in; the local environment "
-                             f"({sys.prefix}) provides the libraries")
+                notes.append(
+                    f"dependency {dependency.name}: the localcloud stand-in; the local environment "
+                    f"({sys.prefix}) provides the libraries"
+                )
                 continue
             usable, why = self._usable(dependency.sha256, names)
             if not usable:
-                notes.append(f"dependency {dependency.name}: {why}; the local environment ({sys.prefix}) provides "
-                             "the libraries instead")
+                notes.append(
+                    f"dependency {dependency.name}: {why}; the local environment ({sys.prefix}) provides "
+                    "the libraries instead"
+                )
                 continue
             paths.append(str(self._unpack("deps", dependency.sha256, dependency.content)))
         return paths, notes
@@ -90,12 +94,18 @@ class CodeCache:
     def _usable(self, sha256: str, names: list[str]) -> tuple[bool, str]:
         if sha256 not in self._compatible:
             here = sysconfig.get_config_var("EXT_SUFFIX") or ""
-            foreign = sorted({name.rsplit("/", 1)[-1].split(".", 1)[1] for name in names
-                              if name.endswith((".so", ".pyd")) and ".cpython-" in name
-                              and not name.endswith(here)})
+            foreign = sorted(
+                {
+                    name.rsplit("/", 1)[-1].split(".", 1)[1]
+                    for name in names
+                    if name.endswith((".so", ".pyd")) and ".cpython-" in name and not name.endswith(here)
+                }
+            )
             if foreign:
-                self._compatible[sha256] = (False, f"native extensions built for another Python ({foreign[0]}; "
-                                                   f"this interpreter loads *{here})")
+                self._compatible[sha256] = (
+                    False,
+                    f"native extensions built for another Python ({foreign[0]}; this interpreter loads *{here})",
+                )
             else:
                 self._compatible[sha256] = (True, "")
         return self._compatible[sha256]

@@ -13,16 +13,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 __all__ = ["FunctionContext"]
 
 
 class FunctionContext:
-    def __init__(self, *, user_data: Mapping[str, str] | None = None, ak: str = "", sk: str = "",
-                 security_token: str = "", timeout_s: float = 30.0,
-                 function_name: str = "local", version: str = "latest", memory_mb: int = 256,
-                 request_id: str | None = None, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        user_data: Mapping[str, str] | None = None,
+        ak: str = "",
+        sk: str = "",
+        security_token: str = "",
+        timeout_s: float = 30.0,
+        function_name: str = "local",
+        version: str = "latest",
+        memory_mb: int = 256,
+        request_id: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self._user_data = dict(user_data or {})
         self._ak, self._sk, self._token = ak, sk, security_token
         self._timeout_s = timeout_s

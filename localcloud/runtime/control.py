@@ -29,17 +29,25 @@ __all__ = ["runtime_of"]
 def runtime_of(ctx: ApiContext):
     runtime = getattr(ctx.backend, "_localcloud_runtime", None)
     if runtime is None:
-        raise CloudError("LocalCloud.NoRuntime", "the local FunctionGraph runtime is not installed "
-                         "(localcloud.runtime.install(cloud))", status=409)
+        raise CloudError(
+            "LocalCloud.NoRuntime",
+            "the local FunctionGraph runtime is not installed (localcloud.runtime.install(cloud))",
+            status=409,
+        )
     return runtime
 
 
 @control.route("GET", "/_localcloud/functiongraph/executions")
 def list_executions(ctx: ApiContext):
     runtime = runtime_of(ctx)
-    return 200, {"executions": runtime.executions(function=ctx.arg("function"), project_id=ctx.arg("project_id"),
-                                                  since=ctx.int_arg("since", 0) or 0,
-                                                  request_id=ctx.arg("request_id"))}
+    return 200, {
+        "executions": runtime.executions(
+            function=ctx.arg("function"),
+            project_id=ctx.arg("project_id"),
+            since=ctx.int_arg("since", 0) or 0,
+            request_id=ctx.arg("request_id"),
+        )
+    }
 
 
 @control.route("GET", "/_localcloud/runtime")
@@ -67,8 +75,9 @@ def _publish(ctx: ApiContext, kind: str, name: str):
     for key in ("instance_id", "project_id"):
         if body.get(key) is not None and not isinstance(body[key], str):
             raise BadRequest("LocalCloud.DMS", f"{key} must be a string")
-    return 202, runtime.broker.publish(kind, name, messages, instance_id=body.get("instance_id"),
-                                       project_id=body.get("project_id"))
+    return 202, runtime.broker.publish(
+        kind, name, messages, instance_id=body.get("instance_id"), project_id=body.get("project_id")
+    )
 
 
 @control.route("POST", "/_localcloud/dms/topics/{topic}/messages")

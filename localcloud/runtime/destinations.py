@@ -34,25 +34,32 @@ def _urn_project(urn: str) -> str | None:
     return parts[3] if len(parts) > 3 else None
 
 
-def destination_payload(invocation: Any, snapshot: FunctionSnapshot, outcome: Outcome, condition: str, count: int,
-                        started: float) -> dict:
+def destination_payload(
+    invocation: Any, snapshot: FunctionSnapshot, outcome: Outcome, condition: str, count: int, started: float
+) -> dict:
     if outcome.ok:
         response = outcome.result if isinstance(outcome.result, str) else json.dumps(outcome.result)
         function_error = ""
     else:
         response = json.dumps(outcome.error)
         function_error = f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
-    return {"timestamp": iso_millis(started),
-            "request_context": {"request_id": invocation.request_id, "function_urn": snapshot.urn,
-                                "condition": condition, "approximate_invoke_count": count},
-            "request_payload": json.dumps(invocation.payload),
-            "response_context": {"status_code": 500 if outcome.system_error else 200,
-                                 "function_error": function_error},
-            "response_payload": response}
+    return {
+        "timestamp": iso_millis(started),
+        "request_context": {
+            "request_id": invocation.request_id,
+            "function_urn": snapshot.urn,
+            "condition": condition,
+            "approximate_invoke_count": count,
+        },
+        "request_payload": json.dumps(invocation.payload),
+        "response_context": {"status_code": 500 if outcome.system_error else 200, "function_error": function_error},
+        "response_payload": response,
+    }
 
 
-def deliver_destination(runtime: LocalRuntime, kind: str, config: dict, payload: dict,
-                        snapshot: FunctionSnapshot) -> dict | None:
+def deliver_destination(
+    runtime: LocalRuntime, kind: str, config: dict, payload: dict, snapshot: FunctionSnapshot
+) -> dict | None:
     """Deliver ``payload`` to the ``kind`` destination of ``config``; what happened (None: no destination)."""
     target = ((config or {}).get("destination_config") or {}).get(kind)
     if not target:
@@ -75,8 +82,10 @@ def deliver_destination(runtime: LocalRuntime, kind: str, config: dict, payload:
                 if project is None:
                     raise CloudError("SMN.0006", "Topic not found.", status=404)
                 answer = project.service("smn").publish(
-                    urn, {"subject": f"FunctionGraph {snapshot.name} async {kind}", "message": json.dumps(payload)},
-                    request_id=uuid.uuid4().hex)
+                    urn,
+                    {"subject": f"FunctionGraph {snapshot.name} async {kind}", "message": json.dumps(payload)},
+                    request_id=uuid.uuid4().hex,
+                )
             result.update(delivered=True, message_id=answer.get("message_id"))
         elif destination == "FunctionGraph":
             urn = param.get("func_urn") or param.get("function_urn") or ""
@@ -86,8 +95,9 @@ def deliver_destination(runtime: LocalRuntime, kind: str, config: dict, payload:
                 if project is None:
                     raise CloudError("FSS.1051", "Not found the function", status=404)
                 model = project.service("functiongraph")
-                invocation = model.receive(model.resolve(urn), payload, "async",
-                                           source=f"destination:{kind}:{snapshot.urn}")
+                invocation = model.receive(
+                    model.resolve(urn), payload, "async", source=f"destination:{kind}:{snapshot.urn}"
+                )
             result.update(delivered=True, request_id=invocation.request_id)
             runtime.spawn(runtime.run_async, invocation)
         else:

@@ -64,8 +64,7 @@ class Broker:
         self._topics = {}
 
     # ---- publishing -------------------------------------------------------------------------------
-    def _matching_triggers(self, kind: str, name: str, instance_id: str | None,
-                           project_id: str | None) -> list[dict]:
+    def _matching_triggers(self, kind: str, name: str, instance_id: str | None, project_id: str | None) -> list[dict]:
         backend = self.runtime.backend
         found = []
         with backend.lock:
@@ -77,13 +76,26 @@ class Broker:
                     topics = (data.get("topic_ids") or []) if kind == "KAFKA" else [data.get("exchange_name")]
                     if name not in topics or (instance_id and data.get("instance_id") != instance_id):
                         continue
-                    found.append({"trigger_id": trigger["trigger_id"], "project_id": pid, "function": function.name,
-                                  "instance_id": data.get("instance_id") or "",
-                                  "batch_size": max(1, int(data.get("batch_size") or 100))})
+                    found.append(
+                        {
+                            "trigger_id": trigger["trigger_id"],
+                            "project_id": pid,
+                            "function": function.name,
+                            "instance_id": data.get("instance_id") or "",
+                            "batch_size": max(1, int(data.get("batch_size") or 100)),
+                        }
+                    )
         return found
 
-    def publish(self, kind: str, name: str, messages: list[str], *, instance_id: str | None = None,
-                project_id: str | None = None) -> dict:
+    def publish(
+        self,
+        kind: str,
+        name: str,
+        messages: list[str],
+        *,
+        instance_id: str | None = None,
+        project_id: str | None = None,
+    ) -> dict:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
         triggers = self._matching_triggers(kind, name, instance_id, project_id)
@@ -93,13 +105,27 @@ class Broker:
             topic = self._topics.setdefault((kind, name), _Topic(kind, name))
             first = len(topic.messages)
             for text in messages:
-                topic.messages.append({"offset": len(topic.messages), "message": text,
-                                       "instance_id": instance_id or "", "published_at": now})
+                topic.messages.append(
+                    {
+                        "offset": len(topic.messages),
+                        "message": text,
+                        "instance_id": instance_id or "",
+                        "published_at": now,
+                    }
+                )
             for trigger in triggers:
                 consumer = topic.consumers.get(trigger["trigger_id"])
                 if consumer is None:
-                    consumer = _Consumer(trigger["trigger_id"], trigger["project_id"], trigger["function"], kind, name,
-                                         trigger["instance_id"], trigger["batch_size"], offset=first)
+                    consumer = _Consumer(
+                        trigger["trigger_id"],
+                        trigger["project_id"],
+                        trigger["function"],
+                        kind,
+                        name,
+                        trigger["instance_id"],
+                        trigger["batch_size"],
+                        offset=first,
+                    )
                     topic.consumers[trigger["trigger_id"]] = consumer
                 consumer.batch_size = trigger["batch_size"]
                 if not consumer.running and consumer.offset < len(topic.messages):
@@ -107,9 +133,13 @@ class Broker:
                     start.append((topic, consumer))
         for topic, consumer in start:
             self.runtime.spawn(self._consume, topic, consumer)
-        return {"kind": kind, KINDS[kind]: name, "first_offset": first, "count": len(messages),
-                "triggers": [{k: t[k] for k in ("project_id", "function", "trigger_id", "batch_size")}
-                             for t in triggers]}
+        return {
+            "kind": kind,
+            KINDS[kind]: name,
+            "first_offset": first,
+            "count": len(messages),
+            "triggers": [{k: t[k] for k in ("project_id", "function", "trigger_id", "batch_size")} for t in triggers],
+        }
 
     # ---- delivery ---------------------------------------------------------------------------------
     def _consume(self, topic: _Topic, consumer: _Consumer) -> None:
@@ -119,15 +149,20 @@ class Broker:
                 if self._topics.get((topic.kind, topic.name)) is not topic:
                     consumer.running = False
                     return  # reset since
-                batch = topic.messages[consumer.offset:consumer.offset + consumer.batch_size]
+                batch = topic.messages[consumer.offset : consumer.offset + consumer.batch_size]
                 if not batch:
                     consumer.running = False
                     return
                 first = consumer.offset
                 consumer.offset += len(batch)
-            envelope = {"event_version": "v1.0", "event_time": int(time.time()), "trigger_type": consumer.trigger_type,
-                        "region": backend.region, "instance_id": consumer.instance_id,
-                        "records": [{"messages": [m["message"] for m in batch], "topic_id": topic.name}]}
+            envelope = {
+                "event_version": "v1.0",
+                "event_time": int(time.time()),
+                "trigger_type": consumer.trigger_type,
+                "region": backend.region,
+                "instance_id": consumer.instance_id,
+                "records": [{"messages": [m["message"] for m in batch], "topic_id": topic.name}],
+            }
             with backend.lock:
                 state = backend.project(consumer.project_id)
                 model = state.service("functiongraph") if state else None
@@ -135,10 +170,15 @@ class Broker:
                 trigger = function.triggers.get(consumer.trigger_id) if function else None
                 invocation = None
                 if trigger is not None and trigger["trigger_status"] == "ACTIVE":
-                    invocation = model.receive(function, envelope, "async",
-                                               source=f"trigger:{consumer.trigger_type}:{consumer.trigger_id}")
-            entry = {"request_id": invocation.request_id if invocation else None, "first_offset": first,
-                     "count": len(batch), "status": "running" if invocation else "dropped (trigger gone)"}
+                    invocation = model.receive(
+                        function, envelope, "async", source=f"trigger:{consumer.trigger_type}:{consumer.trigger_id}"
+                    )
+            entry = {
+                "request_id": invocation.request_id if invocation else None,
+                "first_offset": first,
+                "count": len(batch),
+                "status": "running" if invocation else "dropped (trigger gone)",
+            }
             with self._lock:
                 consumer.batches.append(entry)
             if invocation is None:
@@ -151,19 +191,34 @@ class Broker:
     # ---- inspection ---------------------------------------------------------------------------------
     def backlog(self) -> int:
         with self._lock:
-            return sum(len(t.messages) - c.offset + (1 if c.running else 0)
-                       for t in self._topics.values() for c in t.consumers.values())
+            return sum(
+                len(t.messages) - c.offset + (1 if c.running else 0)
+                for t in self._topics.values()
+                for c in t.consumers.values()
+            )
 
     def describe(self, with_messages: bool = False) -> list[dict]:
         with self._lock:
             topics = []
             for topic in self._topics.values():
                 entry: dict[str, Any] = {
-                    "kind": topic.kind, "name": topic.name, "messages": len(topic.messages),
-                    "consumers": [{"trigger_id": c.trigger_id, "project_id": c.project_id, "function": c.function,
-                                   "batch_size": c.batch_size, "next_offset": c.offset, "delivered": c.delivered,
-                                   "pending": len(topic.messages) - c.offset, "batches": list(map(dict, c.batches))}
-                                  for c in topic.consumers.values()]}
+                    "kind": topic.kind,
+                    "name": topic.name,
+                    "messages": len(topic.messages),
+                    "consumers": [
+                        {
+                            "trigger_id": c.trigger_id,
+                            "project_id": c.project_id,
+                            "function": c.function,
+                            "batch_size": c.batch_size,
+                            "next_offset": c.offset,
+                            "delivered": c.delivered,
+                            "pending": len(topic.messages) - c.offset,
+                            "batches": list(map(dict, c.batches)),
+                        }
+                        for c in topic.consumers.values()
+                    ],
+                }
                 if with_messages:
                     entry["log"] = [dict(m) for m in topic.messages]
                 topics.append(entry)

@@ -38,8 +38,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import async_invoke
 from .executions import ExecutionLog
@@ -53,9 +54,18 @@ _WARM_GRACE_S = 0.25
 
 
 class LocalRuntime:
-    def __init__(self, backend: Any, *, cache_dir: str | Path | None = None, warm: bool = True,
-                 idle_s: float = 300.0, max_instances: int = 8, retry_delay_s: float = 0.2,
-                 credential_ttl_s: int = 3600, echo: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        backend: Any,
+        *,
+        cache_dir: str | Path | None = None,
+        warm: bool = True,
+        idle_s: float = 300.0,
+        max_instances: int = 8,
+        retry_delay_s: float = 0.2,
+        credential_ttl_s: int = 3600,
+        echo: Callable[[str], None] | None = None,
+    ):
         self.backend = backend
         self.retry_delay_s = retry_delay_s
         self.credential_ttl_s = credential_ttl_s
@@ -66,8 +76,7 @@ class LocalRuntime:
             atexit.register(shutil.rmtree, self.root, True)
         (self.root / "home").mkdir(parents=True, exist_ok=True)
         self.cache = CodeCache(self.root / "cache")
-        self.pool = InstancePool(self.cache, self.root / "home", warm=warm, idle_s=idle_s,
-                                 max_instances=max_instances)
+        self.pool = InstancePool(self.cache, self.root / "home", warm=warm, idle_s=idle_s, max_instances=max_instances)
         self._generation = 0
         self._stop = threading.Event()
         self._reset_event = threading.Event()
@@ -90,11 +99,17 @@ class LocalRuntime:
     def run_sync(self, invocation, timeout_s: float | None = None) -> dict:
         snapshot = self.snapshot(invocation)
         if snapshot is None:
-            return {"status": 500, "result": {"errorType": "FunctionNotFound", "errorMessage": "the function is gone"},
-                    "log": ""}
+            return {
+                "status": 500,
+                "result": {"errorType": "FunctionNotFound", "errorMessage": "the function is gone"},
+                "log": "",
+            }
         outcome, _ = self.execute(invocation, snapshot, attempt=1, timeout_s=timeout_s)
-        return {"status": 200 if outcome.ok else 500, "result": outcome.result if outcome.ok else outcome.error,
-                "log": outcome.log}
+        return {
+            "status": 200 if outcome.ok else 500,
+            "result": outcome.result if outcome.ok else outcome.error,
+            "log": outcome.log,
+        }
 
     def run_async(self, invocation) -> dict | None:
         """Attempts, retries and the destination (:mod:`.async_invoke`); the final execution record."""
@@ -128,14 +143,25 @@ class LocalRuntime:
                     dependencies.append(Dependency(version_id, version["name"], version["sha256"], version["content"]))
             strategy = function.strategy_config or {}
             return FunctionSnapshot(
-                project_id=invocation.project_id, name=function.name, package=function.package, urn=function.urn,
-                runtime=function.runtime, handler=function.handler, timeout=function.timeout,
-                memory_size=function.memory_size, code=function.code, sha256=function.sha256,
-                user_data=function.user_data_dict(), encrypted_user_data=function.user_data_dict(encrypted=True),
-                xrole=function.xrole, initializer_handler=function.initializer_handler,
+                project_id=invocation.project_id,
+                name=function.name,
+                package=function.package,
+                urn=function.urn,
+                runtime=function.runtime,
+                handler=function.handler,
+                timeout=function.timeout,
+                memory_size=function.memory_size,
+                code=function.code,
+                sha256=function.sha256,
+                user_data=function.user_data_dict(),
+                encrypted_user_data=function.user_data_dict(encrypted=True),
+                xrole=function.xrole,
+                initializer_handler=function.initializer_handler,
                 initializer_timeout=function.initializer_timeout,
-                concurrency=int(strategy.get("concurrency") or -1), dependencies=tuple(dependencies),
-                async_config=json.loads(json.dumps(function.async_config)) if function.async_config else None)
+                concurrency=int(strategy.get("concurrency") or -1),
+                dependencies=tuple(dependencies),
+                async_config=json.loads(json.dumps(function.async_config)) if function.async_config else None,
+            )
 
     def _credential(self, snapshot: FunctionSnapshot) -> tuple[str, str, str]:
         if not snapshot.xrole:
@@ -148,24 +174,35 @@ class LocalRuntime:
             credentials[key] = credential
         return credential.ak, credential.sk, credential.security_token or ""
 
-    def execute(self, invocation, snapshot: FunctionSnapshot, *, attempt: int = 1,
-                timeout_s: float | None = None) -> tuple[Outcome, dict]:
+    def execute(
+        self, invocation, snapshot: FunctionSnapshot, *, attempt: int = 1, timeout_s: float | None = None
+    ) -> tuple[Outcome, dict]:
         started_wall = time.time()
         started = time.monotonic()
         timeout = float(snapshot.timeout if timeout_s is None else min(timeout_s, snapshot.timeout))
-        request = invocation_request(snapshot, invocation.request_id, invocation.payload, timeout,
-                                     self._credential(snapshot))
+        request = invocation_request(
+            snapshot, invocation.request_id, invocation.payload, timeout, self._credential(snapshot)
+        )
         instance, generation = None, 0
         try:
             instance, generation = self.pool.acquire(snapshot, deadline=started + timeout)
         except Exception as error:  # noqa: BLE001 - a broken zip or a process that cannot start
-            outcome = Outcome(False, error={"errorType": "InstanceStartFailed", "errorMessage": str(error)[:500],
-                                            "stackTrace": []}, system_error=True)
+            outcome = Outcome(
+                False,
+                error={"errorType": "InstanceStartFailed", "errorMessage": str(error)[:500], "stackTrace": []},
+                system_error=True,
+            )
         else:
             if instance is None:
-                outcome = Outcome(False, error={"errorType": "TooManyInstances", "errorMessage":
-                                                "no function instance became free within the function's timeout",
-                                                "stackTrace": []}, system_error=True)
+                outcome = Outcome(
+                    False,
+                    error={
+                        "errorType": "TooManyInstances",
+                        "errorMessage": "no function instance became free within the function's timeout",
+                        "stackTrace": [],
+                    },
+                    system_error=True,
+                )
             else:
                 grace = _COLD_START_GRACE_S if instance.invocations == 0 else _WARM_GRACE_S
                 if snapshot.initializer_handler and instance.invocations == 0:
@@ -224,13 +261,24 @@ class LocalRuntime:
         return False
 
     # ---- inspection ----------------------------------------------------------------------------------
-    def executions(self, *, function: str | None = None, project_id: str | None = None, since: int = 0,
-                   request_id: str | None = None) -> list[dict]:
+    def executions(
+        self,
+        *,
+        function: str | None = None,
+        project_id: str | None = None,
+        since: int = 0,
+        request_id: str | None = None,
+    ) -> list[dict]:
         return self.log.query(function=function, project_id=project_id, since=since, request_id=request_id)
 
     def status(self) -> dict:
-        return {"busy": self.busy, "instances": self.pool.describe(), "cache_dir": str(self.root),
-                "executions": self.log.count, "warm": self.pool.warm}
+        return {
+            "busy": self.busy,
+            "instances": self.pool.describe(),
+            "cache_dir": str(self.root),
+            "executions": self.log.count,
+            "warm": self.pool.warm,
+        }
 
     # ---- lifecycle ------------------------------------------------------------------------------------
     def reset(self) -> None:

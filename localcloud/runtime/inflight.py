@@ -18,11 +18,11 @@ class Claim:
 
     __slots__ = ("_owner", "_released")
 
-    def __init__(self, owner: "InFlight"):
+    def __init__(self, owner: InFlight):
         self._owner = owner
         self._released = False
 
-    def __enter__(self) -> "Claim":
+    def __enter__(self) -> Claim:
         return self
 
     def __exit__(self, *exc) -> None:

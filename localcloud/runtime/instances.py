@@ -29,15 +29,23 @@ from .codecache import STUB_DEPENDENCY_NAMES, CodeCache
 from .invocation import Dependency, FunctionSnapshot, Outcome, invocation_request  # noqa: F401  (re-exported)
 from .process import RUNNER, Instance  # noqa: F401  (re-exported)
 
-__all__ = ["FunctionSnapshot", "CodeCache", "Instance", "InstancePool", "Outcome", "STUB_DEPENDENCY_NAMES",
-           "invocation_request"]
+__all__ = [
+    "FunctionSnapshot",
+    "CodeCache",
+    "Instance",
+    "InstancePool",
+    "Outcome",
+    "STUB_DEPENDENCY_NAMES",
+    "invocation_request",
+]
 
 
 class InstancePool:
     """Instances per function configuration, within a per-function and a global cap."""
 
-    def __init__(self, cache: CodeCache, home: Path, *, warm: bool = True, idle_s: float = 300.0,
-                 max_instances: int = 8):
+    def __init__(
+        self, cache: CodeCache, home: Path, *, warm: bool = True, idle_s: float = 300.0, max_instances: int = 8
+    ):
         self.cache = cache
         self.home = home
         self.warm = warm
@@ -162,8 +170,18 @@ class InstancePool:
     def describe(self) -> list[dict]:
         with self._cond:
             entries = [(i, "idle") for group in self._idle.values() for i in group] + [(i, "busy") for i in self._busy]
-        return [{"id": i.id, "project_id": i.project_id, "function": i.function, "state": state, "pid": i.process.pid,
-                 "invocations": i.invocations, "notes": list(i.notes)} for i, state in entries]
+        return [
+            {
+                "id": i.id,
+                "project_id": i.project_id,
+                "function": i.function,
+                "state": state,
+                "pid": i.process.pid,
+                "invocations": i.invocations,
+                "notes": list(i.notes),
+            }
+            for i, state in entries
+        ]
 
     def busy_count(self) -> int:
         with self._cond:

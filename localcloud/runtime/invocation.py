@@ -51,10 +51,20 @@ class FunctionSnapshot:
     def fingerprint(self) -> str:
         """Instances are reused only for the same code, dependencies and configuration."""
         digest = hashlib.sha256()
-        for part in (self.project_id, self.name, self.sha256, self.handler, str(self.timeout), str(self.memory_size),
-                     json.dumps(self.user_data, sort_keys=True), json.dumps(self.encrypted_user_data, sort_keys=True),
-                     self.xrole, self.initializer_handler, str(self.initializer_timeout),
-                     ",".join(d.sha256 for d in self.dependencies)):
+        for part in (
+            self.project_id,
+            self.name,
+            self.sha256,
+            self.handler,
+            str(self.timeout),
+            str(self.memory_size),
+            json.dumps(self.user_data, sort_keys=True),
+            json.dumps(self.encrypted_user_data, sort_keys=True),
+            self.xrole,
+            self.initializer_handler,
+            str(self.initializer_timeout),
+            ",".join(d.sha256 for d in self.dependencies),
+        ):
             digest.update(part.encode() + b"\0")
         return digest.hexdigest()
 
@@ -80,15 +90,33 @@ class Outcome:
     notes: list = field(default_factory=list)
 
 
-def invocation_request(snapshot: FunctionSnapshot, request_id: str, event: object, timeout_s: float,
-                       credentials: tuple[str, str, str] = ("", "", "")) -> dict:
+def invocation_request(
+    snapshot: FunctionSnapshot,
+    request_id: str,
+    event: object,
+    timeout_s: float,
+    credentials: tuple[str, str, str] = ("", "", ""),
+) -> dict:
     """One request line for :mod:`.runner`: the event and the FunctionGraph context's fields."""
     ak, sk, token = credentials
     return {
-        "request_id": request_id, "handler": snapshot.handler, "event": event, "timeout_s": timeout_s,
-        "context": {"user_data": snapshot.merged_user_data(), "ak": ak, "sk": sk, "security_token": token,
-                    "function_name": snapshot.name, "version": "latest",
-                    "memory_mb": snapshot.memory_size, "request_id": request_id},
-        "initializer": ({"handler": snapshot.initializer_handler, "timeout_s": snapshot.initializer_timeout}
-                        if snapshot.initializer_handler else None),
+        "request_id": request_id,
+        "handler": snapshot.handler,
+        "event": event,
+        "timeout_s": timeout_s,
+        "context": {
+            "user_data": snapshot.merged_user_data(),
+            "ak": ak,
+            "sk": sk,
+            "security_token": token,
+            "function_name": snapshot.name,
+            "version": "latest",
+            "memory_mb": snapshot.memory_size,
+            "request_id": request_id,
+        },
+        "initializer": (
+            {"handler": snapshot.initializer_handler, "timeout_s": snapshot.initializer_timeout}
+            if snapshot.initializer_handler
+            else None
+        ),
     }

@@ -30,20 +30,33 @@ RUNNER = Path(__file__).resolve().parent / "runner.py"
 _STDERR_TAIL = 200  # lines kept per instance
 
 
-PRESET_VARIABLES = ("RUNTIME_PROJECT_ID", "RUNTIME_FUNC_NAME", "RUNTIME_FUNC_VERSION", "RUNTIME_HANDLER",
-                    "RUNTIME_TIMEOUT", "RUNTIME_USERDATA", "RUNTIME_CPU", "RUNTIME_MEMORY", "RUNTIME_CODE_ROOT",
-                    "RUNTIME_MAX_RESP_BODY_SIZE")
+PRESET_VARIABLES = (
+    "RUNTIME_PROJECT_ID",
+    "RUNTIME_FUNC_NAME",
+    "RUNTIME_FUNC_VERSION",
+    "RUNTIME_HANDLER",
+    "RUNTIME_TIMEOUT",
+    "RUNTIME_USERDATA",
+    "RUNTIME_CPU",
+    "RUNTIME_MEMORY",
+    "RUNTIME_CODE_ROOT",
+    "RUNTIME_MAX_RESP_BODY_SIZE",
+)
 
 
 def preset_environment(snapshot, code_dir) -> dict[str, str]:
     """Exactly the documented ``RUNTIME_*`` variables of a function instance."""
     values = {
-        "RUNTIME_PROJECT_ID": snapshot.project_id, "RUNTIME_FUNC_NAME": snapshot.name,
-        "RUNTIME_FUNC_VERSION": "latest", "RUNTIME_HANDLER": snapshot.handler,
+        "RUNTIME_PROJECT_ID": snapshot.project_id,
+        "RUNTIME_FUNC_NAME": snapshot.name,
+        "RUNTIME_FUNC_VERSION": "latest",
+        "RUNTIME_HANDLER": snapshot.handler,
         "RUNTIME_TIMEOUT": str(snapshot.timeout),
         "RUNTIME_USERDATA": json.dumps(snapshot.user_data or {}, sort_keys=True),
-        "RUNTIME_CPU": str(max(1, snapshot.memory_size // 128) * 50), "RUNTIME_MEMORY": str(snapshot.memory_size),
-        "RUNTIME_CODE_ROOT": str(code_dir), "RUNTIME_MAX_RESP_BODY_SIZE": "6291456",
+        "RUNTIME_CPU": str(max(1, snapshot.memory_size // 128) * 50),
+        "RUNTIME_MEMORY": str(snapshot.memory_size),
+        "RUNTIME_CODE_ROOT": str(code_dir),
+        "RUNTIME_MAX_RESP_BODY_SIZE": "6291456",
     }
     assert tuple(values) == PRESET_VARIABLES
     return values
@@ -66,19 +79,33 @@ class Instance:
         self._answers: queue.Queue = queue.Queue()
         code_dir = cache.code_dir(snapshot)
         dependency_dirs, self.notes = cache.dependency_dirs(snapshot)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(home),
-               "PYTHONPATH": os.pathsep.join([str(code_dir), *dependency_dirs]), "PYTHONIOENCODING": "utf-8",
-               "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-               # The documented preset variables (FunctionGraph "environment variables: preset
-               # values"); RUNTIME_USERDATA's and RUNTIME_CPU's exact values are assumed.
-               **preset_environment(snapshot, code_dir)}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": str(home),
+            "PYTHONPATH": os.pathsep.join([str(code_dir), *dependency_dirs]),
+            "PYTHONIOENCODING": "utf-8",
+            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            # The documented preset variables (FunctionGraph "environment variables: preset
+            # values"); RUNTIME_USERDATA's and RUNTIME_CPU's exact values are assumed.
+            **preset_environment(snapshot, code_dir),
+        }
         for key, value in snapshot.merged_user_data().items():
             if isinstance(value, str) and value and key not in env:
                 env[key] = value
-        self.process = subprocess.Popen([sys.executable, "-u", str(RUNNER)], cwd=code_dir, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        start_new_session=True, text=True, encoding="utf-8", errors="replace",
-                                        bufsize=1)
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(RUNNER)],
+            cwd=code_dir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
         threading.Thread(target=self._read_answers, name=f"fgs-out-{self.id}", daemon=True).start()
         threading.Thread(target=self._read_stderr, name=f"fgs-err-{self.id}", daemon=True).start()
 
@@ -112,17 +139,33 @@ class Instance:
             answer = self._answers.get(timeout=max(0.0, timeout_s))
         except queue.Empty:
             self.kill()
-            return Outcome(False, error={"errorType": "FunctionTimeout", "errorMessage":
-                                         f"invocation timed out after {timeout_s:.3g} s (the instance was killed)",
-                                         "stackTrace": []},
-                           duration_ms=round((time.monotonic() - started) * 1000, 3), cold_start=cold, timed_out=True,
-                           instance_id=self.id, notes=list(self.notes))
+            return Outcome(
+                False,
+                error={
+                    "errorType": "FunctionTimeout",
+                    "errorMessage": f"invocation timed out after {timeout_s:.3g} s (the instance was killed)",
+                    "stackTrace": [],
+                },
+                duration_ms=round((time.monotonic() - started) * 1000, 3),
+                cold_start=cold,
+                timed_out=True,
+                instance_id=self.id,
+                notes=list(self.notes),
+            )
         self.last_used = time.monotonic()
         if answer is None:
             return self._crashed(cold, started)
-        return Outcome(bool(answer.get("ok")), answer.get("result"), answer.get("error"), answer.get("log") or "",
-                       answer.get("duration_ms", 0.0), answer.get("init_ms", 0.0), cold, instance_id=self.id,
-                       notes=list(self.notes))
+        return Outcome(
+            bool(answer.get("ok")),
+            answer.get("result"),
+            answer.get("error"),
+            answer.get("log") or "",
+            answer.get("duration_ms", 0.0),
+            answer.get("init_ms", 0.0),
+            cold,
+            instance_id=self.id,
+            notes=list(self.notes),
+        )
 
     def _crashed(self, cold: bool, started: float) -> Outcome:
         try:
@@ -130,10 +173,20 @@ class Instance:
         except subprocess.TimeoutExpired:
             code = None
         tail = "\n".join(list(self.stderr_tail)[-20:])
-        return Outcome(False, error={"errorType": "RuntimeExited", "errorMessage":
-                                     f"the function instance exited (code {code}) without answering", "stackTrace": []},
-                       log=tail, duration_ms=round((time.monotonic() - started) * 1000, 3), cold_start=cold,
-                       system_error=True, instance_id=self.id, notes=list(self.notes))
+        return Outcome(
+            False,
+            error={
+                "errorType": "RuntimeExited",
+                "errorMessage": f"the function instance exited (code {code}) without answering",
+                "stackTrace": [],
+            },
+            log=tail,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            cold_start=cold,
+            system_error=True,
+            instance_id=self.id,
+            notes=list(self.notes),
+        )
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -97,8 +97,11 @@ def _user_traceback(exc: BaseException):
 
 
 def _error(exc: BaseException) -> dict:
-    return {"errorMessage": str(exc) or exc.__class__.__name__, "errorType": exc.__class__.__name__,
-            "stackTrace": traceback.format_exception(type(exc), exc, _user_traceback(exc))[-20:]}
+    return {
+        "errorMessage": str(exc) or exc.__class__.__name__,
+        "errorType": exc.__class__.__name__,
+        "stackTrace": traceback.format_exception(type(exc), exc, _user_traceback(exc))[-20:],
+    }
 
 
 def _resolve(handler: str):

@@ -6,7 +6,8 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
 (:meth:`LocalRuntime.run_async`: retries and destinations), as the platform invokes these triggers.
 
 * ``ecs.server_created`` -> a CTS trace ``{"cts": {...}}`` (``trace_name`` ``createServer``,
-  ``request`` / ``response`` as JSON strings, ``response`` = the ``createSingleServer`` sub-job) for every function with an ACTIVE CTS trigger
+  ``request`` / ``response`` as JSON strings, ``response`` = the ``createSingleServer`` sub-job)
+  for every function with an ACTIVE CTS trigger
   whose ``operations`` list ``ECS:ecs:createServer``; and the same trace as a CloudEvent
   (``source`` ``HC.ECS``, ``type`` ``ECS:CloudTrace:ApiCall``) for every EVENTGRID trigger whose
   ``source_name`` is ``HC.ECS`` (and whose ``event_types``, when set, list that type).
@@ -50,11 +51,16 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
     now = time.time() if now is None else now
     job = job or {}
     metadata = server.get("metadata") or {}
-    request_server = {"name": server.get("name"), "flavorRef": (server.get("flavor") or {}).get("id"),
-                      "imageRef": (server.get("image") or {}).get("id"), "vpcid": metadata.get("vpc_id"),
-                      "availability_zone": server.get("OS-EXT-AZ:availability_zone"),
-                      "server_tags": [{"key": k, "value": v} for k, v in
-                                      (item.partition("=")[::2] for item in server.get("tags") or [])]}
+    request_server = {
+        "name": server.get("name"),
+        "flavorRef": (server.get("flavor") or {}).get("id"),
+        "imageRef": (server.get("image") or {}).get("id"),
+        "vpcid": metadata.get("vpc_id"),
+        "availability_zone": server.get("OS-EXT-AZ:availability_zone"),
+        "server_tags": [
+            {"key": k, "value": v} for k, v in (item.partition("=")[::2] for item in server.get("tags") or [])
+        ],
+    }
     return {
         "trace_id": str(uuid.uuid4()),
         "trace_name": CTS_TRACE_NAME,
@@ -70,21 +76,37 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
         "source_ip": "127.0.0.1",
         "time": _epoch_ms(job.get("begin_time"), now),
         "record_time": int(now * 1000),
-        "user": {"type": "User", "name": "localcloud", "id": project.project_id[:32],
-                 "domain": {"name": project.name, "id": project.project_id[:32]}},
+        "user": {
+            "type": "User",
+            "name": "localcloud",
+            "id": project.project_id[:32],
+            "domain": {"name": project.name, "id": project.project_id[:32]},
+        },
         # CTS delivers request and response as JSON strings (CTS trace structure page).
         "request": json.dumps({"server": {k: v for k, v in request_server.items() if v not in (None, [])}}),
-        "response": json.dumps({"job_id": job.get("job_id"), "job_type": job.get("job_type") or "createSingleServer",
-                                "status": job.get("status") or "SUCCESS",
-                                "entities": {"server_id": server.get("id")}}),
+        "response": json.dumps(
+            {
+                "job_id": job.get("job_id"),
+                "job_type": job.get("job_type") or "createSingleServer",
+                "status": job.get("status") or "SUCCESS",
+                "entities": {"server_id": server.get("id")},
+            }
+        ),
     }
 
 
 def ecs_cloud_event(trace: dict) -> dict:
     """A cloud service event as EventGrid delivers it: a CloudEvent whose ``data`` is the trace."""
-    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "HC.ECS", "type": ECS_EVENT_TYPE,
-            "subject": trace.get("resource_id"), "time": iso_seconds(trace["record_time"] / 1000),
-            "datacontenttype": "application/json", "data": trace}
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "HC.ECS",
+        "type": ECS_EVENT_TYPE,
+        "subject": trace.get("resource_id"),
+        "time": iso_seconds(trace["record_time"] / 1000),
+        "datacontenttype": "application/json",
+        "data": trace,
+    }
 
 
 def _smn_text(message: dict) -> str:
@@ -105,13 +127,27 @@ def _smn_text(message: dict) -> str:
 def smn_event(message: dict, subscription_urn: str, function_name: str) -> dict:
     """The SMN trigger event (``record[].smn``) of one published message."""
     attributes = {a["name"]: a["value"] for a in message.get("message_attributes") or []} or None
-    return {"record": [{"event_version": "1.0",
-                        "smn": {"topic_urn": message["topic_urn"], "timestamp": message.get("published_at"),
-                                "message": _smn_text(message), "message_id": message.get("message_id"),
-                                "subject": message.get("subject"), "type": "notification",
-                                "message_attributes": attributes},
-                        "event_subscription_urn": subscription_urn, "event_source": "smn"}],
-            "functionname": function_name, "requestId": str(uuid.uuid4()), "timestamp": message.get("published_at")}
+    return {
+        "record": [
+            {
+                "event_version": "1.0",
+                "smn": {
+                    "topic_urn": message["topic_urn"],
+                    "timestamp": message.get("published_at"),
+                    "message": _smn_text(message),
+                    "message_id": message.get("message_id"),
+                    "subject": message.get("subject"),
+                    "type": "notification",
+                    "message_attributes": attributes,
+                },
+                "event_subscription_urn": subscription_urn,
+                "event_source": "smn",
+            }
+        ],
+        "functionname": function_name,
+        "requestId": str(uuid.uuid4()),
+        "timestamp": message.get("published_at"),
+    }
 
 
 class _Listener:
@@ -148,15 +184,22 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
         model = state.service("functiongraph")
         for function, trigger in model.functions_with_trigger("CTS"):
             if operation in (trigger["event_data"].get("operations") or []):
-                found.append(model.receive(function, {"cts": trace}, "async",
-                                           source=f"trigger:CTS:{trigger['trigger_id']}"))
+                found.append(
+                    model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
+                )
         event = ecs_cloud_event(trace)
         for function, trigger in model.functions_with_trigger("EVENTGRID"):
             data = trigger["event_data"]
             types = data.get("event_types") or []
             if data.get("source_name") == "HC.ECS" and (not types or ECS_EVENT_TYPE in types):
-                found.append(model.receive(function, dict(event, id=str(uuid.uuid4())), "async",
-                                           source=f"trigger:EVENTGRID:{trigger['trigger_id']}"))
+                found.append(
+                    model.receive(
+                        function,
+                        dict(event, id=str(uuid.uuid4())),
+                        "async",
+                        source=f"trigger:EVENTGRID:{trigger['trigger_id']}",
+                    )
+                )
     _fire(runtime, found)
 
 
@@ -187,8 +230,11 @@ def _on_smn_published(runtime: LocalRuntime, payload: dict) -> None:
             except Exception:  # noqa: BLE001 - a subscription to a function that does not exist
                 continue
             event = smn_event(message, subscription["subscription_urn"], function.name)
-            found.append(target_model.receive(function, event, "async",
-                                              source=f"subscription:{subscription['subscription_urn']}"))
+            found.append(
+                target_model.receive(
+                    function, event, "async", source=f"subscription:{subscription['subscription_urn']}"
+                )
+            )
     _fire(runtime, found)
 
 
@@ -200,16 +246,20 @@ def _on_eg_published(runtime: LocalRuntime, payload: dict) -> None:
         if state is None:
             return
         model = state.service("functiongraph")
-        triggers = [(f, t) for f, t in model.functions_with_trigger("EVENTGRID")
-                    if t["event_data"].get("channel_id") == payload["channel_id"]]
+        triggers = [
+            (f, t)
+            for f, t in model.functions_with_trigger("EVENTGRID")
+            if t["event_data"].get("channel_id") == payload["channel_id"]
+        ]
         for record in payload.get("events") or []:
             event = record["event"]
             for function, trigger in triggers:
                 data = trigger["event_data"]
                 types = data.get("event_types") or []
                 if data.get("source_name") == event.get("source") and (not types or event.get("type") in types):
-                    found.append(model.receive(function, event, "async",
-                                               source=f"trigger:EVENTGRID:{trigger['trigger_id']}"))
+                    found.append(
+                        model.receive(function, event, "async", source=f"trigger:EVENTGRID:{trigger['trigger_id']}")
+                    )
     _fire(runtime, found)
 
 
@@ -217,9 +267,11 @@ def install_listeners(runtime: LocalRuntime) -> list[tuple[str, _Listener]]:
     runtime.on("ecs.server_created", lambda payload: _on_server_created(runtime, payload))
     runtime.on("smn.message_published", lambda payload: _on_smn_published(runtime, payload))
     runtime.on("eg.events_published", lambda payload: _on_eg_published(runtime, payload))
-    listeners = [("ecs.server_created", _Listener(runtime, "ecs.server_created", resets=True)),
-                 ("smn.message_published", _Listener(runtime, "smn.message_published")),
-                 ("eg.events_published", _Listener(runtime, "eg.events_published"))]
+    listeners = [
+        ("ecs.server_created", _Listener(runtime, "ecs.server_created", resets=True)),
+        ("smn.message_published", _Listener(runtime, "smn.message_published")),
+        ("eg.events_published", _Listener(runtime, "eg.events_published")),
+    ]
     for topic, listener in listeners:
         runtime.backend.subscribe(topic, listener)
     return listeners

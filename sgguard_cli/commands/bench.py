@@ -27,8 +27,12 @@ examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("bench_args", nargs=argparse.REMAINDER, metavar="ARGS",
-                        help="arguments of python -m bench (e.g. --quick, soak --messages 5000)")
+    parser.add_argument(
+        "bench_args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="arguments of python -m bench (e.g. --quick, soak --messages 5000)",
+    )
 
 
 def run(args, ctx) -> int:
@@ -45,7 +49,9 @@ def run(args, ctx) -> int:
 
     root = find_project_root(environ=ctx.environ)
     if root is None or not (root / "bench" / "__main__.py").is_file():
-        raise ConfigError("sgguard bench needs a source checkout (bench/ is not installed): run it in the "
-                          "project directory or set SGGUARD_PROJECT_DIR")
+        raise ConfigError(
+            "sgguard bench needs a source checkout (bench/ is not installed): run it in the "
+            "project directory or set SGGUARD_PROJECT_DIR"
+        )
     # `python -m bench` run in the checkout puts it first on the path: no sys.path patching here
     return subprocess.call([sys.executable, "-m", "bench", *argv], cwd=root)

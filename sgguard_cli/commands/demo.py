@@ -45,12 +45,20 @@ examples:
 STEPS = 8
 
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"  # localcloud's default seed
-SUBNETS = {"web": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01", "app": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d02",
-           "mgmt": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"}
+SUBNETS = {
+    "web": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01",
+    "app": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d02",
+    "mgmt": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03",
+}
 
 # name, tags, subnets (first = primary), what the policy should do
 SERVERS = [
-    ("web-01", {"env": "prod", "role": "web"}, ["web"], "prod web server: baseline first, default replaced by web, monitoring"),
+    (
+        "web-01",
+        {"env": "prod", "role": "web"},
+        ["web"],
+        "prod web server: baseline first, default replaced by web, monitoring",
+    ),
     ("app-01", {"env": "prod", "role": "app"}, ["app"], "prod app server named app-*: baseline, app, monitoring"),
     ("ops-01", {"env": "dev"}, ["web", "mgmt"], "second NIC in the management subnet: mgmt-ssh there only"),
     ("vendor-01", {"env": "prod", "role": "web", "sg-automation": "skip"}, ["web"], "opted out: left alone"),
@@ -87,9 +95,12 @@ def change_requests(ids: dict) -> list[tuple[dict, dict]]:
     ticket = {"system": "servicenow", "requested_by": "alice@example.com", "approved_by": "bob@example.com"}
 
     def request(number: int, server: str, change: dict, *, nics="primary", dry_run=False, **ticket_fields) -> dict:
-        body = {"request_id": f"CHG-DEMO-{number:04d}",
-                "ticket": {**ticket, "id": f"CHG00{number:05d}", **ticket_fields},
-                "target": {"server_id": ids[server], "nics": nics}, "change": change}
+        body = {
+            "request_id": f"CHG-DEMO-{number:04d}",
+            "ticket": {**ticket, "id": f"CHG00{number:05d}", **ticket_fields},
+            "target": {"server_id": ids[server], "nics": nics},
+            "change": change,
+        }
         if dry_run:
             body["dry_run"] = True
         return body
@@ -98,44 +109,97 @@ def change_requests(ids: dict) -> list[tuple[dict, dict]]:
     del invalid["change"]  # required by the schema
     invalid["target"]["nics"] = "every"  # not primary / all / selectors
     return [
-        (request(1, "app-01", {"action": "add", "security_groups": [{"name": "db"}], "position": 1}, dry_run=True),
-         {"outcome": "planned", "note": "dry run: add db at priority 2 on app-01 (nothing changes)"}),
-        (request(2, "app-01", {"action": "add", "security_groups": [{"name": "db"}]}),
-         {"outcome": "succeeded", "note": "add db last on app-01"}),
-        (request(3, "web-01", {"action": "reorder", "security_groups": [{"name": "baseline"}, {"name": "monitoring"},
-                                                                        {"name": "web"}]}),
-         {"outcome": "succeeded", "note": "reorder web-01: monitoring before web"}),
-        (request(4, "web-01", {"action": "add", "security_groups": [{"name": "ssh-open"}]}, approved_by="alice@example.com"),
-         {"outcome": "rejected", "code": "RISKY_RULE", "note": "forbidden: SSH open to the world, approved by the requester"}),
-        (request(5, "ops-01", {"action": "remove", "security_groups": [{"name": "baseline"}]}, nics="all"),
-         {"outcome": "rejected", "code": "PROTECTED_GROUP", "note": "forbidden: remove the protected baseline group"}),
+        (
+            request(1, "app-01", {"action": "add", "security_groups": [{"name": "db"}], "position": 1}, dry_run=True),
+            {"outcome": "planned", "note": "dry run: add db at priority 2 on app-01 (nothing changes)"},
+        ),
+        (
+            request(2, "app-01", {"action": "add", "security_groups": [{"name": "db"}]}),
+            {"outcome": "succeeded", "note": "add db last on app-01"},
+        ),
+        (
+            request(
+                3,
+                "web-01",
+                {
+                    "action": "reorder",
+                    "security_groups": [{"name": "baseline"}, {"name": "monitoring"}, {"name": "web"}],
+                },
+            ),
+            {"outcome": "succeeded", "note": "reorder web-01: monitoring before web"},
+        ),
+        (
+            request(
+                4,
+                "web-01",
+                {"action": "add", "security_groups": [{"name": "ssh-open"}]},
+                approved_by="alice@example.com",
+            ),
+            {
+                "outcome": "rejected",
+                "code": "RISKY_RULE",
+                "note": "forbidden: SSH open to the world, approved by the requester",
+            },
+        ),
+        (
+            request(5, "ops-01", {"action": "remove", "security_groups": [{"name": "baseline"}]}, nics="all"),
+            {
+                "outcome": "rejected",
+                "code": "PROTECTED_GROUP",
+                "note": "forbidden: remove the protected baseline group",
+            },
+        ),
         (invalid, {"outcome": "rejected", "code": "SCHEMA_VIOLATION", "note": "invalid: no change, bad nics"}),
-        (request(7, "ops-01", {"action": "replace", "security_groups": [{"name": "baseline"}, {"name": "mgmt-ssh"}]},
-                 nics=[{"subnet_id": SUBNETS["mgmt"]}]),
-         {"outcome": "succeeded", "note": "replace the groups of ops-01's management NIC (selected by subnet)"}),
-        (request(8, "vendor-01", {"action": "add", "security_groups": [{"name": "web"}]}),
-         {"outcome": "rejected", "code": "SIGNATURE_INVALID", "tamper": True,
-          "note": "signature does not match (changed after signing)"}),
+        (
+            request(
+                7,
+                "ops-01",
+                {"action": "replace", "security_groups": [{"name": "baseline"}, {"name": "mgmt-ssh"}]},
+                nics=[{"subnet_id": SUBNETS["mgmt"]}],
+            ),
+            {"outcome": "succeeded", "note": "replace the groups of ops-01's management NIC (selected by subnet)"},
+        ),
+        (
+            request(8, "vendor-01", {"action": "add", "security_groups": [{"name": "web"}]}),
+            {
+                "outcome": "rejected",
+                "code": "SIGNATURE_INVALID",
+                "tamper": True,
+                "note": "signature does not match (changed after signing)",
+            },
+        ),
     ]
 
 
 def create_server(ecs, name: str, tags: dict, subnets: list[str]) -> tuple[str, str]:
-    from huaweicloudsdkecs.v2 import (CreatePostPaidServersRequest, CreatePostPaidServersRequestBody, PostPaidServer,
-                                      PostPaidServerNic, PostPaidServerTag)
+    from huaweicloudsdkecs.v2 import (
+        CreatePostPaidServersRequest,
+        CreatePostPaidServersRequestBody,
+        PostPaidServer,
+        PostPaidServerNic,
+        PostPaidServerTag,
+    )
 
-    server = PostPaidServer(name=name, flavor_ref="s6.large.2", image_ref="img-demo", vpcid=VPC_ID,
-                            nics=[PostPaidServerNic(subnet_id=SUBNETS[s]) for s in subnets],
-                            server_tags=[PostPaidServerTag(key=k, value=v) for k, v in tags.items()])
-    response = ecs.create_post_paid_servers(CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(
-        server=server)))
+    server = PostPaidServer(
+        name=name,
+        flavor_ref="s6.large.2",
+        image_ref="img-demo",
+        vpcid=VPC_ID,
+        nics=[PostPaidServerNic(subnet_id=SUBNETS[s]) for s in subnets],
+        server_tags=[PostPaidServerTag(key=k, value=v) for k, v in tags.items()],
+    )
+    response = ecs.create_post_paid_servers(
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=server))
+    )
     return response.job_id, response.server_ids[0]
 
 
 def read_server(env: LocalEnv, server_id: str) -> dict:
     """sgguard show's view: interfaces (primary first) with their groups in priority order."""
-    from .show import describe
     from shared.cloud.clients import AgencyCredentials, ClientFactory
     from shared.config import load_settings
+
+    from .show import describe
 
     cloud = env.cloud
     settings = load_settings(None, {"REGION": cloud.region, "ECS_ENDPOINT": cloud.url, "VPC_ENDPOINT": cloud.url})
@@ -189,12 +253,15 @@ def run(args, ctx) -> int:
 def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progress) -> int:
     from huaweicloudsdkecs.v2 import EcsClient
 
-    from ..localenv import read_results
     from shared.signing import sign_request
 
+    from ..localenv import read_results
+
     cloud = env.cloud
-    out(f"{stamp()} localcloud at {cloud.url} (region {cloud.region}, project {cloud.project_id}), "
-        f"servers take {300} ms to build")
+    out(
+        f"{stamp()} localcloud at {cloud.url} (region {cloud.region}, project {cloud.project_id}), "
+        f"servers take {300} ms to build"
+    )
 
     # ---- package and deploy ---------------------------------------------------------------------------
     progress.step("packaging")
@@ -207,8 +274,10 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     functions = state["functiongraph"]["functions"]
     checks.check(set(functions) == {"ecs_created", "change_request"}, "deploy created ecs_created and change_request")
     triggers = {name: sorted(t["trigger_type_code"] for t in f["triggers"]) for name, f in functions.items()}
-    checks.check(triggers.get("ecs_created") == ["CTS"] and triggers.get("change_request") == ["KAFKA"],
-                 f"triggers deployed: ecs_created on CTS, change_request on Kafka ({triggers})")
+    checks.check(
+        triggers.get("ecs_created") == ["CTS"] and triggers.get("change_request") == ["KAFKA"],
+        f"triggers deployed: ecs_created on CTS, change_request on Kafka ({triggers})",
+    )
     catalog = {sg["id"]: sg["name"] for sg in state["vpc"]["security_groups"]}
 
     # ---- servers ---------------------------------------------------------------------------------------------
@@ -219,8 +288,10 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     for name, tags, subnets, why in SERVERS:
         job_id, server_id = create_server(ecs, name, tags, subnets)
         ids[name] = server_id
-        out(f"    {name:<10} {server_id}  tags {', '.join(f'{k}={v}' for k, v in tags.items())}  "
-            f"subnets {'+'.join(subnets)}  -- {why}")
+        out(
+            f"    {name:<10} {server_id}  tags {', '.join(f'{k}={v}' for k, v in tags.items())}  "
+            f"subnets {'+'.join(subnets)}  -- {why}"
+        )
     by_id = {v: k for k, v in ids.items()}
     before = {name: read_server_when_built(env, server_id) for name, server_id in ids.items()}
 
@@ -229,8 +300,9 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         return found if all(sid in found for sid in ids.values()) else None
 
     progress.step("waiting for ecs_created")
-    created = env.wait_for(created_results, args.timeout) or {r["data"].get("server_id"): r
-                                                              for r in env.results("ecs_created")}
+    created = env.wait_for(created_results, args.timeout) or {
+        r["data"].get("server_id"): r for r in env.results("ecs_created")
+    }
     out(f"{stamp()} the CTS trigger ran ecs_created for {len(created)} of {len(ids)} servers")
     after_created = {name: read_server(env, server_id) for name, server_id in ids.items()}
     for name, (outcome, expected_groups) in EXPECTED_CREATED.items():
@@ -255,9 +327,11 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         messages.append(json.dumps(signed, separators=(",", ":")))
     progress.step("publishing change requests")
     answer = env.publish(messages)
-    out(f"{stamp()} published {len(messages)} signed change requests (key {key_id}) to Kafka topic {KAFKA_TOPIC}: "
+    out(
+        f"{stamp()} published {len(messages)} signed change requests (key {key_id}) to Kafka topic {KAFKA_TOPIC}: "
         f"offsets {answer['first_offset']}..{answer['first_offset'] + len(messages) - 1}, "
-        f"trigger batch size {answer['triggers'][0]['batch_size'] if answer['triggers'] else '-'}")
+        f"trigger batch size {answer['triggers'][0]['batch_size'] if answer['triggers'] else '-'}"
+    )
     for request, expectation in plan:
         server = by_id.get(request.get("target", {}).get("server_id"), "?")
         change = request.get("change") or {}
@@ -271,19 +345,24 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         return found if wanted <= set(found) else None
 
     progress.step("waiting for change_request")
-    changed = env.wait_for(change_results, args.timeout) or {r["data"].get("request_id"): r
-                                                             for r in env.results("change_request")}
+    changed = env.wait_for(change_results, args.timeout) or {
+        r["data"].get("request_id"): r for r in env.results("change_request")
+    }
     env.runtime.wait_idle(10)
     out(f"{stamp()} change_request answered {len(set(changed) & wanted)} of {len(wanted)} requests")
     for request, expectation in plan:
         result = changed.get(request["request_id"])
         data = result["data"] if result else {}
         codes = list(dict.fromkeys(e["code"] for e in data.get("errors") or []))
-        ok = data.get("outcome") == expectation["outcome"] and (not expectation.get("code")
-                                                                 or expectation["code"] in codes)
-        checks.check(ok, f"{request['request_id']} {expectation['note']}: {expectation['outcome']}"
-                         f"{' ' + expectation['code'] if expectation.get('code') else ''} "
-                         f"(got {' '.join([data.get('outcome', 'no result'), *codes])})")
+        ok = data.get("outcome") == expectation["outcome"] and (
+            not expectation.get("code") or expectation["code"] in codes
+        )
+        checks.check(
+            ok,
+            f"{request['request_id']} {expectation['note']}: {expectation['outcome']}"
+            f"{' ' + expectation['code'] if expectation.get('code') else ''} "
+            f"(got {' '.join([data.get('outcome', 'no result'), *codes])})",
+        )
 
     progress.step("reading back and reporting")
     final = {name: read_server(env, server_id) for name, server_id in ids.items()}
@@ -292,19 +371,28 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         checks.check(groups == expected_groups, f"{name} now: {expected_groups} (got {groups})")
 
     # ---- where the results went -----------------------------------------------------------------------------
-    smn = {json.loads(m["message"]).get("id"): m for m in env.smn_messages(env.result_topic_urn)
-           if (m.get("message") or "").startswith("{")}
+    smn = {
+        json.loads(m["message"]).get("id"): m
+        for m in env.smn_messages(env.result_topic_urn)
+        if (m.get("message") or "").startswith("{")
+    }
     order = {server_id: index for index, server_id in enumerate(ids.values())}
-    results = sorted(read_results(env.executions()), key=lambda r: (
-        r["_execution"]["function"] != "ecs_created",
-        order.get(r["data"].get("server_id"), 99) if r["_execution"]["function"] == "ecs_created" else 0,
-        r["data"].get("request_id") or ""))
+    results = sorted(
+        read_results(env.executions()),
+        key=lambda r: (
+            r["_execution"]["function"] != "ecs_created",
+            order.get(r["data"].get("server_id"), 99) if r["_execution"]["function"] == "ecs_created" else 0,
+            r["data"].get("request_id") or "",
+        ),
+    )
     for result in results:
         label = result["data"].get("request_id")
         if result["_execution"]["function"] == "ecs_created":
             label = f"ecs_created {by_id.get(result['data'].get('server_id'), '?')}"
-        checks.check(result["id"] in smn, f"result of {label} reached SMN topic "
-                                          f"{env.result_topic_urn.rsplit(':', 1)[-1]} (as well as the log)")
+        checks.check(
+            result["id"] in smn,
+            f"result of {label} reached SMN topic {env.result_topic_urn.rsplit(':', 1)[-1]} (as well as the log)",
+        )
 
     # ---- report -------------------------------------------------------------------------------------------------
     out("")
@@ -325,8 +413,11 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
             steps = []
             if created_result:
                 steps.append(("ecs_created (CTS)", created_result))
-            steps += [(rid, by_request[rid]) for rid in sorted(by_request) if rid and rid.startswith("CHG-DEMO")
-                      and by_request[rid]["data"].get("server_id") == server_id]
+            steps += [
+                (rid, by_request[rid])
+                for rid in sorted(by_request)
+                if rid and rid.startswith("CHG-DEMO") and by_request[rid]["data"].get("server_id") == server_id
+            ]
             for label, result in steps:
                 data = result["data"]
                 nic_result = next((n for n in data.get("nics") or [] if n.get("port_id") == port_id), None)
@@ -348,7 +439,10 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
                 out(f"    {label:<28} {text:<44} {outcome}{rules if label.startswith('ecs') else ''}")
             now = names(nic["security_groups_ids"], catalog)
             expected = EXPECTED_FINAL[name][index] if index < len(EXPECTED_FINAL[name]) else None
-            out(f"    {'now':<28} {arrow(now):<44} {'as expected' if now == expected else f'EXPECTED {arrow(expected)}'}")
+            out(
+                f"    {'now':<28} {arrow(now):<44} "
+                f"{'as expected' if now == expected else f'EXPECTED {arrow(expected)}'}"
+            )
         out("")
 
     out("=" * 100)
@@ -358,8 +452,11 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     for result in results:
         data = result["data"]
         execution = result["_execution"]
-        codes = ",".join(dict.fromkeys([e["code"] for e in data.get("errors") or []]
-                                       + [w["code"] for w in data.get("warnings") or []]))
+        codes = ",".join(
+            dict.fromkeys(
+                [e["code"] for e in data.get("errors") or []] + [w["code"] for w in data.get("warnings") or []]
+            )
+        )
         where = [f"log (execution {execution['request_id'][:8]}, {execution['source'].split(':')[1]} trigger)"]
         message = smn.get(result["id"])
         if message:
@@ -367,12 +464,16 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         request_id = data.get("request_id") or "-"
         if execution["function"] == "ecs_created":
             request_id = f"{by_id.get(data.get('server_id'), '?')} (trace {request_id[:8]})"
-        out(f"{execution['function']:<15} {request_id:<38} {data['outcome']:<10} {codes or '-':<26} {' + '.join(where)}")
+        out(
+            f"{execution['function']:<15} {request_id:<38} {data['outcome']:<10} {codes or '-':<26} {' + '.join(where)}"
+        )
     executions = env.executions()
     cold = sum(1 for e in executions if e["cold_start"])
     out("")
-    out(f"{len(executions)} executions ({cold} cold starts), {len(results)} result events, "
-        f"{len(smn)} SMN messages on {env.result_topic_urn}")
+    out(
+        f"{len(executions)} executions ({cold} cold starts), {len(results)} result events, "
+        f"{len(smn)} SMN messages on {env.result_topic_urn}"
+    )
 
     out("")
     out("=" * 100)
@@ -402,4 +503,3 @@ def read_server_when_built(env: LocalEnv, server_id: str, timeout_s: float = 10.
         if view["interfaces"] or time.monotonic() > deadline:
             return view
         time.sleep(0.05)
-

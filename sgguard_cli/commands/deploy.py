@@ -34,13 +34,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--build-dir", help="where the zips are built (default: build/ of the project)")
-    parser.add_argument("--print-agency-policy", action="store_true",
-                        help="print the agency's custom IAM policy (for the administrator) and exit")
+    parser.add_argument(
+        "--print-agency-policy",
+        action="store_true",
+        help="print the agency's custom IAM policy (for the administrator) and exit",
+    )
     add_cloud_arguments(parser, endpoint_help="FunctionGraph endpoint URL (e.g. localcloud's)")
 
 
-def deploy(template, *, client, region: str, project_id: str, build_dir: Path, plan_only: bool = False,
-           out=print, progress=None):
+def deploy(
+    template,
+    *,
+    client,
+    region: str,
+    project_id: str,
+    build_dir: Path,
+    plan_only: bool = False,
+    out=print,
+    progress=None,
+):
     """Plan (and unless ``plan_only`` apply) ``template``; returns ``(plan, api)``."""
     from ..deployer.api import FunctionGraphApi
     from ..deployer.packaging import artifact_of, build_function_zip
@@ -74,8 +86,10 @@ def refuse_stubs(template) -> None:
         if path.is_file() and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 if archive.namelist() == ["sgguard_deps_pins.txt"]:
-                    raise ConfigError(f"{dependency.file} is the localcloud stub (sgguard package --local-dependencies);"
-                                      " build the real one with sgguard package --dependencies")
+                    raise ConfigError(
+                        f"{dependency.file} is the localcloud stub (sgguard package --local-dependencies);"
+                        " build the real one with sgguard package --dependencies"
+                    )
 
 
 def run(args, ctx) -> int:
@@ -91,30 +105,61 @@ def run(args, ctx) -> int:
     try:
         template = load_template(template_path, environ)
         if args.print_agency_policy:
-            ctx.out(json.dumps({"agency": template.agency.name, "delegated_service": template.agency.delegated_service,
-                                "policy": template.agency.policy}, indent=2))
+            ctx.out(
+                json.dumps(
+                    {
+                        "agency": template.agency.name,
+                        "delegated_service": template.agency.delegated_service,
+                        "policy": template.agency.policy,
+                    },
+                    indent=2,
+                )
+            )
             return 0
         target = cloud_target(args, environ, region_fallback=template.values.get("REGION"))
         credentials = target.credentials
         if target.is_public("functiongraph"):
             refuse_stubs(template)
-        client = build_client(credentials.ak, credentials.sk, credentials.project_id,
-                              target.endpoint("functiongraph"), credentials.security_token)
+        client = build_client(
+            credentials.ak,
+            credentials.sk,
+            credentials.project_id,
+            target.endpoint("functiongraph"),
+            credentials.security_token,
+        )
         lines: list[str] = []
         out = lines.append if args.json else ctx.out
         progress = ctx.progress(3 if not args.plan else 2, "deploy")
         build_dir = Path(args.build_dir) if args.build_dir else template.root / "build"
-        plan, api = deploy(template, client=client, region=target.region, project_id=credentials.project_id,
-                           build_dir=build_dir, plan_only=args.plan, out=out, progress=progress)
+        plan, api = deploy(
+            template,
+            client=client,
+            region=target.region,
+            project_id=credentials.project_id,
+            build_dir=build_dir,
+            plan_only=args.plan,
+            out=out,
+            progress=progress,
+        )
         progress.finish("planned" if args.plan else "deployed")
     except (TemplateError, PackagingError, DeployError) as error:
         raise ConfigError(str(error)) from None
     verb = "planned" if args.plan else "applied"
     summary = f"{len(plan.changes)} change(s) {verb}; {len(api.writes)} write call(s), {api.reads} read call(s)"
     if args.json:
-        ctx.out(json.dumps({"plan_only": bool(args.plan), "changes": [_change(c) for c in plan.changes],
-                            "lines": lines, "writes": len(api.writes), "reads": api.reads, "summary": summary},
-                           indent=2))
+        ctx.out(
+            json.dumps(
+                {
+                    "plan_only": bool(args.plan),
+                    "changes": [_change(c) for c in plan.changes],
+                    "lines": lines,
+                    "writes": len(api.writes),
+                    "reads": api.reads,
+                    "summary": summary,
+                },
+                indent=2,
+            )
+        )
     else:
         ctx.out(summary)
     return 0

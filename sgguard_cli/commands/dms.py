@@ -28,10 +28,15 @@ examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--endpoint", metavar="URL", default=argparse.SUPPRESS,
-                        help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)")
-    commands = parser.add_subparsers(dest="dms_command", metavar="{publish,topics}", required=True,
-                                     parser_class=type(parser))
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)",
+    )
+    commands = parser.add_subparsers(
+        dest="dms_command", metavar="{publish,topics}", required=True, parser_class=type(parser)
+    )
     publish = commands.add_parser("publish", help="publish messages to a topic or exchange")
     publish.add_argument("topic", metavar="TOPIC")
     publish.add_argument("messages", nargs="*", metavar="MESSAGE")
@@ -44,7 +49,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, ctx) -> int:
-    from .submit import localcloud_url, publish as publish_messages
+    from .submit import localcloud_url
+    from .submit import publish as publish_messages
 
     endpoint = localcloud_url(args, ctx.environ)
     try:
@@ -53,14 +59,20 @@ def run(args, ctx) -> int:
             try:
                 messages += [Path(path).read_text(encoding="utf-8") for path in args.file]
                 if args.lines:
-                    messages += [line for line in Path(args.lines).read_text(encoding="utf-8").splitlines()
-                                 if line.strip()]
+                    messages += [
+                        line for line in Path(args.lines).read_text(encoding="utf-8").splitlines() if line.strip()
+                    ]
             except OSError as error:
                 raise UsageError(f"{error.filename}: {error.strerror}") from None
             if not messages:
                 raise UsageError("no message: give MESSAGE arguments, --file or --lines")
-            answer = publish_messages(endpoint, messages, via="rabbitmq" if args.rabbitmq else "kafka",
-                                      topic=args.topic, instance_id=args.instance_id)
+            answer = publish_messages(
+                endpoint,
+                messages,
+                via="rabbitmq" if args.rabbitmq else "kafka",
+                topic=args.topic,
+                instance_id=args.instance_id,
+            )
             ctx.out(json.dumps(answer, indent=2))
         else:
             url = f"{endpoint}/_localcloud/dms/topics" + ("?messages=true" if args.messages else "")

@@ -47,9 +47,13 @@ def local_parameters(region: str, project_id: str) -> dict:
     """Stand-ins for the template's required parameters (the environment overrides them)."""
     from ..localenv import KAFKA_INSTANCE_ID, LOCAL_SIGNING_KEYS
 
-    return {"REGION": region, "ALERT_TOPIC_URN": f"urn:smn:{region}:{project_id}:sgguard-alerts",
-            "SIGNING_KEYS_JSON": json.dumps(LOCAL_SIGNING_KEYS), "KAFKA_INSTANCE_ID": KAFKA_INSTANCE_ID,
-            "DEPENDENCY_ZIP": "build/sgguard-deps-local.zip"}
+    return {
+        "REGION": region,
+        "ALERT_TOPIC_URN": f"urn:smn:{region}:{project_id}:sgguard-alerts",
+        "SIGNING_KEYS_JSON": json.dumps(LOCAL_SIGNING_KEYS),
+        "KAFKA_INSTANCE_ID": KAFKA_INSTANCE_ID,
+        "DEPENDENCY_ZIP": "build/sgguard-deps-local.zip",
+    }
 
 
 def _credentials(endpoint: str, project_id: str, environ) -> tuple[str, str, str, str]:
@@ -64,14 +68,19 @@ def _credentials(endpoint: str, project_id: str, environ) -> tuple[str, str, str
 def add_arguments(parser) -> None:
     parser.add_argument("function", metavar="FUNCTION", help="func_name in template.yaml (ecs_created, change_request)")
     parser.add_argument("event", metavar="EVENT_FILE", help="event file (JSON), '-' for stdin; samples under events/")
-    parser.add_argument("--endpoint", metavar="URL", default=argparse.SUPPRESS,
-                        help="a running localcloud (default: start one for the invocation)")
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="a running localcloud (default: start one for the invocation)",
+    )
     parser.add_argument("--env", action="append", default=[], metavar="K=V", help="set a user data key (repeatable)")
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--timeout", type=int, help="override the function's timeout (seconds)")
     parser.add_argument("--quiet", action="store_true", help="do not print the log lines")
-    parser.add_argument("--json", action="store_true",
-                        help="accepted for symmetry: the result is always printed as JSON")
+    parser.add_argument(
+        "--json", action="store_true", help="accepted for symmetry: the result is always printed as JSON"
+    )
 
 
 def run(args, ctx) -> int:
@@ -99,8 +108,11 @@ def run(args, ctx) -> int:
     work = Path(tempfile.mkdtemp(prefix="sgguard-invoke-"))
     try:
         if getattr(args, "endpoint", None):
-            endpoint, region, project_id = args.endpoint.rstrip("/"), \
-                getattr(args, "region", None) or ctx.environ.get("REGION", DEFAULT_REGION), DEFAULT_PROJECT_ID
+            endpoint, region, project_id = (
+                args.endpoint.rstrip("/"),
+                getattr(args, "region", None) or ctx.environ.get("REGION", DEFAULT_REGION),
+                DEFAULT_PROJECT_ID,
+            )
         else:
             from localcloud import start
 
@@ -129,11 +141,22 @@ def run(args, ctx) -> int:
         timeout = args.timeout or spec.timeout
         code = artifact.path.read_bytes()
         snapshot = FunctionSnapshot(
-            project_id=project_id, name=spec.func_name, package=spec.package,
-            urn=f"urn:fss:{region}:{project_id}:function:{spec.package}:{spec.func_name}:latest", runtime=spec.runtime,
-            handler=spec.handler, timeout=timeout, memory_size=spec.memory_size, code=code, sha256=artifact.sha256,
-            user_data=user_data, encrypted_user_data=encrypted, xrole=spec.xrole,
-            initializer_handler=spec.initializer_handler, initializer_timeout=spec.initializer_timeout)
+            project_id=project_id,
+            name=spec.func_name,
+            package=spec.package,
+            urn=f"urn:fss:{region}:{project_id}:function:{spec.package}:{spec.func_name}:latest",
+            runtime=spec.runtime,
+            handler=spec.handler,
+            timeout=timeout,
+            memory_size=spec.memory_size,
+            code=code,
+            sha256=artifact.sha256,
+            user_data=user_data,
+            encrypted_user_data=encrypted,
+            xrole=spec.xrole,
+            initializer_handler=spec.initializer_handler,
+            initializer_timeout=spec.initializer_timeout,
+        )
         instance = Instance(snapshot, CodeCache(work / "cache"), work / "home")
         try:
             request = invocation_request(snapshot, str(uuid.uuid4()), event, float(timeout), (ak, sk, token))
@@ -141,8 +164,10 @@ def run(args, ctx) -> int:
         finally:
             instance.close()
         if not args.quiet:
-            ctx.warn(f"-- {spec.func_name} ({artifact.size} bytes, sha256 {artifact.sha256[:12]}) against {endpoint}: "
-                     f"{'succeeded' if outcome.ok else 'failed'} in {outcome.duration_ms:.0f} ms")
+            ctx.warn(
+                f"-- {spec.func_name} ({artifact.size} bytes, sha256 {artifact.sha256[:12]}) against {endpoint}: "
+                f"{'succeeded' if outcome.ok else 'failed'} in {outcome.duration_ms:.0f} ms"
+            )
             for note in outcome.notes:
                 ctx.warn(f"-- {note}")
             for line in outcome.log.splitlines():

@@ -29,8 +29,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", help="output directory (default: build/ of the project)")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--dependencies", action="store_true", help="also build the dependency package (needs PyPI)")
-    kind.add_argument("--local-dependencies", action="store_true",
-                      help="also write a stub dependency package, for deploying into localcloud only")
+    kind.add_argument(
+        "--local-dependencies",
+        action="store_true",
+        help="also write a stub dependency package, for deploying into localcloud only",
+    )
 
 
 def packaging_template(path: Path, environ=None):

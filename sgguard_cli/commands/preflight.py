@@ -3,8 +3,8 @@ or policy)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 
@@ -39,13 +39,18 @@ def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]
     import yaml
 
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    defaults = {name: str(spec.get("default")) for name, spec in (document.get("parameters") or {}).items()
-                if isinstance(spec, dict) and spec.get("default") is not None}
+    defaults = {
+        name: str(spec.get("default"))
+        for name, spec in (document.get("parameters") or {}).items()
+        if isinstance(spec, dict) and spec.get("default") is not None
+    }
     functions = {}
     for function in document.get("functions") or []:
-        triggers = [{"trigger_type_code": t["trigger_type_code"]} for t in function.get("triggers") or []
-                    if not t.get("when") or (environ.get(t["when"][2:-1]) if str(t["when"]).startswith("${")
-                                             else t["when"])]
+        triggers = [
+            {"trigger_type_code": t["trigger_type_code"]}
+            for t in function.get("triggers") or []
+            if not t.get("when") or (environ.get(t["when"][2:-1]) if str(t["when"]).startswith("${") else t["when"])
+        ]
         functions[function["func_name"]] = {"package": function.get("package", "default"), "triggers": triggers}
     return defaults, functions
 
@@ -68,8 +73,12 @@ def preflight_input(args, environ: Mapping[str, str]):
         return environ.get(name) or defaults.get(name) or fallback
 
     target = cloud_target(args, environ, region_fallback=defaults.get("REGION"))
-    ak, sk, project_id, token = (target.credentials.ak, target.credentials.sk, target.credentials.project_id,
-                                 target.credentials.security_token)
+    ak, sk, project_id, token = (
+        target.credentials.ak,
+        target.credentials.sk,
+        target.credentials.project_id,
+        target.credentials.security_token,
+    )
     credentials = AgencyCredentials(ak, sk, token, project_id)
     fgs_endpoint = target.endpoint("functiongraph")
     policy, policy_error = None, ""
@@ -80,14 +89,20 @@ def preflight_input(args, environ: Mapping[str, str]):
     except PolicyError as error:
         policy_error = "; ".join(f"{d.path}: {d.message}" for d in error.errors)
     return PreflightInput(
-        region=target.region, credentials=credentials, ecs_endpoint=target.endpoint("ecs"),
-        vpc_endpoint=target.endpoint("vpc"), functiongraph_endpoint=fgs_endpoint,
-        policy=policy, policy_error=policy_error, server_id=args.server,
+        region=target.region,
+        credentials=credentials,
+        ecs_endpoint=target.endpoint("ecs"),
+        vpc_endpoint=target.endpoint("vpc"),
+        functiongraph_endpoint=fgs_endpoint,
+        policy=policy,
+        policy_error=policy_error,
+        server_id=args.server,
         protected_groups=tuple(_list("PROTECTED_GROUPS", setting("PROTECTED_GROUPS", ""), ())),
         allowed_groups=tuple(_list("ALLOWED_GROUPS", setting("ALLOWED_GROUPS", "*"), ("*",))),
         risky_ports=tuple(int(p) for p in _list("RISKY_PORTS", setting("RISKY_PORTS", "22,3389"), (22, 3389))),
         functions=functions,
-        functiongraph_client=build_client(ak, sk, project_id, fgs_endpoint, token))
+        functiongraph_client=build_client(ak, sk, project_id, fgs_endpoint, token),
+    )
 
 
 def run(args, ctx) -> int:

@@ -50,8 +50,9 @@ def run(args, ctx) -> int:
         cloud = env.cloud
         say(f"localcloud {cloud.url} (region {cloud.region}); packaging and deploying template.yaml ...")
         env.package()
-        parameters = env.trigger_parameters(rabbitmq=not args.no_rabbitmq, smn=not args.no_smn,
-                                            apig=not args.no_apig, eventgrid=args.eventgrid)
+        parameters = env.trigger_parameters(
+            rabbitmq=not args.no_rabbitmq, smn=not args.no_smn, apig=not args.no_apig, eventgrid=args.eventgrid
+        )
         env.deploy(**parameters)
         say(env.deploy_lines[-1])
         key_id, secret = next(iter(env.signing_keys.items()))
@@ -64,8 +65,10 @@ def run(args, ctx) -> int:
             f"Kafka topic:  {KAFKA_TOPIC}   (POST {cloud.url}/_localcloud/dms/topics/{KAFKA_TOPIC}/messages)",
         ]
         if not args.no_rabbitmq:
-            lines.append(f"RabbitMQ:     exchange {RABBITMQ_EXCHANGE}   "
-                         f"(POST {cloud.url}/_localcloud/dms/exchanges/{RABBITMQ_EXCHANGE}/messages)")
+            lines.append(
+                f"RabbitMQ:     exchange {RABBITMQ_EXCHANGE}   "
+                f"(POST {cloud.url}/_localcloud/dms/exchanges/{RABBITMQ_EXCHANGE}/messages)"
+            )
         if "SMN_TOPIC_URN" in parameters:
             lines.append(f"SMN trigger:  {parameters['SMN_TOPIC_URN']}   (SMN publish_message)")
         if not args.no_apig:
@@ -101,4 +104,3 @@ def run(args, ctx) -> int:
     finally:
         env.stop()
     return 0
-

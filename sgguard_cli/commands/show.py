@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 from ..errors import ConfigError, Problems, UsageError
+
+if TYPE_CHECKING:
+    from shared.cloud.clients import ClientFactory
 
 __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "describe", "render"]
 
@@ -34,8 +38,9 @@ def describe(server_id: str, factory: ClientFactory) -> dict:
     from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
     from shared.cloud.retry import RetryPolicy
 
-    args = dict(clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 60), policy=RetryPolicy(3, 0.2, 2),
-                counter=CallCounter())
+    args = dict(
+        clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 60), policy=RetryPolicy(3, 0.2, 2), counter=CallCounter()
+    )
     servers, network = ServerGateway(factory, **args), NetworkGateway(factory, **args)
     server = servers.show_server(server_id)
     if server is None:
@@ -44,22 +49,38 @@ def describe(server_id: str, factory: ClientFactory) -> dict:
     groups = {gid: network.show_security_group(gid) for port in ports for gid in port.security_groups}
     interfaces = []
     for port in ports:
-        interfaces.append({
-            "port_id": port.id, "ip": port.ip, "primary": port.id == server.primary_port_id,
-            "port_security_enabled": port.port_security_enabled,
-            "security_groups": [{"priority": rank, "id": gid, "name": groups[gid].name,
-                                 "rules": [rule.to_dict() for rule in sorted(groups[gid].rules or [],
-                                                                             key=lambda r: (r.direction, r.priority))]}
-                                for rank, gid in enumerate(port.security_groups, start=1)],
-        })
-    return {"server": {"id": server.id, "name": server.name, "status": server.status, "tags": server.tags},
-            "interfaces": interfaces}
+        interfaces.append(
+            {
+                "port_id": port.id,
+                "ip": port.ip,
+                "primary": port.id == server.primary_port_id,
+                "port_security_enabled": port.port_security_enabled,
+                "security_groups": [
+                    {
+                        "priority": rank,
+                        "id": gid,
+                        "name": groups[gid].name,
+                        "rules": [
+                            rule.to_dict()
+                            for rule in sorted(groups[gid].rules or [], key=lambda r: (r.direction, r.priority))
+                        ],
+                    }
+                    for rank, gid in enumerate(port.security_groups, start=1)
+                ],
+            }
+        )
+    return {
+        "server": {"id": server.id, "name": server.name, "status": server.status, "tags": server.tags},
+        "interfaces": interfaces,
+    }
 
 
 def render(view: dict) -> str:
     server = view["server"]
-    lines = [f"{server['name']} ({server['id']})  {server['status']}  tags: "
-             + (", ".join(f"{k}={v}" for k, v in server["tags"].items()) or "-")]
+    lines = [
+        f"{server['name']} ({server['id']})  {server['status']}  tags: "
+        + (", ".join(f"{k}={v}" for k, v in server["tags"].items()) or "-")
+    ]
     for nic in view["interfaces"]:
         flags = " primary" if nic["primary"] else ""
         flags += "" if nic["port_security_enabled"] else "  PORT SECURITY DISABLED: groups have no effect"
@@ -69,9 +90,11 @@ def render(view: dict) -> str:
             for direction, title in (("ingress", "inbound"), ("egress", "outbound")):
                 rules = [r for r in group["rules"] if r["direction"] == direction]
                 for rule in rules:
-                    lines.append(f"         {title:<8} {rule['action']:<5} prio {rule['priority']:<3} "
-                                 f"{rule['ethertype']:<4} {rule['protocol']:<5} ports {rule['ports']:<11} "
-                                 f"{'from' if direction == 'ingress' else 'to'} {rule['remote']}")
+                    lines.append(
+                        f"         {title:<8} {rule['action']:<5} prio {rule['priority']:<3} "
+                        f"{rule['ethertype']:<4} {rule['protocol']:<5} ports {rule['ports']:<11} "
+                        f"{'from' if direction == 'ingress' else 'to'} {rule['remote']}"
+                    )
                 if not rules:
                     lines.append(f"         {title:<8} (no rules)")
     return "\n".join(lines)
@@ -86,12 +109,18 @@ def run(args, ctx) -> int:
     if not is_uuid(args.server_id):
         raise UsageError("SERVER_ID must be a server id (lowercase UUID)")
     target = cloud_target(args, ctx.environ)
-    settings = load_settings(None, {"REGION": target.region, "ECS_ENDPOINT": target.endpoint("ecs"),
-                                    "VPC_ENDPOINT": target.endpoint("vpc")})
+    settings = load_settings(
+        None, {"REGION": target.region, "ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
+    )
     credentials = target.credentials
     try:
-        view = describe(args.server_id, ClientFactory(AgencyCredentials(
-            credentials.ak, credentials.sk, credentials.security_token, credentials.project_id), settings))
+        view = describe(
+            args.server_id,
+            ClientFactory(
+                AgencyCredentials(credentials.ak, credentials.sk, credentials.security_token, credentials.project_id),
+                settings,
+            ),
+        )
     except CloudCallError as error:
         raise ConfigError(error.describe()) from None
     ctx.out(json.dumps(view, indent=2) if args.json else render(view))

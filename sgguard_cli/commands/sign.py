@@ -11,7 +11,7 @@ from ..errors import UsageError
 
 __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "read_secret"]
 
-SUMMARY = "sign a change request (HMAC-SHA256, README \"Signing\") with a secret from a file or stdin"
+SUMMARY = 'sign a change request (HMAC-SHA256, README "Signing") with a secret from a file or stdin'
 DETAILS = """
 The same as scripts/sign_request.sh, through shared.signing.sign_request: value = hex
 HMAC-SHA256(secret, timestamp + "." + canonical JSON of the request without "signature"). The secret
@@ -31,8 +31,11 @@ examples:
 def add_arguments(parser) -> None:
     parser.add_argument("request", metavar="REQUEST.json", help="the change request (JSON file)")
     parser.add_argument("--key-id", help="the key id (default: $KEY_ID)")
-    parser.add_argument("--secret-file", metavar="FILE", help="file holding the secret, '-' for stdin "
-                        "(default: $SECRET_FILE, else $SGGUARD_SIGNING_SECRET, else stdin)")
+    parser.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="file holding the secret, '-' for stdin (default: $SECRET_FILE, else $SGGUARD_SIGNING_SECRET, else stdin)",
+    )
     parser.add_argument("--timestamp", help="RFC 3339 UTC timestamp to sign with (default: $TIMESTAMP, else now)")
 
 
@@ -66,8 +69,9 @@ def run(args, ctx) -> int:
         raise UsageError(f"request {args.request}: {error}") from None
     if not isinstance(request, dict):
         raise UsageError(f"request {args.request}: not one JSON object")
-    timestamp = args.timestamp or ctx.environ.get("TIMESTAMP") or \
-        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    timestamp = (
+        args.timestamp or ctx.environ.get("TIMESTAMP") or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     try:
         signed = sign_request(request, key_id=key_id, secret=secret, timestamp=timestamp)
     except (CanonicalJsonError, ValueError) as error:

@@ -16,8 +16,18 @@ from urllib.parse import quote
 from ..errors import CliError, Problems, UsageError
 from .sign import read_secret
 
-__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "build_request", "sign", "publish", "post_apig",
-           "wait_for_result", "localcloud_url"]
+__all__ = [
+    "SUMMARY",
+    "EPILOG",
+    "add_arguments",
+    "run",
+    "build_request",
+    "sign",
+    "publish",
+    "post_apig",
+    "wait_for_result",
+    "localcloud_url",
+]
 
 SUMMARY = "sign a change request and send it to localcloud's Kafka topic, RabbitMQ exchange or APIG route"
 DETAILS = """
@@ -64,18 +74,34 @@ def _nics(text: str):
     selectors = []
     for item in text.split(","):
         kind, _, value = item.strip().partition(":")
-        key = {"port": "port_id", "port_id": "port_id", "ip": "ip", "subnet": "subnet_id",
-               "subnet_id": "subnet_id"}.get(kind)
+        key = {
+            "port": "port_id",
+            "port_id": "port_id",
+            "ip": "ip",
+            "subnet": "subnet_id",
+            "subnet_id": "subnet_id",
+        }.get(kind)
         if key is None or not value:
             raise ValueError(f"--nics: {item!r} is not primary, all, port:ID, ip:ADDRESS or subnet:ID")
         selectors.append({key: value})
     return selectors
 
 
-def build_request(*, server: str, action: str, groups: str = "", nics: str = "primary", position: int | None = None,
-                  dry_run: bool = False, request_id: str | None = None, ticket_system: str = "local",
-                  ticket_id: str | None = None, requested_by: str = "someone@example.com",
-                  approved_by: str | None = None, ticket_url: str | None = None) -> dict:
+def build_request(
+    *,
+    server: str,
+    action: str,
+    groups: str = "",
+    nics: str = "primary",
+    position: int | None = None,
+    dry_run: bool = False,
+    request_id: str | None = None,
+    ticket_system: str = "local",
+    ticket_id: str | None = None,
+    requested_by: str = "someone@example.com",
+    approved_by: str | None = None,
+    ticket_url: str | None = None,
+) -> dict:
     """A change request (schema shared/schemas/change_request.v1.json) from the flags."""
     request_id = request_id or f"CHG-LOCAL-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
     ticket = {"system": ticket_system, "id": ticket_id or request_id, "requested_by": requested_by}
@@ -86,8 +112,12 @@ def build_request(*, server: str, action: str, groups: str = "", nics: str = "pr
     change: dict = {"action": action, "security_groups": _groups(groups)}
     if position is not None:
         change["position"] = position
-    request = {"request_id": request_id, "ticket": ticket, "target": {"server_id": server, "nics": _nics(nics)},
-               "change": change}
+    request = {
+        "request_id": request_id,
+        "ticket": ticket,
+        "target": {"server_id": server, "nics": _nics(nics)},
+        "change": change,
+    }
     if dry_run:
         request["dry_run"] = True
     return request
@@ -109,15 +139,22 @@ def _call(url: str, body: bytes | None, method: str = "POST", content_type: str 
         return error.code, error.read()
 
 
-def publish(endpoint: str, messages: list[str], *, via: str = "kafka", topic: str = "sg-change-requests",
-            instance_id: str | None = None) -> dict:
+def publish(
+    endpoint: str,
+    messages: list[str],
+    *,
+    via: str = "kafka",
+    topic: str = "sg-change-requests",
+    instance_id: str | None = None,
+) -> dict:
     """Put messages on a localcloud DMS topic (kafka) or exchange (rabbitmq)."""
     kind = "topics" if via == "kafka" else "exchanges"
     body = {"messages": messages}
     if instance_id:
         body["instance_id"] = instance_id
-    status, raw = _call(f"{endpoint.rstrip('/')}/_localcloud/dms/{kind}/{quote(topic, safe='')}/messages",
-                        json.dumps(body).encode())
+    status, raw = _call(
+        f"{endpoint.rstrip('/')}/_localcloud/dms/{kind}/{quote(topic, safe='')}/messages", json.dumps(body).encode()
+    )
     answer = json.loads(raw) if raw else {}
     if status != 202:
         raise RuntimeError(f"publishing answered {status}: {answer}")
@@ -133,8 +170,11 @@ def post_apig(endpoint: str, request: dict, path: str = DEFAULT_APIG_PATH) -> tu
 
 
 def _executions(endpoint: str, since: int) -> list[dict]:
-    status, raw = _call(f"{endpoint.rstrip('/')}/_localcloud/functiongraph/executions?function=change_request"
-                        f"&since={since}", None, method="GET")
+    status, raw = _call(
+        f"{endpoint.rstrip('/')}/_localcloud/functiongraph/executions?function=change_request&since={since}",
+        None,
+        method="GET",
+    )
     if status != 200:
         raise RuntimeError(f"listing executions answered {status}: {raw[:300]!r}")
     return json.loads(raw)["executions"]
@@ -173,9 +213,15 @@ def _signing_key(args, environ) -> tuple[str | None, str | None]:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("request", nargs="?", metavar="REQUEST.json", help="a change request (JSON file, '-' for stdin)")
-    parser.add_argument("--endpoint", metavar="URL", default=argparse_suppress(),
-                        help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)")
+    parser.add_argument(
+        "request", nargs="?", metavar="REQUEST.json", help="a change request (JSON file, '-' for stdin)"
+    )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=argparse_suppress(),
+        help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)",
+    )
     parser.add_argument("--via", choices=("kafka", "rabbitmq", "apig"), default="kafka")
     parser.add_argument("--topic", default="sg-change-requests", help="Kafka topic or RabbitMQ exchange")
     parser.add_argument("--instance-id", help="only the triggers of this DMS instance")
@@ -184,10 +230,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--secret-file", metavar="FILE", help="file holding the signing secret ('-': stdin)")
     parser.add_argument("--secret", help="the signing secret itself: localcloud's published key only")
     parser.add_argument("--unsigned", action="store_true", help="send the request without a signature")
-    parser.add_argument("--print", dest="print_only", action="store_true", help="print the signed request; send nothing")
-    parser.add_argument("--wait", nargs="?", type=float, const=30.0, metavar="SECONDS",
-                        help="wait for the result event (default 30 s)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: what was sent, the answer, the result")
+    parser.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the signed request; send nothing"
+    )
+    parser.add_argument(
+        "--wait", nargs="?", type=float, const=30.0, metavar="SECONDS", help="wait for the result event (default 30 s)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: what was sent, the answer, the result"
+    )
     built = parser.add_argument_group("building the request from flags (instead of REQUEST.json)")
     built.add_argument("--server")
     built.add_argument("--action", choices=("replace", "add", "remove", "reorder"))
@@ -218,11 +269,20 @@ def run(args, ctx) -> int:
             if not isinstance(request, dict):
                 raise UsageError("the request file must hold one JSON object")
         elif args.server and args.action:
-            request = build_request(server=args.server, action=args.action, groups=args.groups, nics=args.nics,
-                                    position=args.position, dry_run=args.dry_run, request_id=args.request_id,
-                                    ticket_system=args.ticket_system, ticket_id=args.ticket_id,
-                                    requested_by=args.requested_by, approved_by=args.approved_by,
-                                    ticket_url=args.ticket_url)
+            request = build_request(
+                server=args.server,
+                action=args.action,
+                groups=args.groups,
+                nics=args.nics,
+                position=args.position,
+                dry_run=args.dry_run,
+                request_id=args.request_id,
+                ticket_system=args.ticket_system,
+                ticket_id=args.ticket_id,
+                requested_by=args.requested_by,
+                approved_by=args.approved_by,
+                ticket_url=args.ticket_url,
+            )
         else:
             raise UsageError("give REQUEST.json, or --server and --action (and --groups)")
     except (OSError, ValueError) as error:
@@ -230,8 +290,10 @@ def run(args, ctx) -> int:
     if not args.unsigned:
         key_id, secret = _signing_key(args, ctx.environ)
         if not key_id or not secret:
-            raise UsageError("--key-id and a secret (--secret-file, SGGUARD_SIGNING_SECRET or SIGNING_KEYS_JSON) "
-                             "are needed to sign; --unsigned sends the request as it is")
+            raise UsageError(
+                "--key-id and a secret (--secret-file, SGGUARD_SIGNING_SECRET or SIGNING_KEYS_JSON) "
+                "are needed to sign; --unsigned sends the request as it is"
+            )
         request = sign(request, key_id, secret)
     message = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
     if args.print_only:
@@ -253,8 +315,10 @@ def run(args, ctx) -> int:
             answer = publish(endpoint, [message], via=args.via, topic=args.topic, instance_id=args.instance_id)
             report.update(published=answer)
             receivers = ", ".join(t["function"] for t in answer["triggers"]) or "no trigger (nothing will run)"
-            say(f"published {request.get('request_id')} to {args.via} {args.topic} at offset "
-                f"{answer['first_offset']}; delivered to: {receivers}")
+            say(
+                f"published {request.get('request_id')} to {args.via} {args.topic} at offset "
+                f"{answer['first_offset']}; delivered to: {receivers}"
+            )
         if args.wait and not problem:
             event = wait_for_result(endpoint, str(request.get("request_id")), since, args.wait)
             report["result"] = event

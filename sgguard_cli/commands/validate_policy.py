@@ -21,8 +21,9 @@ examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="policy file (YAML or JSON)")
-    parser.add_argument("--json", action="store_true",
-                        help='print [{"file", "valid", "rules", "errors": [{"path", "message"}]}]')
+    parser.add_argument(
+        "--json", action="store_true", help='print [{"file", "valid", "rules", "errors": [{"path", "message"}]}]'
+    )
 
 
 def validate(name: str) -> dict:
@@ -31,11 +32,19 @@ def validate(name: str) -> dict:
     try:
         policy = parse_policy(Path(name).read_text(encoding="utf-8"), name)
     except OSError as error:
-        return {"file": name, "valid": False, "rules": [], "errors": [{"path": "", "message":
-                                                                        f"cannot read: {error.strerror}"}]}
+        return {
+            "file": name,
+            "valid": False,
+            "rules": [],
+            "errors": [{"path": "", "message": f"cannot read: {error.strerror}"}],
+        }
     except PolicyError as error:
-        return {"file": name, "valid": False, "rules": [],
-                "errors": [{"path": d.path, "message": d.message} for d in error.errors]}
+        return {
+            "file": name,
+            "valid": False,
+            "rules": [],
+            "errors": [{"path": d.path, "message": d.message} for d in error.errors],
+        }
     return {"file": name, "valid": True, "rules": [rule.name for rule in policy.rules], "errors": []}
 
 
@@ -49,6 +58,7 @@ def run(args, ctx) -> int:
             if report["valid"]:
                 ctx.out(f"{name}: valid ({len(report['rules'])} rules: {', '.join(report['rules'])})")
             for error in report["errors"]:
-                ctx.out(f"{name}: {error['path']}: {error['message']}" if error["path"]
-                        else f"{name}: {error['message']}")
+                ctx.out(
+                    f"{name}: {error['path']}: {error['message']}" if error["path"] else f"{name}: {error['message']}"
+                )
     return 0 if all(report["valid"] for report in reports) else 1

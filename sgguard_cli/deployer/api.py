@@ -7,8 +7,9 @@ counts it, so ``--plan`` can prove it made none. Bodies are built with the SDK's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["FunctionGraphApi", "DeployError", "build_client", "function_urn"]
 
@@ -32,8 +33,13 @@ def build_client(ak: str, sk: str, project_id: str, endpoint: str, security_toke
     config = HttpConfig.get_default_config()
     config.timeout = (5, 120)  # uploads of a few MB
     config.retry_times = 0  # the SDK's retry re-sends writes; a deploy is simply run again
-    return (FunctionGraphClient.new_builder().with_credentials(credentials).with_endpoints([endpoint])
-            .with_http_config(config).build())
+    return (
+        FunctionGraphClient.new_builder()
+        .with_credentials(credentials)
+        .with_endpoints([endpoint])
+        .with_http_config(config)
+        .build()
+    )
 
 
 def _raw(response: Any) -> Any:
@@ -98,36 +104,54 @@ class FunctionGraphApi:
     def show_code(self, urn: str) -> dict:
         from huaweicloudsdkfunctiongraph.v2 import ShowFunctionCodeRequest
 
-        return _dict(self._read("show_function_code",
-                                lambda: self.client.show_function_code(ShowFunctionCodeRequest(function_urn=urn))))
+        return _dict(
+            self._read(
+                "show_function_code", lambda: self.client.show_function_code(ShowFunctionCodeRequest(function_urn=urn))
+            )
+        )
 
     def list_triggers(self, urn: str) -> list[dict]:
         from huaweicloudsdkfunctiongraph.v2 import ListFunctionTriggersRequest
 
-        response = self._read("list_function_triggers",
-                              lambda: self.client.list_function_triggers(ListFunctionTriggersRequest(function_urn=urn)))
+        response = self._read(
+            "list_function_triggers",
+            lambda: self.client.list_function_triggers(ListFunctionTriggersRequest(function_urn=urn)),
+        )
         return list(_raw(response) or [])
 
     def show_async_config(self, urn: str) -> dict | None:
         from huaweicloudsdkfunctiongraph.v2 import ShowFunctionAsyncInvokeConfigRequest
 
-        response = self._not_found("show_function_async_invoke_config",
-                                   lambda: self.client.show_function_async_invoke_config(
-                                       ShowFunctionAsyncInvokeConfigRequest(function_urn=urn)))
+        response = self._not_found(
+            "show_function_async_invoke_config",
+            lambda: self.client.show_function_async_invoke_config(
+                ShowFunctionAsyncInvokeConfigRequest(function_urn=urn)
+            ),
+        )
         return None if response is None else _dict(response)
 
     def dependency_versions(self, name: str) -> list[dict]:
         """Every version of the private dependency called ``name`` (empty when there is none)."""
         from huaweicloudsdkfunctiongraph.v2 import ListDependenciesRequest, ListDependencyVersionRequest
 
-        listed = _dict(self._read("list_dependencies", lambda: self.client.list_dependencies(
-            ListDependenciesRequest(name=name, ispublic="false"))))
+        listed = _dict(
+            self._read(
+                "list_dependencies",
+                lambda: self.client.list_dependencies(ListDependenciesRequest(name=name, ispublic="false")),
+            )
+        )
         versions = []
         for dependency in listed.get("dependencies") or []:
             if dependency.get("name") != name:
                 continue
-            response = _dict(self._read("list_dependency_version", lambda: self.client.list_dependency_version(
-                ListDependencyVersionRequest(depend_id=dependency["id"]))))
+            response = _dict(
+                self._read(
+                    "list_dependency_version",
+                    lambda: self.client.list_dependency_version(
+                        ListDependencyVersionRequest(depend_id=dependency["id"])
+                    ),
+                )
+            )
             versions.extend(response.get("dependencies") or [])
         return versions
 
@@ -157,8 +181,11 @@ class FunctionGraphApi:
         return _dict(self._write("update_function_code", lambda: self.client.update_function_code(request)))
 
     def update_config(self, urn: str, body: dict) -> dict:
-        from huaweicloudsdkfunctiongraph.v2 import (StrategyConfig, UpdateFunctionConfigRequest,
-                                                    UpdateFunctionConfigRequestBody)
+        from huaweicloudsdkfunctiongraph.v2 import (
+            StrategyConfig,
+            UpdateFunctionConfigRequest,
+            UpdateFunctionConfigRequestBody,
+        )
 
         if body.get("strategy_config") is not None:
             body = dict(body, strategy_config=StrategyConfig(**body["strategy_config"]))
@@ -174,39 +201,51 @@ class FunctionGraphApi:
 
         # event_data goes as a plain dict: the SDK serialises dicts as they are, and some fields
         # (e.g. APIG func_info) have no model attribute of their own.
-        body = CreateFunctionTriggerRequestBody(trigger_type_code=trigger.trigger_type_code,
-                                                trigger_status=trigger.trigger_status,
-                                                event_type_code=trigger.event_type_code or None,
-                                                event_data=dict(trigger.event_data))
+        body = CreateFunctionTriggerRequestBody(
+            trigger_type_code=trigger.trigger_type_code,
+            trigger_status=trigger.trigger_status,
+            event_type_code=trigger.event_type_code or None,
+            event_data=dict(trigger.event_data),
+        )
         request = CreateFunctionTriggerRequest(function_urn=urn, body=body)
         return _dict(self._write("create_function_trigger", lambda: self.client.create_function_trigger(request)))
 
     def delete_trigger(self, urn: str, trigger_type_code: str, trigger_id: str) -> None:
         from huaweicloudsdkfunctiongraph.v2 import DeleteFunctionTriggerRequest
 
-        request = DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code=trigger_type_code,
-                                               trigger_id=trigger_id)
+        request = DeleteFunctionTriggerRequest(
+            function_urn=urn, trigger_type_code=trigger_type_code, trigger_id=trigger_id
+        )
         self._write("delete_function_trigger", lambda: self.client.delete_function_trigger(request))
 
     def update_async_config(self, urn: str, config: dict) -> dict:
-        from huaweicloudsdkfunctiongraph.v2 import (FuncAsyncDestinationConfig, FuncDestinationConfig,
-                                                    UpdateFunctionAsyncInvokeConfigRequest,
-                                                    UpdateFunctionAsyncInvokeConfigRequestBody)
+        from huaweicloudsdkfunctiongraph.v2 import (
+            FuncAsyncDestinationConfig,
+            FuncDestinationConfig,
+            UpdateFunctionAsyncInvokeConfigRequest,
+            UpdateFunctionAsyncInvokeConfigRequestBody,
+        )
 
-        destinations = {key: FuncDestinationConfig(**value)
-                        for key, value in (config.get("destination_config") or {}).items()}
+        destinations = {
+            key: FuncDestinationConfig(**value) for key, value in (config.get("destination_config") or {}).items()
+        }
         body = UpdateFunctionAsyncInvokeConfigRequestBody(
             max_async_event_age_in_seconds=config.get("max_async_event_age_in_seconds"),
             max_async_retry_attempts=config.get("max_async_retry_attempts"),
             destination_config=FuncAsyncDestinationConfig(**destinations) if destinations else None,
-            enable_async_status_log=config.get("enable_async_status_log"))
+            enable_async_status_log=config.get("enable_async_status_log"),
+        )
         request = UpdateFunctionAsyncInvokeConfigRequest(function_urn=urn, body=body)
-        return _dict(self._write("update_function_async_invoke_config",
-                                 lambda: self.client.update_function_async_invoke_config(request)))
+        return _dict(
+            self._write(
+                "update_function_async_invoke_config", lambda: self.client.update_function_async_invoke_config(request)
+            )
+        )
 
     def delete_async_config(self, urn: str) -> None:
         from huaweicloudsdkfunctiongraph.v2 import DeleteFunctionAsyncInvokeConfigRequest
 
         request = DeleteFunctionAsyncInvokeConfigRequest(function_urn=urn)
-        self._write("delete_function_async_invoke_config",
-                    lambda: self.client.delete_function_async_invoke_config(request))
+        self._write(
+            "delete_function_async_invoke_config", lambda: self.client.delete_function_async_invoke_config(request)
+        )

@@ -19,14 +19,28 @@ import io
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-__all__ = ["Artifact", "PackagingError", "build_function_zip", "function_entries", "write_zip",
-           "dependency_pins", "project_table", "build_dependency_zip", "artifact_of", "zip_from_wheels", "stub_dependency_zip",
-           "FIXED_DATE", "MAX_CODE_ZIP_BYTES",
-           "MAX_UNZIPPED_BYTES", "MAX_DEPENDENCY_ZIP_BYTES", "PLATFORM"]
+__all__ = [
+    "Artifact",
+    "PackagingError",
+    "build_function_zip",
+    "function_entries",
+    "write_zip",
+    "dependency_pins",
+    "project_table",
+    "build_dependency_zip",
+    "artifact_of",
+    "zip_from_wheels",
+    "stub_dependency_zip",
+    "FIXED_DATE",
+    "MAX_CODE_ZIP_BYTES",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_DEPENDENCY_ZIP_BYTES",
+    "PLATFORM",
+]
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 MAX_CODE_ZIP_BYTES = 50 * 2**20  # a zip sent through the API (func_code.file); the console takes 40 MB
@@ -58,8 +72,10 @@ class Artifact:
 
 def _wanted(relative: Path) -> bool:
     parts = relative.parts
-    return not (any(part in _EXCLUDED_DIRS or part.startswith(".") for part in parts)
-                or relative.name.endswith(_EXCLUDED_SUFFIXES))
+    return not (
+        any(part in _EXCLUDED_DIRS or part.startswith(".") for part in parts)
+        or relative.name.endswith(_EXCLUDED_SUFFIXES)
+    )
 
 
 def _tree(base: Path, prefix: str = "") -> dict[str, Path]:
@@ -101,35 +117,51 @@ def write_zip(entries: dict[str, bytes | Path], path: Path, name: str | None = N
             info = zipfile.ZipInfo(arcname, date_time=FIXED_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so external_attr holds the mode
-            info.external_attr = (0o100644 << 16)
+            info.external_attr = 0o100644 << 16
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
             unpacked += len(data)
     data = buffer.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return Artifact(name or path.stem, path, len(data), hashlib.sha256(data).hexdigest(),
-                    hashlib.sha512(data).hexdigest(), len(entries), unpacked)
+    return Artifact(
+        name or path.stem,
+        path,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha512(data).hexdigest(),
+        len(entries),
+        unpacked,
+    )
 
 
 def artifact_of(path: Path, name: str) -> Artifact:
     """Describe an existing zip (e.g. the dependency package built earlier)."""
     if not path.is_file():
-        raise PackagingError(f"{path} not found: build it with sgguard package --dependencies "
-                             "(or --local-dependencies for localcloud)")
+        raise PackagingError(
+            f"{path} not found: build it with sgguard package --dependencies (or --local-dependencies for localcloud)"
+        )
     data = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
         raise PackagingError(f"{path} is not a zip file") from None
-    return Artifact(name, path, len(data), hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest(),
-                    len(infos), sum(info.file_size for info in infos))
+    return Artifact(
+        name,
+        path,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha512(data).hexdigest(),
+        len(infos),
+        sum(info.file_size for info in infos),
+    )
 
 
 def build_function_zip(root: Path, function, out_dir: Path) -> Artifact:
     """``function`` is a :class:`sgguard_cli.template.FunctionSpec`."""
-    artifact = write_zip(function_entries(root, function.source, function.include),
-                         out_dir / function.code_filename, function.func_name)
+    artifact = write_zip(
+        function_entries(root, function.source, function.include), out_dir / function.code_filename, function.func_name
+    )
     check_limits(artifact, MAX_CODE_ZIP_BYTES)
     return artifact
 
@@ -227,15 +259,39 @@ def build_dependency_zip(root: Path, dependency, out: Path, wheel_dir: Path) -> 
     pins = dependency_pins(root)
     target = wheel_dir / abi
     target.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               "--platform", PLATFORM, "--implementation", "cp", "--python-version", version, "--abi", abi,
-               "--abi", "abi3", "--abi", "none", "--dest", str(target), *pins]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--platform",
+        PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--abi",
+        abi,
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        "--dest",
+        str(target),
+        *pins,
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise PackagingError(f"pip download failed:\n{result.stderr.strip()[-2000:]}")
-    wheels = [w for w in target.glob("*.whl")
-              if _wheel_name(w) in {p.split("==")[0].replace("-", "_").lower() for p in pins}
-              and _wheel_version(w) in {p.split("==")[1] for p in pins}]
+    wheels = [
+        w
+        for w in target.glob("*.whl")
+        if _wheel_name(w) in {p.split("==")[0].replace("-", "_").lower() for p in pins}
+        and _wheel_version(w) in {p.split("==")[1] for p in pins}
+    ]
     return zip_from_wheels(wheels, out, dependency.name)
 
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .api import FunctionGraphApi
 from .packaging import Artifact
@@ -33,8 +34,20 @@ from .packaging import Artifact
 __all__ = ["Change", "Plan", "make_plan", "apply_plan", "secrets_digest", "SECRETS_DIGEST_KEY"]
 
 SECRETS_DIGEST_KEY = "SGGUARD_SECRETS_DIGEST"
-_CONFIG_FIELDS = ("runtime", "handler", "memory_size", "timeout", "xrole", "app_xrole", "description",
-                  "initializer_handler", "initializer_timeout", "strategy_config", "func_vpc", "user_data")
+_CONFIG_FIELDS = (
+    "runtime",
+    "handler",
+    "memory_size",
+    "timeout",
+    "xrole",
+    "app_xrole",
+    "description",
+    "initializer_handler",
+    "initializer_timeout",
+    "strategy_config",
+    "func_vpc",
+    "user_data",
+)
 
 
 def secrets_digest(project_id: str, func_name: str, values: dict) -> str:
@@ -48,7 +61,7 @@ class Change:
     #              | delete_trigger | update_async_config | delete_async_config
     target: str
     detail: str = ""
-    run: Callable[["_Context"], Any] | None = field(default=None, repr=False, compare=False)
+    run: Callable[[_Context], Any] | None = field(default=None, repr=False, compare=False)
 
     def line(self) -> str:
         sign = {"create": "+", "delete": "-"}.get(self.action.split("_", 1)[0], "~")
@@ -87,25 +100,42 @@ def _desired_config(api: FunctionGraphApi, function) -> dict:
     # (else the preset RUNTIME_PROJECT_ID), so deploy writes the project it deploys into.
     user_data.setdefault("PROJECT_ID", api.project_id)
     user_data[SECRETS_DIGEST_KEY] = secrets_digest(api.project_id, function.func_name, function.encrypted_user_data)
-    return {"runtime": function.runtime, "handler": function.handler, "memory_size": function.memory_size,
-            "timeout": function.timeout, "xrole": function.xrole, "app_xrole": function.app_xrole,
-            "description": function.description, "initializer_handler": function.initializer_handler,
-            "initializer_timeout": function.initializer_timeout if function.initializer_handler else 0,
-            "strategy_config": function.strategy_config, "func_vpc": function.func_vpc, "user_data": user_data}
+    return {
+        "runtime": function.runtime,
+        "handler": function.handler,
+        "memory_size": function.memory_size,
+        "timeout": function.timeout,
+        "xrole": function.xrole,
+        "app_xrole": function.app_xrole,
+        "description": function.description,
+        "initializer_handler": function.initializer_handler,
+        "initializer_timeout": function.initializer_timeout if function.initializer_handler else 0,
+        "strategy_config": function.strategy_config,
+        "func_vpc": function.func_vpc,
+        "user_data": user_data,
+    }
 
 
 def _deployed_config(remote: dict) -> dict:
     strategy = remote.get("strategy_config") or {}
-    return {"runtime": remote.get("runtime"), "handler": remote.get("handler"),
-            "memory_size": remote.get("memory_size"),
-            "timeout": remote.get("timeout"), "xrole": remote.get("xrole") or "",
-            "app_xrole": remote.get("app_xrole") or "", "description": remote.get("description") or "",
-            "initializer_handler": remote.get("initializer_handler") or "",
-            "initializer_timeout": remote.get("initializer_timeout") or 0,
-            "strategy_config": {k: strategy.get(k) for k in ("concurrency", "concurrent_num")},
-            "func_vpc": ({k: (remote.get("func_vpc") or {}).get(k) for k in ("vpc_id", "subnet_id")}
-                         if (remote.get("func_vpc") or {}).get("vpc_id") else None),
-            "user_data": _json(remote.get("user_data"))}
+    return {
+        "runtime": remote.get("runtime"),
+        "handler": remote.get("handler"),
+        "memory_size": remote.get("memory_size"),
+        "timeout": remote.get("timeout"),
+        "xrole": remote.get("xrole") or "",
+        "app_xrole": remote.get("app_xrole") or "",
+        "description": remote.get("description") or "",
+        "initializer_handler": remote.get("initializer_handler") or "",
+        "initializer_timeout": remote.get("initializer_timeout") or 0,
+        "strategy_config": {k: strategy.get(k) for k in ("concurrency", "concurrent_num")},
+        "func_vpc": (
+            {k: (remote.get("func_vpc") or {}).get(k) for k in ("vpc_id", "subnet_id")}
+            if (remote.get("func_vpc") or {}).get("vpc_id")
+            else None
+        ),
+        "user_data": _json(remote.get("user_data")),
+    }
 
 
 def _config_diff(desired: dict, deployed: dict) -> list[str]:
@@ -144,9 +174,11 @@ def _contains(have: Any, want: Any) -> bool:
 
 
 def _trigger_matches(desired, remote: dict) -> bool:
-    return (remote.get("trigger_type_code") == desired.trigger_type_code
-            and remote.get("trigger_status") == desired.trigger_status
-            and _contains(remote.get("event_data") or {}, desired.public_event_data()))
+    return (
+        remote.get("trigger_type_code") == desired.trigger_type_code
+        and remote.get("trigger_status") == desired.trigger_status
+        and _contains(remote.get("event_data") or {}, desired.public_event_data())
+    )
 
 
 def _async_normal(config: dict | None) -> dict | None:
@@ -156,31 +188,46 @@ def _async_normal(config: dict | None) -> dict | None:
     for key, target in (config.get("destination_config") or {}).items():
         if target:
             destinations[key] = (target.get("destination"), _json(target.get("param")))
-    return {"attempts": config.get("max_async_retry_attempts"), "age": config.get("max_async_event_age_in_seconds"),
-            "log": bool(config.get("enable_async_status_log")), "destinations": destinations}
+    return {
+        "attempts": config.get("max_async_retry_attempts"),
+        "age": config.get("max_async_event_age_in_seconds"),
+        "log": bool(config.get("enable_async_status_log")),
+        "destinations": destinations,
+    }
 
 
-def _dependency_changes(api: FunctionGraphApi, template, artifacts: dict[str, Artifact],
-                        ids: dict[str, str]) -> list[Change]:
+def _dependency_changes(
+    api: FunctionGraphApi, template, artifacts: dict[str, Artifact], ids: dict[str, str]
+) -> list[Change]:
     changes = []
     for dependency in template.dependencies:
         artifact = artifacts[dependency.name]
         marker = f"sha256:{artifact.sha256}"
-        found = [v for v in api.dependency_versions(dependency.name)
-                 if marker in (v.get("description") or "") and v.get("runtime") == dependency.runtime]
+        found = [
+            v
+            for v in api.dependency_versions(dependency.name)
+            if marker in (v.get("description") or "") and v.get("runtime") == dependency.runtime
+        ]
         if found:
             ids[dependency.name] = found[-1]["id"]
             continue
 
         def create(ctx: _Context, dependency=dependency, artifact=artifact, marker=marker):
             description = f"{dependency.description} {marker}".strip()[:512]
-            created = ctx.api.create_dependency_version({
-                "depend_type": "zip", "depend_file": _b64(artifact), "runtime": dependency.runtime,
-                "name": dependency.name, "description": description})
+            created = ctx.api.create_dependency_version(
+                {
+                    "depend_type": "zip",
+                    "depend_file": _b64(artifact),
+                    "runtime": dependency.runtime,
+                    "name": dependency.name,
+                    "description": description,
+                }
+            )
             ctx.dependency_ids[dependency.name] = created["id"]
 
-        changes.append(Change("create_dependency_version", dependency.name, f"{artifact.size} bytes {marker[:19]}",
-                              create))
+        changes.append(
+            Change("create_dependency_version", dependency.name, f"{artifact.size} bytes {marker[:19]}", create)
+        )
     return changes
 
 
@@ -195,19 +242,37 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
     remote = api.show_config(urn)
     changes: list[Change] = []
     if remote is None:
+
         def create(ctx: _Context):
-            body = {"func_name": name, "package": function.package, "runtime": function.runtime,
-                    "handler": function.handler, "memory_size": function.memory_size, "timeout": function.timeout,
-                    "code_type": "zip", "code_filename": function.code_filename,
-                    "func_code": {"file": _b64(artifact)}, "depend_version_list": depend_ids(ctx),
-                    **{k: v for k, v in _config_body(function, desired).items()
-                       if k not in ("strategy_config", "func_name")}}
+            body = {
+                "func_name": name,
+                "package": function.package,
+                "runtime": function.runtime,
+                "handler": function.handler,
+                "memory_size": function.memory_size,
+                "timeout": function.timeout,
+                "code_type": "zip",
+                "code_filename": function.code_filename,
+                "func_code": {"file": _b64(artifact)},
+                "depend_version_list": depend_ids(ctx),
+                **{
+                    k: v
+                    for k, v in _config_body(function, desired).items()
+                    if k not in ("strategy_config", "func_name")
+                },
+            }
             ctx.api.create_function(body)
 
         changes.append(Change("create_function", name, f"{artifact.size} bytes sha256:{artifact.sha256[:12]}", create))
         if function.strategy_config is not None:  # create_function has no strategy_config
-            changes.append(Change("update_config", name, "strategy_config",
-                                  lambda ctx: ctx.api.update_config(urn, _config_body(function, desired))))
+            changes.append(
+                Change(
+                    "update_config",
+                    name,
+                    "strategy_config",
+                    lambda ctx: ctx.api.update_config(urn, _config_body(function, desired)),
+                )
+            )
         remote_triggers, remote_async = [], None
     else:
         code = api.show_code(urn)
@@ -218,13 +283,32 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
         if None in want_deps or list(code.get("depend_version_list") or []) != want_deps:
             reasons.append("depend_version_list")
         if reasons:
-            changes.append(Change("update_code", name, ", ".join(reasons), lambda ctx: ctx.api.update_code(urn, {
-                "code_type": "zip", "code_filename": function.code_filename, "func_code": {"file": _b64(artifact)},
-                "depend_version_list": depend_ids(ctx)})))
+            changes.append(
+                Change(
+                    "update_code",
+                    name,
+                    ", ".join(reasons),
+                    lambda ctx: ctx.api.update_code(
+                        urn,
+                        {
+                            "code_type": "zip",
+                            "code_filename": function.code_filename,
+                            "func_code": {"file": _b64(artifact)},
+                            "depend_version_list": depend_ids(ctx),
+                        },
+                    ),
+                )
+            )
         changed = _config_diff(desired, _deployed_config(remote))
         if changed:
-            changes.append(Change("update_config", name, ", ".join(changed),
-                                  lambda ctx: ctx.api.update_config(urn, _config_body(function, desired))))
+            changes.append(
+                Change(
+                    "update_config",
+                    name,
+                    ", ".join(changed),
+                    lambda ctx: ctx.api.update_config(urn, _config_body(function, desired)),
+                )
+            )
         remote_triggers, remote_async = api.list_triggers(urn), api.show_async_config(urn)
 
     unmatched, creates = list(remote_triggers), []
@@ -233,21 +317,37 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
         if match is not None:
             unmatched.remove(match)
             continue
-        creates.append(Change("create_trigger", name, trigger.trigger_type_code,
-                              lambda ctx, trigger=trigger: ctx.api.create_trigger(urn, trigger)))
+        creates.append(
+            Change(
+                "create_trigger",
+                name,
+                trigger.trigger_type_code,
+                lambda ctx, trigger=trigger: ctx.api.create_trigger(urn, trigger),
+            )
+        )
     for stale in unmatched:  # deletions first: a changed trigger is replaced, never doubled
-        changes.append(Change("delete_trigger", name, f"{stale['trigger_type_code']} {stale['trigger_id']}",
-                              lambda ctx, stale=stale: ctx.api.delete_trigger(urn, stale["trigger_type_code"],
-                                                                              stale["trigger_id"])))
+        changes.append(
+            Change(
+                "delete_trigger",
+                name,
+                f"{stale['trigger_type_code']} {stale['trigger_id']}",
+                lambda ctx, stale=stale: ctx.api.delete_trigger(urn, stale["trigger_type_code"], stale["trigger_id"]),
+            )
+        )
     changes += creates
     want_async = _async_normal(function.async_invoke_config)
     if want_async != _async_normal(remote_async):
         if want_async is None:
             changes.append(Change("delete_async_config", name, "", lambda ctx: ctx.api.delete_async_config(urn)))
         else:
-            changes.append(Change("update_async_config", name,
-                                  f"retries {want_async['attempts']}, age {want_async['age']}s",
-                                  lambda ctx: ctx.api.update_async_config(urn, function.async_invoke_config)))
+            changes.append(
+                Change(
+                    "update_async_config",
+                    name,
+                    f"retries {want_async['attempts']}, age {want_async['age']}s",
+                    lambda ctx: ctx.api.update_async_config(urn, function.async_invoke_config),
+                )
+            )
     return changes
 
 

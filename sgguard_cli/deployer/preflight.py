@@ -15,6 +15,8 @@ and user data, if they exist.
 
 It never writes: the only non-GET request is that ``dry_run`` insert (a test checks localcloud's
 request log). API calls and their documentation status: docs/fidelity.md.
+
+Over 400 lines: one check per function, in the order the table prints them; each is short.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.clock import SYSTEM_CLOCK, Deadline
@@ -36,15 +39,26 @@ from shared.exposure import risky_exposures
 from shared.model import SecurityGroup, is_uuid
 from shared.policy import Policy
 
-__all__ = ["Check", "PreflightInput", "run_preflight", "render", "to_json", "policy_exposures",
-           "DOCUMENTED_CREATION_TRACES"]
+__all__ = [
+    "Check",
+    "PreflightInput",
+    "run_preflight",
+    "render",
+    "to_json",
+    "policy_exposures",
+    "DOCUMENTED_CREATION_TRACES",
+]
 
 # ECS user guide, "Key Operations Supported by CTS" (docs/fidelity.md, "CTS trigger")
 DOCUMENTED_CREATION_TRACES = ("createServer", "createServerV2", "createServerV21")
 
 # The IAM action behind each check's calls (sgguard_cli/permissions.py, template.yaml)
-_ACTION = {"groups": "vpc:securityGroups:get", "ports": "vpc:ports:get", "write": "vpc:ports:update",
-           "server": "ecs:cloudServers:get"}
+_ACTION = {
+    "groups": "vpc:securityGroups:get",
+    "ports": "vpc:ports:get",
+    "write": "vpc:ports:update",
+    "server": "ecs:cloudServers:get",
+}
 
 
 @dataclass
@@ -83,8 +97,9 @@ def _fix_for(error: CloudCallError, action: str) -> str:
 
 
 # ---- the policy's risky exposures (one function: to be replaced by shared.exposure) --------------
-def policy_exposures(policy: Policy, groups: dict[str, SecurityGroup], risky_ports,
-                     max_public_addresses: int | None = None) -> list[dict]:
+def policy_exposures(
+    policy: Policy, groups: dict[str, SecurityGroup], risky_ports, max_public_addresses: int | None = None
+) -> list[dict]:
     """Every (policy rule, risky port, protocol, family) that the groups of one policy rule, together,
     leave reachable from everyone (:mod:`shared.exposure`: numbers for protocols, split ranges and
     address groups count; an address group is not read here, so it counts as everyone).
@@ -99,18 +114,29 @@ def policy_exposures(policy: Policy, groups: dict[str, SecurityGroup], risky_por
         rules = [r for group in attached for r in group.rules or []]
         for exposure in risky_exposures(rules, risky_ports, max_public_addresses=max_public_addresses):
             owners = [g for g in attached if any(r.id in exposure.rule_ids for r in g.rules or [])]
-            found.append({"policy_rule": rule.name, "group": ", ".join(g.name or g.id for g in owners),
-                          "group_id": owners[0].id if owners else None, "port": exposure.port,
-                          "protocol": exposure.protocol, "family": exposure.family,
-                          "rule_id": ", ".join(exposure.rule_ids), "approved": bool(rule.approved_by)})
+            found.append(
+                {
+                    "policy_rule": rule.name,
+                    "group": ", ".join(g.name or g.id for g in owners),
+                    "group_id": owners[0].id if owners else None,
+                    "port": exposure.port,
+                    "protocol": exposure.protocol,
+                    "family": exposure.family,
+                    "rule_id": ", ".join(exposure.rule_ids),
+                    "approved": bool(rule.approved_by),
+                }
+            )
     return found
 
 
 # ---- the checks ---------------------------------------------------------------------------------
 def _check_endpoints(inp: PreflightInput) -> Check:
     bad = []
-    for service, url in (("ECS", inp.ecs_endpoint), ("VPC", inp.vpc_endpoint),
-                         ("FunctionGraph", inp.functiongraph_endpoint)):
+    for service, url in (
+        ("ECS", inp.ecs_endpoint),
+        ("VPC", inp.vpc_endpoint),
+        ("FunctionGraph", inp.functiongraph_endpoint),
+    ):
         host = urlsplit(url).hostname or ""
         try:
             inp.resolve_host(host)
@@ -118,13 +144,18 @@ def _check_endpoints(inp: PreflightInput) -> Check:
             bad.append(f"{service} {host or url!r}: {error}")
     urls = ", ".join(sorted({inp.ecs_endpoint, inp.vpc_endpoint, inp.functiongraph_endpoint}))
     if bad:
-        return Check("endpoints", False, "; ".join(bad),
-                     f"check REGION ({inp.region}) or set ECS_ENDPOINT / VPC_ENDPOINT / FUNCTIONGRAPH_ENDPOINT")
+        return Check(
+            "endpoints",
+            False,
+            "; ".join(bad),
+            f"check REGION ({inp.region}) or set ECS_ENDPOINT / VPC_ENDPOINT / FUNCTIONGRAPH_ENDPOINT",
+        )
     return Check("endpoints", True, f"{inp.region}: {urls}")
 
 
-def _name_check(label: str, refs: list[str], groups: list[SecurityGroup], *, unique: bool,
-                globs: bool = False) -> Check:
+def _name_check(
+    label: str, refs: list[str], groups: list[SecurityGroup], *, unique: bool, globs: bool = False
+) -> Check:
     by_name: dict[str, list[SecurityGroup]] = {}
     for group in groups:
         by_name.setdefault(group.name, []).append(group)
@@ -134,7 +165,8 @@ def _name_check(label: str, refs: list[str], groups: list[SecurityGroup], *, uni
         if globs and any(ch in ref for ch in "*?["):
             matched = [g for g in groups if fnmatch.fnmatchcase(g.name, ref)]
             (fine if matched or ref == "*" else problems).append(
-                f"{ref!r} matches {len(matched)}" if matched or ref == "*" else f"{ref!r} matches no group")
+                f"{ref!r} matches {len(matched)}" if matched or ref == "*" else f"{ref!r} matches no group"
+            )
         elif is_uuid(ref):
             (fine if ref in ids else problems).append(f"id {ref} " + ("found" if ref in ids else "not found"))
         else:
@@ -148,8 +180,12 @@ def _name_check(label: str, refs: list[str], groups: list[SecurityGroup], *, uni
     if not refs:
         return Check(label, True, "none configured")
     if problems:
-        return Check(label, False, "; ".join(problems),
-                     "create the group, fix the name, or use the group's id (names are not unique)")
+        return Check(
+            label,
+            False,
+            "; ".join(problems),
+            "create the group, fix the name, or use the group's id (names are not unique)",
+        )
     return Check(label, True, ", ".join(fine))
 
 
@@ -162,7 +198,7 @@ def _policy_refs(policy: Policy) -> list[str]:
 
 
 def _lookup(refs: list[str], groups: list[SecurityGroup]) -> dict[str, SecurityGroup]:
-    """"name:x" / "id:y" -> the one group it picks (unresolved or ambiguous ones left out)."""
+    """ "name:x" / "id:y" -> the one group it picks (unresolved or ambiguous ones left out)."""
     found = {}
     for ref in refs:
         if is_uuid(ref):
@@ -184,47 +220,77 @@ def _check_exposures(inp: PreflightInput, network: NetworkGateway, groups: list[
     unapproved = [e for e in exposures if not e["approved"]]
     ports = ",".join(str(p) for p in inp.risky_ports)
     if unapproved:
-        detail = "; ".join(f"rule {e['policy_rule']!r} attaches {e['group']!r}: {e['protocol']}/{e['port']} "
-                           f"open to everyone ({e['family']})" for e in unapproved)
-        return Check("policy exposures", False, detail,
-                     "close the group's open rule, or give the policy rule an approved_by")
+        detail = "; ".join(
+            f"rule {e['policy_rule']!r} attaches {e['group']!r}: {e['protocol']}/{e['port']} "
+            f"open to everyone ({e['family']})"
+            for e in unapproved
+        )
+        return Check(
+            "policy exposures", False, detail, "close the group's open rule, or give the policy rule an approved_by"
+        )
     if exposures:
         return Check("policy exposures", True, f"{len(exposures)} approved exposure(s) on risky ports {ports}")
-    return Check("policy exposures", True, f"no group of the policy opens {ports} to the world "
-                                           f"({len(with_rules)} groups read)")
+    return Check(
+        "policy exposures", True, f"no group of the policy opens {ports} to the world ({len(with_rules)} groups read)"
+    )
 
 
-def _check_server_and_write(inp: PreflightInput, servers: ServerGateway, network: NetworkGateway,
-                            groups: list[SecurityGroup]) -> list[Check]:
+def _check_server_and_write(
+    inp: PreflightInput, servers: ServerGateway, network: NetworkGateway, groups: list[SecurityGroup]
+) -> list[Check]:
     if not inp.server_id:
         fix = "pass --server SERVER_ID (a server the functions will manage)"
         return [Check("server", False, "no server named", fix), Check("write permission", False, "not checked", fix)]
     try:
         server = servers.show_server(inp.server_id)
     except CloudCallError as error:
-        return [Check("server", False, error.describe(), _fix_for(error, _ACTION["server"])),
-                Check("write permission", False, "not checked: the server could not be read", "")]
+        return [
+            Check("server", False, error.describe(), _fix_for(error, _ACTION["server"])),
+            Check("write permission", False, "not checked: the server could not be read", ""),
+        ]
     if server is None:
-        return [Check("server", False, f"{inp.server_id} not found", "pass the id of an existing server"),
-                Check("write permission", False, "not checked: no server", "")]
+        return [
+            Check("server", False, f"{inp.server_id} not found", "pass the id of an existing server"),
+            Check("write permission", False, "not checked: no server", ""),
+        ]
     try:
         ports = [p for p in network.list_server_ports(server.id) if p.is_interface_of(server.id)]
     except CloudCallError as error:
-        return [Check("server", False, f"{server.name}: ports: {error.describe()}", _fix_for(error, _ACTION["ports"])),
-                Check("write permission", False, "not checked: no ports", "")]
+        return [
+            Check("server", False, f"{server.name}: ports: {error.describe()}", _fix_for(error, _ACTION["ports"])),
+            Check("write permission", False, "not checked: no ports", ""),
+        ]
     if not ports:
-        return [Check("server", False, f"{server.name} ({server.status}) has no interfaces",
-                      "pick a server with at least one interface"),
-                Check("write permission", False, "not checked: no ports", "")]
-    checks = [Check("server", True, f"{server.name} ({server.status}, enterprise project "
-                                    f"{server.enterprise_project_id or '0'}): {len(ports)} interface(s)")]
+        return [
+            Check(
+                "server",
+                False,
+                f"{server.name} ({server.status}) has no interfaces",
+                "pick a server with at least one interface",
+            ),
+            Check("write permission", False, "not checked: no ports", ""),
+        ]
+    checks = [
+        Check(
+            "server",
+            True,
+            f"{server.name} ({server.status}, enterprise project "
+            f"{server.enterprise_project_id or '0'}): {len(ports)} interface(s)",
+        )
+    ]
     port = next((p for p in ports if p.id == server.primary_port_id), ports[0])
     candidate = next((g.id for g in groups if g.id not in port.security_groups), port.security_groups[0])
     try:
         dry_run_insert(network, port.id, candidate)
     except CloudCallError as error:
-        checks.append(Check("write permission", False, f"dry-run insert on port {port.id}: {error.describe()}",
-                            _fix_for(error, _ACTION["write"])))
+        checks.append(
+            Check(
+                "write permission",
+                False,
+                f"dry-run insert on port {port.id}: {error.describe()}",
+                _fix_for(error, _ACTION["write"]),
+            )
+        )
     else:
         checks.append(Check("write permission", True, f"dry-run insert on port {port.id}: 202, nothing changed"))
     return checks
@@ -232,8 +298,11 @@ def _check_server_and_write(inp: PreflightInput, servers: ServerGateway, network
 
 def dry_run_insert(network: NetworkGateway, port_id: str, group_id: str) -> None:
     """v3 insert-security-groups with ``dry_run: true``: 202 and no change when permitted."""
-    from huaweicloudsdkvpc.v3.model import (AddSecurityGroupsRequest, AddSecurityGroupsRequestBody,
-                                            InsertSecurityGroupOption)
+    from huaweicloudsdkvpc.v3.model import (
+        AddSecurityGroupsRequest,
+        AddSecurityGroupsRequestBody,
+        InsertSecurityGroupOption,
+    )
 
     client = network.factory.vpc_v3()
     body = AddSecurityGroupsRequestBody(port=InsertSecurityGroupOption(security_groups=[group_id]), dry_run=True)
@@ -256,17 +325,28 @@ def _check_functions(inp: PreflightInput) -> list[Check]:
             config = api.show_config(urn)
             triggers = api.list_triggers(urn) if config is not None else []
         except DeployError as error:
-            checks.append(Check(f"function {name}", False, str(error),
-                                "grant the credentials read access to FunctionGraph functions and their triggers"))
+            checks.append(
+                Check(
+                    f"function {name}",
+                    False,
+                    str(error),
+                    "grant the credentials read access to FunctionGraph functions and their triggers",
+                )
+            )
             continue
         if config is None:
             checks.append(Check(f"function {name}", True, "not deployed yet (sgguard deploy creates it)"))
             continue
         problems = _function_problems(inp, config, triggers, spec)
-        checks.append(Check(f"function {name}", not problems,
-                            "; ".join(problems) or f"deployed: agency {config.get('xrole')}, "
-                                                   f"{len(triggers)} trigger(s), PROJECT_ID set",
-                            "run sgguard deploy (it writes user data and triggers)" if problems else ""))
+        checks.append(
+            Check(
+                f"function {name}",
+                not problems,
+                "; ".join(problems)
+                or f"deployed: agency {config.get('xrole')}, {len(triggers)} trigger(s), PROJECT_ID set",
+                "run sgguard deploy (it writes user data and triggers)" if problems else "",
+            )
+        )
     assert not api.writes, api.writes  # read-only by construction
     return checks
 
@@ -302,11 +382,16 @@ def _function_problems(inp: PreflightInput, config: dict, triggers: list[dict], 
 
 def run_preflight(inp: PreflightInput) -> list[Check]:
     """Every check, in order; never raises for a cloud error (it becomes a ✗)."""
-    settings = Settings(region=inp.region, project_id=inp.credentials.project_id, ecs_endpoint=inp.ecs_endpoint,
-                        vpc_endpoint=inp.vpc_endpoint)
+    settings = Settings(
+        region=inp.region,
+        project_id=inp.credentials.project_id,
+        ecs_endpoint=inp.ecs_endpoint,
+        vpc_endpoint=inp.vpc_endpoint,
+    )
     factory = ClientFactory(inp.credentials, settings, pool_size=2)
-    gateway_args = dict(clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 120), policy=RetryPolicy(3, 0.2, 2),
-                        counter=CallCounter())
+    gateway_args = dict(
+        clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 120), policy=RetryPolicy(3, 0.2, 2), counter=CallCounter()
+    )
     network, servers = NetworkGateway(factory, **gateway_args), ServerGateway(factory, **gateway_args)
     checks = [_check_endpoints(inp)]
     try:
@@ -316,13 +401,24 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
         groups = None
     if groups is not None:
         projects = sorted({g.enterprise_project_id or "0" for g in groups})
-        checks.append(Check("security groups", True, f"{len(groups)} groups in {len(projects)} enterprise "
-                                                     f"project(s) ({', '.join(projects)})"))
+        checks.append(
+            Check(
+                "security groups",
+                True,
+                f"{len(groups)} groups in {len(projects)} enterprise project(s) ({', '.join(projects)})",
+            )
+        )
         if inp.policy is not None:
             checks.append(_name_check("policy group names", _policy_refs(inp.policy), groups, unique=True))
         else:
-            checks.append(Check("policy group names", False, inp.policy_error or "no policy",
-                                "fix the policy (sgguard validate-policy)"))
+            checks.append(
+                Check(
+                    "policy group names",
+                    False,
+                    inp.policy_error or "no policy",
+                    "fix the policy (sgguard validate-policy)",
+                )
+            )
         checks.append(_name_check("PROTECTED_GROUPS", list(inp.protected_groups), groups, unique=False))
         checks.append(_name_check("ALLOWED_GROUPS", list(inp.allowed_groups), groups, unique=False, globs=True))
         if inp.policy is not None:
@@ -348,5 +444,6 @@ def render(checks: list[Check]) -> str:
 
 
 def to_json(checks: list[Check]) -> str:
-    return json.dumps({"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}, indent=2,
-                      ensure_ascii=False)
+    return json.dumps(
+        {"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}, indent=2, ensure_ascii=False
+    )

@@ -26,6 +26,7 @@ class AgencyCredentials:
 
 def credentials_from_context(context: Any, settings: Settings) -> AgencyCredentials:
     """The temporary credentials of the function's agency (``xrole``); nothing else is used."""
+
     def call(name: str) -> str | None:
         method = getattr(context, name, None)
         return method() if callable(method) else None
@@ -35,8 +36,10 @@ def credentials_from_context(context: Any, settings: Settings) -> AgencyCredenti
         raise ConfigError("xrole", "no agency credentials in the context: give the function an agency")
     project_id = settings.project_id  # user data PROJECT_ID, else RUNTIME_PROJECT_ID, else getProjectID()
     if not project_id:
-        raise ConfigError("PROJECT_ID", "no project id: set user data PROJECT_ID (deploy writes it) or run where "
-                                        "RUNTIME_PROJECT_ID is set")
+        raise ConfigError(
+            "PROJECT_ID",
+            "no project id: set user data PROJECT_ID (deploy writes it) or run where RUNTIME_PROJECT_ID is set",
+        )
     return AgencyCredentials(ak, sk, call("getSecurityToken") or None, project_id)
 
 
@@ -72,11 +75,13 @@ class ClientFactory:
         with self._lock:
             client = self._clients.get(name)
             if client is None:
-                client = (client_cls.new_builder()
-                          .with_credentials(self._sdk_credentials())
-                          .with_endpoints([endpoint])
-                          .with_http_config(self._http_config())
-                          .build())
+                client = (
+                    client_cls.new_builder()
+                    .with_credentials(self._sdk_credentials())
+                    .with_endpoints([endpoint])
+                    .with_http_config(self._http_config())
+                    .build()
+                )
                 self._clients[name] = client
             return client
 
@@ -102,8 +107,14 @@ _FACTORIES_LOCK = threading.Lock()
 
 def client_factory(credentials: AgencyCredentials, settings: Settings) -> ClientFactory:
     """The cached factory for these credentials and endpoints (a few entries at most)."""
-    key = (credentials, settings.vpc_endpoint, settings.ecs_endpoint, settings.connect_timeout_s,
-           settings.read_timeout_s, settings.concurrency)
+    key = (
+        credentials,
+        settings.vpc_endpoint,
+        settings.ecs_endpoint,
+        settings.connect_timeout_s,
+        settings.read_timeout_s,
+        settings.concurrency,
+    )
     with _FACTORIES_LOCK:
         factory = _FACTORIES.get(key)
         if factory is None:

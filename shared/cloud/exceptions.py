@@ -8,8 +8,16 @@ __all__ = ["CloudCallError", "DeadlineExceeded", "InvalidIdentifier"]
 class CloudCallError(Exception):
     """A cloud API call failed. ``transient`` says whether repeating it may succeed."""
 
-    def __init__(self, operation: str, *, status: int | None, code: str, message: str,
-                 request_id: str | None = None, transient: bool = False):
+    def __init__(
+        self,
+        operation: str,
+        *,
+        status: int | None,
+        code: str,
+        message: str,
+        request_id: str | None = None,
+        transient: bool = False,
+    ):
         super().__init__(f"{operation}: {status or '-'} {code}: {message}")
         self.operation = operation
         self.status = status

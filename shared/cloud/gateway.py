@@ -8,8 +8,9 @@ it goes into a URL, even though the request schema already constrained it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..clock import Clock, Deadline
 from ..model import Port, Rule, SecurityGroup, Server, is_uuid
@@ -55,23 +56,44 @@ def port_from_sdk(port: Any) -> Port:
         fixed = [(ip.subnet_cidr_id, ip.ip_address) for ip in (port.private_ips or [])]
         network_id = port.virsubnet_id
     enabled = getattr(port, "port_security_enabled", True)
-    return Port(id=port.id, device_id=port.device_id or "", device_owner=port.device_owner or "",
-                network_id=network_id or "", fixed_ips=fixed,
-                security_groups=list(port.security_groups or []),
-                port_security_enabled=True if enabled is None else bool(enabled), status=port.status or "")
+    return Port(
+        id=port.id,
+        device_id=port.device_id or "",
+        device_owner=port.device_owner or "",
+        network_id=network_id or "",
+        fixed_ips=fixed,
+        security_groups=list(port.security_groups or []),
+        port_security_enabled=True if enabled is None else bool(enabled),
+        status=port.status or "",
+    )
 
 
 def _rule_from_sdk(rule: Any) -> Rule:
-    return Rule(id=rule.id, direction=rule.direction, ethertype=rule.ethertype or "IPv4",
-                protocol=rule.protocol or None, multiport=rule.multiport or None,
-                remote_ip_prefix=rule.remote_ip_prefix or None, remote_group_id=rule.remote_group_id or None,
-                remote_address_group_id=getattr(rule, "remote_address_group_id", None) or None,
-                action=rule.action or "allow", priority=int(rule.priority or 100), description=rule.description or "")
+    return Rule(
+        id=rule.id,
+        direction=rule.direction,
+        ethertype=rule.ethertype or "IPv4",
+        protocol=rule.protocol or None,
+        multiport=rule.multiport or None,
+        remote_ip_prefix=rule.remote_ip_prefix or None,
+        remote_group_id=rule.remote_group_id or None,
+        remote_address_group_id=getattr(rule, "remote_address_group_id", None) or None,
+        action=rule.action or "allow",
+        priority=int(rule.priority or 100),
+        description=rule.description or "",
+    )
 
 
 class _Gateway:
-    def __init__(self, factory: ClientFactory, *, clock: Clock, deadline: Deadline, policy: RetryPolicy,
-                 counter: CallCounter | None = None):
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        clock: Clock,
+        deadline: Deadline,
+        policy: RetryPolicy,
+        counter: CallCounter | None = None,
+    ):
         self.factory = factory
         self.clock = clock
         self.deadline = deadline
@@ -83,8 +105,9 @@ class _Gateway:
             self.counter.reads += 1
             self.counter.log.append(operation)
 
-        return call_with_retry(operation, call, clock=self.clock, deadline=self.deadline, policy=self.policy,
-                               on_attempt=count)
+        return call_with_retry(
+            operation, call, clock=self.clock, deadline=self.deadline, policy=self.policy, on_attempt=count
+        )
 
     def _write(self, operation: str, call: Callable[[], Any]) -> Any:
         self.counter.writes += 1
@@ -103,8 +126,10 @@ class NetworkGateway(_Gateway):
 
         _check_id("server", server_id)
         client = self.factory.vpc_v2()
-        response = self._read("vpc.list_ports", lambda: client.list_ports(
-            ListPortsRequest(device_id=server_id, enterprise_project_id=ALL_GRANTED_EPS)))
+        response = self._read(
+            "vpc.list_ports",
+            lambda: client.list_ports(ListPortsRequest(device_id=server_id, enterprise_project_id=ALL_GRANTED_EPS)),
+        )
         return [port_from_sdk(port) for port in (response.ports or [])]
 
     def show_port(self, port_id: str) -> Port:
@@ -126,8 +151,15 @@ class NetworkGateway(_Gateway):
             request = ListSecurityGroupsRequest(limit=2000, marker=marker, enterprise_project_id=ALL_GRANTED_EPS)
             response = self._read("vpc.list_security_groups", lambda: client.list_security_groups(request))
             page = response.security_groups or []
-            groups.extend(SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
-                                        enterprise_project_id=sg.enterprise_project_id) for sg in page)
+            groups.extend(
+                SecurityGroup(
+                    id=sg.id,
+                    name=sg.name,
+                    description=sg.description or "",
+                    enterprise_project_id=sg.enterprise_project_id,
+                )
+                for sg in page
+            )
             marker = response.page_info.next_marker if response.page_info else None
             if not marker or not page:
                 break
@@ -138,11 +170,16 @@ class NetworkGateway(_Gateway):
 
         _check_id("security group", group_id)
         client = self.factory.vpc_v3()
-        sg = self._read("vpc.show_security_group",
-                        lambda: client.show_security_group(ShowSecurityGroupRequest(group_id))).security_group
-        return SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
-                             enterprise_project_id=sg.enterprise_project_id,
-                             rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])])
+        sg = self._read(
+            "vpc.show_security_group", lambda: client.show_security_group(ShowSecurityGroupRequest(group_id))
+        ).security_group
+        return SecurityGroup(
+            id=sg.id,
+            name=sg.name,
+            description=sg.description or "",
+            enterprise_project_id=sg.enterprise_project_id,
+            rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])],
+        )
 
     def read_groups(self, group_ids) -> dict[str, SecurityGroup]:
         """The groups, fresh, with their rules: two listings filtered by id, whatever the count.
@@ -157,15 +194,33 @@ class NetworkGateway(_Gateway):
             return {}
         client = self.factory.vpc_v3()
         groups: dict[str, SecurityGroup] = {}
-        for page in self._pages("vpc.list_security_groups", lambda marker: client.list_security_groups(
-                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id=ALL_GRANTED_EPS)),
-                "security_groups"):
-            groups.update({sg.id: SecurityGroup(id=sg.id, name=sg.name, description=sg.description or "",
-                                                enterprise_project_id=sg.enterprise_project_id, rules=[])
-                           for sg in page if sg.id in ids})
-        for page in self._pages("vpc.list_security_group_rules", lambda marker: client.list_security_group_rules(
-                ListSecurityGroupRulesRequest(limit=2000, marker=marker, security_group_id=ids)),
-                "security_group_rules"):
+        for page in self._pages(
+            "vpc.list_security_groups",
+            lambda marker: client.list_security_groups(
+                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id=ALL_GRANTED_EPS)
+            ),
+            "security_groups",
+        ):
+            groups.update(
+                {
+                    sg.id: SecurityGroup(
+                        id=sg.id,
+                        name=sg.name,
+                        description=sg.description or "",
+                        enterprise_project_id=sg.enterprise_project_id,
+                        rules=[],
+                    )
+                    for sg in page
+                    if sg.id in ids
+                }
+            )
+        for page in self._pages(
+            "vpc.list_security_group_rules",
+            lambda marker: client.list_security_group_rules(
+                ListSecurityGroupRulesRequest(limit=2000, marker=marker, security_group_id=ids)
+            ),
+            "security_group_rules",
+        ):
             for rule in page:
                 group = groups.get(rule.security_group_id)
                 if group is not None:
@@ -189,31 +244,42 @@ class NetworkGateway(_Gateway):
         _check_id("port", port_id)
         client = self.factory.vpc_v2()
         body = UpdatePortRequestBody(port=UpdatePortOption(security_groups=list(groups)))
-        return port_from_sdk(self._write("vpc.update_port",
-                                         lambda: client.update_port(UpdatePortRequest(port_id, body))).port)
+        return port_from_sdk(
+            self._write("vpc.update_port", lambda: client.update_port(UpdatePortRequest(port_id, body))).port
+        )
 
     def insert_groups(self, port_id: str, groups: list[str], index: int | None) -> Port:
-        from huaweicloudsdkvpc.v3.model import (AddSecurityGroupsRequest, AddSecurityGroupsRequestBody,
-                                                InsertSecurityGroupOption)
+        from huaweicloudsdkvpc.v3.model import (
+            AddSecurityGroupsRequest,
+            AddSecurityGroupsRequestBody,
+            InsertSecurityGroupOption,
+        )
 
         _check_id("port", port_id)
         client = self.factory.vpc_v3()
         option = InsertSecurityGroupOption(security_groups=list(groups), index=index)
         body = AddSecurityGroupsRequestBody(port=option, dry_run=False)
-        response = self._write("vpc.insert_security_groups",
-                               lambda: client.add_security_groups(AddSecurityGroupsRequest(port_id, body)))
+        response = self._write(
+            "vpc.insert_security_groups", lambda: client.add_security_groups(AddSecurityGroupsRequest(port_id, body))
+        )
         return self._port_after_v3_write(port_id, response)
 
     def remove_groups(self, port_id: str, groups: list[str]) -> Port:
-        from huaweicloudsdkvpc.v3.model import (RemoveSecurityGroupOption, RemoveSecurityGroupsRequest,
-                                                RemoveSecurityGroupsRequestBody)
+        from huaweicloudsdkvpc.v3.model import (
+            RemoveSecurityGroupOption,
+            RemoveSecurityGroupsRequest,
+            RemoveSecurityGroupsRequestBody,
+        )
 
         _check_id("port", port_id)
         client = self.factory.vpc_v3()
-        body = RemoveSecurityGroupsRequestBody(port=RemoveSecurityGroupOption(security_groups=list(groups)),
-                                               dry_run=False)
-        response = self._write("vpc.remove_security_groups",
-                               lambda: client.remove_security_groups(RemoveSecurityGroupsRequest(port_id, body)))
+        body = RemoveSecurityGroupsRequestBody(
+            port=RemoveSecurityGroupOption(security_groups=list(groups)), dry_run=False
+        )
+        response = self._write(
+            "vpc.remove_security_groups",
+            lambda: client.remove_security_groups(RemoveSecurityGroupsRequest(port_id, body)),
+        )
         return self._port_after_v3_write(port_id, response)
 
     def _port_after_v3_write(self, port_id: str, response: Any) -> Port:
@@ -234,8 +300,9 @@ class NetworkGateway(_Gateway):
         _check_id("address group", address_group_id)
         client = self.factory.vpc_v3()
         try:
-            response = self._read("vpc.show_address_group",
-                                  lambda: client.show_address_group(ShowAddressGroupRequest(address_group_id)))
+            response = self._read(
+                "vpc.show_address_group", lambda: client.show_address_group(ShowAddressGroupRequest(address_group_id))
+            )
         except CloudCallError:
             return None
         group = getattr(response, "address_group", None)
@@ -289,8 +356,17 @@ def server_from_sdk(server: Any) -> Server:
                     primary = port_id
     metadata = dict(server.metadata or {})
     flavor = getattr(server.flavor, "name", None) if server.flavor else None
-    return Server(id=server.id, name=server.name, status=server.status,
-                  task_state=getattr(server, "os_ext_st_stask_state", None), tags=tags, metadata=metadata,
-                  vpc_id=metadata.get("vpc_id"), availability_zone=getattr(server, "os_ext_a_zavailability_zone", None),
-                  flavor=flavor, enterprise_project_id=server.enterprise_project_id,
-                  primary_port_id=primary or (port_ids[0] if port_ids else None), port_ids=port_ids)
+    return Server(
+        id=server.id,
+        name=server.name,
+        status=server.status,
+        task_state=getattr(server, "os_ext_st_stask_state", None),
+        tags=tags,
+        metadata=metadata,
+        vpc_id=metadata.get("vpc_id"),
+        availability_zone=getattr(server, "os_ext_a_zavailability_zone", None),
+        flavor=flavor,
+        enterprise_project_id=server.enterprise_project_id,
+        primary_port_id=primary or (port_ids[0] if port_ids else None),
+        port_ids=port_ids,
+    )

@@ -7,8 +7,9 @@ applier, which re-reads state before it repeats a write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from ..clock import Clock, Deadline
 from .exceptions import CloudCallError, DeadlineExceeded
@@ -28,7 +29,7 @@ class RetryPolicy:
 
 def backoff_delay(attempt: int, policy: RetryPolicy, clock: Clock) -> float:
     """Full jitter: uniform in [0, min(max, base * 2**attempt)] (attempt counts from 0)."""
-    return clock.random() * min(policy.max_s, policy.base_s * (2 ** attempt))
+    return clock.random() * min(policy.max_s, policy.base_s * (2**attempt))
 
 
 def translate(operation: str, error: Exception) -> CloudCallError:
@@ -40,26 +41,42 @@ def translate(operation: str, error: Exception) -> CloudCallError:
         code = str(error.error_code or status)
         # With retry_times 0 the SDK surfaces a gateway 429 as code '429' with urllib3 text.
         transient = status in TRANSIENT_STATUS or code in ("APIG.0308", "APIGW.0308", "429")
-        return CloudCallError(operation, status=status, code=code, message=str(error.error_msg)[:300],
-                              request_id=error.request_id, transient=transient)
+        return CloudCallError(
+            operation,
+            status=status,
+            code=code,
+            message=str(error.error_msg)[:300],
+            request_id=error.request_id,
+            transient=transient,
+        )
     if isinstance(error, (sdk.ConnectionException, sdk.RequestTimeoutException)):
         # Read timeouts arrive as ConnectionException too; the write may or may not have landed.
-        return CloudCallError(operation, status=None, code=type(error).__name__,
-                              message=str(error.error_msg)[:300], transient=True)
+        return CloudCallError(
+            operation, status=None, code=type(error).__name__, message=str(error.error_msg)[:300], transient=True
+        )
     import requests
 
     if isinstance(error, requests.exceptions.RequestException):
         # On a POST the SDK lets a read timeout through unwrapped; it is as ambiguous as any timeout.
-        return CloudCallError(operation, status=None, code=type(error).__name__, message=str(error)[:300],
-                              transient=True)
+        return CloudCallError(
+            operation, status=None, code=type(error).__name__, message=str(error)[:300], transient=True
+        )
     if isinstance(error, sdk.SdkException):
-        return CloudCallError(operation, status=None, code=type(error).__name__,
-                              message=str(error.error_msg)[:300], transient=False)
+        return CloudCallError(
+            operation, status=None, code=type(error).__name__, message=str(error.error_msg)[:300], transient=False
+        )
     raise error
 
 
-def call_with_retry(operation: str, call: Callable[[], T], *, clock: Clock, deadline: Deadline,
-                    policy: RetryPolicy, on_attempt: Callable[[], None] | None = None) -> T:
+def call_with_retry(
+    operation: str,
+    call: Callable[[], T],
+    *,
+    clock: Clock,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    on_attempt: Callable[[], None] | None = None,
+) -> T:
     """Run an idempotent call, retrying transient failures while time and attempts allow."""
     last: CloudCallError | None = None
     for attempt in range(policy.max_attempts):

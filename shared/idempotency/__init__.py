@@ -29,5 +29,16 @@ from .core import SUCCESS_OUTCOMES, in_progress_s, lock_for, process_once, store
 from .exceptions import ServerLocked, StoreError, StoreUnavailable
 from .memory import Claim, MemoryStore
 
-__all__ = ["Claim", "MemoryStore", "process_once", "store_for", "lock_for", "store_failure", "in_progress_s",
-           "SUCCESS_OUTCOMES", "StoreError", "StoreUnavailable", "ServerLocked"]
+__all__ = [
+    "Claim",
+    "MemoryStore",
+    "process_once",
+    "store_for",
+    "lock_for",
+    "store_failure",
+    "in_progress_s",
+    "SUCCESS_OUTCOMES",
+    "StoreError",
+    "StoreUnavailable",
+    "ServerLocked",
+]

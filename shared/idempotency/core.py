@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..errors import ErrorCode, ErrorDetail
 from ..results import ResultData, new_result_data, rejected
@@ -32,9 +33,18 @@ def _log_store_error(action: str, key: str, error: Exception) -> None:
     sys.stderr.write(f"sgguard: idempotency store: {action} of {key!r} failed ({error}); the result stands\n")
 
 
-def process_once(store, key: str, fingerprint: str, *, now: float, ttl_s: float,
-                 identity: dict, steps: Callable[[], ResultData], path: str = "$.request_id",
-                 in_progress_s: float | None = None) -> ResultData:
+def process_once(
+    store,
+    key: str,
+    fingerprint: str,
+    *,
+    now: float,
+    ttl_s: float,
+    identity: dict,
+    steps: Callable[[], ResultData],
+    path: str = "$.request_id",
+    in_progress_s: float | None = None,
+) -> ResultData:
     """``steps()`` unless ``key`` was claimed within ``ttl_s``; the claim is released unless it succeeded.
 
     ``in_progress_s``: how long a claim lasts while its holder runs (the invocation's remaining time),
@@ -45,13 +55,23 @@ def process_once(store, key: str, fingerprint: str, *, now: float, ttl_s: float,
     except StoreError as error:  # fail closed: no claim, no cloud call
         return store_failure(error, **identity)
     if claim.status == "reused":
-        return rejected([ErrorDetail(ErrorCode.REQUEST_ID_REUSED,
-                                     "this request id was already used for a request with other content "
-                                     f"within the last {ttl_s:g} s", path)], **identity)
+        return rejected(
+            [
+                ErrorDetail(
+                    ErrorCode.REQUEST_ID_REUSED,
+                    f"this request id was already used for a request with other content within the last {ttl_s:g} s",
+                    path,
+                )
+            ],
+            **identity,
+        )
     if claim.status != "new":
         data = new_result_data("no_change", **identity)
-        what = ("is being processed" if claim.status == "in_progress"
-                else f"was already processed within the last {ttl_s:g} s ({claim.outcome})")
+        what = (
+            "is being processed"
+            if claim.status == "in_progress"
+            else f"was already processed within the last {ttl_s:g} s ({claim.outcome})"
+        )
         code = ErrorCode.IN_PROGRESS if claim.status == "in_progress" else ErrorCode.DUPLICATE_REQUEST
         data.warnings.append(ErrorDetail(code, f"this request {what}; not applied again", path))
         return data

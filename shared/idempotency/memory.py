@@ -22,11 +22,12 @@ class MemoryStore:
         if max_entries <= 0:
             raise ValueError("max_entries must be positive")
         self.max_entries = max_entries
-        self._records: "OrderedDict[str, tuple[float, str, str | None]]" = OrderedDict()  # at, fingerprint, outcome
+        self._records: OrderedDict[str, tuple[float, str, str | None]] = OrderedDict()  # at, fingerprint, outcome
         self._lock = threading.Lock()
 
-    def claim(self, key: str, fingerprint: str, *, now: float, ttl_s: float,
-              in_progress_s: float | None = None) -> Claim:
+    def claim(
+        self, key: str, fingerprint: str, *, now: float, ttl_s: float, in_progress_s: float | None = None
+    ) -> Claim:
         """``in_progress_s`` is for shared stores (a dead holder's claim expires); one instance needs none."""
         with self._lock:
             self._expire(now, ttl_s)

@@ -26,7 +26,8 @@ import json
 import secrets
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..config import redact_store_url
 from .exceptions import ServerLocked, StoreUnavailable
@@ -57,7 +58,7 @@ return 0
 """
 
 _CLIENTS: dict[str, Any] = {}
-_STORES: dict[tuple[str, str, str], "RedisStore"] = {}
+_STORES: dict[tuple[str, str, str], RedisStore] = {}
 _BUILD = threading.Lock()
 
 
@@ -80,20 +81,27 @@ def _client(url: str):
             except ImportError:
                 quiet = {"lib_name": None, "lib_version": None}
             client = redis.Redis.from_url(
-                url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
-                retry=Retry(NoBackoff(), 0), retry_on_timeout=False, health_check_interval=0,
-                decode_responses=True, **quiet)
+                url,
+                socket_connect_timeout=SOCKET_TIMEOUT_S,
+                socket_timeout=SOCKET_TIMEOUT_S,
+                retry=Retry(NoBackoff(), 0),
+                retry_on_timeout=False,
+                health_check_interval=0,
+                decode_responses=True,
+                **quiet,
+            )
             _CLIENTS[url] = client
     return client
 
 
-def redis_store(url: str, *, function: str, project_id: str) -> "RedisStore":
+def redis_store(url: str, *, function: str, project_id: str) -> RedisStore:
     """The store of ``function`` in ``project_id`` on ``url`` (cached: built once per process)."""
     ident = (url, function, project_id)
     store = _STORES.get(ident)
     if store is None:
-        store = _STORES.setdefault(ident, RedisStore(_client(url), namespace=f"sgguard:{function}:{project_id}:",
-                                                     where=redact_store_url(url)))
+        store = _STORES.setdefault(
+            ident, RedisStore(_client(url), namespace=f"sgguard:{function}:{project_id}:", where=redact_store_url(url))
+        )
     return store
 
 
@@ -128,11 +136,13 @@ class RedisStore:
         self._lock = threading.Lock()
 
     def _unavailable(self, action: str, error: Exception) -> StoreUnavailable:
-        return StoreUnavailable(f"idempotency store {self.where} unavailable on {action}: "
-                                f"{type(error).__name__}: {str(error)[:200]}")
+        return StoreUnavailable(
+            f"idempotency store {self.where} unavailable on {action}: {type(error).__name__}: {str(error)[:200]}"
+        )
 
-    def claim(self, key: str, fingerprint: str, *, now: float, ttl_s: float,
-              in_progress_s: float | None = None) -> Claim:
+    def claim(
+        self, key: str, fingerprint: str, *, now: float, ttl_s: float, in_progress_s: float | None = None
+    ) -> Claim:
         """``now`` is unused: Redis keeps the time (expiries), so instances need no common clock."""
         full = self.namespace + key
         mine = _record(s="p", f=fingerprint, t=secrets.token_hex(8))
@@ -203,8 +213,9 @@ class RedisStore:
                 break
             left = give_up_at - clock.monotonic()
             if left <= 0:
-                raise ServerLocked(f"server {server_id} is being changed by another instance; "
-                                   f"its lock was not released in time")
+                raise ServerLocked(
+                    f"server {server_id} is being changed by another instance; its lock was not released in time"
+                )
             clock.sleep(min(left, delay * (0.5 + clock.random() / 2)))
             delay = min(delay * 2, 0.5)
         try:
@@ -213,5 +224,7 @@ class RedisStore:
             try:
                 self._release(keys=[key], args=[token])
             except self._errors as error:  # it expires by itself
-                sys.stderr.write(f"sgguard: idempotency store: unlock of server {server_id} failed "
-                                 f"({type(error).__name__}); the lock expires by itself\n")
+                sys.stderr.write(
+                    f"sgguard: idempotency store: unlock of server {server_id} failed "
+                    f"({type(error).__name__}); the lock expires by itself\n"
+                )

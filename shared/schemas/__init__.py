@@ -33,7 +33,7 @@ def available_schemas() -> list[str]:
     return sorted(path.name[: -len(".json")] for path in SCHEMA_DIR.glob("*.json"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict:
     """Return the schema ``<name>.json`` (``name`` may also end in ``.json``)."""
     stem = name[: -len(".json")] if name.endswith(".json") else name

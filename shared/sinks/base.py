@@ -14,14 +14,25 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..clock import Deadline
 from ..config import ConfigError, read_setting
 from .exceptions import SinkConfigError, SinkError
 
-__all__ = ["Sink", "encoded_size", "service_endpoint", "sdk_client", "sdk_error", "setting",
-           "config_int", "config_float", "config_bool", "config_str"]
+__all__ = [
+    "Sink",
+    "encoded_size",
+    "service_endpoint",
+    "sdk_client",
+    "sdk_error",
+    "setting",
+    "config_int",
+    "config_float",
+    "config_bool",
+    "config_str",
+]
 
 # Where a service's endpoint lives on a domain other than myhuaweicloud.com (from the SDKs' region
 # tables: huaweicloudsdkeg / huaweicloudsdksmn list eu-west-101 under myhuaweicloud.eu).
@@ -64,7 +75,8 @@ class Sink:
         for item in items:
             size = item[2]
             full = len(current) >= self.max_batch_events or (
-                self.max_batch_bytes is not None and current and current_bytes + size > self.max_batch_bytes)
+                self.max_batch_bytes is not None and current and current_bytes + size > self.max_batch_bytes
+            )
             if full:
                 batches.append(current)
                 current, current_bytes = [], 0
@@ -102,8 +114,7 @@ def service_endpoint(run: Any, name: str, service: str) -> str:
     if value:
         return value.strip().rstrip("/")
     region = run.settings.region
-    domain = "myhuaweicloud.eu" if region == "eu-west-101" and service in _EU_DOMAIN_SERVICES \
-        else "myhuaweicloud.com"
+    domain = "myhuaweicloud.eu" if region == "eu-west-101" and service in _EU_DOMAIN_SERVICES else "myhuaweicloud.com"
     return f"https://{service}.{region}.{domain}"
 
 
@@ -112,37 +123,40 @@ def config_str(sink: Sink, key: str, *, required: bool = True, max_len: int = 51
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r} needs {key!r}: a non-empty string "
-                                f"of at most {max_len} characters", "RESULT_SINKS")
+        raise sink.config_error(
+            f"RESULT_SINKS entry {sink.name!r} needs {key!r}: a non-empty string of at most {max_len} characters",
+            "RESULT_SINKS",
+        )
     return value.strip()
 
 
 def config_int(sink: Sink, key: str, default: int, low: int, high: int) -> int:
     value = sink.config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be an integer within "
-                                f"{low}..{high}", "RESULT_SINKS")
+        raise sink.config_error(
+            f"RESULT_SINKS entry {sink.name!r}: {key!r} must be an integer within {low}..{high}", "RESULT_SINKS"
+        )
     return value
 
 
 def config_float(sink: Sink, key: str, default: float, low: float, high: float) -> float:
     value = sink.config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be a number within "
-                                f"{low}..{high}", "RESULT_SINKS")
+        raise sink.config_error(
+            f"RESULT_SINKS entry {sink.name!r}: {key!r} must be a number within {low}..{high}", "RESULT_SINKS"
+        )
     return float(value)
 
 
 def config_bool(sink: Sink, key: str, default: bool) -> bool:
     value = sink.config.get(key, default)
     if not isinstance(value, bool):
-        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be true or false",
-                                "RESULT_SINKS")
+        raise sink.config_error(f"RESULT_SINKS entry {sink.name!r}: {key!r} must be true or false", "RESULT_SINKS")
     return value
 
 
 # ---- SDK clients ------------------------------------------------------------------------------
-_CLIENTS: "OrderedDict[tuple, Any]" = OrderedDict()
+_CLIENTS: OrderedDict[tuple, Any] = OrderedDict()
 _CLIENTS_LOCK = threading.Lock()
 _MAX_CLIENTS = 8  # a few sinks x rotated agency credentials
 
@@ -181,11 +195,13 @@ def sdk_client(sink: Sink, kind: str, load_class: Callable[[], Any], endpoint: s
             _CLIENTS.move_to_end(key)
             return client
     client_cls = load_class()  # imports the SDK package: outside the lock, it can take a while
-    client = (client_cls.new_builder()
-              .with_credentials(_sdk_credentials(credentials))
-              .with_endpoints([endpoint])
-              .with_http_config(_http_config(settings))
-              .build())
+    client = (
+        client_cls.new_builder()
+        .with_credentials(_sdk_credentials(credentials))
+        .with_endpoints([endpoint])
+        .with_http_config(_http_config(settings))
+        .build()
+    )
     with _CLIENTS_LOCK:
         client = _CLIENTS.setdefault(key, client)
         while len(_CLIENTS) > _MAX_CLIENTS:
@@ -203,12 +219,21 @@ def sdk_error(sink: Sink, operation: str, error: Exception) -> SinkError:
     # localcloud's "timeout" fault). The call may or may not have landed: retry (at least once).
     requests_exceptions = sys.modules.get("requests.exceptions")
     if requests_exceptions is not None and isinstance(error, requests_exceptions.RequestException):
-        return SinkError(sink.name, f"{operation}: {type(error).__name__}: {str(error)[:200]}", transient=True,
-                         code=type(error).__name__)
+        return SinkError(
+            sink.name,
+            f"{operation}: {type(error).__name__}: {str(error)[:200]}",
+            transient=True,
+            code=type(error).__name__,
+        )
     try:
         failure = translate(operation, error)
     except Exception:  # noqa: BLE001 - not an SDK error: a bug or a local problem, do not hammer
         return sink.error(f"{operation}: unexpected {type(error).__name__}: {str(error)[:200]}")
     suffix = f" (request id {failure.request_id})" if failure.request_id else ""
-    return SinkError(sink.name, f"{operation}: {failure.message}{suffix}", transient=failure.transient,
-                     status=failure.status, code=failure.code)
+    return SinkError(
+        sink.name,
+        f"{operation}: {failure.message}{suffix}",
+        transient=failure.transient,
+        status=failure.status,
+        code=failure.code,
+    )

@@ -89,8 +89,9 @@ def _build(name: str, config: dict, run: Any, deadline: Deadline) -> Sink:
     entry = SINK_MODULES.get(kind)
     if entry is None:
         known = ", ".join(sorted({"log", *SINK_MODULES}))
-        raise SinkConfigError(name, f"RESULT_SINKS: unknown sink type {kind!r}; known types: {known}",
-                              setting="RESULT_SINKS")
+        raise SinkConfigError(
+            name, f"RESULT_SINKS: unknown sink type {kind!r}; known types: {known}", setting="RESULT_SINKS"
+        )
     module = importlib.import_module(f"{__package__}.{entry[0]}")
     return getattr(module, entry[1])(name, config, run, deadline)
 
@@ -98,8 +99,13 @@ def _build(name: str, config: dict, run: Any, deadline: Deadline) -> Sink:
 def _out_of_time(error: SinkError | None, attempts: int) -> SinkError:
     detail = f" after {attempts} attempt(s): {error.message}" if error else " before the first attempt"
     sink = error.sink if error else ""
-    return SinkError(sink, f"no time left in the invocation{detail}", transient=True,
-                     status=error.status if error else None, code=error.code if error else "DEADLINE")
+    return SinkError(
+        sink,
+        f"no time left in the invocation{detail}",
+        transient=True,
+        status=error.status if error else None,
+        code=error.code if error else "DEADLINE",
+    )
 
 
 def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple[int, list[tuple[int, SinkError]]]:
@@ -135,9 +141,19 @@ def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple
             break
         last = retry[0][1]
         if attempts >= max_attempts:
-            failures += [(item[0], SinkError(sink.name, f"gave up after {attempts} attempt(s): {error.message}",
-                                             transient=True, status=error.status, code=error.code))
-                         for item, error in retry]
+            failures += [
+                (
+                    item[0],
+                    SinkError(
+                        sink.name,
+                        f"gave up after {attempts} attempt(s): {error.message}",
+                        transient=True,
+                        status=error.status,
+                        code=error.code,
+                    ),
+                )
+                for item, error in retry
+            ]
             break
         delay = backoff_delay(attempts - 1, policy, clock)
         retry_after = max((error.retry_after or 0.0) for _, error in retry)
@@ -175,8 +191,7 @@ def _run_sink(name: str, config: dict, events: list[dict], run: Any, deadline: D
     except SinkError as error:  # configuration: nothing can be sent to this sink
         done = {index for index, _ in outcome.failures}
         outcome.delivered = 0
-        outcome.failures = [(index, error) for index in range(len(events)) if index not in done] + \
-            outcome.failures
+        outcome.failures = [(index, error) for index in range(len(events)) if index not in done] + outcome.failures
     except Exception as error:  # noqa: BLE001 - never out of deliver()
         traceback.print_exc(file=sys.stderr)
         unexpected = SinkError(name, f"unexpected {type(error).__name__} while delivering")
@@ -200,10 +215,10 @@ def deliver_events(events: list[dict], run: Any, stream: TextIO) -> dict:
         if len(configured) == 1:
             outcomes = [_run_sink(configured[0][0], configured[0][1], public, run, deadline)]
         else:
-            with ThreadPoolExecutor(max_workers=min(len(configured), _MAX_PARALLEL_SINKS),
-                                    thread_name_prefix="sinks") as pool:
-                outcomes = list(pool.map(lambda item: _run_sink(item[0], item[1], public, run, deadline),
-                                         configured))
+            with ThreadPoolExecutor(
+                max_workers=min(len(configured), _MAX_PARALLEL_SINKS), thread_name_prefix="sinks"
+            ) as pool:
+                outcomes = list(pool.map(lambda item: _run_sink(item[0], item[1], public, run, deadline), configured))
         lines = []
         for outcome in outcomes:
             lines += [undelivered_line(outcome.name, error, public[index]) for index, error in outcome.failures]

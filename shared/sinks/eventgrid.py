@@ -42,15 +42,18 @@ class EventGridSink(Sink):
         super().__init__(name, config, run, deadline)
         self.channel_id = config_str(self, "channel_id", max_len=128)
         if not _CHANNEL_ID.match(self.channel_id):
-            raise self.config_error(f"RESULT_SINKS entry {name!r}: channel_id has characters a channel id "
-                                    "never has", "RESULT_SINKS")
+            raise self.config_error(
+                f"RESULT_SINKS entry {name!r}: channel_id has characters a channel id never has", "RESULT_SINKS"
+            )
         self.source = config_str(self, "source", required=False, max_len=256)
         self.endpoint = service_endpoint(run, "EG_ENDPOINT", "eg")
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_EVENT_BYTES:
-            return self.error(f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) "
-                              "per event", code="EVENT_TOO_LARGE")
+            return self.error(
+                f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) per event",
+                code="EVENT_TOO_LARGE",
+            )
         return None
 
     def _client(self):
@@ -73,8 +76,9 @@ class EventGridSink(Sink):
         client = self._client()
         from huaweicloudsdkeg.v1 import PutEventsReq, PutEventsRequest
 
-        request = PutEventsRequest(channel_id=self.channel_id,
-                                   body=PutEventsReq(events=[self._model(event) for event in events]))
+        request = PutEventsRequest(
+            channel_id=self.channel_id, body=PutEventsReq(events=[self._model(event) for event in events])
+        )
         try:
             response = client.put_events(request)
         except Exception as error:  # noqa: BLE001 - classified below
@@ -96,13 +100,16 @@ class EventGridSink(Sink):
                 confirmed.update(named)
                 continue
             for position in named:
-                failures[position] = self.error(f"eg put_events: event rejected: {entry.error_msg or ''}".rstrip(),
-                                                code=entry.error_code,
-                                                transient=entry.error_code in _TRANSIENT_EVENT_CODES)
+                failures[position] = self.error(
+                    f"eg put_events: event rejected: {entry.error_msg or ''}".rstrip(),
+                    code=entry.error_code,
+                    transient=entry.error_code in _TRANSIENT_EVENT_CODES,
+                )
         if len(failures) < failed_count:
             # EG counted failures it did not name: send again whatever it did not confirm.
             for position in range(len(events)):
                 if position not in failures and position not in confirmed:
                     failures[position] = self.error(
-                        f"eg put_events: {failed_count} event(s) failed without saying which", transient=True)
+                        f"eg put_events: {failed_count} event(s) failed without saying which", transient=True
+                    )
         return failures

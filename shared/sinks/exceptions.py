@@ -13,8 +13,16 @@ __all__ = ["SinkError", "SinkConfigError"]
 class SinkError(Exception):
     """Delivering to ``sink`` failed. ``transient``: repeating the call may succeed."""
 
-    def __init__(self, sink: str, message: str, *, transient: bool = False, status: int | None = None,
-                 code: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        sink: str,
+        message: str,
+        *,
+        transient: bool = False,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.sink = sink
         self.message = message
@@ -34,12 +42,19 @@ class SinkError(Exception):
         return f"{prefix}: {self.message}" if prefix else self.message
 
     def to_dict(self) -> dict:
-        return {"sink": self.sink, "message": self.message, "transient": self.transient,
-                "status": self.status, "code": self.code}
+        return {
+            "sink": self.sink,
+            "message": self.message,
+            "transient": self.transient,
+            "status": self.status,
+            "code": self.code,
+        }
 
     def __repr__(self) -> str:
-        return (f"SinkError(sink={self.sink!r}, status={self.status!r}, code={self.code!r}, "
-                f"transient={self.transient!r}, message={self.message!r})")
+        return (
+            f"SinkError(sink={self.sink!r}, status={self.status!r}, code={self.code!r}, "
+            f"transient={self.transient!r}, message={self.message!r})"
+        )
 
 
 class SinkConfigError(SinkError):

@@ -20,7 +20,8 @@ __all__ = ["FunctionGraphSink"]
 
 MAX_ASYNC_BYTES = 256 * 1024
 _FUNCTION_URN = re.compile(
-    r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+(:!?[A-Za-z0-9_.-]+)?$")
+    r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+(:!?[A-Za-z0-9_.-]+)?$"
+)
 
 
 class FunctionGraphSink(Sink):
@@ -30,15 +31,19 @@ class FunctionGraphSink(Sink):
         super().__init__(name, config, run, deadline)
         self.function_urn = config_str(self, "function_urn")
         if not _FUNCTION_URN.match(self.function_urn):
-            raise self.config_error(f"RESULT_SINKS entry {name!r}: function_urn must look like "
-                                    "urn:fss:<region>:<project_id>:function:<package>:<name>[:<version>]",
-                                    "RESULT_SINKS")
+            raise self.config_error(
+                f"RESULT_SINKS entry {name!r}: function_urn must look like "
+                "urn:fss:<region>:<project_id>:function:<package>:<name>[:<version>]",
+                "RESULT_SINKS",
+            )
         self.endpoint = service_endpoint(run, "FUNCTIONGRAPH_ENDPOINT", "functiongraph")
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_ASYNC_BYTES:
-            return self.error(f"the event is {size} bytes; an asynchronous invocation takes at most "
-                              f"256 KB ({MAX_ASYNC_BYTES} bytes)", code="PAYLOAD_TOO_LARGE")
+            return self.error(
+                f"the event is {size} bytes; an asynchronous invocation takes at most 256 KB ({MAX_ASYNC_BYTES} bytes)",
+                code="PAYLOAD_TOO_LARGE",
+            )
         return None
 
     def _client(self):

@@ -75,14 +75,18 @@ class SmnSink(Sink):
         super().__init__(name, config, run, deadline)
         self.topic_urn = config_str(self, "topic_urn")
         if not _TOPIC_URN.match(self.topic_urn):
-            raise self.config_error(f"RESULT_SINKS entry {name!r}: topic_urn must look like "
-                                    "urn:smn:<region>:<project_id>:<topic name>", "RESULT_SINKS")
+            raise self.config_error(
+                f"RESULT_SINKS entry {name!r}: topic_urn must look like urn:smn:<region>:<project_id>:<topic name>",
+                "RESULT_SINKS",
+            )
         self.endpoint = service_endpoint(run, "SMN_ENDPOINT", "smn")
 
     def check(self, event: dict, size: int) -> SinkError | None:
         if size > MAX_MESSAGE_BYTES:
-            return self.error(f"the event is {size} bytes; an SMN message takes at most 256 KB "
-                              f"({MAX_MESSAGE_BYTES} bytes)", code="MESSAGE_TOO_LARGE")
+            return self.error(
+                f"the event is {size} bytes; an SMN message takes at most 256 KB ({MAX_MESSAGE_BYTES} bytes)",
+                code="MESSAGE_TOO_LARGE",
+            )
         return None
 
     def _client(self):

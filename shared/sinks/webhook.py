@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -116,19 +115,26 @@ class WebhookSink(Sink):
         key_id = self.config.get("key_id")
         if key_id is None:
             if len(webhook_keys) != 1:
-                raise self.config_error(f"RESULT_SINKS entry {self.name!r} needs 'key_id' (WEBHOOK_SIGNING_KEYS "
-                                        f"has {len(webhook_keys)} keys, not exactly one)", "WEBHOOK_SIGNING_KEYS")
+                raise self.config_error(
+                    f"RESULT_SINKS entry {self.name!r} needs 'key_id' (WEBHOOK_SIGNING_KEYS "
+                    f"has {len(webhook_keys)} keys, not exactly one)",
+                    "WEBHOOK_SIGNING_KEYS",
+                )
             key_id = next(iter(webhook_keys))
         if not isinstance(key_id, str):
             raise self.config_error(f"RESULT_SINKS entry {self.name!r}: 'key_id' must be a string", "RESULT_SINKS")
         secret = webhook_keys.get(key_id)
         if not isinstance(secret, str) or len(secret) < 16:
-            raise self.config_error(f"no signing secret (at least 16 characters) for key id {key_id!r} in "
-                                    "WEBHOOK_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS")
+            raise self.config_error(
+                f"no signing secret (at least 16 characters) for key id {key_id!r} in WEBHOOK_SIGNING_KEYS",
+                "WEBHOOK_SIGNING_KEYS",
+            )
         if secret in self.run.settings.signing_keys.values():
             # Results and requests must never be signed alike: a request read off a queue is no result.
-            raise self.config_error(f"key id {key_id!r}: a webhook secret must not also be a request-signing "
-                                    "secret (REQUEST_SIGNING_KEYS)", "WEBHOOK_SIGNING_KEYS")
+            raise self.config_error(
+                f"key id {key_id!r}: a webhook secret must not also be a request-signing secret (REQUEST_SIGNING_KEYS)",
+                "WEBHOOK_SIGNING_KEYS",
+            )
         try:
             sign_payload_headers(b"", key_id=key_id, secret=secret, timestamp="2000-01-01T00:00:00Z")
         except ValueError as error:
@@ -138,10 +144,16 @@ class WebhookSink(Sink):
     def send(self, events: list[dict]):
         payload = events if self.batch else events[0]
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        headers = {"Content-Type": BATCH_CONTENT_TYPE if self.batch else CONTENT_TYPE, "User-Agent": USER_AGENT,
-                   "Accept": "application/json, */*;q=0.1"}
-        headers.update(sign_payload_headers(body, key_id=self.key_id, secret=self.secret,
-                                            timestamp=format_timestamp(self.run.clock.now())))
+        headers = {
+            "Content-Type": BATCH_CONTENT_TYPE if self.batch else CONTENT_TYPE,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json, */*;q=0.1",
+        }
+        headers.update(
+            sign_payload_headers(
+                body, key_id=self.key_id, secret=self.secret, timestamp=format_timestamp(self.run.clock.now())
+            )
+        )
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         timeout = max(_MIN_TIMEOUT_S, min(self.timeout_s, self.deadline.remaining()))
         try:
@@ -153,21 +165,26 @@ class WebhookSink(Sink):
             retry_after = _retry_after(error.headers.get("Retry-After") if error.headers else None)
             error.close()
             raise self._status_error(status, retry_after) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException,
-                OSError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise self.error(f"POST failed: {type(reason).__name__}: {str(reason)[:200]}", transient=True,
-                             code="NETWORK") from None
+            raise self.error(
+                f"POST failed: {type(reason).__name__}: {str(reason)[:200]}", transient=True, code="NETWORK"
+            ) from None
         if not 200 <= status < 300:
             raise self._status_error(status, None)
         return None
 
     def _status_error(self, status: int, retry_after: float | None):
         if 300 <= status < 400:
-            return self.error("the webhook answered with a redirect; redirects are not followed",
-                              status=status, code="REDIRECT")
-        return self.error("the webhook refused the event" if status < 500 else "the webhook failed",
-                          status=status, transient=status in _TRANSIENT_STATUS, retry_after=retry_after)
+            return self.error(
+                "the webhook answered with a redirect; redirects are not followed", status=status, code="REDIRECT"
+            )
+        return self.error(
+            "the webhook refused the event" if status < 500 else "the webhook failed",
+            status=status,
+            transient=status in _TRANSIENT_STATUS,
+            retry_after=retry_after,
+        )
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -43,18 +43,21 @@ def test_the_top_level_help_lists_every_subcommand(capsys):
     assert all(f"    {name}" in text for name in COMMANDS) and "exit status: 0 ok" in text
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "the following arguments are required: COMMAND"),
-    (["nope"], "invalid choice: 'nope'"),
-    (["show"], "the following arguments are required: SERVER_ID"),
-    (["show", "../x"], "SERVER_ID must be a server id"),
-    (["deploy", "--no-such-option"], "unrecognized arguments: --no-such-option"),
-    (["invoke", "change_request", "missing-event.json"], "event missing-event.json"),
-    (["invoke", "change_request", "x.json", "--env", "NOEQUALS"], "--env 'NOEQUALS': write KEY=VALUE"),
-    (["validate-policy"], "the following arguments are required: FILE"),
-    (["sign", "request.json", "--secret", "s3cret"], "unrecognized arguments: --secret"),
-    (["dms"], "the following arguments are required: {publish,topics}"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["nope"], "invalid choice: 'nope'"),
+        (["show"], "the following arguments are required: SERVER_ID"),
+        (["show", "../x"], "SERVER_ID must be a server id"),
+        (["deploy", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["invoke", "change_request", "missing-event.json"], "event missing-event.json"),
+        (["invoke", "change_request", "x.json", "--env", "NOEQUALS"], "--env 'NOEQUALS': write KEY=VALUE"),
+        (["validate-policy"], "the following arguments are required: FILE"),
+        (["sign", "request.json", "--secret", "s3cret"], "unrecognized arguments: --secret"),
+        (["dms"], "the following arguments are required: {publish,topics}"),
+    ],
+)
 def test_usage_errors_exit_2_in_one_style(argv, message):
     code, _, err = run(argv, {})
     assert code == 2, err
@@ -63,10 +66,13 @@ def test_usage_errors_exit_2_in_one_style(argv, message):
 
 
 def test_configuration_errors_exit_3(tmp_path):
-    code, _, err = run(["preflight", "--template", str(ROOT / "template.yaml"), "--policy", str(ROOT / "policy.yaml")],
-                       {})
-    assert code == 3 and err.strip() == ("sgguard: error: set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, "
-                                         "HUAWEICLOUD_SDK_PROJECT_ID (credentials and project come from the environment)")
+    code, _, err = run(
+        ["preflight", "--template", str(ROOT / "template.yaml"), "--policy", str(ROOT / "policy.yaml")], {}
+    )
+    assert code == 3 and err.strip() == (
+        "sgguard: error: set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, "
+        "HUAWEICLOUD_SDK_PROJECT_ID (credentials and project come from the environment)"
+    )
     code, _, err = run(["deploy", "--plan"], {"SGGUARD_PROJECT_DIR": str(tmp_path)})
     assert code == 3 and "sgguard: error: " in err and "template.yaml" in err
 
@@ -94,9 +100,14 @@ def test_cloud_target_reads_the_sdk_variables():
 
     from sgguard_cli.cloudargs import cloud_target
 
-    environ = {"HUAWEICLOUD_SDK_AK": "ak", "HUAWEICLOUD_SDK_SK": "sk", "HUAWEICLOUD_SDK_PROJECT_ID": "p",
-               "HUAWEICLOUD_SDK_SECURITY_TOKEN": "t", "HUAWEICLOUD_SDK_REGION": "ap-southeast-3",
-               "VPC_ENDPOINT": "http://vpc.local"}
+    environ = {
+        "HUAWEICLOUD_SDK_AK": "ak",
+        "HUAWEICLOUD_SDK_SK": "sk",
+        "HUAWEICLOUD_SDK_PROJECT_ID": "p",
+        "HUAWEICLOUD_SDK_SECURITY_TOKEN": "t",
+        "HUAWEICLOUD_SDK_REGION": "ap-southeast-3",
+        "VPC_ENDPOINT": "http://vpc.local",
+    }
     target = cloud_target(Namespace(region=None, endpoint=None), environ)
     assert target.region == "ap-southeast-3" and target.credentials.security_token == "t"
     assert target.endpoint("vpc") == "http://vpc.local"
@@ -126,9 +137,14 @@ def test_sign_with_a_secret_file_like_the_shell_recipe(tmp_path):
 
 def test_sign_reads_the_secret_from_stdin_and_the_shell_recipes_variables(tmp_path):
     secret = "s" * 80  # longer than a block: hashed first, as HMAC says
-    done = subprocess.run([sys.executable, "-m", "sgguard_cli", "sign", str(_request(tmp_path))], input=secret + "\n",
-                          env={**os.environ, "KEY_ID": "k2", "TIMESTAMP": "2026-11-28T21:00:00Z"},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sgguard_cli", "sign", str(_request(tmp_path))],
+        input=secret + "\n",
+        env={**os.environ, "KEY_ID": "k2", "TIMESTAMP": "2026-11-28T21:00:00Z"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     signed = json.loads(done.stdout)
     assert done.returncode == 0 and signed["signature"]["timestamp"] == "2026-11-28T21:00:00Z"
     moment = datetime(2026, 11, 28, 21, 0, 30, tzinfo=timezone.utc)
@@ -161,8 +177,9 @@ def test_progress_is_plain_lines_off_a_terminal_and_a_bar_on_one():
     bar.step("starting")
     assert tty.getvalue() == "\r\x1b[K[##------] 1/4 demo: starting"
     bar.finish("done")
-    assert tty.getvalue().endswith("[########] 4/4 demo: " + tty.getvalue().rsplit("demo: ", 1)[1]) and \
-        tty.getvalue().endswith(")\n")
+    assert tty.getvalue().endswith(
+        "[########] 4/4 demo: " + tty.getvalue().rsplit("demo: ", 1)[1]
+    ) and tty.getvalue().endswith(")\n")
 
 
 # ---- installed, not editable -----------------------------------------------------------------------------------
@@ -179,30 +196,54 @@ def test_a_non_editable_install_works_outside_the_source_tree(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # the dependencies: the project venv's site-packages, appended after the fresh venv's own
     (site / "project-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                              "--no-deps", str(source)], capture_output=True, text=True, timeout=180)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     sgguard = venv / "bin" / "sgguard"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy2(ROOT / "policy.yaml", elsewhere / "my-policy.yaml")
     environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SGGUARD_PROJECT_DIR")}
-    helped = subprocess.run([str(sgguard), "--help"], cwd=elsewhere, env=environ, capture_output=True, text=True,
-                            timeout=60)
+    helped = subprocess.run(
+        [str(sgguard), "--help"], cwd=elsewhere, env=environ, capture_output=True, text=True, timeout=60
+    )
     assert helped.returncode == 0, helped.stderr
     assert all(f"    {name}" in helped.stdout for name in COMMANDS)
-    checked = subprocess.run([str(sgguard), "validate-policy", "my-policy.yaml"], cwd=elsewhere, env=environ,
-                             capture_output=True, text=True, timeout=60)
+    checked = subprocess.run(
+        [str(sgguard), "validate-policy", "my-policy.yaml"],
+        cwd=elsewhere,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert checked.returncode == 0 and checked.stdout.startswith("my-policy.yaml: valid (4 rules"), checked.stderr
-    where = subprocess.run([str(python), "-c", "import sgguard_cli, shared; print(sgguard_cli.__file__, shared.__file__)"],
-                           cwd=elsewhere, env=environ, capture_output=True, text=True, timeout=60).stdout
+    where = subprocess.run(
+        [str(python), "-c", "import sgguard_cli, shared; print(sgguard_cli.__file__, shared.__file__)"],
+        cwd=elsewhere,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     assert str(ROOT) not in where and str(source) not in where  # the installed copy, not a source tree
-    no_project = subprocess.run([str(sgguard), "deploy", "--plan"], cwd=elsewhere, env=environ, capture_output=True,
-                                text=True, timeout=60)
+    no_project = subprocess.run(
+        [str(sgguard), "deploy", "--plan"], cwd=elsewhere, env=environ, capture_output=True, text=True, timeout=60
+    )
     assert no_project.returncode == 3 and "sgguard: error: no template.yaml" in no_project.stderr
 
 

@@ -27,17 +27,34 @@ DB_01 = "c0000000-0000-4000-8000-000000000002"
 OTHER_PROJECT = "1f2e3d4c5b6a47988776655443322110"
 
 
-def server_body(name: str = "web", *, subnets=(SUBNET_WEB,), security_groups=None, count=None, tags=None,
-                metadata=None, availability_zone=None, ip_address=None, vpcid=VPC_ID, flavor="s6.large.2",
-                image="img-0001") -> PostPaidServer:
+def server_body(
+    name: str = "web",
+    *,
+    subnets=(SUBNET_WEB,),
+    security_groups=None,
+    count=None,
+    tags=None,
+    metadata=None,
+    availability_zone=None,
+    ip_address=None,
+    vpcid=VPC_ID,
+    flavor="s6.large.2",
+    image="img-0001",
+) -> PostPaidServer:
     nics = [PostPaidServerNic(subnet_id=subnet) for subnet in subnets]
     if ip_address:
         nics[0].ip_address = ip_address
     return PostPaidServer(
-        name=name, flavor_ref=flavor, image_ref=image, vpcid=vpcid, nics=nics, count=count,
+        name=name,
+        flavor_ref=flavor,
+        image_ref=image,
+        vpcid=vpcid,
+        nics=nics,
+        count=count,
         security_groups=[PostPaidServerSecurityGroup(id=sg) for sg in security_groups] if security_groups else None,
         server_tags=[PostPaidServerTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
-        metadata=metadata, availability_zone=availability_zone,
+        metadata=metadata,
+        availability_zone=availability_zone,
     )
 
 

@@ -54,8 +54,14 @@ def _ports(vpc_v2, server_id):
 
 def test_create_single_server_with_groups_tags_metadata_and_az(cloud, ecs, vpc_v2):
     cloud.settings(build_delay_ms=100)
-    response = create(ecs, "web-a", security_groups=[SG_BASELINE, SG_WEB], tags={"env": "dev", "team": "blue"},
-                      metadata={"owner": "ops"}, availability_zone="cn-north-4b")
+    response = create(
+        ecs,
+        "web-a",
+        security_groups=[SG_BASELINE, SG_WEB],
+        tags={"env": "dev", "team": "blue"},
+        metadata={"owner": "ops"},
+        availability_zone="cn-north-4b",
+    )
     assert len(response.server_ids) == 1 and len(response.job_id) == 32
     server = wait_status(ecs, response.server_ids[0], "ACTIVE")
     assert server.name == "web-a"
@@ -99,10 +105,16 @@ def test_batch_create_names_servers_with_a_numeric_suffix(cloud, ecs):
 
 
 def test_the_v1_1_create_servers_call_is_served_too(cloud, ecs):
-    body = CreateServersRequestBody(server=PrePaidServer(
-        name="prepaid", flavor_ref="s6.small.1", image_ref="img", vpcid=VPC_ID,
-        nics=[PrePaidServerNic(subnet_id=SUBNET_APP, ip_address="10.0.2.77")],
-        security_groups=[PrePaidServerSecurityGroup(id=SG_APP)]))
+    body = CreateServersRequestBody(
+        server=PrePaidServer(
+            name="prepaid",
+            flavor_ref="s6.small.1",
+            image_ref="img",
+            vpcid=VPC_ID,
+            nics=[PrePaidServerNic(subnet_id=SUBNET_APP, ip_address="10.0.2.77")],
+            security_groups=[PrePaidServerSecurityGroup(id=SG_APP)],
+        )
+    )
     response = ecs.create_servers(CreateServersRequest(body=body))
     assert len(response.server_ids) == 1
     server = wait_status(ecs, response.server_ids[0], "ACTIVE")

@@ -56,14 +56,16 @@ def _error(call) -> ClientRequestException:
 
 # ---- deletion ------------------------------------------------------------------------------
 
+
 def test_delete_removes_the_server_and_its_ports(cloud, ecs, vpc_v2):
     cloud.settings(build_delay_ms=0)
     response = create(ecs, "doomed", count=2)
     deletion = _delete(ecs, *response.server_ids, delete_publicip=True, delete_volume=True)
     current = wait_job(ecs, deletion.job_id)
     assert current.status == "SUCCESS" and current.job_type == "deleteServers"
-    assert [(s.job_type, s.entities.server_id) for s in current.entities.sub_jobs] == \
-        [("deleteServer", sid) for sid in response.server_ids]
+    assert [(s.job_type, s.entities.server_id) for s in current.entities.sub_jobs] == [
+        ("deleteServer", sid) for sid in response.server_ids
+    ]
     for server_id in response.server_ids:
         error = _error(lambda: show(ecs, server_id))
         assert (error.status_code, error.error_code) == (404, "Ecs.0114")
@@ -104,14 +106,22 @@ def test_delete_with_no_servers_is_400(cloud, ecs):
 
 # ---- lookups of things that do not exist ----------------------------------------------------
 
-@pytest.mark.parametrize("call", [
-    lambda ecs: ecs.show_server(ShowServerRequest(server_id=MISSING)),
-    lambda ecs: ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=MISSING)),
-    lambda ecs: ecs.show_server_tags(ShowServerTagsRequest(server_id=MISSING)),
-    lambda ecs: ecs.batch_create_server_tags(BatchCreateServerTagsRequest(
-        server_id=MISSING, body=BatchCreateServerTagsRequestBody(action="create", tags=[
-            BatchAddServerTag(key="a", value="b")]))),
-], ids=["show_server", "interfaces", "show_tags", "create_tags"])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda ecs: ecs.show_server(ShowServerRequest(server_id=MISSING)),
+        lambda ecs: ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=MISSING)),
+        lambda ecs: ecs.show_server_tags(ShowServerTagsRequest(server_id=MISSING)),
+        lambda ecs: ecs.batch_create_server_tags(
+            BatchCreateServerTagsRequest(
+                server_id=MISSING,
+                body=BatchCreateServerTagsRequestBody(action="create", tags=[BatchAddServerTag(key="a", value="b")]),
+            )
+        ),
+    ],
+    ids=["show_server", "interfaces", "show_tags", "create_tags"],
+)
 def test_unknown_server_is_404_ecs_0114(cloud, ecs, call):
     error = _error(lambda: call(ecs))
     assert error.status_code == 404
@@ -127,24 +137,44 @@ def test_unknown_job_is_404(cloud, ecs):
 
 # ---- create validation ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("changes, code", [
-    ({"subnets": ("5b1e7c2d-0000-4000-8000-00000000dead",)}, "Ecs.0038"),
-    ({"security_groups": ["a0000000-0000-4000-8000-0000000000ff"]}, "Ecs.0014"),
-    ({"security_groups": ["dup-name"]}, "Ecs.0014"),
-    ({"vpcid": "9d2f1c3a-0000-4000-8000-00000000dead"}, "Ecs.0014"),
-    ({"flavor": "no-such-flavor"}, "Ecs.0029"),
-    ({"flavor": None}, "Ecs.0005"),
-    ({"subnets": ()}, "Ecs.0005"),
-    ({"subnets": (SUBNET_WEB,) * 13}, "Ecs.0050"),
-    ({"count": 0}, "Ecs.0005"),
-    ({"count": 101}, "Ecs.0118"),
-    ({"ip_address": "10.0.2.50"}, "Ecs.0039"),  # the first NIC is in subnet-web (10.0.1.0/24)
-    ({"ip_address": "10.0.1.60", "count": 2}, "Ecs.0005"),
-    ({"ip_address": "not-an-ip"}, "Ecs.0005"),
-    ({"tags": {f"k{i}": "v" for i in range(11)}}, "Ecs.0005"),
-    ({"tags": {"bad key!": "v"}}, "Ecs.0005"),
-], ids=["subnet", "sg", "sg-ambiguous", "vpc", "flavor", "no-flavor", "no-nics", "13-nics", "count-0",
-        "count-101", "ip-outside", "ip-batch", "ip-garbage", "11-tags", "tag-key"])
+
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"subnets": ("5b1e7c2d-0000-4000-8000-00000000dead",)}, "Ecs.0038"),
+        ({"security_groups": ["a0000000-0000-4000-8000-0000000000ff"]}, "Ecs.0014"),
+        ({"security_groups": ["dup-name"]}, "Ecs.0014"),
+        ({"vpcid": "9d2f1c3a-0000-4000-8000-00000000dead"}, "Ecs.0014"),
+        ({"flavor": "no-such-flavor"}, "Ecs.0029"),
+        ({"flavor": None}, "Ecs.0005"),
+        ({"subnets": ()}, "Ecs.0005"),
+        ({"subnets": (SUBNET_WEB,) * 13}, "Ecs.0050"),
+        ({"count": 0}, "Ecs.0005"),
+        ({"count": 101}, "Ecs.0118"),
+        ({"ip_address": "10.0.2.50"}, "Ecs.0039"),  # the first NIC is in subnet-web (10.0.1.0/24)
+        ({"ip_address": "10.0.1.60", "count": 2}, "Ecs.0005"),
+        ({"ip_address": "not-an-ip"}, "Ecs.0005"),
+        ({"tags": {f"k{i}": "v" for i in range(11)}}, "Ecs.0005"),
+        ({"tags": {"bad key!": "v"}}, "Ecs.0005"),
+    ],
+    ids=[
+        "subnet",
+        "sg",
+        "sg-ambiguous",
+        "vpc",
+        "flavor",
+        "no-flavor",
+        "no-nics",
+        "13-nics",
+        "count-0",
+        "count-101",
+        "ip-outside",
+        "ip-batch",
+        "ip-garbage",
+        "11-tags",
+        "tag-key",
+    ],
+)
 def test_create_validation_errors(cloud, ecs, changes, code):
     before = len(cloud.state()["projects"][cloud.project_id]["ecs"]["servers"])
     error = _error(lambda: create(ecs, "invalid", **changes))
@@ -156,15 +186,38 @@ def test_create_validation_errors(cloud, ecs, changes, code):
 def test_create_without_a_name_is_400(cloud, ecs):
     body = server_body("x")
     body.name = None
-    error = _error(lambda: ecs.create_post_paid_servers(CreatePostPaidServersRequest(
-        body=CreatePostPaidServersRequestBody(server=body))))
+    error = _error(
+        lambda: ecs.create_post_paid_servers(
+            CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=body))
+        )
+    )
     assert (error.status_code, error.error_code) == (400, "Ecs.0005")
 
 
 def test_create_with_a_subnet_of_another_vpc_is_400(cloud, ecs):
-    cloud.seed({"projects": [{"id": cloud.project_id, "vpcs": [
-        {"id": "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e99", "name": "vpc-b", "cidr": "172.16.0.0/16",
-         "subnets": [{"id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d99", "name": "subnet-b", "cidr": "172.16.1.0/24"}]}]}]})
+    cloud.seed(
+        {
+            "projects": [
+                {
+                    "id": cloud.project_id,
+                    "vpcs": [
+                        {
+                            "id": "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e99",
+                            "name": "vpc-b",
+                            "cidr": "172.16.0.0/16",
+                            "subnets": [
+                                {
+                                    "id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d99",
+                                    "name": "subnet-b",
+                                    "cidr": "172.16.1.0/24",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     error = _error(lambda: create(ecs, "cross", subnets=("5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d99",)))
     assert error.error_code == "Ecs.0064"
     error = _error(lambda: create(ecs, "cross", subnets=(SUBNET_WEB, "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d99")))
@@ -185,8 +238,17 @@ def test_a_fixed_ip_in_use_fails_the_job_when_ports_are_delayed(cloud, ecs):
     assert show(ecs, response.server_ids[0]).status == "ERROR"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'{"server": "x"}', b'{"server": {"name": "a", "count": "2"}}',
-                                 b'{"server": {"name": "a", "nics": "x"}}', b'{"dry_run": "yes", "server": {}}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[]",
+        b'{"server": "x"}',
+        b'{"server": {"name": "a", "count": "2"}}',
+        b'{"server": {"name": "a", "nics": "x"}}',
+        b'{"dry_run": "yes", "server": {}}',
+    ],
+)
 def test_malformed_create_bodies_are_400(cloud, raw):
     status, body = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers", raw)
     assert status == 400
@@ -194,11 +256,19 @@ def test_malformed_create_bodies_are_400(cloud, raw):
 
 
 def test_tag_action_errors(cloud, ecs):
-    status, body = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers/{LEGACY_APP}/tags/action",
-                             b'{"action": "CREATE", "tags": [{"key": "a", "value": "b"}]}')
+    status, body = _raw_call(
+        cloud,
+        "POST",
+        f"/v1/{cloud.project_id}/cloudservers/{LEGACY_APP}/tags/action",
+        b'{"action": "CREATE", "tags": [{"key": "a", "value": "b"}]}',
+    )
     assert (status, body["error"]["code"]) == (400, "Ecs.0005")
-    status, body = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers/{LEGACY_APP}/tags/action",
-                             b'{"action": "create", "tags": []}')
+    status, body = _raw_call(
+        cloud,
+        "POST",
+        f"/v1/{cloud.project_id}/cloudservers/{LEGACY_APP}/tags/action",
+        b'{"action": "create", "tags": []}',
+    )
     assert (status, body["error"]["code"]) == (400, "Ecs.0005")
 
 
@@ -208,6 +278,7 @@ def test_list_details_bad_limit_is_400(cloud, ecs):
 
 
 # ---- authentication and projects on ECS routes -------------------------------------------
+
 
 def test_wrong_project_is_403(cloud):
     client = ecs_client(cloud, credentials_for(cloud, project_id=OTHER_PROJECT))
@@ -222,9 +293,12 @@ def test_bad_signature_is_401(cloud):
 
 
 def test_projects_do_not_see_each_others_servers(cloud):
-    client = ecs_client(cloud, credentials_for(cloud, ak="LOCALCLOUDAKOTHER00000",
-                                               sk="localcloud-other-secret-key-000000000000",
-                                               project_id=OTHER_PROJECT))
+    client = ecs_client(
+        cloud,
+        credentials_for(
+            cloud, ak="LOCALCLOUDAKOTHER00000", sk="localcloud-other-secret-key-000000000000", project_id=OTHER_PROJECT
+        ),
+    )
     assert client.list_servers_details(ListServersDetailsRequest()).count == 0
     error = _error(lambda: client.show_server(ShowServerRequest(server_id=LEGACY_APP)))
     assert error.error_code == "Ecs.0114"
@@ -232,9 +306,12 @@ def test_projects_do_not_see_each_others_servers(cloud):
 
 # ---- idempotency and the control route ------------------------------------------------------
 
+
 def test_client_token_makes_create_idempotent(cloud):
-    body = b'{"server": {"name": "tok", "flavorRef": "s6.small.1", "imageRef": "i", "nics": [{"subnet_id": "%s"}]}}' \
+    body = (
+        b'{"server": {"name": "tok", "flavorRef": "s6.small.1", "imageRef": "i", "nics": [{"subnet_id": "%s"}]}}'
         % SUBNET_WEB.encode()
+    )
     first = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers", body, {"X-Client-Token": "abc-123"})
     again = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers", body, {"X-Client-Token": "abc-123"})
     other = _raw_call(cloud, "POST", f"/v1/{cloud.project_id}/cloudservers", body, {"X-Client-Token": "abc-124"})
@@ -279,6 +356,7 @@ def test_control_route_errors(cloud):
 
 # ---- raw signed calls (bodies the SDK cannot send) ----------------------------------------
 
+
 def _raw_call(cloud, method: str, path: str, body: bytes, headers: dict | None = None):
     """Sign and send a raw request the way the SDK does; return (status, JSON body or None)."""
     import json
@@ -291,8 +369,15 @@ def _raw_call(cloud, method: str, path: str, body: bytes, headers: dict | None =
 
     host = cloud.url.split("//", 1)[1]
     all_headers = {"Content-Type": "application/json", **(headers or {})}
-    request = SdkRequest(method=method, schema="http", host=host, resource_path=path, query_params=[],
-                         header_params=dict(all_headers), body=body.decode())
+    request = SdkRequest(
+        method=method,
+        schema="http",
+        host=host,
+        resource_path=path,
+        query_params=[],
+        header_params=dict(all_headers),
+        body=body.decode(),
+    )
     signed = Signer(BasicCredentials(cloud.ak, cloud.sk, cloud.project_id)).sign(request)
     out = urllib.request.Request(cloud.url + path, data=body, method=method, headers=dict(signed.header_params))
     try:

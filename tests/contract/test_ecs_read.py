@@ -73,15 +73,24 @@ def test_show_server_of_a_seeded_server(cloud, ecs, vpc_v2):
 
 def test_security_group_aggregate_follows_the_ports(cloud, ecs, vpc_v2, vpc_v3):
     port_id = "d0000000-0000-4000-8000-000000000002"  # legacy-app-01's second NIC: [default]
-    vpc_v3.add_security_groups(AddSecurityGroupsRequest(port_id=port_id, body=AddSecurityGroupsRequestBody(
-        port=InsertSecurityGroupOption(security_groups=[SG_WEB], index=0))))
+    vpc_v3.add_security_groups(
+        AddSecurityGroupsRequest(
+            port_id=port_id,
+            body=AddSecurityGroupsRequestBody(port=InsertSecurityGroupOption(security_groups=[SG_WEB], index=0)),
+        )
+    )
     assert [g.name for g in show(ecs, LEGACY_APP).security_groups] == ["default", "app", "web"]
     first = "d0000000-0000-4000-8000-000000000001"
-    vpc_v2.update_port(UpdatePortRequest(port_id=first, body=UpdatePortRequestBody(
-        port=UpdatePortOption(security_groups=[SG_APP]))))
+    vpc_v2.update_port(
+        UpdatePortRequest(port_id=first, body=UpdatePortRequestBody(port=UpdatePortOption(security_groups=[SG_APP])))
+    )
     assert [g.name for g in show(ecs, LEGACY_APP).security_groups] == ["app", "web", "default"]
-    vpc_v3.remove_security_groups(RemoveSecurityGroupsRequest(port_id=port_id, body=RemoveSecurityGroupsRequestBody(
-        port=RemoveSecurityGroupOption(security_groups=[SG_WEB]))))
+    vpc_v3.remove_security_groups(
+        RemoveSecurityGroupsRequest(
+            port_id=port_id,
+            body=RemoveSecurityGroupsRequestBody(port=RemoveSecurityGroupOption(security_groups=[SG_WEB])),
+        )
+    )
     assert [g.name for g in show(ecs, LEGACY_APP).security_groups] == ["app", "default"]
 
 
@@ -154,13 +163,26 @@ def test_list_details_by_server_id(cloud, ecs):
 def test_server_tags_create_and_delete(cloud, ecs):
     tags = ecs.show_server_tags(ShowServerTagsRequest(server_id=LEGACY_APP)).tags
     assert {(t.key, t.value) for t in tags} == {("env", "prod"), ("role", "app")}
-    ecs.batch_create_server_tags(BatchCreateServerTagsRequest(server_id=LEGACY_APP, body=BatchCreateServerTagsRequestBody(
-        action="create", tags=[BatchAddServerTag(key="owner", value="ops"), BatchAddServerTag(key="env", value="dr")])))
+    ecs.batch_create_server_tags(
+        BatchCreateServerTagsRequest(
+            server_id=LEGACY_APP,
+            body=BatchCreateServerTagsRequestBody(
+                action="create",
+                tags=[BatchAddServerTag(key="owner", value="ops"), BatchAddServerTag(key="env", value="dr")],
+            ),
+        )
+    )
     tags = ecs.show_server_tags(ShowServerTagsRequest(server_id=LEGACY_APP)).tags
     assert {(t.key, t.value) for t in tags} == {("env", "dr"), ("role", "app"), ("owner", "ops")}
     assert sorted(show(ecs, LEGACY_APP).tags) == ["env=dr", "owner=ops", "role=app"]
-    ecs.batch_delete_server_tags(BatchDeleteServerTagsRequest(server_id=LEGACY_APP, body=BatchDeleteServerTagsRequestBody(
-        action="delete", tags=[ServerTag(key="role", value="app"), ServerTag(key="nope", value="x")])))
+    ecs.batch_delete_server_tags(
+        BatchDeleteServerTagsRequest(
+            server_id=LEGACY_APP,
+            body=BatchDeleteServerTagsRequestBody(
+                action="delete", tags=[ServerTag(key="role", value="app"), ServerTag(key="nope", value="x")]
+            ),
+        )
+    )
     tags = ecs.show_server_tags(ShowServerTagsRequest(server_id=LEGACY_APP)).tags
     assert {(t.key, t.value) for t in tags} == {("env", "dr"), ("owner", "ops")}
 

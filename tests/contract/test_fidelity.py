@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
-from huaweicloudsdkvpc.v3.model import (AddSecurityGroupsRequest, AddSecurityGroupsRequestBody,
-                                        CreateSecurityGroupRuleOption, CreateSecurityGroupRuleRequest,
-                                        CreateSecurityGroupRuleRequestBody, InsertSecurityGroupOption)
+from huaweicloudsdkvpc.v3.model import (
+    AddSecurityGroupsRequest,
+    AddSecurityGroupsRequestBody,
+    CreateSecurityGroupRuleOption,
+    CreateSecurityGroupRuleRequest,
+    CreateSecurityGroupRuleRequestBody,
+    InsertSecurityGroupOption,
+)
 
 from sgguard_cli.permissions import sdk_methods
-from tests.contract.vpc_support import PORT_A2, SG, ports  # noqa: F401  (fixture)
+from tests.contract.vpc_support import PORT_A2, SG
 
 ROOT = Path(__file__).resolve().parents[2]
 FIDELITY = ROOT / "docs" / "fidelity.md"
@@ -40,8 +45,14 @@ def _rows() -> list[str]:
 
 def test_the_scan_finds_the_calls_we_know():
     calls = _sdk_calls()
-    assert {"list_security_groups", "add_security_groups", "show_server", "create_function_trigger",
-            "update_function_config", "publish_message"} <= set(calls)
+    assert {
+        "list_security_groups",
+        "add_security_groups",
+        "show_server",
+        "create_function_trigger",
+        "update_function_config",
+        "publish_message",
+    } <= set(calls)
 
 
 @pytest.mark.parametrize("method", sorted(_sdk_calls()))
@@ -52,9 +63,13 @@ def test_every_sdk_call_has_a_row_with_a_status(method):
 
 
 def test_throttling_answers_the_documented_code(cloud):
+    from huaweicloudsdkvpc.v3.model import (
+        CreateSecurityGroupOption,
+        CreateSecurityGroupRequest,
+        CreateSecurityGroupRequestBody,
+    )
+
     from tests.support.sdk import vpc_v3_client
-    from huaweicloudsdkvpc.v3.model import CreateSecurityGroupOption, CreateSecurityGroupRequest, \
-        CreateSecurityGroupRequestBody
 
     cloud.add_fault(kind="throttle", method="POST", path="/v3/*/vpc/security-groups", count=1)
     body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name="t"))
@@ -64,17 +79,22 @@ def test_throttling_answers_the_documented_code(cloud):
 
 
 def test_a_v3_rule_created_without_priority_gets_100(vpc_v3):
-    option = CreateSecurityGroupRuleOption(security_group_id=SG["web"], direction="ingress", protocol="tcp",
-                                           multiport="8443", remote_ip_prefix="10.0.0.0/8")
-    rule = vpc_v3.create_security_group_rule(CreateSecurityGroupRuleRequest(
-        body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))).security_group_rule
+    option = CreateSecurityGroupRuleOption(
+        security_group_id=SG["web"],
+        direction="ingress",
+        protocol="tcp",
+        multiport="8443",
+        remote_ip_prefix="10.0.0.0/8",
+    )
+    rule = vpc_v3.create_security_group_rule(
+        CreateSecurityGroupRuleRequest(body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))
+    ).security_group_rule
     assert rule.priority == 100
 
 
 def test_a_denied_action_answers_iams_403_body(cloud, vpc_v3, ports):
     port = PORT_A2
-    cloud.add_fault(kind="deny", method="PUT", path="/v3/*/ports/*/insert-security-groups",
-                    action="vpc:ports:update")
+    cloud.add_fault(kind="deny", method="PUT", path="/v3/*/ports/*/insert-security-groups", action="vpc:ports:update")
     body = AddSecurityGroupsRequestBody(port=InsertSecurityGroupOption(security_groups=[SG["web"]]), dry_run=True)
     with pytest.raises(ClientRequestException) as raised:
         vpc_v3.add_security_groups(AddSecurityGroupsRequest(port, body))

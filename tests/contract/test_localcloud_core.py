@@ -39,7 +39,16 @@ from localcloud.client import ControlError
 from localcloud.core.auth import verify_signature
 from localcloud.core.errors import Unauthorized
 from tests.contract.vpc_support import (
-    OTHER_AK, OTHER_PROJECT, OTHER_SK, PORT_A1, PORT_A2, PROJECT, SG, expect_error, last_entry, ports, seed_ports,
+    OTHER_AK,
+    OTHER_PROJECT,
+    OTHER_SK,
+    PORT_A1,
+    PORT_A2,
+    PROJECT,
+    SG,
+    expect_error,
+    last_entry,
+    seed_ports,
     state_groups,  # noqa: F401  (ports is a fixture)
 )
 from tests.support.sdk import credentials_for, http_config, vpc_v2_client, vpc_v3_client
@@ -85,8 +94,10 @@ def test_bad_signature_is_401(cloud):
 
 def test_security_token_accepted_and_recorded(cloud):
     temporary = cloud.temporary_credentials(PROJECT)
-    client = vpc_v3_client(cloud, credentials_for(cloud, ak=temporary["ak"], sk=temporary["sk"],
-                                                  security_token=temporary["security_token"]))
+    client = vpc_v3_client(
+        cloud,
+        credentials_for(cloud, ak=temporary["ak"], sk=temporary["sk"], security_token=temporary["security_token"]),
+    )
     assert "default" in group_names(client)
     entry = last_entry(cloud, "GET", "/security-groups")
     assert (entry["ak"], entry["security_token"], entry["status"]) == (temporary["ak"], True, 200)
@@ -94,8 +105,9 @@ def test_security_token_accepted_and_recorded(cloud):
 
 def test_wrong_or_missing_security_token_refused(cloud):
     temporary = cloud.temporary_credentials(PROJECT)
-    wrong = vpc_v3_client(cloud, credentials_for(cloud, ak=temporary["ak"], sk=temporary["sk"],
-                                                 security_token="forged-token"))
+    wrong = vpc_v3_client(
+        cloud, credentials_for(cloud, ak=temporary["ak"], sk=temporary["sk"], security_token="forged-token")
+    )
     expect_error(lambda: group_names(wrong), 401, "APIGW.0301", "security token")
     missing = vpc_v3_client(cloud, credentials_for(cloud, ak=temporary["ak"], sk=temporary["sk"]))
     expect_error(lambda: group_names(missing), 401, "APIGW.0301", "security token")
@@ -121,16 +133,22 @@ def test_throttle_on_put_surfaces_as_sdk_429(cloud, vpc_v3, ports):
 def test_throttle_on_post_keeps_the_apigw_body(cloud, vpc_v3):
     cloud.add_fault(kind="throttle", method="POST", path="/v3/*/vpc/security-groups", count=1)
     body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name="throttled"))
-    expect_error(lambda: vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)), 429, "APIG.0308",
-                 "throttling threshold")
+    expect_error(
+        lambda: vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)),
+        429,
+        "APIG.0308",
+        "throttling threshold",
+    )
 
 
-@pytest.mark.parametrize("kind, status, code", [("error500", 500, "LocalCloud.Injected500"),
-                                                ("error503", 503, "LocalCloud.Injected503")])
+@pytest.mark.parametrize(
+    "kind, status, code", [("error500", 500, "LocalCloud.Injected500"), ("error503", 503, "LocalCloud.Injected503")]
+)
 def test_server_errors(cloud, vpc_v3, ports, kind, status, code):
     cloud.add_fault(kind=kind, method="GET", path="/v3/*/ports/*")
-    expect_error(lambda: vpc_v3.show_port(ShowPortRequest(port_id=PORT_A1)), status, code,
-                 exc_type=ServerResponseException)
+    expect_error(
+        lambda: vpc_v3.show_port(ShowPortRequest(port_id=PORT_A1)), status, code, exc_type=ServerResponseException
+    )
     assert last_entry(cloud, "GET", PORT_A1)["fault"] == kind
 
 
@@ -202,15 +220,26 @@ def test_fault_matches_method_and_path_only(cloud, vpc_v3, ports):
 def test_request_log_and_x_request_id(cloud, ports):
     seen_headers = []
     handler = HttpHandler().add_response_handler(lambda response, logger: seen_headers.append(response.headers))
-    client = (VpcClient.new_builder().with_credentials(credentials_for(cloud)).with_endpoints([cloud.url])
-              .with_http_config(http_config()).with_http_handler(handler).build())
+    client = (
+        VpcClient.new_builder()
+        .with_credentials(credentials_for(cloud))
+        .with_endpoints([cloud.url])
+        .with_http_config(http_config())
+        .with_http_handler(handler)
+        .build()
+    )
     since = cloud.last_seq()
     response = insert(client, PORT_A2, [SG["web"]], index=0)
     entries = cloud.requests(since)
     assert len(entries) == 1
     entry = entries[0]
-    assert (entry["method"], entry["path"], entry["status"], entry["fault"], entry["service"]) == \
-        ("PUT", f"/v3/{PROJECT}/ports/{PORT_A2}/insert-security-groups", 200, None, "vpc")
+    assert (entry["method"], entry["path"], entry["status"], entry["fault"], entry["service"]) == (
+        "PUT",
+        f"/v3/{PROJECT}/ports/{PORT_A2}/insert-security-groups",
+        200,
+        None,
+        "vpc",
+    )
     assert entry["route"] == "PUT /v3/{project_id}/ports/{port_id}/insert-security-groups"
     assert '"index": 0' in entry["body"] and entry["write"] is True
     assert seen_headers[-1]["X-Request-Id"] == entry["request_id"] == response.request_id
@@ -229,23 +258,33 @@ def test_unknown_api_is_apigw_404(cloud):
 
 def test_seed_schema_error_names_the_json_path(cloud):
     with pytest.raises(ControlError) as caught:
-        cloud.seed({"projects": [{"id": PROJECT, "security_groups": [{"name": "x", "rules": [
-            {"direction": "sideways"}]}]}]})
+        cloud.seed(
+            {"projects": [{"id": PROJECT, "security_groups": [{"name": "x", "rules": [{"direction": "sideways"}]}]}]}
+        )
     assert caught.value.status == 400
     assert caught.value.body["error_code"] == "LocalCloud.InvalidSeed"
     assert "$.projects[0].security_groups[0].rules[0].direction" in caught.value.body["error_msg"]
 
 
-@pytest.mark.parametrize("project_doc, fragment", [
-    ({"security_groups": [{"name": "g", "rules": [{"direction": "ingress", "remote_group": "nope"}]}]},
-     "security_groups[0].rules[0].remote_group: VPC.0603"),
-    ({"security_groups": [{"name": "g", "rules": [{"direction": "ingress", "remote_group": "dup-name"}]}]},
-     "remote_group: VPC.0601"),
-    ({"ports": [{"subnet": "subnet-nowhere"}]}, "ports[0].subnet: VPC.0202"),
-    ({"ports": [{"subnet": "subnet-web", "ip_address": "10.0.9.9"}]}, "ports[0]: VPC.0705"),
-    ({"vpcs": [{"name": "v", "cidr": "10.9.0.0/16", "subnets": [{"name": "s", "cidr": "10.8.0.0/24"}]}]},
-     "subnets[0]: VPC.0203"),
-])
+@pytest.mark.parametrize(
+    "project_doc, fragment",
+    [
+        (
+            {"security_groups": [{"name": "g", "rules": [{"direction": "ingress", "remote_group": "nope"}]}]},
+            "security_groups[0].rules[0].remote_group: VPC.0603",
+        ),
+        (
+            {"security_groups": [{"name": "g", "rules": [{"direction": "ingress", "remote_group": "dup-name"}]}]},
+            "remote_group: VPC.0601",
+        ),
+        ({"ports": [{"subnet": "subnet-nowhere"}]}, "ports[0].subnet: VPC.0202"),
+        ({"ports": [{"subnet": "subnet-web", "ip_address": "10.0.9.9"}]}, "ports[0]: VPC.0705"),
+        (
+            {"vpcs": [{"name": "v", "cidr": "10.9.0.0/16", "subnets": [{"name": "s", "cidr": "10.8.0.0/24"}]}]},
+            "subnets[0]: VPC.0203",
+        ),
+    ],
+)
 def test_seed_semantic_errors_name_the_place(cloud, project_doc, fragment):
     with pytest.raises(ControlError) as caught:
         cloud.seed({"projects": [{"id": PROJECT, **project_doc}]})
@@ -263,9 +302,16 @@ def test_seed_summary(cloud):
 
 
 def test_sixteen_threads_on_sixteen_ports(cloud):
-    devices = [{"id": f"e2000000-0000-4000-8000-0000000000{n:02d}", "subnet": "subnet-web",
-                "device_id": f"dev-{n}", "device_owner": "compute:cn-north-4a", "security_groups": ["baseline"]}
-               for n in range(16)]
+    devices = [
+        {
+            "id": f"e2000000-0000-4000-8000-0000000000{n:02d}",
+            "subnet": "subnet-web",
+            "device_id": f"dev-{n}",
+            "device_owner": "compute:cn-north-4a",
+            "security_groups": ["baseline"],
+        }
+        for n in range(16)
+    ]
     seed_ports(cloud, devices)
     failures = []
 
@@ -315,17 +361,27 @@ def test_sixteen_threads_inserting_into_one_port(cloud, ports):
 
 
 def signed(sk: str, body: bytes = b'{"port": {"security_groups": ["x"]}}', query=(("dry_run", "true"),)):
-    request = SdkRequest(method="PUT", schema="http", host="127.0.0.1:8443",
-                         resource_path=f"/v3/{PROJECT}/ports/{PORT_A1}/insert-security-groups",
-                         query_params=list(query), header_params={"Content-Type": "application/json"}, body=body)
+    request = SdkRequest(
+        method="PUT",
+        schema="http",
+        host="127.0.0.1:8443",
+        resource_path=f"/v3/{PROJECT}/ports/{PORT_A1}/insert-security-groups",
+        query_params=list(query),
+        header_params={"Content-Type": "application/json"},
+        body=body,
+    )
     return Signer(BasicCredentials("LOCALCLOUDAKDEV0000000", sk, PROJECT)).sign(request)
 
 
 def verify(request, secret: str, *, body: bytes | None = None, query: str | None = None) -> str:
-    return verify_signature(method=request.method, raw_path=request.resource_path,
-                            raw_query=urlencode(request.query_params) if query is None else query,
-                            headers=dict(request.header_params), body=request.body if body is None else body,
-                            secret_for=lambda ak: secret if ak == "LOCALCLOUDAKDEV0000000" else None)
+    return verify_signature(
+        method=request.method,
+        raw_path=request.resource_path,
+        raw_query=urlencode(request.query_params) if query is None else query,
+        headers=dict(request.header_params),
+        body=request.body if body is None else body,
+        secret_for=lambda ak: secret if ak == "LOCALCLOUDAKDEV0000000" else None,
+    )
 
 
 def test_auth_accepts_the_right_secret():

@@ -27,15 +27,23 @@ from shared.config import load_settings
 from shared.exposure import risky_exposures
 from shared.model import Rule
 from tests.contract.vpc_support import (
-    MISSING, OTHER_AK, OTHER_PROJECT, OTHER_SK, PROJECT, default_sg, expect_error, last_entry,
+    MISSING,
+    OTHER_AK,
+    OTHER_PROJECT,
+    OTHER_SK,
+    PROJECT,
+    default_sg,
+    expect_error,
+    last_entry,
 )
 from tests.support.sdk import credentials_for, vpc_v3_client
 
 
 def create(client, name="office", ip_version=4, ip_set=None, dry_run=None, **extra):
     option = CreateAddressGroupOption(name=name, ip_version=ip_version, ip_set=ip_set, **extra)
-    return client.create_address_group(CreateAddressGroupRequest(
-        body=CreateAddressGroupRequestBody(address_group=option, dry_run=dry_run)))
+    return client.create_address_group(
+        CreateAddressGroupRequest(body=CreateAddressGroupRequestBody(address_group=option, dry_run=dry_run))
+    )
 
 
 def names(client, **query):
@@ -48,8 +56,12 @@ def test_create_show_list_delete(cloud, vpc_v3):
     group = created.address_group
     assert (group.name, group.ip_version, group.ip_set, group.max_capacity) == ("office", 4, entries, 20)
     assert [(item.ip, item.remarks) for item in group.ip_extra_set] == [(entry, None) for entry in entries]
-    assert (group.tenant_id, group.enterprise_project_id, group.status, group.description) == \
-        (PROJECT, "0", "NORMAL", "office ranges")
+    assert (group.tenant_id, group.enterprise_project_id, group.status, group.description) == (
+        PROJECT,
+        "0",
+        "NORMAL",
+        "office ranges",
+    )
     assert group.created_at.tzinfo is not None
     assert created.request_id == last_entry(cloud, "POST", "/vpc/address-groups")["request_id"]
     assert last_entry(cloud, "POST", "/vpc/address-groups")["status"] == 201
@@ -73,12 +85,17 @@ def test_create_show_list_delete(cloud, vpc_v3):
 
 
 def test_show_missing_is_a_v3_404(cloud, vpc_v3):
-    error = expect_error(lambda: vpc_v3.show_address_group(ShowAddressGroupRequest(address_group_id=MISSING)),
-                         404, "VPC.1802", MISSING)
+    error = expect_error(
+        lambda: vpc_v3.show_address_group(ShowAddressGroupRequest(address_group_id=MISSING)), 404, "VPC.1802", MISSING
+    )
     entry = last_entry(cloud, "GET", MISSING)
     assert (entry["status"], entry["error_code"], entry["request_id"]) == (404, "VPC.1802", error.request_id)
-    expect_error(lambda: vpc_v3.delete_address_group(DeleteAddressGroupRequest(address_group_id=MISSING)),
-                 404, "VPC.1802", MISSING)
+    expect_error(
+        lambda: vpc_v3.delete_address_group(DeleteAddressGroupRequest(address_group_id=MISSING)),
+        404,
+        "VPC.1802",
+        MISSING,
+    )
 
 
 def test_ip_extra_set_and_dry_run(cloud, vpc_v3):
@@ -91,17 +108,20 @@ def test_ip_extra_set_and_dry_run(cloud, vpc_v3):
     assert names(vpc_v3) == ["extra"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"ip_version": 5}, "ip_version"),
-    ({"ip_set": ["::/0"]}, "does not match ip_version 4"),
-    ({"ip_set": ["10.0.0.300"]}, "not an IP address"),
-    ({"ip_set": ["10.0.0.9-10.0.0.1"]}, "not an IP address"),
-    ({"ip_set": ["10.0.0.1"] * 3, "max_capacity": 2}, "max_capacity"),
-    ({"max_capacity": 21}, "max_capacity"),
-    ({"name": "bad name!"}, "name"),
-    ({"description": "<script>"}, "description"),
-    ({"ip_set": ["1.1.1.1"], "ip_extra_set": [IpExtraSetOption(ip="1.1.1.1")]}, "mutually exclusive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"ip_version": 5}, "ip_version"),
+        ({"ip_set": ["::/0"]}, "does not match ip_version 4"),
+        ({"ip_set": ["10.0.0.300"]}, "not an IP address"),
+        ({"ip_set": ["10.0.0.9-10.0.0.1"]}, "not an IP address"),
+        ({"ip_set": ["10.0.0.1"] * 3, "max_capacity": 2}, "max_capacity"),
+        ({"max_capacity": 21}, "max_capacity"),
+        ({"name": "bad name!"}, "name"),
+        ({"description": "<script>"}, "description"),
+        ({"ip_set": ["1.1.1.1"], "ip_extra_set": [IpExtraSetOption(ip="1.1.1.1")]}, "mutually exclusive"),
+    ],
+)
 def test_invalid_creations_are_400(cloud, vpc_v3, kwargs, message):
     expect_error(lambda: create(vpc_v3, **kwargs), 400, "VPC.1801", message)
     assert names(vpc_v3) == []
@@ -116,13 +136,23 @@ def test_project_isolation(cloud, vpc_v3):
 
 def test_rules_reference_an_address_group_which_is_then_in_use(cloud, vpc_v3):
     group = create(vpc_v3, ip_set=["0.0.0.0/1", "128.0.0.0-255.255.255.255"]).address_group
-    option = CreateSecurityGroupRuleOption(security_group_id=default_sg(cloud), direction="ingress", protocol="tcp",
-                                           multiport="22", remote_address_group_id=group.id)
-    rule = vpc_v3.create_security_group_rule(CreateSecurityGroupRuleRequest(
-        body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))).security_group_rule
+    option = CreateSecurityGroupRuleOption(
+        security_group_id=default_sg(cloud),
+        direction="ingress",
+        protocol="tcp",
+        multiport="22",
+        remote_address_group_id=group.id,
+    )
+    rule = vpc_v3.create_security_group_rule(
+        CreateSecurityGroupRuleRequest(body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))
+    ).security_group_rule
     assert rule.remote_address_group_id == group.id and rule.remote_ip_prefix in (None, "")
-    expect_error(lambda: vpc_v3.delete_address_group(DeleteAddressGroupRequest(address_group_id=group.id)),
-                 409, "VPC.1804", rule.id)
+    expect_error(
+        lambda: vpc_v3.delete_address_group(DeleteAddressGroupRequest(address_group_id=group.id)),
+        409,
+        "VPC.1804",
+        rule.id,
+    )
     vpc_v3.delete_security_group_rule(DeleteSecurityGroupRuleRequest(security_group_rule_id=rule.id))
     vpc_v3.delete_address_group(DeleteAddressGroupRequest(address_group_id=group.id))
 
@@ -135,8 +165,9 @@ def network(cloud):
     clock = Clock(monotonic=lambda: 0.0, sleep=lambda seconds: None)
     settings = load_settings(None, {"ECS_ENDPOINT": cloud.url, "VPC_ENDPOINT": cloud.url})
     factory = ClientFactory(AgencyCredentials(cloud.ak, cloud.sk, None, cloud.project_id), settings)
-    return NetworkGateway(factory, clock=clock, deadline=Deadline(clock, 600), policy=RetryPolicy(3, 0.0, 0.0),
-                          counter=CallCounter())
+    return NetworkGateway(
+        factory, clock=clock, deadline=Deadline(clock, 600), policy=RetryPolicy(3, 0.0, 0.0), counter=CallCounter()
+    )
 
 
 def test_gateway_reads_the_ip_set_and_feeds_the_exposure_check(cloud, vpc_v3, network):

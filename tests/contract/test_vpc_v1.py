@@ -28,8 +28,22 @@ from huaweicloudsdkvpc.v2 import (
 )
 
 from tests.contract.vpc_support import (
-    DEVICE_A, DUP_B, MISSING, OWNER, PORT_A1, PORT_A2, PORT_B1, SG, SUBNET_APP, SUBNET_WEB, VIP_PORT, VPC_ID,
-    default_sg, expect_error, ports, state_groups, state_vpc,  # noqa: F401  (ports is a fixture)
+    DEVICE_A,
+    DUP_B,
+    MISSING,
+    OWNER,
+    PORT_A1,
+    PORT_A2,
+    PORT_B1,
+    SG,
+    SUBNET_APP,
+    SUBNET_WEB,
+    VIP_PORT,
+    VPC_ID,
+    default_sg,  # noqa: F401  (ports is a fixture)
+    expect_error,
+    state_groups,
+    state_vpc,
 )
 
 
@@ -86,8 +100,7 @@ def test_show_subnet_and_not_found(vpc_v2):
 
 def test_show_port_shape(vpc_v2, ports):
     port = vpc_v2.show_port(ShowPortRequest(port_id=PORT_A1)).port
-    assert (port.device_id, port.device_owner, port.status, port.zone_id) == (DEVICE_A, OWNER, "ACTIVE",
-                                                                                 "cn-north-4a")
+    assert (port.device_id, port.device_owner, port.status, port.zone_id) == (DEVICE_A, OWNER, "ACTIVE", "cn-north-4a")
     assert port.network_id == SUBNET_WEB
     assert port.fixed_ips[0].ip_address == "10.0.1.2"  # first free address after the gateway
     subnet = vpc_v2.show_subnet(ShowSubnetRequest(subnet_id=SUBNET_WEB)).subnet
@@ -147,11 +160,14 @@ def test_update_port_replaces_ordered_list_and_name(cloud, vpc_v2, ports):
     assert state_groups(cloud, PORT_A1) == wanted
 
 
-@pytest.mark.parametrize("groups, status, code, message", [
-    ([], 400, "VPC.0607", "at least one security group"),
-    ([SG["web"], MISSING], 404, "VPC.0603", MISSING),
-    ([SG["web"], SG["web"]], 400, "VPC.2500", "Duplicate"),
-])
+@pytest.mark.parametrize(
+    "groups, status, code, message",
+    [
+        ([], 400, "VPC.0607", "at least one security group"),
+        ([SG["web"], MISSING], 404, "VPC.0603", MISSING),
+        ([SG["web"], SG["web"]], 400, "VPC.2500", "Duplicate"),
+    ],
+)
 def test_update_port_refusals_leave_state(cloud, vpc_v2, ports, groups, status, code, message):
     before = state_groups(cloud, PORT_A1)
     expect_error(lambda: update_groups(vpc_v2, PORT_A1, groups), status, code, message)
@@ -161,8 +177,12 @@ def test_update_port_refusals_leave_state(cloud, vpc_v2, ports, groups, status, 
 def test_update_port_per_port_limit(cloud, vpc_v2, ports):
     cloud.settings(max_sgs_per_port=3)
     update_groups(vpc_v2, PORT_A1, [SG["web"], SG["app"], SG["db"]])
-    expect_error(lambda: update_groups(vpc_v2, PORT_A1, [SG["web"], SG["app"], SG["db"], SG["baseline"]]),
-                 400, "VPC.2500", "at most 3")
+    expect_error(
+        lambda: update_groups(vpc_v2, PORT_A1, [SG["web"], SG["app"], SG["db"], SG["baseline"]]),
+        400,
+        "VPC.2500",
+        "at most 3",
+    )
     assert state_groups(cloud, PORT_A1) == [SG["web"], SG["app"], SG["db"]]
 
 
@@ -176,8 +196,12 @@ def test_update_port_security_disabled_refused(cloud, vpc_v2, ports):
 
 def test_update_port_not_found_and_bad_body(vpc_v2, ports):
     expect_error(lambda: update_groups(vpc_v2, MISSING, [SG["web"]]), 404, "VPC.2504")
-    expect_error(lambda: vpc_v2.update_port(UpdatePortRequest(port_id=PORT_A1, body=UpdatePortRequestBody())),
-                 400, "VPC.2500", "'port'")
+    expect_error(
+        lambda: vpc_v2.update_port(UpdatePortRequest(port_id=PORT_A1, body=UpdatePortRequestBody())),
+        400,
+        "VPC.2500",
+        "'port'",
+    )
 
 
 # ---- security groups ----------------------------------------------------------------------------
@@ -189,11 +213,16 @@ def test_list_security_groups_with_rules_and_duplicates(vpc_v2):
     assert names[0] == "default" and names.count("dup-name") == 2 and len(groups) == 11
     default = groups[0]
     rules = {(r.direction, r.ethertype, r.remote_group_id, r.remote_ip_prefix) for r in default.security_group_rules}
-    assert rules == {("ingress", "IPv4", default.id, None), ("ingress", "IPv6", default.id, None),
-                     ("egress", "IPv4", None, "0.0.0.0/0"), ("egress", "IPv6", None, "::/0")}
+    assert rules == {
+        ("ingress", "IPv4", default.id, None),
+        ("ingress", "IPv6", default.id, None),
+        ("egress", "IPv4", None, "0.0.0.0/0"),
+        ("egress", "IPv6", None, "::/0"),
+    }
     app = next(g for g in groups if g.id == SG["app"])
-    assert [(r.protocol, r.port_range_min, r.port_range_max, r.remote_group_id) for r in app.security_group_rules] \
-        == [("tcp", 8080, 8080, SG["web"])]
+    assert [(r.protocol, r.port_range_min, r.port_range_max, r.remote_group_id) for r in app.security_group_rules] == [
+        ("tcp", 8080, 8080, SG["web"])
+    ]
     dup_no_rules = next(g for g in groups if g.id == DUP_B)
     assert {r.direction for r in dup_no_rules.security_group_rules} == {"egress"}  # a fresh group's rules
 
@@ -202,30 +231,42 @@ def test_list_security_groups_paging_and_vpc_filter(vpc_v2):
     page = vpc_v2.list_security_groups(ListSecurityGroupsRequest(limit=3, marker=SG["baseline"])).security_groups
     assert [g.id for g in page] == [SG["web"], SG["app"], SG["db"]]
     expect_error(lambda: vpc_v2.list_security_groups(ListSecurityGroupsRequest(marker=MISSING)), 400, "VPC.0601")
-    expect_error(lambda: vpc_v2.list_security_groups(ListSecurityGroupsRequest(vpc_id=MISSING)), 400, "VPC.0601",
-                 "vpcId is invalid")
+    expect_error(
+        lambda: vpc_v2.list_security_groups(ListSecurityGroupsRequest(vpc_id=MISSING)),
+        400,
+        "VPC.0601",
+        "vpcId is invalid",
+    )
     created = create_group(vpc_v2, "bound", vpc_id=VPC_ID).security_group
-    assert [g.id for g in vpc_v2.list_security_groups(ListSecurityGroupsRequest(vpc_id=VPC_ID)).security_groups] \
-        == [created.id]
+    assert [g.id for g in vpc_v2.list_security_groups(ListSecurityGroupsRequest(vpc_id=VPC_ID)).security_groups] == [
+        created.id
+    ]
 
 
 def test_show_security_group(vpc_v2):
     group = vpc_v2.show_security_group(ShowSecurityGroupRequest(security_group_id=SG["rdp-open"])).security_group
     assert (group.name, group.enterprise_project_id) == ("rdp-open", "0")
     rule = group.security_group_rules[0]
-    assert (rule.protocol, rule.port_range_min, rule.port_range_max, rule.remote_ip_prefix) == \
-        ("tcp", 3380, 3390, "0.0.0.0/0")
+    assert (rule.protocol, rule.port_range_min, rule.port_range_max, rule.remote_ip_prefix) == (
+        "tcp",
+        3380,
+        3390,
+        "0.0.0.0/0",
+    )
     web = vpc_v2.show_security_group(ShowSecurityGroupRequest(security_group_id=SG["web"])).security_group
     assert [(r.port_range_min, r.port_range_max) for r in web.security_group_rules] == [(None, None), (None, None)]
-    expect_error(lambda: vpc_v2.show_security_group(ShowSecurityGroupRequest(security_group_id=MISSING)),
-                 404, "VPC.0603")
+    expect_error(
+        lambda: vpc_v2.show_security_group(ShowSecurityGroupRequest(security_group_id=MISSING)), 404, "VPC.0603"
+    )
 
 
 def test_create_security_group_gets_egress_rules(cloud, vpc_v2):
     group = create_group(vpc_v2, "new-group").security_group
     assert group.name == "new-group" and group.id
-    assert sorted((r.direction, r.ethertype, r.remote_ip_prefix) for r in group.security_group_rules) == \
-        [("egress", "IPv4", "0.0.0.0/0"), ("egress", "IPv6", "::/0")]
+    assert sorted((r.direction, r.ethertype, r.remote_ip_prefix) for r in group.security_group_rules) == [
+        ("egress", "IPv4", "0.0.0.0/0"),
+        ("egress", "IPv6", "::/0"),
+    ]
     assert group.id in {g["id"] for g in state_vpc(cloud)["security_groups"]}
 
 
@@ -246,21 +287,34 @@ def test_delete_security_group(cloud, vpc_v2, ports):
     group = create_group(vpc_v2, "short-lived").security_group
     response = vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=group.id))
     assert response.status_code == 204
-    expect_error(lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=group.id)),
-                 404, "VPC.0603")
+    expect_error(
+        lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=group.id)), 404, "VPC.0603"
+    )
 
 
 def test_delete_security_group_in_use_and_default_refused(cloud, vpc_v2, ports):
-    expect_error(lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=SG["baseline"])),
-                 409, "VPC.0602", PORT_A2)
+    expect_error(
+        lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=SG["baseline"])),
+        409,
+        "VPC.0602",
+        PORT_A2,
+    )
     referenced = create_group(vpc_v2, "referenced").security_group
     create_rule(vpc_v2, security_group_id=SG["mgmt-ssh"], direction="ingress", remote_group_id=referenced.id)
-    expect_error(lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=referenced.id)),
-                 409, "VPC.0602", "remote group")
+    expect_error(
+        lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=referenced.id)),
+        409,
+        "VPC.0602",
+        "remote group",
+    )
     default = default_sg(cloud)
     update_groups(vpc_v2, PORT_A1, [SG["web"]])
-    expect_error(lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=default)),
-                 409, "VPC.0602", "default")
+    expect_error(
+        lambda: vpc_v2.delete_security_group(DeleteSecurityGroupRequest(security_group_id=default)),
+        409,
+        "VPC.0602",
+        "default",
+    )
     assert {SG["baseline"], SG["web"], default} <= {g["id"] for g in state_vpc(cloud)["security_groups"]}
 
 
@@ -269,20 +323,38 @@ def test_delete_security_group_in_use_and_default_refused(cloud, vpc_v2, ports):
 
 def test_rules_list_show_create_delete(cloud, vpc_v2):
     rules = vpc_v2.list_security_group_rules(ListSecurityGroupRulesRequest(security_group_id=SG["db"]))
-    assert [(r.protocol, r.port_range_min, r.remote_group_id) for r in rules.security_group_rules] == \
-        [("tcp", 5432, SG["app"]), (None, None, None)]
-    created = create_rule(vpc_v2, security_group_id=SG["db"], direction="ingress", ethertype="IPv4",
-                          protocol="tcp", port_range_min=5432, port_range_max=5433,
-                          remote_ip_prefix="10.0.9.7", description="dba").security_group_rule
+    assert [(r.protocol, r.port_range_min, r.remote_group_id) for r in rules.security_group_rules] == [
+        ("tcp", 5432, SG["app"]),
+        (None, None, None),
+    ]
+    created = create_rule(
+        vpc_v2,
+        security_group_id=SG["db"],
+        direction="ingress",
+        ethertype="IPv4",
+        protocol="tcp",
+        port_range_min=5432,
+        port_range_max=5433,
+        remote_ip_prefix="10.0.9.7",
+        description="dba",
+    ).security_group_rule
     assert (created.remote_ip_prefix, created.port_range_max, created.description) == ("10.0.9.7/32", 5433, "dba")
     shown = vpc_v2.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=created.id))
     assert shown.security_group_rule.security_group_id == SG["db"]
-    assert vpc_v2.delete_security_group_rule(
-        DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)).status_code == 204
-    expect_error(lambda: vpc_v2.show_security_group_rule(
-        ShowSecurityGroupRuleRequest(security_group_rule_id=created.id)), 404, "VPC.0605")
-    expect_error(lambda: vpc_v2.delete_security_group_rule(
-        DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)), 404, "VPC.0605")
+    assert (
+        vpc_v2.delete_security_group_rule(DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)).status_code
+        == 204
+    )
+    expect_error(
+        lambda: vpc_v2.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=created.id)),
+        404,
+        "VPC.0605",
+    )
+    expect_error(
+        lambda: vpc_v2.delete_security_group_rule(DeleteSecurityGroupRuleRequest(security_group_rule_id=created.id)),
+        404,
+        "VPC.0605",
+    )
 
 
 def test_rule_paging_and_filters(vpc_v2):
@@ -290,23 +362,32 @@ def test_rule_paging_and_filters(vpc_v2):
     page = vpc_v2.list_security_group_rules(ListSecurityGroupRulesRequest(limit=2, marker=every[0].id))
     assert [r.id for r in page.security_group_rules] == [every[1].id, every[2].id]
     mgmt = vpc_v2.list_security_group_rules(ListSecurityGroupRulesRequest(remote_ip_prefix="10.0.9.0/24"))
-    assert {r.security_group_id for r in mgmt.security_group_rules} == {SG["baseline"], SG["mgmt-ssh"],
-                                                                        SG["monitoring"]}
-    expect_error(lambda: vpc_v2.list_security_group_rules(ListSecurityGroupRulesRequest(security_group_id=MISSING)),
-                 404, "VPC.0603")
+    assert {r.security_group_id for r in mgmt.security_group_rules} == {
+        SG["baseline"],
+        SG["mgmt-ssh"],
+        SG["monitoring"],
+    }
+    expect_error(
+        lambda: vpc_v2.list_security_group_rules(ListSecurityGroupRulesRequest(security_group_id=MISSING)),
+        404,
+        "VPC.0603",
+    )
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"direction": "sideways"}, "direction"),
-    ({"direction": "ingress", "ethertype": "IPv5"}, "ethertype"),
-    ({"direction": "ingress", "protocol": "smtp"}, "protocol"),
-    ({"direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80}, "port_range_min"),
-    ({"direction": "ingress", "protocol": "tcp", "port_range_min": 80}, "together"),
-    ({"direction": "ingress", "port_range_min": 80, "port_range_max": 80}, "tcp, udp"),
-    ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/33"}, "CIDR"),
-    ({"direction": "ingress", "ethertype": "IPv6", "remote_ip_prefix": "10.0.0.0/8"}, "ethertype"),
-    ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/8", "remote_group_id": SG["web"]}, "exclusive"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"direction": "sideways"}, "direction"),
+        ({"direction": "ingress", "ethertype": "IPv5"}, "ethertype"),
+        ({"direction": "ingress", "protocol": "smtp"}, "protocol"),
+        ({"direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80}, "port_range_min"),
+        ({"direction": "ingress", "protocol": "tcp", "port_range_min": 80}, "together"),
+        ({"direction": "ingress", "port_range_min": 80, "port_range_max": 80}, "tcp, udp"),
+        ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/33"}, "CIDR"),
+        ({"direction": "ingress", "ethertype": "IPv6", "remote_ip_prefix": "10.0.0.0/8"}, "ethertype"),
+        ({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/8", "remote_group_id": SG["web"]}, "exclusive"),
+    ],
+)
 def test_create_rule_validation(cloud, vpc_v2, fields, message):
     before = len(state_vpc(cloud)["security_groups"][1]["rules"])
     expect_error(lambda: create_rule(vpc_v2, security_group_id=SG["baseline"], **fields), 400, "VPC.0601", message)
@@ -315,17 +396,39 @@ def test_create_rule_validation(cloud, vpc_v2, fields, message):
 
 def test_create_rule_unknown_group_or_remote_and_duplicate(vpc_v2):
     expect_error(lambda: create_rule(vpc_v2, security_group_id=MISSING, direction="ingress"), 404, "VPC.0603")
-    expect_error(lambda: create_rule(vpc_v2, security_group_id=SG["web"], direction="ingress",
-                                     remote_group_id=MISSING), 404, "VPC.0603")
-    fields = dict(security_group_id=SG["web"], direction="ingress", protocol="udp", port_range_min=53,
-                  port_range_max=53, remote_ip_prefix="10.0.0.0/16")
+    expect_error(
+        lambda: create_rule(vpc_v2, security_group_id=SG["web"], direction="ingress", remote_group_id=MISSING),
+        404,
+        "VPC.0603",
+    )
+    fields = dict(
+        security_group_id=SG["web"],
+        direction="ingress",
+        protocol="udp",
+        port_range_min=53,
+        port_range_max=53,
+        remote_ip_prefix="10.0.0.0/16",
+    )
     first = create_rule(vpc_v2, **fields).security_group_rule
     expect_error(lambda: create_rule(vpc_v2, **fields), 409, "VPC.0610", first.id)
 
 
 def test_create_group_bad_body(vpc_v2):
-    expect_error(lambda: vpc_v2.create_security_group(
-        CreateSecurityGroupRequest(body=CreateSecurityGroupRequestBody())), 400, "VPC.0601", "'security_group'")
-    expect_error(lambda: vpc_v2.create_security_group_rule(CreateSecurityGroupRuleRequest(
-        body=CreateSecurityGroupRuleRequestBody(security_group_rule=CreateSecurityGroupRuleOption(
-            direction="ingress")))), 400, "VPC.0601", "security_group_id")
+    expect_error(
+        lambda: vpc_v2.create_security_group(CreateSecurityGroupRequest(body=CreateSecurityGroupRequestBody())),
+        400,
+        "VPC.0601",
+        "'security_group'",
+    )
+    expect_error(
+        lambda: vpc_v2.create_security_group_rule(
+            CreateSecurityGroupRuleRequest(
+                body=CreateSecurityGroupRuleRequestBody(
+                    security_group_rule=CreateSecurityGroupRuleOption(direction="ingress")
+                )
+            )
+        ),
+        400,
+        "VPC.0601",
+        "security_group_id",
+    )

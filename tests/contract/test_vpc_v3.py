@@ -31,14 +31,31 @@ from huaweicloudsdkvpc.v3 import (
 )
 
 from tests.contract.vpc_support import (
-    DEVICE_A, DEVICE_B, MISSING, OWNER, PORT_A1, PORT_A2, PORT_B1, PROJECT, SG, SUBNET_APP, SUBNET_WEB, VPC_ID,
-    default_sg, expect_error, last_entry, ports, seed_ports, state_groups, state_vpc,  # noqa: F401
+    DEVICE_A,
+    DEVICE_B,
+    MISSING,
+    OWNER,
+    PORT_A1,
+    PORT_A2,
+    PORT_B1,
+    PROJECT,
+    SG,
+    SUBNET_APP,
+    SUBNET_WEB,
+    VPC_ID,
+    default_sg,  # noqa: F401
+    expect_error,
+    last_entry,
+    seed_ports,
+    state_groups,
+    state_vpc,
 )
 
 
 def insert(client, port_id, groups, index=None, dry_run=None):
-    body = AddSecurityGroupsRequestBody(port=InsertSecurityGroupOption(security_groups=groups, index=index),
-                                        dry_run=dry_run)
+    body = AddSecurityGroupsRequestBody(
+        port=InsertSecurityGroupOption(security_groups=groups, index=index), dry_run=dry_run
+    )
     return client.add_security_groups(AddSecurityGroupsRequest(port_id=port_id, body=body))
 
 
@@ -57,11 +74,11 @@ def list_groups(client, **query):
 def test_show_port_v3_shape(cloud, vpc_v3, ports):
     response = vpc_v3.show_port(ShowPortRequest(port_id=PORT_A2))
     port = response.port
-    assert (port.virsubnet_id, port.vpc_id, port.device_id, port.device_owner) == (SUBNET_APP, VPC_ID, DEVICE_A,
-                                                                                   OWNER)
+    assert (port.virsubnet_id, port.vpc_id, port.device_id, port.device_owner) == (SUBNET_APP, VPC_ID, DEVICE_A, OWNER)
     subnet = next(s for s in state_vpc(cloud)["subnets"] if s["id"] == SUBNET_APP)
-    assert [(ip.subnet_cidr_id, ip.ip_address) for ip in port.private_ips] == [(subnet["neutron_subnet_id"],
-                                                                                "10.0.2.50")]
+    assert [(ip.subnet_cidr_id, ip.ip_address) for ip in port.private_ips] == [
+        (subnet["neutron_subnet_id"], "10.0.2.50")
+    ]
     assert port.security_groups == [SG["baseline"]] and port.port_security_enabled is True
     assert (port.project_id, port.status, port.zone_id) == (PROJECT, "ACTIVE", "cn-north-4a")
     assert port.created_at.tzinfo is not None
@@ -87,8 +104,11 @@ def test_list_ports_filters_and_page_info(vpc_v3, ports):
     assert ids(name=["b-eth0"]) == [PORT_B1]
     first = vpc_v3.list_ports(ListPortsRequest(device_id=[DEVICE_A, DEVICE_B], limit=2))
     assert [p.id for p in first.ports] == [PORT_A1, PORT_A2]
-    assert (first.page_info.current_count, first.page_info.previous_marker, first.page_info.next_marker) == \
-        (2, PORT_A1, PORT_A2)
+    assert (first.page_info.current_count, first.page_info.previous_marker, first.page_info.next_marker) == (
+        2,
+        PORT_A1,
+        PORT_A2,
+    )
     last = vpc_v3.list_ports(ListPortsRequest(device_id=[DEVICE_A, DEVICE_B], limit=2, marker=PORT_A2))
     assert [p.id for p in last.ports] == [PORT_B1] and last.page_info.next_marker is None
     expect_error(lambda: vpc_v3.list_ports(ListPortsRequest(marker=MISSING)), 400, "VPC.2500", "marker")
@@ -114,14 +134,17 @@ def test_insert_index_past_the_end_appends(cloud, vpc_v3, ports):
     assert state_groups(cloud, PORT_A2) == [SG["baseline"], SG["web"]]
 
 
-@pytest.mark.parametrize("groups, index, status, code, message", [
-    (["web"], None, 404, "VPC.0603", "web"),  # names are not ids
-    ([MISSING], 0, 404, "VPC.0603", MISSING),
-    ([SG["web"]], 0, 400, "VPC.2500", "already associated"),
-    ([SG["app"], SG["app"]], 0, 400, "VPC.2500", "Duplicate"),
-    ([], 0, 400, "VPC.2500", "non-empty"),
-    ([SG["app"]], -1, 400, "VPC.2500", "index"),
-])
+@pytest.mark.parametrize(
+    "groups, index, status, code, message",
+    [
+        (["web"], None, 404, "VPC.0603", "web"),  # names are not ids
+        ([MISSING], 0, 404, "VPC.0603", MISSING),
+        ([SG["web"]], 0, 400, "VPC.2500", "already associated"),
+        ([SG["app"], SG["app"]], 0, 400, "VPC.2500", "Duplicate"),
+        ([], 0, 400, "VPC.2500", "non-empty"),
+        ([SG["app"]], -1, 400, "VPC.2500", "index"),
+    ],
+)
 def test_insert_refusals_leave_state(cloud, vpc_v3, ports, groups, index, status, code, message):
     before = state_groups(cloud, PORT_A1)
     expect_error(lambda: insert(vpc_v3, PORT_A1, groups, index=index), status, code, message)
@@ -180,8 +203,14 @@ def test_remove_dry_run(cloud, vpc_v3, ports):
 
 
 def test_insert_body_errors(vpc_v3, ports):
-    expect_error(lambda: vpc_v3.add_security_groups(AddSecurityGroupsRequest(
-        port_id=PORT_A1, body=AddSecurityGroupsRequestBody(dry_run=True))), 400, "VPC.2500", "'port'")
+    expect_error(
+        lambda: vpc_v3.add_security_groups(
+            AddSecurityGroupsRequest(port_id=PORT_A1, body=AddSecurityGroupsRequestBody(dry_run=True))
+        ),
+        400,
+        "VPC.2500",
+        "'port'",
+    )
     expect_error(lambda: vpc_v3.add_security_groups(AddSecurityGroupsRequest(port_id=PORT_A1)), 400, "VPC.2500")
 
 
@@ -200,10 +229,22 @@ def test_list_groups_filters(cloud, vpc_v3):
 
 
 def test_list_groups_enterprise_projects(cloud, vpc_v3):
-    cloud.seed({"projects": [{"id": PROJECT, "security_groups": [
-        {"name": "ep-group", "enterprise_project_id": "5e1b9c6c-0000-4000-8000-000000000001"}]}]})
-    assert [g.name for g in list_groups(vpc_v3, enterprise_project_id="5e1b9c6c-0000-4000-8000-000000000001")
-            .security_groups] == ["ep-group"]
+    cloud.seed(
+        {
+            "projects": [
+                {
+                    "id": PROJECT,
+                    "security_groups": [
+                        {"name": "ep-group", "enterprise_project_id": "5e1b9c6c-0000-4000-8000-000000000001"}
+                    ],
+                }
+            ]
+        }
+    )
+    assert [
+        g.name
+        for g in list_groups(vpc_v3, enterprise_project_id="5e1b9c6c-0000-4000-8000-000000000001").security_groups
+    ] == ["ep-group"]
     assert "ep-group" not in [g.name for g in list_groups(vpc_v3, enterprise_project_id="0").security_groups]
     every = list_groups(vpc_v3, enterprise_project_id="all_granted_eps").security_groups
     assert len(every) == 12 and "ep-group" in [g.name for g in every]
@@ -225,27 +266,36 @@ def test_list_groups_paging_walk(vpc_v3):
 
 def test_show_group_rules_v3_fields(vpc_v3):
     group = vpc_v3.show_security_group(ShowSecurityGroupRequest(security_group_id=SG["db"])).security_group
-    rules = [(r.direction, r.protocol, r.multiport, r.action, r.priority, r.remote_group_id, r.remote_ip_prefix)
-             for r in group.security_group_rules]
-    assert rules == [("ingress", "tcp", "5432", "allow", 1, SG["app"], None),
-                     ("ingress", None, None, "deny", 100, None, "0.0.0.0/0")]
+    rules = [
+        (r.direction, r.protocol, r.multiport, r.action, r.priority, r.remote_group_id, r.remote_ip_prefix)
+        for r in group.security_group_rules
+    ]
+    assert rules == [
+        ("ingress", "tcp", "5432", "allow", 1, SG["app"], None),
+        ("ingress", None, None, "deny", 100, None, "0.0.0.0/0"),
+    ]
     assert all(r.ethertype == "IPv4" and r.security_group_id == SG["db"] for r in group.security_group_rules)
     web = vpc_v3.show_security_group(ShowSecurityGroupRequest(security_group_id=SG["web"])).security_group
     assert [r.multiport for r in web.security_group_rules] == ["80,443", "80,443"]
-    expect_error(lambda: vpc_v3.show_security_group(ShowSecurityGroupRequest(security_group_id=MISSING)),
-                 404, "VPC.0603")
+    expect_error(
+        lambda: vpc_v3.show_security_group(ShowSecurityGroupRequest(security_group_id=MISSING)), 404, "VPC.0603"
+    )
 
 
 def test_create_update_delete_group_v3(cloud, vpc_v3):
-    body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name="v3-group",
-                                                                                   description="made in v3"))
+    body = CreateSecurityGroupRequestBody(
+        security_group=CreateSecurityGroupOption(name="v3-group", description="made in v3")
+    )
     response = vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body))
     group = response.security_group
     assert (response.status_code, group.name, group.description) == (201, "v3-group", "made in v3")
     assert {r.direction for r in group.security_group_rules} == {"egress"}
-    renamed = vpc_v3.update_security_group(UpdateSecurityGroupRequest(
-        security_group_id=group.id,
-        body=UpdateSecurityGroupRequestBody(security_group=UpdateSecurityGroupOption(name="v3-renamed"))))
+    renamed = vpc_v3.update_security_group(
+        UpdateSecurityGroupRequest(
+            security_group_id=group.id,
+            body=UpdateSecurityGroupRequestBody(security_group=UpdateSecurityGroupOption(name="v3-renamed")),
+        )
+    )
     assert renamed.security_group.name == "v3-renamed"
     assert vpc_v3.delete_security_group(DeleteSecurityGroupRequest(security_group_id=group.id)).status_code == 204
     assert group.id not in {g["id"] for g in state_vpc(cloud)["security_groups"]}
@@ -257,60 +307,107 @@ def test_create_group_v3_dry_run_and_default_is_protected(cloud, vpc_v3):
     assert vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)).status_code == 202
     assert len(state_vpc(cloud)["security_groups"]) == count
     default = default_sg(cloud)
-    expect_error(lambda: vpc_v3.update_security_group(UpdateSecurityGroupRequest(
-        security_group_id=default,
-        body=UpdateSecurityGroupRequestBody(security_group=UpdateSecurityGroupOption(name="not-default")))),
-        409, "VPC.0602", "default")
-    expect_error(lambda: vpc_v3.delete_security_group(DeleteSecurityGroupRequest(security_group_id=default)),
-                 409, "VPC.0602")
+    expect_error(
+        lambda: vpc_v3.update_security_group(
+            UpdateSecurityGroupRequest(
+                security_group_id=default,
+                body=UpdateSecurityGroupRequestBody(security_group=UpdateSecurityGroupOption(name="not-default")),
+            )
+        ),
+        409,
+        "VPC.0602",
+        "default",
+    )
+    expect_error(
+        lambda: vpc_v3.delete_security_group(DeleteSecurityGroupRequest(security_group_id=default)), 409, "VPC.0602"
+    )
 
 
 # ---- rules ------------------------------------------------------------------------------------------
 
 
 def create_rule(client, dry_run=None, **fields):
-    body = CreateSecurityGroupRuleRequestBody(security_group_rule=CreateSecurityGroupRuleOption(**fields),
-                                              dry_run=dry_run)
+    body = CreateSecurityGroupRuleRequestBody(
+        security_group_rule=CreateSecurityGroupRuleOption(**fields), dry_run=dry_run
+    )
     return client.create_security_group_rule(CreateSecurityGroupRuleRequest(body=body))
 
 
 def test_rule_lifecycle_v3_and_v1_view(cloud, vpc_v2, vpc_v3):
-    response = create_rule(vpc_v3, security_group_id=SG["web"], direction="ingress", protocol="TCP",
-                           multiport="8443,8000-8080", remote_ip_prefix="192.168.0.0/16", action="deny",
-                           priority=5, description="blocked")
+    response = create_rule(
+        vpc_v3,
+        security_group_id=SG["web"],
+        direction="ingress",
+        protocol="TCP",
+        multiport="8443,8000-8080",
+        remote_ip_prefix="192.168.0.0/16",
+        action="deny",
+        priority=5,
+        description="blocked",
+    )
     rule = response.security_group_rule
     assert response.status_code == 201
-    assert (rule.protocol, rule.multiport, rule.action, rule.priority, rule.ethertype) == \
-        ("tcp", "8443,8000-8080", "deny", 5, "IPv4")
+    assert (rule.protocol, rule.multiport, rule.action, rule.priority, rule.ethertype) == (
+        "tcp",
+        "8443,8000-8080",
+        "deny",
+        5,
+        "IPv4",
+    )
     shown = vpc_v3.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=rule.id))
     assert shown.security_group_rule.description == "blocked"
     v1_rules = vpc_v2.list_security_group_rules(V1ListRulesRequest(security_group_id=SG["web"]))
     v1_rule = next(r for r in v1_rules.security_group_rules if r.id == rule.id)
     assert (v1_rule.port_range_min, v1_rule.port_range_max) == (None, None)  # v1 cannot show two ranges
-    listed = vpc_v3.list_security_group_rules(ListSecurityGroupRulesRequest(security_group_id=[SG["web"]],
-                                                                            action="deny"))
+    listed = vpc_v3.list_security_group_rules(
+        ListSecurityGroupRulesRequest(security_group_id=[SG["web"]], action="deny")
+    )
     assert [r.id for r in listed.security_group_rules] == [rule.id]
-    expect_error(lambda: create_rule(vpc_v3, security_group_id=SG["web"], direction="ingress", protocol="tcp",
-                                     multiport="8443,8000-8080", remote_ip_prefix="192.168.0.0/16", action="deny",
-                                     priority=5), 409, "VPC.0610", rule.id)
-    assert vpc_v3.delete_security_group_rule(
-        DeleteSecurityGroupRuleRequest(security_group_rule_id=rule.id)).status_code == 204
-    expect_error(lambda: vpc_v3.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=rule.id)),
-                 404, "VPC.0605")
+    expect_error(
+        lambda: create_rule(
+            vpc_v3,
+            security_group_id=SG["web"],
+            direction="ingress",
+            protocol="tcp",
+            multiport="8443,8000-8080",
+            remote_ip_prefix="192.168.0.0/16",
+            action="deny",
+            priority=5,
+        ),
+        409,
+        "VPC.0610",
+        rule.id,
+    )
+    assert (
+        vpc_v3.delete_security_group_rule(DeleteSecurityGroupRuleRequest(security_group_rule_id=rule.id)).status_code
+        == 204
+    )
+    expect_error(
+        lambda: vpc_v3.show_security_group_rule(ShowSecurityGroupRuleRequest(security_group_rule_id=rule.id)),
+        404,
+        "VPC.0605",
+    )
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"priority": 0}, "priority"),
-    ({"priority": 101}, "priority"),
-    ({"action": "reject"}, "action"),
-    ({"protocol": "tcp", "multiport": "0-10"}, "multiport"),
-    ({"protocol": "tcp", "multiport": "80,x"}, "multiport"),
-    ({"protocol": "icmp", "multiport": "8"}, "ICMP"),
-    ({"multiport": "22"}, "tcp, udp"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"priority": 0}, "priority"),
+        ({"priority": 101}, "priority"),
+        ({"action": "reject"}, "action"),
+        ({"protocol": "tcp", "multiport": "0-10"}, "multiport"),
+        ({"protocol": "tcp", "multiport": "80,x"}, "multiport"),
+        ({"protocol": "icmp", "multiport": "8"}, "ICMP"),
+        ({"multiport": "22"}, "tcp, udp"),
+    ],
+)
 def test_rule_validation_v3(vpc_v3, fields, message):
-    expect_error(lambda: create_rule(vpc_v3, security_group_id=SG["web"], direction="ingress", **fields),
-                 400, "VPC.0601", message)
+    expect_error(
+        lambda: create_rule(vpc_v3, security_group_id=SG["web"], direction="ingress", **fields),
+        400,
+        "VPC.0601",
+        message,
+    )
 
 
 def test_rule_dry_run_v3(cloud, vpc_v3):
@@ -321,10 +418,12 @@ def test_rule_dry_run_v3(cloud, vpc_v3):
 
 
 def test_seeded_ports_allocate_distinct_addresses(cloud, vpc_v3):
-    extra = [{"name": f"x{n}", "subnet": "subnet-web", "device_id": f"dev-{n}", "device_owner": OWNER}
-             for n in range(5)]
+    extra = [
+        {"name": f"x{n}", "subnet": "subnet-web", "device_id": f"dev-{n}", "device_owner": OWNER} for n in range(5)
+    ]
     seed_ports(cloud, extra)
-    addresses = [p.private_ips[0].ip_address for p in vpc_v3.list_ports(
-        ListPortsRequest(virsubnet_id=[SUBNET_WEB])).ports]
+    addresses = [
+        p.private_ips[0].ip_address for p in vpc_v3.list_ports(ListPortsRequest(virsubnet_id=[SUBNET_WEB])).ports
+    ]
     assert len(addresses) == len(set(addresses)) == 7
     assert "10.0.1.1" not in addresses and "10.0.1.0" not in addresses

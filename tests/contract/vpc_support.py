@@ -16,9 +16,12 @@ OTHER_SK = "localcloud-other-secret-key-000000000000"
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"
 SUBNET_WEB = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01"
 SUBNET_APP = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d02"
-SG = {name: f"a0000000-0000-4000-8000-00000000000{i}" for i, name in
-      enumerate(["baseline", "web", "app", "db", "mgmt-ssh", "ssh-open", "rdp-open", "monitoring", "dup-name"],
-                start=1)}
+SG = {
+    name: f"a0000000-0000-4000-8000-00000000000{i}"
+    for i, name in enumerate(
+        ["baseline", "web", "app", "db", "mgmt-ssh", "ssh-open", "rdp-open", "monitoring", "dup-name"], start=1
+    )
+}
 DUP_B = "a0000000-0000-4000-8000-00000000000a"
 VIP_PORT = "d0000000-0000-4000-8000-0000000000f1"
 MISSING = "99999999-9999-4999-8999-999999999999"
@@ -33,24 +36,39 @@ OWNER = "compute:cn-north-4a"
 
 def seed_ports(cloud, extra: list[dict] | None = None) -> dict:
     ports = [
-        {"id": PORT_A1, "name": "a-eth0", "subnet": "subnet-web", "device_id": DEVICE_A, "device_owner": OWNER,
-         "security_groups": ["default", "web"]},
-        {"id": PORT_A2, "name": "a-eth1", "subnet": "subnet-app", "ip_address": "10.0.2.50", "device_id": DEVICE_A,
-         "device_owner": OWNER, "security_groups": ["baseline"]},
-        {"id": PORT_B1, "name": "b-eth0", "subnet": "subnet-web", "device_id": DEVICE_B, "device_owner": OWNER,
-         "security_groups": ["default"], "port_security_enabled": False},
+        {
+            "id": PORT_A1,
+            "name": "a-eth0",
+            "subnet": "subnet-web",
+            "device_id": DEVICE_A,
+            "device_owner": OWNER,
+            "security_groups": ["default", "web"],
+        },
+        {
+            "id": PORT_A2,
+            "name": "a-eth1",
+            "subnet": "subnet-app",
+            "ip_address": "10.0.2.50",
+            "device_id": DEVICE_A,
+            "device_owner": OWNER,
+            "security_groups": ["baseline"],
+        },
+        {
+            "id": PORT_B1,
+            "name": "b-eth0",
+            "subnet": "subnet-web",
+            "device_id": DEVICE_B,
+            "device_owner": OWNER,
+            "security_groups": ["default"],
+            "port_security_enabled": False,
+        },
     ] + list(extra or [])
     return cloud.seed({"projects": [{"id": PROJECT, "ports": ports}]})["projects"][PROJECT]
 
 
-@pytest.fixture
-def ports(cloud):
-    """The default seed plus three compute ports of our own (see the constants above)."""
-    return seed_ports(cloud)
-
-
-def expect_error(call, status: int, code: str, message: str | None = None,
-                 exc_type=ClientRequestException, request_id: bool = True) -> ServiceResponseException:
+def expect_error(
+    call, status: int, code: str, message: str | None = None, exc_type=ClientRequestException, request_id: bool = True
+) -> ServiceResponseException:
     with pytest.raises(exc_type) as caught:
         call()
     error = caught.value

@@ -25,8 +25,13 @@ def sample_env(cloud=None, **overrides) -> dict:
         "EG_CHANNEL_ID": "a1b2c3d4-0000-4000-8000-000000000001",
     }
     if cloud is not None:
-        env.update(HUAWEICLOUD_SDK_AK=cloud.ak, HUAWEICLOUD_SDK_SK=cloud.sk, HUAWEICLOUD_SDK_PROJECT_ID=cloud.project_id,
-                   ECS_ENDPOINT=cloud.url, VPC_ENDPOINT=cloud.url)
+        env.update(
+            HUAWEICLOUD_SDK_AK=cloud.ak,
+            HUAWEICLOUD_SDK_SK=cloud.sk,
+            HUAWEICLOUD_SDK_PROJECT_ID=cloud.project_id,
+            ECS_ENDPOINT=cloud.url,
+            VPC_ENDPOINT=cloud.url,
+        )
     env.update(overrides)
     return env
 

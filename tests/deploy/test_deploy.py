@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from sgguard_cli.main import main as sgguard
 from sgguard_cli.deployer.packaging import write_zip
+from sgguard_cli.main import main as sgguard
 from tests.deploy.conftest import sample_env
 
 
@@ -31,8 +31,19 @@ def deployer(cloud, source_tree, tmp_path):
             env = {k: v for k, v in env.items() if v is not None}
             since = cloud.last_seq()
             self.lines = []
-            code = main(["--template", str(source_tree / "template.yaml"), "--endpoint", cloud.url,
-                         "--build-dir", str(tmp_path / "build"), *extra], env, out=self.lines.append)
+            code = main(
+                [
+                    "--template",
+                    str(source_tree / "template.yaml"),
+                    "--endpoint",
+                    cloud.url,
+                    "--build-dir",
+                    str(tmp_path / "build"),
+                    *extra,
+                ],
+                env,
+                out=self.lines.append,
+            )
             assert code == 0, self.lines
             return [r for r in cloud.requests(since) if r.get("write")]
 
@@ -64,8 +75,13 @@ def test_first_deploy_creates_functions_triggers_async_config_and_dependency(clo
     assert change["encrypted_user_data_keys"] == ["IDEMPOTENCY_STORE", "REQUEST_SIGNING_KEYS", "WEBHOOK_SIGNING_KEYS"]
     assert created["func_vpc"] is None and change["func_vpc"] is None  # no VPC access unless asked for
     assert sorted(t["trigger_type_code"] for t in created["triggers"]) == ["CTS", "EVENTGRID"]
-    assert sorted(t["trigger_type_code"] for t in change["triggers"]) == ["APIG", "EVENTGRID", "KAFKA", "RABBITMQ",
-                                                                          "SMN"]
+    assert sorted(t["trigger_type_code"] for t in change["triggers"]) == [
+        "APIG",
+        "EVENTGRID",
+        "KAFKA",
+        "RABBITMQ",
+        "SMN",
+    ]
     kafka = next(t for t in change["triggers"] if t["trigger_type_code"] == "KAFKA")
     assert kafka["trigger_status"] == "ACTIVE" and kafka["event_data"]["kafka_password"] == "kafka-secret-0001"
     for function in (created, change):
@@ -130,17 +146,21 @@ def test_a_trigger_removed_from_the_template_is_deleted(cloud, deployer):
 def test_a_changed_trigger_is_replaced(cloud, deployer):
     deployer()
     writes = deployer(KAFKA_TOPIC="other-topic")
-    assert _routes(writes) == ["DELETE /v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}",
-                               "POST /v2/{project_id}/fgs/triggers/{function_urn}"]
+    assert _routes(writes) == [
+        "DELETE /v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}",
+        "POST /v2/{project_id}/fgs/triggers/{function_urn}",
+    ]
 
 
 def test_a_new_dependency_package_is_a_new_version_and_code_updates(cloud, deployer, tmp_path):
     deployer()
     other = write_zip({"placeholder/__init__.py": b"V = 2\n"}, tmp_path / "deps2.zip").path
     writes = deployer(DEPENDENCY_ZIP=str(other))
-    assert _routes(writes) == ["POST /v2/{project_id}/fgs/dependencies/version",
-                               "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
-                               "PUT /v2/{project_id}/fgs/functions/{function_urn}/code"]
+    assert _routes(writes) == [
+        "POST /v2/{project_id}/fgs/dependencies/version",
+        "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
+        "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
+    ]
     assert deployer(DEPENDENCY_ZIP=str(other)) == []
 
 
@@ -153,9 +173,14 @@ def test_deploy_needs_credentials_and_a_valid_template(cloud, deployer, capsys):
 
 
 def test_wrong_credentials_fail_cleanly(cloud, deployer, capsys):
-    assert main(["--endpoint", cloud.url, "--build-dir", str(deployer.env["DEPENDENCY_ZIP"]) + ".build"],
-                {**deployer.env, "HUAWEICLOUD_SDK_SK": "wrong-secret-key-000000000000000000"},
-                out=lambda line: None) == 3
+    assert (
+        main(
+            ["--endpoint", cloud.url, "--build-dir", str(deployer.env["DEPENDENCY_ZIP"]) + ".build"],
+            {**deployer.env, "HUAWEICLOUD_SDK_SK": "wrong-secret-key-000000000000000000"},
+            out=lambda line: None,
+        )
+        == 3
+    )
     assert "APIGW.0301" in capsys.readouterr().err
 
 
@@ -174,7 +199,8 @@ def test_the_localcloud_stub_dependency_never_goes_to_a_real_region(cloud, deplo
     env = {**deployer.env, "DEPENDENCY_ZIP": str(stub)}
     assert main(["--plan", "--build-dir", str(tmp_path / "b")], env, out=lambda line: None) == 3
     assert "sgguard: error: build/sgguard-deps-local.zip is the localcloud stub" in capsys.readouterr().err.replace(
-        str(stub), "build/sgguard-deps-local.zip")
+        str(stub), "build/sgguard-deps-local.zip"
+    )
     assert deployer(DEPENDENCY_ZIP=str(stub))  # into localcloud it is fine
 
 

@@ -12,17 +12,29 @@ import zipfile
 
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
-from huaweicloudsdkfunctiongraph.v2 import (AsyncInvokeFunctionRequest, CreateDependencyRequestBody,
-                                            CreateDependencyVersionRequest, CreateFunctionRequest,
-                                            CreateFunctionRequestBody, CreateFunctionTriggerRequest,
-                                            CreateFunctionTriggerRequestBody, DeleteFunctionRequest, FuncCode,
-                                            InvokeFunctionRequest, ListDependencyVersionRequest,
-                                            ListFunctionsRequest, ListFunctionTriggersRequest,
-                                            ShowFunctionCodeRequest, ShowFunctionConfigRequest,
-                                            UpdateFunctionAsyncInvokeConfigRequest,
-                                            UpdateFunctionAsyncInvokeConfigRequestBody, UpdateFunctionCodeRequest,
-                                            UpdateFunctionCodeRequestBody, UpdateFunctionConfigRequest,
-                                            UpdateFunctionConfigRequestBody)
+from huaweicloudsdkfunctiongraph.v2 import (
+    AsyncInvokeFunctionRequest,
+    CreateDependencyRequestBody,
+    CreateDependencyVersionRequest,
+    CreateFunctionRequest,
+    CreateFunctionRequestBody,
+    CreateFunctionTriggerRequest,
+    CreateFunctionTriggerRequestBody,
+    DeleteFunctionRequest,
+    FuncCode,
+    InvokeFunctionRequest,
+    ListDependencyVersionRequest,
+    ListFunctionsRequest,
+    ListFunctionTriggersRequest,
+    ShowFunctionCodeRequest,
+    ShowFunctionConfigRequest,
+    UpdateFunctionAsyncInvokeConfigRequest,
+    UpdateFunctionAsyncInvokeConfigRequestBody,
+    UpdateFunctionCodeRequest,
+    UpdateFunctionCodeRequestBody,
+    UpdateFunctionConfigRequest,
+    UpdateFunctionConfigRequestBody,
+)
 
 from localcloud.services.functiongraph import register_invoker
 from tests.support.sdk import credentials_for, functiongraph_client
@@ -36,9 +48,17 @@ def _zip(source: str = "def handler(event, context):\n    return event\n") -> st
 
 
 def _body(**overrides) -> CreateFunctionRequestBody:
-    fields = dict(func_name="probe", package="default", runtime="Python3.12", handler="index.handler",
-                  memory_size=256, timeout=30, code_type="zip", func_code=FuncCode(file=_zip()),
-                  user_data=json.dumps({"REGION": "cn-north-4"}))
+    fields = dict(
+        func_name="probe",
+        package="default",
+        runtime="Python3.12",
+        handler="index.handler",
+        memory_size=256,
+        timeout=30,
+        code_type="zip",
+        func_code=FuncCode(file=_zip()),
+        user_data=json.dumps({"REGION": "cn-north-4"}),
+    )
     fields.update(overrides)
     return CreateFunctionRequestBody(**fields)
 
@@ -64,20 +84,40 @@ def _error(call) -> ClientRequestException:
 def test_create_show_list_update_delete(cloud, fgs, urn):
     assert urn == f"urn:fss:{cloud.region}:{cloud.project_id}:function:default:probe:latest"
     config = fgs.show_function_config(ShowFunctionConfigRequest(function_urn=urn))
-    assert (config.runtime, config.handler, config.memory_size, config.timeout) == ("Python3.12", "index.handler",
-                                                                                   256, 30)
+    assert (config.runtime, config.handler, config.memory_size, config.timeout) == (
+        "Python3.12",
+        "index.handler",
+        256,
+        30,
+    )
     code = fgs.show_function_code(ShowFunctionCodeRequest(function_urn=urn))
     assert len(code.digest) == 128  # SHA-512, as the API documents digest
     base = urn.rsplit(":", 1)[0]  # the URN without its version names the latest too
     assert fgs.show_function_config(ShowFunctionConfigRequest(function_urn=base)).func_name == "probe"
     listed = fgs.list_functions(ListFunctionsRequest())
     assert listed.count == 1 and listed.functions[0].func_urn == urn
-    updated = fgs.update_function_config(UpdateFunctionConfigRequest(function_urn=urn, body=UpdateFunctionConfigRequestBody(
-        func_name="probe", runtime="Python3.10", handler="index.handler", memory_size=512, timeout=60,
-        user_data=json.dumps({"A": "1"}))))
+    updated = fgs.update_function_config(
+        UpdateFunctionConfigRequest(
+            function_urn=urn,
+            body=UpdateFunctionConfigRequestBody(
+                func_name="probe",
+                runtime="Python3.10",
+                handler="index.handler",
+                memory_size=512,
+                timeout=60,
+                user_data=json.dumps({"A": "1"}),
+            ),
+        )
+    )
     assert (updated.runtime, updated.memory_size, updated.user_data) == ("Python3.10", 512, '{"A": "1"}')
-    new_code = fgs.update_function_code(UpdateFunctionCodeRequest(function_urn=urn, body=UpdateFunctionCodeRequestBody(
-        code_type="zip", func_code=FuncCode(file=_zip("def handler(e, c):\n    return 2\n")))))
+    new_code = fgs.update_function_code(
+        UpdateFunctionCodeRequest(
+            function_urn=urn,
+            body=UpdateFunctionCodeRequestBody(
+                code_type="zip", func_code=FuncCode(file=_zip("def handler(e, c):\n    return 2\n"))
+            ),
+        )
+    )
     assert new_code.digest != code.digest
     fgs.delete_function(DeleteFunctionRequest(function_urn=urn))
     assert _error(lambda: fgs.show_function_config(ShowFunctionConfigRequest(function_urn=urn))).status_code == 404
@@ -103,17 +143,20 @@ def test_an_unknown_function_is_404_fss_1051(cloud, fgs):
         assert (error.status_code, error.error_code, error.error_msg) == (404, "FSS.1051", "Not found the function")
 
 
-@pytest.mark.parametrize("overrides, words", [
-    ({"runtime": "Python3.11"}, "Invalid runtime"),
-    ({"memory_size": 300}, "Invalid memory_size"),
-    ({"timeout": 901}, "Invalid timeout"),
-    ({"handler": "index"}, "Invalid handler"),
-    ({"func_name": "1bad"}, "Invalid func_name"),
-    ({"code_type": "obs"}, "Invalid code_type"),
-    ({"func_code": FuncCode(file="***")}, "not valid base64"),
-    ({"user_data": "not json"}, "Invalid user_data"),
-    ({"user_data": json.dumps({f"K{i}": "v" for i in range(21)})}, "at most 20 keys"),
-])
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"runtime": "Python3.11"}, "Invalid runtime"),
+        ({"memory_size": 300}, "Invalid memory_size"),
+        ({"timeout": 901}, "Invalid timeout"),
+        ({"handler": "index"}, "Invalid handler"),
+        ({"func_name": "1bad"}, "Invalid func_name"),
+        ({"code_type": "obs"}, "Invalid code_type"),
+        ({"func_code": FuncCode(file="***")}, "not valid base64"),
+        ({"user_data": "not json"}, "Invalid user_data"),
+        ({"user_data": json.dumps({f"K{i}": "v" for i in range(21)})}, "at most 20 keys"),
+    ],
+)
 def test_invalid_create_bodies_are_400(fgs, overrides, words):
     error = _error(lambda: fgs.create_function(CreateFunctionRequest(body=_body(**overrides))))
     assert (error.status_code, error.error_code) == (400, "FSS.0400") and words in error.error_msg
@@ -131,35 +174,52 @@ def test_a_duplicate_name_is_409(fgs, urn):
 
 def test_triggers_and_async_config(cloud, fgs, urn):
     def create(kind, data, status="ACTIVE"):
-        return fgs.create_function_trigger(CreateFunctionTriggerRequest(function_urn=urn, body=(
-            CreateFunctionTriggerRequestBody(trigger_type_code=kind, trigger_status=status, event_data=data))))
+        return fgs.create_function_trigger(
+            CreateFunctionTriggerRequest(
+                function_urn=urn,
+                body=(CreateFunctionTriggerRequestBody(trigger_type_code=kind, trigger_status=status, event_data=data)),
+            )
+        )
 
     cts = create("CTS", {"name": "t1", "operations": ["ECS:ecs:createServer"]})
     create("KAFKA", {"instance_id": "k", "topic_ids": ["t"], "batch_size": 100, "kafka_password": "pw"})
     listed = fgs.list_function_triggers(ListFunctionTriggersRequest(function_urn=urn)).to_json_object()
     assert [t["trigger_type_code"] for t in listed] == ["CTS", "KAFKA"]
     assert "kafka_password" not in listed[1]["event_data"]  # secrets are not returned
-    for kind, data, words in [("S3", {}, "Invalid trigger_type_code"),
-                              ("CTS", {"name": "t2", "operations": ["createServer"]}, "operations"),
-                              ("KAFKA", {"instance_id": "k", "topic_ids": ["t"], "batch_size": 5000}, "batch_size"),
-                              ("SMN", {"topic_urn": "not-a-urn"}, "topic_urn")]:
+    for kind, data, words in [
+        ("S3", {}, "Invalid trigger_type_code"),
+        ("CTS", {"name": "t2", "operations": ["createServer"]}, "operations"),
+        ("KAFKA", {"instance_id": "k", "topic_ids": ["t"], "batch_size": 5000}, "batch_size"),
+        ("SMN", {"topic_urn": "not-a-urn"}, "topic_urn"),
+    ]:
         error = _error(lambda: create(kind, data))
         assert error.status_code == 400 and words in error.error_msg
     assert _error(lambda: create("CTS", {"name": "t1", "operations": ["ECS:ecs:createServer"]})).status_code == 409
     from huaweicloudsdkfunctiongraph.v2 import DeleteFunctionTriggerRequest
 
-    fgs.delete_function_trigger(DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS",
-                                                             trigger_id=cts.trigger_id))
-    assert _error(lambda: fgs.delete_function_trigger(DeleteFunctionTriggerRequest(
-        function_urn=urn, trigger_type_code="CTS", trigger_id=cts.trigger_id))).status_code == 404
+    fgs.delete_function_trigger(
+        DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS", trigger_id=cts.trigger_id)
+    )
+    assert (
+        _error(
+            lambda: fgs.delete_function_trigger(
+                DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS", trigger_id=cts.trigger_id)
+            )
+        ).status_code
+        == 404
+    )
 
     def async_config(**fields):
-        return fgs.update_function_async_invoke_config(UpdateFunctionAsyncInvokeConfigRequest(
-            function_urn=urn, body=UpdateFunctionAsyncInvokeConfigRequestBody(**fields)))
+        return fgs.update_function_async_invoke_config(
+            UpdateFunctionAsyncInvokeConfigRequest(
+                function_urn=urn, body=UpdateFunctionAsyncInvokeConfigRequestBody(**fields)
+            )
+        )
 
     destination = {"on_failure": {"destination": "SMN", "param": json.dumps({"topic_urn": "urn:smn:r:p:alerts"})}}
-    done = async_config(max_async_retry_attempts=3, max_async_event_age_in_seconds=3600,
-                        destination_config=destination).to_json_object()
+    done = async_config(
+        max_async_retry_attempts=3, max_async_event_age_in_seconds=3600, destination_config=destination
+    ).to_json_object()
     assert done["max_async_retry_attempts"] == 3 and done["destination_config"] == destination
     assert _error(lambda: async_config(max_async_retry_attempts=4)).status_code == 400
 
@@ -170,7 +230,8 @@ def test_async_invocations_are_recorded_and_listed(cloud, fgs, urn):
     with urllib.request.urlopen(f"{cloud.url}/_localcloud/functiongraph/invocations?function=probe") as response:
         invocations = json.loads(response.read())["invocations"]
     assert [(i["request_id"], i["mode"], i["payload"]) for i in invocations] == [
-        (accepted.request_id, "async", {"hello": "world"})]
+        (accepted.request_id, "async", {"hello": "world"})
+    ]
     state = cloud.state()["projects"][cloud.project_id]["functiongraph"]["functions"]["probe"]
     assert state["invocations"][0]["request_id"] == accepted.request_id
 
@@ -196,9 +257,17 @@ def test_a_registered_invoker_runs_outside_the_state_lock(cloud, fgs, urn):
 
 def test_dependency_versions(cloud, fgs):
     def create(content: bytes):
-        return fgs.create_dependency_version(CreateDependencyVersionRequest(body=CreateDependencyRequestBody(
-            depend_type="zip", depend_file=base64.b64encode(content).decode(), runtime="Python3.12",
-            name="deps", description="d")))
+        return fgs.create_dependency_version(
+            CreateDependencyVersionRequest(
+                body=CreateDependencyRequestBody(
+                    depend_type="zip",
+                    depend_file=base64.b64encode(content).decode(),
+                    runtime="Python3.12",
+                    name="deps",
+                    description="d",
+                )
+            )
+        )
 
     zipped = base64.b64decode(_zip())
     first, second = create(zipped), create(zipped)

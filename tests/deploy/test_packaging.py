@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from sgguard_cli.deployer.packaging import (FIXED_DATE, MAX_CODE_ZIP_BYTES, PackagingError, build_function_zip,
-                                        dependency_pins, function_entries, stub_dependency_zip, write_zip,
-                                        zip_from_wheels)
+from sgguard_cli.deployer.packaging import (
+    FIXED_DATE,
+    MAX_CODE_ZIP_BYTES,
+    PackagingError,
+    build_function_zip,
+    dependency_pins,
+    function_entries,
+    stub_dependency_zip,
+    write_zip,
+    zip_from_wheels,
+)
 from sgguard_cli.template import load_template
 from tests.deploy.conftest import ROOT, sample_env
 
@@ -37,7 +45,7 @@ def test_building_twice_gives_the_same_bytes(tmp_path):
 
 def test_zip_layout_and_hygiene(tmp_path):
     artifacts = _build(ROOT, tmp_path)
-    for name, artifact in artifacts.items():
+    for artifact in artifacts.values():
         assert 0 < artifact.size < MAX_CODE_ZIP_BYTES
         with zipfile.ZipFile(artifact.path) as archive:
             infos = archive.infolist()
@@ -45,8 +53,9 @@ def test_zip_layout_and_hygiene(tmp_path):
             assert archive.testzip() is None
         assert names == sorted(names)
         assert "index.py" in names and "shared/__init__.py" in names and "shared/config.py" in names
-        assert not any("__pycache__" in n or n.endswith((".pyc", ".pyo")) or "/tests/" in n or n.endswith("/")
-                       for n in names)
+        assert not any(
+            "__pycache__" in n or n.endswith((".pyc", ".pyo")) or "/tests/" in n or n.endswith("/") for n in names
+        )
         assert "shared/schemas/template.v1.json" not in names  # the deploy tool's schema stays out
         assert {info.date_time for info in infos} == {FIXED_DATE}
         assert {info.external_attr >> 16 for info in infos} == {0o100644}
@@ -79,26 +88,51 @@ def _wheel(path: Path, files: dict) -> Path:
 
 
 def test_dependency_zip_from_wheels_is_reproducible(tmp_path):
-    wheels = [_wheel(tmp_path / "b_pkg-1.0-py3-none-any.whl", {"b_pkg/__init__.py": "B = 1\n",
-                                                              "b_pkg-1.0.dist-info/RECORD": "x",
-                                                              "b_pkg-1.0.dist-info/METADATA": "Name: b-pkg\n"}),
-              _wheel(tmp_path / "a_pkg-2.0-cp312-cp312-manylinux2014_x86_64.whl",
-                     {"a_pkg/__init__.py": "A = 1\n", "a_pkg/_ext.cpython-312-x86_64-linux-gnu.so": b"\x7fELF",
-                      "a_pkg/__pycache__/x.pyc": b"junk"})]
+    wheels = [
+        _wheel(
+            tmp_path / "b_pkg-1.0-py3-none-any.whl",
+            {
+                "b_pkg/__init__.py": "B = 1\n",
+                "b_pkg-1.0.dist-info/RECORD": "x",
+                "b_pkg-1.0.dist-info/METADATA": "Name: b-pkg\n",
+            },
+        ),
+        _wheel(
+            tmp_path / "a_pkg-2.0-cp312-cp312-manylinux2014_x86_64.whl",
+            {
+                "a_pkg/__init__.py": "A = 1\n",
+                "a_pkg/_ext.cpython-312-x86_64-linux-gnu.so": b"\x7fELF",
+                "a_pkg/__pycache__/x.pyc": b"junk",
+            },
+        ),
+    ]
     first = zip_from_wheels(wheels, tmp_path / "one.zip", "deps")
     second = zip_from_wheels(list(reversed(wheels)), tmp_path / "two.zip", "deps")
     assert first.sha256 == second.sha256
     names = zipfile.ZipFile(first.path).namelist()
-    assert names == ["a_pkg/__init__.py", "a_pkg/_ext.cpython-312-x86_64-linux-gnu.so", "b_pkg-1.0.dist-info/METADATA",
-                     "b_pkg/__init__.py"]  # site-packages layout at the root, no RECORD, no caches
+    assert names == [
+        "a_pkg/__init__.py",
+        "a_pkg/_ext.cpython-312-x86_64-linux-gnu.so",
+        "b_pkg-1.0.dist-info/METADATA",
+        "b_pkg/__init__.py",
+    ]  # site-packages layout at the root, no RECORD, no caches
 
 
 def test_dependency_pins_are_the_installed_versions_including_native_ones():
     from importlib.metadata import version
 
     pins = dict(pin.split("==") for pin in dependency_pins(ROOT))
-    for name in ("huaweicloudsdkcore", "huaweicloudsdkecs", "huaweicloudsdkvpc", "jsonschema", "pyyaml", "rpds-py",
-                 "huaweicloudsdksmn", "huaweicloudsdkeg", "huaweicloudsdkfunctiongraph"):
+    for name in (
+        "huaweicloudsdkcore",
+        "huaweicloudsdkecs",
+        "huaweicloudsdkvpc",
+        "jsonschema",
+        "pyyaml",
+        "rpds-py",
+        "huaweicloudsdksmn",
+        "huaweicloudsdkeg",
+        "huaweicloudsdkfunctiongraph",
+    ):
         assert pins[name] == version(name)
     assert "pytest" not in pins and "hypothesis" not in pins
 

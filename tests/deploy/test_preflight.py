@@ -19,6 +19,7 @@ def main(argv: list[str], environ: dict, out=print) -> int:
     """``sgguard preflight ARGV`` with this environment."""
     return sgguard(["preflight", *argv], environ, out=out)
 
+
 INSERT = "/v3/*/ports/*/insert-security-groups"
 
 
@@ -29,9 +30,13 @@ def preflight(cloud):
     class Preflight:
         lines: list[str] = []
         requests: list[dict] = []
-        env = {"HUAWEICLOUD_SDK_AK": cloud.ak, "HUAWEICLOUD_SDK_SK": cloud.sk,
-               "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id, "REGION": cloud.region,
-               "PROTECTED_GROUPS": "baseline,ep2-baseline"}
+        env = {
+            "HUAWEICLOUD_SDK_AK": cloud.ak,
+            "HUAWEICLOUD_SDK_SK": cloud.sk,
+            "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+            "REGION": cloud.region,
+            "PROTECTED_GROUPS": "baseline,ep2-baseline",
+        }
 
         def __call__(self, *args: str, **env: str) -> tuple[int, dict]:
             since = cloud.last_seq()
@@ -52,14 +57,24 @@ def test_every_check_passes_and_nothing_is_written(cloud, preflight):
     before = cloud.state()["projects"][cloud.project_id]["vpc"]["ports"]
     code, checks = preflight("--server", LEGACY)
     assert code == 0 and _failed(checks) == []
-    assert list(checks) == ["endpoints", "security groups", "policy group names", "PROTECTED_GROUPS",
-                            "ALLOWED_GROUPS", "policy exposures", "server", "write permission",
-                            "function ecs_created", "function change_request"]
+    assert list(checks) == [
+        "endpoints",
+        "security groups",
+        "policy group names",
+        "PROTECTED_GROUPS",
+        "ALLOWED_GROUPS",
+        "policy exposures",
+        "server",
+        "write permission",
+        "function ecs_created",
+        "function change_request",
+    ]
     assert EP2 in checks["security groups"]["detail"] and "'ep2-baseline'" in checks["PROTECTED_GROUPS"]["detail"]
     assert LEGACY_PORTS[0] in checks["write permission"]["detail"]
     writes = [r for r in preflight.requests if r["method"] != "GET"]
     assert [(w["method"], w["route"], json.loads(w["body"])["dry_run"], w["status"]) for w in writes] == [
-        ("PUT", "PUT /v3/{project_id}/ports/{port_id}/insert-security-groups", True, 202)]
+        ("PUT", "PUT /v3/{project_id}/ports/{port_id}/insert-security-groups", True, 202)
+    ]
     assert cloud.state()["projects"][cloud.project_id]["vpc"]["ports"] == before
     listing = [r for r in preflight.requests if r["path"].endswith("/security-groups") and r["method"] == "GET"]
     assert listing and all("enterprise_project_id=all_granted_eps" in r["query"] for r in listing)
@@ -88,12 +103,15 @@ def test_a_missing_read_permission_on_groups(cloud, preflight):
 
 def test_unknown_ambiguous_and_risky_groups_of_the_policy(preflight, tmp_path):
     policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\nrules:\n"
-                      "  - {name: ssh, security_groups: [{name: ssh-open}]}\n"
-                      "  - {name: approved, security_groups: [{name: rdp-open}], approved_by: secteam@example.com}\n"
-                      "  - {name: broken, security_groups: [{name: nope}, {name: dup-name}]}\n")
-    code, checks = preflight("--server", LEGACY, "--policy", str(policy), PROTECTED_GROUPS="gone",
-                             ALLOWED_GROUPS="web,zz-*")
+    policy.write_text(
+        "version: 1\nrules:\n"
+        "  - {name: ssh, security_groups: [{name: ssh-open}]}\n"
+        "  - {name: approved, security_groups: [{name: rdp-open}], approved_by: secteam@example.com}\n"
+        "  - {name: broken, security_groups: [{name: nope}, {name: dup-name}]}\n"
+    )
+    code, checks = preflight(
+        "--server", LEGACY, "--policy", str(policy), PROTECTED_GROUPS="gone", ALLOWED_GROUPS="web,zz-*"
+    )
     assert code == 1
     assert _failed(checks) == ["policy group names", "PROTECTED_GROUPS", "ALLOWED_GROUPS", "policy exposures"]
     assert checks["policy group names"]["detail"] == "'nope' not found; 'dup-name' names 2 groups"
@@ -114,21 +132,28 @@ def test_deployed_functions_their_triggers_and_user_data(cloud, deployer, prefli
     assert code == 0, checks
     assert "PROJECT_ID set" in checks["function ecs_created"]["detail"]
     # a function whose user data lacks PROJECT_ID (deployed by an older version)
-    api = FunctionGraphApi(build_client(cloud.ak, cloud.sk, cloud.project_id, cloud.url), cloud.region,
-                           cloud.project_id)
+    api = FunctionGraphApi(
+        build_client(cloud.ak, cloud.sk, cloud.project_id, cloud.url), cloud.region, cloud.project_id
+    )
     urn = api.urn("default", "change_request")
     config = api.show_config(urn)
     user_data = {k: v for k, v in json.loads(config["user_data"]).items() if k != "PROJECT_ID"}
-    api.update_config(urn, {"func_name": "change_request", "runtime": config["runtime"],
-                            "handler": config["handler"], "memory_size": config["memory_size"],
-                            "timeout": config["timeout"], "xrole": config["xrole"],
-                            "user_data": json.dumps(user_data)})
+    api.update_config(
+        urn,
+        {
+            "func_name": "change_request",
+            "runtime": config["runtime"],
+            "handler": config["handler"],
+            "memory_size": config["memory_size"],
+            "timeout": config["timeout"],
+            "xrole": config["xrole"],
+            "user_data": json.dumps(user_data),
+        },
+    )
     code, checks = preflight("--server", LEGACY)
     assert code == 1 and _failed(checks) == ["function change_request"]
     assert "PROJECT_ID" in checks["function change_request"]["detail"]
     assert "deploy" in checks["function change_request"]["fix"]
-
-
 
 
 def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):

@@ -50,7 +50,8 @@ def test_the_repository_template_validates_and_every_reference_resolves():
     assert change.user_data["REQUIRE_SIGNED_REQUESTS"] == "true"
     kafka = next(t for t in change.triggers if t.trigger_type_code == "KAFKA")
     assert kafka.event_data["instance_id"] == env["KAFKA_INSTANCE_ID"] and kafka.event_data["topic_ids"] == [
-        "sg-change-requests"]
+        "sg-change-requests"
+    ]
     assert 1 <= kafka.event_data["batch_size"] <= 1000
     assert {t.trigger_type_code for t in change.triggers} == {"KAFKA", "RABBITMQ", "SMN", "APIG", "EVENTGRID"}
     created = template.function("ecs_created")
@@ -58,7 +59,8 @@ def test_the_repository_template_validates_and_every_reference_resolves():
     assert created.include == ("policy.yaml",) and created.user_data["POLICY_FILE"] == "policy.yaml"
     cts = next(t for t in created.triggers if t.trigger_type_code == "CTS")
     assert {"ECS:ecs:createServer", "ECS:ecs:createServerV2", "ECS:ecs:createServerV21"} <= set(
-        cts.event_data["operations"])
+        cts.event_data["operations"]
+    )
     for function in template.functions:
         config = function.async_invoke_config
         assert config["max_async_retry_attempts"] == 3
@@ -124,16 +126,19 @@ def _literal_kafka_password(d):
     _function(d, "change_request")["triggers"][0]["event_data"]["kafka_password"] = "hunter2"
 
 
-@pytest.mark.parametrize("mutate, path, words", [
-    (_without_handler, "$.functions[0]", "'handler' is a required property"),
-    (_bad_runtime, "$.functions[0].runtime", "Python3.11"),
-    (_literal_secret, "$.functions[1].encrypted_user_data.REQUEST_SIGNING_KEYS", "a literal value is refused"),
-    (_unknown_trigger, "$.functions[0].triggers[0].trigger_type_code", "'S3' is not one of"),
-    (_bad_memory, "$.functions[1].memory_size", "300 is not one of"),
-    (_bad_handler, "$.functions[1].handler", "does not match"),
-    (_bad_cts_operation, "$.functions[0].triggers[0].event_data.operations[0]", "does not match"),
-    (_literal_kafka_password, "$.functions[1].triggers[0].event_data.kafka_password", "a literal value is refused"),
-])
+@pytest.mark.parametrize(
+    "mutate, path, words",
+    [
+        (_without_handler, "$.functions[0]", "'handler' is a required property"),
+        (_bad_runtime, "$.functions[0].runtime", "Python3.11"),
+        (_literal_secret, "$.functions[1].encrypted_user_data.REQUEST_SIGNING_KEYS", "a literal value is refused"),
+        (_unknown_trigger, "$.functions[0].triggers[0].trigger_type_code", "'S3' is not one of"),
+        (_bad_memory, "$.functions[1].memory_size", "300 is not one of"),
+        (_bad_handler, "$.functions[1].handler", "does not match"),
+        (_bad_cts_operation, "$.functions[0].triggers[0].event_data.operations[0]", "does not match"),
+        (_literal_kafka_password, "$.functions[1].triggers[0].event_data.kafka_password", "a literal value is refused"),
+    ],
+)
 def test_an_invalid_template_reports_each_problem_with_its_path(mutate, path, words):
     document = copy.deepcopy(_document())
     mutate(document)
@@ -151,8 +156,9 @@ def test_secret_rules():
     document = copy.deepcopy(_document())
     _function(document, "ecs_created")["user_data"]["RESULT_SINKS"] = "${SIGNING_KEYS_JSON}"
     errors = _errors(document)
-    assert any("$.functions[0].user_data.RESULT_SINKS" in e and "secret parameter SIGNING_KEYS_JSON" in e
-               for e in errors), errors
+    assert any(
+        "$.functions[0].user_data.RESULT_SINKS" in e and "secret parameter SIGNING_KEYS_JSON" in e for e in errors
+    ), errors
 
     document = copy.deepcopy(_document())
     _function(document, "change_request")["encrypted_user_data"]["REQUEST_SIGNING_KEYS"] = "${REGION}"

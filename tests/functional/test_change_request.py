@@ -8,9 +8,8 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.validation import validate_result_event
+from tests.support.requests import DB, LEGACY_PORTS, SG, apig, change_request, eventgrid, kafka, rabbitmq, smn
 from tests.support.state import port_groups, writes_since
-from tests.support.requests import (DB, LEGACY, LEGACY_PORTS, SG, apig, change_request, eventgrid, kafka, rabbitmq,
-                                    smn)
 
 P1, P2 = LEGACY_PORTS
 DEFAULT = "default"
@@ -34,10 +33,20 @@ def only(response):
 
 
 # ---- every envelope -----------------------------------------------------------------------------
-@pytest.mark.parametrize("wrap", [
-    lambda r: kafka(r), lambda r: rabbitmq(r), lambda r: smn(r), lambda r: apig(r), lambda r: apig(r, b64=True),
-    lambda r: eventgrid(r), lambda r: r, lambda r: [r],
-], ids=["kafka", "rabbitmq", "smn", "apig", "apig_base64", "eventgrid", "direct", "direct_list"])
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda r: kafka(r),
+        lambda r: rabbitmq(r),
+        lambda r: smn(r),
+        lambda r: apig(r),
+        lambda r: apig(r, b64=True),
+        lambda r: eventgrid(r),
+        lambda r: r,
+        lambda r: [r],
+    ],
+    ids=["kafka", "rabbitmq", "smn", "apig", "apig_base64", "eventgrid", "direct", "direct_list"],
+)
 def test_each_envelope_applies_the_change(cloud, change, wrap):
     request = change_request("add", [{"name": "web"}])
     response = change(wrap(request))
@@ -45,9 +54,16 @@ def test_each_envelope_applies_the_change(cloud, change, wrap):
     assert data["outcome"] == "succeeded", data
     assert data["request_id"] == request["request_id"]
     assert port_groups(cloud, P1) == [default_sg(cloud), SG["app"], SG["web"]]
-    assert data["nics"] == [{"port_id": P1, "ip": "10.0.2.10", "before": [default_sg(cloud), SG["app"]],
-                             "after": [default_sg(cloud), SG["app"], SG["web"]], "status": "changed",
-                             "port_security_enabled": True}]
+    assert data["nics"] == [
+        {
+            "port_id": P1,
+            "ip": "10.0.2.10",
+            "before": [default_sg(cloud), SG["app"]],
+            "after": [default_sg(cloud), SG["app"], SG["web"]],
+            "status": "changed",
+            "port_security_enabled": True,
+        }
+    ]
     assert data["api_calls"]["writes"] == 1
 
 
@@ -89,8 +105,7 @@ def test_warm_catalog_costs_three_reads_and_one_write(cloud, change):
     # the port listing, the fresh facts the rails decide on (groups by id, their rules), the write
     assert data["api_calls"] == {"total": 4, "reads": 3, "writes": 1}
     # "primary" on a server with several NICs also asks ECS which one is primary
-    data = only(change(change_request("add", [{"name": "web"}], nics="primary", server_id=DB),
-                       GROUP_CACHE_TTL_S="60"))
+    data = only(change(change_request("add", [{"name": "web"}], nics="primary", server_id=DB), GROUP_CACHE_TTL_S="60"))
     assert data["api_calls"] == {"total": 5, "reads": 4, "writes": 1}
 
 
@@ -106,8 +121,10 @@ def test_reorder(cloud, change):
     assert port_groups(cloud, P1) == [SG["app"], default_sg(cloud)]
 
 
-@pytest.mark.parametrize("selector,port", [({"ip": "10.0.9.10"}, P2), ({"port_id": P2}, P2),
-                                           ({"subnet_id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"}, P2)])
+@pytest.mark.parametrize(
+    "selector,port",
+    [({"ip": "10.0.9.10"}, P2), ({"port_id": P2}, P2), ({"subnet_id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"}, P2)],
+)
 def test_select_interface_by_ip_port_or_subnet(cloud, change, selector, port):
     data = only(change(change_request("add", [{"name": "mgmt-ssh"}], nics=[selector])))
     assert data["outcome"] == "succeeded", data
@@ -129,8 +146,9 @@ def test_dry_run_plans_and_shows_effective_rules_without_writing(cloud, change):
     assert data["outcome"] == "planned" and data["dry_run"] is True
     assert writes_since(cloud, seq) == []
     assert port_groups(cloud, P1) == [default_sg(cloud), SG["app"]]
-    assert data["plan"] == [{"port_id": P1, "calls": [{"call": "vpc.insert_security_groups",
-                                                       "security_groups": [SG["web"]], "index": 0}]}]
+    assert data["plan"] == [
+        {"port_id": P1, "calls": [{"call": "vpc.insert_security_groups", "security_groups": [SG["web"]], "index": 0}]}
+    ]
     groups = data["effective_rules"][0]["groups"]
     assert [(g["priority"], g["name"]) for g in groups] == [(1, "web"), (2, "default"), (3, "app")]
     assert {r["ports"] for r in groups[0]["rules"]} == {"80,443"}
@@ -140,16 +158,18 @@ def test_dry_run_plans_and_shows_effective_rules_without_writing(cloud, change):
 def test_protected_group_is_never_removed(cloud, change):
     data = only(change(change_request("remove", [{"name": "default"}]), PROTECTED_GROUPS="default,baseline"))
     assert data["outcome"] == "rejected"
-    assert [(e["code"], e["path"]) for e in data["errors"]] == [(ErrorCode.PROTECTED_GROUP,
-                                                                 "$.change.security_groups[0]")]
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [
+        (ErrorCode.PROTECTED_GROUP, "$.change.security_groups[0]")
+    ]
     assert port_groups(cloud, P1) == [default_sg(cloud), SG["app"]]
 
 
 def test_only_allowed_groups_may_be_attached(cloud, change):
     data = only(change(change_request("add", [{"name": "web"}, {"name": "db"}]), ALLOWED_GROUPS="web,mon*"))
     assert data["outcome"] == "rejected"
-    assert [(e["code"], e["path"]) for e in data["errors"]] == [(ErrorCode.GROUP_NOT_ALLOWED,
-                                                                 "$.change.security_groups[1]")]
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [
+        (ErrorCode.GROUP_NOT_ALLOWED, "$.change.security_groups[1]")
+    ]
 
 
 def test_soft_limit_warns_and_hard_limit_rejects(cloud, change):
@@ -161,12 +181,15 @@ def test_soft_limit_warns_and_hard_limit_rejects(cloud, change):
     assert [w["code"] for w in data["warnings"]] == [ErrorCode.SOFT_LIMIT_EXCEEDED]
 
 
-@pytest.mark.parametrize("approver,extra,outcome", [
-    (None, {}, "rejected"),
-    ("alice@example.com", {}, "rejected"),  # four eyes: the requester cannot approve
-    ("bob@example.com", {}, "succeeded"),
-    ("bob@example.com", {"ALLOW_APPROVED_RISKY": "false"}, "rejected"),
-])
+@pytest.mark.parametrize(
+    "approver,extra,outcome",
+    [
+        (None, {}, "rejected"),
+        ("alice@example.com", {}, "rejected"),  # four eyes: the requester cannot approve
+        ("bob@example.com", {}, "succeeded"),
+        ("bob@example.com", {"ALLOW_APPROVED_RISKY": "false"}, "rejected"),
+    ],
+)
 def test_risky_group_needs_an_independent_approval(cloud, change, approver, extra, outcome):
     data = only(change(change_request("add", [{"name": "ssh-open"}], approved_by=approver), **extra))
     assert data["outcome"] == outcome
@@ -180,12 +203,18 @@ def test_rdp_range_covering_3389_is_risky(cloud, change):
 
 
 # ---- resolution errors --------------------------------------------------------------------------
-@pytest.mark.parametrize("groups,code,path", [
-    ([{"name": "web"}, {"name": "nope"}], ErrorCode.SECURITY_GROUP_NOT_FOUND, "$.change.security_groups[1].name"),
-    ([{"name": "dup-name"}], ErrorCode.SECURITY_GROUP_AMBIGUOUS, "$.change.security_groups[0].name"),
-    ([{"id": "a0000000-0000-4000-8000-0000000000ff"}], ErrorCode.SECURITY_GROUP_NOT_FOUND,
-     "$.change.security_groups[0]"),
-])
+@pytest.mark.parametrize(
+    "groups,code,path",
+    [
+        ([{"name": "web"}, {"name": "nope"}], ErrorCode.SECURITY_GROUP_NOT_FOUND, "$.change.security_groups[1].name"),
+        ([{"name": "dup-name"}], ErrorCode.SECURITY_GROUP_AMBIGUOUS, "$.change.security_groups[0].name"),
+        (
+            [{"id": "a0000000-0000-4000-8000-0000000000ff"}],
+            ErrorCode.SECURITY_GROUP_NOT_FOUND,
+            "$.change.security_groups[0]",
+        ),
+    ],
+)
 def test_group_resolution_errors(cloud, change, groups, code, path):
     seq = cloud.last_seq()
     data = only(change(change_request("add", groups)))
@@ -208,8 +237,10 @@ def test_port_security_disabled_is_reported(cloud, change):
     data = only(change(change_request("add", [{"name": "mgmt-ssh"}], server_id=DB, nics="all")))
     assert data["outcome"] == "succeeded"
     assert [w["code"] for w in data["warnings"]] == [ErrorCode.PORT_SECURITY_DISABLED]
-    assert [(n["port_id"], n["status"]) for n in data["nics"]] == [("d0000000-0000-4000-8000-000000000003", "changed"),
-                                                                   (db_mgmt, "skipped")]
+    assert [(n["port_id"], n["status"]) for n in data["nics"]] == [
+        ("d0000000-0000-4000-8000-000000000003", "changed"),
+        (db_mgmt, "skipped"),
+    ]
 
 
 # ---- faults, retries, rollback ------------------------------------------------------------------
@@ -225,8 +256,9 @@ def test_transient_faults_are_retried_and_the_write_lands_once(cloud, change, ki
 
 
 def test_a_write_that_landed_behind_a_timeout_is_not_sent_again(cloud, change):
-    cloud.add_fault(kind="timeout", phase="after", method="PUT", path="/v3/*/ports/*/insert-security-groups",
-                    count=1, hold_ms=1500)
+    cloud.add_fault(
+        kind="timeout", phase="after", method="PUT", path="/v3/*/ports/*/insert-security-groups", count=1, hold_ms=1500
+    )
     seq = cloud.last_seq()
     data = only(change(change_request("add", [{"name": "web"}])))
     assert data["outcome"] == "succeeded", data
@@ -255,8 +287,15 @@ def test_failure_on_second_interface_rolls_back_the_first(cloud, change):
 
 def test_out_of_time_fails_cleanly(cloud, change):
     cloud.add_fault(kind="error503", method="PUT", path="/v3/*/ports/*/insert-security-groups")
-    data = only(change(change_request("add", [{"name": "web"}]), timeout_s=2.0, BACKOFF_BASE_S="0.5",
-                       BACKOFF_MAX_S="2", MAX_ATTEMPTS="10"))
+    data = only(
+        change(
+            change_request("add", [{"name": "web"}]),
+            timeout_s=2.0,
+            BACKOFF_BASE_S="0.5",
+            BACKOFF_MAX_S="2",
+            MAX_ATTEMPTS="10",
+        )
+    )
     assert data["outcome"] in ("failed", "rolled_back")
     assert port_groups(cloud, P1) == [default_sg(cloud), SG["app"]]
 
@@ -272,8 +311,11 @@ def test_poison_message_costs_only_itself(cloud, change):
 
 
 def test_requests_for_one_server_keep_queue_order(cloud, change):
-    batch = [change_request("add", [{"name": "web"}]), change_request("remove", [{"name": "web"}]),
-             change_request("add", [{"name": "monitoring"}], position=0)]
+    batch = [
+        change_request("add", [{"name": "web"}]),
+        change_request("remove", [{"name": "web"}]),
+        change_request("add", [{"name": "monitoring"}], position=0),
+    ]
     response = change(kafka(*batch), CONCURRENCY="8")
     assert [r["data"]["outcome"] for r in results_of(response)] == ["succeeded"] * 3
     assert port_groups(cloud, P1) == [SG["monitoring"], default_sg(cloud), SG["app"]]

@@ -23,8 +23,12 @@ def unsigned(**kw):
 
 def resign(request, key_id="ticketing-1", secret=None, when=None):
     request = {k: v for k, v in request.items() if k != "signature"}
-    return sign_request(request, key_id=key_id, secret=secret or SIGNING_KEYS[key_id],
-                        timestamp=format_timestamp(when or datetime.now(timezone.utc)))
+    return sign_request(
+        request,
+        key_id=key_id,
+        secret=secret or SIGNING_KEYS[key_id],
+        timestamp=format_timestamp(when or datetime.now(timezone.utc)),
+    )
 
 
 def mutate(path, value):
@@ -65,20 +69,35 @@ CASES = [
     (mutate(["target", "nics"], "some"), ErrorCode.SCHEMA_VIOLATION, "$.target.nics"),
     (mutate(["target", "nics"], [{"port_id": "a/b"}]), ErrorCode.SCHEMA_VIOLATION, "$.target.nics[0].port_id"),
     (mutate(["target", "nics"], [{"ip": "10.0.0.999"}]), ErrorCode.SCHEMA_VIOLATION, "$.target.nics[0].ip"),
-    (mutate(["target", "nics"], [{"port_id": SERVER, "ip": "10.0.0.1"}]), ErrorCode.SCHEMA_VIOLATION,
-     "$.target.nics[0]"),
-    (mutate(["target", "nics"], [{"ip": f"10.0.0.{i}"} for i in range(40)]), ErrorCode.SCHEMA_VIOLATION,
-     "$.target.nics"),
+    (
+        mutate(["target", "nics"], [{"port_id": SERVER, "ip": "10.0.0.1"}]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.target.nics[0]",
+    ),
+    (
+        mutate(["target", "nics"], [{"ip": f"10.0.0.{i}"} for i in range(40)]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.target.nics",
+    ),
     (mutate(["target", "extra"], True), ErrorCode.SCHEMA_VIOLATION, "$.target.extra"),
     (mutate(["change", "action"], "delete"), ErrorCode.SCHEMA_VIOLATION, "$.change.action"),
     (mutate(["change", "security_groups"], "web"), ErrorCode.SCHEMA_VIOLATION, "$.change.security_groups"),
     (mutate(["change", "security_groups"], []), ErrorCode.SCHEMA_VIOLATION, "$.change.security_groups"),
-    (mutate(["change", "security_groups"], [{"name": f"g{i}"} for i in range(11)]), ErrorCode.SCHEMA_VIOLATION,
-     "$.change.security_groups"),
-    (mutate(["change", "security_groups"], [{"id": "../../x"}]), ErrorCode.SCHEMA_VIOLATION,
-     "$.change.security_groups[0].id"),
-    (mutate(["change", "security_groups"], [{"name": "web server"}]), ErrorCode.SCHEMA_VIOLATION,
-     "$.change.security_groups[0].name"),
+    (
+        mutate(["change", "security_groups"], [{"name": f"g{i}"} for i in range(11)]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.change.security_groups",
+    ),
+    (
+        mutate(["change", "security_groups"], [{"id": "../../x"}]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.change.security_groups[0].id",
+    ),
+    (
+        mutate(["change", "security_groups"], [{"name": "web server"}]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.change.security_groups[0].name",
+    ),
     (mutate(["change", "position"], "1"), ErrorCode.SCHEMA_VIOLATION, "$.change.position"),
     (mutate(["dry_run"], "yes"), ErrorCode.SCHEMA_VIOLATION, "$.dry_run"),
     (mutate(["surprise"], 1), ErrorCode.SCHEMA_VIOLATION, "$.surprise"),
@@ -87,25 +106,36 @@ CASES = [
     (mutate(["change", "position"], 1e0), ErrorCode.SCHEMA_VIOLATION, "$.change.position"),
     (mutate(["request_id"], "CHG-1\n"), ErrorCode.SCHEMA_VIOLATION, "$.request_id"),
     (mutate(["target", "server_id"], SERVER + "\n"), ErrorCode.SCHEMA_VIOLATION, "$.target.server_id"),
-    (mutate(["change", "security_groups"], [{"name": "web\n"}]), ErrorCode.SCHEMA_VIOLATION,
-     "$.change.security_groups[0].name"),
-    (mutate(["ticket", "approved_by"], "alice\u200b@example.com"), ErrorCode.SCHEMA_VIOLATION,
-     "$.ticket.approved_by"),
-    (mutate(["ticket", "approved_by"], "\u202ealice@example.com"), ErrorCode.SCHEMA_VIOLATION,
-     "$.ticket.approved_by"),
-    (mutate(["ticket", "approved_by"], "alice@example.com\ufeff"), ErrorCode.SCHEMA_VIOLATION,
-     "$.ticket.approved_by"),
-    (mutate(["ticket", "requested_by"], "alice\u00ad@example.com"), ErrorCode.SCHEMA_VIOLATION,
-     "$.ticket.requested_by"),
-    (mutate(["ticket", "requested_by"], "alice@example.com\n"), ErrorCode.SCHEMA_VIOLATION,
-     "$.ticket.requested_by"),
+    (
+        mutate(["change", "security_groups"], [{"name": "web\n"}]),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.change.security_groups[0].name",
+    ),
+    (mutate(["ticket", "approved_by"], "alice\u200b@example.com"), ErrorCode.SCHEMA_VIOLATION, "$.ticket.approved_by"),
+    (mutate(["ticket", "approved_by"], "\u202ealice@example.com"), ErrorCode.SCHEMA_VIOLATION, "$.ticket.approved_by"),
+    (mutate(["ticket", "approved_by"], "alice@example.com\ufeff"), ErrorCode.SCHEMA_VIOLATION, "$.ticket.approved_by"),
+    (
+        mutate(["ticket", "requested_by"], "alice\u00ad@example.com"),
+        ErrorCode.SCHEMA_VIOLATION,
+        "$.ticket.requested_by",
+    ),
+    (mutate(["ticket", "requested_by"], "alice@example.com\n"), ErrorCode.SCHEMA_VIOLATION, "$.ticket.requested_by"),
     (unsigned(), ErrorCode.SIGNATURE_REQUIRED, "$.signature"),
-    (resign(unsigned(), key_id="ticketing-1", secret="wrong-secret-wrong-secret"), ErrorCode.SIGNATURE_INVALID,
-     "$.signature.value"),
-    (resign(unsigned(), when=datetime.now(timezone.utc) - timedelta(hours=1)), ErrorCode.SIGNATURE_EXPIRED,
-     "$.signature.timestamp"),
-    (resign(unsigned(), when=datetime.now(timezone.utc) + timedelta(hours=1)), ErrorCode.SIGNATURE_EXPIRED,
-     "$.signature.timestamp"),
+    (
+        resign(unsigned(), key_id="ticketing-1", secret="wrong-secret-wrong-secret"),
+        ErrorCode.SIGNATURE_INVALID,
+        "$.signature.value",
+    ),
+    (
+        resign(unsigned(), when=datetime.now(timezone.utc) - timedelta(hours=1)),
+        ErrorCode.SIGNATURE_EXPIRED,
+        "$.signature.timestamp",
+    ),
+    (
+        resign(unsigned(), when=datetime.now(timezone.utc) + timedelta(hours=1)),
+        ErrorCode.SIGNATURE_EXPIRED,
+        "$.signature.timestamp",
+    ),
 ]
 
 
@@ -121,8 +151,10 @@ def _unknown_key():
     return request
 
 
-CASES += [(_tampered(), ErrorCode.SIGNATURE_INVALID, "$.signature.value"),
-          (_unknown_key(), ErrorCode.SIGNATURE_INVALID, "$.signature.value")]
+CASES += [
+    (_tampered(), ErrorCode.SIGNATURE_INVALID, "$.signature.value"),
+    (_unknown_key(), ErrorCode.SIGNATURE_INVALID, "$.signature.value"),
+]
 
 
 def test_every_bad_input_is_rejected_by_name_and_the_cloud_hears_nothing(cloud, change):
@@ -138,8 +170,18 @@ def test_every_bad_input_is_rejected_by_name_and_the_cloud_hears_nothing(cloud, 
     assert cloud.requests(seq) == []
 
 
-@pytest.mark.parametrize("event", [None, 7, "text", {"records": "x"}, {"record": [1]}, {"httpMethod": "POST",
-                                   "body": "!!", "isBase64Encoded": True}, []])
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        7,
+        "text",
+        {"records": "x"},
+        {"record": [1]},
+        {"httpMethod": "POST", "body": "!!", "isBase64Encoded": True},
+        [],
+    ],
+)
 def test_malformed_envelopes_are_rejected_without_cloud_calls(cloud, change, event):
     seq = cloud.last_seq()
     response = change(event)
@@ -148,12 +190,27 @@ def test_malformed_envelopes_are_rejected_without_cloud_calls(cloud, change, eve
     assert cloud.requests(seq) == []
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children,
-                                                                                       max_size=4), max_leaves=12)
-_paths = st.sampled_from([("request_id",), ("ticket",), ("ticket", "id"), ("target",), ("target", "server_id"),
-                          ("target", "nics"), ("change",), ("change", "action"), ("change", "security_groups"),
-                          ("change", "position"), ("dry_run",), ("extra",)])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+_paths = st.sampled_from(
+    [
+        ("request_id",),
+        ("ticket",),
+        ("ticket", "id"),
+        ("target",),
+        ("target", "server_id"),
+        ("target", "nics"),
+        ("change",),
+        ("change", "action"),
+        ("change", "security_groups"),
+        ("change", "position"),
+        ("dry_run",),
+        ("extra",),
+    ]
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,10 +11,10 @@ from shared.errors import ErrorCode
 from shared.handler import RetryableFailure
 from shared.policy import PolicyError
 from shared.validation import validate_result_event
-from tests.support.state import port_groups, writes_since
 from tests.support.ecs import SUBNET_APP, SUBNET_MGMT, SUBNET_WEB, create_servers, cts_event, cts_trace, eventgrid_event
 from tests.support.functions import Invoker
 from tests.support.requests import SG
+from tests.support.state import port_groups, writes_since
 
 FAST = {"READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "10"}
 
@@ -66,7 +66,9 @@ def test_every_interface_is_planned_separately(cloud, ecs, created):
 
 def test_result_shows_every_interface_even_untouched_ones(cloud, ecs, created):
     job, [server] = create_servers(ecs, "two-nics", subnets=(SUBNET_APP, SUBNET_MGMT))
-    policy = {"rules": [{"name": "mgmt", "match": {"subnet_id": SUBNET_MGMT}, "security_groups": [{"name": "mgmt-ssh"}]}]}
+    policy = {
+        "rules": [{"name": "mgmt", "match": {"subnet_id": SUBNET_MGMT}, "security_groups": [{"name": "mgmt-ssh"}]}]
+    }
     [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
     assert [n["status"] for n in data["nics"]] == ["unchanged", "changed"]
     assert data["nics"][0]["before"] == data["nics"][0]["after"] == [default_sg(cloud)]
@@ -98,10 +100,13 @@ def test_eventgrid_cloudevent(cloud, ecs, created):
     assert data["outcome"] == "succeeded" and data["trigger"] == "eventgrid"
 
 
-@pytest.mark.parametrize("change,reason", [
-    ({"code": 400, "status": "FAIL"}, "the creation failed"),
-    ({"trace_name": "deleteServer"}, "is not a server creation"),
-])
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        ({"code": 400, "status": "FAIL"}, "the creation failed"),
+        ({"trace_name": "deleteServer"}, "is not a server creation"),
+    ],
+)
 def test_failed_creation_and_other_traces_are_skipped(cloud, ecs, created, change, reason):
     job, [server] = create_servers(ecs, "whatever")
     seq = cloud.last_seq()
@@ -122,14 +127,23 @@ def test_direct_invocation_backfills_an_existing_server(cloud, created):
     [data] = created({"server_id": legacy, "request_id": "backfill-1"})
     assert data["outcome"] == "succeeded" and data["request_id"] == "backfill-1"
     assert port_groups(cloud, "d0000000-0000-4000-8000-000000000001") == [SG["baseline"], default_sg(cloud), SG["app"]]
-    assert port_groups(cloud, "d0000000-0000-4000-8000-000000000002") == [SG["baseline"], default_sg(cloud),
-                                                                          SG["mgmt-ssh"]]
+    assert port_groups(cloud, "d0000000-0000-4000-8000-000000000002") == [
+        SG["baseline"],
+        default_sg(cloud),
+        SG["mgmt-ssh"],
+    ]
     [again] = created({"server_id": legacy})
     assert again["outcome"] == "no_change" and again["api_calls"]["writes"] == 0
 
 
-@pytest.mark.parametrize("body,path", [({"server_id": "../etc"}, "$.server_id"), ({"server_id": 5}, "$.server_id"),
-                                       ({"server_id": "c0000000-0000-4000-8000-000000000001", "x": 1}, "$.x")])
+@pytest.mark.parametrize(
+    "body,path",
+    [
+        ({"server_id": "../etc"}, "$.server_id"),
+        ({"server_id": 5}, "$.server_id"),
+        ({"server_id": "c0000000-0000-4000-8000-000000000001", "x": 1}, "$.x"),
+    ],
+)
 def test_bad_direct_invocation_is_rejected_without_cloud_calls(cloud, created, body, path):
     seq = cloud.last_seq()
     [data] = created(body)
@@ -147,8 +161,10 @@ def test_excluded_by_tag(cloud, ecs, created):
 @pytest.mark.parametrize("until,outcome", [("2999-01-01", "skipped"), ("2001-01-01", "succeeded")])
 def test_exemptions_expire(cloud, ecs, created, until, outcome):
     job, [server] = create_servers(ecs, "exempt")
-    policy = {"rules": [{"name": "base", "security_groups": [{"name": "baseline"}]}],
-              "exclude": {"servers": [{"id": server, "until": until, "ticket": "CHG1"}]}}
+    policy = {
+        "rules": [{"name": "base", "security_groups": [{"name": "baseline"}]}],
+        "exclude": {"servers": [{"id": server, "until": until, "ticket": "CHG1"}]},
+    }
     [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
     assert data["outcome"] == outcome
     if outcome == "succeeded":
@@ -157,22 +173,36 @@ def test_exemptions_expire(cloud, ecs, created, until, outcome):
 
 def test_no_matching_rule_is_skipped(cloud, ecs, created):
     job, [server] = create_servers(ecs, "nomatch")
-    policy = {"rules": [{"name": "only-prod", "match": {"tags": {"env": "prod"}}, "security_groups": [{"name": "web"}]}]}
+    policy = {
+        "rules": [{"name": "only-prod", "match": {"tags": {"env": "prod"}}, "security_groups": [{"name": "web"}]}]
+    }
     [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
     assert data["outcome"] == "skipped" and data["reason"] == "no policy rule matches this server"
 
 
-@pytest.mark.parametrize("rule,expected", [
-    ({"mode": "replace", "security_groups": [{"name": "app"}, {"name": "baseline"}]}, ["app", "baseline"]),
-    ({"mode": "ensure", "position": 0, "security_groups": [{"name": "app"}]}, ["app", "default"]),
-    ({"mode": "ensure", "position": "last", "security_groups": [{"name": "app"}]}, ["default", "app"]),
-    ({"mode": "replace_default", "security_groups": [{"name": "app"}]}, ["app"]),
-    ({"mode": "ensure", "match": {"name": "web-*"}, "security_groups": [{"name": "app"}]}, ["default"]),
-    ({"mode": "ensure", "match": {"name": "match-*", "availability_zone": "*", "flavor": "s6.*",
-                                  "vpc_id": "9d2f1c3a-*"}, "security_groups": [{"name": "app"}]}, ["default", "app"]),
-    ({"mode": "ensure", "match": {"subnet_id": SUBNET_WEB}, "security_groups": [{"name": "app"}]}, ["default", "app"]),
-    ({"mode": "ensure", "match": {"subnet_id": SUBNET_APP}, "security_groups": [{"name": "app"}]}, ["default"]),
-])
+@pytest.mark.parametrize(
+    "rule,expected",
+    [
+        ({"mode": "replace", "security_groups": [{"name": "app"}, {"name": "baseline"}]}, ["app", "baseline"]),
+        ({"mode": "ensure", "position": 0, "security_groups": [{"name": "app"}]}, ["app", "default"]),
+        ({"mode": "ensure", "position": "last", "security_groups": [{"name": "app"}]}, ["default", "app"]),
+        ({"mode": "replace_default", "security_groups": [{"name": "app"}]}, ["app"]),
+        ({"mode": "ensure", "match": {"name": "web-*"}, "security_groups": [{"name": "app"}]}, ["default"]),
+        (
+            {
+                "mode": "ensure",
+                "match": {"name": "match-*", "availability_zone": "*", "flavor": "s6.*", "vpc_id": "9d2f1c3a-*"},
+                "security_groups": [{"name": "app"}],
+            },
+            ["default", "app"],
+        ),
+        (
+            {"mode": "ensure", "match": {"subnet_id": SUBNET_WEB}, "security_groups": [{"name": "app"}]},
+            ["default", "app"],
+        ),
+        ({"mode": "ensure", "match": {"subnet_id": SUBNET_APP}, "security_groups": [{"name": "app"}]}, ["default"]),
+    ],
+)
 def test_policy_modes_and_conditions(cloud, ecs, created, rule, expected):
     job, [server] = create_servers(ecs, "match-me")
     policy = {"rules": [{"name": "r", **rule}]}
@@ -232,8 +262,10 @@ def test_risky_group_in_policy_needs_approval(cloud, ecs, created):
     policy = {"rules": [{"name": "open-ssh", "security_groups": [{"name": "ssh-open"}]}]}
     [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
     assert data["outcome"] == "rejected"
-    assert (data["errors"][0]["code"], data["errors"][0]["path"]) == (ErrorCode.RISKY_RULE,
-                                                                      "$.rules[0].security_groups[0]")
+    assert (data["errors"][0]["code"], data["errors"][0]["path"]) == (
+        ErrorCode.RISKY_RULE,
+        "$.rules[0].security_groups[0]",
+    )
     policy["rules"][0]["approved_by"] = "security-team"
     [data] = created(cts_event(cts_trace([server], job)), POLICY=json.dumps(policy))
     assert data["outcome"] == "succeeded"
@@ -249,8 +281,10 @@ def test_unknown_group_in_policy_names_the_rule(cloud, ecs, created):
 
 def test_invalid_policy_fails_the_invocation_loudly(cloud, created):
     with pytest.raises(PolicyError) as raised:
-        created({"server_id": "c0000000-0000-4000-8000-000000000001"},
-                POLICY=json.dumps({"rules": [{"name": "r", "security_groups": [], "mode": "sometimes"}]}))
+        created(
+            {"server_id": "c0000000-0000-4000-8000-000000000001"},
+            POLICY=json.dumps({"rules": [{"name": "r", "security_groups": [], "mode": "sometimes"}]}),
+        )
     assert {e.path for e in raised.value.errors} == {"$.rules[0].security_groups", "$.rules[0].mode"}
     [line] = created.invoker.log_lines
     assert line["data"]["errors"][0]["code"] == ErrorCode.CONFIG_INVALID
@@ -267,7 +301,9 @@ def test_a_kafka_batch_is_not_for_ecs_created(cloud, created):
     from tests.support.requests import kafka
 
     results = created(kafka({"server_id": "c0000000-0000-4000-8000-000000000001"}, "x"))
-    assert [(r["outcome"], r["errors"][0]["code"]) for r in results] == [("rejected", ErrorCode.UNSUPPORTED_TRIGGER)] * 2
+    assert [(r["outcome"], r["errors"][0]["code"]) for r in results] == [
+        ("rejected", ErrorCode.UNSUPPORTED_TRIGGER)
+    ] * 2
 
 
 def test_every_sample_event_is_understood(cloud, created):

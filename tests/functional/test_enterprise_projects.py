@@ -8,11 +8,10 @@ import json
 import pytest
 
 from shared.errors import ErrorCode
-from tests.support.state import port_groups
-from tests.support.enterprise import (EP2, EP2_BASELINE, EP2_PORT, EP2_SERVER, EP2_WEB,
-                                      seed_second_enterprise_project)
+from tests.support.enterprise import EP2, EP2_BASELINE, EP2_PORT, EP2_SERVER, EP2_WEB, seed_second_enterprise_project
 from tests.support.functions import Invoker
 from tests.support.requests import LEGACY, LEGACY_PORTS, change_request
+from tests.support.state import port_groups
 
 
 @pytest.fixture
@@ -47,8 +46,9 @@ def test_a_server_of_another_enterprise_project_is_changed(ep2, change):
 
 def test_a_protected_group_of_another_enterprise_project_is_protected_by_name(ep2, change):
     before = port_groups(ep2, EP2_PORT)
-    data = _only(change(change_request("remove", [{"id": EP2_BASELINE}], server_id=EP2_SERVER),
-                        PROTECTED_GROUPS="ep2-baseline"))
+    data = _only(
+        change(change_request("remove", [{"id": EP2_BASELINE}], server_id=EP2_SERVER), PROTECTED_GROUPS="ep2-baseline")
+    )
     assert data["outcome"] == "rejected"
     assert [e["code"] for e in data["errors"]] == [ErrorCode.PROTECTED_GROUP]
     assert port_groups(ep2, EP2_PORT) == before
@@ -60,8 +60,16 @@ def test_the_allow_list_sees_groups_of_another_enterprise_project(ep2, change):
 
 
 def test_ecs_created_applies_a_policy_in_another_enterprise_project(ep2):
-    policy = {"rules": [{"name": "ep2", "match": {"enterprise_project_id": EP2},
-                         "security_groups": [{"name": "ep2-web"}], "position": "first"}]}
+    policy = {
+        "rules": [
+            {
+                "name": "ep2",
+                "match": {"enterprise_project_id": EP2},
+                "security_groups": [{"name": "ep2-web"}],
+                "position": "first",
+            }
+        ]
+    }
     created = Invoker(ep2, "ecs_created")
     response = created({"server_id": EP2_SERVER}, POLICY=json.dumps(policy))
     (result,) = response["results"]

@@ -10,16 +10,21 @@ import json
 import time
 
 import pytest
-from huaweicloudsdkvpc.v3 import (CreateSecurityGroupOption, CreateSecurityGroupRequest,
-                                  CreateSecurityGroupRequestBody, CreateSecurityGroupRuleOption,
-                                  CreateSecurityGroupRuleRequest, CreateSecurityGroupRuleRequestBody)
+from huaweicloudsdkvpc.v3 import (
+    CreateSecurityGroupOption,
+    CreateSecurityGroupRequest,
+    CreateSecurityGroupRequestBody,
+    CreateSecurityGroupRuleOption,
+    CreateSecurityGroupRuleRequest,
+    CreateSecurityGroupRuleRequestBody,
+)
 
 from shared.errors import ErrorCode
 from shared.signing import sign_request
-from tests.support.state import port_groups, writes_since
 from tests.support.ecs import create_servers, cts_trace, eventgrid_event
 from tests.support.functions import SIGNING_KEYS, Invoker
 from tests.support.requests import LEGACY, LEGACY_PORTS, SG, apig, change_request, kafka
+from tests.support.state import port_groups, writes_since
 
 P1 = LEGACY_PORTS[0]
 
@@ -39,10 +44,12 @@ def make_group(vpc_v3, name, *rules):
     body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name=name))
     group = vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)).security_group
     for fields in rules:
-        option = CreateSecurityGroupRuleOption(security_group_id=group.id, direction="ingress", action="allow",
-                                               **fields)
-        vpc_v3.create_security_group_rule(CreateSecurityGroupRuleRequest(
-            body=CreateSecurityGroupRuleRequestBody(security_group_rule=option)))
+        option = CreateSecurityGroupRuleOption(
+            security_group_id=group.id, direction="ingress", action="allow", **fields
+        )
+        vpc_v3.create_security_group_rule(
+            CreateSecurityGroupRuleRequest(body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))
+        )
     return group.id
 
 
@@ -53,13 +60,17 @@ def assert_refused(cloud, seq, data, code):
 
 
 # ---- exposure spelled differently ---------------------------------------------------------------
-@pytest.mark.parametrize("rule", [
-    {"protocol": "6", "remote_ip_prefix": "0.0.0.0/0"},                       # TCP by number, all ports
-    {"protocol": "17", "remote_ip_prefix": "0.0.0.0/0"},                      # UDP 3389 (RDP)
-    {"protocol": "TCP", "multiport": "22", "remote_ip_prefix": "0.0.0.0/0"},  # upper case
-    {"protocol": "tcp", "multiport": "22", "remote_ip_prefix": "0::/0", "ethertype": "IPv6"},
-    {"protocol": "tcp", "multiport": "3380-3390", "remote_ip_prefix": "0:0:0:0:0:0:0:0/0", "ethertype": "IPv6"},
-], ids=["tcp-number", "udp-number", "upper-case", "ipv6-0::/0", "ipv6-long-form"])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"protocol": "6", "remote_ip_prefix": "0.0.0.0/0"},  # TCP by number, all ports
+        {"protocol": "17", "remote_ip_prefix": "0.0.0.0/0"},  # UDP 3389 (RDP)
+        {"protocol": "TCP", "multiport": "22", "remote_ip_prefix": "0.0.0.0/0"},  # upper case
+        {"protocol": "tcp", "multiport": "22", "remote_ip_prefix": "0::/0", "ethertype": "IPv6"},
+        {"protocol": "tcp", "multiport": "3380-3390", "remote_ip_prefix": "0:0:0:0:0:0:0:0/0", "ethertype": "IPv6"},
+    ],
+    ids=["tcp-number", "udp-number", "upper-case", "ipv6-0::/0", "ipv6-long-form"],
+)
 def test_exposure_spelled_differently_is_refused(cloud, vpc_v3, change, rule):
     odd = make_group(vpc_v3, "odd", rule)
     seq = cloud.last_seq()
@@ -78,22 +89,34 @@ def test_ssh_split_into_two_halves_of_the_internet_is_everyone(cloud, vpc_v3, ch
 
 
 def test_address_group_holding_everyone_is_refused(cloud, vpc_v3, change):
-    from huaweicloudsdkvpc.v3 import (CreateAddressGroupOption, CreateAddressGroupRequest,
-                                      CreateAddressGroupRequestBody)
+    from huaweicloudsdkvpc.v3 import CreateAddressGroupOption, CreateAddressGroupRequest, CreateAddressGroupRequestBody
 
-    body = CreateAddressGroupRequestBody(address_group=CreateAddressGroupOption(
-        name="world-in-pieces", ip_version=4, ip_set=["0.0.0.0-127.255.255.255", "128.0.0.0/1"]))
+    body = CreateAddressGroupRequestBody(
+        address_group=CreateAddressGroupOption(
+            name="world-in-pieces", ip_version=4, ip_set=["0.0.0.0-127.255.255.255", "128.0.0.0/1"]
+        )
+    )
     address_group = vpc_v3.create_address_group(CreateAddressGroupRequest(body=body)).address_group.id
-    group = make_group(vpc_v3, "by-address-group",
-                       {"protocol": "tcp", "multiport": "22", "remote_address_group_id": address_group})
+    group = make_group(
+        vpc_v3, "by-address-group", {"protocol": "tcp", "multiport": "22", "remote_address_group_id": address_group}
+    )
     seq = cloud.last_seq()
     assert_refused(cloud, seq, only(change(change_request("add", [{"id": group}]))), ErrorCode.RISKY_RULE)
 
 
 # ---- self-approval in disguise ------------------------------------------------------------------
-@pytest.mark.parametrize("approver", ["Alice@Example.com", " alice@example.com ", "alice\u200b@example.com",
-                                      "\uff41lice@example.com", "\u0430lice@example.com", "alice+ok@example.com"],
-                         ids=["case", "spaces", "zero-width", "full-width", "cyrillic-a", "sub-address"])
+@pytest.mark.parametrize(
+    "approver",
+    [
+        "Alice@Example.com",
+        " alice@example.com ",
+        "alice\u200b@example.com",
+        "\uff41lice@example.com",
+        "\u0430lice@example.com",
+        "alice+ok@example.com",
+    ],
+    ids=["case", "spaces", "zero-width", "full-width", "cyrillic-a", "sub-address"],
+)
 def test_the_requester_in_disguise_is_no_second_person(cloud, change, approver):
     seq = cloud.last_seq()
     data = only(change(change_request("add", [{"name": "ssh-open"}], approved_by=approver)))
@@ -125,13 +148,21 @@ def test_protected_group_created_after_the_catalog_was_cached_is_still_protected
 def test_rule_added_after_the_rules_were_cached_is_seen(cloud, vpc_v3, change):
     settings = {"GROUP_CACHE_TTL_S": "600"}
     change(change_request("add", [{"name": "monitoring"}], dry_run=True), **settings)  # rules cached
-    option = CreateSecurityGroupRuleOption(security_group_id=SG["monitoring"], direction="ingress", action="allow",
-                                           protocol="tcp", multiport="22", remote_ip_prefix="0.0.0.0/0")
-    vpc_v3.create_security_group_rule(CreateSecurityGroupRuleRequest(
-        body=CreateSecurityGroupRuleRequestBody(security_group_rule=option)))
+    option = CreateSecurityGroupRuleOption(
+        security_group_id=SG["monitoring"],
+        direction="ingress",
+        action="allow",
+        protocol="tcp",
+        multiport="22",
+        remote_ip_prefix="0.0.0.0/0",
+    )
+    vpc_v3.create_security_group_rule(
+        CreateSecurityGroupRuleRequest(body=CreateSecurityGroupRuleRequestBody(security_group_rule=option))
+    )
     seq = cloud.last_seq()
-    assert_refused(cloud, seq, only(change(change_request("add", [{"name": "monitoring"}]), **settings)),
-                   ErrorCode.RISKY_RULE)
+    assert_refused(
+        cloud, seq, only(change(change_request("add", [{"name": "monitoring"}]), **settings)), ErrorCode.RISKY_RULE
+    )
 
 
 # ---- tampered copies, control characters --------------------------------------------------------
@@ -147,8 +178,15 @@ def test_a_tampered_float_copy_does_not_suppress_the_genuine_request(cloud, chan
     assert port_groups(cloud, P1)[1] == SG["monitoring"]
 
 
-@pytest.mark.parametrize("field,value", [("request_id", "CHG-1\n"), ("server_id", LEGACY + "\n"),
-                                         ("requested_by", "alice@example.com\n"), ("key_id", "ticketing-1\n")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("request_id", "CHG-1\n"),
+        ("server_id", LEGACY + "\n"),
+        ("requested_by", "alice@example.com\n"),
+        ("key_id", "ticketing-1\n"),
+    ],
+)
 def test_a_final_newline_is_not_accepted(cloud, change, field, value):
     request = change_request("add", [{"name": "web"}], sign=False)
     if field == "server_id":
@@ -157,8 +195,12 @@ def test_a_final_newline_is_not_accepted(cloud, change, field, value):
         request["ticket"]["requested_by"] = value
     elif field == "request_id":
         request["request_id"] = value
-    signed = sign_request(request, key_id="ticketing-1", secret=SIGNING_KEYS["ticketing-1"],
-                          timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    signed = sign_request(
+        request,
+        key_id="ticketing-1",
+        secret=SIGNING_KEYS["ticketing-1"],
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     if field == "key_id":
         signed["signature"]["key_id"] = value
     seq = cloud.last_seq()
@@ -189,12 +231,16 @@ def test_a_queue_batch_above_the_apig_cap_is_still_processed_whole(cloud, change
 
 
 # ---- poison in an ecs_created batch -------------------------------------------------------------
-@pytest.mark.parametrize("poison", [
-    lambda t: t.update(response="[" * 20000 + "]" * 20000),  # under MAX_MESSAGE_BYTES: it gets parsed
-    lambda t: t.update(response={"job_id": "j1", "status": "SUCCESS", "entities": {"sub_jobs": 5}}),
-    lambda t: t.update(response={"job_id": "j1", "status": "SUCCESS", "entities": {"sub_jobs": [5, None, "x"]}}),
-    lambda t: t.update(response=json.dumps({"job_id": "j1", "entities": {"server_id": {"a": [1]}}})),
-], ids=["nested-string", "sub-jobs-int", "sub-jobs-junk", "server-id-object"])
+@pytest.mark.parametrize(
+    "poison",
+    [
+        lambda t: t.update(response="[" * 20000 + "]" * 20000),  # under MAX_MESSAGE_BYTES: it gets parsed
+        lambda t: t.update(response={"job_id": "j1", "status": "SUCCESS", "entities": {"sub_jobs": 5}}),
+        lambda t: t.update(response={"job_id": "j1", "status": "SUCCESS", "entities": {"sub_jobs": [5, None, "x"]}}),
+        lambda t: t.update(response=json.dumps({"job_id": "j1", "entities": {"server_id": {"a": [1]}}})),
+    ],
+    ids=["nested-string", "sub-jobs-int", "sub-jobs-junk", "server-id-object"],
+)
 def test_a_poison_trace_costs_only_its_own_result(cloud, ecs, poison):
     cloud.settings(build_delay_ms=100)
     job, [server] = create_servers(ecs, "web-01", tags={"env": "prod", "role": "web-frontend"})
@@ -202,8 +248,9 @@ def test_a_poison_trace_costs_only_its_own_result(cloud, ecs, poison):
     poison(bad)
     bad["resource_id"] = ""  # nothing to fall back on: the poison must stand alone
     good = cts_trace([server], job)
-    response = Invoker(cloud, "ecs_created")([eventgrid_event(bad), eventgrid_event(good)],
-                                             READINESS_POLL_S="0.05", READINESS_MAX_WAIT_S="10")
+    response = Invoker(cloud, "ecs_created")(
+        [eventgrid_event(bad), eventgrid_event(good)], READINESS_POLL_S="0.05", READINESS_MAX_WAIT_S="10"
+    )
     outcomes = [r["data"]["outcome"] for r in response["results"]]
     assert outcomes[-1] == "succeeded", response["results"]
     assert outcomes[0] in ("skipped", "rejected")
@@ -235,8 +282,7 @@ def test_an_allowed_name_does_not_let_a_look_alike_group_in_by_id(cloud, vpc_v3,
 
 def test_pin_protected_first_keeps_the_baseline_on_top(cloud, change):
     settings = {"PROTECTED_GROUPS": "baseline", "PIN_PROTECTED_FIRST": "true"}
-    assert only(change(change_request("add", [{"name": "baseline"}], position=0), **settings))["outcome"] == \
-        "succeeded"
+    assert only(change(change_request("add", [{"name": "baseline"}], position=0), **settings))["outcome"] == "succeeded"
     before = port_groups(cloud, P1)
     seq = cloud.last_seq()
     data = only(change(change_request("reorder", [{"id": g} for g in reversed(before)]), **settings))

@@ -22,8 +22,7 @@ def test_credentials_and_keys_stay_out_of_stdout_stderr_and_results(cloud):
     logging.getLogger().addHandler(capture)
     try:
         with redirect_stdout(out), redirect_stderr(err):
-            response = handler(kafka(change_request("add", [{"name": "web"}]), change_request("bogus"), "{"),
-                               context)
+            response = handler(kafka(change_request("add", [{"name": "web"}]), change_request("bogus"), "{"), context)
     finally:
         logging.getLogger().removeHandler(capture)
     text = out.getvalue() + err.getvalue() + json.dumps(response) + repr(context)

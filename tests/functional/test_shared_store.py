@@ -13,11 +13,11 @@ import time
 import pytest
 
 from shared.errors import ErrorCode
-from tests.support.state import port_groups, writes_since
 from tests.support.ecs import create_servers, cts_event, cts_trace
 from tests.support.functions import Invoker
 from tests.support.instance import Instance
 from tests.support.requests import LEGACY, LEGACY_PORTS, SG, change_request, kafka
+from tests.support.state import port_groups, writes_since
 
 P1 = LEGACY_PORTS[0]
 
@@ -176,8 +176,10 @@ def test_redis_stopped_mid_batch_fails_closed_then_a_restart_resumes(cloud, redi
 
 def test_a_store_that_is_down_fails_every_message_closed_without_any_cloud_call(cloud, change):
     seq = cloud.last_seq()
-    response = change(kafka(change_request("add", [{"name": "web"}]), change_request("replace", [{"name": "web"}])),
-                      IDEMPOTENCY_STORE="redis://127.0.0.1:1/0")
+    response = change(
+        kafka(change_request("add", [{"name": "web"}]), change_request("replace", [{"name": "web"}])),
+        IDEMPOTENCY_STORE="redis://127.0.0.1:1/0",
+    )
     results = [r["data"] for r in response["results"]]
     assert [r["outcome"] for r in results] == ["failed", "failed"]
     assert all(codes(r) == {ErrorCode.STORE_UNAVAILABLE} and r["retryable"] for r in results)

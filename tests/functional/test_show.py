@@ -10,10 +10,15 @@ SGGUARD = Path(sys.executable).with_name("sgguard")  # the console script
 
 
 def run_show(cloud, *args):
-    env = {**os.environ, "HUAWEICLOUD_SDK_AK": cloud.ak, "HUAWEICLOUD_SDK_SK": cloud.sk,
-           "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id}
-    return subprocess.run([str(SGGUARD), "show", *args, "--endpoint", cloud.url], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "HUAWEICLOUD_SDK_AK": cloud.ak,
+        "HUAWEICLOUD_SDK_SK": cloud.sk,
+        "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+    }
+    return subprocess.run(
+        [str(SGGUARD), "show", *args, "--endpoint", cloud.url], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_show_lists_interfaces_groups_and_rules(cloud):
@@ -33,12 +38,19 @@ def test_show_refuses_a_malformed_id_and_reports_a_missing_server(cloud):
     malformed = run_show(cloud, "../x")
     assert malformed.returncode == 2 and "sgguard: error: SERVER_ID must be a server id" in malformed.stderr
     missing = run_show(cloud, "c0000000-0000-4000-8000-0000000000ff")
-    assert missing.returncode == 1 and "sgguard: error: server c0000000-0000-4000-8000-0000000000ff not found" \
-        in missing.stderr
+    assert (
+        missing.returncode == 1
+        and "sgguard: error: server c0000000-0000-4000-8000-0000000000ff not found" in missing.stderr
+    )
 
 
 def test_show_without_credentials_is_a_configuration_error(cloud):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUAWEICLOUD_SDK_")}
-    done = subprocess.run([str(SGGUARD), "show", "c0000000-0000-4000-8000-000000000001", "--endpoint", cloud.url],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(SGGUARD), "show", "c0000000-0000-4000-8000-000000000001", "--endpoint", cloud.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3 and "sgguard: error: set HUAWEICLOUD_SDK_AK" in done.stderr

@@ -21,8 +21,11 @@ from shared.validation import validate_result_event
 
 ROOT = Path(__file__).resolve().parents[2]
 # FUZZ_EXAMPLES=5000 for a longer campaign; the default keeps the whole directory well under 30 s.
-SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                            HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 KEYS = {"ticketing-1": "s3cret-signing-key-for-fuzzing-01"}
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens, a connection is refused at once
 
@@ -39,30 +42,100 @@ POLICY = (ROOT / "policy.yaml").read_bytes()
 def signed_requests() -> list[bytes]:
     from shared.signing import sign_request
 
-    base = {"request_id": "CHG-fuzz-0001",
-            "ticket": {"system": "servicenow", "id": "CHG0031337", "requested_by": "alice@example.com",
-                       "approved_by": "bob@example.com", "url": "https://tickets.example.com/CHG0031337"},
-            "target": {"server_id": "c0000000-0000-4000-8000-000000000001",
-                       "nics": [{"port_id": "d0000000-0000-4000-8000-000000000001"}, {"ip": "10.0.2.10"},
-                                {"subnet_id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"}]},
-            "change": {"action": "add", "position": 0,
-                       "security_groups": [{"name": "web"}, {"id": "a0000000-0000-4000-8000-000000000008"}]},
-            "dry_run": False}
-    variants = [base, {**base, "target": {"server_id": base["target"]["server_id"], "nics": "all"},
-                       "change": {"action": "replace", "security_groups": [{"name": "baseline"}]}}]
-    return [json.dumps(sign_request(v, key_id="ticketing-1", secret=KEYS["ticketing-1"],
-                                    timestamp="2026-11-28T21:00:00Z")).encode() for v in variants]
+    base = {
+        "request_id": "CHG-fuzz-0001",
+        "ticket": {
+            "system": "servicenow",
+            "id": "CHG0031337",
+            "requested_by": "alice@example.com",
+            "approved_by": "bob@example.com",
+            "url": "https://tickets.example.com/CHG0031337",
+        },
+        "target": {
+            "server_id": "c0000000-0000-4000-8000-000000000001",
+            "nics": [
+                {"port_id": "d0000000-0000-4000-8000-000000000001"},
+                {"ip": "10.0.2.10"},
+                {"subnet_id": "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"},
+            ],
+        },
+        "change": {
+            "action": "add",
+            "position": 0,
+            "security_groups": [{"name": "web"}, {"id": "a0000000-0000-4000-8000-000000000008"}],
+        },
+        "dry_run": False,
+    }
+    variants = [
+        base,
+        {
+            **base,
+            "target": {"server_id": base["target"]["server_id"], "nics": "all"},
+            "change": {"action": "replace", "security_groups": [{"name": "baseline"}]},
+        },
+    ]
+    return [
+        json.dumps(
+            sign_request(v, key_id="ticketing-1", secret=KEYS["ticketing-1"], timestamp="2026-11-28T21:00:00Z")
+        ).encode()
+        for v in variants
+    ]
 
 
 REQUESTS = signed_requests()
 
-_TOKENS = [b'"', b"\\", b"{", b"}", b"[", b"]", b",", b":", b"\x00", b"\xff", b"\xc3\x28", b"\xef\xbb\xbf",
-           b"\\u0000", b"\\ud800", b"1e999", b"-0", b"NaN", b"Infinity", b"null", b"true", b"[[[[[[[[[[[[[[[[[[[[",
-           b'{"a":', b'"../"', b"%2F", b"\xf0\x9f\x98\x80", b"9" * 40, b"\t\n", b"'", b"!!python/object:os.system",
-           b"*anchor", b"&anchor", b"- ", b"? ", b"\n  - ", b"0x1F", b"2027-02-30", b'"records"', b'"messages"',
-           # issue 10: float integers, final newlines, invisible and look-alike characters, hostile nesting
-           b"1.0", b"1e0", b"\\n", b"\\u200b", b"\\u202e", b"\\ufeff", b"\xe2\x80\x8b", b"\xd0\xb0",
-           b"\xef\xbd\x81", b'"sub_jobs": 5', b'"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["']
+_TOKENS = [
+    b'"',
+    b"\\",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"\x00",
+    b"\xff",
+    b"\xc3\x28",
+    b"\xef\xbb\xbf",
+    b"\\u0000",
+    b"\\ud800",
+    b"1e999",
+    b"-0",
+    b"NaN",
+    b"Infinity",
+    b"null",
+    b"true",
+    b"[[[[[[[[[[[[[[[[[[[[",
+    b'{"a":',
+    b'"../"',
+    b"%2F",
+    b"\xf0\x9f\x98\x80",
+    b"9" * 40,
+    b"\t\n",
+    b"'",
+    b"!!python/object:os.system",
+    b"*anchor",
+    b"&anchor",
+    b"- ",
+    b"? ",
+    b"\n  - ",
+    b"0x1F",
+    b"2027-02-30",
+    b'"records"',
+    b'"messages"',
+    # issue 10: float integers, final newlines, invisible and look-alike characters, hostile nesting
+    b"1.0",
+    b"1e0",
+    b"\\n",
+    b"\\u200b",
+    b"\\u202e",
+    b"\\ufeff",
+    b"\xe2\x80\x8b",
+    b"\xd0\xb0",
+    b"\xef\xbd\x81",
+    b'"sub_jobs": 5',
+    b'"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["',
+]
 
 
 @st.composite
@@ -78,20 +151,20 @@ def mutated(draw, corpus: list[bytes]) -> bytes:
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif op == "token":
             token = draw(st.sampled_from(_TOKENS))
-            data[at:at + draw(st.integers(0, len(token)))] = token
+            data[at : at + draw(st.integers(0, len(token)))] = token
         elif op == "delete" and size:
-            del data[at:at + draw(st.integers(1, 16))]
+            del data[at : at + draw(st.integers(1, 16))]
         elif op == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif op == "duplicate" and size:
-            chunk = bytes(data[at:at + draw(st.integers(1, 64))])
+            chunk = bytes(data[at : at + draw(st.integers(1, 64))])
             where = draw(st.integers(0, size))
             data[where:where] = chunk
         elif op == "truncate":
             del data[at:]
         elif op == "splice":
             other = draw(st.sampled_from(corpus))
-            data = data[:at] + other[draw(st.integers(0, max(0, len(other) - 1))):]
+            data = data[:at] + other[draw(st.integers(0, max(0, len(other) - 1))) :]
     return bytes(data)
 
 
@@ -109,14 +182,29 @@ def as_event(raw: bytes):
 def make_context(function: str):
     from localcloud.runtime import FunctionContext
 
-    user_data = {"REGION": "cn-north-4", "ECS_ENDPOINT": UNREACHABLE, "VPC_ENDPOINT": UNREACHABLE,
-                 "REQUEST_SIGNING_KEYS": json.dumps(KEYS), "REQUIRE_SIGNED_REQUESTS": "true",
-                 "CONNECT_TIMEOUT_S": "0.2", "READ_TIMEOUT_S": "0.2", "MAX_ATTEMPTS": "1", "SAFETY_MARGIN_MS": "0",
-                 "READINESS_MAX_WAIT_S": "0", "CONCURRENCY": "4", "GROUP_CACHE_TTL_S": "60",
-                 "PROJECT_ID": "0a1b2c3d4e5f40718293a4b5c6d7e8f9"}
-    return FunctionContext(user_data=user_data, ak="FUZZAK000000000000", sk="fuzz-secret-key-000000000000",
-                           security_token="token",
-                           timeout_s=3600, function_name=function)
+    user_data = {
+        "REGION": "cn-north-4",
+        "ECS_ENDPOINT": UNREACHABLE,
+        "VPC_ENDPOINT": UNREACHABLE,
+        "REQUEST_SIGNING_KEYS": json.dumps(KEYS),
+        "REQUIRE_SIGNED_REQUESTS": "true",
+        "CONNECT_TIMEOUT_S": "0.2",
+        "READ_TIMEOUT_S": "0.2",
+        "MAX_ATTEMPTS": "1",
+        "SAFETY_MARGIN_MS": "0",
+        "READINESS_MAX_WAIT_S": "0",
+        "CONCURRENCY": "4",
+        "GROUP_CACHE_TTL_S": "60",
+        "PROJECT_ID": "0a1b2c3d4e5f40718293a4b5c6d7e8f9",
+    }
+    return FunctionContext(
+        user_data=user_data,
+        ak="FUZZAK000000000000",
+        sk="fuzz-secret-key-000000000000",
+        security_token="token",
+        timeout_s=3600,
+        function_name=function,
+    )
 
 
 def invoke(handler, event, context) -> tuple[object, list[dict], BaseException | None]:
@@ -138,14 +226,43 @@ def invoke(handler, event, context) -> tuple[object, list[dict], BaseException |
 
 
 # ---- structure-aware mutations: the envelope stays JSON, its parts do not stay sane ------------
-_STRINGS = ["", " ", "../../etc/passwd", "%2F..%2F", "a" * 300, "\u202e\u0000", "\ud800", "null", "{", "[]",
-            "c0000000-0000-4000-8000-000000000001", "C0000000-0000-4000-8000-000000000001", "createServer",
-            "ECS", "KAFKA", "TIMER", "1.0", "2026-11-28T21:00:00Z", "9" * 30, "primary", "all", "add", "SUCCESS"]
+_STRINGS = [
+    "",
+    " ",
+    "../../etc/passwd",
+    "%2F..%2F",
+    "a" * 300,
+    "\u202e\u0000",
+    "\ud800",
+    "null",
+    "{",
+    "[]",
+    "c0000000-0000-4000-8000-000000000001",
+    "C0000000-0000-4000-8000-000000000001",
+    "createServer",
+    "ECS",
+    "KAFKA",
+    "TIMER",
+    "1.0",
+    "2026-11-28T21:00:00Z",
+    "9" * 30,
+    "primary",
+    "all",
+    "add",
+    "SUCCESS",
+]
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False, allow_infinity=False),
-              st.sampled_from(_STRINGS), st.text(max_size=20)),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children,
-                                                                               max_size=4)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from(_STRINGS),
+        st.text(max_size=20),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 

@@ -12,17 +12,29 @@ from datetime import date, datetime, timezone
 import pytest
 from hypothesis import given
 
+from shared.canonical_json import canonical_json
 from shared.cts import read_creation_trace
 from shared.envelopes import ENVELOPE_KINDS, Envelope, parse_envelope
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import Port, Server, is_uuid
 from shared.policy import Policy, PolicyError, evaluate, parse_policy
-from shared.canonical_json import canonical_json
 from shared.signing import verify_request_signature
 from shared.validation import decode_json_message, validate_change_request
-from tests.fuzz.corpus import (CHANGE_EVENTS, ECS_EVENTS, KEYS, POLICY, REQUESTS, SETTINGS, as_event,
-                               check_change_request, check_ecs_created, inner_requests, make_context, mutated,
-                               mutated_tree)
+from tests.fuzz.corpus import (
+    CHANGE_EVENTS,
+    ECS_EVENTS,
+    KEYS,
+    POLICY,
+    REQUESTS,
+    SETTINGS,
+    as_event,
+    check_change_request,
+    check_ecs_created,
+    inner_requests,
+    make_context,
+    mutated,
+    mutated_tree,
+)
 from tests.support.functions import load_handler
 
 ALL_EVENTS = list(CHANGE_EVENTS.values()) + list(ECS_EVENTS.values())
@@ -84,10 +96,24 @@ def test_mutated_creation_traces_are_read_or_skipped(raw):
     assert reading.job_id is None or (isinstance(reading.job_id, str) and len(reading.job_id) <= 64)
 
 
-SERVER = Server("c0000000-0000-4000-8000-000000000001", "web-01", "ACTIVE", tags={"env": "prod", "role": "web"},
-                vpc_id="9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50", primary_port_id="d0000000-0000-4000-8000-000000000001")
-PORTS = [Port("d0000000-0000-4000-8000-000000000001", SERVER.id, "compute:az1", "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03",
-              [("5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03", "10.0.9.10")], ["default"])]
+SERVER = Server(
+    "c0000000-0000-4000-8000-000000000001",
+    "web-01",
+    "ACTIVE",
+    tags={"env": "prod", "role": "web"},
+    vpc_id="9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50",
+    primary_port_id="d0000000-0000-4000-8000-000000000001",
+)
+PORTS = [
+    Port(
+        "d0000000-0000-4000-8000-000000000001",
+        SERVER.id,
+        "compute:az1",
+        "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03",
+        [("5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03", "10.0.9.10")],
+        ["default"],
+    )
+]
 
 
 @SETTINGS

@@ -27,33 +27,73 @@ uuids = st.uuids().map(str)
 maybe_json_text = lambda values: st.one_of(values, values.map(json.dumps))  # noqa: E731
 
 # ---- CTS traces ---------------------------------------------------------------------------------
-responses = st.fixed_dictionaries({}, optional={
-    "job_id": st.one_of(st.text(max_size=80), st.integers(), uuids),
-    "status": st.sampled_from(["SUCCESS", "FAIL", "RUNNING", "ERROR", "success", ""]),
-    "entities": st.one_of(json_values, st.fixed_dictionaries({}, optional={
-        "server_id": st.one_of(uuids, st.text(max_size=40), st.integers()),
-        "sub_jobs": st.one_of(json_values, st.lists(st.one_of(json_values, st.fixed_dictionaries(
-            {"status": st.sampled_from(["SUCCESS", "FAIL", "INIT"])},
-            optional={"entities": st.fixed_dictionaries({}, optional={"server_id": st.one_of(uuids, json_values)})})),
-            max_size=4)),  # sub_jobs: 5 was a poison that killed the batch (issue 10)
-        "serverIds": st.lists(st.one_of(uuids, json_values), max_size=4)})),
-    "serverIds": st.one_of(st.lists(st.one_of(uuids, st.text(max_size=40)), max_size=4), json_values),
-    "server_id": st.one_of(uuids, json_values),
-    "fail_reason": json_values,
-})
-traces = st.fixed_dictionaries({}, optional={
-    "trace_id": st.one_of(uuids, json_values),
-    "trace_name": st.sampled_from(["createServer", "createServerV2", "createServerV21", "createSingleServer",
-                                   "batchCreateServers", "deleteServer", "", None]),
-    "service_type": st.sampled_from(["ECS", "ecs", "OBS", "", None, 5]),
-    "code": st.one_of(st.sampled_from(["200", "202", "400", "500", "2OO", ""]), st.integers(-1, 999), json_values),
-    "resource_id": st.one_of(uuids, st.lists(uuids, max_size=3).map(",".join), json_values),
-    "request": maybe_json_text(json_values),
-    "response": st.one_of(maybe_json_text(responses), json_values, st.text(max_size=30),
-                          # hostile nesting in a JSON string (RecursionError in a naive json.loads)
-                          st.integers(1, 30000).map(lambda n: "[" * n + "]" * n),
-                          st.integers(1, 30000).map(lambda n: '{"a":' * n + "1" + "}" * n)),
-})
+responses = st.fixed_dictionaries(
+    {},
+    optional={
+        "job_id": st.one_of(st.text(max_size=80), st.integers(), uuids),
+        "status": st.sampled_from(["SUCCESS", "FAIL", "RUNNING", "ERROR", "success", ""]),
+        "entities": st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "server_id": st.one_of(uuids, st.text(max_size=40), st.integers()),
+                    "sub_jobs": st.one_of(
+                        json_values,
+                        st.lists(
+                            st.one_of(
+                                json_values,
+                                st.fixed_dictionaries(
+                                    {"status": st.sampled_from(["SUCCESS", "FAIL", "INIT"])},
+                                    optional={
+                                        "entities": st.fixed_dictionaries(
+                                            {}, optional={"server_id": st.one_of(uuids, json_values)}
+                                        )
+                                    },
+                                ),
+                            ),
+                            max_size=4,
+                        ),
+                    ),  # sub_jobs: 5 was a poison that killed the batch (issue 10)
+                    "serverIds": st.lists(st.one_of(uuids, json_values), max_size=4),
+                },
+            ),
+        ),
+        "serverIds": st.one_of(st.lists(st.one_of(uuids, st.text(max_size=40)), max_size=4), json_values),
+        "server_id": st.one_of(uuids, json_values),
+        "fail_reason": json_values,
+    },
+)
+traces = st.fixed_dictionaries(
+    {},
+    optional={
+        "trace_id": st.one_of(uuids, json_values),
+        "trace_name": st.sampled_from(
+            [
+                "createServer",
+                "createServerV2",
+                "createServerV21",
+                "createSingleServer",
+                "batchCreateServers",
+                "deleteServer",
+                "",
+                None,
+            ]
+        ),
+        "service_type": st.sampled_from(["ECS", "ecs", "OBS", "", None, 5]),
+        "code": st.one_of(st.sampled_from(["200", "202", "400", "500", "2OO", ""]), st.integers(-1, 999), json_values),
+        "resource_id": st.one_of(uuids, st.lists(uuids, max_size=3).map(",".join), json_values),
+        "request": maybe_json_text(json_values),
+        "response": st.one_of(
+            maybe_json_text(responses),
+            json_values,
+            st.text(max_size=30),
+            # hostile nesting in a JSON string (RecursionError in a naive json.loads)
+            st.integers(1, 30000).map(lambda n: "[" * n + "]" * n),
+            st.integers(1, 30000).map(lambda n: '{"a":' * n + "1" + "}" * n),
+        ),
+    },
+)
 
 
 @SETTINGS
@@ -67,40 +107,88 @@ def test_any_trace_is_read_or_skipped_with_a_reason(trace):
 
 
 # ---- policies -----------------------------------------------------------------------------------
-group_refs = st.one_of(st.fixed_dictionaries({"name": st.sampled_from(["baseline", "web", "x" * 70, "", "a b"])}),
-                       st.fixed_dictionaries({"id": st.one_of(uuids, st.text(max_size=10))}), json_values)
-matches = st.fixed_dictionaries({}, optional={
-    "tags": st.one_of(st.dictionaries(st.sampled_from(["env", "role", ""]), st.one_of(
-        st.sampled_from(["prod", "web*", "[", "*", ""]), st.lists(st.sampled_from(["a", "b*"]), max_size=2))), json_values),
-    "name": st.one_of(st.sampled_from(["web-*", "[!", "**"]), json_values),
-    "subnet_id": st.one_of(uuids, st.sampled_from(["*"]), json_values),
-    "vpc_id": st.one_of(uuids, json_values), "flavor": st.sampled_from(["s6.*", 5]),
-    "unknown": json_values,
-})
-rules = st.fixed_dictionaries({"name": st.one_of(st.sampled_from(["r1", "prod-web", ""]), json_values),
-                               "security_groups": st.one_of(st.lists(group_refs, max_size=4), json_values)},
-                              optional={"match": st.one_of(matches, json_values),
-                                        "nics": st.sampled_from(["all", "primary", "some", 3]),
-                                        "mode": st.sampled_from(["ensure", "replace", "replace_default", "merge"]),
-                                        "position": st.one_of(st.sampled_from(["first", "last", "middle"]),
-                                                              st.integers(-3, 200)),
-                                        "stop": st.one_of(st.booleans(), json_values),
-                                        "approved_by": json_values, "description": json_values})
-excludes = st.fixed_dictionaries({}, optional={
-    "tags": st.one_of(st.dictionaries(st.sampled_from(["sg-automation", "x"]), st.sampled_from(["skip", "*"])),
-                      json_values),
-    "servers": st.lists(st.fixed_dictionaries({"id": st.one_of(uuids, json_values)}, optional={
-        "until": st.sampled_from(["2027-01-31", "2001-01-01", "2027-02-30", "tomorrow", "2027-1-1"]),
-        "ticket": json_values, "reason": json_values}), max_size=3)})
-policies = st.fixed_dictionaries({"rules": st.one_of(st.lists(rules, max_size=4), json_values)},
-                                 optional={"version": st.sampled_from([1, 2, "1"]), "exclude": st.one_of(excludes,
-                                                                                                         json_values)})
+group_refs = st.one_of(
+    st.fixed_dictionaries({"name": st.sampled_from(["baseline", "web", "x" * 70, "", "a b"])}),
+    st.fixed_dictionaries({"id": st.one_of(uuids, st.text(max_size=10))}),
+    json_values,
+)
+matches = st.fixed_dictionaries(
+    {},
+    optional={
+        "tags": st.one_of(
+            st.dictionaries(
+                st.sampled_from(["env", "role", ""]),
+                st.one_of(
+                    st.sampled_from(["prod", "web*", "[", "*", ""]), st.lists(st.sampled_from(["a", "b*"]), max_size=2)
+                ),
+            ),
+            json_values,
+        ),
+        "name": st.one_of(st.sampled_from(["web-*", "[!", "**"]), json_values),
+        "subnet_id": st.one_of(uuids, st.sampled_from(["*"]), json_values),
+        "vpc_id": st.one_of(uuids, json_values),
+        "flavor": st.sampled_from(["s6.*", 5]),
+        "unknown": json_values,
+    },
+)
+rules = st.fixed_dictionaries(
+    {
+        "name": st.one_of(st.sampled_from(["r1", "prod-web", ""]), json_values),
+        "security_groups": st.one_of(st.lists(group_refs, max_size=4), json_values),
+    },
+    optional={
+        "match": st.one_of(matches, json_values),
+        "nics": st.sampled_from(["all", "primary", "some", 3]),
+        "mode": st.sampled_from(["ensure", "replace", "replace_default", "merge"]),
+        "position": st.one_of(st.sampled_from(["first", "last", "middle"]), st.integers(-3, 200)),
+        "stop": st.one_of(st.booleans(), json_values),
+        "approved_by": json_values,
+        "description": json_values,
+    },
+)
+excludes = st.fixed_dictionaries(
+    {},
+    optional={
+        "tags": st.one_of(
+            st.dictionaries(st.sampled_from(["sg-automation", "x"]), st.sampled_from(["skip", "*"])), json_values
+        ),
+        "servers": st.lists(
+            st.fixed_dictionaries(
+                {"id": st.one_of(uuids, json_values)},
+                optional={
+                    "until": st.sampled_from(["2027-01-31", "2001-01-01", "2027-02-30", "tomorrow", "2027-1-1"]),
+                    "ticket": json_values,
+                    "reason": json_values,
+                },
+            ),
+            max_size=3,
+        ),
+    },
+)
+policies = st.fixed_dictionaries(
+    {"rules": st.one_of(st.lists(rules, max_size=4), json_values)},
+    optional={"version": st.sampled_from([1, 2, "1"]), "exclude": st.one_of(excludes, json_values)},
+)
 
-SERVER = Server("c0000000-0000-4000-8000-000000000001", "web-01", "ACTIVE", tags={"env": "prod", "role": "web"},
-                vpc_id="9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50", flavor="s6.large.2",
-                primary_port_id="d0000000-0000-4000-8000-000000000001")
-PORTS = [Port("d0000000-0000-4000-8000-000000000001", SERVER.id, "compute:az1", "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03",
-              [("5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03", "10.0.9.10")], ["default"])]
+SERVER = Server(
+    "c0000000-0000-4000-8000-000000000001",
+    "web-01",
+    "ACTIVE",
+    tags={"env": "prod", "role": "web"},
+    vpc_id="9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50",
+    flavor="s6.large.2",
+    primary_port_id="d0000000-0000-4000-8000-000000000001",
+)
+PORTS = [
+    Port(
+        "d0000000-0000-4000-8000-000000000001",
+        SERVER.id,
+        "compute:az1",
+        "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03",
+        [("5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03", "10.0.9.10")],
+        ["default"],
+    )
+]
 
 
 @SETTINGS
@@ -122,19 +210,37 @@ def test_any_policy_document_parses_or_fails_with_paths(document, syntax):
 
 
 # ---- signatures on hostile shapes ---------------------------------------------------------------
-signatures = st.one_of(json_values, st.fixed_dictionaries({}, optional={
-    "key_id": st.one_of(st.sampled_from(["ticketing-1", "nope", ""]), json_values),
-    "timestamp": st.one_of(st.sampled_from(["2026-11-28T21:00:00Z", "2026-11-28T21:00:00+00:00", "yesterday",
-                                            "2026-13-45T99:99:99Z", "9999-12-31T23:59:59Z"]), json_values),
-    "value": st.one_of(st.text(alphabet="0123456789abcdefABCDEF", max_size=70), json_values)}))
+signatures = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "key_id": st.one_of(st.sampled_from(["ticketing-1", "nope", ""]), json_values),
+            "timestamp": st.one_of(
+                st.sampled_from(
+                    [
+                        "2026-11-28T21:00:00Z",
+                        "2026-11-28T21:00:00+00:00",
+                        "yesterday",
+                        "2026-13-45T99:99:99Z",
+                        "9999-12-31T23:59:59Z",
+                    ]
+                ),
+                json_values,
+            ),
+            "value": st.one_of(st.text(alphabet="0123456789abcdefABCDEF", max_size=70), json_values),
+        },
+    ),
+)
 
 
 @SETTINGS
 @given(st.dictionaries(st.text(max_size=10), json_values, max_size=5), signatures, st.booleans())
 def test_signature_checks_never_raise_and_never_pass_a_forgery(request, signature, required):
     request = dict(request, signature=signature)
-    errors = verify_request_signature(request, keys=KEYS, now=datetime(2026, 11, 28, 21, tzinfo=timezone.utc),
-                                      required=required)
+    errors = verify_request_signature(
+        request, keys=KEYS, now=datetime(2026, 11, 28, 21, tzinfo=timezone.utc), required=required
+    )
     if signature is None and not required:
         assert errors == []  # unsigned, and allowed to be
     else:
@@ -142,16 +248,54 @@ def test_signature_checks_never_raise_and_never_pass_a_forgery(request, signatur
 
 
 # ---- the handlers on generated envelopes --------------------------------------------------------
-envelope_keys = st.sampled_from(["records", "messages", "trigger_type", "record", "smn", "message", "httpMethod",
-                                 "body", "isBase64Encoded", "cts", "specversion", "id", "source", "type", "data",
-                                 "data_base64", "events", "server_id", "request_id", "trace_name", "service_type"])
+envelope_keys = st.sampled_from(
+    [
+        "records",
+        "messages",
+        "trigger_type",
+        "record",
+        "smn",
+        "message",
+        "httpMethod",
+        "body",
+        "isBase64Encoded",
+        "cts",
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "data",
+        "data_base64",
+        "events",
+        "server_id",
+        "request_id",
+        "trace_name",
+        "service_type",
+    ]
+)
 envelopes = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(["KAFKA", "TIMER", "ECS", "createServer",
-                                                                        "c0000000-0000-4000-8000-000000000001",
-                                                                        "1.0", "POST", "{}", "[1]"]),
-              st.text(max_size=12)),
-    lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.one_of(envelope_keys, st.text(max_size=6)), c,
-                                                                 max_size=6)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.sampled_from(
+            [
+                "KAFKA",
+                "TIMER",
+                "ECS",
+                "createServer",
+                "c0000000-0000-4000-8000-000000000001",
+                "1.0",
+                "POST",
+                "{}",
+                "[1]",
+            ]
+        ),
+        st.text(max_size=12),
+    ),
+    lambda c: st.one_of(
+        st.lists(c, max_size=4), st.dictionaries(st.one_of(envelope_keys, st.text(max_size=6)), c, max_size=6)
+    ),
     max_leaves=30,
 )
 

@@ -52,13 +52,14 @@ class Deployer:
 
     def wait_results(self, function: str, count: int, timeout_s: float = 30.0, **match) -> list[dict]:
         def found():
-            results = [r for r in self.env.results(function)
-                       if all(r["data"].get(k) == v for k, v in match.items())]
+            results = [r for r in self.env.results(function) if all(r["data"].get(k) == v for k, v in match.items())]
             return results if len(results) >= count else None
 
         results = self.env.wait_for(found, timeout_s)
-        assert results, f"fewer than {count} {function} results {match} within {timeout_s} s: " \
-                        f"{[r['data'].get('outcome') for r in self.env.results(function)]}"
+        assert results, (
+            f"fewer than {count} {function} results {match} within {timeout_s} s: "
+            f"{[r['data'].get('outcome') for r in self.env.results(function)]}"
+        )
         return results
 
     def wait_executions(self, predicate, count: int = 1, timeout_s: float = 30.0) -> list[dict]:
@@ -74,8 +75,11 @@ class Deployer:
         """Group names per port of a server (creation order), in priority order."""
         state = self.env.cloud.state()["projects"][self.env.cloud.project_id]["vpc"]
         names = {sg["id"]: sg["name"] for sg in state["security_groups"]}
-        return [[names.get(g, g) for g in port["security_groups"]] for port in state["ports"]
-                if port["device_id"] == server_id]
+        return [
+            [names.get(g, g) for g in port["security_groups"]]
+            for port in state["ports"]
+            if port["device_id"] == server_id
+        ]
 
 
 def signed(request: dict, keys: dict) -> str:
@@ -87,8 +91,10 @@ def signed(request: dict, keys: dict) -> str:
 
 
 def dry_run_request(number: int, server_id: str = "c0000000-0000-4000-8000-000000000001", groups=("db",)) -> dict:
-    return {"request_id": f"CHG-TEST-{number:04d}",
-            "ticket": {"system": "servicenow", "id": f"CHG{number:07d}", "requested_by": "alice@example.com"},
-            "target": {"server_id": server_id, "nics": "primary"},
-            "change": {"action": "add", "security_groups": [{"name": g} for g in groups], "position": 0},
-            "dry_run": True}
+    return {
+        "request_id": f"CHG-TEST-{number:04d}",
+        "ticket": {"system": "servicenow", "id": f"CHG{number:07d}", "requested_by": "alice@example.com"},
+        "target": {"server_id": server_id, "nics": "primary"},
+        "change": {"action": "add", "security_groups": [{"name": g} for g in groups], "position": 0},
+        "dry_run": True,
+    }

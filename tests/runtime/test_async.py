@@ -9,15 +9,22 @@ import json
 import zipfile
 
 from huaweicloudsdkecs.v2 import EcsClient
-from huaweicloudsdkfunctiongraph.v2 import (AsyncInvokeFunctionRequest, CreateFunctionRequest,
-                                            CreateFunctionRequestBody, DeleteFunctionTriggerRequest, FuncCode,
-                                            FunctionGraphClient,
-                                            UpdateFunctionAsyncInvokeConfigRequest,
-                                            UpdateFunctionAsyncInvokeConfigRequestBody)
+from huaweicloudsdkfunctiongraph.v2 import (
+    AsyncInvokeFunctionRequest,
+    CreateFunctionRequest,
+    CreateFunctionRequestBody,
+    DeleteFunctionTriggerRequest,
+    FuncCode,
+    FunctionGraphClient,
+    UpdateFunctionAsyncInvokeConfigRequest,
+    UpdateFunctionAsyncInvokeConfigRequestBody,
+)
 
 from tests.support.ecs import create_servers
 
-SINK = "def handler(event, context):\n    print('destination', event['request_context']['request_id'])\n    return 'ok'\n"
+SINK = (
+    "def handler(event, context):\n    print('destination', event['request_context']['request_id'])\n    return 'ok'\n"
+)
 
 
 def _zip(source: str) -> str:
@@ -43,7 +50,8 @@ def test_a_server_not_ready_in_time_is_retried_then_sent_to_on_failure(env):
     urn = env.functions()["ecs_created"]["func_urn"]
     payload = {"server_id": server_id, "request_id": "rerun-1"}
     accepted = env.client(FunctionGraphClient).async_invoke_function(
-        AsyncInvokeFunctionRequest(function_urn=urn, body=payload))
+        AsyncInvokeFunctionRequest(function_urn=urn, body=payload)
+    )
     final = _final(env, accepted.request_id)
     attempts = env.executions(request_id=accepted.request_id)
     assert [(e["attempt"], e["status"]) for e in attempts] == [(n, "failed") for n in range(1, 5)]  # 1 + 3 retries
@@ -55,8 +63,12 @@ def test_a_server_not_ready_in_time_is_retried_then_sent_to_on_failure(env):
     (message,) = env.smn_messages(env.alert_topic_urn)
     sent = json.loads(message["message"])
     assert set(sent) == {"timestamp", "request_context", "request_payload", "response_context", "response_payload"}
-    assert sent["request_context"] == {"request_id": accepted.request_id, "function_urn": urn,
-                                       "condition": "RetriesExhausted", "approximate_invoke_count": 4}
+    assert sent["request_context"] == {
+        "request_id": accepted.request_id,
+        "function_urn": urn,
+        "condition": "RetriesExhausted",
+        "approximate_invoke_count": 4,
+    }
     assert json.loads(sent["request_payload"]) == payload
     assert sent["response_context"]["status_code"] == 200
     assert sent["response_context"]["function_error"].startswith("RetryableFailure: 1 result(s) failed")
@@ -68,18 +80,38 @@ def test_a_retry_that_succeeds_goes_to_on_success(env, monkeypatch):
     env.deploy(READINESS_MAX_WAIT_S="1")
     monkeypatch.setattr(env.runtime, "retry_delay_s", 1.0)  # time to finish the server's creation in between
     fgs = env.client(FunctionGraphClient)
-    sink_urn = fgs.create_function(CreateFunctionRequest(body=CreateFunctionRequestBody(
-        func_name="sink", package="default", runtime="Python3.12", handler="index.handler", memory_size=128,
-        timeout=10, code_type="zip", func_code=FuncCode(file=_zip(SINK))))).func_urn
+    sink_urn = fgs.create_function(
+        CreateFunctionRequest(
+            body=CreateFunctionRequestBody(
+                func_name="sink",
+                package="default",
+                runtime="Python3.12",
+                handler="index.handler",
+                memory_size=128,
+                timeout=10,
+                code_type="zip",
+                func_code=FuncCode(file=_zip(SINK)),
+            )
+        )
+    ).func_urn
     function = env.functions()["ecs_created"]
     urn = function["func_urn"]
     for trigger in function["triggers"]:  # only the invocation below runs ecs_created
-        fgs.delete_function_trigger(DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS",
-                                                                 trigger_id=trigger["trigger_id"]))
-    fgs.update_function_async_invoke_config(UpdateFunctionAsyncInvokeConfigRequest(
-        function_urn=urn, body=UpdateFunctionAsyncInvokeConfigRequestBody(
-            max_async_retry_attempts=2, max_async_event_age_in_seconds=3600, destination_config={
-                "on_success": {"destination": "FunctionGraph", "param": json.dumps({"func_urn": sink_urn})}})))
+        fgs.delete_function_trigger(
+            DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS", trigger_id=trigger["trigger_id"])
+        )
+    fgs.update_function_async_invoke_config(
+        UpdateFunctionAsyncInvokeConfigRequest(
+            function_urn=urn,
+            body=UpdateFunctionAsyncInvokeConfigRequestBody(
+                max_async_retry_attempts=2,
+                max_async_event_age_in_seconds=3600,
+                destination_config={
+                    "on_success": {"destination": "FunctionGraph", "param": json.dumps({"func_urn": sink_urn})}
+                },
+            ),
+        )
+    )
     env.cloud.settings(build_delay_ms=600_000)
     _, (server_id,) = create_servers(env.client(EcsClient), "web-11", tags={"env": "prod", "role": "web"})
     accepted = fgs.async_invoke_function(AsyncInvokeFunctionRequest(function_urn=urn, body={"server_id": server_id}))
@@ -91,8 +123,11 @@ def test_a_retry_that_succeeds_goes_to_on_success(env, monkeypatch):
     assert final["async"]["destination"]["type"] == "FunctionGraph" and final["async"]["destination"]["delivered"]
 
     def sink_payloads():
-        return [i["payload"] for i in env.invocations("sink")
-                if i["payload"]["request_context"]["request_id"] == accepted.request_id]
+        return [
+            i["payload"]
+            for i in env.invocations("sink")
+            if i["payload"]["request_context"]["request_id"] == accepted.request_id
+        ]
 
     (sent,) = env.wait_for(sink_payloads, 10)
     assert sent["request_context"]["condition"] == "" and sent["request_context"]["approximate_invoke_count"] == 2

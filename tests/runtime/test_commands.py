@@ -37,8 +37,9 @@ def test_invoke_against_a_running_localcloud_with_env_overrides(env, capsys):
     main = command("invoke")
 
     sample = ROOT / "events" / "ecs_created" / "direct.json"  # server c...01 of the default seed
-    code = main(["ecs_created", str(sample), "--endpoint", env.cloud.url, "--env", "PROTECTED_GROUPS=baseline",
-                 "--quiet"])
+    code = main(
+        ["ecs_created", str(sample), "--endpoint", env.cloud.url, "--env", "PROTECTED_GROUPS=baseline", "--quiet"]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and [r["data"]["outcome"] for r in result["results"]] == ["succeeded"]
     assert env.port_groups("c0000000-0000-4000-8000-000000000001")[0][0] == "baseline"
@@ -53,7 +54,9 @@ def test_invoke_exits_1_when_the_handler_raises(env, tmp_path, capsys):
     _, (server_id,) = create_servers(env.client(EcsClient), "web-12", tags={"env": "prod"})
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"server_id": server_id}))  # still in BUILD: not ready in time
-    code = command("invoke")(["ecs_created", str(event), "--endpoint", env.cloud.url, "--env", "READINESS_MAX_WAIT_S=1"])
+    code = command("invoke")(
+        ["ecs_created", str(event), "--endpoint", env.cloud.url, "--env", "READINESS_MAX_WAIT_S=1"]
+    )
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["errorType"] == "RetryableFailure"
     assert '"outcome":"failed"' in captured.err and '"retryable":true' in captured.err
@@ -65,9 +68,28 @@ def test_submit_signs_publishes_to_kafka_and_waits_for_the_result(env, capsys):
 
     env.deploy()
     key_id, secret = next(iter(env.signing_keys.items()))
-    code = main(["--endpoint", env.cloud.url, "--key-id", key_id, "--secret", secret, "--wait", "30",
-                 "--server", "c0000000-0000-4000-8000-000000000001", "--action", "add", "--groups", "monitoring",
-                 "--request-id", "CHG-SUBMIT-0001", "--approved-by", "bob@example.com"])
+    code = main(
+        [
+            "--endpoint",
+            env.cloud.url,
+            "--key-id",
+            key_id,
+            "--secret",
+            secret,
+            "--wait",
+            "30",
+            "--server",
+            "c0000000-0000-4000-8000-000000000001",
+            "--action",
+            "add",
+            "--groups",
+            "monitoring",
+            "--request-id",
+            "CHG-SUBMIT-0001",
+            "--approved-by",
+            "bob@example.com",
+        ]
+    )
     output = capsys.readouterr().out
     assert code == 0, output
     assert "delivered to: change_request" in output and "result: succeeded" in output
@@ -85,8 +107,9 @@ def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
     request = tmp_path / "request.json"
     request.write_text(json.dumps(dry_run_request(61)))
     key_id, secret = next(iter(env.signing_keys.items()))
-    assert main(["--endpoint", env.cloud.url, "--via", "apig", "--key-id", key_id, "--secret", secret,
-                 str(request)]) == 0
+    assert (
+        main(["--endpoint", env.cloud.url, "--via", "apig", "--key-id", key_id, "--secret", secret, str(request)]) == 0
+    )
     output = capsys.readouterr().out
     assert output.startswith("APIG answered 200") and '"outcome": "planned"' in output
 
@@ -114,15 +137,25 @@ def test_the_demo_runs_end_to_end():
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HUAWEICLOUD_SDK_")}
     script = Path(sys.executable).with_name("sgguard")
     assert script.is_file(), "the sgguard console script (make setup installs it)"
-    completed = subprocess.run([str(script), "demo"], cwd=ROOT, env=environ,
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [str(script), "demo"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
     assert "[8/8] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
-    for expected in ("deploy: sgguard deploy --endpoint", "the CTS trigger ran ecs_created for 4 of 4 servers",
-                     "published 8 signed change requests", "change_request answered 8 of 8 requests",
-                     "ecs_created (CTS)", "rejected RISKY_RULE", "rejected PROTECTED_GROUP",
-                     "rejected SCHEMA_VIOLATION", "rejected SIGNATURE_INVALID", "would be: ",
-                     "SMN sgguard-results", "DEMO OK"):
+    for expected in (
+        "deploy: sgguard deploy --endpoint",
+        "the CTS trigger ran ecs_created for 4 of 4 servers",
+        "published 8 signed change requests",
+        "change_request answered 8 of 8 requests",
+        "ecs_created (CTS)",
+        "rejected RISKY_RULE",
+        "rejected PROTECTED_GROUP",
+        "rejected SCHEMA_VIOLATION",
+        "rejected SIGNATURE_INVALID",
+        "would be: ",
+        "SMN sgguard-results",
+        "DEMO OK",
+    ):
         assert expected in output, expected
     assert "FAIL" not in output

@@ -9,20 +9,41 @@ import json
 import zipfile
 
 import pytest
-from huaweicloudsdkfunctiongraph.v2 import (CreateDependencyRequestBody, CreateDependencyVersionRequest,
-                                            CreateFunctionRequest, CreateFunctionRequestBody, FuncCode,
-                                            FunctionGraphClient, InvokeFunctionRequest)
+from huaweicloudsdkfunctiongraph.v2 import (
+    CreateDependencyRequestBody,
+    CreateDependencyVersionRequest,
+    CreateFunctionRequest,
+    CreateFunctionRequestBody,
+    FuncCode,
+    FunctionGraphClient,
+    InvokeFunctionRequest,
+)
 
 from localcloud.runtime.process import PRESET_VARIABLES
 
 # The context table of the FunctionGraph developer guide (Python, "SDK APIs"):
 # https://support.huaweicloud.com/devg-functiongraph/functiongraph_02_0502.html — no getProjectID.
 DOCUMENTED_CONTEXT_METHODS = (
-    "getRequestID", "getRemainingTimeInMilliSeconds", "getAccessKey", "getSecretKey", "getSecurityAccessKey",
-    "getSecuritySecretKey", "getSecurityToken", "getUserData", "getFunctionName", "getRunningTimeInSeconds",
-    "getVersion", "getMemorySize", "getCPUNumber", "getPackage", "getToken", "getLogger", "getAlias")
+    "getRequestID",
+    "getRemainingTimeInMilliSeconds",
+    "getAccessKey",
+    "getSecretKey",
+    "getSecurityAccessKey",
+    "getSecuritySecretKey",
+    "getSecurityToken",
+    "getUserData",
+    "getFunctionName",
+    "getRunningTimeInSeconds",
+    "getVersion",
+    "getMemorySize",
+    "getCPUNumber",
+    "getPackage",
+    "getToken",
+    "getLogger",
+    "getAlias",
+)
 
-PROBE = '''
+PROBE = """
 import json, os, sys, time
 def handler(event, context):
     print("probe got", json.dumps(event))
@@ -47,7 +68,7 @@ def handler(event, context):
             "function": context.getFunctionName(), "memory": context.getMemorySize(), "cwd": os.getcwd(),
             "env_plain": os.environ.get("PLAIN"), "pid": os.getpid(), "dep": dep,
             "shared_here": os.path.exists("shared")}
-'''
+"""
 
 
 def _zip(files: dict) -> bytes:
@@ -65,11 +86,19 @@ def probe(env):
 
     def create(name="probe", timeout=3, xrole="sgguard-functions", depend_version_list=None, files=None):
         body = CreateFunctionRequestBody(
-            func_name=name, package="default", runtime="Python3.12", handler="index.handler", memory_size=128,
-            timeout=timeout, code_type="zip", xrole=xrole,
+            func_name=name,
+            package="default",
+            runtime="Python3.12",
+            handler="index.handler",
+            memory_size=128,
+            timeout=timeout,
+            code_type="zip",
+            xrole=xrole,
             func_code=FuncCode(file=base64.b64encode(_zip(files or {"index.py": PROBE})).decode()),
-            user_data=json.dumps({"PLAIN": "p"}), encrypted_user_data=json.dumps({"SECRET": "s3cret"}),
-            depend_version_list=depend_version_list)
+            user_data=json.dumps({"PLAIN": "p"}),
+            encrypted_user_data=json.dumps({"SECRET": "s3cret"}),
+            depend_version_list=depend_version_list,
+        )
         return fgs.create_function(CreateFunctionRequest(body=body)).func_urn
 
     return fgs, create
@@ -94,9 +123,13 @@ def test_the_handler_gets_a_functiongraph_context_in_its_own_process(env, probe)
     assert not result["has_get_project_id"] and result["methods"] == sorted(DOCUMENTED_CONTEXT_METHODS)
     preset = result["preset"]
     assert sorted(preset) == sorted(PRESET_VARIABLES)
-    assert (preset["RUNTIME_FUNC_NAME"], preset["RUNTIME_HANDLER"], preset["RUNTIME_TIMEOUT"],
-            preset["RUNTIME_MEMORY"], preset["RUNTIME_MAX_RESP_BODY_SIZE"]) == (
-        "probe", "index.handler", "3", "128", "6291456")
+    assert (
+        preset["RUNTIME_FUNC_NAME"],
+        preset["RUNTIME_HANDLER"],
+        preset["RUNTIME_TIMEOUT"],
+        preset["RUNTIME_MEMORY"],
+        preset["RUNTIME_MAX_RESP_BODY_SIZE"],
+    ) == ("probe", "index.handler", "3", "128", "6291456")
     assert json.loads(preset["RUNTIME_USERDATA"]) == {"PLAIN": "p"} and preset["RUNTIME_CODE_ROOT"] == result["cwd"]
     assert result["pid"] != os.getpid() and result["cwd"].endswith("/code/" + env.functions()["probe"]["sha256"])
     credential = env.cloud.backend.credential(result["ak"])  # temporary agency credentials localcloud accepts
@@ -139,8 +172,9 @@ def test_warm_instances_are_reused_and_a_reset_ends_them(env, probe):
 
 
 def _dependency(fgs, files: dict) -> str:
-    body = CreateDependencyRequestBody(depend_type="zip", depend_file=base64.b64encode(_zip(files)).decode(),
-                                       runtime="Python3.12", name="deps")
+    body = CreateDependencyRequestBody(
+        depend_type="zip", depend_file=base64.b64encode(_zip(files)).decode(), runtime="Python3.12", name="deps"
+    )
     return fgs.create_dependency_version(CreateDependencyVersionRequest(body=body)).id
 
 
@@ -149,8 +183,10 @@ def test_dependency_packages_go_on_the_path_when_they_can_load_here(env, probe):
     pure = _dependency(fgs, {"probe_dep.py": "VALUE = 'from the dependency'\n"})
     _, result, _ = _invoke(fgs, create(name="pure", depend_version_list=[pure]), {})
     assert result["dep"] == "from the dependency"
-    foreign = _dependency(fgs, {"probe_dep.py": "VALUE = 'foreign'\n",
-                                "native/_speedups.cpython-39-x86_64-linux-gnu.so": "not loadable here"})
+    foreign = _dependency(
+        fgs,
+        {"probe_dep.py": "VALUE = 'foreign'\n", "native/_speedups.cpython-39-x86_64-linux-gnu.so": "not loadable here"},
+    )
     _, result, _ = _invoke(fgs, create(name="foreign", depend_version_list=[foreign]), {})
     assert result["dep"] is None
     (execution,) = env.executions(function="foreign")

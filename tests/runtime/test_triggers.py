@@ -10,8 +10,12 @@ import urllib.request
 
 from huaweicloudsdkecs.v2 import EcsClient
 from huaweicloudsdkeg.v1 import CloudEvents, EgClient, PutEventsReq, PutEventsRequest
-from huaweicloudsdkfunctiongraph.v2 import (CreateFunctionTriggerRequest, CreateFunctionTriggerRequestBody,
-                                            DeleteFunctionTriggerRequest, FunctionGraphClient)
+from huaweicloudsdkfunctiongraph.v2 import (
+    CreateFunctionTriggerRequest,
+    CreateFunctionTriggerRequestBody,
+    DeleteFunctionTriggerRequest,
+    FunctionGraphClient,
+)
 from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody, SmnClient
 
 from sgguard_cli.localenv import APIG_PATH, EG_CHANGE_REQUEST_SOURCE, KAFKA_INSTANCE_ID, KAFKA_TOPIC, RABBITMQ_EXCHANGE
@@ -33,10 +37,18 @@ def test_cts_trigger_runs_ecs_created_when_a_server_is_created(env):
     (invocation,) = env.invocations("ecs_created")
     assert invocation["mode"] == "async" and invocation["source"].startswith("trigger:CTS:")
     trace = invocation["payload"]["cts"]
-    assert {k: trace[k] for k in ("trace_name", "trace_type", "service_type", "resource_type", "resource_id",
-                                  "resource_name", "code")} == {
-        "trace_name": "createServer", "trace_type": "ApiCall", "service_type": "ECS", "resource_type": "ecs",
-        "resource_id": server_id, "resource_name": "web-07", "code": "200"}
+    assert {
+        k: trace[k]
+        for k in ("trace_name", "trace_type", "service_type", "resource_type", "resource_id", "resource_name", "code")
+    } == {
+        "trace_name": "createServer",
+        "trace_type": "ApiCall",
+        "service_type": "ECS",
+        "resource_type": "ecs",
+        "resource_id": server_id,
+        "resource_name": "web-07",
+        "code": "200",
+    }
     # CTS delivers request and response as JSON strings (docs/fidelity.md)
     assert isinstance(trace["request"], str) and isinstance(trace["response"], str)
     response, request = json.loads(trace["response"]), json.loads(trace["request"])
@@ -54,11 +66,19 @@ def test_a_cts_trigger_for_other_operations_is_not_fired(env):
     fgs = env.client(FunctionGraphClient)
     urn = env.functions()["ecs_created"]["func_urn"]
     (cts,) = [t for t in env.functions()["ecs_created"]["triggers"] if t["trigger_type_code"] == "CTS"]
-    fgs.delete_function_trigger(DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS",
-                                                             trigger_id=cts["trigger_id"]))
-    fgs.create_function_trigger(CreateFunctionTriggerRequest(function_urn=urn, body=CreateFunctionTriggerRequestBody(
-        trigger_type_code="CTS", trigger_status="ACTIVE",
-        event_data={"name": "deletions", "operations": ["ECS:ecs:deleteServer"]})))
+    fgs.delete_function_trigger(
+        DeleteFunctionTriggerRequest(function_urn=urn, trigger_type_code="CTS", trigger_id=cts["trigger_id"])
+    )
+    fgs.create_function_trigger(
+        CreateFunctionTriggerRequest(
+            function_urn=urn,
+            body=CreateFunctionTriggerRequestBody(
+                trigger_type_code="CTS",
+                trigger_status="ACTIVE",
+                event_data={"name": "deletions", "operations": ["ECS:ecs:deleteServer"]},
+            ),
+        )
+    )
     env.cloud.settings(build_delay_ms=600_000)
     _, (server_id,) = create_servers(env.client(EcsClient), "web-08", tags={"env": "prod", "role": "web"})
     env.cloud._call("POST", f"ecs/servers/{server_id}/status", {"status": "ACTIVE"})  # created: the event is out
@@ -72,12 +92,21 @@ def test_kafka_messages_arrive_in_batches_of_the_triggers_batch_size(env):
     fgs = env.client(FunctionGraphClient)
     function = env.functions()["change_request"]
     (kafka,) = [t for t in function["triggers"] if t["trigger_type_code"] == "KAFKA"]
-    fgs.delete_function_trigger(DeleteFunctionTriggerRequest(function_urn=function["func_urn"], trigger_type_code="KAFKA",
-                                                             trigger_id=kafka["trigger_id"]))
-    fgs.create_function_trigger(CreateFunctionTriggerRequest(
-        function_urn=function["func_urn"], body=CreateFunctionTriggerRequestBody(
-            trigger_type_code="KAFKA", trigger_status="ACTIVE",
-            event_data={"instance_id": KAFKA_INSTANCE_ID, "topic_ids": [KAFKA_TOPIC], "batch_size": 2})))
+    fgs.delete_function_trigger(
+        DeleteFunctionTriggerRequest(
+            function_urn=function["func_urn"], trigger_type_code="KAFKA", trigger_id=kafka["trigger_id"]
+        )
+    )
+    fgs.create_function_trigger(
+        CreateFunctionTriggerRequest(
+            function_urn=function["func_urn"],
+            body=CreateFunctionTriggerRequestBody(
+                trigger_type_code="KAFKA",
+                trigger_status="ACTIVE",
+                event_data={"instance_id": KAFKA_INSTANCE_ID, "topic_ids": [KAFKA_TOPIC], "batch_size": 2},
+            ),
+        )
+    )
     messages = [signed(dry_run_request(n), env.signing_keys) for n in range(1, 6)]
     answer = env.publish(messages)
     assert answer["first_offset"] == 0 and [t["batch_size"] for t in answer["triggers"]] == [2]
@@ -89,7 +118,11 @@ def test_kafka_messages_arrive_in_batches_of_the_triggers_batch_size(env):
     assert [m for e in envelopes for m in e["records"][0]["messages"]] == messages  # queue order kept
     first = envelopes[0]
     assert (first["event_version"], first["trigger_type"], first["region"], first["instance_id"]) == (
-        "v1.0", "KAFKA", env.cloud.region, KAFKA_INSTANCE_ID)
+        "v1.0",
+        "KAFKA",
+        env.cloud.region,
+        KAFKA_INSTANCE_ID,
+    )
     assert first["records"][0]["topic_id"] == KAFKA_TOPIC and isinstance(first["event_time"], int)
     (topic,) = [t for t in env.runtime.broker.describe() if t["name"] == KAFKA_TOPIC]
     assert [b["count"] for b in topic["consumers"][0]["batches"]] == [2, 2, 1]
@@ -99,8 +132,12 @@ def test_kafka_messages_arrive_in_batches_of_the_triggers_batch_size(env):
 def test_rabbitmq_exchange_through_the_control_api(env):
     env.deploy(rabbitmq=True)
     body = json.dumps({"messages": [signed(dry_run_request(11), env.signing_keys)]}).encode()
-    request = urllib.request.Request(f"{env.cloud.url}/_localcloud/dms/exchanges/{RABBITMQ_EXCHANGE}/messages",
-                                     data=body, method="POST", headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{env.cloud.url}/_localcloud/dms/exchanges/{RABBITMQ_EXCHANGE}/messages",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request) as response:
         assert response.status == 202
         assert [t["function"] for t in json.loads(response.read())["triggers"]] == ["change_request"]
@@ -112,8 +149,12 @@ def test_rabbitmq_exchange_through_the_control_api(env):
 
 
 def test_a_publish_without_messages_is_refused(env):
-    request = urllib.request.Request(f"{env.cloud.url}/_localcloud/dms/topics/t/messages", data=b'{"messages": [1]}',
-                                     method="POST", headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{env.cloud.url}/_localcloud/dms/topics/t/messages",
+        data=b'{"messages": [1]}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         urllib.request.urlopen(request)
         raise AssertionError("expected 400")
@@ -125,8 +166,11 @@ def test_smn_publish_invokes_the_subscribed_function(env):
     values = env.deploy(smn=True)
     smn = env.client(SmnClient)
     message = signed(dry_run_request(21), env.signing_keys)
-    smn.publish_message(PublishMessageRequest(topic_urn=values["SMN_TOPIC_URN"], body=PublishMessageRequestBody(
-        subject="change request", message=message)))
+    smn.publish_message(
+        PublishMessageRequest(
+            topic_urn=values["SMN_TOPIC_URN"], body=PublishMessageRequestBody(subject="change request", message=message)
+        )
+    )
     (result,) = env.wait_results("change_request", 1)
     assert result["data"]["outcome"] == "planned" and result["data"]["trigger"] == "smn"
     (invocation,) = env.invocations("change_request")
@@ -173,20 +217,39 @@ def test_eventgrid_custom_channel_and_hc_ecs_events(env):
     values = env.deploy(eventgrid=True)
     eg = env.client(EgClient)
     request = json.loads(signed(dry_run_request(41), env.signing_keys))
-    eg.put_events(PutEventsRequest(channel_id=values["EG_CHANNEL_ID"], body=PutEventsReq(events=[CloudEvents(
-        id="evt-41", source=EG_CHANGE_REQUEST_SOURCE, specversion="1.0", type="com.sgguard.change_request.submitted",
-        datacontenttype="application/json", time="2026-11-28T21:00:00Z", data=request)])))
+    eg.put_events(
+        PutEventsRequest(
+            channel_id=values["EG_CHANNEL_ID"],
+            body=PutEventsReq(
+                events=[
+                    CloudEvents(
+                        id="evt-41",
+                        source=EG_CHANGE_REQUEST_SOURCE,
+                        specversion="1.0",
+                        type="com.sgguard.change_request.submitted",
+                        datacontenttype="application/json",
+                        time="2026-11-28T21:00:00Z",
+                        data=request,
+                    )
+                ]
+            ),
+        )
+    )
     (result,) = env.wait_results("change_request", 1)
     assert result["data"]["outcome"] == "planned" and result["data"]["trigger"] == "eventgrid"
     (invocation,) = env.invocations("change_request")
     assert invocation["payload"]["id"] == "evt-41" and invocation["source"].startswith("trigger:EVENTGRID:")
     # a new server: HC.ECS cloud event through EventGrid as well as the CTS trace
-    _, (server_id,) = create_servers(env.client(EcsClient), "web-09", tags={"env": "prod", "role": "web"},
-                                     subnets=(SUBNET_WEB,))
+    _, (server_id,) = create_servers(
+        env.client(EcsClient), "web-09", tags={"env": "prod", "role": "web"}, subnets=(SUBNET_WEB,)
+    )
     executions = env.wait_executions(lambda e: e["function"] == "ecs_created", count=2)
     assert sorted(_source_kind(e) for e in executions) == ["CTS", "EVENTGRID"]
     (cloud_event,) = [i["payload"] for i in env.invocations("ecs_created") if "EVENTGRID" in i["source"]]
     assert (cloud_event["source"], cloud_event["type"], cloud_event["specversion"]) == (
-        "HC.ECS", "ECS:CloudTrace:ApiCall", "1.0")
+        "HC.ECS",
+        "ECS:CloudTrace:ApiCall",
+        "1.0",
+    )
     assert cloud_event["data"]["resource_id"] == server_id and cloud_event["subject"] == server_id
     env.wait_results("ecs_created", 2, server_id=server_id)

@@ -66,8 +66,11 @@ def test_no_results_no_calls(cloud, topic):
     run = make_run(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic}))
     seq = cloud.last_seq()
     report, lines = deliver_to(run, [])
-    assert report == {"log": {"delivered": 0, "undelivered": 0}, "smn": {"delivered": 0, "undelivered": 0},
-                      "undelivered": 0}
+    assert report == {
+        "log": {"delivered": 0, "undelivered": 0},
+        "smn": {"delivered": 0, "undelivered": 0},
+        "undelivered": 0,
+    }
     assert lines == [] and cloud.requests(seq) == []
 
 
@@ -75,22 +78,30 @@ def test_an_unknown_sink_type_loses_nothing(cloud):
     run = make_run(cloud, RESULT_SINKS=sinks("kafka", "log"))
     events = events_of(run, "failed")
     report, lines = deliver_to(run, events)
-    assert report == {"log": {"delivered": 1, "undelivered": 0}, "kafka": {"delivered": 0, "undelivered": 1},
-                      "undelivered": 1}
+    assert report == {
+        "log": {"delivered": 1, "undelivered": 0},
+        "kafka": {"delivered": 0, "undelivered": 1},
+        "undelivered": 1,
+    }
     (line,) = undelivered(lines)
     assert line["sink"] == "kafka" and line["event"] == events[0]
     assert "unknown sink type 'kafka'" in line["error"]
 
 
-@pytest.mark.parametrize("entry,fragment", [
-    ({"type": "smn"}, "needs 'topic_urn'"),
-    ({"type": "smn", "topic_urn": "arn:aws:sns:x"}, "topic_urn must look like"),
-    ({"type": "functiongraph", "function_urn": "ticket-updater"}, "function_urn must look like"),
-    ({"type": "eventgrid"}, "needs 'channel_id'"),
-    ({"type": "eventgrid", "channel_id": "../../x"}, "channel_id"),
-    ({"type": "smn", "topic_urn": "urn:smn:cn-north-4:0a1b2c3d4e5f40718293a4b5c6d7e8f9:t", "max_attempts": 0},
-     "'max_attempts'"),
-])
+@pytest.mark.parametrize(
+    "entry,fragment",
+    [
+        ({"type": "smn"}, "needs 'topic_urn'"),
+        ({"type": "smn", "topic_urn": "arn:aws:sns:x"}, "topic_urn must look like"),
+        ({"type": "functiongraph", "function_urn": "ticket-updater"}, "function_urn must look like"),
+        ({"type": "eventgrid"}, "needs 'channel_id'"),
+        ({"type": "eventgrid", "channel_id": "../../x"}, "channel_id"),
+        (
+            {"type": "smn", "topic_urn": "urn:smn:cn-north-4:0a1b2c3d4e5f40718293a4b5c6d7e8f9:t", "max_attempts": 0},
+            "'max_attempts'",
+        ),
+    ],
+)
 def test_a_misconfigured_sink_leaves_undelivered_lines_naming_the_problem(cloud, entry, fragment):
     run = make_run(cloud, RESULT_SINKS=sinks(entry))
     seq = cloud.last_seq()
@@ -101,8 +112,9 @@ def test_a_misconfigured_sink_leaves_undelivered_lines_naming_the_problem(cloud,
 
 
 def test_same_type_twice_gets_distinct_names(cloud, scripted):
-    run = make_run(cloud, RESULT_SINKS=sinks({"type": "scripted"}, {"type": "scripted"},
-                                             {"type": "scripted", "name": "audit"}))
+    run = make_run(
+        cloud, RESULT_SINKS=sinks({"type": "scripted"}, {"type": "scripted"}, {"type": "scripted", "name": "audit"})
+    )
     report, _ = deliver_to(run, events_of(run, "succeeded"))
     assert set(report) == {"log", "scripted", "scripted#2", "scripted:audit", "undelivered"}
 
@@ -136,8 +148,15 @@ def test_a_bug_in_a_sink_never_escapes(cloud, scripted):
 def test_no_retry_past_the_deadline(cloud, scripted):
     scripted.script = [lambda events: (_ for _ in ()).throw(SinkError("scripted", "slow", transient=True))] * 50
     # 1 s invocation, 0.5 s safety margin: delivery may use the 0.5 s left plus 0.25 s of the margin
-    run = make_run(cloud, timeout_s=1.0, SAFETY_MARGIN_MS="500", MAX_ATTEMPTS="20", BACKOFF_BASE_S="0.2",
-                   BACKOFF_MAX_S="0.3", RESULT_SINKS=sinks({"type": "scripted"}))
+    run = make_run(
+        cloud,
+        timeout_s=1.0,
+        SAFETY_MARGIN_MS="500",
+        MAX_ATTEMPTS="20",
+        BACKOFF_BASE_S="0.2",
+        BACKOFF_MAX_S="0.3",
+        RESULT_SINKS=sinks({"type": "scripted"}),
+    )
     report, lines = deliver_to(run, events_of(run, "succeeded"))
     assert report["scripted"]["undelivered"] == 1
     assert 1 <= len(scripted.calls) < 20

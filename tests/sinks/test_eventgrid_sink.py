@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from shared.results import new_result_data
-from tests.support.sinks import (EG_SOURCE, assert_readable, deliver_to, eg_events, make_run, results_of,
-                                  sink_requests, sinks, undelivered, user_data)
 from tests.support.requests import change_request, kafka
+from tests.support.sinks import (
+    EG_SOURCE,
+    assert_readable,
+    deliver_to,
+    eg_events,
+    make_run,
+    results_of,
+    sink_requests,
+    sinks,
+    undelivered,
+    user_data,
+)
 
 PUT_EVENTS = "/v1/*/channels/*/events"
 
@@ -25,8 +35,11 @@ def events_for(run, count):
 
 def test_one_batch_per_invocation_carries_every_result(cloud, change, channel):
     seq = cloud.last_seq()
-    requests = [change_request("add", [{"name": "web"}]), change_request("add", [{"name": "app"}]),
-                change_request("add", [{"name": "nope"}])]
+    requests = [
+        change_request("add", [{"name": "web"}]),
+        change_request("add", [{"name": "app"}]),
+        change_request("add", [{"name": "nope"}]),
+    ]
     response = change(kafka(*requests), **user_data(cloud, RESULT_SINKS=eg(channel)))
     results = results_of(response)
     assert [r["data"]["outcome"] for r in results] == ["succeeded", "no_change", "rejected"]
@@ -80,8 +93,10 @@ def test_a_read_timeout_is_retried(cloud, channel):
 
 def test_still_failing_leaves_undelivered_lines_and_the_outcome_unchanged(cloud, change, channel):
     cloud.add_fault(kind="error503", path=PUT_EVENTS)
-    response = change(kafka(change_request("add", [{"name": "web"}]), change_request("add", [{"name": "app"}])),
-                      **user_data(cloud, RESULT_SINKS=eg(channel), MAX_ATTEMPTS="2"))
+    response = change(
+        kafka(change_request("add", [{"name": "web"}]), change_request("add", [{"name": "app"}])),
+        **user_data(cloud, RESULT_SINKS=eg(channel), MAX_ATTEMPTS="2"),
+    )
     results = results_of(response)
     assert [r["data"]["outcome"] for r in results] == ["succeeded", "no_change"]
     assert response["delivery"]["eventgrid"] == {"delivered": 0, "undelivered": 2}

@@ -10,22 +10,36 @@ from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkeg.v1 import CloudEvents, EgClient, PutEventsReq, PutEventsRequest
 from huaweicloudsdksmn.v2 import MessageAttribute, PublishMessageRequest, PublishMessageRequestBody, SmnClient
 
-from tests.support.sinks import eg_events, smn_messages
 from tests.support.sdk import credentials_for, http_config
+from tests.support.sinks import eg_events, smn_messages
 
 
 def client(cloud, cls, credentials=None, bodies=None):
-    builder = (cls.new_builder().with_credentials(credentials or credentials_for(cloud)).with_endpoints([cloud.url])
-               .with_http_config(http_config()))
+    builder = (
+        cls.new_builder()
+        .with_credentials(credentials or credentials_for(cloud))
+        .with_endpoints([cloud.url])
+        .with_http_config(http_config())
+    )
     if bodies is not None:
-        builder = builder.with_http_handler(HttpHandler().add_response_handler(
-            lambda response, logger: bodies.append((response.status_code, response.text))))
+        builder = builder.with_http_handler(
+            HttpHandler().add_response_handler(
+                lambda response, logger: bodies.append((response.status_code, response.text))
+            )
+        )
     return builder.build()
 
 
 def cloud_event(index=1, **overrides):
-    fields = dict(id=f"evt-{index}", source="sgguard", specversion="1.0", type="com.sgguard.change_request.succeeded",
-                  datacontenttype="application/json", time="2026-11-28T21:00:00.123Z", data={"n": index})
+    fields = dict(
+        id=f"evt-{index}",
+        source="sgguard",
+        specversion="1.0",
+        type="com.sgguard.change_request.succeeded",
+        datacontenttype="application/json",
+        time="2026-11-28T21:00:00.123Z",
+        data={"n": index},
+    )
     fields.update(overrides)
     return CloudEvents(**fields)
 
@@ -35,8 +49,9 @@ def put(eg, channel_id, *events):
 
 
 def publish(smn, urn, message="hello", **body):
-    return smn.publish_message(PublishMessageRequest(topic_urn=urn, body=PublishMessageRequestBody(
-        message=message, **body)))
+    return smn.publish_message(
+        PublishMessageRequest(topic_urn=urn, body=PublishMessageRequestBody(message=message, **body))
+    )
 
 
 # ---- EG -----------------------------------------------------------------------------------------
@@ -60,12 +75,15 @@ def test_an_unknown_event_source_fails_that_event_only(cloud, channel):
     assert [r["event"]["id"] for r in eg_events(cloud, channel)] == ["evt-1"]
 
 
-@pytest.mark.parametrize("event,fragment", [
-    (cloud_event(1, specversion="0.3"), "specversion"),
-    (cloud_event(1, datacontenttype="text/plain"), "datacontenttype"),
-    (cloud_event(1, time="yesterday"), "time"),
-    (cloud_event(1, data={"x": "y" * 70000}), "bytes per event"),
-])
+@pytest.mark.parametrize(
+    "event,fragment",
+    [
+        (cloud_event(1, specversion="0.3"), "specversion"),
+        (cloud_event(1, datacontenttype="text/plain"), "datacontenttype"),
+        (cloud_event(1, time="yesterday"), "time"),
+        (cloud_event(1, data={"x": "y" * 70000}), "bytes per event"),
+    ],
+)
 def test_an_invalid_event_refuses_the_whole_request(cloud, channel, event, fragment):
     bodies = []
     eg = client(cloud, EgClient, bodies=bodies)
@@ -117,15 +135,22 @@ def test_channel_names_are_unique(cloud, channel):
 # ---- SMN ----------------------------------------------------------------------------------------
 def test_publish_records_the_message_with_its_attributes(cloud, topic):
     smn = client(cloud, SmnClient)
-    response = publish(smn, topic, subject="hi", message_attributes=[
-        MessageAttribute(name="outcome", type="STRING", value="failed"),
-        MessageAttribute(name="systems", type="STRING_ARRAY", value=["jira", "servicenow"])])
+    response = publish(
+        smn,
+        topic,
+        subject="hi",
+        message_attributes=[
+            MessageAttribute(name="outcome", type="STRING", value="failed"),
+            MessageAttribute(name="systems", type="STRING_ARRAY", value=["jira", "servicenow"]),
+        ],
+    )
     (message,) = smn_messages(cloud, topic)
     assert message["message_id"] == response.message_id and message["request_id"] == response.request_id
     assert message["subject"] == "hi" and message["message"] == "hello"
-    assert message["message_attributes"] == [{"name": "outcome", "type": "STRING", "value": "failed"},
-                                             {"name": "systems", "type": "STRING_ARRAY",
-                                              "value": ["jira", "servicenow"]}]
+    assert message["message_attributes"] == [
+        {"name": "outcome", "type": "STRING", "value": "failed"},
+        {"name": "systems", "type": "STRING_ARRAY", "value": ["jira", "servicenow"]},
+    ]
     assert cloud.state()["projects"][cloud.project_id]["smn"]["messages"][0]["message_id"] == response.message_id
 
 
@@ -133,20 +158,26 @@ def test_unknown_topic_is_smns_own_404_body(cloud, topic):
     bodies = []
     with pytest.raises(ClientRequestException) as caught:
         publish(client(cloud, SmnClient, bodies=bodies), topic.replace("sgguard-results", "nope"))
-    assert (caught.value.status_code, caught.value.error_code, caught.value.error_msg) == \
-        (404, "SMN.0006", "Topic not found.")
+    assert (caught.value.status_code, caught.value.error_code, caught.value.error_msg) == (
+        404,
+        "SMN.0006",
+        "Topic not found.",
+    )
     body = json.loads(bodies[-1][1])
     assert set(body) == {"request_id", "code", "message"} and body["code"] == "SMN.0006"
 
 
-@pytest.mark.parametrize("attribute,fragment", [
-    (MessageAttribute(name="Outcome", type="STRING", value="x"), "name"),
-    (MessageAttribute(name="a__b", type="STRING", value="x"), "name"),
-    (MessageAttribute(name="outcome", type="STRING", value="has space"), "STRING value"),
-    (MessageAttribute(name="outcome", type="STRING", value="x" * 33), "STRING value"),
-    (MessageAttribute(name="outcome", type="NUMBER", value="1"), "type must be"),
-    (MessageAttribute(name="outcome", type="STRING_ARRAY", value=["a", "a"]), "distinct"),
-])
+@pytest.mark.parametrize(
+    "attribute,fragment",
+    [
+        (MessageAttribute(name="Outcome", type="STRING", value="x"), "name"),
+        (MessageAttribute(name="a__b", type="STRING", value="x"), "name"),
+        (MessageAttribute(name="outcome", type="STRING", value="has space"), "STRING value"),
+        (MessageAttribute(name="outcome", type="STRING", value="x" * 33), "STRING value"),
+        (MessageAttribute(name="outcome", type="NUMBER", value="1"), "type must be"),
+        (MessageAttribute(name="outcome", type="STRING_ARRAY", value=["a", "a"]), "distinct"),
+    ],
+)
 def test_invalid_message_attributes_are_refused(cloud, topic, attribute, fragment):
     with pytest.raises(ClientRequestException) as caught:
         publish(client(cloud, SmnClient), topic, message_attributes=[attribute])
@@ -169,11 +200,19 @@ def test_injected_faults_hit_smn_too(cloud, topic):
 
 
 def test_publishing_announces_the_message_to_matching_subscriptions(cloud, topic):
-    everything = cloud._call("POST", "smn/subscriptions", {"topic_urn": topic, "protocol": "functionstage",
-                                                           "endpoint": "urn:fss:all"})["subscription"]
-    failures = cloud._call("POST", "smn/subscriptions", {
-        "topic_urn": topic, "protocol": "functionstage", "endpoint": "urn:fss:failures",
-        "filter_polices": [{"name": "outcome", "string_equals": ["failed", "rolled_back"]}]})["subscription"]
+    everything = cloud._call(
+        "POST", "smn/subscriptions", {"topic_urn": topic, "protocol": "functionstage", "endpoint": "urn:fss:all"}
+    )["subscription"]
+    failures = cloud._call(
+        "POST",
+        "smn/subscriptions",
+        {
+            "topic_urn": topic,
+            "protocol": "functionstage",
+            "endpoint": "urn:fss:failures",
+            "filter_polices": [{"name": "outcome", "string_equals": ["failed", "rolled_back"]}],
+        },
+    )["subscription"]
     heard = []
     listener = lambda **payload: heard.append(payload)  # noqa: E731
     cloud.backend.subscribe("smn.message_published", listener)
@@ -183,7 +222,9 @@ def test_publishing_announces_the_message_to_matching_subscriptions(cloud, topic
         publish(smn, topic, message_attributes=[MessageAttribute(name="outcome", type="STRING", value="failed")])
     finally:
         cloud.backend.listeners["smn.message_published"].remove(listener)
-    assert [[s["subscription_urn"] for s in h["subscriptions"]] for h in heard] == \
-        [[everything["subscription_urn"]], [everything["subscription_urn"], failures["subscription_urn"]]]
+    assert [[s["subscription_urn"] for s in h["subscriptions"]] for h in heard] == [
+        [everything["subscription_urn"]],
+        [everything["subscription_urn"], failures["subscription_urn"]],
+    ]
     assert heard[1]["topic_urn"] == topic and heard[1]["project_id"] == cloud.project_id
     assert heard[1]["message"]["message_attributes"][0]["value"] == "failed"

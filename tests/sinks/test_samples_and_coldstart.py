@@ -29,8 +29,15 @@ def test_sample_is_a_valid_readable_result_event(path):
 
 
 def _run(code: str) -> str:
-    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                               check=True, env={"HOME": str(ROOT / ".pytest_home"), "PATH": "/usr/bin:/bin"})
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"HOME": str(ROOT / ".pytest_home"), "PATH": "/usr/bin:/bin"},
+    )
     return completed.stdout.strip().splitlines()[-1]
 
 
@@ -52,25 +59,24 @@ def test_delivering_to_the_log_and_a_webhook_imports_no_sdk():
     out = _run(
         _PRELUDE
         + "ctx = FunctionContext(user_data={'RESULT_SINKS': json.dumps(['log', {'type': 'webhook', 'name': 'x'}]),"
-          " 'WEBHOOK_URLS': json.dumps({'x': 'http://127.0.0.1:9/none'}),"
-          " 'WEBHOOK_SIGNING_KEYS': json.dumps({'k': 'sixteen-chars-secret'}), 'MAX_ATTEMPTS': '1',"
-          " 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
-          "run = Run.start('change_request', ctx)\n"
-          "report = shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
-          "assert report['webhook:x'] == {'delivered': 0, 'undelivered': 1}, report\n"
-          "print(sorted(m for m in sys.modules if m.startswith('huaweicloudsdk')))\n"
+        " 'WEBHOOK_URLS': json.dumps({'x': 'http://127.0.0.1:9/none'}),"
+        " 'WEBHOOK_SIGNING_KEYS': json.dumps({'k': 'sixteen-chars-secret'}), 'MAX_ATTEMPTS': '1',"
+        " 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
+        "run = Run.start('change_request', ctx)\n"
+        "report = shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
+        "assert report['webhook:x'] == {'delivered': 0, 'undelivered': 1}, report\n"
+        "print(sorted(m for m in sys.modules if m.startswith('huaweicloudsdk')))\n"
     )
     assert out == "[]"
 
 
 def test_a_cloud_sink_imports_only_its_own_sdk():
     out = _run(
-        _PRELUDE
-        + "ctx = FunctionContext(user_data={'RESULT_SINKS': json.dumps([{'type': 'smn', 'topic_urn':"
-          " 'urn:smn:cn-north-4:0a1b2c3d4e5f40718293a4b5c6d7e8f9:t'}]), 'SMN_ENDPOINT': 'http://127.0.0.1:9',"
-          " 'MAX_ATTEMPTS': '1', 'CONNECT_TIMEOUT_S': '0.2', 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
-          "run = Run.start('change_request', ctx)\n"
-          "shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
-          "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('huaweicloudsdk')}))\n"
+        _PRELUDE + "ctx = FunctionContext(user_data={'RESULT_SINKS': json.dumps([{'type': 'smn', 'topic_urn':"
+        " 'urn:smn:cn-north-4:0a1b2c3d4e5f40718293a4b5c6d7e8f9:t'}]), 'SMN_ENDPOINT': 'http://127.0.0.1:9',"
+        " 'MAX_ATTEMPTS': '1', 'CONNECT_TIMEOUT_S': '0.2', 'PROJECT_ID': 'p' * 32}, ak='a', sk='s')\n"
+        "run = Run.start('change_request', ctx)\n"
+        "shared.sinks.deliver([run.event(new_result_data('no_change'))], run, io.StringIO())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('huaweicloudsdk')}))\n"
     )
     assert out == "['huaweicloudsdkcore', 'huaweicloudsdksmn']"

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 
-from tests.support.state import port_groups, writes_since
-from tests.support.sinks import (assert_readable, deliver_to, make_run, results_of, sink_requests, sinks,
-                                  smn_messages, undelivered, user_data)
 from tests.support.requests import LEGACY_PORTS, SG, change_request, kafka
+from tests.support.sinks import (
+    assert_readable,
+    deliver_to,
+    make_run,
+    results_of,
+    sink_requests,
+    sinks,
+    smn_messages,
+    undelivered,
+    user_data,
+)
+from tests.support.state import port_groups, writes_since
 
 PUBLISH = "/v2/*/notifications/topics/*/publish"
 
@@ -17,8 +26,11 @@ def test_each_result_is_published_with_attributes_to_filter_on(cloud, change, to
     response = change(kafka(*requests), **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic})))
     results = results_of(response)
     assert [r["data"]["outcome"] for r in results] == ["succeeded", "rejected"]
-    assert response["delivery"] == {"log": {"delivered": 2, "undelivered": 0},
-                                    "smn": {"delivered": 2, "undelivered": 0}, "undelivered": 0}
+    assert response["delivery"] == {
+        "log": {"delivered": 2, "undelivered": 0},
+        "smn": {"delivered": 2, "undelivered": 0},
+        "undelivered": 0,
+    }
     messages = smn_messages(cloud, topic)
     assert len(messages) == 2
     by_id = {json.loads(m["message"])["id"]: m for m in messages}
@@ -42,8 +54,10 @@ def test_each_result_is_published_with_attributes_to_filter_on(cloud, change, to
 def test_transient_failures_are_retried_then_delivered(cloud, change, topic):
     cloud.add_fault(kind="error503", path=PUBLISH, count=2)
     seq = cloud.last_seq()
-    response = change(change_request("add", [{"name": "web"}]),
-                      **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic})))
+    response = change(
+        change_request("add", [{"name": "web"}]),
+        **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic})),
+    )
     assert results_of(response)[0]["data"]["outcome"] == "succeeded"
     assert response["delivery"]["smn"] == {"delivered": 1, "undelivered": 0}
     attempts = sink_requests(cloud, seq, "/publish")
@@ -54,8 +68,10 @@ def test_transient_failures_are_retried_then_delivered(cloud, change, topic):
 
 def test_throttling_is_retried_too(cloud, change, topic):
     cloud.add_fault(kind="throttle", path=PUBLISH, count=1)
-    response = change(change_request("add", [{"name": "web"}]),
-                      **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic})))
+    response = change(
+        change_request("add", [{"name": "web"}]),
+        **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic})),
+    )
     assert response["delivery"]["undelivered"] == 0
     assert len(smn_messages(cloud, topic)) == 1
 
@@ -64,15 +80,19 @@ def test_a_sink_that_keeps_failing_leaves_an_undelivered_line_and_changes_nothin
     cloud.add_fault(kind="error503", path=PUBLISH)  # no count: fails forever
     seq = cloud.last_seq()
     request = change_request("add", [{"name": "web"}])
-    response = change(request, **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic}),
-                                           MAX_ATTEMPTS="3"))
+    response = change(
+        request, **user_data(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic}), MAX_ATTEMPTS="3")
+    )
     (result,) = results_of(response)
     assert result["data"]["outcome"] == "succeeded"  # the change itself is unaffected
     assert port_groups(cloud, LEGACY_PORTS[0])[-1] == SG["web"]
     writes = [w for w in writes_since(cloud, seq) if "/ports/" in w["path"]]
     assert len(writes) == 1  # applied once, never re-applied because a sink failed
-    assert response["delivery"] == {"log": {"delivered": 1, "undelivered": 0},
-                                    "smn": {"delivered": 0, "undelivered": 1}, "undelivered": 1}
+    assert response["delivery"] == {
+        "log": {"delivered": 1, "undelivered": 0},
+        "smn": {"delivered": 0, "undelivered": 1},
+        "undelivered": 1,
+    }
     assert [r["status"] for r in sink_requests(cloud, seq, "/publish")] == [503, 503, 503]
     (line,) = undelivered(change.log_lines)
     assert line["sink"] == "smn"
@@ -103,5 +123,10 @@ def test_attribute_values_are_made_acceptable_to_smn(cloud, topic):
     assert report["undelivered"] == 0
     (message,) = smn_messages(cloud, topic)
     attributes = {a["name"]: a["value"] for a in message["message_attributes"]}
-    assert attributes == {"outcome": "rolled_back", "function": "change_request", "trigger": "direct",
-                          "ticket_system": "jira_example_cloud", "dry_run": "false"}
+    assert attributes == {
+        "outcome": "rolled_back",
+        "function": "change_request",
+        "trigger": "direct",
+        "ticket_system": "jira_example_cloud",
+        "dry_run": "false",
+    }

@@ -9,17 +9,29 @@ import pytest
 
 from shared.results import new_result_data
 from shared.signing import verify_payload_headers
-from tests.support.sinks import (HOOK_KEYS, assert_readable, deliver_to, make_run, results_of, sinks, undelivered,
-                                  user_data)
 from tests.support.functions import SIGNING_KEYS
 from tests.support.requests import change_request, kafka
+from tests.support.sinks import (
+    HOOK_KEYS,
+    assert_readable,
+    deliver_to,
+    make_run,
+    results_of,
+    sinks,
+    undelivered,
+    user_data,
+)
 from tests.support.webhook import WebhookReceiver
 
 
 def hook_settings(cloud, hook, entry=None, **extra):
-    return user_data(cloud, RESULT_SINKS=sinks(entry or {"type": "webhook", "name": "servicenow"}),
-                     WEBHOOK_URLS=json.dumps({"servicenow": hook.url}), WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS),
-                     **extra)
+    return user_data(
+        cloud,
+        RESULT_SINKS=sinks(entry or {"type": "webhook", "name": "servicenow"}),
+        WEBHOOK_URLS=json.dumps({"servicenow": hook.url}),
+        WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS),
+        **extra,
+    )
 
 
 def hook_run(cloud, hook, entry=None, **extra):
@@ -36,8 +48,10 @@ def some_events(run, count=1, outcome="succeeded"):
 
 
 def test_each_result_is_posted_as_a_signed_cloudevent(cloud, change, hook):
-    response = change(kafka(change_request("add", [{"name": "web"}]), change_request("add", [{"name": "nope"}])),
-                      **hook_settings(cloud, hook))
+    response = change(
+        kafka(change_request("add", [{"name": "web"}]), change_request("add", [{"name": "nope"}])),
+        **hook_settings(cloud, hook),
+    )
     results = results_of(response)
     assert response["delivery"]["webhook:servicenow"] == {"delivered": 2, "undelivered": 0}
     assert sorted(hook.events, key=lambda e: e["data"]["message_index"]) == results
@@ -45,8 +59,10 @@ def test_each_result_is_posted_as_a_signed_cloudevent(cloud, change, hook):
         assert request["status"] == 200
         assert request["headers"]["Content-Type"] == "application/cloudevents+json"
         assert request["headers"]["X-Signature"].startswith("keyId=hooks-1,timestamp=")
-        assert verify_payload_headers(request["body"], request["headers"], keys=HOOK_KEYS,
-                                      now=datetime.now(timezone.utc)) == []
+        assert (
+            verify_payload_headers(request["body"], request["headers"], keys=HOOK_KEYS, now=datetime.now(timezone.utc))
+            == []
+        )
     for event in hook.events:
         assert_readable(event)
 
@@ -84,8 +100,12 @@ def test_still_failing_leaves_an_undelivered_line_and_the_outcome_unchanged(clou
     assert result["data"]["outcome"] == "succeeded"
     assert len(hook.requests) == 3
     (line,) = undelivered(change.log_lines)
-    assert line == {"undelivered": True, "sink": "webhook:servicenow",
-                    "error": "HTTP 502: gave up after 3 attempt(s): the webhook failed", "event": result}
+    assert line == {
+        "undelivered": True,
+        "sink": "webhook:servicenow",
+        "error": "HTTP 502: gave up after 3 attempt(s): the webhook failed",
+        "event": result,
+    }
     assert response["delivery"]["undelivered"] == 1
 
 
@@ -108,16 +128,23 @@ def test_a_wrong_key_is_refused_by_the_receiver(cloud):
 def test_request_signing_keys_never_sign_webhooks(cloud):
     """A signed request read off the queue must never pass for a signed result: separate keys only."""
     with WebhookReceiver(SIGNING_KEYS) as receiver:
-        run = make_run(cloud, RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "ticketing-2"}),
-                       WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}))
+        run = make_run(
+            cloud,
+            RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "ticketing-2"}),
+            WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}),
+        )
         report, lines = deliver_to(run, some_events(run))
         assert report["webhook:ticketing"] == {"delivered": 0, "undelivered": 1}
         assert receiver.requests == []
         assert "WEBHOOK_SIGNING_KEYS" in undelivered(lines)[0]["error"]
         # the same secret under a webhook key id is refused as well
         reused = {"hook-1": next(iter(SIGNING_KEYS.values()))}
-        run = make_run(cloud, RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "hook-1"}),
-                       WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}), WEBHOOK_SIGNING_KEYS=json.dumps(reused))
+        run = make_run(
+            cloud,
+            RESULT_SINKS=sinks({"type": "webhook", "name": "ticketing", "key_id": "hook-1"}),
+            WEBHOOK_URLS=json.dumps({"ticketing": receiver.url}),
+            WEBHOOK_SIGNING_KEYS=json.dumps(reused),
+        )
         report, lines = deliver_to(run, some_events(run))
         assert report["webhook:ticketing"] == {"delivered": 0, "undelivered": 1} and receiver.requests == []
         assert "must not also be a request-signing secret" in undelivered(lines)[0]["error"]
@@ -143,20 +170,31 @@ def test_the_url_never_comes_from_the_request(cloud, change, hook):
         assert attacker.requests == []
 
 
-@pytest.mark.parametrize("urls,entry,fragment", [
-    ({"servicenow": "http://example.com/hook"}, {"type": "webhook", "name": "servicenow"}, "https://"),
-    ({"servicenow": "ftp://127.0.0.1/x"}, {"type": "webhook", "name": "servicenow"}, "https://"),
-    ({"servicenow": "https://user:pw@example.com/"}, {"type": "webhook", "name": "servicenow"}, "credentials"),
-    ({"other": "https://example.com/"}, {"type": "webhook", "name": "servicenow"}, "no URL named 'servicenow'"),
-    ({"servicenow": "https://example.com/"}, {"type": "webhook"}, "needs 'name'"),
-    ({"servicenow": "https://example.com/"}, {"type": "webhook", "name": "servicenow", "key_id": "nope"},
-     "no signing secret"),
-    ({"servicenow": "https://example.com/"}, {"type": "webhook", "name": "servicenow", "timeout_s": 99},
-     "'timeout_s'"),
-], ids=["plain-http", "other-scheme", "credentials", "unknown-name", "no-name", "unknown-key", "bad-timeout"])
+@pytest.mark.parametrize(
+    "urls,entry,fragment",
+    [
+        ({"servicenow": "http://example.com/hook"}, {"type": "webhook", "name": "servicenow"}, "https://"),
+        ({"servicenow": "ftp://127.0.0.1/x"}, {"type": "webhook", "name": "servicenow"}, "https://"),
+        ({"servicenow": "https://user:pw@example.com/"}, {"type": "webhook", "name": "servicenow"}, "credentials"),
+        ({"other": "https://example.com/"}, {"type": "webhook", "name": "servicenow"}, "no URL named 'servicenow'"),
+        ({"servicenow": "https://example.com/"}, {"type": "webhook"}, "needs 'name'"),
+        (
+            {"servicenow": "https://example.com/"},
+            {"type": "webhook", "name": "servicenow", "key_id": "nope"},
+            "no signing secret",
+        ),
+        (
+            {"servicenow": "https://example.com/"},
+            {"type": "webhook", "name": "servicenow", "timeout_s": 99},
+            "'timeout_s'",
+        ),
+    ],
+    ids=["plain-http", "other-scheme", "credentials", "unknown-name", "no-name", "unknown-key", "bad-timeout"],
+)
 def test_a_bad_configuration_makes_every_result_undelivered_with_the_reason(cloud, urls, entry, fragment):
-    run = make_run(cloud, RESULT_SINKS=sinks(entry), WEBHOOK_URLS=json.dumps(urls),
-                   WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS))
+    run = make_run(
+        cloud, RESULT_SINKS=sinks(entry), WEBHOOK_URLS=json.dumps(urls), WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS)
+    )
     events = some_events(run, 2)
     report, lines = deliver_to(run, events)
     assert report["undelivered"] == 2
@@ -167,8 +205,13 @@ def test_a_bad_configuration_makes_every_result_undelivered_with_the_reason(clou
 def test_an_unreachable_receiver_is_retried_then_undelivered(cloud, hook):
     url = hook.url
     hook.stop()
-    run = make_run(cloud, RESULT_SINKS=sinks({"type": "webhook", "name": "gone"}),
-                   WEBHOOK_URLS=json.dumps({"gone": url}), WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS), MAX_ATTEMPTS="2")
+    run = make_run(
+        cloud,
+        RESULT_SINKS=sinks({"type": "webhook", "name": "gone"}),
+        WEBHOOK_URLS=json.dumps({"gone": url}),
+        WEBHOOK_SIGNING_KEYS=json.dumps(HOOK_KEYS),
+        MAX_ATTEMPTS="2",
+    )
     report, lines = deliver_to(run, some_events(run))
     assert report["webhook:gone"] == {"delivered": 0, "undelivered": 1}
     assert "NETWORK" in undelivered(lines)[0]["error"]

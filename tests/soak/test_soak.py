@@ -10,8 +10,18 @@ import pytest
 
 from bench.soak import SoakConfig, cloud_handle, run_soak, soak_seed
 
-CONFIG = SoakConfig(messages=300, servers=60, reject_servers=8, creations=20, batch_size=100, probability=0.15,
-                    seed=11, read_timeout_s=0.3, hold_ms=450, max_attempts=2)
+CONFIG = SoakConfig(
+    messages=300,
+    servers=60,
+    reject_servers=8,
+    creations=20,
+    batch_size=100,
+    probability=0.15,
+    seed=11,
+    read_timeout_s=0.3,
+    hold_ms=450,
+    max_attempts=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +75,17 @@ def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch
 
     monkeypatch.setattr(shared.apply, "_converge", resend_blindly)
     cloud, fleet = soak_cloud
-    config = SoakConfig(messages=80, servers=60, reject_servers=8, creations=2, batch_size=80, probability=0.0,
-                        seed=5, max_attempts=3,
-                        extra_faults=[{"kind": "timeout", "phase": "after", "method": "PUT", "every_nth": 4,
-                                       "hold_ms": 450}])
+    config = SoakConfig(
+        messages=80,
+        servers=60,
+        reject_servers=8,
+        creations=2,
+        batch_size=80,
+        probability=0.0,
+        seed=5,
+        max_attempts=3,
+        extra_faults=[{"kind": "timeout", "phase": "after", "method": "PUT", "every_nth": 4, "hold_ms": 450}],
+    )
     report = run_soak(cloud_handle(cloud), fleet, config)
     assert any("applied twice" in v or "refused by the API" in v for v in report.violations), report.violations
 
@@ -88,14 +105,17 @@ def test_a_creation_rolled_back_by_a_transient_fault_asks_for_a_retry(soak_cloud
     cloud, _ = soak_cloud
     cloud.reset()
     cloud.settings(build_delay_ms=0)
-    job, [server] = create_server(ecs_client(cloud.url, cloud.ak, cloud.sk, cloud.project_id), "two-nics",
-                                  subnets=(SUBNET_WEB, SUBNET_MGMT))
+    job, [server] = create_server(
+        ecs_client(cloud.url, cloud.ak, cloud.sk, cloud.project_id), "two-nics", subnets=(SUBNET_WEB, SUBNET_MGMT)
+    )
     ports = [p["id"] for p in cloud.state()["projects"][cloud.project_id]["vpc"]["ports"] if p["device_id"] == server]
     cloud.add_fault(kind="error503", method="PUT", path=f"/v*/*/ports/{ports[1]}*")
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(RetryableFailure):
-        load_handler("ecs_created")(cts_event(cts_trace([server], job)),
-                                    _context(cloud_handle(cloud), "ecs_created", SoakConfig(max_attempts=2)))
+        load_handler("ecs_created")(
+            cts_event(cts_trace([server], job)),
+            _context(cloud_handle(cloud), "ecs_created", SoakConfig(max_attempts=2)),
+        )
     [data] = [json.loads(line)["data"] for line in out.getvalue().split("\n") if line.startswith("{")]
     assert data["outcome"] == "rolled_back" and data["retryable"] is True
     cloud.clear_faults()

@@ -20,5 +20,7 @@ def load_event(function: str, name: str) -> object:
 
 
 def sample_events(function: str) -> dict[str, object]:
-    return {path.stem: json.loads(path.read_text(encoding="utf-8"))
-            for path in sorted((EVENTS_DIR / function).glob("*.json"))}
+    return {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((EVENTS_DIR / function).glob("*.json"))
+    }

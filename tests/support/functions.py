@@ -56,9 +56,14 @@ def make_context(cloud, *, timeout_s: float = 30.0, function_name: str = "change
     data.update({k: v for k, v in user_data.items() if v is not None})
     for key in [k for k, v in user_data.items() if v is None]:
         data.pop(key, None)
-    return FunctionContext(user_data=data, ak=credentials["ak"], sk=credentials["sk"],
-                           security_token=credentials["security_token"],
-                           timeout_s=timeout_s, function_name=function_name)
+    return FunctionContext(
+        user_data=data,
+        ak=credentials["ak"],
+        sk=credentials["sk"],
+        security_token=credentials["security_token"],
+        timeout_s=timeout_s,
+        function_name=function_name,
+    )
 
 
 class Invoker:

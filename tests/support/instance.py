@@ -24,10 +24,21 @@ class Instance:
 
     def __init__(self, cloud, function: str = "change_request", *, timeout_s: float = 30.0, **user_data):
         env = dict(os.environ, PYTHONPATH=str(ROOT), HOME=str(ROOT / ".pytest_home"))
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.support.instance"], cwd=ROOT, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        config = {"cloud": {"url": cloud.url, "region": cloud.region, "project_id": cloud.project_id},
-                  "function": function, "user_data": user_data, "timeout_s": timeout_s}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.instance"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        config = {
+            "cloud": {"url": cloud.url, "region": cloud.region, "project_id": cloud.project_id},
+            "function": function,
+            "user_data": user_data,
+            "timeout_s": timeout_s,
+        }
         self.process.stdin.write(json.dumps(config) + "\n")
         line = self.process.stdout.readline()
         if line.strip() != "ready":

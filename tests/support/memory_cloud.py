@@ -28,10 +28,19 @@ class FakeCloud:
         self.address_groups: dict[str, list[str]] = {}
         for index, doc in enumerate(project.get("security_groups", [])):
             gid = doc.get("id") or f"00000000-0000-4000-8000-{index:012x}"
-            rules = [Rule(id=f"{gid[:30]}{n:06d}", direction=r["direction"], ethertype=r.get("ethertype", "IPv4"),
-                          protocol=r.get("protocol"), multiport=r.get("multiport") or _range(r),
-                          remote_ip_prefix=r.get("remote_ip_prefix"), action=r.get("action", "allow"),
-                          priority=r.get("priority", 1)) for n, r in enumerate(doc.get("rules", []))]
+            rules = [
+                Rule(
+                    id=f"{gid[:30]}{n:06d}",
+                    direction=r["direction"],
+                    ethertype=r.get("ethertype", "IPv4"),
+                    protocol=r.get("protocol"),
+                    multiport=r.get("multiport") or _range(r),
+                    remote_ip_prefix=r.get("remote_ip_prefix"),
+                    action=r.get("action", "allow"),
+                    priority=r.get("priority", 1),
+                )
+                for n, r in enumerate(doc.get("rules", []))
+            ]
             self.groups[gid] = SecurityGroup(gid, doc["name"], rules=rules)
         by_name = {g.name: g.id for g in self.groups.values()}
         self.ports: dict[str, Port] = {}
@@ -42,14 +51,25 @@ class FakeCloud:
                 if not nic.get("port_id"):
                     continue
                 groups = [by_name.get(g, g) for g in nic.get("security_groups", [])] or [default_id]
-                self.ports[nic["port_id"]] = Port(nic["port_id"], doc["id"], "compute:cn-north-4a",
-                                                  nic.get("subnet_id", ""),
-                                                  [(nic.get("subnet_id", ""), nic.get("ip_address", ""))], groups,
-                                                  nic.get("port_security_enabled", True), "ACTIVE")
+                self.ports[nic["port_id"]] = Port(
+                    nic["port_id"],
+                    doc["id"],
+                    "compute:cn-north-4a",
+                    nic.get("subnet_id", ""),
+                    [(nic.get("subnet_id", ""), nic.get("ip_address", ""))],
+                    groups,
+                    nic.get("port_security_enabled", True),
+                    "ACTIVE",
+                )
                 port_ids.append(nic["port_id"])
             if doc.get("id"):
-                self.servers[doc["id"]] = Server(doc["id"], doc["name"], doc.get("status", "ACTIVE"),
-                                                 primary_port_id=port_ids[0] if port_ids else None, port_ids=port_ids)
+                self.servers[doc["id"]] = Server(
+                    doc["id"],
+                    doc["name"],
+                    doc.get("status", "ACTIVE"),
+                    primary_port_id=port_ids[0] if port_ids else None,
+                    port_ids=port_ids,
+                )
 
 
 def _range(rule: dict) -> str | None:
@@ -95,8 +115,11 @@ class FakeNetwork(_Gateway):
     def list_server_ports(self, server_id):
         self._count("vpc.list_ports")
         with self.cloud.lock:
-            return [replace(p, security_groups=list(p.security_groups)) for p in self.cloud.ports.values()
-                    if p.device_id == server_id]
+            return [
+                replace(p, security_groups=list(p.security_groups))
+                for p in self.cloud.ports.values()
+                if p.device_id == server_id
+            ]
 
     def show_port(self, port_id):
         self._count("vpc.show_port")
@@ -146,8 +169,7 @@ class FakeNetwork(_Gateway):
         return self._set(port_id, inserted, "vpc.insert_security_groups")
 
     def remove_groups(self, port_id, groups):
-        return self._set(port_id, lambda current: [g for g in current if g not in groups],
-                         "vpc.remove_security_groups")
+        return self._set(port_id, lambda current: [g for g in current if g not in groups], "vpc.remove_security_groups")
 
 
 class FakeServers(_Gateway):

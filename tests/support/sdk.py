@@ -23,11 +23,13 @@ def http_config(read_timeout: float = 5.0) -> HttpConfig:
 
 
 def _build(client_cls, cloud, credentials, read_timeout):
-    return (client_cls.new_builder()
-            .with_credentials(credentials or credentials_for(cloud))
-            .with_endpoints([cloud.url])
-            .with_http_config(http_config(read_timeout))
-            .build())
+    return (
+        client_cls.new_builder()
+        .with_credentials(credentials or credentials_for(cloud))
+        .with_endpoints([cloud.url])
+        .with_http_config(http_config(read_timeout))
+        .build()
+    )
 
 
 def vpc_v2_client(cloud, credentials=None, read_timeout: float = 5.0):

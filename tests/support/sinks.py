@@ -45,8 +45,7 @@ def make_run(cloud, *, timeout_s: float = 30.0, **user_data) -> Run:
 
 def user_data(cloud, **extra) -> dict:
     """User data for Invoker calls: sink endpoints at localcloud, fast back-off."""
-    return {"SMN_ENDPOINT": cloud.url, "EG_ENDPOINT": cloud.url, "FUNCTIONGRAPH_ENDPOINT": cloud.url, **FAST,
-            **extra}
+    return {"SMN_ENDPOINT": cloud.url, "EG_ENDPOINT": cloud.url, "FUNCTIONGRAPH_ENDPOINT": cloud.url, **FAST, **extra}
 
 
 def deliver_to(run, events) -> tuple[dict, list[dict]]:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from typing import Any
 
 from shared.signing import verify_payload_headers
 
@@ -26,7 +27,7 @@ __all__ = ["WebhookReceiver"]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -56,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    receiver: "WebhookReceiver"
+    receiver: WebhookReceiver
 
 
 class WebhookReceiver:
@@ -72,8 +73,9 @@ class WebhookReceiver:
         self._fail_headers: dict[str, str] = {}
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -100,8 +102,13 @@ class WebhookReceiver:
                 return self._fail_status, dict(self._fail_headers)
         if record["path"] != self.path:
             return 404, {}
-        errors = verify_payload_headers(record["body"], record["headers"], keys=self.keys,
-                                        now=datetime.now(timezone.utc), max_skew_s=self.max_skew_s)
+        errors = verify_payload_headers(
+            record["body"],
+            record["headers"],
+            keys=self.keys,
+            now=datetime.now(timezone.utc),
+            max_skew_s=self.max_skew_s,
+        )
         if errors:
             record["errors"] = [error.to_dict() for error in errors]
             return 401, {}
@@ -124,7 +131,7 @@ class WebhookReceiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "WebhookReceiver":
+    def __enter__(self) -> WebhookReceiver:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -25,11 +25,24 @@ A, B, C, D = (f"a0000000-0000-4000-8000-00000000000{i}" for i in range(1, 5))
 
 
 def cloud_with(lists: dict[str, list[str]]) -> FakeCloud:
-    seed = {"projects": [{"id": PROJECT, "security_groups": [{"id": g, "name": n} for g, n in
-                                                             ((A, "a"), (B, "b"), (C, "c"), (D, "d"))],
-                          "servers": [{"id": SERVER, "name": "s", "nics": [
-                              {"port_id": port, "subnet_id": "n", "ip_address": f"10.0.0.{i}", "security_groups": g}
-                              for i, (port, g) in enumerate(lists.items(), start=1)]}]}]}
+    seed = {
+        "projects": [
+            {
+                "id": PROJECT,
+                "security_groups": [{"id": g, "name": n} for g, n in ((A, "a"), (B, "b"), (C, "c"), (D, "d"))],
+                "servers": [
+                    {
+                        "id": SERVER,
+                        "name": "s",
+                        "nics": [
+                            {"port_id": port, "subnet_id": "n", "ip_address": f"10.0.0.{i}", "security_groups": g}
+                            for i, (port, g) in enumerate(lists.items(), start=1)
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
     return FakeCloud(seed, PROJECT)
 
 
@@ -43,9 +56,11 @@ def refused(operation="vpc.update_port"):
 
 def fail(error, phase):
     """A hook that raises ``error`` in ``phase`` ("before": nothing lands; "after": it landed)."""
+
     def hook(cloud, port_id, when):
         if when == phase:
             raise error
+
     return hook
 
 
@@ -63,8 +78,14 @@ def run(cloud, wanted, *, hooks=None, attempts=4, seconds=60.0):
     clock = fake.clock(jitter=1.0)
     counter = CallCounter()
     network = FakeNetwork(cloud, counter, hooks or {})
-    report = apply_plans(plans_for(cloud, wanted), network, clock=clock, deadline=Deadline(clock, seconds),
-                         policy=RetryPolicy(attempts, 0.1, 1.0), rollback_deadline=lambda: Deadline(clock, 30))
+    report = apply_plans(
+        plans_for(cloud, wanted),
+        network,
+        clock=clock,
+        deadline=Deadline(clock, seconds),
+        policy=RetryPolicy(attempts, 0.1, 1.0),
+        rollback_deadline=lambda: Deadline(clock, 30),
+    )
     return report, counter, fake
 
 

@@ -13,16 +13,32 @@ REQ_A = {"request_id": "CHG-A", "change": {"action": "add"}}
 REQ_B = {"request_id": "CHG-B", "change": {"action": "remove"}}
 TEXT_A, TEXT_B = json.dumps(REQ_A), json.dumps(REQ_B)
 CTS_TRACE = {
-    "trace_id": "7c1d2e3f-0000-4c6d-8e7f-9a0b1c2d3e4f", "trace_name": "createServer", "trace_type": "ApiCall",
-    "service_type": "ECS", "resource_type": "ecs", "resource_id": "6f1b3c0e-2a4d-4e8f-9c1a-0b2c3d4e5f60",
-    "code": "200", "time": 1795899600000,
-    "response": {"job_id": "ff80", "status": "SUCCESS", "entities": {"server_id": "6f1b3c0e-2a4d-4e8f-9c1a-0b2c3d4e5f60"}},
+    "trace_id": "7c1d2e3f-0000-4c6d-8e7f-9a0b1c2d3e4f",
+    "trace_name": "createServer",
+    "trace_type": "ApiCall",
+    "service_type": "ECS",
+    "resource_type": "ecs",
+    "resource_id": "6f1b3c0e-2a4d-4e8f-9c1a-0b2c3d4e5f60",
+    "code": "200",
+    "time": 1795899600000,
+    "response": {
+        "job_id": "ff80",
+        "status": "SUCCESS",
+        "entities": {"server_id": "6f1b3c0e-2a4d-4e8f-9c1a-0b2c3d4e5f60"},
+    },
 }
 
 
 def cloudevent(data, **extra):
-    return {"specversion": "1.0", "id": "ev-1", "source": "HC.ECS", "type": "ECS:CloudTrace:ApiCall",
-            "datacontenttype": "application/json", "data": data, **extra}
+    return {
+        "specversion": "1.0",
+        "id": "ev-1",
+        "source": "HC.ECS",
+        "type": "ECS:CloudTrace:ApiCall",
+        "datacontenttype": "application/json",
+        "data": data,
+        **extra,
+    }
 
 
 def bodies(envelope: Envelope):
@@ -41,7 +57,10 @@ def assert_unknown(envelope: Envelope):
 
 def kafka_event(**overrides):
     event = {
-        "event_version": "v1.0", "event_time": 1795899600, "trigger_type": "KAFKA", "region": "ap-southeast-3",
+        "event_version": "v1.0",
+        "event_time": 1795899600,
+        "trigger_type": "KAFKA",
+        "region": "ap-southeast-3",
         "instance_id": "inst-1",
         "records": [{"messages": [TEXT_A, TEXT_B], "topic_id": "t1"}, {"messages": [TEXT_A], "topic_id": "t2"}],
     }
@@ -55,15 +74,25 @@ def test_kafka():
     assert bodies(envelope) == [TEXT_A, TEXT_B, TEXT_A]
     assert [m.index for m in envelope.messages] == [0, 1, 2]
     assert [m.source for m in envelope.messages] == [
-        "$.records[0].messages[0]", "$.records[0].messages[1]", "$.records[1].messages[0]"]
+        "$.records[0].messages[0]",
+        "$.records[0].messages[1]",
+        "$.records[1].messages[0]",
+    ]
     assert envelope.messages[2].meta == {"record_index": 1, "topic_id": "t2", "message_index": 0}
     assert envelope.meta["instance_id"] == "inst-1" and envelope.meta["trigger_type"] == "KAFKA"
 
 
-@pytest.mark.parametrize("trigger_type, kind", [
-    ("KAFKA", "kafka"), ("DMS", "kafka"), ("DMS_KAFKA", "kafka"), ("RABBITMQ", "rabbitmq"),
-    ("DMS_RABBITMQ", "rabbitmq"), ("rabbitmq", "rabbitmq"),
-])
+@pytest.mark.parametrize(
+    "trigger_type, kind",
+    [
+        ("KAFKA", "kafka"),
+        ("DMS", "kafka"),
+        ("DMS_KAFKA", "kafka"),
+        ("RABBITMQ", "rabbitmq"),
+        ("DMS_RABBITMQ", "rabbitmq"),
+        ("rabbitmq", "rabbitmq"),
+    ],
+)
 def test_records_trigger_types(trigger_type, kind):
     assert parse_envelope(kafka_event(trigger_type=trigger_type)).kind == kind
 
@@ -118,12 +147,26 @@ def test_rabbitmq():
 
 def smn_event(*messages):
     return {
-        "record": [{
-            "event_version": "1.0", "event_source": "smn", "event_subscription_urn": "urn:fss:sub",
-            "smn": {"topic_urn": "urn:smn:region:pid:topic", "timestamp": "2026-11-28T21:00:00Z", "message": m,
-                    "message_id": f"mid-{i}", "subject": "s", "type": "notification", "message_attributes": None},
-        } for i, m in enumerate(messages)],
-        "functionname": "fn", "requestId": "rid", "timestamp": "2026-11-28T21:00:00Z",
+        "record": [
+            {
+                "event_version": "1.0",
+                "event_source": "smn",
+                "event_subscription_urn": "urn:fss:sub",
+                "smn": {
+                    "topic_urn": "urn:smn:region:pid:topic",
+                    "timestamp": "2026-11-28T21:00:00Z",
+                    "message": m,
+                    "message_id": f"mid-{i}",
+                    "subject": "s",
+                    "type": "notification",
+                    "message_attributes": None,
+                },
+            }
+            for i, m in enumerate(messages)
+        ],
+        "functionname": "fn",
+        "requestId": "rid",
+        "timestamp": "2026-11-28T21:00:00Z",
     }
 
 
@@ -154,9 +197,14 @@ def test_smn_record_not_a_list_is_unknown():
 
 
 def apig_event(body, b64=False):
-    return {"httpMethod": "POST", "path": "/v1/change-requests", "headers": {"authorization": "Bearer secret"},
-            "body": body, "isBase64Encoded": b64,
-            "requestContext": {"requestId": "req-123", "sourceIp": "203.0.113.10", "stage": "RELEASE"}}
+    return {
+        "httpMethod": "POST",
+        "path": "/v1/change-requests",
+        "headers": {"authorization": "Bearer secret"},
+        "body": body,
+        "isBase64Encoded": b64,
+        "requestContext": {"requestId": "req-123", "sourceIp": "203.0.113.10", "stage": "RELEASE"},
+    }
 
 
 def test_apig():
@@ -275,8 +323,13 @@ def test_cts_not_an_object_is_unknown():
 
 @pytest.mark.parametrize("trigger_type", ["TIMER", "timer"])
 def test_timer(trigger_type):
-    event = {"version": "v1.0", "time": "2026-11-28T21:00:00Z", "trigger_type": trigger_type,
-             "trigger_name": "nightly", "user_event": "audit"}
+    event = {
+        "version": "v1.0",
+        "time": "2026-11-28T21:00:00Z",
+        "trigger_type": trigger_type,
+        "trigger_name": "nightly",
+        "user_event": "audit",
+    }
     envelope = parse_envelope(event)
     assert (envelope.kind, envelope.messages, envelope.error) == ("timer", [], None)
     assert envelope.meta["trigger_name"] == "nightly" and envelope.meta["user_event"] == "audit"
@@ -314,10 +367,40 @@ def test_json_text_event_is_unwrapped_once():
 
 @pytest.mark.parametrize(
     "event",
-    [None, 0, 3.5, True, "not json", "", b"\xff\xfe", "42", '"text"', [], object(), {"records": "x"},
-     {"record": 7}, {"cts": None}, {"trigger_type": "OBS"}],
-    ids=["none", "int", "float", "bool", "text", "empty_text", "bad_bytes", "json_number", "json_string",
-         "empty_list", "object", "records_str", "record_int", "cts_none", "trigger_without_records"],
+    [
+        None,
+        0,
+        3.5,
+        True,
+        "not json",
+        "",
+        b"\xff\xfe",
+        "42",
+        '"text"',
+        [],
+        object(),
+        {"records": "x"},
+        {"record": 7},
+        {"cts": None},
+        {"trigger_type": "OBS"},
+    ],
+    ids=[
+        "none",
+        "int",
+        "float",
+        "bool",
+        "text",
+        "empty_text",
+        "bad_bytes",
+        "json_number",
+        "json_string",
+        "empty_list",
+        "object",
+        "records_str",
+        "record_int",
+        "cts_none",
+        "trigger_without_records",
+    ],
 )
 def test_unknown_shapes(event):
     assert_unknown(parse_envelope(event))
@@ -331,5 +414,4 @@ def test_is_cloudevent():
 
 
 def test_every_kind_is_listed():
-    assert set(ENVELOPE_KINDS) == {
-        "kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown"}
+    assert set(ENVELOPE_KINDS) == {"kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown"}

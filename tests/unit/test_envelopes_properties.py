@@ -12,11 +12,31 @@ from shared.validation import decode_json_message, validate_change_request
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20), st.binary(max_size=20))
-envelope_keys = st.sampled_from([
-    "records", "messages", "trigger_type", "record", "smn", "message", "httpMethod", "body", "isBase64Encoded",
-    "requestContext", "requestId", "cts", "specversion", "id", "source", "type", "data", "data_base64", "events",
-    "topic_id", "request_id",
-])
+envelope_keys = st.sampled_from(
+    [
+        "records",
+        "messages",
+        "trigger_type",
+        "record",
+        "smn",
+        "message",
+        "httpMethod",
+        "body",
+        "isBase64Encoded",
+        "requestContext",
+        "requestId",
+        "cts",
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "data",
+        "data_base64",
+        "events",
+        "topic_id",
+        "request_id",
+    ]
+)
 envelope_like = st.recursive(
     scalars,
     lambda c: st.one_of(
@@ -66,8 +86,13 @@ def test_arbitrary_text_never_raises(event):
 
 
 @SETTINGS
-@given(trigger_types, st.lists(st.one_of(
-    st.dictionaries(st.sampled_from(["messages", "topic_id"]), envelope_like, max_size=2), envelope_like), max_size=4))
+@given(
+    trigger_types,
+    st.lists(
+        st.one_of(st.dictionaries(st.sampled_from(["messages", "topic_id"]), envelope_like, max_size=2), envelope_like),
+        max_size=4,
+    ),
+)
 def test_record_batches_never_raise(trigger_type, records):
     _check(parse_envelope({"trigger_type": trigger_type, "records": records}))
 

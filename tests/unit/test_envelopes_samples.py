@@ -11,8 +11,14 @@ from shared.validation import decode_json_message, validate_change_request
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "events" / "change_request"
 SAMPLES = sorted(SAMPLES_DIR.glob("*.json"))
 EXPECTED_FILES = {
-    "kafka.json", "rabbitmq.json", "smn.json", "apig.json", "apig_base64.json",
-    "eventgrid.json", "direct.json", "direct_list.json",
+    "kafka.json",
+    "rabbitmq.json",
+    "smn.json",
+    "apig.json",
+    "apig_base64.json",
+    "eventgrid.json",
+    "direct.json",
+    "direct_list.json",
 }
 
 

@@ -20,18 +20,38 @@ from shared.exposure import Exposure, multiport_from_range, normalise_protocol, 
 from shared.model import Rule, SecurityGroup
 
 RISKY = (22, 3389)
-V4_ALL = 2 ** 32
-V6_ALL = 2 ** 128
+V4_ALL = 2**32
+V6_ALL = 2**128
 
 
-def rule(rule_id="r", *, prefix=None, protocol="tcp", ports="22", ethertype="IPv4", direction="ingress",
-         action="allow", group=None, address_group=None):
-    return Rule(id=rule_id, direction=direction, ethertype=ethertype, protocol=protocol, multiport=ports,
-                remote_ip_prefix=prefix, remote_group_id=group, remote_address_group_id=address_group, action=action)
+def rule(
+    rule_id="r",
+    *,
+    prefix=None,
+    protocol="tcp",
+    ports="22",
+    ethertype="IPv4",
+    direction="ingress",
+    action="allow",
+    group=None,
+    address_group=None,
+):
+    return Rule(
+        id=rule_id,
+        direction=direction,
+        ethertype=ethertype,
+        protocol=protocol,
+        multiport=ports,
+        remote_ip_prefix=prefix,
+        remote_group_id=group,
+        remote_address_group_id=address_group,
+        action=action,
+    )
 
 
 def risky_rules(group, ports):
     """The pattern-matching check this module replaced (before issue 10), kept to show what it missed."""
+
     def ranges(rule):
         if not rule.multiport:
             return [(1, 65535)]
@@ -58,8 +78,10 @@ def risky_rules(group, ports):
 
 def old_misses(*groups_of_rules) -> bool:
     """The old check, applied group by group as check_plans does, finds nothing."""
-    return all(risky_rules(SecurityGroup(f"g{i}", f"g{i}", rules=list(rules)), RISKY) == []
-               for i, rules in enumerate(groups_of_rules))
+    return all(
+        risky_rules(SecurityGroup(f"g{i}", f"g{i}", rules=list(rules)), RISKY) == []
+        for i, rules in enumerate(groups_of_rules)
+    )
 
 
 def verdicts(rules, **kwargs):
@@ -95,8 +117,9 @@ def test_ssh_from_two_halves_in_two_groups_is_everyone():
     first, second = [rule("low", prefix="0.0.0.0/1")], [rule("high", prefix="128.0.0.0/1", ports="20-30")]
     assert old_misses(first, second)
     exposures = risky_exposures(first + second, RISKY)
-    assert [(e.port, e.protocol, e.family, e.everyone, e.rule_ids) for e in exposures] == \
-        [(22, "tcp", "IPv4", True, ("low", "high"))]
+    assert [(e.port, e.protocol, e.family, e.everyone, e.rule_ids) for e in exposures] == [
+        (22, "tcp", "IPv4", True, ("low", "high"))
+    ]
 
 
 def test_one_half_alone_is_not_everyone_but_counts_public_addresses():
@@ -105,7 +128,7 @@ def test_one_half_alone_is_not_everyone_but_counts_public_addresses():
     [exposure] = risky_exposures(rules, RISKY, max_public_addresses=1000)
     assert not exposure.everyone
     # 0.0.0.0/1 minus 0/8, 10/8, 100.64/10, 127/8
-    assert exposure.public_addresses == 2 ** 31 - 3 * 2 ** 24 - 2 ** 22
+    assert exposure.public_addresses == 2**31 - 3 * 2**24 - 2**22
 
 
 @pytest.mark.parametrize("prefix", ["1.2.3.4/0", "255.255.255.255/0", "10.0.0.1/0"])
@@ -159,10 +182,10 @@ def test_unreadable_or_unknown_address_group_is_everyone(groups):
 def test_address_group_with_a_few_addresses_is_not_exposed():
     groups = {"ag1": ["203.0.113.9", "198.51.100.0/24", "192.0.2.1-192.0.2.200", "8.8.8.8"]}
     assert verdicts([rule(address_group="ag1")], address_groups=groups) == set()
-    assert verdicts([rule(address_group="ag1")], address_groups=groups, max_public_addresses=0) == \
-        {(22, "tcp", "IPv4", False)}
-    [exposure] = risky_exposures([rule(address_group="ag1")], RISKY, address_groups=groups,
-                                 max_public_addresses=0)
+    assert verdicts([rule(address_group="ag1")], address_groups=groups, max_public_addresses=0) == {
+        (22, "tcp", "IPv4", False)
+    }
+    [exposure] = risky_exposures([rule(address_group="ag1")], RISKY, address_groups=groups, max_public_addresses=0)
     assert exposure.public_addresses == 1  # documentation ranges are not public: 8.8.8.8 only
 
 
@@ -182,27 +205,33 @@ def test_unparseable_values_are_read_conservatively():
 # ---- what is not an exposure ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"prefix": None, "group": "other-sg"},
-    {"prefix": "0.0.0.0/0", "action": "deny"},
-    {"prefix": "0.0.0.0/0", "direction": "egress"},
-    {"prefix": "0.0.0.0/0", "protocol": "icmp", "ports": None},
-    {"prefix": "0.0.0.0/0", "protocol": "1", "ports": None},
-    {"prefix": "0.0.0.0/0", "protocol": "gre", "ports": None},
-    {"prefix": "0.0.0.0/0", "ports": "23-3388,3390"},
-    {"prefix": "10.0.0.0/8"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"prefix": None, "group": "other-sg"},
+        {"prefix": "0.0.0.0/0", "action": "deny"},
+        {"prefix": "0.0.0.0/0", "direction": "egress"},
+        {"prefix": "0.0.0.0/0", "protocol": "icmp", "ports": None},
+        {"prefix": "0.0.0.0/0", "protocol": "1", "ports": None},
+        {"prefix": "0.0.0.0/0", "protocol": "gre", "ports": None},
+        {"prefix": "0.0.0.0/0", "ports": "23-3388,3390"},
+        {"prefix": "10.0.0.0/8"},
+    ],
+)
 def test_not_exposed(kwargs):
     assert risky_exposures([rule(**kwargs)], RISKY, max_public_addresses=0) == []
 
 
 def test_private_space_is_never_public_but_a_public_slash8_is():
-    private = [rule("p1", prefix="10.0.0.0/8"), rule("p2", prefix="192.168.0.0/16"), rule("p3", prefix="fc00::/7",
-                                                                                           ethertype="IPv6")]
+    private = [
+        rule("p1", prefix="10.0.0.0/8"),
+        rule("p2", prefix="192.168.0.0/16"),
+        rule("p3", prefix="fc00::/7", ethertype="IPv6"),
+    ]
     assert risky_exposures(private, RISKY, max_public_addresses=0) == []
-    [exposure] = risky_exposures([rule("pub", prefix="11.0.0.0/8")], RISKY, max_public_addresses=2 ** 24 - 1)
-    assert exposure == Exposure(22, "tcp", "IPv4", False, 2 ** 24, ("pub",))
-    assert risky_exposures([rule("pub", prefix="11.0.0.0/8")], RISKY, max_public_addresses=2 ** 24) == []
+    [exposure] = risky_exposures([rule("pub", prefix="11.0.0.0/8")], RISKY, max_public_addresses=2**24 - 1)
+    assert exposure == Exposure(22, "tcp", "IPv4", False, 2**24, ("pub",))
+    assert risky_exposures([rule("pub", prefix="11.0.0.0/8")], RISKY, max_public_addresses=2**24) == []
 
 
 def test_no_rule_means_no_remote_means_the_whole_ethertype():
@@ -214,8 +243,13 @@ def test_no_rule_means_no_remote_means_the_whole_ethertype():
 def test_sorted_and_described():
     rules = [rule("b", prefix="::/0", ethertype="IPv6", ports="22,3389"), rule("a", prefix="0.0.0.0/0", protocol="udp")]
     exposures = risky_exposures(rules, [3389, 22])
-    assert [(e.port, e.protocol, e.family) for e in exposures] == \
-        [(22, "tcp", "IPv4"), (22, "tcp", "IPv6"), (22, "udp", "IPv4"), (3389, "tcp", "IPv4"), (3389, "tcp", "IPv6")]
+    assert [(e.port, e.protocol, e.family) for e in exposures] == [
+        (22, "tcp", "IPv4"),
+        (22, "tcp", "IPv6"),
+        (22, "udp", "IPv4"),
+        (3389, "tcp", "IPv4"),
+        (3389, "tcp", "IPv6"),
+    ]
     assert exposures[1].describe() == "tcp/22 is open to everyone (IPv6) (rules b)"
     partial = risky_exposures([rule("c", prefix="11.0.0.0/24")], RISKY, max_public_addresses=10)[0]
     assert partial.describe() == "tcp/22 is open to 256 public IPv4 addresses (rules c)"
@@ -229,42 +263,98 @@ def test_rules_as_mappings():
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, None), ("", None), ("any", None), ("ANY", None), ("-1", None), ("0", None), (0, None), ("bogus", None),
-    ("256", None), ("tcp", {6}), ("TCP", {6}), ("6", {6}), (6, {6}), ("UDP", {17}), ("17", {17}),
-    ("icmp", {1}), ("ICMPv6", {58}), ("sctp", {132}), ("gre", {47}), ("47", {47}), ("dccp", {33}),
-    ("udplite", {136}), (" 132 ", {132}),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, None),
+        ("", None),
+        ("any", None),
+        ("ANY", None),
+        ("-1", None),
+        ("0", None),
+        (0, None),
+        ("bogus", None),
+        ("256", None),
+        ("tcp", {6}),
+        ("TCP", {6}),
+        ("6", {6}),
+        (6, {6}),
+        ("UDP", {17}),
+        ("17", {17}),
+        ("icmp", {1}),
+        ("ICMPv6", {58}),
+        ("sctp", {132}),
+        ("gre", {47}),
+        ("47", {47}),
+        ("dccp", {33}),
+        ("udplite", {136}),
+        (" 132 ", {132}),
+    ],
+)
 def test_normalise_protocol(value, expected):
     assert normalise_protocol(value) == (None if expected is None else frozenset(expected))
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, [(1, 65535)]), ("", [(1, 65535)]), ("22", [(22, 22)]), ("1-30", [(1, 30)]),
-    ("22,3389,80", [(22, 22), (80, 80), (3389, 3389)]), (" 22 , 80 - 90 ,85-100", [(22, 22), (80, 100)]),
-    ("21,22,23", [(21, 23)]), (22, [(22, 22)]), ("x", [(1, 65535)]), ("30-1", [(1, 65535)]),
-    ("0", [(1, 65535)]), ("70000", [(1, 65535)]), ("22,", [(1, 65535)]), ("1-2-3", [(1, 65535)]),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, [(1, 65535)]),
+        ("", [(1, 65535)]),
+        ("22", [(22, 22)]),
+        ("1-30", [(1, 30)]),
+        ("22,3389,80", [(22, 22), (80, 80), (3389, 3389)]),
+        (" 22 , 80 - 90 ,85-100", [(22, 22), (80, 100)]),
+        ("21,22,23", [(21, 23)]),
+        (22, [(22, 22)]),
+        ("x", [(1, 65535)]),
+        ("30-1", [(1, 65535)]),
+        ("0", [(1, 65535)]),
+        ("70000", [(1, 65535)]),
+        ("22,", [(1, 65535)]),
+        ("1-2-3", [(1, 65535)]),
+    ],
+)
 def test_parse_ports(value, expected):
     assert parse_ports(value) == expected
 
 
-@pytest.mark.parametrize("low, high, expected", [
-    (None, None, None), (22, 22, "22"), (20, 30, "20-30"), (None, 30, "1-30"), (3000, None, "3000-65535"),
-])
+@pytest.mark.parametrize(
+    "low, high, expected",
+    [
+        (None, None, None),
+        (22, 22, "22"),
+        (20, 30, "20-30"),
+        (None, 30, "1-30"),
+        (3000, None, "3000-65535"),
+    ],
+)
 def test_multiport_from_range(low, high, expected):
     assert multiport_from_range(low, high) == expected
 
 
 def test_cheap_import():
-    code = ("import sys, shared.exposure; bad = [m for m in ('jsonschema', 'huaweicloudsdkcore', 'yaml') "
-            "if m in sys.modules]; assert not bad, bad")
+    code = (
+        "import sys, shared.exposure; bad = [m for m in ('jsonschema', 'huaweicloudsdkcore', 'yaml') "
+        "if m in sys.modules]; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_non_global_tables_agree_with_is_global_on_ranges_every_python_agrees_on():
-    checks = ["8.8.8.8", "10.1.2.3", "100.64.0.1", "127.0.0.1", "172.16.5.4", "192.168.1.1", "203.0.113.7",
-              "2001:db8::1", "fe80::1", "fc00::1", "2606:4700::1111", "::1"]
+    checks = [
+        "8.8.8.8",
+        "10.1.2.3",
+        "100.64.0.1",
+        "127.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "203.0.113.7",
+        "2001:db8::1",
+        "fe80::1",
+        "fc00::1",
+        "2606:4700::1111",
+        "::1",
+    ]
     for address in checks:
         expected = ipaddress.ip_address(address).is_global
         family = "IPv4" if ipaddress.ip_address(address).version == 4 else "IPv6"
@@ -280,14 +370,47 @@ O_MAPPED = 0xFFFF << 32
 O_SIZE = {4: V4_ALL, 6: V6_ALL}
 O_FAMILY = {4: "IPv4", 6: "IPv6"}
 # IANA "not globally reachable", written out independently of the module
-O_NON_GLOBAL = [ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-    "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
-    "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
-    "fc00::/7", "fe80::/10")]
-O_GLOBAL_EXCEPTIONS = [ipaddress.ip_network(n) for n in (
-    "192.0.0.9/32", "192.0.0.10/32", "2001:1::1/128", "2001:1::2/128", "2001:3::/32", "2001:4:112::/48",
-    "2001:20::/28", "2001:30::/28")]
+O_NON_GLOBAL = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "2002::/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+O_GLOBAL_EXCEPTIONS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.9/32",
+        "192.0.0.10/32",
+        "2001:1::1/128",
+        "2001:1::2/128",
+        "2001:3::/32",
+        "2001:4:112::/48",
+        "2001:20::/28",
+        "2001:30::/28",
+    )
+]
 
 
 def o_protocols(value):
@@ -442,25 +565,34 @@ def v6_text(address, length, draw):
 def prefixes(draw):
     """One or two (a split) prefixes, in one of several spellings."""
     if draw(st.booleans()):
-        version, bits = 4, 32
-        address = draw(st.one_of(st.integers(0, V4_ALL - 1), st.sampled_from(
-            [0, 2 ** 31, 10 << 24, (192 << 24) | (168 << 16), (100 << 24) | (64 << 16), 0xFFFFFFFF])))
+        bits = 32
+        address = draw(
+            st.one_of(
+                st.integers(0, V4_ALL - 1),
+                st.sampled_from([0, 2**31, 10 << 24, (192 << 24) | (168 << 16), (100 << 24) | (64 << 16), 0xFFFFFFFF]),
+            )
+        )
         length = draw(st.one_of(st.sampled_from([0, 0, 1, 1, 2, 4, 8, 10, 16, 24, 32]), st.integers(0, 32)))
         text = v4_text
     else:
-        version, bits = 6, 128
+        bits = 128
         if draw(st.integers(0, 9)) == 0:
             return [draw(st.sampled_from(["::/0", "0::/0", "::0/0", "0:0:0:0:0:0:0:0/0"]))]
-        address = draw(st.one_of(
-            st.integers(0, V6_ALL - 1),
-            st.integers(0, V4_ALL - 1).map(lambda a: O_MAPPED + a),
-            st.sampled_from([0, 1, 2 ** 127, 0x20010DB8 << 96, 0xFC << 120, 0xFE80 << 112, O_MAPPED])))
+        address = draw(
+            st.one_of(
+                st.integers(0, V6_ALL - 1),
+                st.integers(0, V4_ALL - 1).map(lambda a: O_MAPPED + a),
+                st.sampled_from([0, 1, 2**127, 0x20010DB8 << 96, 0xFC << 120, 0xFE80 << 112, O_MAPPED]),
+            )
+        )
         length = draw(st.one_of(st.sampled_from([0, 1, 1, 2, 64, 96, 97, 127, 128]), st.integers(0, 128)))
         text = v6_text
     if length < bits and draw(st.integers(0, 3)) == 0:  # split into its two halves
         net = ipaddress.ip_network((address, length), strict=False)
-        return [text(int(half.network_address) | draw(st.integers(0, 2 ** (bits - length - 1) - 1)), length + 1,
-                     draw) for half in net.subnets()]
+        return [
+            text(int(half.network_address) | draw(st.integers(0, 2 ** (bits - length - 1) - 1)), length + 1, draw)
+            for half in net.subnets()
+        ]
     return [text(address, length, draw)]
 
 
@@ -478,9 +610,38 @@ def ip_set_entries(draw):
     return "garbage"
 
 
-PROTOCOL_VALUES = [None, "", "any", "tcp", "TCP", "Tcp", "udp", "UDP", "6", "17", "icmp", "ICMP", "1", "58",
-                   "icmpv6", "sctp", "SCTP", "132", "gre", "47", "33", "DCCP", "136", "udplite", "bogus", "0",
-                   "-1", 6, 17, 1]
+PROTOCOL_VALUES = [
+    None,
+    "",
+    "any",
+    "tcp",
+    "TCP",
+    "Tcp",
+    "udp",
+    "UDP",
+    "6",
+    "17",
+    "icmp",
+    "ICMP",
+    "1",
+    "58",
+    "icmpv6",
+    "sctp",
+    "SCTP",
+    "132",
+    "gre",
+    "47",
+    "33",
+    "DCCP",
+    "136",
+    "udplite",
+    "bogus",
+    "0",
+    "-1",
+    6,
+    17,
+    1,
+]
 
 
 @st.composite
@@ -531,16 +692,28 @@ def rule_sets(draw):
                 ethertype = draw(st.sampled_from(["IPv4", "IPv6", None, "bogus"]))
             else:
                 ethertype = "IPv6" if ":" in source else "IPv4"
-            rules.append(Rule(id=f"r{index}.{part}", direction=direction, ethertype=ethertype, protocol=protocol,
-                              multiport=ports, remote_ip_prefix=source, remote_group_id=group,
-                              remote_address_group_id=address_group, action=action))
+            rules.append(
+                Rule(
+                    id=f"r{index}.{part}",
+                    direction=direction,
+                    ethertype=ethertype,
+                    protocol=protocol,
+                    multiport=ports,
+                    remote_ip_prefix=source,
+                    remote_group_id=group,
+                    remote_address_group_id=address_group,
+                    action=action,
+                )
+            )
     return rules, groups
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(rule_sets(), st.sampled_from([None, None, 0, 1000, 2 ** 24, 2 ** 31, 2 ** 100]))
+@given(rule_sets(), st.sampled_from([None, None, 0, 1000, 2**24, 2**31, 2**100]))
 def test_matches_the_brute_force_oracle(case, max_public):
     rules, groups = case
-    got = {(e.port, e.protocol, e.family, e.everyone, e.public_addresses, frozenset(e.rule_ids))
-           for e in risky_exposures(rules, RISKY, address_groups=groups, max_public_addresses=max_public)}
+    got = {
+        (e.port, e.protocol, e.family, e.everyone, e.public_addresses, frozenset(e.rule_ids))
+        for e in risky_exposures(rules, RISKY, address_groups=groups, max_public_addresses=max_public)
+    }
     assert got == oracle(rules, RISKY, groups, max_public)

@@ -18,8 +18,15 @@ def sg(gid, name, *rules):
 
 
 def rule(ports=None, prefix="0.0.0.0/0", action="allow", direction="ingress", protocol="tcp", remote_group=None):
-    return Rule(id=f"r-{ports}-{prefix}", direction=direction, protocol=protocol, multiport=ports,
-                remote_ip_prefix=prefix, remote_group_id=remote_group, action=action)
+    return Rule(
+        id=f"r-{ports}-{prefix}",
+        direction=direction,
+        protocol=protocol,
+        multiport=ports,
+        remote_ip_prefix=prefix,
+        remote_group_id=remote_group,
+        action=action,
+    )
 
 
 GROUPS = {
@@ -50,14 +57,30 @@ def facts(groups=None):
 
 
 def check(before, action, groups, rails=GuardRails(), approved=False, known=None):
-    return check_plans(plans_for(before, action, groups), rails=rails, facts=known or facts(),
-                       path_of=lambda g: f"$.change.security_groups[{groups.index(g)}]" if g in groups else "$.x",
-                       approved=approved)
+    return check_plans(
+        plans_for(before, action, groups),
+        rails=rails,
+        facts=known or facts(),
+        path_of=lambda g: f"$.change.security_groups[{groups.index(g)}]" if g in groups else "$.x",
+        approved=approved,
+    )
 
 
-@pytest.mark.parametrize("gid,risky", [("ssh", True), ("rdp", True), ("any", True), ("ssh6", True),
-                                       ("web", False), ("sshmgmt", False), ("sshdeny", False), ("sshgrp", False),
-                                       ("egress", False), ("icmp", False)])
+@pytest.mark.parametrize(
+    "gid,risky",
+    [
+        ("ssh", True),
+        ("rdp", True),
+        ("any", True),
+        ("ssh6", True),
+        ("web", False),
+        ("sshmgmt", False),
+        ("sshdeny", False),
+        ("sshgrp", False),
+        ("egress", False),
+        ("icmp", False),
+    ],
+)
 def test_risky_exposures_of_one_group(gid, risky):
     assert bool(risky_exposures(GROUPS[gid].rules, (22, 3389))) is risky
 
@@ -118,22 +141,29 @@ def test_an_interface_already_over_the_limit_can_still_be_cleaned_up():
 
 # --- attacks (issue 10): each got through the old pattern-matching rail ---------------------------
 
+
 def _with(*extra):
     return facts({**GROUPS, **{g.id: g for g in extra}})
 
 
-@pytest.mark.parametrize("spelling", [
-    dict(protocol="6", ports=None),             # TCP by IP protocol number, no ports
-    dict(protocol="17", ports=None),            # UDP: RDP also listens on UDP 3389
-    dict(protocol="TCP", ports="22"),           # upper case
-    dict(protocol="tcp", ports="22", prefix="0::/0"),
-    dict(protocol="tcp", ports="22", prefix="0:0:0:0:0:0:0:0/0"),
-    dict(protocol="tcp", ports="22", prefix="1.2.3.4/0"),
-    dict(protocol=None, ports=None, prefix=None),
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        dict(protocol="6", ports=None),  # TCP by IP protocol number, no ports
+        dict(protocol="17", ports=None),  # UDP: RDP also listens on UDP 3389
+        dict(protocol="TCP", ports="22"),  # upper case
+        dict(protocol="tcp", ports="22", prefix="0::/0"),
+        dict(protocol="tcp", ports="22", prefix="0:0:0:0:0:0:0:0/0"),
+        dict(protocol="tcp", ports="22", prefix="1.2.3.4/0"),
+        dict(protocol=None, ports=None, prefix=None),
+    ],
+)
 def test_exposure_spelled_differently_is_refused(spelling):
-    rule_args = {"ports": spelling["ports"], "protocol": spelling["protocol"], "prefix": spelling.get("prefix",
-                                                                                                    "0.0.0.0/0")}
+    rule_args = {
+        "ports": spelling["ports"],
+        "protocol": spelling["protocol"],
+        "prefix": spelling.get("prefix", "0.0.0.0/0"),
+    }
     odd = sg("odd", "odd", rule(**rule_args))
     errors, _ = check(["base"], "add", ["odd"], known=_with(odd))
     assert [e.code for e in errors] == [ErrorCode.RISKY_RULE]
@@ -158,8 +188,17 @@ def test_max_public_addresses_flags_a_wide_but_partial_range():
 
 
 def test_unreadable_address_group_counts_as_everyone():
-    by_group = sg("ag", "ag", Rule(id="r-ag", direction="ingress", protocol="tcp", multiport="22",
-                                  remote_address_group_id="a0000000-0000-4000-8000-0000000000aa"))
+    by_group = sg(
+        "ag",
+        "ag",
+        Rule(
+            id="r-ag",
+            direction="ingress",
+            protocol="tcp",
+            multiport="22",
+            remote_address_group_id="a0000000-0000-4000-8000-0000000000aa",
+        ),
+    )
     known = _with(by_group)
     known.address_groups = {"a0000000-0000-4000-8000-0000000000aa": None}
     assert [e.code for e in check(["base"], "add", ["ag"], known=known)[0]] == [ErrorCode.RISKY_RULE]
@@ -179,14 +218,17 @@ def test_allowed_name_shared_by_a_second_group_needs_the_id():
     errors, _ = check(["base"], "add", ["web2"], rails=rails, known=known)
     assert [e.code for e in errors] == [ErrorCode.GROUP_NOT_ALLOWED, ErrorCode.RISKY_RULE]
     assert "shared by 2 groups" in errors[0].message
-    assert check(["base"], "add", ["web2"], rails=GuardRails(allowed_groups=("web2",)), known=known,
-                 approved=True)[0] == []
+    assert (
+        check(["base"], "add", ["web2"], rails=GuardRails(allowed_groups=("web2",)), known=known, approved=True)[0]
+        == []
+    )
 
 
 def test_protected_by_current_name_even_if_created_after_the_cache():
     edr = sg("edr1", "edr")  # read fresh for the decision: its name is what counts
-    errors, _ = check(["base", "edr1"], "replace", ["base"], rails=GuardRails(protected_groups=("baseline", "edr")),
-                      known=_with(edr))
+    errors, _ = check(
+        ["base", "edr1"], "replace", ["base"], rails=GuardRails(protected_groups=("baseline", "edr")), known=_with(edr)
+    )
     assert [e.code for e in errors] == [ErrorCode.PROTECTED_GROUP]
 
 
@@ -196,15 +238,14 @@ def test_pin_protected_first_refuses_a_reorder_that_demotes_the_baseline():
     assert [e.code for e in errors] == [ErrorCode.PROTECTED_GROUP] and "pinned" in errors[0].message
     errors, _ = check(["base", "web"], "add", ["sshmgmt"], rails=rails)
     assert errors == []
-    errors, _ = check(["base", "web"], "add", ["sshmgmt"], rails=GuardRails(protected_groups=("baseline",),
-                                                                              pin_protected_first=False))
+    errors, _ = check(
+        ["base", "web"], "add", ["sshmgmt"], rails=GuardRails(protected_groups=("baseline",), pin_protected_first=False)
+    )
     assert errors == []
-    assert check(["base", "web"], "reorder", ["web", "base"], rails=GuardRails(protected_groups=("baseline",)))[0] \
-        == []
+    assert check(["base", "web"], "reorder", ["web", "base"], rails=GuardRails(protected_groups=("baseline",)))[0] == []
 
 
 def test_ambiguous_rail_names_are_a_configuration_error():
     groups = [sg("a", "edr"), sg("b", "edr"), sg("c", "web")]
     rails = GuardRails(protected_groups=("edr", "c"), allowed_groups=("web", "e*"))
-    assert ambiguous_references(rails, groups) == [
-        "PROTECTED_GROUPS: 2 security groups are named 'edr'; list it by id"]
+    assert ambiguous_references(rails, groups) == ["PROTECTED_GROUPS: 2 security groups are named 'edr'; list it by id"]

@@ -16,19 +16,34 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---- the setting ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw, expected", [
-    (None, "memory"), ("memory", "memory"), ("MEMORY", "memory"),
-    ("redis://10.0.0.5:6379/0", "redis://10.0.0.5:6379/0"),
-    ("redis://:pa55word@dcs.example:6379/3", "redis://:pa55word@dcs.example:6379/3"),
-    ("rediss://user:pw@dcs.example:6380", "rediss://user:pw@dcs.example:6380"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (None, "memory"),
+        ("memory", "memory"),
+        ("MEMORY", "memory"),
+        ("redis://10.0.0.5:6379/0", "redis://10.0.0.5:6379/0"),
+        ("redis://:pa55word@dcs.example:6379/3", "redis://:pa55word@dcs.example:6379/3"),
+        ("rediss://user:pw@dcs.example:6380", "rediss://user:pw@dcs.example:6380"),
+    ],
+)
 def test_store_setting_accepts_memory_and_redis_urls(raw, expected):
     environ = {} if raw is None else {"IDEMPOTENCY_STORE": raw}
     assert load_settings(environ=environ).idempotency_store == expected
 
 
-@pytest.mark.parametrize("raw", ["mysql://h/0", "redis://", "redis://:s3cr3t-pw@h:99999/0", "redis://:s3cr3t-pw@h/x",
-                                 "redis://:s3cr3t-pw@h:6379/0?ssl=1", "redis://:s3cr3t-pw@h:6379/256", "memcached"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "mysql://h/0",
+        "redis://",
+        "redis://:s3cr3t-pw@h:99999/0",
+        "redis://:s3cr3t-pw@h/x",
+        "redis://:s3cr3t-pw@h:6379/0?ssl=1",
+        "redis://:s3cr3t-pw@h:6379/256",
+        "memcached",
+    ],
+)
 def test_a_malformed_store_url_fails_with_its_name_and_never_the_password(raw):
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"IDEMPOTENCY_STORE": raw})
@@ -43,12 +58,15 @@ def test_settings_repr_never_shows_the_store_password():
 
 
 def test_the_memory_store_never_imports_redis():
-    code = ("import sys\nfrom shared.config import load_settings\nfrom shared.idempotency import store_for, MemoryStore\n"
-            "import shared.change_request, shared.ecs_created\n"
-            "store = store_for(load_settings(environ={}), function='f', project_id='p', memory=MemoryStore())\n"
-            "print(type(store).__name__, 'redis' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         check=True).stdout.strip()
+    code = (
+        "import sys\nfrom shared.config import load_settings\nfrom shared.idempotency import store_for, MemoryStore\n"
+        "import shared.change_request, shared.ecs_created\n"
+        "store = store_for(load_settings(environ={}), function='f', project_id='p', memory=MemoryStore())\n"
+        "print(type(store).__name__, 'redis' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
     assert out == "MemoryStore False"
 
 
@@ -92,8 +110,9 @@ def test_new_request_costs_one_round_trip_to_claim_and_one_to_complete(redis_ser
     redis_store.claim("warm", "fp", now=0, ttl_s=60)  # scripts loaded, connection open
     redis_store.complete("warm", "succeeded")
     before = _calls(client)
-    data = process_once(redis_store, "R3", "fp", now=0, ttl_s=60, identity={},
-                        steps=lambda: new_result_data("succeeded"))
+    data = process_once(
+        redis_store, "R3", "fp", now=0, ttl_s=60, identity={}, steps=lambda: new_result_data("succeeded")
+    )
     after = _calls(client)
     assert data.outcome == "succeeded"
     delta = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
@@ -113,7 +132,14 @@ def test_an_unreachable_store_raises_store_unavailable_quickly():
     with pytest.raises(StoreUnavailable) as caught:
         store.claim("R", "fp", now=0, ttl_s=60)
     assert "s3cr3t" not in str(caught.value)
-    data = process_once(store, "R", "fp", now=0, ttl_s=60, identity={"request_id": "R"},
-                        steps=lambda: pytest.fail("no step may run without a claim"))
+    data = process_once(
+        store,
+        "R",
+        "fp",
+        now=0,
+        ttl_s=60,
+        identity={"request_id": "R"},
+        steps=lambda: pytest.fail("no step may run without a claim"),
+    )
     assert data.outcome == "failed" and data.retryable is True
     assert data.errors[0].code == "STORE_UNAVAILABLE" and "s3cr3t" not in str(data.to_dict())

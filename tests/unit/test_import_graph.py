@@ -32,8 +32,9 @@ def _modules(package: str) -> dict[str, Path]:
 
 
 def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST):
@@ -71,8 +72,9 @@ def import_graph(package: str) -> dict[str, dict[str, int]]:
                 targets = [alias.name for alias in node.names]
             else:
                 base = _resolve(name, is_package, node)
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                           for alias in node.names]
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+                ]
             for target in targets:
                 while target and target not in modules:  # ``import a.b.c`` of a name inside a module
                     target = target.rpartition(".")[0]
@@ -210,5 +212,6 @@ def test_no_long_module_without_a_reason(package):
         docstring = ast.get_docstring(ast.parse(text)) or ""
         if not any(line.strip().startswith(LONG_MODULE_REASON) for line in docstring.splitlines()):
             unexplained.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
-    assert not unexplained, f"over {MAX_LINES} lines, no '{LONG_MODULE_REASON} ...' line in the docstring: " + \
-        ", ".join(unexplained)
+    assert not unexplained, (
+        f"over {MAX_LINES} lines, no '{LONG_MODULE_REASON} ...' line in the docstring: " + ", ".join(unexplained)
+    )

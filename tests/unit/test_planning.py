@@ -11,24 +11,34 @@ A, B, C, D = ("a0000000-0000-4000-8000-00000000000%d" % i for i in range(1, 5))
 
 
 def port(pid, groups, ip="10.0.0.5", subnet="s1", network="n1", owner="compute:az1", device=SERVER, enabled=True):
-    return Port(id=pid, device_id=device, device_owner=owner, network_id=network, fixed_ips=[(subnet, ip)],
-                security_groups=list(groups), port_security_enabled=enabled)
+    return Port(
+        id=pid,
+        device_id=device,
+        device_owner=owner,
+        network_id=network,
+        fixed_ips=[(subnet, ip)],
+        security_groups=list(groups),
+        port_security_enabled=enabled,
+    )
 
 
-@pytest.mark.parametrize("action,groups,position,after,ops", [
-    ("replace", [B, C], None, [B, C], [Operation("update", (B, C))]),
-    ("replace", [A, B], None, [A, B], []),
-    ("replace", [B, A], None, [B, A], [Operation("update", (B, A))]),
-    ("add", [C], None, [A, B, C], [Operation("insert", (C,), None)]),
-    ("add", [C], 0, [C, A, B], [Operation("insert", (C,), 0)]),
-    ("add", [C, D], 1, [A, C, D, B], [Operation("insert", (C, D), 1)]),
-    ("add", [C], 7, [A, B, C], [Operation("insert", (C,), None)]),
-    ("add", [A], 0, [A, B], []),
-    ("add", [A, C], 0, [C, A, B], [Operation("insert", (C,), 0)]),
-    ("remove", [A], None, [B], [Operation("remove", (A,))]),
-    ("reorder", [B, A], None, [B, A], [Operation("update", (B, A))]),
-    ("reorder", [A, B], None, [A, B], []),
-])
+@pytest.mark.parametrize(
+    "action,groups,position,after,ops",
+    [
+        ("replace", [B, C], None, [B, C], [Operation("update", (B, C))]),
+        ("replace", [A, B], None, [A, B], []),
+        ("replace", [B, A], None, [B, A], [Operation("update", (B, A))]),
+        ("add", [C], None, [A, B, C], [Operation("insert", (C,), None)]),
+        ("add", [C], 0, [C, A, B], [Operation("insert", (C,), 0)]),
+        ("add", [C, D], 1, [A, C, D, B], [Operation("insert", (C, D), 1)]),
+        ("add", [C], 7, [A, B, C], [Operation("insert", (C,), None)]),
+        ("add", [A], 0, [A, B], []),
+        ("add", [A, C], 0, [C, A, B], [Operation("insert", (C,), 0)]),
+        ("remove", [A], None, [B], [Operation("remove", (A,))]),
+        ("reorder", [B, A], None, [B, A], [Operation("update", (B, A))]),
+        ("reorder", [A, B], None, [A, B], []),
+    ],
+)
 def test_plan_nic(action, groups, position, after, ops):
     plan, errors, _ = plan_nic(port("p1", [A, B]), action, groups, position)
     assert errors == []
@@ -68,24 +78,29 @@ PORTS = [
 ]
 
 
-@pytest.mark.parametrize("selection,primary,expected", [
-    ("primary", "p2", ["p2"]),
-    ("primary", None, ["p1"]),
-    ("all", None, ["p1", "p2"]),
-    ([{"port_id": "p2"}], None, ["p2"]),
-    ([{"ip": "10.0.1.5"}], None, ["p1"]),
-    ([{"subnet_id": "n2"}], None, ["p2"]),
-    ([{"subnet_id": "ns1"}], None, ["p1"]),
-    ([{"port_id": "p2"}, {"ip": "10.0.2.5"}], None, ["p2"]),
-])
+@pytest.mark.parametrize(
+    "selection,primary,expected",
+    [
+        ("primary", "p2", ["p2"]),
+        ("primary", None, ["p1"]),
+        ("all", None, ["p1", "p2"]),
+        ([{"port_id": "p2"}], None, ["p2"]),
+        ([{"ip": "10.0.1.5"}], None, ["p1"]),
+        ([{"subnet_id": "n2"}], None, ["p2"]),
+        ([{"subnet_id": "ns1"}], None, ["p1"]),
+        ([{"port_id": "p2"}, {"ip": "10.0.2.5"}], None, ["p2"]),
+    ],
+)
 def test_select_interfaces(selection, primary, expected):
     chosen, errors = select_interfaces(PORTS, selection, server_id=SERVER, primary_port_id=primary)
     assert errors == []
     assert [p.id for p in chosen] == expected
 
 
-@pytest.mark.parametrize("selector", [{"port_id": "vip"}, {"port_id": "other"}, {"ip": "10.0.2.100"},
-                                      {"ip": "10.9.9.9"}, {"subnet_id": "nope"}])
+@pytest.mark.parametrize(
+    "selector",
+    [{"port_id": "vip"}, {"port_id": "other"}, {"ip": "10.0.2.100"}, {"ip": "10.9.9.9"}, {"subnet_id": "nope"}],
+)
 def test_only_the_servers_own_interfaces_are_selectable(selector):
     chosen, errors = select_interfaces(PORTS, [{"port_id": "p1"}, selector], server_id=SERVER, primary_port_id=None)
     assert [e.code for e in errors] == [ErrorCode.NIC_NOT_FOUND]
@@ -97,17 +112,20 @@ def test_no_interfaces_means_server_not_found():
     assert chosen == [] and errors[0].code == ErrorCode.SERVER_NOT_FOUND
 
 
-@pytest.mark.parametrize("before,after,ops", [
-    ([A, B], [A, B], []),
-    ([A, B], [A, B, C], [Operation("insert", (C,), None)]),
-    ([A, B], [C, D, A, B], [Operation("insert", (C, D), 0)]),
-    ([A, B], [A, C, B], [Operation("insert", (C,), 1)]),
-    ([A, B], [C, A, D, B], [Operation("update", (C, A, D, B))]),  # two blocks: one update beats two inserts
-    ([A, B, C], [A, C], [Operation("remove", (B,))]),
-    ([A, B], [B, A], [Operation("update", (B, A))]),
-    ([A, B], [C], [Operation("update", (C,))]),
-    ([A, B], [B, C], [Operation("update", (B, C))]),
-])
+@pytest.mark.parametrize(
+    "before,after,ops",
+    [
+        ([A, B], [A, B], []),
+        ([A, B], [A, B, C], [Operation("insert", (C,), None)]),
+        ([A, B], [C, D, A, B], [Operation("insert", (C, D), 0)]),
+        ([A, B], [A, C, B], [Operation("insert", (C,), 1)]),
+        ([A, B], [C, A, D, B], [Operation("update", (C, A, D, B))]),  # two blocks: one update beats two inserts
+        ([A, B, C], [A, C], [Operation("remove", (B,))]),
+        ([A, B], [B, A], [Operation("update", (B, A))]),
+        ([A, B], [C], [Operation("update", (C,))]),
+        ([A, B], [B, C], [Operation("update", (B, C))]),
+    ],
+)
 def test_derive_operations(before, after, ops):
     from shared.planning import derive_operations
 

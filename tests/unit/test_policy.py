@@ -21,13 +21,32 @@ def test_repository_policy_is_valid():
     assert policy.exclude_tags == {"sg-automation": "skip"}
 
 
-@pytest.mark.parametrize("document", [
-    {"rules": [RULE]},
-    {"version": 1, "rules": [{**RULE, "mode": "replace", "position": 3, "nics": "primary", "stop": True,
-                              "match": {"tags": {"env": ["prod", "stage"]}, "name": "web-*"}}]},
-    {"rules": [RULE], "exclude": {"tags": {"skip": "yes"}, "servers": [{"id": "c0000000-0000-4000-8000-000000000001",
-                                                                        "until": "2027-01-31", "ticket": "CHG1"}]}},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"rules": [RULE]},
+        {
+            "version": 1,
+            "rules": [
+                {
+                    **RULE,
+                    "mode": "replace",
+                    "position": 3,
+                    "nics": "primary",
+                    "stop": True,
+                    "match": {"tags": {"env": ["prod", "stage"]}, "name": "web-*"},
+                }
+            ],
+        },
+        {
+            "rules": [RULE],
+            "exclude": {
+                "tags": {"skip": "yes"},
+                "servers": [{"id": "c0000000-0000-4000-8000-000000000001", "until": "2027-01-31", "ticket": "CHG1"}],
+            },
+        },
+    ],
+)
 def test_valid_policies(document):
     assert parse_policy(json.dumps(document)).rules
 
@@ -45,8 +64,13 @@ INVALID = [
     ({"rules": [{**RULE, "nics": "some"}]}, "$.rules[0].nics"),
     ({"rules": [{**RULE, "match": {"colour": "red"}}]}, "$.rules[0].match.colour"),
     ({"rules": [{**RULE, "match": {"tags": {"env": 5}}}]}, "$.rules[0].match.tags.env"),
-    ({"rules": [RULE], "exclude": {"servers": [{"id": "c0000000-0000-4000-8000-000000000001",
-                                                "until": "31/01/2027"}]}}, "$.exclude.servers[0].until"),
+    (
+        {
+            "rules": [RULE],
+            "exclude": {"servers": [{"id": "c0000000-0000-4000-8000-000000000001", "until": "31/01/2027"}]},
+        },
+        "$.exclude.servers[0].until",
+    ),
     ({"rules": [RULE], "exclude": {"servers": [{"until": "2027-01-31"}]}}, "$.exclude.servers[0].id"),
 ]
 
@@ -65,15 +89,24 @@ def test_yaml_syntax_error_is_a_policy_error():
 
 
 def test_yaml_dates_stay_strings_and_are_checked():
-    text = "rules: [{name: r, security_groups: [{name: x}]}]\nexclude:\n  servers:\n" \
-           "    - {id: c0000000-0000-4000-8000-000000000001, until: 2027-01-31}\n"
+    text = (
+        "rules: [{name: r, security_groups: [{name: x}]}]\nexclude:\n  servers:\n"
+        "    - {id: c0000000-0000-4000-8000-000000000001, until: 2027-01-31}\n"
+    )
     assert parse_policy(text).exempt_servers[0]["until"] == "2027-01-31"
 
 
 def server(**kw):
-    base = dict(id="c0000000-0000-4000-8000-000000000001", name="web-01", status="ACTIVE",
-                tags={"env": "prod", "role": "web-frontend"}, vpc_id="vpc-1", availability_zone="az1",
-                flavor="s6.large.2", enterprise_project_id="0")
+    base = dict(
+        id="c0000000-0000-4000-8000-000000000001",
+        name="web-01",
+        status="ACTIVE",
+        tags={"env": "prod", "role": "web-frontend"},
+        vpc_id="vpc-1",
+        availability_zone="az1",
+        flavor="s6.large.2",
+        enterprise_project_id="0",
+    )
     base.update(kw)
     return Server(**base)
 
@@ -81,20 +114,30 @@ def server(**kw):
 PORT = Port("p1", "c0000000-0000-4000-8000-000000000001", "compute:az1", "net-1", [("sub-1", "10.0.0.5")], ["d"])
 
 
-@pytest.mark.parametrize("match,hit", [
-    ({}, True), ({"tags": {"env": "prod", "role": "web*"}}, True), ({"tags": {"env": "dev"}}, False),
-    ({"tags": {"owner": "*"}}, False), ({"name": ["db-*", "web-*"]}, True), ({"vpc_id": "vpc-2"}, False),
-    ({"availability_zone": "az*", "flavor": "s6.*", "enterprise_project_id": "0"}, True),
-    ({"subnet_id": "net-1"}, True), ({"subnet_id": "sub-1"}, True), ({"subnet_id": "net-9"}, False),
-])
+@pytest.mark.parametrize(
+    "match,hit",
+    [
+        ({}, True),
+        ({"tags": {"env": "prod", "role": "web*"}}, True),
+        ({"tags": {"env": "dev"}}, False),
+        ({"tags": {"owner": "*"}}, False),
+        ({"name": ["db-*", "web-*"]}, True),
+        ({"vpc_id": "vpc-2"}, False),
+        ({"availability_zone": "az*", "flavor": "s6.*", "enterprise_project_id": "0"}, True),
+        ({"subnet_id": "net-1"}, True),
+        ({"subnet_id": "sub-1"}, True),
+        ({"subnet_id": "net-9"}, False),
+    ],
+)
 def test_match_conditions(match, hit):
     policy = parse_policy(json.dumps({"rules": [{**RULE, "match": match}]}))
     assert bool(evaluate(policy, server(), [PORT], date(2026, 11, 28)).rules) is hit
 
 
 def test_first_match_with_stop_wins():
-    policy = parse_policy(json.dumps({"rules": [{**RULE, "name": "a"}, {**RULE, "name": "b", "stop": True},
-                                                {**RULE, "name": "c"}]}))
+    policy = parse_policy(
+        json.dumps({"rules": [{**RULE, "name": "a"}, {**RULE, "name": "b", "stop": True}, {**RULE, "name": "c"}]})
+    )
     assert [r.name for r in evaluate(policy, server(), [PORT], date(2026, 11, 28)).rules] == ["a", "b"]
 
 
@@ -108,15 +151,18 @@ def test_exclusions_and_expiry():
     assert evaluate(tagged, server(tags={"sg-automation": "skip"}), [PORT], date(2026, 1, 1)).excluded
 
 
-@pytest.mark.parametrize("current,groups,mode,position,after", [
-    (["d"], ["b"], "ensure", "first", ["b", "d"]),
-    (["d"], ["b"], "ensure", "last", ["d", "b"]),
-    (["d", "x"], ["b"], "ensure", 1, ["d", "b", "x"]),
-    (["b", "d"], ["b"], "ensure", "first", ["b", "d"]),
-    (["d", "x"], ["b", "c"], "replace", "last", ["b", "c"]),
-    (["d", "x"], ["b"], "replace_default", "last", ["x", "b"]),
-    (["d"], ["b"], "replace_default", "first", ["b"]),
-])
+@pytest.mark.parametrize(
+    "current,groups,mode,position,after",
+    [
+        (["d"], ["b"], "ensure", "first", ["b", "d"]),
+        (["d"], ["b"], "ensure", "last", ["d", "b"]),
+        (["d", "x"], ["b"], "ensure", 1, ["d", "b", "x"]),
+        (["b", "d"], ["b"], "ensure", "first", ["b", "d"]),
+        (["d", "x"], ["b", "c"], "replace", "last", ["b", "c"]),
+        (["d", "x"], ["b"], "replace_default", "last", ["x", "b"]),
+        (["d"], ["b"], "replace_default", "first", ["b"]),
+    ],
+)
 def test_next_list(current, groups, mode, position, after):
     assert next_list(current, groups, mode, position, "d") == after
 
@@ -130,8 +176,11 @@ def test_subnet_condition_narrows_interfaces():
 def test_validate_policy_script(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules: [{name: r, security_groups: [], mode: x}]\n")
-    run = subprocess.run([sys.executable, "-m", "sgguard_cli", "validate-policy", str(ROOT / "policy.yaml"),
-                          str(bad)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "sgguard_cli", "validate-policy", str(ROOT / "policy.yaml"), str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1
     assert "policy.yaml: valid (4 rules" in run.stdout
     assert f"{bad}: $.rules[0].mode:" in run.stdout and f"{bad}: $.rules[0].security_groups:" in run.stdout

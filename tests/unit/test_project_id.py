@@ -13,9 +13,24 @@ from shared.config import ConfigError, load_settings
 PROJECT = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 OTHER = "ffffffffffffffffffffffffffffffff"
 DOCUMENTED_CONTEXT_METHODS = {
-    "getRequestID", "getRemainingTimeInMilliSeconds", "getAccessKey", "getSecretKey", "getSecurityAccessKey",
-    "getSecuritySecretKey", "getSecurityToken", "getUserData", "getFunctionName", "getRunningTimeInSeconds",
-    "getVersion", "getMemorySize", "getCPUNumber", "getPackage", "getToken", "getLogger", "getAlias"}
+    "getRequestID",
+    "getRemainingTimeInMilliSeconds",
+    "getAccessKey",
+    "getSecretKey",
+    "getSecurityAccessKey",
+    "getSecuritySecretKey",
+    "getSecurityToken",
+    "getUserData",
+    "getFunctionName",
+    "getRunningTimeInSeconds",
+    "getVersion",
+    "getMemorySize",
+    "getCPUNumber",
+    "getPackage",
+    "getToken",
+    "getLogger",
+    "getAlias",
+}
 
 
 class DocumentedContext:

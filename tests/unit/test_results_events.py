@@ -20,8 +20,14 @@ TICKET = {"system": "servicenow", "id": "CHG0031337", "requested_by": "alice@exa
 def full_data(outcome="succeeded"):
     data = new_result_data(outcome, request_id="CHG-1", ticket=TICKET, server_id=SERVER, dry_run=True)
     data.nics = [
-        {"port_id": "p1", "ip": "10.0.0.5", "before": ["sg-a"], "after": ["sg-b", "sg-a"], "status": "changed",
-         "port_security_enabled": True},
+        {
+            "port_id": "p1",
+            "ip": "10.0.0.5",
+            "before": ["sg-a"],
+            "after": ["sg-b", "sg-a"],
+            "status": "changed",
+            "port_security_enabled": True,
+        },
         {"port_id": "p2", "ip": None, "before": [], "after": []},
     ]
     data.warnings = [ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED, "6 groups", "$.change")]
@@ -77,8 +83,15 @@ def test_time_is_utc_whatever_the_input_zone():
 
 def test_new_result_data_defaults():
     assert new_result_data("planned").to_dict() == {
-        "outcome": "planned", "request_id": None, "ticket": None, "server_id": None, "dry_run": False,
-        "errors": [], "warnings": [], "nics": [], "api_calls": {"total": 0, "reads": 0, "writes": 0},
+        "outcome": "planned",
+        "request_id": None,
+        "ticket": None,
+        "server_id": None,
+        "dry_run": False,
+        "errors": [],
+        "warnings": [],
+        "nics": [],
+        "api_calls": {"total": 0, "reads": 0, "writes": 0},
     }
 
 
@@ -89,8 +102,10 @@ def test_new_result_data_does_not_share_lists():
 
 
 def test_rejected_converts_error_details():
-    errors = [ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "bad", "$.request_id"),
-              {"code": "SIGNATURE_REQUIRED", "message": "sign it", "path": "$.signature"}]
+    errors = [
+        ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "bad", "$.request_id"),
+        {"code": "SIGNATURE_REQUIRED", "message": "sign it", "path": "$.signature"},
+    ]
     data = rejected(errors, request_id="CHG-9")
     assert data.outcome == "rejected" and data.request_id == "CHG-9"
     assert data.to_dict()["errors"] == [
@@ -100,12 +115,15 @@ def test_rejected_converts_error_details():
     assert validate_result_event(result_event(data, function="change_request", now=NOW)) == []
 
 
-@pytest.mark.parametrize("call", [
-    lambda: new_result_data("done"),
-    lambda: result_event({"outcome": "nope"}, function="x", now=NOW),
-    lambda: result_event(new_result_data("failed"), function="Bad Name", now=NOW),
-    lambda: result_event(new_result_data("failed"), function="x", now=datetime(2026, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: new_result_data("done"),
+        lambda: result_event({"outcome": "nope"}, function="x", now=NOW),
+        lambda: result_event(new_result_data("failed"), function="Bad Name", now=NOW),
+        lambda: result_event(new_result_data("failed"), function="x", now=datetime(2026, 1, 1)),
+    ],
+)
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
@@ -194,8 +212,13 @@ def test_legacy_cloudevents_http_api_reads_it_too():
 
 def test_redact_masks_secret_looking_keys_recursively():
     original = {
-        "sk": "SECRET-SK", "ak": "AK-visible", "security_token": "tok", "password": "pw", "client_secret": "cs",
-        "task_state": "spawning", "security_groups": ["sg-1"],
+        "sk": "SECRET-SK",
+        "ak": "AK-visible",
+        "security_token": "tok",
+        "password": "pw",
+        "client_secret": "cs",
+        "task_state": "spawning",
+        "security_groups": ["sg-1"],
         "nested": [{"X-Auth-Token": "t", "api_key": "k", "db_sk": "x", "token_count": 3}],
         "signature": {"key_id": "k1", "timestamp": "2026-11-28T21:00:00Z", "value": "ab" * 32},
         "secret_but_null": None,
@@ -205,8 +228,12 @@ def test_redact_masks_secret_looking_keys_recursively():
     assert redacted["security_token"] == REDACTED and redacted["client_secret"] == REDACTED
     assert redacted["ak"] == "AK-visible"
     assert redacted["task_state"] == "spawning" and redacted["security_groups"] == ["sg-1"]
-    assert redacted["nested"][0] == {"X-Auth-Token": REDACTED, "api_key": REDACTED, "db_sk": REDACTED,
-                                     "token_count": REDACTED}
+    assert redacted["nested"][0] == {
+        "X-Auth-Token": REDACTED,
+        "api_key": REDACTED,
+        "db_sk": REDACTED,
+        "token_count": REDACTED,
+    }
     assert redacted["signature"] == {"key_id": "k1", "timestamp": "2026-11-28T21:00:00Z", "value": REDACTED}
     assert redacted["secret_but_null"] is None
     assert original["sk"] == "SECRET-SK"  # input untouched
@@ -233,8 +260,9 @@ def test_to_log_line_survives_non_json_values():
     request_id=st.one_of(st.none(), st.text(max_size=20)),
     server_id=st.one_of(st.none(), st.uuids().map(str)),
     dry_run=st.booleans(),
-    errors=st.lists(st.builds(ErrorDetail, st.sampled_from(sorted(ErrorCode.all())), st.text(max_size=30),
-                              st.just("$")), max_size=3),
+    errors=st.lists(
+        st.builds(ErrorDetail, st.sampled_from(sorted(ErrorCode.all())), st.text(max_size=30), st.just("$")), max_size=3
+    ),
 )
 def test_any_built_event_validates(outcome, request_id, server_id, dry_run, errors):
     data = new_result_data(outcome, request_id=request_id, server_id=server_id, dry_run=dry_run)

@@ -5,8 +5,8 @@ from huaweicloudsdkcore.exceptions import exceptions as sdk
 
 from shared.clock import Clock, Deadline
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
-from tests.support.clock import FakeTime
 from shared.cloud.retry import RetryPolicy, backoff_delay, call_with_retry, translate
+from tests.support.clock import FakeTime
 
 
 def clock_for(fake, jitter=1.0):
@@ -21,16 +21,19 @@ def service_error(status, code="X", message="m"):
     return cls(status, error)
 
 
-@pytest.mark.parametrize("raw,transient,code", [
-    (service_error(429, "APIGW.0308"), True, "APIGW.0308"),
-    (service_error(429, "APIG.0308"), True, "APIG.0308"),
-    (service_error(429, "429"), True, "429"),
-    (service_error(500), True, "X"),
-    (service_error(503), True, "X"),
-    (service_error(400, "VPC.2500"), False, "VPC.2500"),
-    (service_error(404, "VPC.2504"), False, "VPC.2504"),
-    (sdk.ConnectionException("read timed out"), True, "ConnectionException"),
-])
+@pytest.mark.parametrize(
+    "raw,transient,code",
+    [
+        (service_error(429, "APIGW.0308"), True, "APIGW.0308"),
+        (service_error(429, "APIG.0308"), True, "APIG.0308"),
+        (service_error(429, "429"), True, "429"),
+        (service_error(500), True, "X"),
+        (service_error(503), True, "X"),
+        (service_error(400, "VPC.2500"), False, "VPC.2500"),
+        (service_error(404, "VPC.2504"), False, "VPC.2504"),
+        (sdk.ConnectionException("read timed out"), True, "ConnectionException"),
+    ],
+)
 def test_translate_classifies(raw, transient, code):
     error = translate("op", raw)
     assert (error.transient, error.code) == (transient, code)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from shared.errors import ErrorCode
 from shared.canonical_json import _es6_number, canonical_json
+from shared.errors import ErrorCode
 from shared.signing import sign_request, verify_request_signature
 from shared.timestamps import format_timestamp
 
@@ -82,8 +82,10 @@ def test_any_single_field_mutation_fails(request, data):
     else:
         new_key = data.draw(text.filter(lambda k: k not in mutated))
         mutated[new_key] = data.draw(json_values)
-    assume(canonical_json({k: v for k, v in mutated.items() if k != "signature"})
-           != canonical_json({k: v for k, v in signed.items() if k != "signature"}))
+    assume(
+        canonical_json({k: v for k, v in mutated.items() if k != "signature"})
+        != canonical_json({k: v for k, v in signed.items() if k != "signature"})
+    )
     errors = verify_request_signature(mutated, keys={"k1": "secret"}, now=moment)
     assert [(e.code, e.path) for e in errors] == [(ErrorCode.SIGNATURE_INVALID, "$.signature.value")]
 
@@ -105,9 +107,7 @@ def test_any_signature_field_mutation_fails(request, field, data):
         signed["signature"]["value"] = value
     errors = verify_request_signature(signed, keys=keys, now=moment)
     assert len(errors) == 1
-    assert errors[0].code in (
-        ErrorCode.SIGNATURE_INVALID, ErrorCode.SIGNATURE_EXPIRED
-    )
+    assert errors[0].code in (ErrorCode.SIGNATURE_INVALID, ErrorCode.SIGNATURE_EXPIRED)
 
 
 def _same(a, b):
@@ -116,7 +116,12 @@ def _same(a, b):
     JCS prints 4.854247989269247e16 as 48542479892692470, which Python reads
     back as an int: same number, same canonical bytes, different Python type.
     """
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return float(a) == float(b)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.errors import ErrorCode, ErrorDetail
 from shared.canonical_json import canonical_json
+from shared.errors import ErrorCode, ErrorDetail
 from shared.signing import (
     SIGNATURE_HEADER,
     compute_signature,
@@ -107,7 +107,10 @@ def test_signature_matches_openssl_hmac():
     message = TS.encode() + b"." + canonical_json({k: v for k, v in request.items() if k != "signature"})
     completed = subprocess.run(
         ["openssl", "dgst", "-sha256", "-hmac", ascii_secret],
-        input=message, capture_output=True, check=True, timeout=30,
+        input=message,
+        capture_output=True,
+        check=True,
+        timeout=30,
     )
     openssl_hex = completed.stdout.decode().strip().rsplit("= ", 1)[-1]
     assert openssl_hex == request["signature"]["value"]
@@ -137,8 +140,17 @@ def test_wrong_secret_is_invalid():
         lambda r: r["signature"].__setitem__("value", "0" * 64),
         lambda r: r["signature"].__setitem__("value", r["signature"]["value"].upper()),
     ],
-    ids=["requested_by", "position", "extra_group", "dry_run_added", "nics", "timestamp", "key_id",
-         "zero_value", "uppercase_value"],
+    ids=[
+        "requested_by",
+        "position",
+        "extra_group",
+        "dry_run_added",
+        "nics",
+        "timestamp",
+        "key_id",
+        "zero_value",
+        "uppercase_value",
+    ],
 )
 def test_tampering_is_detected(tamper):
     request = signed()
@@ -193,8 +205,11 @@ def test_unknown_key_looks_exactly_like_a_bad_signature():
     """No key-id oracle: an unknown key id and a wrong value get the same answer."""
     unknown = verify(signed(key_id="k9", secret="whatever"))
     wrong = verify(signed(secret="wrong-secret-0123456789"))
-    assert unknown == wrong == [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request",
-                                            "$.signature.value")]
+    assert (
+        unknown
+        == wrong
+        == [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request", "$.signature.value")]
+    )
 
 
 def test_unsigned_and_required():
@@ -271,8 +286,7 @@ HEADER_PATH = f"$.headers['{SIGNATURE_HEADER}']"
 
 def test_payload_header_format():
     headers = sign_payload_headers(BODY, key_id="k1", secret=SECRET, timestamp=TS)
-    expected = hmac.new(SECRET.encode(), b"sgguard-result-v1." + TS.encode() + b"." + BODY,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(SECRET.encode(), b"sgguard-result-v1." + TS.encode() + b"." + BODY, hashlib.sha256).hexdigest()
     assert headers == {"X-Signature": f"keyId=k1,timestamp={TS},value={expected}"}
 
 
@@ -283,7 +297,8 @@ def test_a_signed_request_is_never_a_valid_signed_result():
     sig = request["signature"]
     header = {"X-Signature": f"keyId={sig['key_id']},timestamp={sig['timestamp']},value={sig['value']}"}
     assert codes_paths(verify_payload_headers(body, header, keys=KEYS, now=NOW)) == [
-        (ErrorCode.SIGNATURE_INVALID, "$.headers['X-Signature']")]
+        (ErrorCode.SIGNATURE_INVALID, "$.headers['X-Signature']")
+    ]
 
 
 def test_payload_header_round_trip_and_case_insensitive_name():

@@ -24,8 +24,9 @@ def test_shell_recipe_signs_like_the_verifier_expects(tmp_path):
     secret = "shell-secret-0123456789"
     (tmp_path / "secret").write_text(secret + "\n")
     env = {**os.environ, "KEY_ID": "k1", "SECRET_FILE": str(tmp_path / "secret")}
-    signed = json.loads(subprocess.run([str(SCRIPT), str(path)], env=env, capture_output=True, check=True,
-                                       timeout=30).stdout)
+    signed = json.loads(
+        subprocess.run([str(SCRIPT), str(path)], env=env, capture_output=True, check=True, timeout=30).stdout
+    )
     assert verify_request_signature(signed, keys={"k1": secret}, now=datetime.now(timezone.utc)) == []
     signed["change"]["action"] = "replace"
     assert verify_request_signature(signed, keys={"k1": secret}, now=datetime.now(timezone.utc))
@@ -39,8 +40,14 @@ def test_shell_recipe_reads_the_secret_from_stdin_never_from_argv(tmp_path, secr
     path.write_text(json.dumps(change_request(sign=False)), encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key != "SECRET_FILE"}
     env["KEY_ID"] = "k1"
-    done = subprocess.run(["sh", "-x", str(SCRIPT), str(path)], env=env, input=secret.encode(),
-                          capture_output=True, check=True, timeout=30)
+    done = subprocess.run(
+        ["sh", "-x", str(SCRIPT), str(path)],
+        env=env,
+        input=secret.encode(),
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
     signed = json.loads(done.stdout)
     assert verify_request_signature(signed, keys={"k1": secret}, now=datetime.now(timezone.utc)) == []
     # sh -x prints every command it runs with its arguments: the secret is in none of them.
@@ -52,6 +59,7 @@ def test_shell_recipe_reads_the_secret_from_stdin_never_from_argv(tmp_path, secr
 def test_shell_recipe_refuses_an_empty_secret(tmp_path):
     path = tmp_path / "request.json"
     path.write_text(json.dumps(change_request(sign=False)), encoding="utf-8")
-    done = subprocess.run(["sh", str(SCRIPT), str(path)], env={**os.environ, "KEY_ID": "k1"}, input=b"",
-                          capture_output=True, timeout=30)
+    done = subprocess.run(
+        ["sh", str(SCRIPT), str(path)], env={**os.environ, "KEY_ID": "k1"}, input=b"", capture_output=True, timeout=30
+    )
     assert done.returncode == 2 and b"empty secret" in done.stderr

@@ -72,13 +72,20 @@ VALID = {
     "nics_16": {"target.nics": [{"port_id": uuid_n(i)} for i in range(16)]},
     "dry_run_true": {"dry_run": True},
     "dry_run_false": {"dry_run": False},
-    "full_ticket": {"ticket": {
-        "system": "jira", "id": "OPS-4711/#2", "requested_by": "Zoë Müller <zoe@example.com>",
-        "approved_by": "bob", "url": "http://jira.example.com/browse/OPS-4711?x=1#c",
-    }},
+    "full_ticket": {
+        "ticket": {
+            "system": "jira",
+            "id": "OPS-4711/#2",
+            "requested_by": "Zoë Müller <zoe@example.com>",
+            "approved_by": "bob",
+            "url": "http://jira.example.com/browse/OPS-4711?x=1#c",
+        }
+    },
     "request_id_128": {"request_id": "A" + "b.:-_" * 25 + "xy"},
     "signature": {"signature": {"key_id": "prod-2026.k1", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 64}},
-    "signature_fraction": {"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00.123456789Z", "value": "ab" * 32}},
+    "signature_fraction": {
+        "signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00.123456789Z", "value": "ab" * 32}
+    },
 }
 
 
@@ -109,8 +116,7 @@ BAD = {
     "no_server_id": ({"target.server_id": DELETE}, {"$.target.server_id"}),
     "no_action": ({"change.action": DELETE}, {"$.change.action"}),
     "no_groups": ({"change.security_groups": DELETE}, {"$.change.security_groups"}),
-    "signature_no_value": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z"}},
-                           {"$.signature.value"}),
+    "signature_no_value": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z"}}, {"$.signature.value"}),
     # unknown fields at each level
     "unknown_root": ({"bogus": 1}, {"$.bogus"}),
     "unknown_ticket": ({"ticket.bogus": 1}, {"$.ticket.bogus"}),
@@ -118,8 +124,10 @@ BAD = {
     "unknown_change": ({"change.bogus": 1}, {"$.change.bogus"}),
     "unknown_nic_key": ({"target.nics": [{"mac": "fa:16:3e:00:00:01"}]}, {"$.target.nics[0].mac"}),
     "unknown_group_key": ({"change.security_groups": [{"uuid": SG_WEB}]}, {"$.change.security_groups[0].uuid"}),
-    "unknown_signature": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z",
-                                         "value": "0" * 64, "alg": "sha1"}}, {"$.signature.alg"}),
+    "unknown_signature": (
+        {"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 64, "alg": "sha1"}},
+        {"$.signature.alg"},
+    ),
     "unknown_odd_name": ({"%2F x/y": 1}, {"$['%2F x/y']"}),
     # wrong types
     "request_id_int": ({"request_id": 5}, {"$.request_id"}),
@@ -191,20 +199,34 @@ BAD = {
     "ip_cidr": ({"target.nics": [{"ip": "10.0.0.1/24"}]}, {"$.target.nics[0].ip"}),
     "ip_hostname": ({"target.nics": [{"ip": "localhost"}]}, {"$.target.nics[0].ip"}),
     "ip_number": ({"target.nics": [{"ip": 167772161}]}, {"$.target.nics[0].ip"}),
-    "timestamp_month_13": ({"signature": {"key_id": "k", "timestamp": "2026-13-01T00:00:00Z", "value": "0" * 64}},
-                           {"$.signature.timestamp"}),
-    "timestamp_feb_30": ({"signature": {"key_id": "k", "timestamp": "2026-02-30T10:00:00Z", "value": "0" * 64}},
-                         {"$.signature.timestamp"}),
-    "timestamp_offset": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00+01:00", "value": "0" * 64}},
-                         {"$.signature.timestamp"}),
-    "timestamp_words": ({"signature": {"key_id": "k", "timestamp": "yesterday", "value": "0" * 64}},
-                        {"$.signature.timestamp"}),
-    "signature_value_upper": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z", "value": "A" * 64}},
-                              {"$.signature.value"}),
-    "signature_value_short": ({"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 63}},
-                              {"$.signature.value"}),
-    "signature_key_space": ({"signature": {"key_id": "k 1", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 64}},
-                            {"$.signature.key_id"}),
+    "timestamp_month_13": (
+        {"signature": {"key_id": "k", "timestamp": "2026-13-01T00:00:00Z", "value": "0" * 64}},
+        {"$.signature.timestamp"},
+    ),
+    "timestamp_feb_30": (
+        {"signature": {"key_id": "k", "timestamp": "2026-02-30T10:00:00Z", "value": "0" * 64}},
+        {"$.signature.timestamp"},
+    ),
+    "timestamp_offset": (
+        {"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00+01:00", "value": "0" * 64}},
+        {"$.signature.timestamp"},
+    ),
+    "timestamp_words": (
+        {"signature": {"key_id": "k", "timestamp": "yesterday", "value": "0" * 64}},
+        {"$.signature.timestamp"},
+    ),
+    "signature_value_upper": (
+        {"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z", "value": "A" * 64}},
+        {"$.signature.value"},
+    ),
+    "signature_value_short": (
+        {"signature": {"key_id": "k", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 63}},
+        {"$.signature.value"},
+    ),
+    "signature_key_space": (
+        {"signature": {"key_id": "k 1", "timestamp": "2026-11-28T21:00:00Z", "value": "0" * 64}},
+        {"$.signature.key_id"},
+    ),
     "signature_string": ({"signature": "0" * 64}, {"$.signature"}),
 }
 
@@ -251,9 +273,7 @@ def test_required_formats_have_checkers():
 
 
 def test_missing_format_support_fails_loudly(monkeypatch):
-    monkeypatch.setattr(
-        validation, "load_schema", lambda name: {"type": "string", "format": "no-such-format"}
-    )
+    monkeypatch.setattr(validation, "load_schema", lambda name: {"type": "string", "format": "no-such-format"})
     with pytest.raises(FormatSupportMissing) as info:
         validator_for.__wrapped__("anything")
     assert info.value.missing == ["no-such-format"]
@@ -264,9 +284,19 @@ def test_validator_is_built_once():
 
 
 def test_messages_name_the_problem():
-    by_path = {e.path: e.message for e in validate_change_request(with_({
-        "ticket.bogus": 1, "ticket.id": DELETE, "change.action": "delete", "change.position": 3,
-    }))}
+    by_path = {
+        e.path: e.message
+        for e in validate_change_request(
+            with_(
+                {
+                    "ticket.bogus": 1,
+                    "ticket.id": DELETE,
+                    "change.action": "delete",
+                    "change.position": 3,
+                }
+            )
+        )
+    }
     assert by_path["$.ticket.bogus"] == "unknown property 'bogus' is not allowed"
     assert by_path["$.ticket.id"] == "missing required property 'id'"
     assert "'delete' is not one of" in by_path["$.change.action"]
@@ -288,10 +318,12 @@ def test_huge_unknown_property_name_is_cut_in_path():
 
 
 def test_errors_are_sorted_by_path_and_capped_at_20():
-    request = with_({
-        "target.nics": [{"ip": f"10.0.0.{300 + i}"} for i in range(16)],
-        "change.security_groups": [{"name": f"bad name {i}"} for i in range(10)],
-    })
+    request = with_(
+        {
+            "target.nics": [{"ip": f"10.0.0.{300 + i}"} for i in range(16)],
+            "change.security_groups": [{"name": f"bad name {i}"} for i in range(10)],
+        }
+    )
     errors = validate_change_request(request)
     assert len(errors) == 20
     paths = [error.path for error in errors]
@@ -322,10 +354,12 @@ def test_oversize_lists_cost_one_error_and_little_time():
     # objects once took ~6 s. The schema checks items only when the count is in bounds.
     import time
 
-    request = with_({
-        "target.nics": [{"ip": f"10.0.{i // 256}.{i % 256}"} for i in range(3000)],
-        "change.security_groups": [{"name": f"g{i}"} for i in range(1000)],
-    })
+    request = with_(
+        {
+            "target.nics": [{"ip": f"10.0.{i // 256}.{i % 256}"} for i in range(3000)],
+            "change.security_groups": [{"name": f"g{i}"} for i in range(1000)],
+        }
+    )
     started = time.perf_counter()
     errors = validate_change_request(request)
     elapsed = time.perf_counter() - started

@@ -15,7 +15,11 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 # ---------------------------------------------------------------- arbitrary JSON-ish input
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
 )
 json_values = st.recursive(
     json_scalars,
@@ -26,15 +30,30 @@ json_values = st.recursive(
     max_leaves=30,
 )
 # Request-shaped noise: the real keys with arbitrary values, to reach deep schema branches.
-request_keys = st.sampled_from([
-    "request_id", "ticket", "target", "change", "dry_run", "signature", "schema_version", "nics",
-    "server_id", "security_groups", "action", "position", "id", "name", "ip", "port_id", "system",
-])
+request_keys = st.sampled_from(
+    [
+        "request_id",
+        "ticket",
+        "target",
+        "change",
+        "dry_run",
+        "signature",
+        "schema_version",
+        "nics",
+        "server_id",
+        "security_groups",
+        "action",
+        "position",
+        "id",
+        "name",
+        "ip",
+        "port_id",
+        "system",
+    ]
+)
 request_shaped = st.recursive(
     json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(request_keys, children, max_size=6)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(request_keys, children, max_size=6)),
     max_leaves=25,
 )
 
@@ -99,14 +118,17 @@ def _regex(pattern):
 uuids = st.uuids().map(str)
 person = st.text(
     # Control, format (invisible) and separator characters are refused in identity fields.
-    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
-                           blacklist_characters="\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e"
-                                                "\u180f\u3164\uffa0\ufff0\ufff1\ufff2\ufff3\ufff4\ufff5"
-                                                "\ufff6\ufff7\ufff8\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05"
-                                                "\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e"
-                                                "\ufe0f\u2060\u2061\u2062\u2063\u2064\u2065\u2066\u2067"
-                                                "\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f"),
-    min_size=1, max_size=128
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
+        blacklist_characters="\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e"
+        "\u180f\u3164\uffa0\ufff0\ufff1\ufff2\ufff3\ufff4\ufff5"
+        "\ufff6\ufff7\ufff8\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05"
+        "\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e"
+        "\ufe0f\u2060\u2061\u2062\u2063\u2064\u2065\u2066\u2067"
+        "\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f",
+    ),
+    min_size=1,
+    max_size=128,
 )
 urls = st.builds(
     lambda scheme, host, path: f"{scheme}://{host}/{path}",
@@ -150,10 +172,13 @@ timestamps = st.datetimes(
 def valid_requests(draw):
     action = draw(st.sampled_from(["replace", "add", "remove", "reorder"]))
     target = {"server_id": draw(uuids)}
-    nics = draw(st.one_of(
-        st.none(), st.sampled_from(["primary", "all"]),
-        st.lists(nic_selectors, min_size=1, max_size=16, unique_by=lambda d: json.dumps(d)),
-    ))
+    nics = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["primary", "all"]),
+            st.lists(nic_selectors, min_size=1, max_size=16, unique_by=lambda d: json.dumps(d)),
+        )
+    )
     if nics is not None:
         target["nics"] = nics
     change = {
@@ -196,8 +221,12 @@ def test_generated_valid_requests_survive_the_wire(request):
 
 
 @SETTINGS
-@given(valid_requests(), st.text(min_size=1, max_size=10).filter(lambda k: k not in {
-    "request_id", "ticket", "target", "change", "dry_run", "signature", "schema_version"}))
+@given(
+    valid_requests(),
+    st.text(min_size=1, max_size=10).filter(
+        lambda k: k not in {"request_id", "ticket", "target", "change", "dry_run", "signature", "schema_version"}
+    ),
+)
 def test_any_unknown_root_key_is_named_in_the_path(request, key):
     request[key] = 1
     errors = validate_change_request(request)

@@ -20,20 +20,37 @@ class JobsMixin:
     """Needs ``self.jobs`` (job id -> batch job record) and ``self.servers``."""
 
     def _new_job(self, job_type: str, now: float) -> dict:
-        job = {"job_id": uuid.uuid4().hex, "job_type": job_type, "begin_time": now, "end_time": None,
-               "status": "INIT", "error_code": None, "fail_reason": None, "sub_jobs": []}
+        job = {
+            "job_id": uuid.uuid4().hex,
+            "job_type": job_type,
+            "begin_time": now,
+            "end_time": None,
+            "status": "INIT",
+            "error_code": None,
+            "fail_reason": None,
+            "sub_jobs": [],
+        }
         self.jobs[job["job_id"]] = job
         return job
 
     @staticmethod
     def _new_sub_job(job: dict, job_type: str, server_id: str, now: float) -> dict:
-        sub_job = {"job_id": uuid.uuid4().hex, "job_type": job_type, "status": "INIT", "begin_time": now,
-                   "end_time": None, "error_code": None, "fail_reason": None, "server_id": server_id}
+        sub_job = {
+            "job_id": uuid.uuid4().hex,
+            "job_type": job_type,
+            "status": "INIT",
+            "begin_time": now,
+            "end_time": None,
+            "error_code": None,
+            "fail_reason": None,
+            "server_id": server_id,
+        }
         job["sub_jobs"].append(sub_job)
         return sub_job
 
-    def _finish_sub_job(self, server: dict, status: str, now: float, code: str | None = None,
-                        reason: str | None = None) -> dict | None:
+    def _finish_sub_job(
+        self, server: dict, status: str, now: float, code: str | None = None, reason: str | None = None
+    ) -> dict | None:
         job = self.jobs.get(server.get("job_id") or "")
         if job is None:
             return None
@@ -63,5 +80,8 @@ class JobsMixin:
         job["status"] = "FAIL" if failed else "SUCCESS"
         job["error_code"] = failed[0]["error_code"] if failed else None
         job["fail_reason"] = failed[0]["fail_reason"] if failed else None
-        job["end_time"] = max((sub_job["end_time"] or job["begin_time"]) for sub_job in job["sub_jobs"]) \
-            if job["sub_jobs"] else job["begin_time"]
+        job["end_time"] = (
+            max((sub_job["end_time"] or job["begin_time"]) for sub_job in job["sub_jobs"])
+            if job["sub_jobs"]
+            else job["begin_time"]
+        )

@@ -71,12 +71,17 @@ class LifecycleMixin:
         vpc = self.vpc
         try:
             for nic in server["nics"]:
-                vpc.create_port(subnet_id=nic["subnet_id"], device_id=server["id"],
-                                device_owner=f"compute:{server['availability_zone']}",
-                                security_group_ids=list(nic["security_groups"]), ip_address=nic.get("ip_address"),
-                                port_id=nic.get("port_id"),
-                                port_security_enabled=nic.get("port_security_enabled", True), name="",
-                                enterprise_project_id=server.get("enterprise_project_id") or "0")
+                vpc.create_port(
+                    subnet_id=nic["subnet_id"],
+                    device_id=server["id"],
+                    device_owner=f"compute:{server['availability_zone']}",
+                    security_group_ids=list(nic["security_groups"]),
+                    ip_address=nic.get("ip_address"),
+                    port_id=nic.get("port_id"),
+                    port_security_enabled=nic.get("port_security_enabled", True),
+                    name="",
+                    enterprise_project_id=server.get("enterprise_project_id") or "0",
+                )
         except CloudError:
             vpc.delete_ports_of_device(server["id"])
             raise
@@ -92,8 +97,7 @@ class LifecycleMixin:
         if error.code == "VPC.0703":
             return BadRequest("Ecs.0012", f"Insufficient IP addresses. ({error.message})")
         if error.code == "VPC.0705":
-            return BadRequest("Ecs.0039", f"The specified IP address does not belong to the subnet. "
-                                          f"({error.message})")
+            return BadRequest("Ecs.0039", f"The specified IP address does not belong to the subnet. ({error.message})")
         return BadRequest("Ecs.0201", f"Failed to create the NIC. ({error.code}: {error.message})")
 
     def _schedule(self, server: dict, kind: str, delay_ms: int) -> None:
@@ -140,8 +144,12 @@ class LifecycleMixin:
             self._fail(server, mapped.code, mapped.message)
             return
         if server["name"].startswith(FAIL_BUILD_PREFIX):
-            self._fail(server, "Ecs.0204", f"Failed to create the ECS [{server['id']}]: the build failed "
-                                            f"(localcloud '{FAIL_BUILD_PREFIX}' name prefix).")
+            self._fail(
+                server,
+                "Ecs.0204",
+                f"Failed to create the ECS [{server['id']}]: the build failed "
+                f"(localcloud '{FAIL_BUILD_PREFIX}' name prefix).",
+            )
             return
         self._cancel_timers(server)
         now = self._now()
@@ -150,8 +158,12 @@ class LifecycleMixin:
         server["launched_at"] = now
         sub_job = self._finish_sub_job(server, "SUCCESS", now)
         job = self.jobs.get(server["job_id"])
-        self.backend.publish("ecs.server_created", project=self.project, server=server_view(self, server),
-                             job=sub_job_view(sub_job) if sub_job else (job and dict(job)))
+        self.backend.publish(
+            "ecs.server_created",
+            project=self.project,
+            server=server_view(self, server),
+            job=sub_job_view(sub_job) if sub_job else (job and dict(job)),
+        )
 
     def _fail(self, server: dict, code: str, reason: str) -> None:
         self._cancel_timers(server)
@@ -165,7 +177,12 @@ class LifecycleMixin:
 
     def _set_status(self, server: dict, status: str, now: float, task_state: str | None = None) -> None:
         vm_state, default_task, power_state = STATUS_STATES[status]
-        server.update(status=status, vm_state=vm_state, power_state=power_state, updated=now,
-                      task_state=default_task if task_state is None else task_state)
+        server.update(
+            status=status,
+            vm_state=vm_state,
+            power_state=power_state,
+            updated=now,
+            task_state=default_task if task_state is None else task_state,
+        )
         if status != "ERROR":
             server["fault"] = None

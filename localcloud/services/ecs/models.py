@@ -17,6 +17,8 @@ is split by concern, as the VPC model is:
 
 The names other modules import from here (``ServerRequest``, ``NicRequest``, ``parse_flavor``,
 ``STATUS_STATES``, ``FAIL_BUILD_PREFIX``) are re-exported.
+
+Over 400 lines: the ECS service's state and invariants in one place, as moto's models.py.
 """
 
 from __future__ import annotations
@@ -94,8 +96,11 @@ class EcsModel(LifecycleMixin, JobsMixin):
         """
         ports = self.server_ports(server) if ports is None else ports
         ids: list[str] = []
-        sources = [port.get("security_groups") or [] for port in ports] if ports else \
-            [nic["security_groups"] for nic in server["nics"]]
+        sources = (
+            [port.get("security_groups") or [] for port in ports]
+            if ports
+            else [nic["security_groups"] for nic in server["nics"]]
+        )
         for group_ids in sources:
             for sg_id in group_ids:
                 if sg_id not in ids:
@@ -103,8 +108,9 @@ class EcsModel(LifecycleMixin, JobsMixin):
         return [{"id": sg_id, "name": self.security_group_name(sg_id)} for sg_id in ids]
 
     # ---- creation -------------------------------------------------------------------------
-    def create_servers(self, request: ServerRequest, *, dry_run: bool = False,
-                       client_token: str | None = None) -> dict | None:
+    def create_servers(
+        self, request: ServerRequest, *, dry_run: bool = False, client_token: str | None = None
+    ) -> dict | None:
         """Validate, then record the servers and their job. Returns ``{"job_id", "server_ids"}``."""
         if client_token and client_token in self._client_tokens:
             return self._client_tokens[client_token]
@@ -119,12 +125,22 @@ class EcsModel(LifecycleMixin, JobsMixin):
         for index in range(request.count):
             name = request.name if request.count == 1 else f"{request.name}-{index + 1:04d}"
             server = self._new_server(
-                name=name, flavor=plan["flavor"], image_id=plan["image_id"], vpc_id=plan["vpc_id"],
-                availability_zone=plan["availability_zone"], nics=plan["nics"], status="BUILD",
-                tags=dict(request.tags), metadata=dict(request.metadata),
-                enterprise_project_id=plan["enterprise_project_id"], key_name=request.key_name,
-                description=request.description, user_data=request.user_data, created=now,
-                reservation_id=reservation_id, launch_index=index,
+                name=name,
+                flavor=plan["flavor"],
+                image_id=plan["image_id"],
+                vpc_id=plan["vpc_id"],
+                availability_zone=plan["availability_zone"],
+                nics=plan["nics"],
+                status="BUILD",
+                tags=dict(request.tags),
+                metadata=dict(request.metadata),
+                enterprise_project_id=plan["enterprise_project_id"],
+                key_name=request.key_name,
+                description=request.description,
+                user_data=request.user_data,
+                created=now,
+                reservation_id=reservation_id,
+                launch_index=index,
             )
             sub_job = self._new_sub_job(job, "createSingleServer", server["id"], now)
             server["job_id"], server["sub_job_id"] = job["job_id"], sub_job["job_id"]
@@ -160,23 +176,64 @@ class EcsModel(LifecycleMixin, JobsMixin):
             self._client_tokens[client_token] = result
         return result
 
-    def _new_server(self, *, name, flavor, image_id, vpc_id, availability_zone, nics, status, tags, metadata,
-                    enterprise_project_id, key_name, description, user_data, created, reservation_id,
-                    launch_index, server_id=None) -> dict:
+    def _new_server(
+        self,
+        *,
+        name,
+        flavor,
+        image_id,
+        vpc_id,
+        availability_zone,
+        nics,
+        status,
+        tags,
+        metadata,
+        enterprise_project_id,
+        key_name,
+        description,
+        user_data,
+        created,
+        reservation_id,
+        launch_index,
+        server_id=None,
+    ) -> dict:
         self._seq += 1
         server_id = server_id or str(uuid.uuid4())
         vm_state, task_state, power_state = STATUS_STATES.get(status, STATUS_STATES["ACTIVE"])
         return {
-            "id": server_id, "name": name, "seq": self._seq, "status": status, "vm_state": vm_state,
-            "task_state": task_state, "power_state": power_state, "flavor": dict(flavor), "image_id": image_id,
-            "vpc_id": vpc_id, "availability_zone": availability_zone, "nics": [dict(nic) for nic in nics],
-            "tags": dict(tags), "metadata": dict(metadata), "enterprise_project_id": enterprise_project_id,
-            "key_name": key_name, "description": description or "", "user_data": user_data,
-            "created": created, "updated": created, "launched_at": created if status != "BUILD" else None,
-            "reservation_id": reservation_id, "launch_index": launch_index,
-            "instance_name": f"instance-{self._seq:08x}", "host_id": secrets.token_hex(28),
-            "root_volume_id": str(uuid.uuid4()), "fault": None, "ports_built": False,
-            "job_id": None, "sub_job_id": None, "creating": False, "polls_seen": 0, "build_polls": 0,
+            "id": server_id,
+            "name": name,
+            "seq": self._seq,
+            "status": status,
+            "vm_state": vm_state,
+            "task_state": task_state,
+            "power_state": power_state,
+            "flavor": dict(flavor),
+            "image_id": image_id,
+            "vpc_id": vpc_id,
+            "availability_zone": availability_zone,
+            "nics": [dict(nic) for nic in nics],
+            "tags": dict(tags),
+            "metadata": dict(metadata),
+            "enterprise_project_id": enterprise_project_id,
+            "key_name": key_name,
+            "description": description or "",
+            "user_data": user_data,
+            "created": created,
+            "updated": created,
+            "launched_at": created if status != "BUILD" else None,
+            "reservation_id": reservation_id,
+            "launch_index": launch_index,
+            "instance_name": f"instance-{self._seq:08x}",
+            "host_id": secrets.token_hex(28),
+            "root_volume_id": str(uuid.uuid4()),
+            "fault": None,
+            "ports_built": False,
+            "job_id": None,
+            "sub_job_id": None,
+            "creating": False,
+            "polls_seen": 0,
+            "build_polls": 0,
             "timers": {},
         }
 
@@ -252,11 +309,23 @@ class EcsModel(LifecycleMixin, JobsMixin):
     def server_ips(self, server: dict) -> list[str]:
         return [fixed["ip_address"] for port in self.server_ports(server) for fixed in port.get("fixed_ips", [])]
 
-    def list_servers(self, *, name: str | None = None, status: str | None = None, flavor: str | None = None,
-                     ip: str | None = None, ip_eq: str | None = None, tags: str | None = None,
-                     not_tags: str | None = None, enterprise_project_id: str | None = None,
-                     reservation_id: str | None = None, server_ids: list[str] | None = None,
-                     limit: int = 25, offset: int = 1, marker: str | None = None) -> tuple[int, list]:
+    def list_servers(
+        self,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        flavor: str | None = None,
+        ip: str | None = None,
+        ip_eq: str | None = None,
+        tags: str | None = None,
+        not_tags: str | None = None,
+        enterprise_project_id: str | None = None,
+        reservation_id: str | None = None,
+        server_ids: list[str] | None = None,
+        limit: int = 25,
+        offset: int = 1,
+        marker: str | None = None,
+    ) -> tuple[int, list]:
         """Filters of ``GET /v1/{pid}/cloudservers/detail``; newest first.
 
         Returns ``(count, items)``; an item is a server record, or ``{"id", "missing": True}`` for
@@ -297,9 +366,9 @@ class EcsModel(LifecycleMixin, JobsMixin):
             ids = [s["id"] for s in ordered]
             if marker not in ids:
                 raise BadRequest("Ecs.0005", f"Invalid parameter: marker [{marker}] not found.")
-            return count, ordered[ids.index(marker) + 1:][:limit]
+            return count, ordered[ids.index(marker) + 1 :][:limit]
         page = max(offset, 1)
-        return count, ordered[(page - 1) * limit:page * limit]
+        return count, ordered[(page - 1) * limit : page * limit]
 
     # ---- seed, dump, close --------------------------------------------------------------------
     def load_seed(self, project_doc: dict) -> dict:
@@ -310,18 +379,33 @@ class EcsModel(LifecycleMixin, JobsMixin):
     def to_dict(self) -> dict:
         servers = []
         for server in self.servers.values():
-            servers.append({
-                "id": server["id"], "name": server["name"], "status": server["status"],
-                "task_state": server["task_state"], "flavor": server["flavor"]["id"], "vpc_id": server["vpc_id"],
-                "availability_zone": server["availability_zone"], "tags": dict(server["tags"]),
-                "metadata": dict(server["metadata"]), "enterprise_project_id": server["enterprise_project_id"],
-                "ports": [port["id"] for port in self.server_ports(server)], "creating": server["creating"],
-                "job_id": server["job_id"],
-            })
-        jobs = {job_id: {"job_type": job["job_type"], "status": job["status"],
-                         "sub_jobs": [{"job_id": s["job_id"], "status": s["status"], "server_id": s["server_id"]}
-                                      for s in job["sub_jobs"]]}
-                for job_id, job in self.jobs.items()}
+            servers.append(
+                {
+                    "id": server["id"],
+                    "name": server["name"],
+                    "status": server["status"],
+                    "task_state": server["task_state"],
+                    "flavor": server["flavor"]["id"],
+                    "vpc_id": server["vpc_id"],
+                    "availability_zone": server["availability_zone"],
+                    "tags": dict(server["tags"]),
+                    "metadata": dict(server["metadata"]),
+                    "enterprise_project_id": server["enterprise_project_id"],
+                    "ports": [port["id"] for port in self.server_ports(server)],
+                    "creating": server["creating"],
+                    "job_id": server["job_id"],
+                }
+            )
+        jobs = {
+            job_id: {
+                "job_type": job["job_type"],
+                "status": job["status"],
+                "sub_jobs": [
+                    {"job_id": s["job_id"], "status": s["status"], "server_id": s["server_id"]} for s in job["sub_jobs"]
+                ],
+            }
+            for job_id, job in self.jobs.items()
+        }
         return {"servers": servers, "jobs": jobs}
 
     def close(self) -> None:

@@ -53,8 +53,10 @@ def _list_of_dicts(value: Any, name: str) -> list[dict]:
 
 
 def _parse_tags(server: dict) -> list[tuple[str, str]]:
-    tags = [(tag.get("key"), tag.get("value", "")) for tag in _list_of_dicts(server.get("server_tags"),
-                                                                               "server.server_tags")]
+    tags = [
+        (tag.get("key"), tag.get("value", ""))
+        for tag in _list_of_dicts(server.get("server_tags"), "server.server_tags")
+    ]
     legacy = server.get("tags") or []
     if not isinstance(legacy, list) or not all(isinstance(item, str) for item in legacy):
         raise _bad("server.tags must be a list of strings.")
@@ -73,9 +75,13 @@ def _parse_server_request(server: Any) -> ServerRequest:
         raise _bad("server.count must be an integer.")
     nics = []
     for nic in _list_of_dicts(server.get("nics"), "server.nics"):
-        nics.append(NicRequest(subnet_id=_opt_str(nic.get("subnet_id"), "nics[].subnet_id") or "",
-                               ip_address=_opt_str(nic.get("ip_address"), "nics[].ip_address") or None,
-                               port_id=_opt_str(nic.get("port_id"), "nics[].port_id")))
+        nics.append(
+            NicRequest(
+                subnet_id=_opt_str(nic.get("subnet_id"), "nics[].subnet_id") or "",
+                ip_address=_opt_str(nic.get("ip_address"), "nics[].ip_address") or None,
+                port_id=_opt_str(nic.get("port_id"), "nics[].port_id"),
+            )
+        )
     groups = []
     for group in _list_of_dicts(server.get("security_groups"), "server.security_groups"):
         if not isinstance(group.get("id"), str) or not group["id"]:
@@ -133,14 +139,21 @@ def list_servers_details(ctx: ApiContext):
     model = _model(ctx)
     server_ids = [sid for value in ctx.args("server_id") for sid in value.split(",") if sid]
     count, items = model.list_servers(
-        name=ctx.arg("name"), status=ctx.arg("status"), flavor=ctx.arg("flavor"), ip=ctx.arg("ip"),
-        ip_eq=ctx.arg("ip_eq"), tags=ctx.arg("tags"), not_tags=ctx.arg("not-tags"),
-        enterprise_project_id=ctx.arg("enterprise_project_id"), reservation_id=ctx.arg("reservation_id"),
-        server_ids=server_ids, limit=ctx.int_arg("limit", 25, _INVALID), offset=ctx.int_arg("offset", 1, _INVALID),
+        name=ctx.arg("name"),
+        status=ctx.arg("status"),
+        flavor=ctx.arg("flavor"),
+        ip=ctx.arg("ip"),
+        ip_eq=ctx.arg("ip_eq"),
+        tags=ctx.arg("tags"),
+        not_tags=ctx.arg("not-tags"),
+        enterprise_project_id=ctx.arg("enterprise_project_id"),
+        reservation_id=ctx.arg("reservation_id"),
+        server_ids=server_ids,
+        limit=ctx.int_arg("limit", 25, _INVALID),
+        offset=ctx.int_arg("offset", 1, _INVALID),
         marker=ctx.arg("marker"),
     )
-    servers = [missing_server_view(item["id"]) if item.get("missing") else server_view(model, item)
-               for item in items]
+    servers = [missing_server_view(item["id"]) if item.get("missing") else server_view(model, item) for item in items]
     return 200, {"count": count, "servers": servers}
 
 
@@ -172,8 +185,10 @@ def list_server_interfaces(ctx: ApiContext):
     model = _model(ctx)
     server = model.get_server(ctx.params["server_id"])
     ports = model.server_ports(server)
-    return 200, {"interfaceAttachments": [interface_view(port) for port in ports],
-                 "attachableQuantity": {"free_nic": max(0, 12 - len(ports))}}
+    return 200, {
+        "interfaceAttachments": [interface_view(port) for port in ports],
+        "attachableQuantity": {"free_nic": max(0, 12 - len(ports))},
+    }
 
 
 @router.route("GET", "/v1/{project_id}/cloudservers/{server_id}/tags")

@@ -33,25 +33,48 @@ def load_ecs_seed(model, project_doc: dict) -> dict:
                 raise BadRequest("LocalCloud.InvalidSeed", f"server {doc['name']}: a nic needs subnet or subnet_id")
             try:
                 subnet = vpc.subnet(ref)
-                groups = [vpc.resolve_security_group(g)["id"] for g in nic.get("security_groups", [])] \
-                    or [vpc.default_security_group()["id"]]
+                groups = [vpc.resolve_security_group(g)["id"] for g in nic.get("security_groups", [])] or [
+                    vpc.default_security_group()["id"]
+                ]
             except CloudError as error:
                 raise BadRequest("LocalCloud.InvalidSeed", f"server {doc['name']}: {error.message}") from None
-            nics.append({"subnet_id": subnet["id"], "vpc_id": subnet["vpc_id"],
-                         "ip_address": nic.get("ip_address"), "security_groups": groups,
-                         "port_id": nic.get("port_id"),
-                         "port_security_enabled": nic.get("port_security_enabled", True)})
+            nics.append(
+                {
+                    "subnet_id": subnet["id"],
+                    "vpc_id": subnet["vpc_id"],
+                    "ip_address": nic.get("ip_address"),
+                    "security_groups": groups,
+                    "port_id": nic.get("port_id"),
+                    "port_security_enabled": nic.get("port_security_enabled", True),
+                }
+            )
         flavor_id = doc.get("flavor", "s6.small.1")
-        flavor = parse_flavor(flavor_id) or {"id": flavor_id, "name": flavor_id, "vcpus": "1", "ram": "1024",
-                                             "disk": "0"}
+        flavor = parse_flavor(flavor_id) or {
+            "id": flavor_id,
+            "name": flavor_id,
+            "vcpus": "1",
+            "ram": "1024",
+            "disk": "0",
+        }
         now = model._now()
         server = model._new_server(
-            server_id=doc.get("id"), name=doc["name"], flavor=flavor,
-            image_id=DEFAULT_IMAGE_ID, vpc_id=nics[0]["vpc_id"],
-            availability_zone=doc.get("availability_zone") or f"{model.backend.region}a", nics=nics,
-            status=doc.get("status", "ACTIVE"), tags=doc.get("tags", {}), metadata=doc.get("metadata", {}),
-            enterprise_project_id=doc.get("enterprise_project_id", "0"), key_name=None, description="",
-            user_data=None, created=now, reservation_id="r-" + secrets.token_hex(4), launch_index=0,
+            server_id=doc.get("id"),
+            name=doc["name"],
+            flavor=flavor,
+            image_id=DEFAULT_IMAGE_ID,
+            vpc_id=nics[0]["vpc_id"],
+            availability_zone=doc.get("availability_zone") or f"{model.backend.region}a",
+            nics=nics,
+            status=doc.get("status", "ACTIVE"),
+            tags=doc.get("tags", {}),
+            metadata=doc.get("metadata", {}),
+            enterprise_project_id=doc.get("enterprise_project_id", "0"),
+            key_name=None,
+            description="",
+            user_data=None,
+            created=now,
+            reservation_id="r-" + secrets.token_hex(4),
+            launch_index=0,
         )
         model.servers[server["id"]] = server
         try:

@@ -17,8 +17,17 @@ from typing import Any
 
 from localcloud.core.errors import BadRequest, CloudError
 
-__all__ = ["ServerRequest", "NicRequest", "parse_flavor", "validate_request", "check_tag", "DEFAULT_IMAGE_ID",
-           "MAX_COUNT", "MAX_NICS", "MAX_TAGS"]
+__all__ = [
+    "ServerRequest",
+    "NicRequest",
+    "parse_flavor",
+    "validate_request",
+    "check_tag",
+    "DEFAULT_IMAGE_ID",
+    "MAX_COUNT",
+    "MAX_NICS",
+    "MAX_TAGS",
+]
 
 DEFAULT_IMAGE_ID = "e3d8a4c2-5b1f-4c7e-9a60-0d1c2b3a4f50"  # when a request has no imageRef (real: required)
 MAX_COUNT = 100  # servers per create request (doc: count max 100)
@@ -45,8 +54,13 @@ def parse_flavor(flavor_id: str) -> dict | None:
     else:
         vcpus = 4 * int(match.group(3))
     ratio = int(match.group(4))
-    return {"id": flavor_id, "name": flavor_id, "vcpus": str(vcpus), "ram": str(vcpus * max(ratio, 1) * 1024),
-            "disk": "0"}
+    return {
+        "id": flavor_id,
+        "name": flavor_id,
+        "vcpus": str(vcpus),
+        "ram": str(vcpus * max(ratio, 1) * 1024),
+        "disk": "0",
+    }
 
 
 @dataclass
@@ -122,16 +136,14 @@ def validate_request(model, request: ServerRequest) -> dict:
         try:
             vpc_id = model.vpc.vpc(vpc_id)["id"]
         except CloudError:
-            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: VPC [{request.vpc_id}] does not exist.") \
-                from None
+            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: VPC [{request.vpc_id}] does not exist.") from None
     else:
         vpc_id = subnets[0]["vpc_id"]
     if subnets[0]["vpc_id"] != vpc_id:
         raise BadRequest("Ecs.0064", "The VPC ID in the request is inconsistent with that in the main subnet ID.")
     for subnet in subnets[1:]:
         if subnet["vpc_id"] != vpc_id:
-            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: subnet [{subnet['id']}] is not in VPC "
-                                         f"[{vpc_id}].")
+            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: subnet [{subnet['id']}] is not in VPC [{vpc_id}].")
     fixed_ips: set[str] = set()
     for nic, subnet in zip(request.nics, subnets):
         if not nic.ip_address:
@@ -144,8 +156,7 @@ def validate_request(model, request: ServerRequest) -> dict:
         except ValueError:
             raise BadRequest("Ecs.0005", f"Invalid parameter: ip_address [{nic.ip_address}].") from None
         if address not in network:
-            raise BadRequest("Ecs.0039", f"The specified IP address [{nic.ip_address}] does not belong to the "
-                                         f"subnet.")
+            raise BadRequest("Ecs.0039", f"The specified IP address [{nic.ip_address}] does not belong to the subnet.")
         if nic.ip_address in fixed_ips:
             raise BadRequest("Ecs.0010", f"Private IP address {nic.ip_address} is already in use.")
         fixed_ips.add(nic.ip_address)
@@ -156,8 +167,9 @@ def validate_request(model, request: ServerRequest) -> dict:
             try:
                 sg_id = model.vpc.resolve_security_group(ref)["id"]
             except CloudError:
-                raise BadRequest("Ecs.0014", f"Invalid security group parameters: security group [{ref}] "
-                                             f"does not exist.") from None
+                raise BadRequest(
+                    "Ecs.0014", f"Invalid security group parameters: security group [{ref}] does not exist."
+                ) from None
             if sg_id not in group_ids:
                 group_ids.append(sg_id)
     else:
@@ -170,9 +182,16 @@ def validate_request(model, request: ServerRequest) -> dict:
         "vpc_id": vpc_id,
         "availability_zone": availability_zone,
         "enterprise_project_id": request.enterprise_project_id or "0",
-        "nics": [{"subnet_id": subnet["id"], "ip_address": nic.ip_address or None,
-                  "security_groups": list(group_ids), "port_id": None, "port_security_enabled": True}
-                 for nic, subnet in zip(request.nics, subnets)],
+        "nics": [
+            {
+                "subnet_id": subnet["id"],
+                "ip_address": nic.ip_address or None,
+                "security_groups": list(group_ids),
+                "port_id": None,
+                "port_security_enabled": True,
+            }
+            for nic, subnet in zip(request.nics, subnets)
+        ],
     }
 
 

@@ -20,14 +20,16 @@ def _addresses(model: EcsModel, server: dict, ports: list[dict]) -> dict:
         vpc_id = model.port_vpc_id(port, server["vpc_id"]) or server["vpc_id"]
         for fixed in port.get("fixed_ips", []):
             address = fixed["ip_address"]
-            addresses.setdefault(vpc_id, []).append({
-                "version": "6" if ":" in address else "4",
-                "addr": address,
-                "OS-EXT-IPS:type": "fixed",
-                "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address"),
-                "OS-EXT-IPS:port_id": port["id"],
-                "primary": index == 0,
-            })
+            addresses.setdefault(vpc_id, []).append(
+                {
+                    "version": "6" if ":" in address else "4",
+                    "addr": address,
+                    "OS-EXT-IPS:type": "fixed",
+                    "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address"),
+                    "OS-EXT-IPS:port_id": port["id"],
+                    "primary": index == 0,
+                }
+            )
     return addresses
 
 
@@ -91,8 +93,7 @@ def server_view(model: EcsModel, server: dict) -> dict:
         "locked": False,
         "fault": dict(server["fault"]) if server["fault"] else None,
         "os-extended-volumes:volumes_attached": [
-            {"id": server["root_volume_id"], "delete_on_termination": "true", "bootIndex": "0",
-             "device": "/dev/vda"},
+            {"id": server["root_volume_id"], "delete_on_termination": "true", "bootIndex": "0", "device": "/dev/vda"},
         ],
         "os:scheduler_hints": {},
     }
@@ -100,16 +101,19 @@ def server_view(model: EcsModel, server: dict) -> dict:
 
 def missing_server_view(server_id: str) -> dict:
     """A ``server_id`` filter entry for an id that does not exist: id and fault, nothing else."""
-    return {"id": server_id, "fault": {"code": 404, "message": f"Instance[{server_id}] could not be found.",
-                                       "details": "Ecs.0114"}}
+    return {
+        "id": server_id,
+        "fault": {"code": 404, "message": f"Instance[{server_id}] could not be found.", "details": "Ecs.0114"},
+    }
 
 
 def interface_view(port: dict) -> dict:
     """``GET .../os-interface`` -> one ``interfaceAttachments`` item."""
     return {
         "port_state": port.get("status", "ACTIVE"),
-        "fixed_ips": [{"subnet_id": fixed["subnet_id"], "ip_address": fixed["ip_address"]}
-                      for fixed in port.get("fixed_ips", [])],
+        "fixed_ips": [
+            {"subnet_id": fixed["subnet_id"], "ip_address": fixed["ip_address"]} for fixed in port.get("fixed_ips", [])
+        ],
         "port_id": port["id"],
         "net_id": port.get("network_id"),
         "mac_addr": port.get("mac_address"),
@@ -135,8 +139,10 @@ def job_view(job: dict) -> dict:
     """``GET /v1/{project_id}/jobs/{job_id}``."""
     return {
         "status": job["status"],
-        "entities": {"sub_jobs_total": len(job["sub_jobs"]),
-                     "sub_jobs": [sub_job_view(sub_job) for sub_job in job["sub_jobs"]]},
+        "entities": {
+            "sub_jobs_total": len(job["sub_jobs"]),
+            "sub_jobs": [sub_job_view(sub_job) for sub_job in job["sub_jobs"]],
+        },
         "job_id": job["job_id"],
         "job_type": job["job_type"],
         "begin_time": iso_or_none(job["begin_time"], millis=True),

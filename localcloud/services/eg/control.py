@@ -25,8 +25,12 @@ def create_channel(ctx: ApiContext):
     project_id = body.get("project_id") or DEFAULT_PROJECT_ID
     with ctx.backend.lock:
         model = ctx.backend.project(project_id, create=True).service("eg")
-        channel = model.create_channel(body["name"], channel_id=body.get("id"),
-                                       description=body.get("description") or "", sources=body.get("sources"))
+        channel = model.create_channel(
+            body["name"],
+            channel_id=body.get("id"),
+            description=body.get("description") or "",
+            sources=body.get("sources"),
+        )
     return 201, {"channel": channel, "project_id": project_id}
 
 

@@ -71,22 +71,33 @@ class EgModel:
         return iso_seconds(self.project.backend.clock())
 
     # ---- channels ---------------------------------------------------------------------------
-    def create_channel(self, name: str, *, channel_id: str | None = None, description: str = "",
-                       sources: list[str] | None = None) -> dict:
+    def create_channel(
+        self, name: str, *, channel_id: str | None = None, description: str = "", sources: list[str] | None = None
+    ) -> dict:
         if not isinstance(name, str) or not _CHANNEL_NAME.match(name) or name == "default":
-            raise errors.invalid_parameters("channel name must be 1-128 letters, digits, '.', '_' or '-', start "
-                                            "with a letter or digit, and not be 'default'")
+            raise errors.invalid_parameters(
+                "channel name must be 1-128 letters, digits, '.', '_' or '-', start "
+                "with a letter or digit, and not be 'default'"
+            )
         if any(channel["name"] == name for channel in self._channels.values()):
             raise errors.name_duplicated(name)
         channel_id = channel_id or str(uuid.uuid4())
         if not isinstance(channel_id, str) or not _CHANNEL_NAME.match(channel_id) or channel_id in self._channels:
             raise errors.invalid_parameters(f"channel id {channel_id!r} is invalid or taken")
-        if sources is not None and (not isinstance(sources, list)
-                                    or not all(isinstance(s, str) and s for s in sources)):
+        if sources is not None and (
+            not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources)
+        ):
             raise errors.invalid_parameters("sources must be a list of custom event source names")
         now = self._now()
-        channel = {"id": channel_id, "name": name, "description": description or "", "provider_type": "CUSTOM",
-                   "sources": list(sources) if sources else [], "created_time": now, "updated_time": now}
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "description": description or "",
+            "provider_type": "CUSTOM",
+            "sources": list(sources) if sources else [],
+            "created_time": now,
+            "updated_time": now,
+        }
         self._channels[channel_id] = channel
         return copy.deepcopy(channel)
 
@@ -117,25 +128,35 @@ class EgModel:
         answers, accepted = [], []
         for event in events:
             if channel["sources"] and event["source"] not in channel["sources"]:
-                answers.append({"event_id": event["id"], "error_code": errors.INVALID_PARAMETERS,
-                                "error_msg": f"event source {event['source']} does not exist in channel "
-                                             f"{channel['name']}"})
+                answers.append(
+                    {
+                        "event_id": event["id"],
+                        "error_code": errors.INVALID_PARAMETERS,
+                        "error_msg": f"event source {event['source']} does not exist in channel {channel['name']}",
+                    }
+                )
                 continue
             self._seq += 1
-            record = {"seq": self._seq, "channel_id": channel_id, "request_id": request_id,
-                      "received_at": self._now(), "event": copy.deepcopy(event)}
+            record = {
+                "seq": self._seq,
+                "channel_id": channel_id,
+                "request_id": request_id,
+                "received_at": self._now(),
+                "event": copy.deepcopy(event),
+            }
             self._events.append(record)
             accepted.append(copy.deepcopy(record))
             answers.append({"event_id": event["id"]})
         if accepted:
-            self.project.backend.publish("eg.events_published", project_id=self.project.project_id,
-                                         channel_id=channel_id, events=accepted)
+            self.project.backend.publish(
+                "eg.events_published", project_id=self.project.project_id, channel_id=channel_id, events=accepted
+            )
         return {"failed_count": sum(1 for answer in answers if "error_code" in answer), "events": answers}
 
     def events(self, channel_id: str | None = None) -> list[dict]:
-        return [copy.deepcopy(record) for record in self._events
-                if channel_id is None or record["channel_id"] == channel_id]
+        return [
+            copy.deepcopy(record) for record in self._events if channel_id is None or record["channel_id"] == channel_id
+        ]
 
     def to_dict(self) -> dict:
-        return {"channels": [copy.deepcopy(channel) for channel in self._channels.values()],
-                "events": self.events()}
+        return {"channels": [copy.deepcopy(channel) for channel in self._channels.values()], "events": self.events()}

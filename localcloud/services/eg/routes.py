@@ -23,6 +23,7 @@ router = Router("eg", "eg")
 def put_events(ctx: ApiContext):
     channel_id = unquote(ctx.params["channel_id"])
     body = ctx.json(errors.BAD_REQUEST)
-    answer = ctx.project.service("eg").put_events(channel_id, body, request_id=ctx.request_id,
-                                                  raw_size=len(ctx.raw_body))
+    answer = ctx.project.service("eg").put_events(
+        channel_id, body, request_id=ctx.request_id, raw_size=len(ctx.raw_body)
+    )
     return 200, answer

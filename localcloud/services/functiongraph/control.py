@@ -24,7 +24,9 @@ def list_invocations(ctx: ApiContext):
             for function in model.functions.values():
                 if wanted_function and function.name != wanted_function:
                     continue
-                found.extend({"project_id": project_id, "function": function.name, "func_urn": function.urn,
-                              **record} for record in function.invocations)
+                found.extend(
+                    {"project_id": project_id, "function": function.name, "func_urn": function.urn, **record}
+                    for record in function.invocations
+                )
     found.sort(key=lambda item: item["seq"])
     return 200, {"invocations": found}

@@ -12,6 +12,8 @@ invoker is called *outside* the state lock as ``invoker(invocation)`` with an :c
 for a synchronous call its return value (a dict ``{"status", "result", "log"}`` or ``None``) is the
 answer; for an asynchronous one it runs in its own thread and its return value is ignored. With no
 invoker, an invocation is recorded and answered with an empty result.
+
+Over 400 lines: the FunctionGraph service's state and invariants in one place, as moto's models.py.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from localcloud.core.errors import CloudError, NotFound
 from localcloud.core.timefmt import iso_seconds
@@ -48,7 +51,7 @@ def function_urn(region: str, project_id: str, package: str, name: str, version:
     return f"urn:fss:{region}:{project_id}:function:{package}:{name}:{version}"
 
 
-def register_invoker(backend: Any, invoker: Callable[["Invocation"], Any] | None) -> None:
+def register_invoker(backend: Any, invoker: Callable[[Invocation], Any] | None) -> None:
     """Install ``invoker`` for every project of ``backend`` (kept across ``Backend.reset``)."""
     setattr(backend, _BACKEND_INVOKER_ATTR, invoker)
 
@@ -109,8 +112,14 @@ class Invocation:
     seq: int = field(default_factory=lambda: next(_SEQUENCE))  # order of arrival across functions
 
     def record(self) -> dict:
-        return {"seq": self.seq, "request_id": self.request_id, "mode": self.mode, "source": self.source,
-                "received_at": self.received_at, "payload": self.payload}
+        return {
+            "seq": self.seq,
+            "request_id": self.request_id,
+            "mode": self.mode,
+            "source": self.source,
+            "received_at": self.received_at,
+            "payload": self.payload,
+        }
 
 
 class FunctionGraphModel:
@@ -132,8 +141,13 @@ class FunctionGraphModel:
             region, project_id, package, name = parts[2], parts[3], parts[5], parts[6]
             version = parts[7] if len(parts) == 8 else "latest"
             function = self.functions.get(name)
-            if (function and region == self.backend.region and project_id == self.project.project_id
-                    and package == function.package and version == "latest"):
+            if (
+                function
+                and region == self.backend.region
+                and project_id == self.project.project_id
+                and package == function.package
+                and version == "latest"
+            ):
                 return function
         raise NotFound("FSS.1051", "Not found the function")
 
@@ -149,9 +163,18 @@ class FunctionGraphModel:
         code_type, code = v.decode_code(body)
         if name in self.functions:
             raise CloudError("FSS.0409", f"The function {name} already exists.", status=409)
-        function = Function(name=name, package=package, runtime=runtime, handler=handler, memory_size=memory,
-                            timeout=timeout, urn=self.urn_for(package, name), code_type=code_type, code=code,
-                            code_filename=str(body.get("code_filename") or "index.zip"))
+        function = Function(
+            name=name,
+            package=package,
+            runtime=runtime,
+            handler=handler,
+            memory_size=memory,
+            timeout=timeout,
+            urn=self.urn_for(package, name),
+            code_type=code_type,
+            code=code,
+            code_filename=str(body.get("code_filename") or "index.zip"),
+        )
         self._apply_optional(function, body)
         self.functions[name] = function
         return function
@@ -168,8 +191,9 @@ class FunctionGraphModel:
                     raise v.bad(f"Invalid {name}: must be a string.")
                 setattr(function, name, value)
         if body.get("initializer_handler"):
-            function.initializer_handler = v.check_handler(body["initializer_handler"], function.runtime,
-                                                           "initializer_handler")
+            function.initializer_handler = v.check_handler(
+                body["initializer_handler"], function.runtime, "initializer_handler"
+            )
             function.initializer_timeout = v.check_timeout(body, None, "initializer_timeout", 1, 300)
         elif "initializer_handler" in body:
             function.initializer_handler, function.initializer_timeout = "", 0
@@ -179,8 +203,9 @@ class FunctionGraphModel:
             function.strategy_config = v.check_strategy(body["strategy_config"])
         if body.get("func_vpc") is not None:
             vpc = body["func_vpc"]
-            if not isinstance(vpc, dict) or not all(isinstance(vpc.get(k), str) and vpc.get(k)
-                                                    for k in ("vpc_id", "subnet_id")):
+            if not isinstance(vpc, dict) or not all(
+                isinstance(vpc.get(k), str) and vpc.get(k) for k in ("vpc_id", "subnet_id")
+            ):
                 raise v.bad("Invalid func_vpc: vpc_id and subnet_id are required.")
             function.func_vpc = {k: vpc[k] for k in ("vpc_id", "subnet_id")}
 
@@ -210,15 +235,19 @@ class FunctionGraphModel:
         del self.functions[function.name]
 
     def list_functions(self, package: str | None = None, name: str | None = None) -> list[Function]:
-        return [f for f in sorted(self.functions.values(), key=lambda f: f.created + f.name)
-                if (not package or f.package == package) and (not name or name in f.name)]
+        return [
+            f
+            for f in sorted(self.functions.values(), key=lambda f: f.created + f.name)
+            if (not package or f.package == package) and (not name or name in f.name)
+        ]
 
     # ---- triggers ----------------------------------------------------------------------------
     def create_trigger(self, function: Function, body: dict) -> dict:
         kind, status, data = v.check_trigger(body)
         if kind == "CTS":  # the documented quota: 10 CTS triggers per project
-            count = sum(1 for f in self.functions.values() for t in f.triggers.values()
-                        if t["trigger_type_code"] == "CTS")
+            count = sum(
+                1 for f in self.functions.values() for t in f.triggers.values() if t["trigger_type_code"] == "CTS"
+            )
             if count >= 10:
                 raise v.bad("The maximum number of CTS triggers (10 per project) has been reached.", "FSS.0403")
         for trigger in function.triggers.values():
@@ -226,9 +255,15 @@ class FunctionGraphModel:
                 raise CloudError("FSS.0409", "The trigger already exists.", status=409)
         now = _now()
         trigger_id = str(uuid.uuid4())
-        trigger = {"trigger_id": trigger_id, "trigger_type_code": kind, "trigger_status": status,
-                   "event_type_code": body.get("event_type_code") or "", "event_data": dict(data),
-                   "created_time": now, "last_updated_time": now}
+        trigger = {
+            "trigger_id": trigger_id,
+            "trigger_type_code": kind,
+            "trigger_status": status,
+            "event_type_code": body.get("event_type_code") or "",
+            "event_data": dict(data),
+            "created_time": now,
+            "last_updated_time": now,
+        }
         function.triggers[trigger_id] = trigger
         return trigger
 
@@ -244,8 +279,12 @@ class FunctionGraphModel:
 
     def functions_with_trigger(self, kind: str, active_only: bool = True) -> list[tuple[Function, dict]]:
         """``(function, trigger)`` pairs for a trigger type (for services that fire triggers)."""
-        return [(f, t) for f in self.functions.values() for t in f.triggers.values()
-                if t["trigger_type_code"] == kind and (not active_only or t["trigger_status"] == "ACTIVE")]
+        return [
+            (f, t)
+            for f in self.functions.values()
+            for t in f.triggers.values()
+            if t["trigger_type_code"] == kind and (not active_only or t["trigger_status"] == "ACTIVE")
+        ]
 
     # ---- async invoke config -----------------------------------------------------------------
     def update_async_config(self, function: Function, body: dict) -> dict:
@@ -269,13 +308,22 @@ class FunctionGraphModel:
             self.dependencies[dependency["id"]] = dependency
         if runtime != dependency["runtime"]:
             raise v.bad(f"Invalid runtime: the dependency {name} is for {dependency['runtime']}.")
-        version = {"id": str(uuid.uuid4()), "dep_id": dependency["id"], "owner": self.project.project_id,
-                   "link": f"https://localcloud/fgs/dependencies/{dependency['id']}/{len(dependency['versions']) + 1}",
-                   "runtime": runtime, "etag": hashlib.md5(raw).hexdigest(), "size": len(raw), "name": name,
-                   "description": description, "file_name": f"{name}.zip",
-                   "version": len(dependency["versions"]) + 1,
-                   "last_modified": int(time.time() * 1000),
-                   "sha256": hashlib.sha256(raw).hexdigest(), "content": raw}
+        version = {
+            "id": str(uuid.uuid4()),
+            "dep_id": dependency["id"],
+            "owner": self.project.project_id,
+            "link": f"https://localcloud/fgs/dependencies/{dependency['id']}/{len(dependency['versions']) + 1}",
+            "runtime": runtime,
+            "etag": hashlib.md5(raw).hexdigest(),
+            "size": len(raw),
+            "name": name,
+            "description": description,
+            "file_name": f"{name}.zip",
+            "version": len(dependency["versions"]) + 1,
+            "last_modified": int(time.time() * 1000),
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "content": raw,
+        }
         dependency["versions"].append(version)
         return version
 
@@ -312,8 +360,14 @@ class FunctionGraphModel:
 
     def receive(self, function: Function, payload: Any, mode: str, source: str = "api") -> Invocation:
         """Record an invocation (under the state lock) and return it for dispatch."""
-        invocation = Invocation(request_id=str(uuid.uuid4()), mode=mode, function=function, payload=payload,
-                                project_id=self.project.project_id, source=source)
+        invocation = Invocation(
+            request_id=str(uuid.uuid4()),
+            mode=mode,
+            function=function,
+            payload=payload,
+            project_id=self.project.project_id,
+            source=source,
+        )
         function.invocations.append(invocation.record())
         del function.invocations[:-MAX_INVOCATIONS]
         return invocation
@@ -322,8 +376,9 @@ class FunctionGraphModel:
         """Hand an async invocation to the invoker in its own thread (never under the lock)."""
         invoker = self.invoker
         if invoker is not None:
-            threading.Thread(target=invoker, args=(invocation,), name=f"fgs-{invocation.request_id[:8]}",
-                             daemon=True).start()
+            threading.Thread(
+                target=invoker, args=(invocation,), name=f"fgs-{invocation.request_id[:8]}", daemon=True
+            ).start()
 
     def invoke_async(self, function: Function, payload: Any, source: str) -> Invocation:
         """For services that fire triggers (SMN, CTS, Kafka...): record and dispatch asynchronously."""
@@ -336,19 +391,29 @@ class FunctionGraphModel:
         functions = {}
         for function in self.functions.values():
             functions[function.name] = {
-                "func_urn": function.urn, "package": function.package, "runtime": function.runtime,
-                "handler": function.handler, "memory_size": function.memory_size, "timeout": function.timeout,
-                "xrole": function.xrole, "code_type": function.code_type, "code_size": len(function.code),
-                "sha256": function.sha256, "digest": function.digest,
+                "func_urn": function.urn,
+                "package": function.package,
+                "runtime": function.runtime,
+                "handler": function.handler,
+                "memory_size": function.memory_size,
+                "timeout": function.timeout,
+                "xrole": function.xrole,
+                "code_type": function.code_type,
+                "code_size": len(function.code),
+                "sha256": function.sha256,
+                "digest": function.digest,
                 "user_data": function.user_data_dict(),
                 "encrypted_user_data_keys": sorted(function.user_data_dict(encrypted=True)),
-                "initializer_handler": function.initializer_handler, "strategy_config": function.strategy_config,
+                "initializer_handler": function.initializer_handler,
+                "strategy_config": function.strategy_config,
                 "func_vpc": function.func_vpc,
                 "depend_version_list": list(function.depend_version_list),
                 "triggers": [dict(t) for t in function.triggers.values()],
                 "async_invoke_config": dict(function.async_config) if function.async_config else None,
                 "invocations": list(function.invocations),
             }
-        dependencies = {d["name"]: [{k: val for k, val in version.items() if k != "content"}
-                                    for version in d["versions"]] for d in self.dependencies.values()}
+        dependencies = {
+            d["name"]: [{k: val for k, val in version.items() if k != "content"} for version in d["versions"]]
+            for d in self.dependencies.values()
+        }
         return {"functions": functions, "dependencies": dependencies}

@@ -40,13 +40,22 @@ def _body(ctx: ApiContext) -> dict:
 
 
 def _common(ctx: ApiContext, f: Function) -> dict:
-    return {"func_urn": f.urn, "func_name": f.name, "domain_id": ctx.project.project_id[:16],
-            "runtime": f.runtime, "code_type": f.code_type, "code_url": "", "code_filename": f.code_filename,
-            "code_size": len(f.code), "digest": f.digest, "last_modified": f.last_modified,
-            "depend_version_list": list(f.depend_version_list), "depend_list": list(f.depend_version_list),
-            "strategy_config": dict(f.strategy_config),
-            "dependencies": [_dependency_view(d) for d in map(_model(ctx).dependency_version, f.depend_version_list)
-                             if d]}
+    return {
+        "func_urn": f.urn,
+        "func_name": f.name,
+        "domain_id": ctx.project.project_id[:16],
+        "runtime": f.runtime,
+        "code_type": f.code_type,
+        "code_url": "",
+        "code_filename": f.code_filename,
+        "code_size": len(f.code),
+        "digest": f.digest,
+        "last_modified": f.last_modified,
+        "depend_version_list": list(f.depend_version_list),
+        "depend_list": list(f.depend_version_list),
+        "strategy_config": dict(f.strategy_config),
+        "dependencies": [_dependency_view(d) for d in map(_model(ctx).dependency_version, f.depend_version_list) if d],
+    }
 
 
 def code_view(ctx: ApiContext, f: Function) -> dict:
@@ -54,14 +63,31 @@ def code_view(ctx: ApiContext, f: Function) -> dict:
 
 
 def config_view(ctx: ApiContext, f: Function) -> dict:
-    return {**_common(ctx, f), "func_id": f.func_id, "resource_id": f.func_id, "namespace": ctx.project.project_id,
-            "project_name": ctx.project.name, "package": f.package, "timeout": f.timeout, "handler": f.handler,
-            "memory_size": f.memory_size, "cpu": max(1, f.memory_size // 128) * 50, "user_data": f.user_data,
-            "encrypted_user_data": f.encrypted_user_data, "version": "latest", "image_name": "latest",
-            "xrole": f.xrole, "app_xrole": f.app_xrole, "description": f.description,
-            "initializer_handler": f.initializer_handler, "initializer_timeout": f.initializer_timeout,
-            **({"func_vpc": dict(f.func_vpc)} if f.func_vpc else {}),
-            "enterprise_project_id": "0", "type": "v2", "long_time": f.timeout > 900}
+    return {
+        **_common(ctx, f),
+        "func_id": f.func_id,
+        "resource_id": f.func_id,
+        "namespace": ctx.project.project_id,
+        "project_name": ctx.project.name,
+        "package": f.package,
+        "timeout": f.timeout,
+        "handler": f.handler,
+        "memory_size": f.memory_size,
+        "cpu": max(1, f.memory_size // 128) * 50,
+        "user_data": f.user_data,
+        "encrypted_user_data": f.encrypted_user_data,
+        "version": "latest",
+        "image_name": "latest",
+        "xrole": f.xrole,
+        "app_xrole": f.app_xrole,
+        "description": f.description,
+        "initializer_handler": f.initializer_handler,
+        "initializer_timeout": f.initializer_timeout,
+        **({"func_vpc": dict(f.func_vpc)} if f.func_vpc else {}),
+        "enterprise_project_id": "0",
+        "type": "v2",
+        "long_time": f.timeout > 900,
+    }
 
 
 def _dependency_view(version: dict) -> dict:
@@ -69,20 +95,33 @@ def _dependency_view(version: dict) -> dict:
 
 
 def _trigger_view(trigger: dict) -> dict:
-    data = {k: val for k, val in trigger["event_data"].items() if k not in ("kafka_password", "access_password",
-                                                                          "db_password")}
+    data = {
+        k: val
+        for k, val in trigger["event_data"].items()
+        if k not in ("kafka_password", "access_password", "db_password")
+    }
     data["triggerid"] = trigger["trigger_id"]
-    return {"trigger_id": trigger["trigger_id"], "trigger_type_code": trigger["trigger_type_code"],
-            "trigger_status": trigger["trigger_status"], "event_data": data,
-            "created_time": trigger["created_time"], "last_updated_time": trigger["last_updated_time"]}
+    return {
+        "trigger_id": trigger["trigger_id"],
+        "trigger_type_code": trigger["trigger_type_code"],
+        "trigger_status": trigger["trigger_status"],
+        "event_data": data,
+        "created_time": trigger["created_time"],
+        "last_updated_time": trigger["last_updated_time"],
+    }
 
 
 def _async_view(f: Function) -> dict:
     config = f.async_config
-    return {"func_urn": f.urn, "max_async_event_age_in_seconds": config["max_async_event_age_in_seconds"],
-            "max_async_retry_attempts": config["max_async_retry_attempts"],
-            "destination_config": config["destination_config"], "created_time": config["created_time"],
-            "last_modified": config["last_modified"], "enable_async_status_log": config["enable_async_status_log"]}
+    return {
+        "func_urn": f.urn,
+        "max_async_event_age_in_seconds": config["max_async_event_age_in_seconds"],
+        "max_async_retry_attempts": config["max_async_retry_attempts"],
+        "destination_config": config["destination_config"],
+        "created_time": config["created_time"],
+        "last_modified": config["last_modified"],
+        "enable_async_status_log": config["enable_async_status_log"],
+    }
 
 
 # ---- functions -------------------------------------------------------------------------------
@@ -96,9 +135,10 @@ def list_functions(ctx: ApiContext):
     functions = _model(ctx).list_functions(ctx.arg("package_name"), ctx.arg("func_name"))
     marker = ctx.int_arg("marker", 0, v.INVALID)
     maxitems = ctx.int_arg("maxitems", 400, v.INVALID)
-    page = functions[marker:marker + maxitems]
-    views = [{k: val for k, val in config_view(ctx, f).items() if k not in ("dependencies", "depend_list")}
-             for f in page]
+    page = functions[marker : marker + maxitems]
+    views = [
+        {k: val for k, val in config_view(ctx, f).items() if k not in ("dependencies", "depend_list")} for f in page
+    ]
     return 200, {"functions": views, "next_marker": marker + len(page), "count": len(functions)}
 
 
@@ -235,8 +275,12 @@ def invoke_function(ctx: ApiContext):
     result = outcome.get("result", "")
     if not isinstance(result, str):
         result = json.dumps(result)
-    return 200, {"request_id": invocation.request_id, "result": result, "log": outcome.get("log", ""),
-                 "status": outcome.get("status", 200)}
+    return 200, {
+        "request_id": invocation.request_id,
+        "result": result,
+        "log": outcome.get("log", ""),
+        "status": outcome.get("status", 200),
+    }
 
 
 @router.route("POST", "/v2/{project_id}/fgs/functions/{function_urn}/invocations-async")

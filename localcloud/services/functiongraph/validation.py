@@ -22,19 +22,76 @@ from typing import Any
 from localcloud.core.errors import BadRequest
 
 __all__ = [
-    "RUNTIMES", "MEMORY_SIZES", "TRIGGER_TYPES", "MAX_ZIP_BYTES", "MAX_UNZIPPED_BYTES", "MAX_DEPENDENCY_BYTES",
-    "bad", "check_name", "check_runtime", "check_handler", "check_memory", "check_timeout", "check_user_data",
-    "decode_code", "check_strategy", "check_async_config", "check_trigger", "check_depend_file",
+    "RUNTIMES",
+    "MEMORY_SIZES",
+    "TRIGGER_TYPES",
+    "MAX_ZIP_BYTES",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_DEPENDENCY_BYTES",
+    "bad",
+    "check_name",
+    "check_runtime",
+    "check_handler",
+    "check_memory",
+    "check_timeout",
+    "check_user_data",
+    "decode_code",
+    "check_strategy",
+    "check_async_config",
+    "check_trigger",
+    "check_depend_file",
 ]
 
 INVALID = "FSS.0400"
-RUNTIMES = ("Python2.7", "Python3.6", "Python3.9", "Python3.10", "Python3.12", "Node.js6.10", "Node.js8.10",
-            "Node.js10.16", "Node.js12.13", "Node.js14.18", "Node.js16.17", "Node.js18.15", "Node.js20.15", "Java8",
-            "Java11", "Java17", "Java21", "Go1.x", "C#(.NET Core 2.1)", "C#(.NET Core 3.1)", "C#(.NET Core 6.0)",
-            "PHP7.3", "PHP8.3", "Cangjie1.0", "Custom", "http", "Custom Image")
+RUNTIMES = (
+    "Python2.7",
+    "Python3.6",
+    "Python3.9",
+    "Python3.10",
+    "Python3.12",
+    "Node.js6.10",
+    "Node.js8.10",
+    "Node.js10.16",
+    "Node.js12.13",
+    "Node.js14.18",
+    "Node.js16.17",
+    "Node.js18.15",
+    "Node.js20.15",
+    "Java8",
+    "Java11",
+    "Java17",
+    "Java21",
+    "Go1.x",
+    "C#(.NET Core 2.1)",
+    "C#(.NET Core 3.1)",
+    "C#(.NET Core 6.0)",
+    "PHP7.3",
+    "PHP8.3",
+    "Cangjie1.0",
+    "Custom",
+    "http",
+    "Custom Image",
+)
 MEMORY_SIZES = (128, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 8192, 10240)
-TRIGGER_TYPES = ("TIMER", "APIG", "CTS", "DDS", "DMS", "DIS", "LTS", "OBS", "SMN", "KAFKA", "RABBITMQ",
-                 "DEDICATEDGATEWAY", "OPENSOURCEKAFKA", "APIC", "GAUSSMONGO", "EVENTGRID", "IOTDA")
+TRIGGER_TYPES = (
+    "TIMER",
+    "APIG",
+    "CTS",
+    "DDS",
+    "DMS",
+    "DIS",
+    "LTS",
+    "OBS",
+    "SMN",
+    "KAFKA",
+    "RABBITMQ",
+    "DEDICATEDGATEWAY",
+    "OPENSOURCEKAFKA",
+    "APIC",
+    "GAUSSMONGO",
+    "EVENTGRID",
+    "IOTDA",
+)
 ASYNC_DESTINATIONS = ("OBS", "SMN", "DIS", "FunctionGraph")
 MAX_ZIP_BYTES = 50 * 2**20
 MAX_UNZIPPED_BYTES = 1500 * 2**20
@@ -61,8 +118,10 @@ def _int(body: dict, name: str, default: int | None = None) -> int | None:
 
 def check_name(value: Any, field: str = "func_name") -> str:
     if not isinstance(value, str) or not _NAME_RE.match(value):
-        raise bad(f"Invalid {field}: 1-60 letters, digits, hyphens or underscores, starting with a letter "
-                  "and ending with a letter or digit.")
+        raise bad(
+            f"Invalid {field}: 1-60 letters, digits, hyphens or underscores, starting with a letter "
+            "and ending with a letter or digit."
+        )
     return value
 
 
@@ -87,8 +146,7 @@ def check_memory(body: dict, default: int | None = None) -> int:
     return value
 
 
-def check_timeout(body: dict, default: int | None = None, field: str = "timeout", low: int = 3,
-                  high: int = 900) -> int:
+def check_timeout(body: dict, default: int | None = None, field: str = "timeout", low: int = 3, high: int = 900) -> int:
     value = _int(body, field, default)
     if value is None or not low <= value <= high:
         raise bad(f"Invalid {field} {value}: must be within {low}..{high} seconds.")
@@ -213,8 +271,12 @@ def check_async_config(body: dict) -> dict:
     enable_log = body.get("enable_async_status_log", False)
     if not isinstance(enable_log, bool):
         raise bad("Invalid enable_async_status_log: must be a boolean.")
-    return {"max_async_retry_attempts": attempts, "max_async_event_age_in_seconds": age,
-            "destination_config": clean, "enable_async_status_log": enable_log}
+    return {
+        "max_async_retry_attempts": attempts,
+        "max_async_event_age_in_seconds": age,
+        "destination_config": clean,
+        "enable_async_status_log": enable_log,
+    }
 
 
 _TRIGGER_REQUIRED = {
@@ -253,11 +315,13 @@ def check_trigger(body: dict) -> tuple[str, str, dict]:
         raise bad("Invalid event_data.batch_size: a Kafka trigger takes 1..1000.")
     if kind == "CTS":
         operations = data["operations"]
-        if not isinstance(operations, list) or not all(isinstance(op, str) and _CTS_OPERATION_RE.match(op)
-                                                       for op in operations):
+        if not isinstance(operations, list) or not all(
+            isinstance(op, str) and _CTS_OPERATION_RE.match(op) for op in operations
+        ):
             raise bad("Invalid event_data.operations: a list of ServiceType:ResourceType:TraceName strings.")
-    if kind == "KAFKA" and (not isinstance(data["topic_ids"], list)
-                            or not all(isinstance(t, str) and t for t in data["topic_ids"])):
+    if kind == "KAFKA" and (
+        not isinstance(data["topic_ids"], list) or not all(isinstance(t, str) and t for t in data["topic_ids"])
+    ):
         raise bad("Invalid event_data.topic_ids: a list of topic names.")
     if kind == "SMN" and not str(data["topic_urn"]).startswith("urn:smn:"):
         raise bad("Invalid event_data.topic_urn: must be an SMN topic URN (urn:smn:...).")

@@ -31,22 +31,31 @@ def create_topic(ctx: ApiContext):
     body = _body(ctx, 'send {"name": "...", "project_id"?: "..."}')
     project_id = body.get("project_id") or DEFAULT_PROJECT_ID
     with ctx.backend.lock:
-        topic = ctx.backend.project(project_id, create=True).service("smn").create_topic(
-            body.get("name"), body.get("display_name") or "")
+        topic = (
+            ctx.backend.project(project_id, create=True)
+            .service("smn")
+            .create_topic(body.get("name"), body.get("display_name") or "")
+        )
     return 201, {"topic": topic}
 
 
 @control.route("POST", "/_localcloud/smn/subscriptions")
 def create_subscription(ctx: ApiContext):
-    body = _body(ctx, 'send {"topic_urn": "...", "protocol": "functionstage", "endpoint": "...", '
-                      '"filter_polices"?: [...]}')
+    body = _body(
+        ctx, 'send {"topic_urn": "...", "protocol": "functionstage", "endpoint": "...", "filter_polices"?: [...]}'
+    )
     match = _TOPIC_URN.match(str(body.get("topic_urn") or ""))
     if not match:
         raise BadRequest("SMN.0005", "Parameter: TopicUrn is invalid.")
     with ctx.backend.lock:
         model = ctx.backend.project(match["project"], create=True).service("smn")
-        subscription = model.subscribe(body["topic_urn"], body.get("protocol"), body.get("endpoint"),
-                                       filter_polices=body.get("filter_polices"), remark=body.get("remark") or "")
+        subscription = model.subscribe(
+            body["topic_urn"],
+            body.get("protocol"),
+            body.get("endpoint"),
+            filter_polices=body.get("filter_polices"),
+            remark=body.get("remark") or "",
+        )
     return 201, {"subscription": subscription}
 
 

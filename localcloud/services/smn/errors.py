@@ -18,8 +18,16 @@ from __future__ import annotations
 
 from localcloud.core.errors import BadRequest, NotFound
 
-__all__ = ["topic_not_found", "topic_urn_invalid", "message_invalid", "subject_invalid",
-           "message_structure_invalid", "name_invalid", "protocol_invalid", "endpoint_invalid"]
+__all__ = [
+    "topic_not_found",
+    "topic_urn_invalid",
+    "message_invalid",
+    "subject_invalid",
+    "message_structure_invalid",
+    "name_invalid",
+    "protocol_invalid",
+    "endpoint_invalid",
+]
 
 
 def topic_not_found() -> NotFound:

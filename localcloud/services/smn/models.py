@@ -28,11 +28,24 @@ __all__ = ["SmnModel", "MAX_MESSAGE_BYTES", "PROTOCOLS", "topic_urn", "filter_ma
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_SUBJECT_BYTES = 512
-PROTOCOLS = ("email", "sms", "functionstage", "functiongraph", "http", "https", "callnotify", "wechat",
-             "dingding", "feishu", "welink", "dingTalkBot")
+PROTOCOLS = (
+    "email",
+    "sms",
+    "functionstage",
+    "functiongraph",
+    "http",
+    "https",
+    "callnotify",
+    "wechat",
+    "dingding",
+    "feishu",
+    "welink",
+    "dingTalkBot",
+)
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$")
 _TOPIC_URN = re.compile(
-    r"^urn:smn:(?P<region>[a-z0-9-]+):(?P<project>[0-9a-f]{32}):(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})$")
+    r"^urn:smn:(?P<region>[a-z0-9-]+):(?P<project>[0-9a-f]{32}):(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{0,255})$"
+)
 # MessageAttribute.name / SubscriptionsFilterPolicy.name: [a-z0-9_], no leading, trailing or double '_'
 _ATTRIBUTE_NAME = re.compile(r"^(?!_)(?!.*__)[a-z0-9_]{1,32}(?<!_)$")
 _ATTRIBUTE_VALUE = re.compile(r"^[0-9A-Za-z_\u4e00-\u9fff]{1,32}$")
@@ -60,13 +73,20 @@ def _check_attributes(attributes: object) -> list[dict]:
         seen.add(name)
         if kind == "STRING":
             if not isinstance(value, str) or not _ATTRIBUTE_VALUE.match(value):
-                raise errors.message_invalid(f"message attribute {name!r}: a STRING value has 1 to 32 letters, "
-                                             "digits or underscores.")
+                raise errors.message_invalid(
+                    f"message attribute {name!r}: a STRING value has 1 to 32 letters, digits or underscores."
+                )
         elif kind == "STRING_ARRAY":
-            if (not isinstance(value, list) or not 1 <= len(value) <= 10 or len(set(map(str, value))) != len(value)
-                    or not all(isinstance(v, str) and _ATTRIBUTE_VALUE.match(v) for v in value)):
-                raise errors.message_invalid(f"message attribute {name!r}: a STRING_ARRAY value has 1 to 10 distinct "
-                                             "strings of 1 to 32 letters, digits or underscores.")
+            if (
+                not isinstance(value, list)
+                or not 1 <= len(value) <= 10
+                or len(set(map(str, value))) != len(value)
+                or not all(isinstance(v, str) and _ATTRIBUTE_VALUE.match(v) for v in value)
+            ):
+                raise errors.message_invalid(
+                    f"message attribute {name!r}: a STRING_ARRAY value has 1 to 10 distinct "
+                    "strings of 1 to 32 letters, digits or underscores."
+                )
         elif kind == "PROTOCOL":
             if not isinstance(value, list) or not value or not all(v in PROTOCOLS for v in value):
                 raise errors.message_invalid(f"message attribute {name!r}: a PROTOCOL value lists protocols.")
@@ -98,11 +118,14 @@ def _check_policies(policies: object) -> list[dict]:
     for policy in policies:
         name = policy.get("name") if isinstance(policy, dict) else None
         values = policy.get("string_equals") if isinstance(policy, dict) else None
-        if (not isinstance(name, str) or not _ATTRIBUTE_NAME.match(name) or name.startswith("smn_")
-                or name in names):
+        if not isinstance(name, str) or not _ATTRIBUTE_NAME.match(name) or name.startswith("smn_") or name in names:
             raise errors.message_invalid(f"filter policy name {name!r} is invalid or repeated.")
-        if (not isinstance(values, list) or not 1 <= len(values) <= 10 or len(set(map(str, values))) != len(values)
-                or not all(isinstance(v, str) and _ATTRIBUTE_VALUE.match(v) for v in values)):
+        if (
+            not isinstance(values, list)
+            or not 1 <= len(values) <= 10
+            or len(set(map(str, values))) != len(values)
+            or not all(isinstance(v, str) and _ATTRIBUTE_VALUE.match(v) for v in values)
+        ):
             raise errors.message_invalid(f"filter policy {name!r}: string_equals has 1 to 10 distinct values.")
         names.add(name)
         checked.append({"name": name, "string_equals": list(values)})
@@ -127,8 +150,14 @@ class SmnModel:
         urn = topic_urn(self.project.backend.region, self.project.project_id, name)
         topic = self._topics.get(urn)
         if topic is None:
-            topic = {"topic_urn": urn, "name": name, "display_name": display_name or "",
-                     "project_id": self.project.project_id, "create_time": self._now(), "subscriptions": []}
+            topic = {
+                "topic_urn": urn,
+                "name": name,
+                "display_name": display_name or "",
+                "project_id": self.project.project_id,
+                "create_time": self._now(),
+                "subscriptions": [],
+            }
             self._topics[urn] = topic
         return copy.deepcopy(topic)
 
@@ -140,16 +169,24 @@ class SmnModel:
             raise errors.topic_not_found()
         return topic
 
-    def subscribe(self, urn: str, protocol: str, endpoint: str, *, filter_polices: list | None = None,
-                  remark: str = "") -> dict:
+    def subscribe(
+        self, urn: str, protocol: str, endpoint: str, *, filter_polices: list | None = None, remark: str = ""
+    ) -> dict:
         topic = self.topic(urn)
         if protocol not in PROTOCOLS:
             raise errors.protocol_invalid()
         if not isinstance(endpoint, str) or not endpoint:
             raise errors.endpoint_invalid()
-        subscription = {"subscription_urn": f"{urn}:{uuid.uuid4().hex}", "topic_urn": urn, "protocol": protocol,
-                        "endpoint": endpoint, "owner": self.project.project_id, "remark": remark or "",
-                        "status": 1, "filter_polices": _check_policies(filter_polices)}
+        subscription = {
+            "subscription_urn": f"{urn}:{uuid.uuid4().hex}",
+            "topic_urn": urn,
+            "protocol": protocol,
+            "endpoint": endpoint,
+            "owner": self.project.project_id,
+            "remark": remark or "",
+            "status": 1,
+            "filter_polices": _check_policies(filter_polices),
+        }
         topic["subscriptions"].append(subscription)
         return copy.deepcopy(subscription)
 
@@ -158,8 +195,11 @@ class SmnModel:
         topic = self.topic(urn)
         if not isinstance(body, dict):
             raise errors.message_invalid("The request body must be an object.")
-        message, structure, template = body.get("message"), body.get("message_structure"), \
-            body.get("message_template_name")
+        message, structure, template = (
+            body.get("message"),
+            body.get("message_structure"),
+            body.get("message_template_name"),
+        )
         if structure is not None:
             try:
                 parsed = json.loads(structure) if isinstance(structure, str) else None
@@ -174,23 +214,41 @@ class SmnModel:
             if isinstance(text, str) and len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
                 raise errors.message_invalid(f"The message is larger than {MAX_MESSAGE_BYTES} bytes.")
         subject = body.get("subject")
-        if subject is not None and (not isinstance(subject, str) or len(subject.encode("utf-8")) > MAX_SUBJECT_BYTES
-                                    or "\n" in subject):
+        if subject is not None and (
+            not isinstance(subject, str) or len(subject.encode("utf-8")) > MAX_SUBJECT_BYTES or "\n" in subject
+        ):
             raise errors.subject_invalid()
         ttl = body.get("time_to_live")
         if ttl is not None and (not isinstance(ttl, str) or not ttl.isdigit() or not 1 <= int(ttl) <= 86400):
             raise errors.message_invalid("time_to_live must be a whole number of seconds within 1..86400.")
         attributes = _check_attributes(body.get("message_attributes"))
         self._seq += 1
-        record = {"seq": self._seq, "message_id": uuid.uuid4().hex, "topic_urn": urn, "request_id": request_id,
-                  "published_at": self._now(), "subject": subject, "message": message,
-                  "message_structure": structure, "message_template_name": template,
-                  "message_attributes": attributes, "time_to_live": ttl}
+        record = {
+            "seq": self._seq,
+            "message_id": uuid.uuid4().hex,
+            "topic_urn": urn,
+            "request_id": request_id,
+            "published_at": self._now(),
+            "subject": subject,
+            "message": message,
+            "message_structure": structure,
+            "message_template_name": template,
+            "message_attributes": attributes,
+            "time_to_live": ttl,
+        }
         self._messages.append(record)
-        matching = [copy.deepcopy(s) for s in topic["subscriptions"]
-                    if s["status"] == 1 and filter_matches(s["filter_polices"], attributes)]
-        self.project.backend.publish("smn.message_published", project_id=self.project.project_id, topic_urn=urn,
-                                     message=copy.deepcopy(record), subscriptions=matching)
+        matching = [
+            copy.deepcopy(s)
+            for s in topic["subscriptions"]
+            if s["status"] == 1 and filter_matches(s["filter_polices"], attributes)
+        ]
+        self.project.backend.publish(
+            "smn.message_published",
+            project_id=self.project.project_id,
+            topic_urn=urn,
+            message=copy.deepcopy(record),
+            subscriptions=matching,
+        )
         return {"request_id": request_id, "message_id": record["message_id"]}
 
     def messages(self, urn: str | None = None) -> list[dict]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from localcloud.core.state import register_model
 
-from .models import VpcModel
 from .address_groups import AddressGroupModel
+from .models import VpcModel
 from .routes_v1 import v1_router
 from .routes_v3 import v3_router
 

@@ -74,9 +74,19 @@ class AddressGroupModel:
         return copy.deepcopy(list(self._groups.values()))
 
     # ---- changes ------------------------------------------------------------------------------
-    def create_address_group(self, *, name, ip_version, ip_set=None, ip_extra_set=None, description="",
-                             max_capacity=None, enterprise_project_id=None, group_id: str | None = None,
-                             dry_run: bool = False) -> dict | None:
+    def create_address_group(
+        self,
+        *,
+        name,
+        ip_version,
+        ip_set=None,
+        ip_extra_set=None,
+        description="",
+        max_capacity=None,
+        enterprise_project_id=None,
+        group_id: str | None = None,
+        dry_run: bool = False,
+    ) -> dict | None:
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise address_group_invalid("name is invalid: 1-64 letters, digits, '_', '-' or '.'.")
         if description is None:
@@ -102,19 +112,33 @@ class AddressGroupModel:
         if dry_run:
             return None
         now = self._now()
-        group = {"id": group_id or str(uuid.uuid4()), "name": name, "description": description,
-                 "ip_version": ip_version, "max_capacity": max_capacity,
-                 "ip_set": [item["ip"] for item in extra], "ip_extra_set": extra,
-                 "enterprise_project_id": enterprise_project_id or "0", "tenant_id": self.project.project_id,
-                 "status": "NORMAL", "status_message": "", "tags": [], "created_at": now, "updated_at": now}
+        group = {
+            "id": group_id or str(uuid.uuid4()),
+            "name": name,
+            "description": description,
+            "ip_version": ip_version,
+            "max_capacity": max_capacity,
+            "ip_set": [item["ip"] for item in extra],
+            "ip_extra_set": extra,
+            "enterprise_project_id": enterprise_project_id or "0",
+            "tenant_id": self.project.project_id,
+            "status": "NORMAL",
+            "status_message": "",
+            "tags": [],
+            "created_at": now,
+            "updated_at": now,
+        }
         self._groups[group["id"]] = group
         return copy.deepcopy(group)
 
     def delete_address_group(self, group_id: str) -> None:
         if group_id not in self._groups:
             raise address_group_not_found(group_id)
-        users = [rule["id"] for rule in self.project.service("vpc").list_security_group_rules()
-                 if rule.get("remote_address_group_id") == group_id]
+        users = [
+            rule["id"]
+            for rule in self.project.service("vpc").list_security_group_rules()
+            if rule.get("remote_address_group_id") == group_id
+        ]
         if users:
             raise address_group_in_use(group_id, users)
         del self._groups[group_id]

@@ -58,13 +58,15 @@ def sg_ambiguous(name: str, count: int) -> BadRequest:
 
 
 def sg_quota(limit: int) -> QuotaExceeded:
-    return QuotaExceeded("VPC.0604", f"Quota exceeded for resources: ['security_group']. (limit {limit})",
-                         status=409)
+    return QuotaExceeded("VPC.0604", f"Quota exceeded for resources: ['security_group']. (limit {limit})", status=409)
 
 
 def sg_in_use(sg_id: str, detail: str) -> Conflict:
-    return Conflict("VPC.0602", '{"NeutronError":{"message":"Security Group %s in use. %s",'
-                                '"type":"SecurityGroupInUse","detail":""}}' % (sg_id, detail))
+    return Conflict(
+        "VPC.0602",
+        '{"NeutronError":{"message":"Security Group %s in use. %s",'
+        '"type":"SecurityGroupInUse","detail":""}}' % (sg_id, detail),
+    )
 
 
 def sg_default_protected(action: str) -> Conflict:
@@ -103,8 +105,11 @@ def port_exists(ref: str) -> Conflict:
 
 
 def port_security_disabled(port_id: str) -> BadRequest:
-    return BadRequest("VPC.2500", f"Port {port_id}: port security must be enabled and the port must have an IP "
-                                  "address in order to use security groups.")
+    return BadRequest(
+        "VPC.2500",
+        f"Port {port_id}: port security must be enabled and the port must have an IP "
+        "address in order to use security groups.",
+    )
 
 
 def port_needs_a_group() -> BadRequest:
@@ -112,8 +117,9 @@ def port_needs_a_group() -> BadRequest:
 
 
 def port_sg_limit(limit: int, wanted: int) -> QuotaExceeded:
-    return QuotaExceeded("VPC.2500", f"Param is invalid. A port can have at most {limit} security groups "
-                                     f"({wanted} requested).")
+    return QuotaExceeded(
+        "VPC.2500", f"Param is invalid. A port can have at most {limit} security groups ({wanted} requested)."
+    )
 
 
 def ip_in_use(ip: str) -> Conflict:

@@ -8,6 +8,8 @@ Subnet ids follow the real cloud: ``id`` is the v1 subnet id, which is also the 
 id (what ECS ``nics[].subnet_id`` takes and what a port's ``network_id`` / v3 ``virsubnet_id``
 is); ``neutron_subnet_id`` is a separate id, carried in a port's ``fixed_ips[].subnet_id``
 (v3 ``private_ips[].subnet_cidr_id``).
+
+Over 400 lines: the VPC service's state and invariants in one place, as moto's models.py.
 """
 
 from __future__ import annotations
@@ -40,9 +42,13 @@ class VpcModel(SecurityGroupsMixin):
         self._random = random.Random(project.project_id)
         self._default_sg_id = None
         # Derived from the project id: the same after every reset, so tests and demos can name it.
-        default = self.create_security_group(name="default", description="Default security group", rules=[],
-                                             sg_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project.project_id}")),
-                                             _default=True)
+        default = self.create_security_group(
+            name="default",
+            description="Default security group",
+            rules=[],
+            sg_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project.project_id}")),
+            _default=True,
+        )
         self._default_sg_id = default["id"]
         for ethertype, prefix in (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0")):
             self.add_rule(default["id"], direction="ingress", ethertype=ethertype, remote_group_id=default["id"])
@@ -83,8 +89,15 @@ class VpcModel(SecurityGroupsMixin):
     def list_subnets(self) -> list[dict]:
         return copy.deepcopy(list(self._subnets.values()))
 
-    def create_vpc(self, *, name: str, cidr: str, vpc_id: str | None = None, description: str = "",
-                   enterprise_project_id: str = "0") -> dict:
+    def create_vpc(
+        self,
+        *,
+        name: str,
+        cidr: str,
+        vpc_id: str | None = None,
+        description: str = "",
+        enterprise_project_id: str = "0",
+    ) -> dict:
         try:
             network = ipaddress.ip_network(cidr, strict=True)
         except ValueError:
@@ -92,14 +105,31 @@ class VpcModel(SecurityGroupsMixin):
         if vpc_id is not None and vpc_id in self._vpcs:
             raise errors.vpc_invalid(f"VPC {vpc_id} already exists.")
         now = self._now()
-        vpc = {"id": vpc_id or str(uuid.uuid4()), "name": name, "cidr": str(network), "description": description,
-               "status": "OK", "routes": [], "enterprise_project_id": enterprise_project_id,
-               "tenant_id": self.project.project_id, "created_at": now, "updated_at": now}
+        vpc = {
+            "id": vpc_id or str(uuid.uuid4()),
+            "name": name,
+            "cidr": str(network),
+            "description": description,
+            "status": "OK",
+            "routes": [],
+            "enterprise_project_id": enterprise_project_id,
+            "tenant_id": self.project.project_id,
+            "created_at": now,
+            "updated_at": now,
+        }
         self._vpcs[vpc["id"]] = vpc
         return copy.deepcopy(vpc)
 
-    def create_subnet(self, *, vpc_id: str, name: str, cidr: str, subnet_id: str | None = None,
-                      gateway_ip: str | None = None, availability_zone: str | None = None) -> dict:
+    def create_subnet(
+        self,
+        *,
+        vpc_id: str,
+        name: str,
+        cidr: str,
+        subnet_id: str | None = None,
+        gateway_ip: str | None = None,
+        availability_zone: str | None = None,
+    ) -> dict:
         vpc = self._vpcs.get(vpc_id)
         if vpc is None:
             raise errors.vpc_not_found(vpc_id)
@@ -113,8 +143,11 @@ class VpcModel(SecurityGroupsMixin):
             raise errors.subnet_out_of_vpc(cidr, vpc["cidr"])
         for other in self._subnets.values():
             if other["vpc_id"] == vpc_id and network.overlaps(ipaddress.ip_network(other["cidr"])):
-                raise BadRequest("VPC.0204", f"The subnet has already existed in the VPC, or has been in conflict "
-                                             f"with the VPC subnet. ({cidr} overlaps {other['cidr']})")
+                raise BadRequest(
+                    "VPC.0204",
+                    f"The subnet has already existed in the VPC, or has been in conflict "
+                    f"with the VPC subnet. ({cidr} overlaps {other['cidr']})",
+                )
         if subnet_id is not None and subnet_id in self._subnets:
             raise errors.subnet_invalid(f"Subnet {subnet_id} already exists.")
         gateway = gateway_ip or str(network.network_address + 1)
@@ -125,13 +158,27 @@ class VpcModel(SecurityGroupsMixin):
             raise errors.subnet_invalid(f"gateway_ip {gateway!r} is not an address of {cidr}.") from None
         now = self._now()
         sid = subnet_id or str(uuid.uuid4())
-        subnet = {"id": sid, "name": name, "description": "", "cidr": str(network), "gateway_ip": gateway,
-                  "vpc_id": vpc_id, "availability_zone": availability_zone or f"{self.project.backend.region}a",
-                  "status": "ACTIVE", "dhcp_enable": True, "ipv6_enable": False,
-                  "primary_dns": "100.125.1.250", "secondary_dns": "100.125.21.250",
-                  "dnsList": ["100.125.1.250", "100.125.21.250"], "neutron_network_id": sid,
-                  "neutron_subnet_id": str(uuid.uuid4()), "scope": "center", "tenant_id": self.project.project_id,
-                  "created_at": now, "updated_at": now}
+        subnet = {
+            "id": sid,
+            "name": name,
+            "description": "",
+            "cidr": str(network),
+            "gateway_ip": gateway,
+            "vpc_id": vpc_id,
+            "availability_zone": availability_zone or f"{self.project.backend.region}a",
+            "status": "ACTIVE",
+            "dhcp_enable": True,
+            "ipv6_enable": False,
+            "primary_dns": "100.125.1.250",
+            "secondary_dns": "100.125.21.250",
+            "dnsList": ["100.125.1.250", "100.125.21.250"],
+            "neutron_network_id": sid,
+            "neutron_subnet_id": str(uuid.uuid4()),
+            "scope": "center",
+            "tenant_id": self.project.project_id,
+            "created_at": now,
+            "updated_at": now,
+        }
         self._subnets[sid] = subnet
         self._used_ips[sid] = set()
         return copy.deepcopy(subnet)
@@ -168,9 +215,19 @@ class VpcModel(SecurityGroupsMixin):
         self._used_ips[port["network_id"]].discard(port["fixed_ips"][0]["ip_address"])
         self._macs.discard(port["mac_address"])
 
-    def create_port(self, *, subnet_id: str, device_id: str, device_owner: str, security_group_ids: list[str],
-                    ip_address: str | None = None, port_id: str | None = None, port_security_enabled: bool = True,
-                    name: str = "", enterprise_project_id: str = "0") -> dict:
+    def create_port(
+        self,
+        *,
+        subnet_id: str,
+        device_id: str,
+        device_owner: str,
+        security_group_ids: list[str],
+        ip_address: str | None = None,
+        port_id: str | None = None,
+        port_security_enabled: bool = True,
+        name: str = "",
+        enterprise_project_id: str = "0",
+    ) -> dict:
         """A port in a subnet (by id or name); the next free address when ``ip_address`` is None.
 
         An empty ``security_group_ids`` means the default group. With port security disabled the
@@ -197,15 +254,32 @@ class VpcModel(SecurityGroupsMixin):
                 raise errors.ip_in_use(ip_address)
         now = self._now()
         zone = device_owner.split(":", 1)[1] if device_owner.startswith("compute:") else ""
-        port = {"id": port_id or str(uuid.uuid4()), "name": name or "", "description": "",
-                "network_id": subnet["id"], "vpc_id": subnet["vpc_id"],
-                "fixed_ips": [{"subnet_id": subnet["neutron_subnet_id"], "ip_address": ip_address}],
-                "mac_address": self._new_mac(), "device_id": device_id or "", "device_owner": device_owner or "",
-                "status": "ACTIVE", "admin_state_up": True, "security_groups": groups,
-                "port_security_enabled": bool(port_security_enabled), "allowed_address_pairs": [],
-                "extra_dhcp_opts": [], "binding:vnic_type": "normal", "zone_id": zone, "instance_id": "",
-                "instance_type": "", "tenant_id": self.project.project_id, "project_id": self.project.project_id,
-                "enterprise_project_id": enterprise_project_id or "0", "created_at": now, "updated_at": now}
+        port = {
+            "id": port_id or str(uuid.uuid4()),
+            "name": name or "",
+            "description": "",
+            "network_id": subnet["id"],
+            "vpc_id": subnet["vpc_id"],
+            "fixed_ips": [{"subnet_id": subnet["neutron_subnet_id"], "ip_address": ip_address}],
+            "mac_address": self._new_mac(),
+            "device_id": device_id or "",
+            "device_owner": device_owner or "",
+            "status": "ACTIVE",
+            "admin_state_up": True,
+            "security_groups": groups,
+            "port_security_enabled": bool(port_security_enabled),
+            "allowed_address_pairs": [],
+            "extra_dhcp_opts": [],
+            "binding:vnic_type": "normal",
+            "zone_id": zone,
+            "instance_id": "",
+            "instance_type": "",
+            "tenant_id": self.project.project_id,
+            "project_id": self.project.project_id,
+            "enterprise_project_id": enterprise_project_id or "0",
+            "created_at": now,
+            "updated_at": now,
+        }
         used.add(ip_address)
         self._ports[port["id"]] = port
         return copy.deepcopy(port)
@@ -246,8 +320,15 @@ class VpcModel(SecurityGroupsMixin):
             raise errors.port_not_found(port_id)
         return port
 
-    def update_port(self, port_id: str, *, name: str | None = None, security_groups: list[str] | None = None,
-                    allowed_address_pairs: list | None = None, extra_dhcp_opts: list | None = None) -> dict:
+    def update_port(
+        self,
+        port_id: str,
+        *,
+        name: str | None = None,
+        security_groups: list[str] | None = None,
+        allowed_address_pairs: list | None = None,
+        extra_dhcp_opts: list | None = None,
+    ) -> dict:
         """v1 update: ``security_groups`` replaces the whole ordered list."""
         port = self._writable_port(port_id)
         if name is not None and (not isinstance(name, str) or len(name) > 255):
@@ -270,8 +351,9 @@ class VpcModel(SecurityGroupsMixin):
         port["updated_at"] = self._now()
         return copy.deepcopy(port)
 
-    def insert_security_groups(self, port_id: str, security_groups: list[str], index: int | None = None,
-                               dry_run: bool = False) -> dict | None:
+    def insert_security_groups(
+        self, port_id: str, security_groups: list[str], index: int | None = None, dry_run: bool = False
+    ) -> dict | None:
         """v3 insert: ``index`` 0 = first; None or past the end = append. Atomic."""
         port = self._writable_port(port_id)
         if not isinstance(security_groups, list) or not security_groups:
@@ -298,8 +380,11 @@ class VpcModel(SecurityGroupsMixin):
     def remove_security_groups(self, port_id: str, security_groups: list[str], dry_run: bool = False) -> dict | None:
         """v3 remove: every group must be on the port and at least one group must remain."""
         port = self._writable_port(port_id)
-        if not isinstance(security_groups, list) or not security_groups or \
-                not all(isinstance(g, str) for g in security_groups):
+        if (
+            not isinstance(security_groups, list)
+            or not security_groups
+            or not all(isinstance(g, str) for g in security_groups)
+        ):
             raise errors.port_invalid("security_groups must be a non-empty list of security group ids.")
         if not port["port_security_enabled"]:
             raise errors.port_security_disabled(port_id)

@@ -9,8 +9,19 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
-from .views import (body_object, bool_arg, enterprise_project_filter, id_filter, int_arg, paginate, v1_group, v1_port, v1_rule, v1_subnet,
-                    v1_vpc)
+from .views import (
+    body_object,
+    bool_arg,
+    enterprise_project_filter,
+    id_filter,
+    int_arg,
+    paginate,
+    v1_group,
+    v1_port,
+    v1_rule,
+    v1_subnet,
+    v1_vpc,
+)
 
 v1_router = Router("vpc", "vpc1")
 route = v1_router.route
@@ -132,10 +143,13 @@ def list_ports(ctx: ApiContext):
 def update_port(ctx: ApiContext):
     _, option = body_object(ctx, "port", errors.port_invalid)
     model = _model(ctx)
-    port = model.update_port(ctx.params["port_id"], name=option.get("name"),
-                             security_groups=option.get("security_groups"),
-                             allowed_address_pairs=option.get("allowed_address_pairs"),
-                             extra_dhcp_opts=option.get("extra_dhcp_opts"))
+    port = model.update_port(
+        ctx.params["port_id"],
+        name=option.get("name"),
+        security_groups=option.get("security_groups"),
+        allowed_address_pairs=option.get("allowed_address_pairs"),
+        extra_dhcp_opts=option.get("extra_dhcp_opts"),
+    )
     return 200, {"port": _port_view(model, port)}
 
 
@@ -163,8 +177,9 @@ def show_security_group(ctx: ApiContext):
 @route("POST", "/v1/{project_id}/security-groups")
 def create_security_group(ctx: ApiContext):
     _, option = body_object(ctx, "security_group", errors.sg_invalid)
-    group = _model(ctx).create_security_group(name=option.get("name"), vpc_id=option.get("vpc_id"),
-                                              enterprise_project_id=option.get("enterprise_project_id"))
+    group = _model(ctx).create_security_group(
+        name=option.get("name"), vpc_id=option.get("vpc_id"), enterprise_project_id=option.get("enterprise_project_id")
+    )
     return 200, {"security_group": v1_group(group)}
 
 
@@ -193,8 +208,17 @@ def show_security_group_rule(ctx: ApiContext):
     return 200, {"security_group_rule": v1_rule(_model(ctx).security_group_rule(ctx.params["security_group_rule_id"]))}
 
 
-_V1_RULE_FIELDS = ("description", "direction", "ethertype", "protocol", "port_range_min", "port_range_max",
-                   "remote_ip_prefix", "remote_group_id", "remote_address_group_id")
+_V1_RULE_FIELDS = (
+    "description",
+    "direction",
+    "ethertype",
+    "protocol",
+    "port_range_min",
+    "port_range_max",
+    "remote_ip_prefix",
+    "remote_group_id",
+    "remote_address_group_id",
+)
 
 
 @route("POST", "/v1/{project_id}/security-group-rules")

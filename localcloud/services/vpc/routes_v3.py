@@ -10,8 +10,20 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
-from .views import (body_object, bool_arg, dry_run_flag, enterprise_project_filter, id_filter, int_arg, page_info, paginate, v3_group,
-                    v3_group_info, v3_port, v3_rule)
+from .views import (
+    body_object,
+    bool_arg,
+    dry_run_flag,
+    enterprise_project_filter,
+    id_filter,
+    int_arg,
+    page_info,
+    paginate,
+    v3_group,
+    v3_group_info,
+    v3_port,
+    v3_rule,
+)
 
 v3_router = Router("vpc", "vpc3")
 route = v3_router.route
@@ -23,8 +35,7 @@ def _model(ctx: ApiContext):
 
 def _listing(ctx: ApiContext, key: str, items: list[dict], view, error) -> tuple[int, dict]:
     page, more = paginate(items, ctx.arg("marker"), int_arg(ctx, "limit", error), error)
-    return 200, {key: [view(item) for item in page], "page_info": page_info(page, more),
-                 "request_id": ctx.request_id}
+    return 200, {key: [view(item) for item in page], "page_info": page_info(page, more), "request_id": ctx.request_id}
 
 
 # ---- ports ------------------------------------------------------------------------------------
@@ -36,8 +47,12 @@ def show_port(ctx: ApiContext):
 
 
 _PORT_LIST_FILTERS = {  # query name -> field of the neutral port record
-    "id": "id", "device_id": "device_id", "mac_address": "mac_address", "device_owner": "device_owner",
-    "virsubnet_id": "network_id", "vpc_id": "vpc_id",
+    "id": "id",
+    "device_id": "device_id",
+    "mac_address": "mac_address",
+    "device_owner": "device_owner",
+    "virsubnet_id": "network_id",
+    "vpc_id": "vpc_id",
 }
 
 
@@ -45,8 +60,9 @@ def _private_ip_matches(port: dict, expressions: list[str]) -> bool:
     for expression in expressions:
         key, _, value = expression.partition("=")
         if key not in ("ip_address", "subnet_cidr_id") or not value:
-            raise errors.port_invalid(f"private_ips filter {expression!r} is invalid: use ip_address=... or "
-                                      "subnet_cidr_id=...")
+            raise errors.port_invalid(
+                f"private_ips filter {expression!r} is invalid: use ip_address=... or subnet_cidr_id=..."
+            )
         field = "ip_address" if key == "ip_address" else "subnet_id"
         if any(ip[field] == value for ip in port["fixed_ips"]):
             return True
@@ -95,14 +111,22 @@ def _port_change(ctx: ApiContext, change) -> tuple[int, dict | None]:
 
 @route("PUT", "/v3/{project_id}/ports/{port_id}/insert-security-groups")
 def add_security_groups(ctx: ApiContext):
-    return _port_change(ctx, lambda option, dry_run: _model(ctx).insert_security_groups(
-        ctx.params["port_id"], option.get("security_groups"), option.get("index"), dry_run=dry_run))
+    return _port_change(
+        ctx,
+        lambda option, dry_run: _model(ctx).insert_security_groups(
+            ctx.params["port_id"], option.get("security_groups"), option.get("index"), dry_run=dry_run
+        ),
+    )
 
 
 @route("PUT", "/v3/{project_id}/ports/{port_id}/remove-security-groups")
 def remove_security_groups(ctx: ApiContext):
-    return _port_change(ctx, lambda option, dry_run: _model(ctx).remove_security_groups(
-        ctx.params["port_id"], option.get("security_groups"), dry_run=dry_run))
+    return _port_change(
+        ctx,
+        lambda option, dry_run: _model(ctx).remove_security_groups(
+            ctx.params["port_id"], option.get("security_groups"), dry_run=dry_run
+        ),
+    )
 
 
 # ---- security groups --------------------------------------------------------------------------
@@ -132,9 +156,12 @@ def show_security_group(ctx: ApiContext):
 def create_security_group(ctx: ApiContext):
     body, option = body_object(ctx, "security_group", errors.sg_invalid)
     dry_run = dry_run_flag(body, errors.sg_invalid)
-    group = _model(ctx).create_security_group(name=option.get("name"), description=option.get("description", ""),
-                                              enterprise_project_id=option.get("enterprise_project_id"),
-                                              dry_run=dry_run)
+    group = _model(ctx).create_security_group(
+        name=option.get("name"),
+        description=option.get("description", ""),
+        enterprise_project_id=option.get("enterprise_project_id"),
+        dry_run=dry_run,
+    )
     if dry_run:
         return 202, None
     return 201, {"security_group": v3_group_info(group), "request_id": ctx.request_id}
@@ -143,8 +170,9 @@ def create_security_group(ctx: ApiContext):
 @route("PUT", "/v3/{project_id}/vpc/security-groups/{security_group_id}")
 def update_security_group(ctx: ApiContext):
     _, option = body_object(ctx, "security_group", errors.sg_invalid)
-    group = _model(ctx).update_security_group(ctx.params["security_group_id"], name=option.get("name"),
-                                              description=option.get("description"))
+    group = _model(ctx).update_security_group(
+        ctx.params["security_group_id"], name=option.get("name"), description=option.get("description")
+    )
     return 200, {"security_group": v3_group_info(group), "request_id": ctx.request_id}
 
 
@@ -186,8 +214,18 @@ def show_security_group_rule(ctx: ApiContext):
     return 200, {"security_group_rule": v3_rule(rule), "request_id": ctx.request_id}
 
 
-_V3_RULE_FIELDS = ("description", "direction", "ethertype", "protocol", "multiport", "remote_ip_prefix",
-                   "remote_group_id", "remote_address_group_id", "action", "priority")
+_V3_RULE_FIELDS = (
+    "description",
+    "direction",
+    "ethertype",
+    "protocol",
+    "multiport",
+    "remote_ip_prefix",
+    "remote_group_id",
+    "remote_address_group_id",
+    "action",
+    "priority",
+)
 
 
 @route("POST", "/v3/{project_id}/vpc/security-group-rules")
@@ -231,10 +269,15 @@ def create_address_group(ctx: ApiContext):
     body, option = body_object(ctx, "address_group", errors.address_group_invalid)
     dry_run = dry_run_flag(body, errors.address_group_invalid)
     group = _address_groups(ctx).create_address_group(
-        name=option.get("name"), ip_version=option.get("ip_version"), ip_set=option.get("ip_set"),
-        ip_extra_set=option.get("ip_extra_set"), description=option.get("description", ""),
-        max_capacity=option.get("max_capacity"), enterprise_project_id=option.get("enterprise_project_id"),
-        dry_run=dry_run)
+        name=option.get("name"),
+        ip_version=option.get("ip_version"),
+        ip_set=option.get("ip_set"),
+        ip_extra_set=option.get("ip_extra_set"),
+        description=option.get("description", ""),
+        max_capacity=option.get("max_capacity"),
+        enterprise_project_id=option.get("enterprise_project_id"),
+        dry_run=dry_run,
+    )
     if dry_run:
         return 202, None
     return 201, {"address_group": _address_group_view(group), "request_id": ctx.request_id}

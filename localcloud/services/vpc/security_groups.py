@@ -26,8 +26,19 @@ _NAME_RE = re.compile(r"^[\w.\-]{1,64}$")
 _PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6", "gre", "sctp"}
 _PORT_PROTOCOLS = {"tcp", "udp", "sctp"}
 _ICMP_PROTOCOLS = {"icmp", "icmpv6"}
-_RULE_KEY = ("direction", "ethertype", "protocol", "multiport", "port_range_min", "port_range_max",
-             "remote_ip_prefix", "remote_group_id", "remote_address_group_id", "action", "priority")
+_RULE_KEY = (
+    "direction",
+    "ethertype",
+    "protocol",
+    "multiport",
+    "port_range_min",
+    "port_range_max",
+    "remote_ip_prefix",
+    "remote_group_id",
+    "remote_address_group_id",
+    "action",
+    "priority",
+)
 
 
 def _multiport_segments(value: str) -> list[tuple[int, int]]:
@@ -88,8 +99,11 @@ class SecurityGroupsMixin:
         return dict(rule)
 
     def list_security_group_rules(self, security_group_id: str | None = None) -> list[dict]:
-        return [dict(rule) for rule in self._rules.values()
-                if security_group_id is None or rule["security_group_id"] == security_group_id]
+        return [
+            dict(rule)
+            for rule in self._rules.values()
+            if security_group_id is None or rule["security_group_id"] == security_group_id
+        ]
 
     def _group_view(self, group: dict) -> dict:
         view = copy.deepcopy(group)
@@ -99,9 +113,18 @@ class SecurityGroupsMixin:
         return view
 
     # ---- groups ---------------------------------------------------------------------------
-    def create_security_group(self, *, name: str, description: str = "", enterprise_project_id: str | None = None,
-                              vpc_id: str | None = None, sg_id: str | None = None, rules: list[dict] | None = None,
-                              dry_run: bool = False, _default: bool = False) -> dict | None:
+    def create_security_group(
+        self,
+        *,
+        name: str,
+        description: str = "",
+        enterprise_project_id: str | None = None,
+        vpc_id: str | None = None,
+        sg_id: str | None = None,
+        rules: list[dict] | None = None,
+        dry_run: bool = False,
+        _default: bool = False,
+    ) -> dict | None:
         """Create a group; ``rules=None`` gives it Huawei's automatic egress rules.
 
         Rules in ``rules`` may name their ``remote_group_id`` later (see ``add_rule``).
@@ -122,14 +145,23 @@ class SecurityGroupsMixin:
         if dry_run:
             return None
         now = self._now()
-        group = {"id": sg_id or str(uuid.uuid4()), "name": name, "description": description or "",
-                 "vpc_id": vpc_id or "", "enterprise_project_id": enterprise_project_id or "0",
-                 "project_id": self.project.project_id, "created_at": now, "updated_at": now, "rule_ids": []}
+        group = {
+            "id": sg_id or str(uuid.uuid4()),
+            "name": name,
+            "description": description or "",
+            "vpc_id": vpc_id or "",
+            "enterprise_project_id": enterprise_project_id or "0",
+            "project_id": self.project.project_id,
+            "created_at": now,
+            "updated_at": now,
+            "rule_ids": [],
+        }
         self._groups[group["id"]] = group
         if rules is None:
             for ethertype, prefix in (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0")):
-                self.add_rule(group["id"], direction="egress", ethertype=ethertype, remote_ip_prefix=prefix,
-                              description="")
+                self.add_rule(
+                    group["id"], direction="egress", ethertype=ethertype, remote_ip_prefix=prefix, description=""
+                )
         return self._group_view(group)
 
     def update_security_group(self, sg_id: str, *, name: str | None = None, description: str | None = None) -> dict:
@@ -160,8 +192,13 @@ class SecurityGroupsMixin:
         users = [port["id"] for port in self._ports.values() if sg_id in port["security_groups"]]
         if users:
             raise errors.sg_in_use(sg_id, f"It is associated with port(s) {', '.join(users[:5])}.")
-        referrers = sorted({rule["security_group_id"] for rule in self._rules.values()
-                            if rule["remote_group_id"] == sg_id and rule["security_group_id"] != sg_id})
+        referrers = sorted(
+            {
+                rule["security_group_id"]
+                for rule in self._rules.values()
+                if rule["remote_group_id"] == sg_id and rule["security_group_id"] != sg_id
+            }
+        )
         if referrers:
             raise errors.sg_in_use(sg_id, f"It is the remote group of rules in {', '.join(referrers[:5])}.")
         for rule_id in group["rule_ids"]:
@@ -174,10 +211,26 @@ class SecurityGroupsMixin:
             raise errors.sg_invalid("Creating securitygroup name is invalid: 1-64 letters, digits, '_', '-' or '.'.")
 
     # ---- rules ----------------------------------------------------------------------------
-    def add_rule(self, security_group_id: str, *, direction, ethertype="IPv4", protocol=None, multiport=None,
-                 port_range_min=None, port_range_max=None, remote_ip_prefix=None, remote_group_id=None,
-                 remote_address_group_id=None, action="allow", priority=1, description="", enabled=True,
-                 rule_id: str | None = None, dry_run: bool = False) -> dict | None:
+    def add_rule(
+        self,
+        security_group_id: str,
+        *,
+        direction,
+        ethertype="IPv4",
+        protocol=None,
+        multiport=None,
+        port_range_min=None,
+        port_range_max=None,
+        remote_ip_prefix=None,
+        remote_group_id=None,
+        remote_address_group_id=None,
+        action="allow",
+        priority=1,
+        description="",
+        enabled=True,
+        rule_id: str | None = None,
+        dry_run: bool = False,
+    ) -> dict | None:
         """Validate and add one rule; an identical rule already in the group is a 409."""
         group = self._groups.get(security_group_id)
         if group is None:
@@ -188,12 +241,14 @@ class SecurityGroupsMixin:
         if ethertype not in ("IPv4", "IPv6"):
             raise errors.rule_invalid("ethertype must be 'IPv4' or 'IPv6'.")
         protocol = self._normalise_protocol(protocol)
-        multiport, port_range_min, port_range_max = self._normalise_ports(protocol, multiport, port_range_min,
-                                                                           port_range_max)
+        multiport, port_range_min, port_range_max = self._normalise_ports(
+            protocol, multiport, port_range_min, port_range_max
+        )
         remotes = [r for r in (remote_ip_prefix, remote_group_id, remote_address_group_id) if r not in (None, "")]
         if len(remotes) > 1:
-            raise errors.rule_invalid("remote_ip_prefix, remote_group_id and remote_address_group_id are "
-                                      "mutually exclusive.")
+            raise errors.rule_invalid(
+                "remote_ip_prefix, remote_group_id and remote_address_group_id are mutually exclusive."
+            )
         if remote_ip_prefix not in (None, ""):
             remote_ip_prefix = self._normalise_prefix(remote_ip_prefix, ethertype)
         else:
@@ -222,10 +277,19 @@ class SecurityGroupsMixin:
             raise errors.rule_invalid(f"Security group rule {rule_id} already exists.")
         if len(group["rule_ids"]) >= RULES_PER_GROUP:
             raise errors.rule_invalid(f"A security group can have at most {RULES_PER_GROUP} rules.")
-        candidate = {"direction": direction, "ethertype": ethertype, "protocol": protocol, "multiport": multiport,
-                     "port_range_min": port_range_min, "port_range_max": port_range_max,
-                     "remote_ip_prefix": remote_ip_prefix, "remote_group_id": remote_group_id,
-                     "remote_address_group_id": remote_address_group_id, "action": action, "priority": priority}
+        candidate = {
+            "direction": direction,
+            "ethertype": ethertype,
+            "protocol": protocol,
+            "multiport": multiport,
+            "port_range_min": port_range_min,
+            "port_range_max": port_range_max,
+            "remote_ip_prefix": remote_ip_prefix,
+            "remote_group_id": remote_group_id,
+            "remote_address_group_id": remote_address_group_id,
+            "action": action,
+            "priority": priority,
+        }
         for existing_id in group["rule_ids"]:
             existing = self._rules[existing_id]
             if all(existing[key] == candidate[key] for key in _RULE_KEY):
@@ -233,9 +297,16 @@ class SecurityGroupsMixin:
         if dry_run:
             return None
         now = self._now()
-        rule = {"id": rule_id or str(uuid.uuid4()), "security_group_id": security_group_id, **candidate,
-                "description": description, "enabled": bool(enabled), "project_id": self.project.project_id,
-                "created_at": now, "updated_at": now}
+        rule = {
+            "id": rule_id or str(uuid.uuid4()),
+            "security_group_id": security_group_id,
+            **candidate,
+            "description": description,
+            "enabled": bool(enabled),
+            "project_id": self.project.project_id,
+            "created_at": now,
+            "updated_at": now,
+        }
         self._rules[rule["id"]] = rule
         group["rule_ids"].append(rule["id"])
         group["updated_at"] = now
@@ -275,8 +346,9 @@ class SecurityGroupsMixin:
             raise errors.rule_invalid("Give either multiport or port_range_min/port_range_max, not both.")
         if protocol in _ICMP_PROTOCOLS:
             if multiport is not None:
-                raise errors.rule_invalid("multiport is not supported for ICMP: use port_range_min/max "
-                                          "for the ICMP type and code.")
+                raise errors.rule_invalid(
+                    "multiport is not supported for ICMP: use port_range_min/max for the ICMP type and code."
+                )
             for value in (port_min, port_max):
                 if value is not None and not 0 <= value <= 255:
                     raise errors.rule_invalid("ICMP type and code must be within 0-255.")

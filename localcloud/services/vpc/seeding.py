@@ -39,10 +39,16 @@ def load_vpc_seed(model, project_doc: dict) -> dict:
             vpc = _wrap(where, model.create_vpc, name=vpc_doc["name"], cidr=vpc_doc["cidr"], vpc_id=vpc_doc.get("id"))
             _add_name(summary["vpcs"], vpc["name"], vpc["id"])
             for s_index, subnet_doc in enumerate(vpc_doc.get("subnets", [])):
-                subnet = _wrap(f"{where}.subnets[{s_index}]", model.create_subnet, vpc_id=vpc["id"],
-                               name=subnet_doc["name"], cidr=subnet_doc["cidr"], subnet_id=subnet_doc.get("id"),
-                               gateway_ip=subnet_doc.get("gateway_ip"),
-                               availability_zone=subnet_doc.get("availability_zone"))
+                subnet = _wrap(
+                    f"{where}.subnets[{s_index}]",
+                    model.create_subnet,
+                    vpc_id=vpc["id"],
+                    name=subnet_doc["name"],
+                    cidr=subnet_doc["cidr"],
+                    subnet_id=subnet_doc.get("id"),
+                    gateway_ip=subnet_doc.get("gateway_ip"),
+                    availability_zone=subnet_doc.get("availability_zone"),
+                )
                 _add_name(summary["subnets"], subnet["name"], subnet["id"])
 
         pending_rules: list[tuple[str, str, dict]] = []
@@ -51,10 +57,15 @@ def load_vpc_seed(model, project_doc: dict) -> dict:
             if group_doc["name"] == "default" and not group_doc.get("id"):
                 group_id = model._default_sg_id
             else:
-                group = _wrap(where, model.create_security_group, name=group_doc["name"],
-                              description=group_doc.get("description", ""), sg_id=group_doc.get("id"),
-                              enterprise_project_id=group_doc.get("enterprise_project_id"),
-                              rules=group_doc.get("rules"))
+                group = _wrap(
+                    where,
+                    model.create_security_group,
+                    name=group_doc["name"],
+                    description=group_doc.get("description", ""),
+                    sg_id=group_doc.get("id"),
+                    enterprise_project_id=group_doc.get("enterprise_project_id"),
+                    rules=group_doc.get("rules"),
+                )
                 group_id = group["id"]
             if group_id != model._default_sg_id:
                 _add_name(summary["security_groups"], group_doc["name"], group_id)
@@ -71,13 +82,22 @@ def load_vpc_seed(model, project_doc: dict) -> dict:
         for p_index, port_doc in enumerate(project_doc.get("ports", [])):
             where = f"$.projects[{pid}].ports[{p_index}]"
             subnet = _wrap(f"{where}.subnet", model.subnet, port_doc["subnet"])
-            groups = [_wrap(f"{where}.security_groups", model.resolve_security_group, ref)["id"]
-                      for ref in port_doc.get("security_groups", [])]
-            port = _wrap(where, model.create_port, subnet_id=subnet["id"], device_id=port_doc.get("device_id", ""),
-                         device_owner=port_doc.get("device_owner", ""), security_group_ids=groups,
-                         ip_address=port_doc.get("ip_address"), port_id=port_doc.get("id"),
-                         port_security_enabled=port_doc.get("port_security_enabled", True),
-                         name=port_doc.get("name", ""))
+            groups = [
+                _wrap(f"{where}.security_groups", model.resolve_security_group, ref)["id"]
+                for ref in port_doc.get("security_groups", [])
+            ]
+            port = _wrap(
+                where,
+                model.create_port,
+                subnet_id=subnet["id"],
+                device_id=port_doc.get("device_id", ""),
+                device_owner=port_doc.get("device_owner", ""),
+                security_group_ids=groups,
+                ip_address=port_doc.get("ip_address"),
+                port_id=port_doc.get("id"),
+                port_security_enabled=port_doc.get("port_security_enabled", True),
+                name=port_doc.get("name", ""),
+            )
             _add_name(summary["ports"], port["name"] or port["id"], port["id"])
     except KeyError as missing:  # pragma: no cover - the schema requires these keys
         raise seed_invalid(f"missing key {missing}") from None

@@ -10,8 +10,21 @@ from __future__ import annotations
 from localcloud.core.errors import CloudError
 from localcloud.core.routing import ApiContext
 
-__all__ = ["paginate", "page_info", "id_filter", "v1_vpc", "v1_subnet", "v1_port", "v1_group", "v1_rule", "v3_port",
-           "v3_group", "v3_group_info", "v3_rule", "bool_arg"]
+__all__ = [
+    "paginate",
+    "page_info",
+    "id_filter",
+    "v1_vpc",
+    "v1_subnet",
+    "v1_port",
+    "v1_group",
+    "v1_rule",
+    "v3_port",
+    "v3_group",
+    "v3_group_info",
+    "v3_rule",
+    "bool_arg",
+]
 
 MAX_LIMIT = 2000
 
@@ -28,7 +41,7 @@ def paginate(items: list[dict], marker: str | None, limit: int | None, error) ->
         limit = MAX_LIMIT
     if limit < 0 or limit > MAX_LIMIT:
         raise error(f"limit {limit} is invalid: use 0-{MAX_LIMIT}.")
-    page = items[start:start + limit]
+    page = items[start : start + limit]
     return page, start + limit < len(items)
 
 
@@ -109,15 +122,48 @@ def dry_run_flag(body: dict, error) -> bool:
 
 
 def v1_vpc(vpc: dict) -> dict:
-    return {key: vpc[key] for key in ("id", "name", "cidr", "description", "routes", "status",
-                                      "enterprise_project_id", "tenant_id", "created_at", "updated_at")}
+    return {
+        key: vpc[key]
+        for key in (
+            "id",
+            "name",
+            "cidr",
+            "description",
+            "routes",
+            "status",
+            "enterprise_project_id",
+            "tenant_id",
+            "created_at",
+            "updated_at",
+        )
+    }
 
 
 def v1_subnet(subnet: dict, available: int | None = None) -> dict:
-    view = {key: subnet[key] for key in ("id", "name", "description", "cidr", "gateway_ip", "ipv6_enable",
-                                         "dhcp_enable", "primary_dns", "secondary_dns", "dnsList",
-                                         "availability_zone", "vpc_id", "status", "neutron_network_id",
-                                         "neutron_subnet_id", "scope", "tenant_id", "created_at", "updated_at")}
+    view = {
+        key: subnet[key]
+        for key in (
+            "id",
+            "name",
+            "description",
+            "cidr",
+            "gateway_ip",
+            "ipv6_enable",
+            "dhcp_enable",
+            "primary_dns",
+            "secondary_dns",
+            "dnsList",
+            "availability_zone",
+            "vpc_id",
+            "status",
+            "neutron_network_id",
+            "neutron_subnet_id",
+            "scope",
+            "tenant_id",
+            "created_at",
+            "updated_at",
+        )
+    }
     view["extra_dhcp_opts"] = []
     if available is not None:
         view["available_ip_address_count"] = available
@@ -125,10 +171,29 @@ def v1_subnet(subnet: dict, available: int | None = None) -> dict:
 
 
 def v1_port(port: dict, primary: bool | None = None) -> dict:
-    view = {key: port[key] for key in ("id", "name", "network_id", "admin_state_up", "mac_address", "fixed_ips",
-                                       "device_id", "device_owner", "tenant_id", "status", "security_groups",
-                                       "allowed_address_pairs", "extra_dhcp_opts", "binding:vnic_type",
-                                       "port_security_enabled", "zone_id", "instance_id", "instance_type")}
+    view = {
+        key: port[key]
+        for key in (
+            "id",
+            "name",
+            "network_id",
+            "admin_state_up",
+            "mac_address",
+            "fixed_ips",
+            "device_id",
+            "device_owner",
+            "tenant_id",
+            "status",
+            "security_groups",
+            "allowed_address_pairs",
+            "extra_dhcp_opts",
+            "binding:vnic_type",
+            "port_security_enabled",
+            "zone_id",
+            "instance_id",
+            "instance_type",
+        )
+    }
     view["dns_name"] = ""
     view["dns_assignment"] = []
     view["binding:profile"] = {}
@@ -138,17 +203,35 @@ def v1_port(port: dict, primary: bool | None = None) -> dict:
 
 
 def v1_rule(rule: dict) -> dict:
-    view = {key: rule[key] for key in ("id", "description", "security_group_id", "direction", "ethertype",
-                                       "protocol", "port_range_min", "port_range_max", "remote_ip_prefix",
-                                       "remote_group_id", "remote_address_group_id")}
+    view = {
+        key: rule[key]
+        for key in (
+            "id",
+            "description",
+            "security_group_id",
+            "direction",
+            "ethertype",
+            "protocol",
+            "port_range_min",
+            "port_range_max",
+            "remote_ip_prefix",
+            "remote_group_id",
+            "remote_address_group_id",
+        )
+    }
     view["tenant_id"] = rule["project_id"]
     return view
 
 
 def v1_group(group: dict) -> dict:
-    return {"id": group["id"], "name": group["name"], "description": group["description"],
-            "vpc_id": group["vpc_id"], "enterprise_project_id": group["enterprise_project_id"],
-            "security_group_rules": [v1_rule(rule) for rule in group["rules"]]}
+    return {
+        "id": group["id"],
+        "name": group["name"],
+        "description": group["description"],
+        "vpc_id": group["vpc_id"],
+        "enterprise_project_id": group["enterprise_project_id"],
+        "security_group_rules": [v1_rule(rule) for rule in group["rules"]],
+    }
 
 
 # ---- v3 ----------------------------------------------------------------------------------
@@ -156,34 +239,77 @@ def v1_group(group: dict) -> dict:
 
 def v3_port(port: dict) -> dict:
     return {
-        "id": port["id"], "name": port["name"], "description": port["description"],
-        "admin_state_up": port["admin_state_up"], "device_id": port["device_id"],
-        "device_owner": port["device_owner"], "mac_address": port["mac_address"],
+        "id": port["id"],
+        "name": port["name"],
+        "description": port["description"],
+        "admin_state_up": port["admin_state_up"],
+        "device_id": port["device_id"],
+        "device_owner": port["device_owner"],
+        "mac_address": port["mac_address"],
         "port_security_enabled": port["port_security_enabled"],
-        "private_ips": [{"subnet_cidr_id": ip["subnet_id"], "ip_address": ip["ip_address"]}
-                        for ip in port["fixed_ips"]],
-        "project_id": port["project_id"], "tenant_id": port["tenant_id"],
-        "security_groups": list(port["security_groups"]), "status": port["status"],
-        "virsubnet_id": port["network_id"], "vpc_id": port["vpc_id"], "vpc_tenant_id": port["project_id"],
-        "zone_id": port["zone_id"], "instance_id": port["instance_id"], "instance_type": port["instance_type"],
-        "binding:vnic_type": port["binding:vnic_type"], "binding:host_id": "", "binding:profile": {},
-        "binding:vif_details": {}, "binding:vif_type": "ovs", "allowed_address_pairs": port["allowed_address_pairs"],
-        "extra_dhcp_opts": port["extra_dhcp_opts"], "tags": [], "enable_efi": False, "scope": "center",
-        "created_at": port["created_at"], "updated_at": port["updated_at"],
+        "private_ips": [
+            {"subnet_cidr_id": ip["subnet_id"], "ip_address": ip["ip_address"]} for ip in port["fixed_ips"]
+        ],
+        "project_id": port["project_id"],
+        "tenant_id": port["tenant_id"],
+        "security_groups": list(port["security_groups"]),
+        "status": port["status"],
+        "virsubnet_id": port["network_id"],
+        "vpc_id": port["vpc_id"],
+        "vpc_tenant_id": port["project_id"],
+        "zone_id": port["zone_id"],
+        "instance_id": port["instance_id"],
+        "instance_type": port["instance_type"],
+        "binding:vnic_type": port["binding:vnic_type"],
+        "binding:host_id": "",
+        "binding:profile": {},
+        "binding:vif_details": {},
+        "binding:vif_type": "ovs",
+        "allowed_address_pairs": port["allowed_address_pairs"],
+        "extra_dhcp_opts": port["extra_dhcp_opts"],
+        "tags": [],
+        "enable_efi": False,
+        "scope": "center",
+        "created_at": port["created_at"],
+        "updated_at": port["updated_at"],
     }
 
 
 def v3_rule(rule: dict) -> dict:
-    return {key: rule[key] for key in ("id", "description", "security_group_id", "direction", "protocol",
-                                       "ethertype", "multiport", "action", "priority", "remote_group_id",
-                                       "remote_ip_prefix", "remote_address_group_id", "created_at", "updated_at",
-                                       "project_id", "enabled")}
+    return {
+        key: rule[key]
+        for key in (
+            "id",
+            "description",
+            "security_group_id",
+            "direction",
+            "protocol",
+            "ethertype",
+            "multiport",
+            "action",
+            "priority",
+            "remote_group_id",
+            "remote_ip_prefix",
+            "remote_address_group_id",
+            "created_at",
+            "updated_at",
+            "project_id",
+            "enabled",
+        )
+    }
 
 
 def v3_group(group: dict) -> dict:
-    return {"id": group["id"], "name": group["name"], "description": group["description"],
-            "project_id": group["project_id"], "created_at": group["created_at"],
-            "updated_at": group["updated_at"], "enterprise_project_id": group["enterprise_project_id"], "tags": []}
+    return {
+        "id": group["id"],
+        "name": group["name"],
+        "description": group["description"],
+        "project_id": group["project_id"],
+        "created_at": group["created_at"],
+        "updated_at": group["updated_at"],
+        "enterprise_project_id": group["enterprise_project_id"],
+        "tags": [],
+    }
 
 
 def v3_group_info(group: dict) -> dict:
