@@ -1,4 +1,4 @@
-"""Fixtures of the deploy suite: a sample deploy environment and a copy of the sources to build from."""
+"""Fixtures of the deploy suite: a copy of the sources to build from, a deployer (helpers: ``tests.support.deploy``)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def sample_env(cloud=None, **overrides) -> dict:
-    region = cloud.region if cloud else "cn-north-4"
-    project = cloud.project_id if cloud else "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
-    env = {
-        "REGION": region,
-        "ALERT_TOPIC_URN": f"urn:smn:{region}:{project}:sgguard-alerts",
-        "SIGNING_KEYS_JSON": '{"ticketing-1": "s3cret-signing-key-for-tests-0001"}',
-        "KAFKA_INSTANCE_ID": "9f0a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
-        "KAFKA_PASSWORD": "kafka-secret-0001",
-        "RABBITMQ_INSTANCE_ID": "5e6f7a8b-0000-4000-8000-000000000001",
-        "SMN_TOPIC_URN": f"urn:smn:{region}:{project}:sg-change-requests",
-        "APIG_GROUP_ID": "c0ffee00000000000000000000000001",
-        "EG_CHANNEL_ID": "a1b2c3d4-0000-4000-8000-000000000001",
-    }
-    if cloud is not None:
-        env.update(
-            HUAWEICLOUD_SDK_AK=cloud.ak,
-            HUAWEICLOUD_SDK_SK=cloud.sk,
-            HUAWEICLOUD_SDK_PROJECT_ID=cloud.project_id,
-            ECS_ENDPOINT=cloud.url,
-            VPC_ENDPOINT=cloud.url,
-        )
-    env.update(overrides)
-    return env
+from sgguard_cli.deployer.packaging import write_zip
+from tests.support.deploy import ROOT, run_deploy, sample_env
 
 
 @pytest.fixture
@@ -48,3 +23,36 @@ def source_tree(tmp_path) -> Path:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, root / name)
     return root
+
+
+@pytest.fixture
+def deployer(cloud, source_tree, tmp_path):
+    deps = write_zip({"placeholder/__init__.py": b""}, tmp_path / "deps.zip").path
+
+    class Deployer:
+        env = sample_env(cloud, DEPENDENCY_ZIP=str(deps))
+        lines: list[str] = []
+
+        def __call__(self, *extra: str, **overrides: str) -> list[dict]:
+            """Deploy; return the write requests localcloud received."""
+            env = {**self.env, **overrides}
+            env = {k: v for k, v in env.items() if v is not None}
+            since = cloud.last_seq()
+            self.lines = []
+            code = run_deploy(
+                [
+                    "--template",
+                    str(source_tree / "template.yaml"),
+                    "--endpoint",
+                    cloud.url,
+                    "--build-dir",
+                    str(tmp_path / "build"),
+                    *extra,
+                ],
+                env,
+                out=self.lines.append,
+            )
+            assert code == 0, self.lines
+            return [r for r in cloud.requests(since) if r.get("write")]
+
+    return Deployer()

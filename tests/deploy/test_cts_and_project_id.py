@@ -4,8 +4,8 @@ the project id into user data (the documented context has no getProjectID)."""
 from __future__ import annotations
 
 from sgguard_cli.template import load_template
-from tests.deploy.conftest import sample_env
-from tests.deploy.test_deploy import _functions, deployer  # noqa: F401  (fixture)
+from tests.support.deploy import functions_of as _functions
+from tests.support.deploy import sample_env
 
 # ECS user guide, "Key Operations Supported by CTS": the creation trace names (docs/fidelity.md)
 ECS_CREATION_TRACES = {"createServer", "createServerV2", "createServerV21"}

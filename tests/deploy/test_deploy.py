@@ -5,53 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
-
 from sgguard_cli.deployer.packaging import write_zip
-from sgguard_cli.main import main as sgguard
-from tests.deploy.conftest import sample_env
+from tests.support.deploy import functions_of, run_deploy
 
-
-def main(argv: list[str], environ: dict, out=print) -> int:
-    """``sgguard deploy ARGV`` with this environment."""
-    return sgguard(["deploy", *argv], environ, out=out)
-
-
-@pytest.fixture
-def deployer(cloud, source_tree, tmp_path):
-    deps = write_zip({"placeholder/__init__.py": b""}, tmp_path / "deps.zip").path
-
-    class Deployer:
-        env = sample_env(cloud, DEPENDENCY_ZIP=str(deps))
-        lines: list[str] = []
-
-        def __call__(self, *extra: str, **overrides: str) -> list[dict]:
-            """Deploy; return the write requests localcloud received."""
-            env = {**self.env, **overrides}
-            env = {k: v for k, v in env.items() if v is not None}
-            since = cloud.last_seq()
-            self.lines = []
-            code = main(
-                [
-                    "--template",
-                    str(source_tree / "template.yaml"),
-                    "--endpoint",
-                    cloud.url,
-                    "--build-dir",
-                    str(tmp_path / "build"),
-                    *extra,
-                ],
-                env,
-                out=self.lines.append,
-            )
-            assert code == 0, self.lines
-            return [r for r in cloud.requests(since) if r.get("write")]
-
-    return Deployer()
-
-
-def _functions(cloud) -> dict:
-    return cloud.state()["projects"][cloud.project_id]["functiongraph"]["functions"]
+main = run_deploy
 
 
 def _routes(writes) -> list[str]:
@@ -61,7 +18,7 @@ def _routes(writes) -> list[str]:
 def test_first_deploy_creates_functions_triggers_async_config_and_dependency(cloud, deployer, tmp_path):
     writes = deployer()
     assert all(w["status"] in (200, 201) for w in writes), writes
-    functions = _functions(cloud)
+    functions = functions_of(cloud)
     assert set(functions) == {"ecs_created", "change_request"}
     created, change = functions["ecs_created"], functions["change_request"]
     assert created["runtime"] == "Python3.12" and created["handler"] == "index.handler"
@@ -103,7 +60,7 @@ def test_second_deploy_makes_no_write_call(cloud, deployer):
 def test_plan_changes_nothing(cloud, deployer):
     writes = deployer("--plan")
     assert writes == []
-    assert _functions(cloud) == {}
+    assert functions_of(cloud) == {}
     assert any(line.startswith("+ create_function") and "ecs_created" in line for line in deployer.lines)
     deployer()
     assert deployer("--plan", ALLOWED_GROUPS="web,app") == []
@@ -115,14 +72,14 @@ def test_one_user_data_value_changed_is_one_config_update(cloud, deployer):
     writes = deployer(ALLOWED_GROUPS="web,app")  # only change_request reads ALLOWED_GROUPS
     assert _routes(writes) == ["PUT /v2/{project_id}/fgs/functions/{function_urn}/config"]
     assert "change_request" in writes[0]["path"].replace("%3A", ":")
-    assert _functions(cloud)["change_request"]["user_data"]["ALLOWED_GROUPS"] == "web,app"
+    assert functions_of(cloud)["change_request"]["user_data"]["ALLOWED_GROUPS"] == "web,app"
 
 
 def test_a_changed_secret_is_one_config_update_without_reading_it_back(cloud, deployer):
     deployer()
     writes = deployer(SIGNING_KEYS_JSON='{"ticketing-1": "a-rotated-signing-key-000000002"}')
     assert _routes(writes) == ["PUT /v2/{project_id}/fgs/functions/{function_urn}/config"]
-    assert "a-rotated-signing-key" not in json.dumps(_functions(cloud)["change_request"]["user_data"])
+    assert "a-rotated-signing-key" not in json.dumps(functions_of(cloud)["change_request"]["user_data"])
 
 
 def test_changed_code_is_one_code_update(cloud, deployer, source_tree):
@@ -139,7 +96,7 @@ def test_a_trigger_removed_from_the_template_is_deleted(cloud, deployer):
     writes = deployer(SMN_TOPIC_URN=None)
     assert _routes(writes) == ["DELETE /v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}"]
     assert "/SMN/" in writes[0]["path"]
-    kinds = sorted(t["trigger_type_code"] for t in _functions(cloud)["change_request"]["triggers"])
+    kinds = sorted(t["trigger_type_code"] for t in functions_of(cloud)["change_request"]["triggers"])
     assert kinds == ["APIG", "EVENTGRID", "KAFKA", "RABBITMQ"]
 
 
@@ -193,7 +150,7 @@ def test_print_agency_policy(deployer):
 
 def test_the_localcloud_stub_dependency_never_goes_to_a_real_region(cloud, deployer, tmp_path, capsys):
     from sgguard_cli.deployer.packaging import stub_dependency_zip
-    from tests.deploy.conftest import ROOT
+    from tests.support.deploy import ROOT
 
     stub = stub_dependency_zip(ROOT, tmp_path / "deps-local.zip", "sgguard-deps").path
     env = {**deployer.env, "DEPENDENCY_ZIP": str(stub)}
@@ -209,7 +166,7 @@ def test_vpc_access_and_the_shared_store_are_optional_parameters(cloud, deployer
     to encrypted user data only (it may hold a password), never to plain user data or the plan."""
     url = "redis://:dcs-pa55word@192.0.2.10:6379/0"
     deployer(FUNC_VPC_ID="vpc-0001", FUNC_SUBNET_ID="subnet-0001", IDEMPOTENCY_STORE_URL=url)
-    functions = _functions(cloud)
+    functions = functions_of(cloud)
     for function in functions.values():
         assert function["func_vpc"] == {"vpc_id": "vpc-0001", "subnet_id": "subnet-0001"}
         assert "IDEMPOTENCY_STORE" in function["encrypted_user_data_keys"]

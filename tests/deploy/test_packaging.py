@@ -23,7 +23,7 @@ from sgguard_cli.deployer.packaging import (
     zip_from_wheels,
 )
 from sgguard_cli.template import load_template
-from tests.deploy.conftest import ROOT, sample_env
+from tests.support.deploy import ROOT, sample_env
 
 
 def _template(root: Path):

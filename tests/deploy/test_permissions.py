@@ -12,7 +12,7 @@ from sgguard_cli.permissions import (
     unmapped_sdk_calls,
 )
 from sgguard_cli.template import load_template
-from tests.deploy.conftest import ROOT, sample_env
+from tests.support.deploy import ROOT, sample_env
 
 
 def test_the_table_covers_exactly_the_operations_found_in_the_code():

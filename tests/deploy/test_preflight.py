@@ -10,7 +10,6 @@ import pytest
 
 from sgguard_cli.deployer.api import FunctionGraphApi, build_client
 from sgguard_cli.main import main as sgguard
-from tests.deploy.test_deploy import deployer  # noqa: F401  (fixture)
 from tests.support.enterprise import EP2, EP2_SERVER, seed_second_enterprise_project
 from tests.support.requests import LEGACY, LEGACY_PORTS
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sgguard_cli.template import SCHEMA_PATH, TemplateError, load_template, parse_template, references
-from tests.deploy.conftest import ROOT, sample_env
+from tests.support.deploy import ROOT, sample_env
 
 TEMPLATE = ROOT / "template.yaml"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sgguard_cli.localenv import LOCAL_SIGNING_KEYS
 from sgguard_cli.main import main as sgguard
-from tests.runtime.conftest import dry_run_request, signed
+from tests.support.runtime import dry_run_request, signed
 
 ROOT = Path(__file__).resolve().parents[2]
 

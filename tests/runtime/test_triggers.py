@@ -19,8 +19,8 @@ from huaweicloudsdkfunctiongraph.v2 import (
 from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody, SmnClient
 
 from sgguard_cli.localenv import APIG_PATH, EG_CHANGE_REQUEST_SOURCE, KAFKA_INSTANCE_ID, KAFKA_TOPIC, RABBITMQ_EXCHANGE
-from tests.runtime.conftest import dry_run_request, signed
 from tests.support.ecs import SUBNET_WEB, create_servers
+from tests.support.runtime import dry_run_request, signed
 
 
 def _source_kind(execution: dict) -> str:
