@@ -102,6 +102,7 @@ class LocalEnv:
     result_topic_urn: str
     signing_keys: dict = field(default_factory=lambda: dict(LOCAL_SIGNING_KEYS))
     deploy_lines: list = field(default_factory=list)
+    cleanups: list = field(default_factory=list)  # called by stop(), newest first (e.g. a local redis-server)
 
     # ---- start and stop -----------------------------------------------------------------------------
     @classmethod
@@ -130,6 +131,8 @@ class LocalEnv:
 
     def stop(self) -> None:
         self.cloud.stop()
+        while self.cleanups:
+            self.cleanups.pop()()
 
     @property
     def runtime(self):

@@ -42,7 +42,7 @@ examples:
   sgguard demo --verbose            # every execution with the handler's log lines
   sgguard demo --keep-running       # leave localcloud up after the report (Ctrl-C ends)
 """
-STEPS = 8
+STEPS = 9
 
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"  # localcloud's default seed
 SUBNETS = {
@@ -256,6 +256,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     from shared.signing import sign_request
 
     from ..localenv import read_results
+    from .demo_replay import replay_across_instances, start_store
 
     cloud = env.cloud
     out(
@@ -269,7 +270,15 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     env.package(lambda line: out("    " + line.split("  /")[0]))
     progress.step("deploying")
     out(f"{stamp()} deploy: sgguard deploy --endpoint {cloud.url}  (template.yaml, through the FunctionGraph SDK)")
-    env.deploy(out=lambda line: out("    " + line), PROTECTED_GROUPS="baseline")
+    store = start_store(out)
+    if store is not None:
+        env.cleanups.append(store.close)  # stopped with localcloud
+        out(f"    shared idempotency store: redis-server at {store.url} (IDEMPOTENCY_STORE, encrypted user data)")
+    env.deploy(
+        out=lambda line: out("    " + line),
+        PROTECTED_GROUPS="baseline",
+        **({"IDEMPOTENCY_STORE_URL": store.url} if store is not None else {}),
+    )
     state = cloud.state()["projects"][cloud.project_id]
     functions = state["functiongraph"]["functions"]
     checks.check(set(functions) == {"ecs_created", "change_request"}, "deploy created ecs_created and change_request")
@@ -369,6 +378,19 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     for name, expected_groups in EXPECTED_FINAL.items():
         groups = [names(nic["security_groups_ids"], catalog) for nic in _nics(final[name])]
         checks.check(groups == expected_groups, f"{name} now: {expected_groups} (got {groups})")
+
+    if store is not None:
+        progress.step("replaying a request on another instance")
+        stamp_now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        replay_across_instances(
+            env,
+            ids["web-01"],
+            lambda request: sign_request(request, key_id=key_id, secret=secret, timestamp=stamp_now),
+            checks,
+            out,
+            stamp,
+            args.timeout,
+        )
 
     # ---- where the results went -----------------------------------------------------------------------------
     smn = {

@@ -142,7 +142,7 @@ def test_the_demo_runs_end_to_end():
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
-    assert "[8/8] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
+    assert "[9/9] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
     for expected in (
         "deploy: sgguard deploy --endpoint",
         "the CTS trigger ran ecs_created for 4 of 4 servers",
@@ -155,6 +155,8 @@ def test_the_demo_runs_end_to_end():
         "rejected SIGNATURE_INVALID",
         "would be: ",
         "SMN sgguard-results",
+        "add db again, on a new instance -> no_change DUPLICATE_REQUEST",  # the shared store (issue 12)
+        "ok   replay: db is not back on web-01",
         "DEMO OK",
     ):
         assert expected in output, expected
