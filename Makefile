@@ -30,6 +30,7 @@ lint: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared
 	$(BIN)/python -m pytest -q
 
 bench: setup

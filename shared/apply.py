@@ -11,17 +11,19 @@ group someone else attached meanwhile is not taken off with ours.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .clock import Clock, Deadline
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import NetworkGateway
+from .cloud.protocols import Network
 from .cloud.retry import RetryPolicy, backoff_delay
 from .errors import ErrorCode, ErrorDetail
 from .model import Port
 from .planning import NicPlan, Operation
-from .results import ResultData, new_result_data
+from .results import Outcome, ResultData, new_result_data
 
 __all__ = ["ApplyReport", "NicResult", "apply_plans", "report_data"]
 
@@ -43,7 +45,7 @@ class NicResult:
     status: str  # unchanged | changed | failed | rolled_back | rollback_failed
     port_security_enabled: bool = True
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "port_id": self.port_id,
             "ip": self.ip,
@@ -56,13 +58,13 @@ class NicResult:
 
 @dataclass
 class ApplyReport:
-    outcome: str  # succeeded | no_change | failed | rolled_back
+    outcome: Outcome  # succeeded | no_change | failed | rolled_back
     nics: list[NicResult] = field(default_factory=list)
     errors: list[ErrorDetail] = field(default_factory=list)
     retryable: bool = False  # the failure was a fault or lack of time, not a refusal
 
 
-def _write(gateway: NetworkGateway, port_id: str, operation: Operation) -> Port:
+def _write(gateway: Network, port_id: str, operation: Operation) -> Port:
     if operation.kind == "update":
         return gateway.replace_groups(port_id, list(operation.groups))
     if operation.kind == "insert":
@@ -71,7 +73,7 @@ def _write(gateway: NetworkGateway, port_id: str, operation: Operation) -> Port:
 
 
 def _converge(
-    gateway: NetworkGateway,
+    gateway: Network,
     port_id: str,
     write: Callable[[], Port],
     *,
@@ -125,7 +127,7 @@ def _error_for(port_id: str, error: Exception) -> ErrorDetail:
 
 def apply_plans(
     plans: list[NicPlan],
-    gateway: NetworkGateway,
+    gateway: Network,
     *,
     clock: Clock,
     deadline: Deadline,
@@ -149,13 +151,14 @@ def apply_plans(
                 port = _converge(
                     gateway,
                     plan.port.id,
-                    lambda op=operation: _write(gateway, plan.port.id, op),
+                    functools.partial(_write, gateway, plan.port.id, operation),
                     old=plan.before,
                     new=plan.after,
                     clock=clock,
                     deadline=deadline,
                     policy=policy,
                 )
+            assert port is not None  # plan.operations is not empty
             results[index].after = list(port.security_groups)
             results[index].status = "changed"
         except (CloudCallError, DeadlineExceeded, _Diverged) as error:
@@ -171,7 +174,7 @@ def apply_plans(
     return ApplyReport("succeeded", results)
 
 
-def _undo(gateway: NetworkGateway, plan: NicPlan, current: list[str]) -> tuple[Callable[[], Port], list[str]]:
+def _undo(gateway: Network, plan: NicPlan, current: list[str]) -> tuple[Callable[[], Port], list[str]]:
     """The write that takes back exactly this plan's change from ``current``, and the list it leaves.
 
     An insert is undone by removing the groups it added and a remove by inserting back what it took
@@ -191,7 +194,16 @@ def _undo(gateway: NetworkGateway, plan: NicPlan, current: list[str]) -> tuple[C
     return (lambda: gateway.replace_groups(plan.port.id, list(plan.before))), list(plan.before)
 
 
-def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy) -> ApplyReport:
+def _roll_back(
+    plans: list[NicPlan],
+    results: list[NicResult],
+    touched: list[int],
+    errors: list[ErrorDetail],
+    gateway: Network,
+    clock: Clock,
+    deadline: Deadline,
+    policy: RetryPolicy,
+) -> ApplyReport:
     """Restore every touched interface to its previous list, newest first."""
     failed = False
     for index in reversed(touched):
@@ -226,7 +238,7 @@ def _roll_back(plans, results, touched, errors, gateway, clock, deadline, policy
     return ApplyReport("rolled_back" if changed_any else "failed", results, errors)
 
 
-def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity) -> ResultData:
+def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity: Any) -> ResultData:
     """Result ``data`` for an applied change: every interface's before and after, and whether a
     retry may succeed (it may when a cloud call failed or time ran out, not when it was refused)."""
     data = new_result_data(report.outcome, **identity)

@@ -20,7 +20,7 @@ __all__ = ["CanonicalJsonError", "canonical_json"]
 class CanonicalJsonError(ValueError):
     """A value has no RFC 8785 form (NaN, a non-str key, a lone surrogate...)."""
 
-    def __init__(self, reason: str, parts: tuple = ()):
+    def __init__(self, reason: str, parts: tuple[str | int, ...] = ()):
         self.reason = reason
         self.path = format_json_path(parts)
         super().__init__(f"{reason} at {self.path}")
@@ -62,7 +62,7 @@ def _utf16_key(name: str) -> bytes:
     return name.encode("utf-16-be", "surrogatepass")
 
 
-def _write(value: object, out: list[str], path: tuple) -> None:
+def _write(value: object, out: list[str], path: tuple[str | int, ...]) -> None:
     if len(path) > 64:
         raise CanonicalJsonError("nesting too deep", path)
     if value is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING, Any
 
 from .apply import apply_plans, report_data
 from .canonical_json import canonical_json
@@ -26,6 +27,13 @@ from .results import ResultData, new_result_data, rejected
 from .signing import verify_request_signature
 from .validation import decode_json_message, validate_change_request
 
+if TYPE_CHECKING:
+    from .cloud.protocols import Network
+    from .envelopes import InboundMessage
+    from .guardrails import GroupFacts
+    from .idempotency import IdempotencyStore
+    from .model import Port
+
 __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
@@ -35,7 +43,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 REPLAY_GUARD = MemoryStore()
 
 
-def prepare(message, run: Run) -> Prepared:
+def prepare(message: InboundMessage, run: Run) -> Prepared:
     """Decode the message; its key is the target server, so one server's requests keep queue order."""
     if message.decode_error:
         return Prepared(message, error=message.decode_error)
@@ -47,11 +55,11 @@ def prepare(message, run: Run) -> Prepared:
     return Prepared(message, payload=payload, key=server_id if isinstance(server_id, str) else None)
 
 
-def _identity(request) -> dict:
+def _identity(request: object) -> dict[str, Any]:
     if not isinstance(request, dict):
         return {"request_id": None, "ticket": None, "server_id": None, "dry_run": False}
     ticket = request.get("ticket") if isinstance(request.get("ticket"), dict) else None
-    target = request.get("target") if isinstance(request.get("target"), dict) else {}
+    target = request["target"] if isinstance(request.get("target"), dict) else {}
     request_id = request.get("request_id")
     server_id = target.get("server_id")
     return {
@@ -62,7 +70,7 @@ def _identity(request) -> dict:
     }
 
 
-def _fingerprint(request: dict) -> str:
+def _fingerprint(request: dict[str, Any]) -> str:
     """The request's content, signature aside: a re-signed copy of the same request is the same request."""
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
@@ -112,7 +120,9 @@ def process(prepared: Prepared, run: Run) -> ResultData:
 _LOCKED_ACTIONS = frozenset({"replace", "reorder"})
 
 
-def _counted(request: dict, identity: dict, run: Run, store=None) -> ResultData:
+def _counted(
+    request: dict[str, Any], identity: dict[str, Any], run: Run, store: IdempotencyStore | None = None
+) -> ResultData:
     counter = CallCounter()
     try:
         if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
@@ -130,7 +140,7 @@ def _counted(request: dict, identity: dict, run: Run, store=None) -> ResultData:
     return data
 
 
-def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounter) -> ResultData:
+def _plan_and_apply(request: dict[str, Any], identity: dict[str, Any], run: Run, counter: CallCounter) -> ResultData:
     """resolve -> select -> plan -> check -> apply."""
     network = run.network(counter)
     change = request["change"]
@@ -183,7 +193,9 @@ def _plan_and_apply(request: dict, identity: dict, run: Run, counter: CallCounte
     return data
 
 
-def _select(target: dict, network, run: Run, counter: CallCounter):
+def _select(
+    target: dict[str, Any], network: Network, run: Run, counter: CallCounter
+) -> tuple[list[Port], list[dict[str, Any]], list[ErrorDetail], list[ErrorDetail]]:
     """The interfaces to change (with their current lists: one listing), and those left alone."""
     server_id, selection = target["server_id"], target.get("nics", "primary")
     ports = network.list_server_ports(server_id)
@@ -225,7 +237,9 @@ def _select(target: dict, network, run: Run, counter: CallCounter):
     return chosen, left_alone, errors, warnings
 
 
-def _plan(ports, change: dict, group_ids: list[str], warnings: list[ErrorDetail]):
+def _plan(
+    ports: list[Port], change: dict[str, Any], group_ids: list[str], warnings: list[ErrorDetail]
+) -> tuple[list[NicPlan], list[ErrorDetail]]:
     plans: list[NicPlan] = []
     errors: list[ErrorDetail] = []
     for port in ports:
@@ -237,7 +251,13 @@ def _plan(ports, change: dict, group_ids: list[str], warnings: list[ErrorDetail]
     return plans, errors
 
 
-def _planned(plans, warnings, identity, network, facts) -> ResultData:
+def _planned(
+    plans: list[NicPlan],
+    warnings: list[ErrorDetail],
+    identity: dict[str, Any],
+    network: Network,
+    facts: GroupFacts | None,
+) -> ResultData:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
     data = new_result_data("planned", **identity)
     data.warnings = list(warnings)
@@ -254,7 +274,7 @@ def _planned(plans, warnings, identity, network, facts) -> ResultData:
     return data
 
 
-def effective_rules(port_id: str, group_ids: list[str], groups: dict) -> dict:
+def effective_rules(port_id: str, group_ids: list[str], groups: dict[str, SecurityGroup]) -> dict[str, Any]:
     """Like the console's rules view: groups in priority order, each with its rules by priority."""
     ordered = []
     for rank, group_id in enumerate(group_ids, start=1):

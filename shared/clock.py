@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 __all__ = ["Clock", "Deadline", "SYSTEM_CLOCK"]
 
@@ -17,7 +19,13 @@ __all__ = ["Clock", "Deadline", "SYSTEM_CLOCK"]
 class Clock:
     """Monotonic time, wall time, sleep and jitter; swap any of them in tests."""
 
-    def __init__(self, monotonic=time.monotonic, sleep=time.sleep, wall=None, rng: random.Random | None = None):
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ):
         self.monotonic = monotonic
         self.sleep = sleep
         self._wall = wall
@@ -41,7 +49,7 @@ class Deadline:
         self.at = clock.monotonic() + max(0.0, seconds)
 
     @classmethod
-    def from_context(cls, context, clock: Clock, margin_ms: int, default_s: float = 60.0) -> Deadline:
+    def from_context(cls, context: Any, clock: Clock, margin_ms: int, default_s: float = 60.0) -> Deadline:
         remaining_ms = None
         if context is not None and hasattr(context, "getRemainingTimeInMilliSeconds"):
             try:

@@ -11,12 +11,13 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
 
 API_MAX_GROUPS_PER_PORT = 100  # the VPC API's default quota (doc)
+_N = TypeVar("_N", int, float)
 
 
 class ConfigError(Exception):
@@ -63,7 +64,7 @@ class Settings:
     max_message_bytes: int = 65536
     max_requests_per_call: int = 50  # requests in one APIG body; more is answered 413
     # result delivery
-    result_sinks: tuple[dict, ...] = ({"type": "log"},)
+    result_sinks: tuple[dict[str, Any], ...] = ({"type": "log"},)
     # ECS creation
     policy: str | None = None
     policy_file: str = "policy.yaml"
@@ -97,7 +98,7 @@ def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = No
     return value if value not in (None, "") else None
 
 
-def _number(name: str, raw: str | None, default, kind, low, high):
+def _number(name: str, raw: str | None, default: _N, kind: type[_N], low: float, high: float) -> _N:
     if raw is None:
         return default
     try:
@@ -120,7 +121,7 @@ def _boolean(name: str, raw: str | None, default: bool) -> bool:
     raise ConfigError(name, f"must be true or false, got {raw[:40]!r}")
 
 
-def _list(name: str, raw: str | None, default: tuple) -> tuple:
+def _list(name: str, raw: str | None, default: tuple[Any, ...]) -> tuple[Any, ...]:
     """A JSON list or a comma-separated string."""
     if raw is None:
         return default
@@ -150,7 +151,7 @@ def _signing_keys(raw: str | None) -> dict[str, str]:
     return keys
 
 
-def _sinks(raw: str | None) -> tuple[dict, ...]:
+def _sinks(raw: str | None) -> tuple[dict[str, Any], ...]:
     if raw is None:
         return ({"type": "log"},)
     items = _list("RESULT_SINKS", raw, ())
@@ -259,7 +260,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         risky_ports=risky_ports,
         risky_max_addresses=None
         if max_addresses is None
-        else _number("RISKY_MAX_ADDRESSES", max_addresses, None, int, 0, 2**128),
+        else _number("RISKY_MAX_ADDRESSES", max_addresses, 0, int, 0, 2**128),
         pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
         signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .envelopes import ENVELOPE_MAX_BYTES
 from .model import is_uuid
@@ -41,26 +42,26 @@ class TraceReading:
     trace_name: str | None = None
 
 
-def _as_object(value):
+def _as_object(value: object) -> dict[str, Any]:
     if isinstance(value, str):  # CTS delivers request and response as JSON strings
         value, _ = decode_json_message(value, max_bytes=ENVELOPE_MAX_BYTES)  # bounded nesting, never raises
     return value if isinstance(value, dict) else {}
 
 
-def _items(value) -> list:
+def _items(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _ids_in(response: dict) -> list[str]:
+def _ids_in(response: dict[str, Any]) -> list[str]:
     found: list[str] = []
-    entities = response.get("entities") if isinstance(response.get("entities"), dict) else {}
+    entities = response["entities"] if isinstance(response.get("entities"), dict) else {}
     candidates = [entities.get("server_id"), response.get("server_id")]
     for key in ("serverIds", "server_ids"):
         for holder in (response, entities):
             candidates.extend(_items(holder.get(key)))
     for sub_job in _items(entities.get("sub_jobs")):
         if isinstance(sub_job, dict) and str(sub_job.get("status", "")).upper() not in _FAILED_STATUSES:
-            sub_entities = sub_job.get("entities") if isinstance(sub_job.get("entities"), dict) else {}
+            sub_entities = sub_job["entities"] if isinstance(sub_job.get("entities"), dict) else {}
             candidates.append(sub_entities.get("server_id"))
     for candidate in candidates:
         if isinstance(candidate, str) and candidate not in found:

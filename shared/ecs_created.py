@@ -10,7 +10,9 @@ trace again (the compare-before-write plan makes that second pass cheap and safe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .apply import apply_plans, report_data
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
@@ -28,6 +30,13 @@ from .readiness import wait_until_ready
 from .results import ResultData, new_result_data, rejected
 from .validation import decode_json_message
 
+if TYPE_CHECKING:
+    from .cloud.protocols import Network
+    from .envelopes import InboundMessage
+    from .groups import GroupCatalog
+    from .policy import PolicyRule
+    from .readiness import Readiness
+
 __all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = ("cts", "eventgrid", "direct")
@@ -44,7 +53,7 @@ def load_run_policy(run: Run, code_dir: Path) -> Policy:
     return load_policy(run.settings.policy, run.settings.policy_file, [code_dir, _PACKAGE_ROOT])
 
 
-def _direct_request(body: dict) -> tuple[dict | None, ErrorDetail | None]:
+def _direct_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, ErrorDetail | None]:
     unknown = sorted(set(body) - _DIRECT_FIELDS)
     if unknown:
         return None, ErrorDetail(
@@ -62,7 +71,7 @@ def _direct_request(body: dict) -> tuple[dict | None, ErrorDetail | None]:
     return {"server_id": body["server_id"], "request_id": request_id, "job_id": None, "origin": "direct"}, None
 
 
-def prepare(message, run: Run) -> Prepared | list[Prepared]:
+def prepare(message: InboundMessage, run: Run) -> Prepared | list[Prepared]:
     if message.decode_error:
         return Prepared(message, error=message.decode_error)
     body, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
@@ -90,7 +99,7 @@ def prepare(message, run: Run) -> Prepared | list[Prepared]:
             for server_id in reading.server_ids
         ]
     job, error = _direct_request(body)
-    if error:
+    if error or job is None:
         return Prepared(message, error=error)
     return Prepared(message, payload=job, key=job["server_id"])
 
@@ -119,7 +128,7 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     )
 
 
-def _counted(job: dict, identity: dict, run: Run) -> ResultData:
+def _counted(job: dict[str, Any], identity: dict[str, Any], run: Run) -> ResultData:
     counter = CallCounter()
     try:
         data = _attach(job, identity, run, run.resources["policy"], counter)
@@ -129,14 +138,16 @@ def _counted(job: dict, identity: dict, run: Run) -> ResultData:
     return data
 
 
-def _skipped(identity: dict, reason: str, *, warnings: list[ErrorDetail] = ()) -> ResultData:
+def _skipped(identity: dict[str, Any], reason: str, *, warnings: Iterable[ErrorDetail] = ()) -> ResultData:
     data = new_result_data("skipped", **identity)
     data.reason = reason
     data.warnings = list(warnings)
     return data
 
 
-def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCounter) -> ResultData:
+def _attach(
+    job: dict[str, Any], identity: dict[str, Any], run: Run, policy: Policy, counter: CallCounter
+) -> ResultData:
     """wait until ready -> policy -> resolve -> plan -> check -> apply."""
     network = run.network(counter)
     ready = _wait_until_ready(job, run, network, counter)
@@ -144,6 +155,7 @@ def _attach(job: dict, identity: dict, run: Run, policy: Policy, counter: CallCo
         return _skipped(identity, ready.reason)
     if ready.state == "timeout":
         return failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, **identity)
+    assert ready.server is not None  # "ready": the server was read
     evaluation = evaluate(policy, ready.server, ready.interfaces, run.clock.now().date())
     warnings = list(evaluation.warnings)
     if evaluation.excluded:
@@ -190,7 +202,7 @@ def _with_rules(data: ResultData, rule_names: list[str]) -> ResultData:
     return data
 
 
-def _wait_until_ready(job: dict, run: Run, network, counter: CallCounter):
+def _wait_until_ready(job: dict[str, Any], run: Run, network: Network, counter: CallCounter) -> Readiness:
     """Poll until the server and all its interfaces exist (or it failed, vanished, or time ran out)."""
     settings = run.settings
     return wait_until_ready(
@@ -208,7 +220,9 @@ def _wait_until_ready(job: dict, run: Run, network, counter: CallCounter):
     )
 
 
-def _resolve(rules, catalog, network, now: float):
+def _resolve(
+    rules: list[PolicyRule], catalog: GroupCatalog, network: Network, now: float
+) -> tuple[list[list[str]], dict[str, str], list[ErrorDetail]]:
     """Every matched rule's groups as ids; ``origin`` names the policy field that asked for each."""
     resolved: list[list[str]] = []
     origin: dict[str, str] = {}
@@ -224,9 +238,16 @@ def _resolve(rules, catalog, network, now: float):
     return resolved, origin, errors
 
 
-def _plan(ready, rules, resolved, default_group: str | None, warnings: list[ErrorDetail]) -> list[NicPlan]:
+def _plan(
+    ready: Readiness,
+    rules: list[PolicyRule],
+    resolved: list[list[str]],
+    default_group: str | None,
+    warnings: list[ErrorDetail],
+) -> list[NicPlan]:
     """Fold the matched rules over each interface's list; every interface gets a plan (maybe empty)."""
     plans: list[NicPlan] = []
+    assert ready.server is not None  # only a "ready" server is planned for
     for port in ready.interfaces:
         before = list(port.security_groups)
         after = list(before)

@@ -49,7 +49,7 @@ class InboundMessage:
     index: int
     body: object
     source: str
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def decode_error(self) -> ErrorDetail | None:
@@ -65,7 +65,7 @@ class Envelope:
     kind: str
     messages: list[InboundMessage]
     error: ErrorDetail | None = None
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def is_cloudevent(value: object) -> bool:
@@ -77,7 +77,7 @@ def _unknown(message: str) -> Envelope:
     return Envelope("unknown", [], ErrorDetail(ErrorCode.UNKNOWN_ENVELOPE, message, "$"))
 
 
-def _pick(mapping: object, *keys: str) -> dict:
+def _pick(mapping: object, *keys: str) -> dict[str, Any]:
     """Scalar values of the given keys, for provenance; ``"src:dst"`` renames to snake_case."""
     if not isinstance(mapping, dict):
         return {}
@@ -90,7 +90,7 @@ def _pick(mapping: object, *keys: str) -> dict:
     return picked
 
 
-def _poison(index: int, body: object, parts: list, message: str, **meta: Any) -> InboundMessage:
+def _poison(index: int, body: object, parts: list[str | int], message: str, **meta: Any) -> InboundMessage:
     # A malformed part of the envelope still yields a message, so it gets its own rejection.
     path = format_json_path(parts)
     detail = ErrorDetail(ErrorCode.UNKNOWN_ENVELOPE, message, path)
@@ -100,7 +100,7 @@ def _poison(index: int, body: object, parts: list, message: str, **meta: Any) ->
 # --------------------------------------------------------------------------- per kind
 
 
-def _records(event: dict) -> Envelope:
+def _records(event: dict[str, Any]) -> Envelope:
     trigger_type = str(event.get("trigger_type") or "")
     kind = "rabbitmq" if "RABBIT" in trigger_type.upper() else "kafka"
     meta = _pick(event, "event_version", "event_time", "trigger_type", "region", "instance_id")
@@ -131,7 +131,7 @@ def _records(event: dict) -> Envelope:
     return Envelope(kind, messages, meta=meta)
 
 
-def _smn(event: dict) -> Envelope:
+def _smn(event: dict[str, Any]) -> Envelope:
     meta = _pick(event, "functionname:function_name", "requestId:request_id", "timestamp")
     messages: list[InboundMessage] = []
     for record_index, record in enumerate(event["record"]):
@@ -160,7 +160,7 @@ def _smn(event: dict) -> Envelope:
     return Envelope("smn", messages, meta=meta)
 
 
-def _split_json_list(body: object) -> list | None:
+def _split_json_list(body: object) -> list[Any] | None:
     """Elements of ``body`` when it is (JSON text of) a list; None otherwise."""
     if isinstance(body, list):
         return body
@@ -171,7 +171,7 @@ def _split_json_list(body: object) -> list | None:
     return None
 
 
-def _apig(event: dict) -> Envelope:
+def _apig(event: dict[str, Any]) -> Envelope:
     context = event.get("requestContext")
     meta = {
         **_pick(event, "httpMethod:http_method", "path"),
@@ -194,7 +194,7 @@ def _apig(event: dict) -> Envelope:
     return Envelope("apig", messages, meta=meta)
 
 
-def _cloudevent_message(index: int, cloud_event: dict, parts: list) -> InboundMessage:
+def _cloudevent_message(index: int, cloud_event: dict[str, Any], parts: list[str | int]) -> InboundMessage:
     meta = _pick(cloud_event, "id", "source", "type", "subject", "time", "datacontenttype", "specversion")
     if "data" not in cloud_event and isinstance(cloud_event.get("data_base64"), str):
         try:
@@ -208,7 +208,7 @@ def _cloudevent_message(index: int, cloud_event: dict, parts: list) -> InboundMe
     return InboundMessage(index, cloud_event.get("data"), format_json_path(parts + ["data"]), meta)
 
 
-def _eventgrid(items: list, parts: list) -> Envelope:
+def _eventgrid(items: list[Any], parts: list[str | int]) -> Envelope:
     messages = []
     for i, item in enumerate(items):
         if is_cloudevent(item):
@@ -218,7 +218,7 @@ def _eventgrid(items: list, parts: list) -> Envelope:
     return Envelope("eventgrid", messages)
 
 
-def _from_dict(event: dict) -> Envelope:
+def _from_dict(event: dict[str, Any]) -> Envelope:
     trigger_type = event.get("trigger_type")
     if isinstance(trigger_type, str) and trigger_type.upper() == "TIMER":
         return Envelope("timer", [], meta=_pick(event, "version", "time", "trigger_type", "trigger_name", "user_event"))
@@ -248,7 +248,7 @@ def _from_dict(event: dict) -> Envelope:
     return Envelope("direct", [InboundMessage(0, event, "$", {})])
 
 
-def _from_list(event: list) -> Envelope:
+def _from_list(event: list[Any]) -> Envelope:
     if not event:
         return _unknown("event is an empty list")
     if all(is_cloudevent(item) for item in event):
@@ -283,7 +283,7 @@ def parse_envelope(event: object) -> Envelope:
         return _unknown(f"event could not be parsed ({type(exc).__name__})")
 
 
-def apig_response(status_code: int, payload: dict) -> dict:
+def apig_response(status_code: int, payload: dict[str, Any]) -> dict[str, Any]:
     """API Gateway integration response with a JSON body."""
     return {
         "statusCode": int(status_code),

@@ -12,8 +12,9 @@ plain, JSON-serialisable and free of secrets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ErrorCode",
@@ -95,7 +96,7 @@ class ErrorDetail:
         return {"code": self.code, "message": self.message, "path": self.path}
 
     @classmethod
-    def from_dict(cls, data: dict) -> ErrorDetail:
+    def from_dict(cls, data: Mapping[str, Any]) -> ErrorDetail:
         return cls(str(data["code"]), str(data["message"]), str(data.get("path", "$")))
 
     def __str__(self) -> str:

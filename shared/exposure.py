@@ -128,8 +128,8 @@ def normalise_protocol(value: Any) -> frozenset[int] | None:
     if text.isdigit():
         number = int(text)
         return frozenset({number}) if 0 < number <= 255 else None
-    number = _PROTOCOL_NUMBERS.get(text)
-    return None if number is None else frozenset({number})
+    known = _PROTOCOL_NUMBERS.get(text)
+    return None if known is None else frozenset({known})
 
 
 def parse_ports(multiport: Any) -> list[Interval]:
@@ -320,7 +320,7 @@ def _add_entry(sources: dict[str, list[Interval]], entry: Any, families: tuple[s
         text = str(entry).strip()
         if "-" in text:
             first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
-            if first.version != last.version or first > last:
+            if first.version != last.version or int(first) > int(last):
                 raise ValueError(text)
             low, high, version = int(first), int(last), first.version
         else:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from .cloud.gateway import NetworkGateway
+from .cloud.protocols import Network
 from .errors import ErrorCode, ErrorDetail
 from .guardrails import GroupFacts
 from .model import SecurityGroup
+
+if TYPE_CHECKING:
+    from .planning import NicPlan
 
 __all__ = ["GroupCatalog", "catalog_for", "gather_facts"]
 
@@ -31,13 +36,13 @@ class GroupCatalog:
     def _fresh(self, now: float) -> bool:
         return self._loaded_at is not None and now - self._loaded_at < self.ttl_s
 
-    def _refresh(self, gateway: NetworkGateway, now: float) -> None:
+    def _refresh(self, gateway: Network, now: float) -> None:
         groups = gateway.list_security_groups()
         with self._lock:
             self._groups = {group.id: group for group in groups}
             self._loaded_at = now
 
-    def groups(self, gateway: NetworkGateway, now: float, *, force: bool = False) -> dict[str, SecurityGroup]:
+    def groups(self, gateway: Network, now: float, *, force: bool = False) -> dict[str, SecurityGroup]:
         if force or not self._fresh(now):
             with self._refresh_lock:
                 # Another thread may have refreshed while this one waited (its ``now`` may be a little
@@ -47,7 +52,7 @@ class GroupCatalog:
         return self._groups
 
     def resolve(
-        self, refs: list[dict], gateway: NetworkGateway, now: float, path: str = "$.change.security_groups"
+        self, refs: list[dict[str, Any]], gateway: Network, now: float, path: str = "$.change.security_groups"
     ) -> tuple[list[str], list[ErrorDetail]]:
         """Ids in request order for ``[{"id": ...} | {"name": ...}]``; unknown or ambiguous names are errors.
 
@@ -91,17 +96,17 @@ class GroupCatalog:
                 )
         return ids, errors
 
-    def current(self, gateway: NetworkGateway, now: float) -> dict[str, SecurityGroup]:
+    def current(self, gateway: Network, now: float) -> dict[str, SecurityGroup]:
         """What the last listing said (listing only if there was none): for checks that need no refresh."""
         return self._groups if self._loaded_at is not None else self.groups(gateway, now)
 
-    def name_counts(self, fresh: dict[str, SecurityGroup]) -> Counter:
+    def name_counts(self, fresh: dict[str, SecurityGroup]) -> Counter[str]:
         """How many groups carry each name: the catalog, overridden by what was just read."""
         merged = {**self._groups, **fresh}
         return Counter(group.name for group in merged.values())
 
 
-def gather_facts(plans, gateway: NetworkGateway, catalog: GroupCatalog) -> GroupFacts:
+def gather_facts(plans: Iterable[NicPlan], gateway: Network, catalog: GroupCatalog) -> GroupFacts:
     """Fresh facts for the guard rails: every group the changing plans mention, with rules, and the
     IP address groups those rules name (one that cannot be read counts as everyone)."""
     ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}

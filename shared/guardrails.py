@@ -22,11 +22,16 @@ import fnmatch
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, ErrorDetail
-from .exposure import risky_exposures
+from .exposure import Exposure, risky_exposures
 from .model import SecurityGroup
 from .planning import NicPlan
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .model import Rule
 
 __all__ = [
     "GuardRails",
@@ -54,7 +59,7 @@ class GuardRails:
     pin_protected_first: bool = False
 
     @classmethod
-    def from_settings(cls, settings) -> GuardRails:
+    def from_settings(cls, settings: Settings) -> GuardRails:
         return cls(
             tuple(settings.protected_groups),
             tuple(settings.allowed_groups),
@@ -69,7 +74,7 @@ class GuardRails:
     def is_protected(self, group: SecurityGroup) -> bool:
         return group.id in self.protected_groups or (bool(group.name) and group.name in self.protected_groups)
 
-    def is_allowed(self, group: SecurityGroup, name_counts: Counter) -> bool:
+    def is_allowed(self, group: SecurityGroup, name_counts: Counter[str]) -> bool:
         if "*" in self.allowed_groups or group.id in self.allowed_groups:
             return True
         if not group.name or name_counts.get(group.name, 0) != 1:
@@ -82,13 +87,13 @@ class GroupFacts:
     """What the rails decide on, read fresh for this decision."""
 
     groups: dict[str, SecurityGroup]  # every group in the plans that exists, with its rules
-    known_names: Counter = field(default_factory=Counter)  # name -> how many groups carry it (catalog + fresh)
+    known_names: Counter[str] = field(default_factory=Counter)  # name -> how many groups carry it (catalog + fresh)
     address_groups: dict[str, list[str] | None] = field(default_factory=dict)  # None: could not be read
 
     def group(self, group_id: str) -> SecurityGroup:
         return self.groups.get(group_id) or SecurityGroup(group_id, "")
 
-    def rules_of(self, group_ids: Iterable[str]) -> list:
+    def rules_of(self, group_ids: Iterable[str]) -> list[Rule]:
         return [rule for gid in group_ids if gid in self.groups for rule in (self.groups[gid].rules or [])]
 
 
@@ -109,7 +114,7 @@ def ambiguous_references(rails: GuardRails, groups: Iterable[SecurityGroup]) -> 
 class _Report:
     """Errors and warnings, each (code, group) reported once per request."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.errors: list[ErrorDetail] = []
         self.warnings: list[ErrorDetail] = []
         self._seen: set[tuple[str, str]] = set()
@@ -187,7 +192,7 @@ def exposure_rail(
     if not added or not rails.risky_ports:
         return  # removing or reordering groups never widens what is reachable (deny rules are ignored)
 
-    def exposures(group_ids):
+    def exposures(group_ids: Iterable[str]) -> list[Exposure]:
         return risky_exposures(
             facts.rules_of(group_ids),
             rails.risky_ports,
@@ -195,10 +200,12 @@ def exposure_rail(
             max_public_addresses=rails.risky_max_addresses,
         )
 
-    key = lambda e: (e.port, e.protocol, e.family)  # noqa: E731
+    def key(e: Exposure) -> tuple[int, str, str]:
+        return (e.port, e.protocol, e.family)
+
     before = {key(e) for e in exposures(plan.before)}
     by_added = {key(e) for e in exposures(added)}
-    found: dict[str, list] = {}  # culprit group -> its exposures on this interface
+    found: dict[str, list[Exposure]] = {}  # culprit group -> its exposures on this interface
     for exposure in exposures(plan.after):
         if key(exposure) in before and key(exposure) not in by_added:
             continue  # already so before this change, and not by what it attaches

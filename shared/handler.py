@@ -42,7 +42,7 @@ def start_run(
         from .clock import SYSTEM_CLOCK
 
         detail = ErrorDetail(ErrorCode.CONFIG_INVALID, str(error), "$")
-        for message in envelope.messages or [None]:
+        for message in envelope.messages or (None,):
             data = failure_data(detail, retryable=True)
             data.function, data.trigger, data.message_index = function, envelope.kind, message.index if message else 0
             sys.stdout.write(to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now())) + "\n")
@@ -50,7 +50,7 @@ def start_run(
         raise
 
 
-def respond(envelope: Envelope, results: list[dict], delivery: dict) -> dict:
+def respond(envelope: Envelope, results: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, Any]:
     """The handler's return value; for APIG, a proper APIG response."""
     payload = {"results": results, "delivery": delivery}
     if envelope.kind != "apig":
@@ -69,7 +69,7 @@ class RetryableFailure(Exception):
         self.count = count
 
 
-def raise_for_retry(results: list[dict]) -> None:
+def raise_for_retry(results: list[dict[str, Any]]) -> None:
     # rolled_back too: a transient failure on a later interface leaves the server as unprotected as
     # one on the first (which is "failed"), and only a redelivery will attach its groups.
     failed = [r for r in results if r["data"]["outcome"] in ("failed", "rolled_back") and r["data"].get("retryable")]

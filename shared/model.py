@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "is_uuid"]
 
@@ -52,7 +53,7 @@ class Rule:
     priority: int = 1
     description: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "direction": self.direction,

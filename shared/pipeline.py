@@ -47,7 +47,7 @@ class Run:
     settings: Settings
     clock: Clock
     deadline: Deadline
-    resources: dict = field(default_factory=dict)  # per-function things loaded at start (the policy)
+    resources: dict[str, Any] = field(default_factory=dict)  # per-function things loaded at start (the policy)
     _factory: ClientFactory | None = field(default=None, repr=False)
 
     @classmethod
@@ -80,7 +80,7 @@ class Run:
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def event(self, data: ResultData | dict) -> dict:
+    def event(self, data: ResultData | dict[str, Any]) -> dict[str, Any]:
         return result_event(data, function=self.function, now=self.clock.now())
 
 
@@ -101,7 +101,7 @@ def cloud_failure(error: CloudCallError | DeadlineExceeded, **identity: Any) -> 
     return failure_data(detail, retryable=True, **identity)
 
 
-def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, run: Run, trigger: str) -> dict:
+def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, run: Run, trigger: str) -> dict[str, Any]:
     """The step's result as an event; a bug costs this message its result, never the batch's."""
     started = time.perf_counter()
     try:
@@ -148,9 +148,9 @@ def process_batch(
     run: Run,
     *,
     prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]],
-    step: Callable[[Prepared, Run], dict],
+    step: Callable[[Prepared, Run], ResultData],
     accepts: tuple[str, ...] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
     ``accepts`` lists the trigger kinds the function serves; messages of any other trigger are
@@ -164,16 +164,16 @@ def process_batch(
             "$",
         )
     if error is not None:
-        results = []
-        for message in envelope.messages or [None]:
+        rejections = []
+        for message in envelope.messages or (None,):
             data = rejected([error])
             data.trigger, data.function, data.message_index = (
                 envelope.kind,
                 run.function,
                 message.index if message else 0,
             )
-            results.append(run.event(data))
-        return results
+            rejections.append(run.event(data))
+        return rejections
     if envelope.kind == "apig" and len(envelope.messages) > run.settings.max_requests_per_call:
         # One caller, one synchronous call: bounded work, answered 413 before anything is decoded.
         data = rejected(
@@ -195,7 +195,7 @@ def process_batch(
     lanes: OrderedDict[str, list[int]] = OrderedDict()
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
-    results: list[dict | None] = [None] * len(prepared)
+    results: list[dict[str, Any] | None] = [None] * len(prepared)
 
     def run_lane(indexes: list[int]) -> None:
         for index in indexes:

@@ -7,7 +7,9 @@ remove for a ``remove`` (both atomic on the server), one v1 update for a ``repla
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ErrorCode, ErrorDetail
 from .model import Port
@@ -23,8 +25,8 @@ class Operation:
     groups: tuple[str, ...]
     index: int | None = None
 
-    def to_dict(self) -> dict:
-        data = {
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "call": {
                 "update": "vpc.update_port",
                 "insert": "vpc.insert_security_groups",
@@ -49,9 +51,8 @@ class NicPlan:
         return self.before != self.after
 
 
-def _unique(items) -> list[str]:
-    seen: set[str] = set()
-    return [item for item in items if not (item in seen or seen.add(item))]
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))  # first occurrences, in order
 
 
 def _same_ip(a: str, b: str) -> bool:
@@ -64,7 +65,7 @@ def _same_ip(a: str, b: str) -> bool:
 
 
 def select_interfaces(
-    ports: list[Port], selection, *, server_id: str, primary_port_id: str | None, path: str = "$.target.nics"
+    ports: list[Port], selection: Any, *, server_id: str, primary_port_id: str | None, path: str = "$.target.nics"
 ) -> tuple[list[Port], list[ErrorDetail]]:
     """The server's own interfaces that ``selection`` names ("primary", "all" or selectors)."""
     interfaces = [port for port in ports if port.is_interface_of(server_id)]
@@ -83,7 +84,7 @@ def select_interfaces(
         return chosen, []
     if selection == "all":
         return interfaces, []
-    chosen: list[Port] = []
+    chosen = []
     errors: list[ErrorDetail] = []
     for index, selector in enumerate(selection):
         if "port_id" in selector:

@@ -17,10 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError
 from .errors import ErrorCode, ErrorDetail
 from .model import Port, Server
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "Policy",
@@ -50,11 +54,11 @@ class PolicyError(ConfigError):
 class PolicyRule:
     index: int
     name: str
-    match: dict
+    match: dict[str, Any]
     nics: str
-    security_groups: tuple[dict, ...]
+    security_groups: tuple[dict[str, Any], ...]
     mode: str
-    position: object  # "first" | "last" | int
+    position: str | int  # "first" | "last" | int
     stop: bool
     approved_by: str | None
 
@@ -66,8 +70,8 @@ class PolicyRule:
 @dataclass(frozen=True)
 class Policy:
     rules: tuple[PolicyRule, ...]
-    exclude_tags: dict = field(default_factory=dict)
-    exempt_servers: tuple[dict, ...] = ()
+    exclude_tags: dict[str, Any] = field(default_factory=dict)
+    exempt_servers: tuple[dict[str, Any], ...] = ()
     digest: str = ""
 
 
@@ -118,7 +122,7 @@ def parse_policy(text: str, source: str = "POLICY") -> Policy:
     )
 
 
-def _yaml(text: str):
+def _yaml(text: str) -> Any:
     import yaml  # only when a policy is YAML
 
     try:
@@ -128,14 +132,17 @@ def _yaml(text: str):
 
 
 @functools.lru_cache(maxsize=1)
-def _string_date_loader():
+def _string_date_loader() -> type[yaml.SafeLoader]:
     """A safe loader that keeps dates as strings: the schema checks them (format: date)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    def as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+        return loader.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", as_string)
     return Loader
 
 
@@ -173,19 +180,19 @@ def load_policy(inline: str | None, file_name: str, search_dirs: Iterable[Path])
 
 
 # ---- evaluation (pure) ---------------------------------------------------------------------------
-def _globs(value) -> list[str]:
+def _globs(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _matches(value: str | None, patterns) -> bool:
+def _matches(value: str | None, patterns: str | Iterable[str]) -> bool:
     return value is not None and any(fnmatch.fnmatchcase(value, pattern) for pattern in _globs(patterns))
 
 
-def _tags_match(tags: dict[str, str], wanted: dict) -> bool:
+def _tags_match(tags: dict[str, str], wanted: dict[str, Any]) -> bool:
     return all(key in tags and _matches(tags[key], patterns) for key, patterns in wanted.items())
 
 
-def _rule_matches(match: dict, server: Server, interfaces: list[Port]) -> bool:
+def _rule_matches(match: dict[str, Any], server: Server, interfaces: list[Port]) -> bool:
     checks = {
         "name": lambda p: _matches(server.name, p),
         "vpc_id": lambda p: _matches(server.vpc_id, p),
@@ -238,7 +245,9 @@ def interface_in_scope(rule: PolicyRule, port: Port) -> bool:
     )
 
 
-def next_list(current: list[str], rule_groups: list[str], mode: str, position, default_group: str | None) -> list[str]:
+def next_list(
+    current: list[str], rule_groups: list[str], mode: str, position: str | int, default_group: str | None
+) -> list[str]:
     """An interface's ordered list after one rule (pure)."""
     wanted = list(dict.fromkeys(rule_groups))
     if mode == "replace":

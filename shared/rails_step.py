@@ -8,10 +8,16 @@ ambiguously (two groups carry a protected or allowed name) fails the message wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, ErrorDetail
 from .groups import GroupCatalog, gather_facts
 from .guardrails import GroupFacts, GuardRails, PathOf, ambiguous_references, check_plans
+
+if TYPE_CHECKING:
+    from .cloud.protocols import Network
+    from .config import Settings
+    from .planning import NicPlan
 
 __all__ = ["RailsVerdict", "check_rails"]
 
@@ -25,7 +31,14 @@ class RailsVerdict:
 
 
 def check_rails(
-    plans, *, settings, network, catalog: GroupCatalog, now: float, path_of: PathOf, approved: bool
+    plans: list[NicPlan],
+    *,
+    settings: Settings,
+    network: Network,
+    catalog: GroupCatalog,
+    now: float,
+    path_of: PathOf,
+    approved: bool,
 ) -> RailsVerdict:
     rails = GuardRails.from_settings(settings)
     problems = ambiguous_references(rails, catalog.current(network, now).values())

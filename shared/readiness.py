@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .clock import Clock, Deadline
 from .cloud.exceptions import CloudCallError
-from .cloud.gateway import NetworkGateway, ServerGateway
+from .cloud.protocols import Network, Servers
 from .model import Port, Server
 
 __all__ = ["Readiness", "wait_until_ready"]
@@ -30,7 +30,7 @@ class Readiness:
     polls: int = 0
 
 
-def _job_status(servers: ServerGateway, job_id: str) -> tuple[str, str]:
+def _job_status(servers: Servers, job_id: str) -> tuple[str, str]:
     try:
         job = servers.show_job(job_id)
     except CloudCallError as error:
@@ -43,8 +43,8 @@ def _job_status(servers: ServerGateway, job_id: str) -> tuple[str, str]:
 def wait_until_ready(
     server_id: str,
     *,
-    servers: ServerGateway,
-    network: NetworkGateway,
+    servers: Servers,
+    network: Network,
     clock: Clock,
     deadline: Deadline,
     max_wait_s: float,

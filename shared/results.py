@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, overload
 
 from shared.errors import ErrorDetail
 from shared.timestamps import format_timestamp
@@ -42,11 +42,11 @@ _SECRET_NAME_EXACT = frozenset({"sk", "ak_sk", "secret_key", "x-auth-token", "x-
 _SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_?key", re.IGNORECASE)
 _FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-Detail = ErrorDetail | dict
+Detail = ErrorDetail | dict[str, Any]
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-def _detail_dicts(details: Iterable[Detail]) -> list[dict]:
+def _detail_dicts(details: Iterable[Detail]) -> list[dict[str, Any]]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
@@ -59,16 +59,16 @@ class ResultData:
 
     outcome: Outcome
     request_id: str | None = None
-    ticket: dict | None = None
+    ticket: dict[str, Any] | None = None
     server_id: str | None = None
     dry_run: bool = False
     errors: list[ErrorDetail] = field(default_factory=list)
     warnings: list[ErrorDetail] = field(default_factory=list)
-    nics: list[dict] = field(default_factory=list)
-    api_calls: dict = field(default_factory=lambda: {"total": 0, "reads": 0, "writes": 0})
+    nics: list[dict[str, Any]] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=lambda: {"total": 0, "reads": 0, "writes": 0})
     # where they apply
-    plan: list | None = None
-    effective_rules: list | None = None
+    plan: list[dict[str, Any]] | None = None
+    effective_rules: list[dict[str, Any]] | None = None
     rules_matched: list[str] | None = None
     reason: str | None = None
     retryable: bool | None = None
@@ -82,8 +82,8 @@ class ResultData:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {', '.join(OUTCOMES)}")
 
-    def to_dict(self) -> dict:
-        data = {
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "outcome": self.outcome,
             "request_id": self.request_id,
             "ticket": self.ticket,
@@ -118,7 +118,7 @@ def new_result_data(
     outcome: Outcome,
     *,
     request_id: str | None = None,
-    ticket: dict | None = None,
+    ticket: dict[str, Any] | None = None,
     server_id: str | None = None,
     dry_run: bool = False,
 ) -> ResultData:
@@ -126,7 +126,7 @@ def new_result_data(
     return ResultData(outcome, request_id=request_id, ticket=ticket, server_id=server_id, dry_run=bool(dry_run))
 
 
-def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] = (), **identity) -> ResultData:
+def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] = (), **identity: Any) -> ResultData:
     """A request refused before anything was changed."""
     data = new_result_data("rejected", **identity)
     data.errors = list(errors)
@@ -134,7 +134,9 @@ def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] =
     return data
 
 
-def result_event(data: ResultData | dict, *, function: str, now: datetime, event_id: str | None = None) -> dict:
+def result_event(
+    data: ResultData | dict[str, Any], *, function: str, now: datetime, event_id: str | None = None
+) -> dict[str, Any]:
     """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
 
     ``type`` is ``com.sgguard.<function>.<outcome>``; ``subject`` is the server id
@@ -167,6 +169,10 @@ def _is_secret_name(name: str) -> bool:
     return lowered in _SECRET_NAME_EXACT or lowered.endswith("_sk") or bool(_SECRET_NAME_PART.search(lowered))
 
 
+@overload
+def redact(obj: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def redact(obj: object) -> object: ...
 def redact(obj: object) -> object:
     """Copy of ``obj`` with secret-looking values replaced by ``***``.
 
@@ -174,7 +180,7 @@ def redact(obj: object) -> object:
     in logs and a replay aid), keeping its key id and timestamp.
     """
     if isinstance(obj, dict):
-        out = {}
+        out: dict[object, object] = {}
         for key, value in obj.items():
             if isinstance(key, str) and _is_secret_name(key) and value is not None:
                 out[key] = REDACTED

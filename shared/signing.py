@@ -20,6 +20,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from shared.canonical_json import CanonicalJsonError, canonical_json
 from shared.errors import ErrorCode, ErrorDetail, excerpt
@@ -97,11 +98,11 @@ def compute_signature(secret: str, timestamp: str, payload: bytes, *, prefix: by
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def _unsigned(request: Mapping) -> dict:
+def _unsigned(request: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in request.items() if key != "signature"}
 
 
-def sign_request(request: dict, *, key_id: str, secret: str, timestamp: str) -> dict:
+def sign_request(request: dict[str, Any], *, key_id: str, secret: str, timestamp: str) -> dict[str, Any]:
     """Copy of ``request`` with ``signature`` set (any previous signature is replaced)."""
     _check_signing_args(key_id, timestamp)
     signed = copy.deepcopy(_unsigned(request))

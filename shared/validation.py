@@ -105,7 +105,7 @@ def _parse_finite_float(text: str) -> float:
     return value
 
 
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -300,7 +300,7 @@ def _describe(error: Any) -> str:
     """Short message for one jsonschema error, echoing at most ~80 chars of input."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     if isinstance(schema.get("errorMessage"), str):
-        return schema["errorMessage"]
+        return str(schema["errorMessage"])
     keyword, expected, value = error.validator, error.validator_value, error.instance
     if keyword is None or error.schema is False:
         return "this property is not allowed here"
@@ -339,7 +339,7 @@ def _describe(error: Any) -> str:
     return excerpt(error.message, 200)
 
 
-def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list, ErrorDetail]]:
+def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list[str | int], ErrorDetail]]:
     """ErrorDetails for one jsonschema error; naming the property for required/additional."""
     parts = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -380,7 +380,7 @@ def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list, 
     return [(parts, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, _describe(error), format_json_path(parts)))]
 
 
-def _sort_key(parts: list) -> tuple:
+def _sort_key(parts: list[str | int]) -> tuple[tuple[int, int, str], ...]:
     # Index 2 before index 10, and members ordered by name, at every level.
     return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
 
@@ -393,7 +393,7 @@ def schema_errors(schema_name: str, instance: object, *, limit: int = MAX_ERRORS
     except RecursionError:
         return [ErrorDetail(ErrorCode.SCHEMA_VIOLATION, f"nesting is deeper than {MAX_NESTING_DEPTH} levels")]
     emitted: set[tuple[str, str]] = set()
-    found: list[tuple[list, ErrorDetail]] = []
+    found: list[tuple[list[str | int], ErrorDetail]] = []
     for error in raw:
         found.extend(_details_for(error, emitted))
     found.sort(key=lambda item: (_sort_key(item[0]), item[1].message))

@@ -53,7 +53,7 @@ class ClientFactory:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _sdk_credentials(self):
+    def _sdk_credentials(self) -> Any:
         from huaweicloudsdkcore.auth.credentials import BasicCredentials
 
         credentials = BasicCredentials(self.credentials.ak, self.credentials.sk, self.credentials.project_id)
@@ -61,7 +61,7 @@ class ClientFactory:
             credentials = credentials.with_security_token(self.credentials.security_token)
         return credentials
 
-    def _http_config(self):
+    def _http_config(self) -> Any:
         from huaweicloudsdkcore.http.http_config import HttpConfig
 
         config = HttpConfig.get_default_config()
@@ -71,7 +71,7 @@ class ClientFactory:
         config.pool_maxsize = self.pool_size
         return config
 
-    def _build(self, name: str, client_cls, endpoint: str):
+    def _build(self, name: str, client_cls: Any, endpoint: str) -> Any:
         with self._lock:
             client = self._clients.get(name)
             if client is None:
@@ -85,23 +85,23 @@ class ClientFactory:
                 self._clients[name] = client
             return client
 
-    def vpc_v2(self):
+    def vpc_v2(self) -> Any:
         from huaweicloudsdkvpc.v2 import VpcClient
 
         return self._build("vpc_v2", VpcClient, self.settings.vpc_endpoint)
 
-    def vpc_v3(self):
+    def vpc_v3(self) -> Any:
         from huaweicloudsdkvpc.v3 import VpcClient
 
         return self._build("vpc_v3", VpcClient, self.settings.vpc_endpoint)
 
-    def ecs(self):
+    def ecs(self) -> Any:
         from huaweicloudsdkecs.v2 import EcsClient
 
         return self._build("ecs", EcsClient, self.settings.ecs_endpoint)
 
 
-_FACTORIES: dict[tuple, ClientFactory] = {}
+_FACTORIES: dict[tuple[AgencyCredentials, str, str, float, float, int], ClientFactory] = {}
 _FACTORIES_LOCK = threading.Lock()
 
 

@@ -8,7 +8,7 @@ it goes into a URL, even though the request schema already constrained it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ class CallCounter:
     def total(self) -> int:
         return self.reads + self.writes
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, int]:
         return {"total": self.total, "reads": self.reads, "writes": self.writes}
 
 
@@ -181,7 +181,7 @@ class NetworkGateway(_Gateway):
             rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])],
         )
 
-    def read_groups(self, group_ids) -> dict[str, SecurityGroup]:
+    def read_groups(self, group_ids: Iterable[str]) -> dict[str, SecurityGroup]:
         """The groups, fresh, with their rules: two listings filtered by id, whatever the count.
 
         Guard rails decide on these, never on the catalog's cache. A group missing from the answer
@@ -223,11 +223,11 @@ class NetworkGateway(_Gateway):
         ):
             for rule in page:
                 group = groups.get(rule.security_group_id)
-                if group is not None:
+                if group is not None and group.rules is not None:  # always: read_groups sets rules=[]
                     group.rules.append(_rule_from_sdk(rule))
         return groups
 
-    def _pages(self, operation: str, fetch: Callable[[Any], Any], key: str):
+    def _pages(self, operation: str, fetch: Callable[[Any], Any], key: str) -> Iterator[list[Any]]:
         """Each page of a v3 listing, following ``page_info.next_marker``."""
         marker = None
         for _ in range(100):  # 100 pages x 2000: far beyond any quota
@@ -330,7 +330,7 @@ class ServerGateway(_Gateway):
             raise
         return server_from_sdk(server)
 
-    def show_job(self, job_id: str) -> dict:
+    def show_job(self, job_id: str) -> dict[str, Any]:
         from huaweicloudsdkecs.v2.model import ShowJobRequest
 
         if not (isinstance(job_id, str) and _JOB_ID.match(job_id)):

@@ -29,7 +29,7 @@ class RetryPolicy:
 
 def backoff_delay(attempt: int, policy: RetryPolicy, clock: Clock) -> float:
     """Full jitter: uniform in [0, min(max, base * 2**attempt)] (attempt counts from 0)."""
-    return clock.random() * min(policy.max_s, policy.base_s * (2**attempt))
+    return clock.random() * min(policy.max_s, policy.base_s * float(2**attempt))
 
 
 def translate(operation: str, error: Exception) -> CloudCallError:
@@ -94,4 +94,5 @@ def call_with_retry(
         if not deadline.allows(delay):
             raise DeadlineExceeded(operation, last)
         clock.sleep(delay)
-    raise last  # pragma: no cover - loop always returns or raises
+    assert last is not None  # pragma: no cover - max_attempts >= 1: the loop always returns or raises
+    raise last  # pragma: no cover

@@ -25,13 +25,14 @@ choice, the lock), ``memory`` and ``redis_backend`` (the stores), ``exceptions``
 
 from __future__ import annotations
 
-from .core import SUCCESS_OUTCOMES, in_progress_s, lock_for, process_once, store_failure, store_for
+from .core import SUCCESS_OUTCOMES, IdempotencyStore, in_progress_s, lock_for, process_once, store_failure, store_for
 from .exceptions import ServerLocked, StoreError, StoreUnavailable
 from .memory import Claim, MemoryStore
 
 __all__ = [
     "Claim",
     "MemoryStore",
+    "IdempotencyStore",
     "process_once",
     "store_for",
     "lock_for",

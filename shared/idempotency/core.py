@@ -6,17 +6,44 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ErrorCode, ErrorDetail
 from ..results import ResultData, new_result_data, rejected
 from .exceptions import ServerLocked, StoreError
-from .memory import MemoryStore
+from .memory import Claim, MemoryStore
 
-__all__ = ["process_once", "store_for", "lock_for", "store_failure", "in_progress_s", "SUCCESS_OUTCOMES"]
+if TYPE_CHECKING:
+    from ..clock import Clock, Deadline
+    from ..config import Settings
+
+__all__ = [
+    "IdempotencyStore",
+    "process_once",
+    "store_for",
+    "lock_for",
+    "store_failure",
+    "in_progress_s",
+    "SUCCESS_OUTCOMES",
+]
 
 # Outcomes after which a repeat is a duplicate; after any other (or an exception) the id is released.
 SUCCESS_OUTCOMES = frozenset({"succeeded", "no_change", "planned"})
+
+
+class IdempotencyStore(Protocol):
+    """Every store's interface: :class:`MemoryStore` and ``redis_backend.RedisStore`` (which also has
+    ``server_lock``, see :func:`lock_for`)."""
+
+    def claim(
+        self, key: str, fingerprint: str, *, now: float, ttl_s: float, in_progress_s: float | None = None
+    ) -> Claim: ...
+
+    def complete(self, key: str, outcome: str) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def store_failure(error: StoreError, **identity: Any) -> ResultData:
@@ -34,13 +61,13 @@ def _log_store_error(action: str, key: str, error: Exception) -> None:
 
 
 def process_once(
-    store,
+    store: IdempotencyStore,
     key: str,
     fingerprint: str,
     *,
     now: float,
     ttl_s: float,
-    identity: dict,
+    identity: dict[str, Any],
     steps: Callable[[], ResultData],
     path: str = "$.request_id",
     in_progress_s: float | None = None,
@@ -66,22 +93,22 @@ def process_once(
             **identity,
         )
     if claim.status != "new":
-        data = new_result_data("no_change", **identity)
+        repeat = new_result_data("no_change", **identity)
         what = (
             "is being processed"
             if claim.status == "in_progress"
             else f"was already processed within the last {ttl_s:g} s ({claim.outcome})"
         )
         code = ErrorCode.IN_PROGRESS if claim.status == "in_progress" else ErrorCode.DUPLICATE_REQUEST
-        data.warnings.append(ErrorDetail(code, f"this request {what}; not applied again", path))
-        return data
-    data = None
+        repeat.warnings.append(ErrorDetail(code, f"this request {what}; not applied again", path))
+        return repeat
+    data: ResultData | None = None
     try:
         data = steps()
     finally:  # whatever raised: a redelivery must be able to try again
         done = data is not None and data.outcome in SUCCESS_OUTCOMES
         try:
-            if done:
+            if data is not None and done:
                 store.complete(key, data.outcome)
             else:
                 store.release(key)
@@ -90,7 +117,7 @@ def process_once(
     return data
 
 
-def store_for(settings, *, function: str, project_id: str | None, memory: MemoryStore):
+def store_for(settings: Settings, *, function: str, project_id: str | None, memory: MemoryStore) -> IdempotencyStore:
     """The store ``settings`` name: ``memory`` (this function's per-instance store) or a shared Redis store.
 
     A Redis store's keys are ``sgguard:{function}:{project_id}:{key}``; its client is built once per
@@ -121,7 +148,9 @@ def in_progress_s(context: Any, default_s: float = 60.0) -> float:
 
 
 @contextlib.contextmanager
-def lock_for(store, project_id: str | None, server_id: str, *, deadline, clock) -> Iterator[None]:
+def lock_for(
+    store: IdempotencyStore, project_id: str | None, server_id: str, *, deadline: Deadline, clock: Clock
+) -> Iterator[None]:
     """Hold the per-server lock around a read-modify-write (raises :class:`ServerLocked` or
     :class:`StoreUnavailable` before anything is read). No lock with a store that has none (memory)."""
     lock = getattr(store, "server_lock", None)

@@ -27,11 +27,14 @@ import secrets
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import redact_store_url
 from .exceptions import ServerLocked, StoreUnavailable
 from .memory import Claim
+
+if TYPE_CHECKING:
+    from ..clock import Clock, Deadline
 
 __all__ = ["RedisStore", "redis_store", "close_clients", "SOCKET_TIMEOUT_S", "LOCK_MAX_S"]
 
@@ -62,7 +65,7 @@ _STORES: dict[tuple[str, str, str], RedisStore] = {}
 _BUILD = threading.Lock()
 
 
-def _client(url: str):
+def _client(url: str) -> Any:  # a redis.Redis (redis-py 5 to 8)
     """One client (connection pool) per URL per process."""
     client = _CLIENTS.get(url)
     if client is not None:
@@ -77,7 +80,7 @@ def _client(url: str):
             try:  # no CLIENT SETINFO on connect (redis-py >= 7 spells it driver_info)
                 from redis.driver_info import DriverInfo
 
-                quiet = {"driver_info": DriverInfo(name=None, lib_version=None)}
+                quiet: dict[str, Any] = {"driver_info": DriverInfo(name=None, lib_version=None)}
             except ImportError:
                 quiet = {"lib_name": None, "lib_version": None}
             client = redis.Redis.from_url(
@@ -122,7 +125,7 @@ def _record(**fields: Any) -> str:
 class RedisStore:
     """Claims shared by every instance, in one Redis database."""
 
-    def __init__(self, client, *, namespace: str, where: str = "redis"):
+    def __init__(self, client: Any, *, namespace: str, where: str = "redis"):
         import redis
 
         self.client = client
@@ -191,7 +194,7 @@ class RedisStore:
             self.client.close()
 
     @contextlib.contextmanager
-    def server_lock(self, project_id: str, server_id: str, *, deadline, clock) -> Iterator[None]:
+    def server_lock(self, project_id: str, server_id: str, *, deadline: Deadline, clock: Clock) -> Iterator[None]:
         """Hold ``sgguard:lock:{project}:{server}`` for a read-modify-write.
 
         Waits with jittered back-off (20 ms doubling to 500 ms) for at most half the invocation's

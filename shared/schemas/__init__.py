@@ -11,6 +11,7 @@ import functools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 __all__ = ["SCHEMA_DIR", "SchemaNotFound", "available_schemas", "load_schema"]
 
@@ -34,7 +35,7 @@ def available_schemas() -> list[str]:
 
 
 @functools.cache
-def load_schema(name: str) -> dict:
+def load_schema(name: str) -> dict[str, Any]:
     """Return the schema ``<name>.json`` (``name`` may also end in ``.json``)."""
     stem = name[: -len(".json")] if name.endswith(".json") else name
     if not _SCHEMA_NAME.match(stem):
@@ -43,4 +44,5 @@ def load_schema(name: str) -> dict:
     if not path.is_file():
         raise SchemaNotFound(name)
     with path.open("r", encoding="utf-8") as handle:
-        return json.load(handle)
+        schema: dict[str, Any] = json.load(handle)
+    return schema

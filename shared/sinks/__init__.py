@@ -9,12 +9,15 @@ imports no SDK at all. See ``docs/sinks.md`` and :mod:`shared.sinks.core`.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ..pipeline import Run
 
 __all__ = ["deliver"]
 
 
-def deliver(events: list[dict], run: Any, stream=None) -> dict:
+def deliver(events: list[dict[str, Any]], run: Run, stream: TextIO | None = None) -> dict[str, Any]:
     """Send ``events`` to the log and to every configured sink; never raises.
 
     Returns the counts per sink plus the total of results some sink could not take (each of

@@ -15,11 +15,16 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..clock import Deadline
 from ..config import ConfigError, read_setting
 from .exceptions import SinkConfigError, SinkError
+
+if TYPE_CHECKING:
+    from ..cloud.clients import AgencyCredentials
+    from ..config import Settings
+    from ..pipeline import Run
 
 __all__ = [
     "Sink",
@@ -53,7 +58,7 @@ class Sink:
     max_batch_bytes: int | None = None  # sum of encoded event sizes per call
     default_concurrency = 4  # calls of this sink in flight at once
 
-    def __init__(self, name: str, config: dict, run: Any, deadline: Deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline):
         self.name = name
         self.config = config
         self.run = run
@@ -62,15 +67,15 @@ class Sink:
         self.concurrency = config_int(self, "concurrency", self.default_concurrency, 1, 16)
 
     # ---- per event ----------------------------------------------------------------------
-    def check(self, event: dict, size: int) -> SinkError | None:
+    def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         """Why this event can never be sent to this sink (not transient), or None."""
         return None
 
     # ---- per call -----------------------------------------------------------------------
-    def batches(self, items: list[tuple[int, dict, int]]) -> list[list[tuple[int, dict, int]]]:
+    def batches(self, items: list[tuple[int, dict[str, Any], int]]) -> list[list[tuple[int, dict[str, Any], int]]]:
         """Split ``(index, event, size)`` items into calls, keeping their order."""
-        batches: list[list[tuple[int, dict, int]]] = []
-        current: list[tuple[int, dict, int]] = []
+        batches: list[list[tuple[int, dict[str, Any], int]]] = []
+        current: list[tuple[int, dict[str, Any], int]] = []
         current_bytes = 0
         for item in items:
             size = item[2]
@@ -86,7 +91,7 @@ class Sink:
             batches.append(current)
         return batches
 
-    def send(self, events: list[dict]) -> dict[int, SinkError] | None:  # pragma: no cover - abstract
+    def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # ---- helpers ------------------------------------------------------------------------
@@ -103,12 +108,12 @@ def encoded_size(event: Any) -> int:
 
 
 # ---- settings ---------------------------------------------------------------------------------
-def setting(run: Any, name: str) -> str | None:
+def setting(run: Run, name: str) -> str | None:
     """A setting from user data (encrypted or not), then the environment."""
     return read_setting(getattr(run, "context", None), name)
 
 
-def service_endpoint(run: Any, name: str, service: str) -> str:
+def service_endpoint(run: Run, name: str, service: str) -> str:
     """``<SERVICE>_ENDPOINT``, or the service's public endpoint in the function's region."""
     value = setting(run, name)
     if value:
@@ -118,6 +123,10 @@ def service_endpoint(run: Any, name: str, service: str) -> str:
     return f"https://{service}.{region}.{domain}"
 
 
+@overload
+def config_str(sink: Sink, key: str, *, required: Literal[True] = True, max_len: int = 512) -> str: ...
+@overload
+def config_str(sink: Sink, key: str, *, required: bool, max_len: int = 512) -> str | None: ...
 def config_str(sink: Sink, key: str, *, required: bool = True, max_len: int = 512) -> str | None:
     value = sink.config.get(key)
     if value is None and not required:
@@ -156,12 +165,12 @@ def config_bool(sink: Sink, key: str, default: bool) -> bool:
 
 
 # ---- SDK clients ------------------------------------------------------------------------------
-_CLIENTS: OrderedDict[tuple, Any] = OrderedDict()
+_CLIENTS: OrderedDict[tuple[str, AgencyCredentials, str, float, float], Any] = OrderedDict()
 _CLIENTS_LOCK = threading.Lock()
 _MAX_CLIENTS = 8  # a few sinks x rotated agency credentials
 
 
-def _sdk_credentials(credentials: Any):
+def _sdk_credentials(credentials: AgencyCredentials) -> Any:
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
 
     sdk = BasicCredentials(credentials.ak, credentials.sk, credentials.project_id)
@@ -170,7 +179,7 @@ def _sdk_credentials(credentials: Any):
     return sdk
 
 
-def _http_config(settings: Any):
+def _http_config(settings: Settings) -> Any:
     from huaweicloudsdkcore.http.http_config import HttpConfig
 
     config = HttpConfig.get_default_config()

@@ -23,7 +23,7 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..clock import Deadline
 from ..cloud.retry import backoff_delay
@@ -31,6 +31,9 @@ from ..results import redact, to_log_line
 from .base import Sink, encoded_size
 from .exceptions import SinkConfigError, SinkError
 from .log import write_results
+
+if TYPE_CHECKING:
+    from ..pipeline import Run
 
 __all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line"]
 
@@ -52,23 +55,23 @@ class _Outcome:
     failures: list[tuple[int, SinkError]] = field(default_factory=list)  # (event index, why)
 
 
-def sink_name(config: dict) -> str:
+def sink_name(config: dict[str, Any]) -> str:
     """``type`` or ``type:name`` (a webhook is always named: its URL is looked up by name)."""
     kind = str(config.get("type", "")).strip().lower()
     name = config.get("name")
     return f"{kind}:{name}" if isinstance(name, str) and name else kind
 
 
-def delivery_deadline(run: Any) -> Deadline:
+def delivery_deadline(run: Run) -> Deadline:
     margin_s = run.settings.safety_margin_ms / 1000 * run.settings.delivery_margin_share
     return Deadline(run.clock, run.deadline.remaining() + margin_s)
 
 
-def undelivered_line(name: str, error: SinkError, event: dict) -> str:
+def undelivered_line(name: str, error: SinkError, event: dict[str, Any]) -> str:
     return to_log_line({"undelivered": True, "sink": name, "error": error.describe(), "event": event})
 
 
-def _configured(run: Any) -> list[tuple[str, dict]]:
+def _configured(run: Run) -> list[tuple[str, dict[str, Any]]]:
     """The non-log RESULT_SINKS entries with unique names, in configuration order."""
     seen: dict[str, int] = {}
     sinks = []
@@ -84,7 +87,7 @@ def _configured(run: Any) -> list[tuple[str, dict]]:
     return sinks
 
 
-def _build(name: str, config: dict, run: Any, deadline: Deadline) -> Sink:
+def _build(name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> Sink:
     kind = str(config.get("type", "")).strip().lower()
     entry = SINK_MODULES.get(kind)
     if entry is None:
@@ -93,7 +96,8 @@ def _build(name: str, config: dict, run: Any, deadline: Deadline) -> Sink:
             name, f"RESULT_SINKS: unknown sink type {kind!r}; known types: {known}", setting="RESULT_SINKS"
         )
     module = importlib.import_module(f"{__package__}.{entry[0]}")
-    return getattr(module, entry[1])(name, config, run, deadline)
+    sink_class: type[Sink] = getattr(module, entry[1])
+    return sink_class(name, config, run, deadline)
 
 
 def _out_of_time(error: SinkError | None, attempts: int) -> SinkError:
@@ -108,7 +112,9 @@ def _out_of_time(error: SinkError | None, attempts: int) -> SinkError:
     )
 
 
-def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple[int, list[tuple[int, SinkError]]]:
+def _send_unit(
+    sink: Sink, unit: list[tuple[int, dict[str, Any], int]], run: Run
+) -> tuple[int, list[tuple[int, SinkError]]]:
     """Send one batch, retrying what failed transiently; returns (delivered, final failures)."""
     policy, clock, deadline = run.retry_policy, run.clock, sink.deadline
     max_attempts = sink.max_attempts
@@ -132,11 +138,11 @@ def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple
         delivered += len(pending) - len(errors)
         retry = []
         for position in sorted(errors):
-            error = errors[position]
-            if error.transient:
-                retry.append((pending[position], error))
+            failure = errors[position]
+            if failure.transient:
+                retry.append((pending[position], failure))
             else:
-                failures.append((pending[position][0], error))
+                failures.append((pending[position][0], failure))
         if not retry:
             break
         last = retry[0][1]
@@ -166,7 +172,9 @@ def _send_unit(sink: Sink, unit: list[tuple[int, dict, int]], run: Any) -> tuple
     return delivered, failures
 
 
-def _run_sink(name: str, config: dict, events: list[dict], run: Any, deadline: Deadline) -> _Outcome:
+def _run_sink(
+    name: str, config: dict[str, Any], events: list[dict[str, Any]], run: Run, deadline: Deadline
+) -> _Outcome:
     outcome = _Outcome(name)
     try:
         sink = _build(name, config, run, deadline)
@@ -201,7 +209,7 @@ def _run_sink(name: str, config: dict, events: list[dict], run: Any, deadline: D
     return outcome
 
 
-def deliver_events(events: list[dict], run: Any, stream: TextIO) -> dict:
+def deliver_events(events: list[dict[str, Any]], run: Run, stream: TextIO) -> dict[str, Any]:
     """Deliver ``events`` to the log and every configured sink; returns the counts.
 
     ``{"log": {"delivered": n, "undelivered": 0}, "<sink>": {...}, ..., "undelivered": total}``

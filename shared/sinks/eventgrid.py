@@ -19,9 +19,14 @@ attributes: any would not reach EG (result events carry none today).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
 from .exceptions import SinkError
+
+if TYPE_CHECKING:
+    from ..clock import Deadline
+    from ..pipeline import Run
 
 __all__ = ["EventGridSink"]
 
@@ -38,7 +43,7 @@ class EventGridSink(Sink):
     max_batch_events = MAX_EVENTS_PER_REQUEST
     max_batch_bytes = MAX_REQUEST_BYTES - 1024  # room for {"events": [...]} and separators
 
-    def __init__(self, name, config, run, deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.channel_id = config_str(self, "channel_id", max_len=128)
         if not _CHANNEL_ID.match(self.channel_id):
@@ -48,7 +53,7 @@ class EventGridSink(Sink):
         self.source = config_str(self, "source", required=False, max_len=256)
         self.endpoint = service_endpoint(run, "EG_ENDPOINT", "eg")
 
-    def check(self, event: dict, size: int) -> SinkError | None:
+    def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_EVENT_BYTES:
             return self.error(
                 f"the event is {size} bytes; EventGrid takes at most 64 KB ({MAX_EVENT_BYTES} bytes) per event",
@@ -56,15 +61,15 @@ class EventGridSink(Sink):
             )
         return None
 
-    def _client(self):
-        def load():
+    def _client(self) -> Any:
+        def load() -> Any:
             from huaweicloudsdkeg.v1 import EgClient
 
             return EgClient
 
         return sdk_client(self, "eg", load, self.endpoint)
 
-    def _model(self, event: dict):
+    def _model(self, event: dict[str, Any]) -> Any:
         from huaweicloudsdkeg.v1 import CloudEvents
 
         fields = {name: event[name] for name in _ATTRIBUTES if event.get(name) is not None}
@@ -72,7 +77,7 @@ class EventGridSink(Sink):
             fields["source"] = self.source
         return CloudEvents(**fields)
 
-    def send(self, events: list[dict]):
+    def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:
         client = self._client()
         from huaweicloudsdkeg.v1 import PutEventsReq, PutEventsRequest
 
@@ -88,7 +93,7 @@ class EventGridSink(Sink):
             return None
         return self._failures(events, response, failed_count)
 
-    def _failures(self, events: list[dict], response, failed_count: int) -> dict[int, SinkError]:
+    def _failures(self, events: list[dict[str, Any]], response: Any, failed_count: int) -> dict[int, SinkError]:
         positions: dict[str, list[int]] = {}
         for position, event in enumerate(events):
             positions.setdefault(str(event.get("id")), []).append(position)

@@ -7,6 +7,8 @@ the error is for the ``undelivered`` line a sink leaves when it gives up.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["SinkError", "SinkConfigError"]
 
 
@@ -41,7 +43,7 @@ class SinkError(Exception):
         prefix = " ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "sink": self.sink,
             "message": self.message,

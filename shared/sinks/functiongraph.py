@@ -12,9 +12,14 @@ The invoked function (e.g. a ticket updater) receives the event as its ``event``
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
 from .exceptions import SinkError
+
+if TYPE_CHECKING:
+    from ..clock import Deadline
+    from ..pipeline import Run
 
 __all__ = ["FunctionGraphSink"]
 
@@ -27,7 +32,7 @@ _FUNCTION_URN = re.compile(
 class FunctionGraphSink(Sink):
     kind = "functiongraph"
 
-    def __init__(self, name, config, run, deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.function_urn = config_str(self, "function_urn")
         if not _FUNCTION_URN.match(self.function_urn):
@@ -38,7 +43,7 @@ class FunctionGraphSink(Sink):
             )
         self.endpoint = service_endpoint(run, "FUNCTIONGRAPH_ENDPOINT", "functiongraph")
 
-    def check(self, event: dict, size: int) -> SinkError | None:
+    def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_ASYNC_BYTES:
             return self.error(
                 f"the event is {size} bytes; an asynchronous invocation takes at most 256 KB ({MAX_ASYNC_BYTES} bytes)",
@@ -46,15 +51,15 @@ class FunctionGraphSink(Sink):
             )
         return None
 
-    def _client(self):
-        def load():
+    def _client(self) -> Any:
+        def load() -> Any:
             from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient
 
             return FunctionGraphClient
 
         return sdk_client(self, "functiongraph", load, self.endpoint)
 
-    def send(self, events: list[dict]):
+    def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:
         client = self._client()
         from huaweicloudsdkfunctiongraph.v2 import AsyncInvokeFunctionRequest
 

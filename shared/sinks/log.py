@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..results import to_log_line
 
 __all__ = ["write_results"]
 
 
-def write_results(events: list[dict], stream: TextIO) -> dict:
+def write_results(events: list[dict[str, Any]], stream: TextIO) -> dict[str, int]:
     """Write one line per event (``shared.results.to_log_line``); returns the log sink's counts."""
     written = 0
     try:

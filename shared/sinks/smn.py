@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING, Any
 
 from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
 from .exceptions import SinkError
+
+if TYPE_CHECKING:
+    from ..clock import Deadline
+    from ..pipeline import Run
 
 __all__ = ["SmnSink", "message_attributes", "attribute_value"]
 
@@ -39,10 +44,10 @@ def attribute_value(value: object) -> str | None:
     return text or None
 
 
-def message_attributes(event: dict) -> list[dict]:
+def message_attributes(event: dict[str, Any]) -> list[dict[str, str]]:
     """``[{"name", "type": "STRING", "value"}]`` for a result event (names: SMN's rules)."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
-    ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else {}
+    data = event["data"] if isinstance(event.get("data"), dict) else {}
+    ticket = data["ticket"] if isinstance(data.get("ticket"), dict) else {}
     candidates = [
         ("outcome", data.get("outcome")),
         ("function", data.get("function")),
@@ -58,8 +63,8 @@ def message_attributes(event: dict) -> list[dict]:
     return attributes
 
 
-def subject_of(event: dict) -> str:
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+def subject_of(event: dict[str, Any]) -> str:
+    data = event["data"] if isinstance(event.get("data"), dict) else {}
     parts = ["sgguard", str(data.get("function") or ""), str(data.get("outcome") or "")]
     if data.get("request_id"):
         parts.append(str(data["request_id"]))
@@ -71,7 +76,7 @@ def subject_of(event: dict) -> str:
 class SmnSink(Sink):
     kind = "smn"
 
-    def __init__(self, name, config, run, deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.topic_urn = config_str(self, "topic_urn")
         if not _TOPIC_URN.match(self.topic_urn):
@@ -81,7 +86,7 @@ class SmnSink(Sink):
             )
         self.endpoint = service_endpoint(run, "SMN_ENDPOINT", "smn")
 
-    def check(self, event: dict, size: int) -> SinkError | None:
+    def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_MESSAGE_BYTES:
             return self.error(
                 f"the event is {size} bytes; an SMN message takes at most 256 KB ({MAX_MESSAGE_BYTES} bytes)",
@@ -89,15 +94,15 @@ class SmnSink(Sink):
             )
         return None
 
-    def _client(self):
-        def load():
+    def _client(self) -> Any:
+        def load() -> Any:
             from huaweicloudsdksmn.v2 import SmnClient
 
             return SmnClient
 
         return sdk_client(self, "smn", load, self.endpoint)
 
-    def send(self, events: list[dict]):
+    def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:
         client = self._client()
         from huaweicloudsdksmn.v2 import MessageAttribute, PublishMessageRequest, PublishMessageRequestBody
 

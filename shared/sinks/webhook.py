@@ -27,12 +27,18 @@ import json
 import ssl
 import urllib.error
 import urllib.request
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import ConfigError
 from ..signing import sign_payload_headers
 from ..timestamps import format_timestamp
 from .base import Sink, config_bool, config_float, config_int, config_str, setting
+from .exceptions import SinkError
+
+if TYPE_CHECKING:
+    from ..clock import Deadline
+    from ..pipeline import Run
 
 __all__ = ["WebhookSink", "check_url", "LOCAL_HOSTS"]
 
@@ -65,7 +71,7 @@ def check_url(url: object) -> str | None:
     return "the URL must use https:// (http:// only to 127.0.0.1 or localhost)"
 
 
-def _json_object(raw: str | None, name: str) -> dict:
+def _json_object(raw: str | None, name: str) -> dict[str, Any]:
     if raw is None:
         return {}
     try:
@@ -80,7 +86,15 @@ def _json_object(raw: str | None, name: str) -> dict:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A 3xx is an answer, not an instruction: following it could reach anywhere."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401
+    def redirect_request(  # noqa: D401
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         return None
 
 
@@ -88,7 +102,7 @@ class WebhookSink(Sink):
     kind = "webhook"
     default_concurrency = 2
 
-    def __init__(self, name, config, run, deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.hook = config_str(self, "name", max_len=64)
         try:
@@ -111,7 +125,7 @@ class WebhookSink(Sink):
         context = ssl.create_default_context()
         self._opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=context))
 
-    def _signing_key(self, webhook_keys: dict) -> tuple[str, str]:
+    def _signing_key(self, webhook_keys: dict[str, Any]) -> tuple[str, str]:
         key_id = self.config.get("key_id")
         if key_id is None:
             if len(webhook_keys) != 1:
@@ -141,7 +155,7 @@ class WebhookSink(Sink):
             raise self.config_error(f"signing key id {key_id!r}: {error}", "WEBHOOK_SIGNING_KEYS") from None
         return key_id, secret
 
-    def send(self, events: list[dict]):
+    def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:
         payload = events if self.batch else events[0]
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = {
@@ -174,7 +188,7 @@ class WebhookSink(Sink):
             raise self._status_error(status, None)
         return None
 
-    def _status_error(self, status: int, retry_after: float | None):
+    def _status_error(self, status: int, retry_after: float | None) -> SinkError:
         if 300 <= status < 400:
             return self.error(
                 "the webhook answered with a redirect; redirects are not followed", status=status, code="REDIRECT"
