@@ -11,7 +11,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from .apply import apply_plans, report_data
+from .apply import report_data
 from .canonical_json import canonical_json
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
@@ -180,15 +180,7 @@ def _plan_and_apply(request: dict[str, Any], identity: dict[str, Any], run: Run,
         return rejected(verdict.errors, warnings=warnings, **identity)
     if identity["dry_run"]:
         return _planned(plans, warnings, identity, network, verdict.facts)
-    report = apply_plans(
-        plans,
-        network,
-        clock=run.clock,
-        deadline=run.deadline,
-        policy=run.retry_policy,
-        rollback_deadline=run.rollback_deadline,
-    )
-    data = report_data(report, warnings, **identity)
+    data = report_data(run.apply(plans, network), warnings, **identity)
     data.nics += left_alone
     return data
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .apply import apply_plans, report_data
+from .apply import report_data
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .cts import read_creation_trace
@@ -186,15 +186,7 @@ def _attach(
     warnings.extend(verdict.warnings)
     if verdict.errors:
         return _with_rules(rejected(verdict.errors, warnings=warnings, **identity), rule_names)
-    report = apply_plans(
-        plans,
-        network,
-        clock=run.clock,
-        deadline=run.deadline,
-        policy=run.retry_policy,
-        rollback_deadline=run.rollback_deadline,
-    )
-    return _with_rules(report_data(report, warnings, **identity), rule_names)
+    return _with_rules(report_data(run.apply(plans, network), warnings, **identity), rule_names)
 
 
 def _with_rules(data: ResultData, rule_names: list[str]) -> ResultData:

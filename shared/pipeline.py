@@ -15,7 +15,7 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import SYSTEM_CLOCK, Clock, Deadline
 from .cloud.clients import ClientFactory, client_factory, credentials_from_context
@@ -26,6 +26,11 @@ from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
 from .results import ResultData, new_result_data, rejected, result_event
+
+if TYPE_CHECKING:
+    from .apply import ApplyReport
+    from .cloud.protocols import Network
+    from .planning import NicPlan
 
 __all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
 
@@ -79,6 +84,19 @@ class Run:
         """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
+
+    def apply(self, plans: list[NicPlan], network: Network) -> ApplyReport:
+        """Apply the plans within this invocation's deadline, rolling back within part of the margin."""
+        from .apply import apply_plans
+
+        return apply_plans(
+            plans,
+            network,
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            rollback_deadline=self.rollback_deadline,
+        )
 
     def event(self, data: ResultData | dict[str, Any]) -> dict[str, Any]:
         return result_event(data, function=self.function, now=self.clock.now())

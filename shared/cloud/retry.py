@@ -26,6 +26,10 @@ class RetryPolicy:
     base_s: float = 0.2
     max_s: float = 5.0
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:  # no attempt at all would end in ``raise None``
+            raise ValueError("a retry policy needs at least one attempt")
+
 
 def backoff_delay(attempt: int, policy: RetryPolicy, clock: Clock) -> float:
     """Full jitter: uniform in [0, min(max, base * 2**attempt)] (attempt counts from 0)."""
