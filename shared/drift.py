@@ -44,7 +44,7 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 class DriftSettings:
     mode: str = "report"  # DRIFT_MODE: report | enforce
     remove_risky: bool = False  # DRIFT_REMOVE_RISKY: enforce also removes a group that exposes a risky port
-    agency: str | None = None  # SGGUARD_AGENCY: the functions' agency; its traces are not drift
+    agency: str | None = "sgguard-functions"  # SGGUARD_AGENCY (template: AGENCY_NAME): its traces are not drift
     sweep_page: int = 1000  # DRIFT_SWEEP_PAGE: servers listed per ECS page
 
 
@@ -64,7 +64,7 @@ def load_drift_settings(run: Run) -> DriftSettings:
         raise ConfigError("DRIFT_SWEEP_PAGE", "must be an integer") from None
     if not 1 <= page <= 1000:
         raise ConfigError("DRIFT_SWEEP_PAGE", "must be within 1..1000")
-    return DriftSettings(mode, remove in ("true", "1", "yes"), get("SGGUARD_AGENCY"), page)
+    return DriftSettings(mode, remove in ("true", "1", "yes"), get("SGGUARD_AGENCY") or "sgguard-functions", page)
 
 
 def load_run_policy(run: Run, code_dir: Path) -> Policy:

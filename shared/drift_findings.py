@@ -244,11 +244,26 @@ def _exposures(
     for exposure in risky_exposures(
         rules, rails.risky_ports, address_groups=address_groups, max_public_addresses=rails.risky_max_addresses
     ):
-        culprits = [
+        contributors = [
             g
             for g in before
             if any(r.id in exposure.rule_ids for r in (groups.get(g) or SecurityGroup(g, "")).rules or [])
         ]
+        key = (exposure.port, exposure.protocol, exposure.family)
+        alone = [  # a group that exposes on its own is the culprit; otherwise the union is
+            g
+            for g in contributors
+            if any(
+                (e.port, e.protocol, e.family) == key
+                for e in risky_exposures(
+                    groups[g].rules or [],
+                    rails.risky_ports,
+                    address_groups=address_groups,
+                    max_public_addresses=rails.risky_max_addresses,
+                )
+            )
+        ]
+        culprits = alone or contributors
         if culprits and all(origin.get(g) is not None and origin[g].approved_by for g in culprits):
             continue  # the policy attaches it with a named approver: an approved exception
         repairable = (
