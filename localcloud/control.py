@@ -90,7 +90,9 @@ def temporary_credentials(ctx: ApiContext):
     project_id = body.get("project_id")
     if not project_id or ctx.backend.project(project_id) is None:
         raise BadRequest("LocalCloud.Credentials", "project_id of a seeded project is required")
-    credential = ctx.backend.issue_temporary_credential(project_id, int(body.get("ttl_s", 3600)))
+    credential = ctx.backend.issue_temporary_credential(
+        project_id, int(body.get("ttl_s", 3600)), body.get("agency", "sgguard-functions")
+    )
     return 201, {
         "ak": credential.ak,
         "sk": credential.sk,

@@ -45,6 +45,7 @@ ACTIONS_BY_CALL: dict[str, str] = {
     "vpc.show_address_group": "vpc:addressGroups:get",  # the identity-policy name is list/get: verify
     # ECS
     "ecs.show_server": "ecs:cloudServers:get",
+    "ecs.list_servers_details": "ecs:cloudServers:list",  # sg_drift's sweep
     "ecs.show_job": "ecs:cloudServers:get",  # no action of its own is documented (see template.yaml)
     # (ecs.list_server_interfaces, if the code starts calling it: ecs:cloudServers:listServerInterfaces
     #  per published policies; verify before adding)
@@ -67,6 +68,7 @@ SDK_METHOD_CALLS: dict[str, str] = {
     "show_address_group": "vpc.show_address_group",
     "show_server": "ecs.show_server",
     "show_job": "ecs.show_job",
+    "list_servers_details": "ecs.list_servers_details",
     "list_server_interfaces": "ecs.list_server_interfaces",
     "async_invoke_function": "functiongraph.async_invoke_function",
     "put_events": "eg.put_events",

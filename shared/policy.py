@@ -61,6 +61,7 @@ class PolicyRule:
     position: str | int  # "first" | "last" | int
     stop: bool
     approved_by: str | None
+    continuous: bool = False  # sg_drift may enforce a replace rule only when it says so
 
     @property
     def path(self) -> str:
@@ -110,6 +111,7 @@ def parse_policy(text: str, source: str = "POLICY") -> Policy:
             rule.get("position", "last"),
             rule.get("stop", False),
             rule.get("approved_by"),
+            rule.get("continuous", False),
         )
         for index, rule in enumerate(document["rules"])
     )

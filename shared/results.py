@@ -33,7 +33,19 @@ __all__ = [
     "to_log_line",
 ]
 
-OUTCOMES = ("succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped")
+OUTCOMES = (
+    "succeeded",
+    "no_change",
+    "planned",
+    "rejected",
+    "failed",
+    "rolled_back",
+    "skipped",
+    "compliant",  # sg_drift: a server as the policy and the rails want it
+    "drift_detected",  # sg_drift: findings (report mode, or what enforce may not repair)
+    "repaired",  # sg_drift: every finding repaired (enforce mode)
+    "summary",  # sg_drift: one per sweep (servers, interfaces, findings by kind, duration, calls)
+)
 REDACTED = "***"
 
 # Key names whose values are secret. Whole-name matches for short names (`sk`
@@ -50,7 +62,19 @@ def _detail_dicts(details: Iterable[Detail]) -> list[dict[str, Any]]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
-Outcome = Literal["succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped"]
+Outcome = Literal[
+    "succeeded",
+    "no_change",
+    "planned",
+    "rejected",
+    "failed",
+    "rolled_back",
+    "skipped",
+    "compliant",
+    "drift_detected",
+    "repaired",
+    "summary",
+]
 
 
 @dataclass
@@ -72,6 +96,9 @@ class ResultData:
     rules_matched: list[str] | None = None
     reason: str | None = None
     retryable: bool | None = None
+    findings: list | None = None  # sg_drift: what differs from the policy and the rails
+    mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
+    summary: dict | None = None  # sg_drift: the sweep's summary
     # filled in by the pipeline
     message_index: int | None = None
     trigger: str | None = None
@@ -107,6 +134,9 @@ _OPTIONAL_FIELDS = (
     "rules_matched",
     "reason",
     "retryable",
+    "findings",
+    "mode",
+    "summary",
     "message_index",
     "trigger",
     "function",

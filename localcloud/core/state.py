@@ -47,6 +47,7 @@ class Credential:
     project_id: str
     security_token: str | None = None  # set for temporary (agency) credentials: token required
     expires_at: float | None = None
+    agency: str | None = None  # temporary credentials: the agency whose session they are (CTS trace user)
 
 
 class ProjectState:
@@ -128,16 +129,20 @@ class Backend:
             self.credentials[ak] = credential
         return credential
 
-    def issue_temporary_credential(self, project_id: str, ttl_s: int = 3600) -> Credential:
+    def issue_temporary_credential(
+        self, project_id: str, ttl_s: int = 3600, agency: str | None = "sgguard-functions"
+    ) -> Credential:
         """Temporary AK/SK/token, as FunctionGraph hands a function through its agency."""
         ak = "TMP" + secrets.token_hex(10).upper()
-        return self.add_credential(
+        credential = self.add_credential(
             ak,
             secrets.token_urlsafe(30),
             project_id,
             security_token=secrets.token_urlsafe(48),
             expires_at=self.clock() + ttl_s,
         )
+        credential.agency = agency
+        return credential
 
     def credential(self, ak: str) -> Credential | None:
         with self.lock:

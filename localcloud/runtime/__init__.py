@@ -52,6 +52,9 @@ def install(cloud: Any, **options: Any):
 
     runtime.reset = reset
     runtime.listeners = install_listeners(runtime)
+    from .timers import TimerLoop
+
+    runtime.timers = TimerLoop(runtime)
     register_invoker(backend, runtime)
     install_http(cloud.server)
     setattr(backend, _ATTR, runtime)
@@ -72,6 +75,8 @@ def uninstall(cloud: Any) -> None:
         if listener in listeners:
             listeners.remove(listener)
     register_invoker(backend, None)
+    if getattr(runtime, "timers", None) is not None:
+        runtime.timers.stop()
     setattr(backend, _ATTR, None)
     runtime.close()
 

@@ -12,6 +12,7 @@
 ``POST /_localcloud/dms/exchanges/{exchange}/messages``   RabbitMQ (RABBITMQ triggers)
        ``{"messages": [str, ...], "instance_id"?: ..., "project_id"?: ...}`` -> 202 with the
        offsets and the triggers that will receive them.
+``POST /_localcloud/functiongraph/timers/fire``  ``{"name"?: ...}`` invokes the TIMER triggers now.
 ``GET  /_localcloud/dms/topics[?messages=true]``  topics, exchanges, consumers and their batches.
 """
 
@@ -94,3 +95,12 @@ def publish_rabbitmq(ctx: ApiContext):
 def list_topics(ctx: ApiContext):
     runtime = runtime_of(ctx)
     return 200, {"topics": runtime.broker.describe(with_messages=ctx.arg("messages") in ("1", "true"))}
+
+
+@control.route("POST", "/_localcloud/functiongraph/timers/fire")
+def fire_timers_now(ctx: ApiContext):
+    """``{"name"?: trigger name}``: invoke every ACTIVE TIMER trigger (or the named one) now."""
+    from .timers import fire_timers
+
+    body = ctx.json() or {}
+    return 202, {"fired": fire_timers(runtime_of(ctx), name=body.get("name"))}

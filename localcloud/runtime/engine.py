@@ -170,7 +170,9 @@ class LocalRuntime:
         credentials = self._credentials  # swapped (not cleared) by reset: no lock needed
         credential = credentials.get(key)
         if credential is None or (credential.expires_at or 0) - self.backend.clock() < max(600, snapshot.timeout + 60):
-            credential = self.backend.issue_temporary_credential(snapshot.project_id, self.credential_ttl_s)
+            credential = self.backend.issue_temporary_credential(
+                snapshot.project_id, self.credential_ttl_s, agency=snapshot.xrole
+            )
             credentials[key] = credential
         return credential.ak, credential.sk, credential.security_token or ""
 

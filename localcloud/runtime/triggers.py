@@ -11,6 +11,9 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
   whose ``operations`` list ``ECS:ecs:createServer``; and the same trace as a CloudEvent
   (``source`` ``HC.ECS``, ``type`` ``ECS:CloudTrace:ApiCall``) for every EVENTGRID trigger whose
   ``source_name`` is ``HC.ECS`` (and whose ``event_types``, when set, list that type).
+* ``cloud.trace`` (a port or rule change made through the API, :mod:`localcloud.services.vpc.traces`)
+  -> the trace ``{"cts": {...}}`` for every ACTIVE CTS trigger whose ``operations`` list
+  ``<service_type>:<resource_type>:<trace_name>`` (e.g. ``VPC:ports:updatePort``).
 * ``smn.message_published`` -> the SMN event (``{"record": [{"smn": {...}}], ...}``) for every
   function with an SMN trigger on the topic, and every ``functionstage`` / ``functiongraph``
   subscription whose endpoint is a function URN (filter policies already applied by SMN).
@@ -203,6 +206,25 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
     _fire(runtime, found)
 
 
+def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
+    """A change made through the API (``localcloud.services.vpc.traces``) -> CTS triggers listing it."""
+    backend = runtime.backend
+    project, trace = payload["project"], payload["trace"]
+    operation = f"{trace['service_type']}:{trace['resource_type']}:{trace['trace_name']}"
+    found = []
+    with backend.lock:
+        state = backend.project(project.project_id)
+        if state is not project:  # reset since
+            return
+        model = state.service("functiongraph")
+        for function, trigger in model.functions_with_trigger("CTS"):
+            if operation in (trigger["event_data"].get("operations") or []):
+                found.append(
+                    model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
+                )
+    _fire(runtime, found)
+
+
 def _on_smn_published(runtime: LocalRuntime, payload: dict) -> None:
     backend = runtime.backend
     message, urn = payload["message"], payload["topic_urn"]
@@ -266,10 +288,12 @@ def _on_eg_published(runtime: LocalRuntime, payload: dict) -> None:
 def install_listeners(runtime: LocalRuntime) -> list[tuple[str, _Listener]]:
     runtime.on("ecs.server_created", lambda payload: _on_server_created(runtime, payload))
     runtime.on("smn.message_published", lambda payload: _on_smn_published(runtime, payload))
+    runtime.on("cloud.trace", lambda payload: _on_cloud_trace(runtime, payload))
     runtime.on("eg.events_published", lambda payload: _on_eg_published(runtime, payload))
     listeners = [
         ("ecs.server_created", _Listener(runtime, "ecs.server_created", resets=True)),
         ("smn.message_published", _Listener(runtime, "smn.message_published")),
+        ("cloud.trace", _Listener(runtime, "cloud.trace")),
         ("eg.events_published", _Listener(runtime, "eg.events_published")),
     ]
     for topic, listener in listeners:

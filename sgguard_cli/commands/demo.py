@@ -281,7 +281,10 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     )
     state = cloud.state()["projects"][cloud.project_id]
     functions = state["functiongraph"]["functions"]
-    checks.check(set(functions) == {"ecs_created", "change_request"}, "deploy created ecs_created and change_request")
+    checks.check(
+        set(functions) == {"ecs_created", "change_request", "sg_drift"},
+        "deploy created ecs_created, change_request and sg_drift",
+    )
     triggers = {name: sorted(t["trigger_type_code"] for t in f["triggers"]) for name, f in functions.items()}
     checks.check(
         triggers.get("ecs_created") == ["CTS"] and triggers.get("change_request") == ["KAFKA"],

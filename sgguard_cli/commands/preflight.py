@@ -47,7 +47,7 @@ def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]
     functions = {}
     for function in document.get("functions") or []:
         triggers = [
-            {"trigger_type_code": t["trigger_type_code"]}
+            {"trigger_type_code": t["trigger_type_code"], "operations": (t.get("event_data") or {}).get("operations")}
             for t in function.get("triggers") or []
             if not t.get("when") or (environ.get(t["when"][2:-1]) if str(t["when"]).startswith("${") else t["when"])
         ]

@@ -19,7 +19,7 @@ def test_first_deploy_creates_functions_triggers_async_config_and_dependency(clo
     writes = deployer()
     assert all(w["status"] in (200, 201) for w in writes), writes
     functions = functions_of(cloud)
-    assert set(functions) == {"ecs_created", "change_request"}
+    assert set(functions) == {"ecs_created", "change_request", "sg_drift"}
     created, change = functions["ecs_created"], functions["change_request"]
     assert created["runtime"] == "Python3.12" and created["handler"] == "index.handler"
     assert created["memory_size"] == 256 and created["timeout"] == 300 and created["xrole"] == "sgguard-functions"
@@ -115,6 +115,7 @@ def test_a_new_dependency_package_is_a_new_version_and_code_updates(cloud, deplo
     writes = deployer(DEPENDENCY_ZIP=str(other))
     assert _routes(writes) == [
         "POST /v2/{project_id}/fgs/dependencies/version",
+        "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
         "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
         "PUT /v2/{project_id}/fgs/functions/{function_urn}/code",
     ]

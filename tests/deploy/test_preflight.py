@@ -67,6 +67,7 @@ def test_every_check_passes_and_nothing_is_written(cloud, preflight):
         "write permission",
         "function ecs_created",
         "function change_request",
+        "function sg_drift",
     ]
     assert EP2 in checks["security groups"]["detail"] and "'ep2-baseline'" in checks["PROTECTED_GROUPS"]["detail"]
     assert LEGACY_PORTS[0] in checks["write permission"]["detail"]
@@ -160,7 +161,7 @@ def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):
     lines: list[str] = []
     code = main(["--endpoint", cloud.url, "--server", LEGACY], preflight.env, out=lines.append)
     table = "\n".join(lines).splitlines()
-    assert code == 1 and table[-1] == "9/10 checks passed, 1 failed"
+    assert code == 1 and table[-1] == "10/11 checks passed, 1 failed"
     cross = next(i for i, line in enumerate(table) if line.startswith("✗ write permission"))
     assert "fix: grant vpc:ports:update" in table[cross + 1]
-    assert sum(line.startswith("✓ ") for line in table) == 9
+    assert sum(line.startswith("✓ ") for line in table) == 10

@@ -40,7 +40,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 def test_the_repository_template_validates_and_every_reference_resolves():
     env = sample_env()
     template = load_template(TEMPLATE, env)
-    assert [f.func_name for f in template.functions] == ["ecs_created", "change_request"]
+    assert [f.func_name for f in template.functions] == ["ecs_created", "change_request", "sg_drift"]
     rendered = json.dumps([vars(f) for f in template.functions], default=str)
     assert "${" not in rendered  # nothing left unresolved
     for name, _path in references({k: v for k, v in _document().items() if k != "parameters"}):
@@ -70,7 +70,11 @@ def test_the_repository_template_validates_and_every_reference_resolves():
 def test_user_data_names_are_settings_the_code_reads():
     """Exactly the names shared/config.py (load_settings) and the sinks read: a typo would be ignored."""
     read = set()
-    for path in [ROOT / "shared" / "config.py", *sorted((ROOT / "shared" / "sinks").glob("*.py"))]:
+    for path in [
+        ROOT / "shared" / "config.py",
+        ROOT / "shared" / "drift.py",
+        *sorted((ROOT / "shared" / "sinks").glob("*.py")),
+    ]:
         read |= set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", path.read_text()))
     template = load_template(TEMPLATE, sample_env())
     for function in template.functions:

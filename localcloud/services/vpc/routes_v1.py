@@ -9,6 +9,7 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
+from .traces import emit
 from .views import (
     body_object,
     bool_arg,
@@ -150,7 +151,9 @@ def update_port(ctx: ApiContext):
         allowed_address_pairs=option.get("allowed_address_pairs"),
         extra_dhcp_opts=option.get("extra_dhcp_opts"),
     )
-    return 200, {"port": _port_view(model, port)}
+    answer = {"port": _port_view(model, port)}
+    emit(ctx, "updatePort", "ports", ctx.params["port_id"], answer)
+    return 200, answer
 
 
 # ---- security groups and rules ------------------------------------------------------------------
@@ -228,10 +231,15 @@ def create_security_group_rule(ctx: ApiContext):
     if not isinstance(group_id, str) or not group_id:
         raise errors.rule_invalid("security_group_id is required.")
     rule = _model(ctx).add_rule(group_id, **{key: option.get(key) for key in _V1_RULE_FIELDS})
-    return 200, {"security_group_rule": v1_rule(rule)}
+    answer = {"security_group_rule": v1_rule(rule)}
+    emit(ctx, "createSecurity-group-rule", "security-group-rules", rule["id"], answer)
+    return 200, answer
 
 
 @route("DELETE", "/v1/{project_id}/security-group-rules/{security_group_rule_id}")
 def delete_security_group_rule(ctx: ApiContext):
-    _model(ctx).delete_rule(ctx.params["security_group_rule_id"])
+    rule_id = ctx.params["security_group_rule_id"]
+    group_id = _model(ctx).security_group_rule(rule_id).get("security_group_id")
+    _model(ctx).delete_rule(rule_id)
+    emit(ctx, "deleteSecurity-group-rule", "security-group-rules", rule_id, {"security_group_id": group_id})
     return 204, None

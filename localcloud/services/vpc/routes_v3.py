@@ -10,6 +10,7 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
+from .traces import emit
 from .views import (
     body_object,
     bool_arg,
@@ -100,13 +101,15 @@ def list_ports(ctx: ApiContext):
     return _listing(ctx, "ports", ports, v3_port, errors.port_invalid)
 
 
-def _port_change(ctx: ApiContext, change) -> tuple[int, dict | None]:
+def _port_change(ctx: ApiContext, change, trace_name: str) -> tuple[int, dict | None]:
     body, option = body_object(ctx, "port", errors.port_invalid)
     dry_run = dry_run_flag(body, errors.port_invalid)
     port = change(option, dry_run)
     if dry_run:
         return 202, None
-    return 200, {"port": v3_port(port), "request_id": ctx.request_id}
+    answer = {"port": v3_port(port), "request_id": ctx.request_id}
+    emit(ctx, trace_name, "ports", ctx.params["port_id"], answer)
+    return 200, answer
 
 
 @route("PUT", "/v3/{project_id}/ports/{port_id}/insert-security-groups")
@@ -116,6 +119,7 @@ def add_security_groups(ctx: ApiContext):
         lambda option, dry_run: _model(ctx).insert_security_groups(
             ctx.params["port_id"], option.get("security_groups"), option.get("index"), dry_run=dry_run
         ),
+        "addSecurityGroups",
     )
 
 
@@ -126,6 +130,7 @@ def remove_security_groups(ctx: ApiContext):
         lambda option, dry_run: _model(ctx).remove_security_groups(
             ctx.params["port_id"], option.get("security_groups"), dry_run=dry_run
         ),
+        "removeSecurityGroups",
     )
 
 
@@ -242,12 +247,17 @@ def create_security_group_rule(ctx: ApiContext):
     rule = _model(ctx).add_rule(group_id, dry_run=dry_run, **fields)
     if dry_run:
         return 202, None
-    return 201, {"security_group_rule": v3_rule(rule), "request_id": ctx.request_id}
+    answer = {"security_group_rule": v3_rule(rule), "request_id": ctx.request_id}
+    emit(ctx, "createSecurity-group-rule", "security-group-rules", rule["id"], answer)
+    return 201, answer
 
 
 @route("DELETE", "/v3/{project_id}/vpc/security-group-rules/{security_group_rule_id}")
 def delete_security_group_rule(ctx: ApiContext):
-    _model(ctx).delete_rule(ctx.params["security_group_rule_id"])
+    rule_id = ctx.params["security_group_rule_id"]
+    group_id = _model(ctx).security_group_rule(rule_id).get("security_group_id")
+    _model(ctx).delete_rule(rule_id)
+    emit(ctx, "deleteSecurity-group-rule", "security-group-rules", rule_id, {"security_group_id": group_id})
     return 204, None
 
 

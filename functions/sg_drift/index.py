@@ -1,0 +1,28 @@
+"""FunctionGraph handler ``index.handler``: security groups changed outside sgguard are found (and repaired).
+
+Triggers: CTS (port and security-group-rule changes), TIMER (the scheduled sweep of every server),
+EventGrid (CTS traces as CloudEvents), or a direct invocation ``{"server_id": ...}`` /
+``{"sweep": {}}``. ``DRIFT_MODE=report`` (default) only emits; ``enforce`` repairs.
+"""
+
+from pathlib import Path
+
+from shared.drift import ACCEPTS, load_drift_settings, load_run_policy, prepare, process
+from shared.drift_sweep import is_sweep, run_sweep
+from shared.envelopes import parse_envelope
+from shared.handler import respond, start_run
+from shared.pipeline import process_batch
+from shared.sinks import deliver
+
+CODE_DIR = Path(__file__).resolve().parent
+
+
+def handler(event, context):
+    envelope = parse_envelope(event)
+    setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "drift": load_drift_settings}
+    run = start_run("sg_drift", context, envelope, setup=setup)
+    if is_sweep(envelope):
+        results = run_sweep(envelope, run)
+    else:
+        results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
+    return respond(envelope, results, deliver(results, run))

@@ -1,0 +1,144 @@
+"""Reading the CTS traces that can cause drift: which server, or which security group, to re-check.
+
+Trace names (docs/fidelity.md, "CTS trigger (sg_drift)", has each with its source):
+
+* VPC ports (resource type ``ports``): ``updatePort`` (documented) and, for the v3 insert / remove
+  calls, ``addSecurityGroups`` / ``removeSecurityGroups`` (assumed: no public page names them);
+* ECS (resource type ``ecs``): ``addSecurityGroup`` / ``removeSecurityGroup`` (the nova actions),
+  ``operateServer`` (nova server actions);
+* security-group rules: VPC ``createSecurity-group-rule``, ``updateSecurity-group-rule``,
+  ``deleteSecurity-group-rule`` (documented), ECS ``createSgRule`` / ``deleteSgRule``.
+
+A trace caused by sgguard's own agency is skipped (no loops): CTS's ``user.principal_urn`` of an
+assumed-agency session reads ``sts::<account-id>:assumed-agency:<agency-name>/<session>`` (CTS
+``UserInfo``, SDK model), so the agency is recognised by name (``SGGUARD_AGENCY``); the access key
+id the trace names (``user.access_key_id``) is also compared with the invocation's own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .envelopes import ENVELOPE_MAX_BYTES
+from .model import is_uuid
+from .validation import decode_json_message
+
+__all__ = ["PORT_TRACES", "SERVER_TRACES", "RULE_TRACES", "DriftTrace", "read_drift_trace", "caused_by_agency"]
+
+PORT_TRACES = frozenset({"updatePort", "addSecurityGroups", "removeSecurityGroups"})
+SERVER_TRACES = frozenset({"addSecurityGroup", "removeSecurityGroup", "operateServer"})
+RULE_TRACES = frozenset(
+    {
+        "createSecurity-group-rule",
+        "updateSecurity-group-rule",
+        "deleteSecurity-group-rule",
+        "createSgRule",
+        "deleteSgRule",
+    }
+)
+_PORT_IN_PATH = re.compile(r"/ports/([0-9a-f-]{36})")
+_SERVER_IN_PATH = re.compile(r"/servers/([0-9a-f-]{36})")
+
+
+@dataclass
+class DriftTrace:
+    trace_id: str | None
+    trace_name: str | None = None
+    kind: str | None = None  # "port" | "server" | "rule"
+    port_id: str | None = None
+    server_id: str | None = None
+    group_id: str | None = None
+    skip_reason: str | None = None
+    user: dict[str, Any] = field(default_factory=dict)
+
+
+def caused_by_agency(user: object, agency: str | None, own_access_key: str | None = None) -> bool:
+    """Whether the trace's ``user`` is a session of ``agency`` (sgguard's own), or used our access key."""
+    if not isinstance(user, dict):
+        return False
+    if own_access_key and user.get("access_key_id") == own_access_key:
+        return True
+    if not agency:
+        return False
+    urn = user.get("principal_urn")
+    if isinstance(urn, str) and f":assumed-agency:{agency}/" in urn:
+        return True
+    # older traces: an agency session named "<agency>/<session>" in user.name
+    name = user.get("name")
+    return (
+        str(user.get("type") or "").lower() == "assumedagency"
+        and isinstance(name, str)
+        and (name == agency or name.startswith(agency + "/"))
+    )
+
+
+def _first_uuid(*candidates: object) -> str | None:
+    return next((c for c in candidates if isinstance(c, str) and is_uuid(c)), None)
+
+
+def _as_object(value: object) -> dict[str, Any]:
+    if isinstance(value, str):  # CTS delivers request and response as JSON strings
+        value, _ = decode_json_message(value, max_bytes=ENVELOPE_MAX_BYTES)  # bounded nesting, never raises
+    return value if isinstance(value, dict) else {}
+
+
+def _rule_group(request: dict[str, Any], response: dict[str, Any]) -> str | None:
+    for holder in (response, request):
+        rule = holder.get("security_group_rule")
+        if isinstance(rule, dict) and is_uuid(rule.get("security_group_id")):
+            return str(rule["security_group_id"])
+        if is_uuid(holder.get("security_group_id")):
+            return str(holder["security_group_id"])
+    return None
+
+
+def read_drift_trace(trace: object, *, agency: str | None = None, own_access_key: str | None = None) -> DriftTrace:
+    if not isinstance(trace, dict):
+        return DriftTrace(None, skip_reason="the event carries no CTS trace object")
+    trace_id = trace.get("trace_id") if isinstance(trace.get("trace_id"), str) else None
+    name = trace.get("trace_name") if isinstance(trace.get("trace_name"), str) else None
+    raw_user = trace.get("user")
+    user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
+    reading = DriftTrace(trace_id, trace_name=name, user=user)
+    if name in PORT_TRACES:
+        reading.kind = "port"
+    elif name in SERVER_TRACES:
+        reading.kind = "server"
+    elif name in RULE_TRACES:
+        reading.kind = "rule"
+    else:
+        reading.skip_reason = f"trace {name!r} does not change which groups a port has or what a group allows"
+        return reading
+    if caused_by_agency(user, agency, own_access_key):
+        reading.skip_reason = f"caused by sgguard's own agency ({agency or 'own access key'}): not drift"
+        return reading
+    try:
+        code = int(trace.get("code") or 200)
+    except (TypeError, ValueError):
+        code = 200
+    if code >= 400:
+        reading.skip_reason = f"the operation failed (code {code}): nothing changed"
+        return reading
+    request, response = _as_object(trace.get("request")), _as_object(trace.get("response"))
+    resource_id = trace.get("resource_id")
+    path = str(trace.get("request_uri") or trace.get("api_path") or "")
+    if reading.kind == "port":
+        raw_port = response.get("port")
+        port: dict[str, Any] = raw_port if isinstance(raw_port, dict) else {}
+        in_path = _PORT_IN_PATH.search(path)
+        reading.port_id = _first_uuid(resource_id, port.get("id"), in_path.group(1) if in_path else None)
+        reading.server_id = _first_uuid(port.get("device_id"))
+        if reading.port_id is None:
+            reading.skip_reason = "the trace names no port"
+    elif reading.kind == "server":
+        in_path = _SERVER_IN_PATH.search(path)
+        reading.server_id = _first_uuid(resource_id, in_path.group(1) if in_path else None)
+        if reading.server_id is None:
+            reading.skip_reason = "the trace names no server"
+    else:
+        reading.group_id = _rule_group(request, response)
+        if reading.group_id is None:
+            reading.skip_reason = "the trace names no security group (a deleted rule's group is not in the trace)"
+    return reading
