@@ -96,9 +96,9 @@ class ResultData:
     rules_matched: list[str] | None = None
     reason: str | None = None
     retryable: bool | None = None
-    findings: list | None = None  # sg_drift: what differs from the policy and the rails
+    findings: list[dict[str, Any]] | None = None  # sg_drift: what differs from the policy and the rails
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
-    summary: dict | None = None  # sg_drift: the sweep's summary
+    summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
     # filled in by the pipeline
     message_index: int | None = None
     trigger: str | None = None
