@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo serve lint test bench soak clean
+.PHONY: setup browser demo serve lint test bench soak clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,16 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared
 
-test: setup
+# chromium + chromedriver for the report's browser test (tests/cli/test_report_browser.py):
+# installed with apt when missing and we are root; never fails (the test then skips, saying why).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+		|| echo "make browser: apt-get could not install chromium chromium-driver: the browser test will skip"; \
+	else echo "make browser: no chromium/chromedriver and no root apt-get: the browser test will skip"; fi
+
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared

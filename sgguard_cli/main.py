@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "preflight": "preflight",
     "validate-policy": "validate_policy",
     "show": "show",
+    "report": "report",
     "invoke": "invoke",
     "submit": "submit",
     "sign": "sign",
@@ -46,6 +47,7 @@ examples:
   sgguard serve                                  # localcloud + the deployed functions until Ctrl-C (= make serve)
   sgguard validate-policy policy.yaml
   sgguard preflight --server SERVER_ID           # read-only checks with real credentials
+  sgguard report --out build/report              # every server's compliance: HTML, JSON, CSV
   sgguard deploy --plan                          # what would change; changes nothing
   sgguard <command> --help                       # options and examples of one command
 

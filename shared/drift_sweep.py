@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
@@ -24,11 +25,11 @@ from .cloud.gateway import CallCounter
 from .cloud.inventory import InventoryGateway
 from .drift import DriftSettings, Facts, conclude
 from .envelopes import Envelope
-from .model import Port, SecurityGroup
+from .model import Port, SecurityGroup, Server
 from .pipeline import Run, cloud_failure
 from .results import ResultData, new_result_data
 
-__all__ = ["is_sweep", "run_sweep"]
+__all__ = ["is_sweep", "run_sweep", "Estate", "read_estate"]
 
 
 def is_sweep(envelope: Envelope) -> bool:
@@ -60,6 +61,30 @@ def _address_groups(groups: dict[str, SecurityGroup], run: Run, counter: CallCou
     return found
 
 
+@dataclass
+class Estate:
+    """What every server's judgement shares: the groups with their rules, the ports by server, and
+    the address groups that allow rules refer to (read once, with paged listings)."""
+
+    groups: dict[str, SecurityGroup]
+    ports_by_server: dict[str, list[Port]]
+    address_groups: dict[str, list[str] | None]
+
+    def facts(self, server: Server) -> Facts:
+        return Facts(server, self.ports_by_server.get(server.id, []), self.groups, self.address_groups)
+
+
+def read_estate(inventory: InventoryGateway, run: Run, counter: CallCounter) -> Estate:
+    """Groups and rules, ports, address groups: the sweep's listings before the server pages
+    (also ``sgguard report``'s, so that both judge from the same facts)."""
+    groups = inventory.list_groups_with_rules()
+    ports_by_server: dict[str, list[Port]] = {}
+    for port in inventory.list_ports():
+        if port.device_id and port.is_interface_of(port.device_id):
+            ports_by_server.setdefault(port.device_id, []).append(port)
+    return Estate(groups, ports_by_server, _address_groups(groups, run, counter))
+
+
 def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
     started = time.perf_counter()
     drift: DriftSettings = run.resources["drift"]
@@ -76,19 +101,14 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
     continue_from: int | None = None
     listing_error: ResultData | None = None
     try:
-        groups = inventory.list_groups_with_rules()
-        ports_by_server: dict[str, list[Port]] = {}
-        for port in inventory.list_ports():
-            if port.device_id and port.is_interface_of(port.device_id):
-                ports_by_server.setdefault(port.device_id, []).append(port)
-        address_groups = _address_groups(groups, run, counter)
+        estate = read_estate(inventory, run, counter)
         page_number = first_page - 1
         slowest_page_s = 0.0
         with ThreadPoolExecutor(max_workers=run.settings.concurrency, thread_name_prefix="sgguard-sweep") as pool:
             for page in inventory.server_pages(drift.sweep_page, first_page):
                 page_started = time.perf_counter()
                 page_number += 1
-                facts = [Facts(s, ports_by_server.get(s.id, []), groups, address_groups) for s in page]
+                facts = [estate.facts(s) for s in page]
                 for data in pool.map(lambda f: _judge(f, run, request_id, envelope.kind), facts):
                     events.append(run.event(data))
                     outcomes[data.outcome] += 1

@@ -1,0 +1,82 @@
+"""``sgguard report``: the project's compliance as one HTML page, JSON and CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
+from ..errors import ConfigError, UsageError
+
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
+
+SUMMARY = "report every server's compliance (verdicts and findings as sg_drift judges them): HTML, JSON, CSV"
+DETAILS = f"""
+Reads the project with the sg_drift sweep's paged listings (groups and rules, ports, servers) and
+judges every server with the sweep's code, in report mode (nothing is written), against --policy
+and the guard-rail settings of the environment (PROTECTED_GROUPS, RISKY_PORTS, PIN_PROTECTED_FIRST,
+MAX_GROUPS_PER_NIC_HARD, DRIFT_REMOVE_RISKY, as in the function's user data). Writes
+OUT/report.html (one self-contained page: summary, then per server and interface the groups in
+priority order with their inbound and outbound rules, verdict and findings, exposures highlighted;
+filter and sort in the page), OUT/report.json (the same data) and OUT/report.csv (one row per
+interface). --from-results takes the verdicts of a sweep's result events (JSON lines) instead of
+computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 2 usage, 3 credentials, policy or a
+failed API call.
+"""
+EPILOG = """
+examples:
+  sgguard report --endpoint $LOCALCLOUD_URL --out build/report
+  sgguard report --region cn-north-4 --policy policy.yaml --out report
+  sgguard report --from-results sweep-results.jsonl --out report
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--policy", default="policy.yaml", metavar="FILE", help="the policy (default: policy.yaml)")
+    parser.add_argument("--out", default="build/report", metavar="DIR", help="output folder (default: build/report)")
+    parser.add_argument(
+        "--from-results", metavar="FILE", help="a sweep's result events, one JSON line each: their verdicts"
+    )
+    add_cloud_arguments(parser, endpoint_help="one URL for ECS and VPC (e.g. localcloud's)")
+
+
+def run(args, ctx) -> int:
+    from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+    from shared.config import ConfigError as SettingError
+    from shared.policy import load_policy
+
+    from ..report.collect import collect, make_run, read_results_file
+    from ..report.render import write_report
+
+    policy_path = Path(args.policy)
+    if not policy_path.is_file():
+        raise UsageError(f"--policy {args.policy}: no such file")
+    results = None
+    if args.from_results:
+        try:
+            results = read_results_file(Path(args.from_results))
+        except OSError as error:
+            raise UsageError(f"--from-results {args.from_results}: {error.strerror or error}") from None
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    target = cloud_target(args, ctx.environ)
+    endpoints = {"ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
+    try:
+        policy = load_policy(None, str(policy_path.resolve()), [])
+        cloud_run = make_run(ctx.environ, region=target.region, endpoints=endpoints, credentials=target.credentials)
+        report = collect(cloud_run, policy, results=results, policy_source=str(args.policy))
+    except SettingError as error:
+        raise ConfigError(str(error)) from None
+    except CloudCallError as error:
+        raise ConfigError(error.describe()) from None
+    except DeadlineExceeded as error:
+        raise ConfigError(f"the project could not be read in time: {error}") from None
+    paths = write_report(report, Path(args.out))
+    summary = report["summary"]
+    kinds = ", ".join(f"{k} {n}" for k, n in summary["findings_by_kind"].items()) or "none"
+    ctx.out(
+        f"{summary['servers']} servers, {summary['interfaces']} interfaces, {summary['compliant_percent']}% compliant; "
+        f"findings: {kinds}; {summary['api_calls']} API calls"
+    )
+    for kind, path in paths.items():
+        ctx.out(f"{kind:<5} {path}")
+    return 0

@@ -1,0 +1,74 @@
+"""``sgguard report`` against localcloud: the same verdicts and findings as sg_drift, every value
+escaped, the three files agreeing (the browser side: test_report_browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from tests.support.functions import Invoker
+from tests.support.report import DB_PORT, XSS_NAME, make_estate, run_report
+
+
+def test_the_report_has_the_verdicts_and_findings_the_sweep_emits(cloud, vpc_v3, tmp_path):
+    ids = make_estate(cloud, vpc_v3)
+    seq = cloud.requests()[-1]["seq"]
+    code, out, err = run_report(cloud, tmp_path)
+    assert code == 0, err
+    assert [r["method"] for r in cloud.requests(seq)] == ["GET"] * 4  # groups, rules, ports, servers: no write
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_id = {s["id"]: s for s in report["servers"]}
+    assert by_id[ids["compliant"]]["verdict"] == "compliant"
+    assert by_id[ids["drifted"]]["verdict"] == "drift_detected" and by_id[ids["drifted"]]["exposed"]
+
+    *results, _summary = Invoker(cloud, "sg_drift")({"sweep": {}}, PROTECTED_GROUPS="baseline")["results"]
+    swept = {r["data"]["server_id"]: r["data"] for r in results}
+    for server_id, server in by_id.items():
+        assert server["verdict"] == swept[server_id]["outcome"]
+        assert server["findings"] == swept[server_id]["findings"]
+
+    summary = report["summary"]
+    assert summary["servers"] == 2 and summary["interfaces"] == 4 and summary["compliant_percent"] == 50.0
+    assert summary["findings_by_kind"] == {"exposure": 1, "missing_group": 1}
+    assert f"{summary['servers']} servers, 4 interfaces, 50.0% compliant" in out
+    nic = next(n for n in by_id[ids["drifted"]]["interfaces"] if n["port_id"] == DB_PORT)
+    assert [g["name"] for g in nic["groups"]] == ["db", XSS_NAME]  # priority order
+    assert nic["groups"][1]["exposes"] and nic["groups"][1]["inbound"][0]["ports"] == "22"
+    legacy = by_id[ids["compliant"]]["interfaces"]
+    assert legacy[0]["primary"] and legacy[0]["groups"][0]["protected"]  # baseline first, protected
+
+
+def test_every_value_from_the_cloud_is_escaped_in_the_html(cloud, vpc_v3, tmp_path):
+    make_estate(cloud, vpc_v3)
+    assert run_report(cloud, tmp_path)[0] == 0
+    page = (tmp_path / "report.html").read_text()
+    assert XSS_NAME not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "http://" not in page and "https://" not in page  # self-contained: nothing to fetch
+    assert "<script src" not in page and '<link rel="stylesheet"' not in page
+
+
+def test_the_csv_has_one_row_per_interface(cloud, vpc_v3, tmp_path):
+    ids = make_estate(cloud, vpc_v3)
+    assert run_report(cloud, tmp_path)[0] == 0
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(newline="")))
+    assert len(rows) == 4 and {r["server_id"] for r in rows} == {ids["compliant"], ids["drifted"]}
+    exposed = next(r for r in rows if r["port_id"] == DB_PORT)
+    assert exposed["exposed"] == "yes" and exposed["groups"] == f"db > {XSS_NAME}"
+    assert exposed["finding_kinds"] == "exposure missing_group"
+
+
+def test_verdicts_can_come_from_a_sweeps_results(cloud, vpc_v3, tmp_path):
+    ids = make_estate(cloud, vpc_v3)
+    results = tmp_path / "sweep.jsonl"
+    event = {"specversion": "1.0", "data": {"outcome": "repaired", "server_id": ids["drifted"], "findings": []}}
+    results.write_text(json.dumps(event) + "\n")
+    assert run_report(cloud, tmp_path / "out", "--from-results", str(results))[0] == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_id = {s["id"]: s for s in report["servers"]}
+    assert by_id[ids["drifted"]]["verdict"] == "repaired" and by_id[ids["drifted"]]["source"] == "sweep results"
+    assert by_id[ids["compliant"]]["source"] == "computed"
+
+
+def test_a_missing_policy_is_a_usage_error(cloud, tmp_path):
+    code, _, err = run_report(cloud, tmp_path, "--policy", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "no such file" in err
