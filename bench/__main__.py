@@ -4,6 +4,7 @@ python -m bench              # full run, ~1.5 min on 2 cores: table + bench/resu
 python -m bench --quick      # fewer runs, no profile (~40 s)
 python -m bench soak --messages 5000
 python -m bench store        # the idempotency store's cost per message (Redis vs memory)
+python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, listing calls (pages)
 """
 
 from __future__ import annotations
@@ -351,7 +352,17 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--out", help="JSON report (default bench/results/soak.json)")
     store = sub.add_parser("store", help="the idempotency store's cost per message on the warm path")
     store.add_argument("--messages", type=int, default=3000)
+    drift = sub.add_parser("drift", help="the sg_drift sweep over a large project: servers/s, listing calls")
+    drift.add_argument("--servers", type=int, default=2000)
+    drift.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "drift":
+        from .drift import render_drift, run_drift
+
+        drift_report = run_drift(args.servers, latency_ms=args.latency_ms)
+        print(render_drift(drift_report))
+        _write(str(ROOT / "bench" / "results" / "drift.json"), drift_report)
+        return 0
     if args.command == "soak":
         return run_soak_command(args)
     if args.command == "store":
