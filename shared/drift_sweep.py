@@ -1,14 +1,15 @@
 """The scheduled sweep: every server of the project judged from a few paged listings.
 
 Triggered by the TIMER trigger (``template.yaml``: hourly), or directly with ``{"sweep": {}}``
-(``{"sweep": {"first_page": N}}`` continues a sweep that ran out of time). The project is read
-with listings that follow their pages - security groups and rules, ports, then servers page by
+(``{"sweep": {"first_page": N, "hop": H, "sweep_id": ...}}`` continues a sweep that ran out of time).
+The project is read with listings that follow their pages - security groups and rules, ports, then servers page by
 page (:class:`shared.cloud.inventory.InventoryGateway`, ``all_granted_eps``) - so the number of
 calls grows with pages, not servers. Each page's servers are judged in parallel
 (``CONCURRENCY``); in ``enforce`` mode a server's repair is its only extra calls. Before each next
-page the sweep checks the invocation's remaining time: when a page may not fit, it stops and the
-summary says where to continue (``continue_from``), which a direct ``{"sweep": {"first_page": N}}``
-does. One result per server, then one ``summary`` event (servers, interfaces, findings by kind,
+page the sweep checks the invocation's remaining time: when a page may not fit, it stops, the
+summary says where to continue (``continue_from``), and the sweep hands the rest on by invoking
+itself asynchronously (:mod:`shared.drift_continue`: at most 5 hops, the summary names the
+continuation's request id). One result per server, then one ``summary`` event (servers, interfaces, findings by kind,
 duration, API calls). Run once with ``DRIFT_MODE=enforce``, it back-fills servers that predate sgguard.
 """
 
@@ -24,6 +25,7 @@ from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .cloud.inventory import InventoryGateway
 from .drift import DriftSettings, Facts, conclude
+from .drift_continue import continue_sweep, read_sweep_start
 from .envelopes import Envelope
 from .model import Port, SecurityGroup, Server
 from .pipeline import Run, cloud_failure
@@ -39,15 +41,6 @@ def is_sweep(envelope: Envelope) -> bool:
         return False
     body = envelope.messages[0].body
     return isinstance(body, dict) and isinstance(body.get("sweep"), dict)
-
-
-def _first_page(envelope: Envelope) -> int:
-    if envelope.kind != "direct":
-        return 1
-    body = envelope.messages[0].body
-    sweep = body.get("sweep") if isinstance(body, dict) else None
-    value = sweep.get("first_page", 1) if isinstance(sweep, dict) else 1
-    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000 else 1
 
 
 def _address_groups(groups: dict[str, SecurityGroup], run: Run, counter: CallCounter) -> dict[str, list[str] | None]:
@@ -92,8 +85,9 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
     inventory = InventoryGateway(
         run.factory(), clock=run.clock, deadline=run.deadline, policy=run.retry_policy, counter=counter
     )
-    request_id = f"sweep:{run.clock.now().strftime('%Y%m%dT%H%M%SZ')}"
-    first_page = _first_page(envelope)
+    start = read_sweep_start(envelope)
+    request_id = start.sweep_id or f"sweep:{run.clock.now().strftime('%Y%m%dT%H%M%SZ')}"
+    first_page = start.first_page
     events: list[dict[str, Any]] = []
     kinds: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
@@ -137,6 +131,8 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
         "first_page": first_page,
         "complete": continue_from is None and listing_error is None,
         "continue_from": {"sweep": {"first_page": continue_from}} if continue_from else None,
+        "hop": start.hop,
+        "continuation": continue_sweep(run, start, request_id, continue_from) if continue_from else None,
     }
     summary.api_calls = {"total": counter.total, "reads": counter.reads, "writes": counter.writes}
     summary.mode, summary.trigger, summary.function = drift.mode, envelope.kind, run.function
