@@ -42,7 +42,7 @@ examples:
   sgguard demo --verbose            # every execution with the handler's log lines
   sgguard demo --keep-running       # leave localcloud up after the report (Ctrl-C ends)
 """
-STEPS = 9
+STEPS = 10
 
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"  # localcloud's default seed
 SUBNETS = {
@@ -256,6 +256,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     from shared.signing import sign_request
 
     from ..localenv import read_results
+    from .demo_drift import drift_detected_and_repaired
     from .demo_replay import replay_across_instances, start_store
 
     cloud = env.cloud
@@ -274,11 +275,8 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     if store is not None:
         env.cleanups.append(store.close)  # stopped with localcloud
         out(f"    shared idempotency store: redis-server at {store.url} (IDEMPOTENCY_STORE, encrypted user data)")
-    env.deploy(
-        out=lambda line: out("    " + line),
-        PROTECTED_GROUPS="baseline",
-        **({"IDEMPOTENCY_STORE_URL": store.url} if store is not None else {}),
-    )
+    deploy_overrides = {"PROTECTED_GROUPS": "baseline", **({"IDEMPOTENCY_STORE_URL": store.url} if store else {})}
+    env.deploy(out=lambda line: out("    " + line), **deploy_overrides)
     state = cloud.state()["projects"][cloud.project_id]
     functions = state["functiongraph"]["functions"]
     checks.check(
@@ -395,6 +393,9 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
             args.timeout,
         )
 
+    progress.step("drift: detected, repaired, reported")
+    drift_detected_and_repaired(env, ids["web-01"], checks, out, stamp, args.timeout, deploy_overrides)
+
     # ---- where the results went -----------------------------------------------------------------------------
     smn = {
         json.loads(m["message"]).get("id"): m
@@ -412,8 +413,9 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     )
     for result in results:
         label = result["data"].get("request_id")
-        if result["_execution"]["function"] == "ecs_created":
-            label = f"ecs_created {by_id.get(result['data'].get('server_id'), '?')}"
+        if result["_execution"]["function"] in ("ecs_created", "sg_drift"):
+            function = result["_execution"]["function"]
+            label = f"{function} {by_id.get(result['data'].get('server_id'), '?')} {result['data']['outcome']}"
         checks.check(
             result["id"] in smn,
             f"result of {label} reached SMN topic {env.result_topic_urn.rsplit(':', 1)[-1]} (as well as the log)",
@@ -440,7 +442,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
                 steps.append(("ecs_created (CTS)", created_result))
             steps += [
                 (rid, by_request[rid])
-                for rid in sorted(by_request)
+                for rid in sorted(rid for rid in by_request if rid)
                 if rid and rid.startswith("CHG-DEMO") and by_request[rid]["data"].get("server_id") == server_id
             ]
             for label, result in steps:
@@ -482,13 +484,16 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
                 [e["code"] for e in data.get("errors") or []] + [w["code"] for w in data.get("warnings") or []]
             )
         )
-        where = [f"log (execution {execution['request_id'][:8]}, {execution['source'].split(':')[1]} trigger)"]
+        source = execution["source"].split(":")[1] if ":" in execution["source"] else execution["source"]
+        where = [f"log (execution {execution['request_id'][:8]}, {source} trigger)"]
         message = smn.get(result["id"])
         if message:
             where.append(f"SMN {message['topic_urn'].rsplit(':', 1)[-1]} (message {message['message_id'][:8]})")
         request_id = data.get("request_id") or "-"
         if execution["function"] == "ecs_created":
             request_id = f"{by_id.get(data.get('server_id'), '?')} (trace {request_id[:8]})"
+        elif execution["function"] == "sg_drift":
+            request_id = by_id.get(data.get("server_id"), data.get("server_id") or "-")
         out(
             f"{execution['function']:<15} {request_id:<38} {data['outcome']:<10} {codes or '-':<26} {' + '.join(where)}"
         )

@@ -142,7 +142,7 @@ def test_the_demo_runs_end_to_end():
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
-    assert "[9/9] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
+    assert "[10/10] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
     for expected in (
         "deploy: sgguard deploy --endpoint",
         "the CTS trigger ran ecs_created for 4 of 4 servers",
@@ -157,6 +157,9 @@ def test_the_demo_runs_end_to_end():
         "SMN sgguard-results",
         "add db again, on a new instance -> no_change DUPLICATE_REQUEST",  # the shared store (issue 12)
         "ok   replay: db is not back on web-01",
+        "sg_drift (CTS trigger, DRIFT_MODE=report) -> drift_detected",  # continuous compliance (issue 15)
+        "ok   drift: enforce mode puts baseline back first on web-01",
+        "ok   report: build/demo-report/report.html",
         "DEMO OK",
     ):
         assert expected in output, expected
