@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
-from .workload import Fleet, Message, kafka, sign, warmup_requests
+from .workload import Fleet, Message, floor_calls, kafka, sign, warmup_requests
 
 __all__ = ["run_batch", "run_overhead", "check_calls", "lane_bound"]
 
@@ -118,14 +118,22 @@ def run_batch(
     *,
     concurrency: int = 16,
     profile: bool = False,
+    floor: bool = False,
 ) -> dict:
-    """One batch through the real handler in a fresh child, after a warm-up batch."""
+    """One batch through the real handler in a fresh child, after a warm-up batch (then, with
+    ``floor``, the bare SDK making the same calls in the same process)."""
     cloud.control.reset()  # the start-up seed again (and new credentials below)
     event, warm = _events(work, fleet, messages)
     context = work.file(
         "context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region, CONCURRENCY=str(concurrency))
     )
     args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
+    if floor:
+        final = fleet.state()
+        for m in messages:
+            if m.outcome == "succeeded":
+                final.update(m.after)
+        args += ["--floor", work.file("floor", floor_calls(messages, final))]
     run = run_child(work, "batch", *args, *(["--profile"] if profile else []))
     out = run.output
     batch_started = out["started_at"]  # log entries after the warm-up (same machine clock)
@@ -169,6 +177,14 @@ def run_batch(
     )
     if "profile" in out:
         result["profile"] = out["profile"]
+    if "floor" in out:
+        f = out["floor"]
+        result["sdk_floor"] = {
+            "cpu_ms_per_message": round(f["cpu_s"] * 1000 / f["messages"], 3),
+            "wall_s": round(f["wall_s"], 3),
+            "calls_per_message": round(f["calls"] / f["messages"], 3),
+        }
+        result["cpu_vs_floor"] = round(result["cpu_ms_per_message"] / result["sdk_floor"]["cpu_ms_per_message"], 2)
     return result
 
 
