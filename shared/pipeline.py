@@ -10,6 +10,7 @@ never costs the others theirs.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from .clock import SYSTEM_CLOCK, Clock, Deadline
 from .cloud.clients import ClientFactory, client_factory, credentials_from_context
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
+from .cloud.limiter import AimdLimiter
 from .cloud.retry import RetryPolicy
 from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
@@ -28,6 +30,8 @@ from .errors import ErrorCode, ErrorDetail
 from .results import ResultData, new_result_data, rejected, result_event
 
 __all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
+
+_LIMITER_LOCK = threading.Lock()
 
 
 @dataclass
@@ -49,12 +53,15 @@ class Run:
     deadline: Deadline
     resources: dict = field(default_factory=dict)  # per-function things loaded at start (the policy)
     _factory: ClientFactory | None = field(default=None, repr=False)
+    _limiter: AimdLimiter | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, function: str, context: Any, *, clock: Clock | None = None, settings: Settings | None = None) -> Run:
         clock = clock or SYSTEM_CLOCK
         settings = settings or load_settings(context)
-        return cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
+        run = cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
+        run._limiter = AimdLimiter(settings.concurrency, monotonic=clock.monotonic)  # before any worker starts
+        return run
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -65,14 +72,32 @@ class Run:
             self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
         return self._factory
 
+    @property
+    def limiter(self) -> AimdLimiter:
+        """The invocation's flow control, shared by its workers (AIMD on the calls in flight)."""
+        with _LIMITER_LOCK:  # a Run built without start(): the first worker creates it, once
+            if self._limiter is None:
+                self._limiter = AimdLimiter(self.settings.concurrency, monotonic=self.clock.monotonic)
+            return self._limiter
+
     def network(self, counter: CallCounter) -> NetworkGateway:
         return NetworkGateway(
-            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+            self.factory(),
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            counter=counter,
+            limiter=self.limiter,
         )
 
     def servers(self, counter: CallCounter) -> ServerGateway:
         return ServerGateway(
-            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+            self.factory(),
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            counter=counter,
+            limiter=self.limiter,
         )
 
     def rollback_deadline(self) -> Deadline:
