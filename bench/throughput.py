@@ -119,13 +119,25 @@ def run_batch(
     concurrency: int = 16,
     profile: bool = False,
     floor: bool = False,
+    faults: list[dict] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> dict:
     """One batch through the real handler in a fresh child, after a warm-up batch (then, with
     ``floor``, the bare SDK making the same calls in the same process)."""
     cloud.control.reset()  # the start-up seed again (and new credentials below)
+    for fault in faults or []:
+        cloud.control.add_fault(**fault)
     event, warm = _events(work, fleet, messages)
     context = work.file(
-        "context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region, CONCURRENCY=str(concurrency))
+        "context",
+        context_spec(
+            cloud.control,
+            cloud.project_id,
+            cloud.url,
+            cloud.region,
+            CONCURRENCY=str(concurrency),
+            **(extra or {}),
+        ),
     )
     args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
     if floor:
@@ -168,6 +180,8 @@ def run_batch(
         critical = lane_bound(messages, concurrency) * latency_s
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
     log = _log_counts(cloud, batch_started)
+    if faults:
+        result["throttle"] = _throttle_summary(cloud, batch_started, faults, n, out["wall_s"])
     result["request_log"] = log
     # single flight: the cold warm-up batch (16 messages at once) should list the groups once
     result["warmup_group_listings"] = sum(
@@ -186,6 +200,29 @@ def run_batch(
         }
         result["cpu_vs_floor"] = round(result["cpu_ms_per_message"] / result["sdk_floor"]["cpu_ms_per_message"], 2)
     return result
+
+
+def _throttle_summary(cloud: LocalCloudProcess, since: float, faults: list[dict], n: int, wall_s: float) -> dict:
+    """Under a rate limit per route: the time the busiest route needs at that rate (the bound),
+    and the calls the gateway refused (429) per message."""
+    limit = min((f for f in faults if f.get("kind") == "rate_limit"), key=lambda f: float(f["per_s"]))
+    per_s, burst = float(limit["per_s"]), float(limit.get("burst") or limit["per_s"])
+    entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since and "route" in e]
+    accepted = Counter(e["route"] for e in entries if e.get("status") != 429)
+    refused = sum(1 for e in entries if e.get("status") == 429)
+    busiest, calls = accepted.most_common(1)[0] if accepted else ("-", 0)
+    bound_s = max(0.0, calls - burst) / per_s  # a full bucket at the start, then per_s
+    return {
+        "per_s": per_s,
+        "burst": burst,
+        "busiest_route": busiest,
+        "busiest_route_calls": calls,
+        "rate_bound_s": round(bound_s, 2),
+        "wall_s": round(wall_s, 2),
+        "ratio_to_bound": round(wall_s / bound_s, 3) if bound_s else None,
+        "throttled_calls": refused,
+        "throttled_per_message": round(refused / n, 4),
+    }
 
 
 def run_overhead(work: Workdir, seed: dict, fleet: Fleet, messages: list[Message]) -> dict:

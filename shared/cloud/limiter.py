@@ -34,8 +34,20 @@ T = TypeVar("T")
 class AimdLimiter:
     """Additive-increase, multiplicative-decrease bound on the calls in flight."""
 
-    def __init__(self, limit: int, *, minimum: int = 1, monotonic: Callable[[], float] | None = None) -> None:
+    # window: successes needed per +1 (default four times the maximum, and never fewer than the limit)
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        minimum: int = 1,
+        window: int | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
         self.maximum = max(1, int(limit))
+        # successes per +1: at least the limit (one round), and a floor so that growth is slower
+        # than the gateway's memory (its bucket holds about a second of calls)
+        self.window = max(1, int(window)) if window is not None else 4 * self.maximum
         self.minimum = max(1, min(int(minimum), self.maximum))
         self.limit = self.maximum
         self.in_flight = 0
@@ -78,7 +90,7 @@ class AimdLimiter:
                     self.successes = 0
             else:
                 self.successes += 1
-                if self.successes >= self.limit and self.limit < self.maximum:
+                if self.successes >= max(self.limit, self.window) and self.limit < self.maximum:
                     self.limit += 1
                     self.successes = 0
             if self.in_flight < self.limit:
