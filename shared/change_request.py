@@ -14,6 +14,7 @@ from .apply import apply_plans, report_data
 from .canonical_json import canonical_json
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
+from .continuation import signature_time
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
@@ -87,7 +88,7 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     errors = verify_request_signature(
         request,
         keys=run.settings.signing_keys,
-        now=run.clock.now(),
+        now=signature_time(run),  # a continuation's messages: when the first invocation received them
         max_skew_s=run.settings.signature_max_skew_s,
         required=run.settings.require_signed,
     )

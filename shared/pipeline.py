@@ -52,6 +52,7 @@ class Run:
     clock: Clock
     deadline: Deadline
     resources: dict = field(default_factory=dict)  # per-function things loaded at start (the policy)
+    started_at: float = 0.0  # epoch seconds when the invocation started
     _factory: ClientFactory | None = field(default=None, repr=False)
     _limiter: AimdLimiter | None = field(default=None, repr=False)
 
@@ -61,6 +62,7 @@ class Run:
         settings = settings or load_settings(context)
         run = cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
         run._limiter = AimdLimiter(settings.concurrency, monotonic=clock.monotonic)  # before any worker starts
+        run.started_at = clock.epoch()
         return run
 
     @property
@@ -175,11 +177,15 @@ def process_batch(
     prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]],
     step: Callable[[Prepared, Run], dict],
     accepts: tuple[str, ...] | None = None,
+    hand_on: Callable[[Run, Envelope, list[Prepared]], list[ResultData]] | None = None,
 ) -> list[dict]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
     ``accepts`` lists the trigger kinds the function serves; messages of any other trigger are
-    each rejected (a misconfigured trigger must not pass for valid input).
+    each rejected (a misconfigured trigger must not pass for valid input). With ``hand_on``, a
+    message is not started when the time left before the safety margin is less than a message
+    may take (twice the mean so far, at least the longest): it and the rest of its lane go to
+    ``hand_on`` (a continuation, :mod:`shared.continuation`), which gives each its result.
     """
     error = envelope.error
     if error is None and accepts is not None and envelope.kind not in accepts:
@@ -221,10 +227,16 @@ def process_batch(
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
     results: list[dict | None] = [None] * len(prepared)
+    pace = _Pace()
 
     def run_lane(indexes: list[int]) -> None:
-        for index in indexes:
+        for position, index in enumerate(indexes):
+            if hand_on is not None and pace.too_late(run.deadline.remaining()):
+                pace.defer(indexes[position:])  # the rest of the lane too: queue order
+                return
+            started = time.perf_counter()
             results[index] = _guarded(step, prepared[index], run, envelope.kind)
+            pace.done(time.perf_counter() - started)
 
     workers = min(run.settings.concurrency, len(lanes))
     if workers <= 1:
@@ -236,4 +248,37 @@ def process_batch(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sgguard") as pool:
             for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
                 future.result()
+    if hand_on is not None and pace.deferred:
+        waiting = sorted(pace.deferred)
+        for index, data in zip(waiting, hand_on(run, envelope, [prepared[i] for i in waiting])):
+            data.message_index = prepared[index].message.index
+            data.trigger, data.function = envelope.kind, run.function
+            results[index] = run.event(data)
     return [event for event in results if event is not None]
+
+
+class _Pace:
+    """How long messages take, and which were not started for lack of time (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self.total_s = 0.0
+        self.longest_s = 0.0
+        self.deferred: list[int] = []
+
+    def done(self, seconds: float) -> None:
+        with self._lock:
+            self.count += 1
+            self.total_s += seconds
+            self.longest_s = max(self.longest_s, seconds)
+
+    def too_late(self, remaining_s: float) -> bool:
+        """Less time left than a message may take: twice the mean, at least the longest so far."""
+        with self._lock:
+            expected = max(2 * self.total_s / self.count, self.longest_s) if self.count else 0.0
+        return remaining_s <= expected
+
+    def defer(self, indexes: list[int]) -> None:
+        with self._lock:
+            self.deferred.extend(indexes)

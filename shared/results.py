@@ -33,7 +33,7 @@ __all__ = [
     "to_log_line",
 ]
 
-OUTCOMES = ("succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped")
+OUTCOMES = ("succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped", "deferred")
 REDACTED = "***"
 
 # Key names whose values are secret. Whole-name matches for short names (`sk`
@@ -50,7 +50,7 @@ def _detail_dicts(details: Iterable[Detail]) -> list[dict]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
-Outcome = Literal["succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped"]
+Outcome = Literal["succeeded", "no_change", "planned", "rejected", "failed", "rolled_back", "skipped", "deferred"]
 
 
 @dataclass
@@ -72,6 +72,7 @@ class ResultData:
     rules_matched: list[str] | None = None
     reason: str | None = None
     retryable: bool | None = None
+    continuation: dict | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
     # filled in by the pipeline
     message_index: int | None = None
     trigger: str | None = None
@@ -107,6 +108,7 @@ _OPTIONAL_FIELDS = (
     "rules_matched",
     "reason",
     "retryable",
+    "continuation",
     "message_index",
     "trigger",
     "function",

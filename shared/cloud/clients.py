@@ -105,6 +105,10 @@ class ClientFactory:
 
         return self._build("ecs", EcsClient, self.settings.ecs_endpoint)
 
+    def functiongraph(self, client_cls: Any, endpoint: str) -> Any:
+        """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""
+        return self._build(f"functiongraph:{endpoint}", client_cls, endpoint)
+
 
 _FACTORIES: dict[tuple, ClientFactory] = {}
 _FACTORIES_LOCK = threading.Lock()
