@@ -121,6 +121,7 @@ def run_batch(
     floor: bool = False,
     faults: list[dict] | None = None,
     extra: dict[str, str] | None = None,
+    cpu_share: float | None = None,
 ) -> dict:
     """One batch through the real handler in a fresh child, after a warm-up batch (then, with
     ``floor``, the bare SDK making the same calls in the same process)."""
@@ -146,7 +147,7 @@ def run_batch(
             if m.outcome == "succeeded":
                 final.update(m.after)
         args += ["--floor", work.file("floor", floor_calls(messages, final))]
-    run = run_child(work, "batch", *args, *(["--profile"] if profile else []))
+    run = run_child(work, "batch", *args, *(["--profile"] if profile else []), cpu_share=cpu_share)
     out = run.output
     batch_started = out["started_at"]  # log entries after the warm-up (same machine clock)
     n = len(messages)
@@ -174,8 +175,17 @@ def run_batch(
         "final_state_mismatches": _final_state_mismatches(cloud, messages, fleet),
     }
     if latency_s:
-        ideal = concurrency / (calls * latency_s)
+        latency_bound = concurrency / (calls * latency_s)
+        result["latency_bound_messages_per_s"] = round(latency_bound, 1)
+        ideal, bound = latency_bound, "latency"
+        floor_cpu = out.get("floor", {}).get("cpu_s")
+        if floor_cpu:  # one core divided by the bare SDK's CPU per message
+            cpu_bound = out["floor"]["messages"] / floor_cpu
+            result["cpu_bound_messages_per_s"] = round(cpu_bound, 1)
+            if cpu_bound < latency_bound:
+                ideal, bound = cpu_bound, "CPU (one core / SDK floor)"
         result["ideal_messages_per_s"] = round(ideal, 1)
+        result["ideal_bound"] = bound
         result["ratio_to_ideal"] = round(result["messages_per_s"] / ideal, 3)
         critical = lane_bound(messages, concurrency) * latency_s
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
