@@ -15,6 +15,7 @@ from .canonical_json import canonical_json
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
 from .continuation import signature_time
+from .envelopes import CHANGE_REQUEST_TRIGGERS
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
@@ -29,7 +30,7 @@ from .validation import decode_json_message, validate_change_request
 
 __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
-ACCEPTS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
+ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").

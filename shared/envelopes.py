@@ -27,6 +27,7 @@ from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.validation import decode_json_message
 
 __all__ = [
+    "CHANGE_REQUEST_TRIGGERS",
     "ENVELOPE_KINDS",
     "ENVELOPE_MAX_BYTES",
     "Envelope",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 ENVELOPE_KINDS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown")
+# The triggers change_request serves (here, not in shared.change_request: its handler checks them
+# before importing the steps, so that a timer tick never pays for them).
+CHANGE_REQUEST_TRIGGERS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
 # FunctionGraph's synchronous payload limit; per-message limits are applied later.
 ENVELOPE_MAX_BYTES = 6 * 1024 * 1024
 _CLOUDEVENT_KEYS = ("specversion", "id", "source", "type")

@@ -12,22 +12,23 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import SYSTEM_CLOCK, Clock, Deadline
-from .cloud.clients import ClientFactory, client_factory, credentials_from_context
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from .cloud.limiter import AimdLimiter
 from .cloud.retry import RetryPolicy
 from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
 from .results import ResultData, new_result_data, rejected, result_event
+
+if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
+    from .cloud.clients import ClientFactory
+    from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 
 __all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
 
@@ -70,6 +71,8 @@ class Run:
         return RetryPolicy(self.settings.max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
 
     def factory(self) -> ClientFactory:
+        from .cloud.clients import client_factory, credentials_from_context
+
         if self._factory is None:  # built on first cloud call: a rejected batch never builds a client
             self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
         return self._factory
@@ -83,6 +86,8 @@ class Run:
             return self._limiter
 
     def network(self, counter: CallCounter) -> NetworkGateway:
+        from .cloud.gateway import NetworkGateway
+
         return NetworkGateway(
             self.factory(),
             clock=self.clock,
@@ -93,6 +98,8 @@ class Run:
         )
 
     def servers(self, counter: CallCounter) -> ServerGateway:
+        from .cloud.gateway import ServerGateway
+
         return ServerGateway(
             self.factory(),
             clock=self.clock,
@@ -134,7 +141,7 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
     try:
         data = step(prepared, run)
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
-        traceback.print_exc(file=sys.stderr)  # for the function log; results carry no internals
+        _print_exc()  # for the function log; results carry no internals
         data = failure_data(
             ErrorDetail(
                 ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while processing the message", "$"
@@ -148,6 +155,12 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
     return run.event(data)
 
 
+def _print_exc() -> None:
+    import traceback  # only when something went wrong (cold start)
+
+    traceback.print_exc(file=sys.stderr)
+
+
 def _prepared(
     prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]], message: InboundMessage, run: Run
 ) -> Prepared | list[Prepared]:
@@ -155,13 +168,13 @@ def _prepared(
     try:
         return prepare(message, run)
     except (RecursionError, TypeError, ValueError, AttributeError, KeyError) as error:
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
         return Prepared(
             message,
             error=ErrorDetail(ErrorCode.INVALID_JSON, f"the message could not be read ({type(error).__name__})", "$"),
         )
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
         return Prepared(
             message,
             error=ErrorDetail(
