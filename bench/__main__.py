@@ -103,6 +103,7 @@ def run_bench(args) -> dict:
                 messages[: args.sweep_messages],
                 sizes=SIZES[1:] if args.quick else SIZES,
                 core_at_mb=args.core_at_mb,
+                timeout_s=_template_timeout("change_request"),
                 concurrency=args.concurrency,
                 rss_mb=report["throughput"]["peak_rss_mb"],
             )
@@ -114,6 +115,13 @@ def run_bench(args) -> dict:
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["targets"] = assess(report)
     return report
+
+
+def _template_timeout(function: str) -> float:
+    import yaml
+
+    document = yaml.safe_load((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    return float(next(f["timeout"] for f in document["functions"] if f["func_name"] == function))
 
 
 def assess(report: dict) -> dict:

@@ -62,12 +62,13 @@ def sdk_floor(script: list, context, concurrency: int) -> dict:
 
     for calls in script[:16]:  # warm: connections open, as the handler's were
         message([c for c in calls if c[0] != "update_port"])
-    cpu0, started = time.process_time(), time.perf_counter()
+    cpu0, started, epoch = time.process_time(), time.perf_counter(), time.time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(message, script))
     return {
         "cpu_s": time.process_time() - cpu0,
         "wall_s": time.perf_counter() - started,
         "messages": len(script),
+        "started_at": epoch,
         "calls": sum(len(c) for c in script),
     }

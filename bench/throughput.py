@@ -80,9 +80,9 @@ def check_calls(messages: list[Message], rows: list) -> dict:
     return {"scenarios": table, "problems": problems[:50]}
 
 
-def _log_counts(cloud: LocalCloudProcess, since_time: float) -> dict:
+def _log_counts(cloud: LocalCloudProcess, since_time: float, until_time: float = float("inf")) -> dict:
     """Calls as localcloud logged them, and how long it took to answer them (beyond the injected latency)."""
-    entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since_time and "route" in e]
+    entries = [e for e in cloud.control.requests() if since_time <= e.get("time", 0) < until_time and "route" in e]
     routes = Counter(e["route"] for e in entries)
     durations: dict[str, list[float]] = defaultdict(list)
     for e in entries:
@@ -189,7 +189,8 @@ def run_batch(
         result["ratio_to_ideal"] = round(result["messages_per_s"] / ideal, 3)
         critical = lane_bound(messages, concurrency) * latency_s
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
-    log = _log_counts(cloud, batch_started)
+    floor_started = out.get("floor", {}).get("started_at", float("inf"))  # the floor's own calls come after
+    log = _log_counts(cloud, batch_started, floor_started)
     if faults:
         result["throttle"] = _throttle_summary(cloud, batch_started, faults, n, out["wall_s"])
     result["request_log"] = log
@@ -197,7 +198,9 @@ def run_batch(
     result["warmup_group_listings"] = sum(
         1
         for e in cloud.control.requests()
-        if e.get("time", 0) < batch_started and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
+        if e.get("time", 0) < batch_started
+        and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
+        and "id=" not in (e.get("query") or "")  # the catalog's listing, not the rails' reads by id
     )
     if "profile" in out:
         result["profile"] = out["profile"]
