@@ -222,21 +222,20 @@ def _eventgrid(items: list, parts: list) -> Envelope:
     return Envelope("eventgrid", messages)
 
 
-def _continuation(event: dict) -> Envelope:
+def _continuation(event: dict[str, Any]) -> Envelope:
     """A batch this function handed on to itself (:mod:`shared.continuation`): its messages, as a
     direct invocation, with the header in ``meta``."""
     header, messages = event.get("sgguard_continuation"), event.get("messages")
-    valid = (
+    if not (
         isinstance(header, dict)
         and isinstance(messages, list)
-        and bool(messages)
+        and messages
         and type(header.get("hop")) is int
         and header["hop"] >= 1
         and isinstance(header.get("origin"), str)
         and type(header.get("received_at")) in (int, float)
         and isinstance(header.get("trigger"), str)
-    )
-    if not valid:
+    ):
         return _unknown("a continuation needs sgguard_continuation {hop, origin, received_at, trigger} and messages")
     items = [InboundMessage(i, body, format_json_path(["messages", i]), {}) for i, body in enumerate(messages)]
     return Envelope("direct", items, meta={"continuation": header, "continuation_messages": messages})

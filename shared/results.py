@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from shared.errors import ErrorDetail
 from shared.timestamps import format_timestamp
@@ -72,7 +72,7 @@ class ResultData:
     rules_matched: list[str] | None = None
     reason: str | None = None
     retryable: bool | None = None
-    continuation: dict | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
+    continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
     # filled in by the pipeline
     message_index: int | None = None
     trigger: str | None = None
