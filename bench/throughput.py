@@ -9,6 +9,7 @@ an instance that served a batch before would have; then the measured batch.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from urllib.parse import parse_qs
 
 from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
 from .workload import Fleet, Message, floor_calls, kafka, sign, warmup_requests
@@ -200,7 +201,7 @@ def run_batch(
         for e in cloud.control.requests()
         if e.get("time", 0) < batch_started
         and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
-        and "id=" not in (e.get("query") or "")  # the catalog's listing, not the rails' reads by id
+        and "id" not in parse_qs(e.get("query") or "")  # the catalog's listing, not the rails' reads by id
     )
     if "profile" in out:
         result["profile"] = out["profile"]
