@@ -20,9 +20,19 @@ from pathlib import Path
 
 from sgguard_cli.progress import Progress
 
+from .report import render
 from .support import ROOT, LocalCloudProcess, Workdir
 
-TARGETS = {"cold_start_ratio": 1.2, "throughput_ratio": 0.8, "peak_rss_mb": 128, "overhead_ms": 2.0}
+TARGETS = {
+    "cold_start_ratio": 1.2,
+    "throughput_ratio": 0.8,
+    "peak_rss_mb": 128,
+    "overhead_ms": 2.0,
+    "cpu_vs_floor": 1.0,
+    "rate_limit_ratio": 1.25,
+    "throttled_per_message": 0.05,
+}
+RATE_LIMIT_PER_S = 50
 
 
 def _say(text: str) -> None:
@@ -30,8 +40,10 @@ def _say(text: str) -> None:
 
 
 def run_bench(args) -> dict:
+    from .backlog import run_backlog
     from .coldstart import run_coldstart
     from .ecs import run_ecs_creation
+    from .sizing import SIZES, run_memory_sweep
     from .throughput import run_batch, run_overhead
     from .workload import build_seed, generate_changes
 
@@ -51,7 +63,7 @@ def run_bench(args) -> dict:
         },
     }
     started = time.perf_counter()
-    progress = Progress(5 if args.quick else 6, "bench")  # counted on stderr: a bar on a terminal
+    progress = Progress(8 if args.quick else 9, "bench")  # counted on stderr: a bar on a terminal
     _say = progress.step  # noqa: N806 - the phases below
     try:
         with (
@@ -64,7 +76,16 @@ def run_bench(args) -> dict:
                 f"throughput: {args.messages} messages, {args.latency_ms} ms per call, "
                 f"concurrency {args.concurrency} ..."
             )
-            report["throughput"] = run_batch(work, slow, fleet, messages, concurrency=args.concurrency)
+            report["throughput"] = run_batch(work, slow, fleet, messages, concurrency=args.concurrency, floor=True)
+            _say(f"rate limit: {RATE_LIMIT_PER_S} calls/s per route ...")
+            report["rate_limited"] = run_batch(
+                work,
+                slow,
+                fleet,
+                messages,
+                concurrency=args.concurrency,
+                faults=[{"kind": "rate_limit", "per_s": RATE_LIMIT_PER_S, "path": "*"}],
+            )["throttle"]
             _say("overhead: in-memory cloud ...")
             report["overhead"] = run_overhead(work, seed, fleet, messages)
             _say("zero injected latency ...")
@@ -72,6 +93,21 @@ def run_bench(args) -> dict:
             if not args.quick:
                 _say("profile: zero latency, one message at a time, cProfile ...")
                 report["profile"] = run_batch(work, fast, fleet, messages, concurrency=1, profile=True)["profile"]
+            _say(f"backlog: {args.backlog} messages, {args.backlog_timeout_s} s function timeout ...")
+            backlog = generate_changes(fleet, args.backlog, seed=11, prefix="BACKLOG")
+            report["backlog"] = run_backlog(work, slow, fleet, backlog, timeout_s=args.backlog_timeout_s)
+            _say(f"memory sizes: {args.sweep_messages} messages at each CPU share ...")
+            report["sizing"] = run_memory_sweep(
+                work,
+                slow,
+                fleet,
+                messages[: args.sweep_messages],
+                sizes=SIZES[1:] if args.quick else SIZES,
+                core_at_mb=args.core_at_mb,
+                timeout_s=_template_timeout("change_request"),
+                concurrency=args.concurrency,
+                rss_mb=report["throughput"]["peak_rss_mb"],
+            )
             _say("ECS creation ...")
             report["ecs_creation"] = run_ecs_creation(slow, runs=1 if args.quick else 3)
     finally:
@@ -80,6 +116,13 @@ def run_bench(args) -> dict:
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["targets"] = assess(report)
     return report
+
+
+def _template_timeout(function: str) -> float:
+    import yaml
+
+    document = yaml.safe_load((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    return float(next(f["timeout"] for f in document["functions"] if f["func_name"] == function))
 
 
 def assess(report: dict) -> dict:
@@ -96,7 +139,17 @@ def assess(report: dict) -> dict:
 
     cloud = [c["ratio"] for c in cold if c["cloud"]]
     noop = [c["ratio"] for c in cold if not c["cloud"]]
+    rate = report["rate_limited"]
+    backlog = report["backlog"]
+    backlog_ok = (
+        backlog["without_final_outcome"] == 0 and backlog["failed_for_time"] == 0 and not backlog["wrong_outcome"]
+    )
     return {
+        "cpu_vs_sdk_floor": {
+            "target": f"<= {TARGETS['cpu_vs_floor']} x",
+            "measured": through.get("cpu_vs_floor"),
+            "met": (through.get("cpu_vs_floor") or 99) <= TARGETS["cpu_vs_floor"],
+        },
         "cold_start_ratio (first real call)": {
             "target": f"<= {TARGETS['cold_start_ratio']}",
             "measured": span(cloud),
@@ -109,8 +162,24 @@ def assess(report: dict) -> dict:
         },
         "throughput_ratio": {
             "target": f">= {TARGETS['throughput_ratio']} x ideal",
-            "measured": through.get("ratio_to_ideal"),
+            "measured": f"{through.get('ratio_to_ideal')} ({through.get('ideal_bound')} bound)",
             "met": (through.get("ratio_to_ideal") or 0) >= TARGETS["throughput_ratio"],
+        },
+        "rate_limit_completion": {
+            "target": f"<= {TARGETS['rate_limit_ratio']} x rate bound",
+            "measured": rate["ratio_to_bound"],
+            "met": (rate["ratio_to_bound"] or 99) <= TARGETS["rate_limit_ratio"],
+        },
+        "rate_limit_wasted_calls": {
+            "target": f"<= {TARGETS['throttled_per_message']} 429s per message",
+            "measured": rate["throttled_per_message"],
+            "met": rate["throttled_per_message"] <= TARGETS["throttled_per_message"],
+        },
+        "backlog_completes": {
+            "target": "every message final, none failed for time",
+            "measured": f"{backlog['messages'] - backlog['without_final_outcome']}/{backlog['messages']} final, "
+            f"{backlog['failed_for_time']} failed for time, {backlog['continuations']} continuation(s)",
+            "met": backlog_ok,
         },
         "calls_per_message": {
             "target": "= lower bound in every scenario",
@@ -128,169 +197,6 @@ def assess(report: dict) -> dict:
             "met": report["overhead"]["handler_ms_per_message"] <= TARGETS["overhead_ms"],
         },
     }
-
-
-def _table(headers: list[str], rows: list[list]) -> str:
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def render(report: dict) -> str:
-    out = []
-    s = report["settings"]
-    out.append(
-        f"sgguard benchmarks - Python {report['machine']['python']}, {report['machine']['cpus']} CPUs, "
-        f"{report['seconds']} s\n"
-    )
-    out.append(
-        f"1. Cold start (median of {s['cold_start_runs']} fresh interpreters; floor = importing only what "
-        "the path needs)"
-    )
-    out.append(
-        _table(
-            ["path", "handler ms", "floor ms", "ratio", "+ms", "import ms", "1st call ms", "RSS MB", "floor RSS MB"],
-            [
-                [
-                    c["path"],
-                    round(c["handler_s"] * 1000),
-                    round(c["floor_s"] * 1000),
-                    c["ratio"],
-                    c["extra_ms"],
-                    c["handler_import_ms"],
-                    c["handler_first_invocation_ms"],
-                    c["handler_rss_mb"],
-                    c["floor_rss_mb"],
-                ]
-                for c in report["cold_start"]
-            ],
-        )
-    )
-    t = report["throughput"]
-    out.append(
-        f"\n2. Throughput: {t['messages']} signed messages in one Kafka batch, {s['servers']} servers "
-        f"({s['ports']} interfaces), {t['latency_ms']} ms per API call, concurrency {t['concurrency']}"
-    )
-    out.append(
-        _table(
-            [
-                "messages/s",
-                "ideal",
-                "ratio",
-                "lane bound",
-                "calls/msg",
-                "wall s",
-                "handler CPU s",
-                "CPU ms/msg",
-                "peak RSS MB",
-                "localcloud ms beyond latency (median/p90)",
-            ],
-            [
-                [
-                    t["messages_per_s"],
-                    t.get("ideal_messages_per_s"),
-                    t.get("ratio_to_ideal"),
-                    t.get("lane_bound_messages_per_s"),
-                    t["calls_per_message"],
-                    t["wall_s"],
-                    t["cpu_s"],
-                    t["cpu_ms_per_message"],
-                    t["peak_rss_mb"],
-                    f"{t['request_log']['server_ms_beyond_latency']['median']} / "
-                    f"{t['request_log']['server_ms_beyond_latency']['p90']}",
-                ]
-            ],
-        )
-    )
-    rows = [
-        [
-            name,
-            v["messages"],
-            f"{v['lb_reads']:g} + {v['lb_writes']:g}",
-            f"{v['reads']:g} + {v['writes']:g}",
-            v["above_bound"],
-            v["wrong_outcome"],
-        ]
-        for name, v in sorted(t["calls"]["scenarios"].items())
-    ]
-    out.append("\n   API calls per message (reads + writes), warm group catalog")
-    out.append(_table(["scenario", "messages", "lower bound", "measured", "above bound", "wrong outcome"], rows))
-    log = t["request_log"]
-    beyond = t["request_log"]["server_ms_beyond_latency"]["median"] or 0.0
-    if beyond > 0.25 * t["latency_ms"]:
-        out.append(
-            f"   NOTE localcloud took {beyond} ms per call beyond the injected {t['latency_ms']} ms (median): the "
-            "emulator, not the function, limits this figure (see docs/benchmarks.md)"
-        )
-    out.append(
-        f"   handler process: {t['cpu_ms_per_message']} ms CPU per message, {t['handler_cpu_share']} of a core busy"
-    )
-    out.append(
-        f"   warm-up: {t['warmup_group_listings']} group listing(s) for {sum(t['warmup_outcomes'].values())} "
-        "concurrent cold messages"
-    )
-    out.append(
-        f"   results count {t['results_calls']['reads']} reads + {t['results_calls']['writes']} writes; "
-        f"localcloud logged {log['reads']} + {log['writes']}; final state mismatches: "
-        f"{t['final_state_mismatches']}"
-    )
-    o, z = report["overhead"], report["zero_latency"]
-    out.append("\n3. Handler overhead (per message)")
-    out.append(
-        _table(
-            ["measure", "ms/message"],
-            [
-                [
-                    "handler, in-memory cloud (validation, signature, planning, results, log), 1 at a time",
-                    o["handler_ms_per_message"],
-                ],
-                ["validation alone: decode + JSON Schema + signature", o["validation_ms_per_message"]],
-                ["  of which decode + JSON Schema", o["schema_only_ms_per_message"]],
-                [
-                    f"real SDK + localcloud, 0 ms injected: wall (concurrency {z['concurrency']})",
-                    round(z["wall_s"] * 1000 / z["messages"], 3),
-                ],
-                ["real SDK + localcloud, 0 ms injected: handler process CPU", z["cpu_ms_per_message"]],
-            ],
-        )
-    )
-    if "profile" in report:
-        p = report["profile"]
-        out.append(
-            f"\n   Where the handler's time goes with the real SDK (cProfile self time, 1 at a time, "
-            f"{p['total_ms_per_message']} ms/message under the profiler)"
-        )
-        out.append(_table(["bucket", "ms/message"], [[k, v] for k, v in p["self_ms_per_message"].items()]))
-    out.append(
-        f"\n4. ECS creation: CTS trace -> groups attached, minus the emulated build time "
-        f"({report['ecs_creation'][0]['latency_ms']} ms per API call)"
-    )
-    out.append(
-        _table(
-            ["build ms", "READINESS_POLL_S", "added ms (median)", "runs", "API calls", "outcomes"],
-            [
-                [
-                    r["build_delay_ms"],
-                    r["readiness_poll_s"],
-                    r["added_ms"],
-                    r["added_ms_all"],
-                    r["api_calls"],
-                    ",".join(r["outcomes"]),
-                ]
-                for r in report["ecs_creation"]
-            ],
-        )
-    )
-    out.append("\nTargets")
-    out.append(
-        _table(
-            ["target", "wanted", "measured", "met"],
-            [[name, v["target"], v["measured"], "yes" if v["met"] else "NO"] for name, v in report["targets"].items()],
-        )
-    )
-    return "\n".join(out)
 
 
 def run_soak_command(args) -> int:
@@ -341,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=300)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--backlog", type=int, default=5000, help="messages of the continuation run")
+    parser.add_argument("--backlog-timeout-s", type=int, default=60, help="function timeout of the continuation run")
+    parser.add_argument("--sweep-messages", type=int, default=200, help="messages per memory size")
+    parser.add_argument("--core-at-mb", type=int, default=2048, help="memory size that gets a whole CPU")
     parser.add_argument("--out", help="JSON report (default bench/results/latest.json)")
     soak = sub.add_parser("soak", help="the fault soak, larger than the CI test")
     soak.add_argument("--messages", type=int, default=5000)

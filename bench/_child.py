@@ -200,6 +200,10 @@ def mode_batch(args) -> dict:
     }
     if profiler:
         summary["profile"] = _profile_summary(profiler, len(results))
+    if args.floor:
+        from bench._floor import sdk_floor
+
+        summary["floor"] = sdk_floor(_load(args.floor), context, int(context.getUserData("CONCURRENCY") or 16))
     return summary
 
 
@@ -348,6 +352,7 @@ def main() -> int:
     parser.add_argument("--context")
     parser.add_argument("--seed")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--floor", help="batch: then the bare SDK replays these calls (JSON)")
     args = parser.parse_args()
     summary = {"floor": mode_floor, "handler": mode_handler, "batch": mode_batch, "overhead": mode_overhead}[args.mode](
         args

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ROOT", "PYTHON", "Workdir", "LocalCloudProcess", "run_child", "context_spec", "median"]
+__all__ = ["ROOT", "PYTHON", "Workdir", "LocalCloudProcess", "DutyCycle", "run_child", "context_spec", "median"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -54,20 +54,26 @@ class ChildRun:
     returncode: int
 
 
-def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600) -> ChildRun:
-    """Run ``bench/_child.py MODE`` in a fresh interpreter; wall time and peak RSS seen from outside."""
+def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600, cpu_share: float | None = None) -> ChildRun:
+    """Run ``bench/_child.py MODE`` in a fresh interpreter; wall time and peak RSS seen from outside.
+
+    ``cpu_share`` (e.g. 0.125 of a core): the child runs on one CPU under a :class:`DutyCycle`."""
     out = work.file(f"out-{mode}")
     command = [PYTHON, CHILD, mode, "--out", out, *args]
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=str(ROOT), env=work.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    limiter = DutyCycle(process.pid, cpu_share) if cpu_share is not None and cpu_share < 1.0 else None
     deadline = started + timeout_s
     try:
         _, stderr = process.communicate(timeout=max(1.0, deadline - time.perf_counter()))
     except subprocess.TimeoutExpired:
         process.kill()
         _, stderr = process.communicate()
+    finally:
+        if limiter:
+            limiter.stop()
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"child {mode} failed ({process.returncode}): {stderr.decode('utf-8', 'replace')[-3000:]}")
@@ -75,6 +81,62 @@ def run_child(work: Workdir, mode: str, *args: str, timeout_s: float = 600) -> C
         output = json.load(handle)
     # The child's own peak RSS (VmHWM): wait4/getrusage would include this parent's RSS at fork time.
     return ChildRun(wall, int(output.get("maxrss_kb", 0)), output, process.returncode)
+
+
+class DutyCycle:
+    """A CPU quota without cgroups: the process is pinned to one CPU and stopped (SIGSTOP) whenever
+    its CPU time (utime + stime of every thread, /proc/PID/stat) runs ahead of ``share`` x the wall
+    time since it started, continued (SIGCONT) when it is back within it. Granularity: the kernel's
+    clock tick (10 ms) over a 5 ms control loop, so the share holds over tenths of a second, which
+    is what a batch of hundreds of messages sees."""
+
+    def __init__(self, pid: int, share: float):
+        import threading
+
+        self.pid, self.share = pid, share
+        try:
+            os.sched_setaffinity(pid, {min(os.sched_getaffinity(0))})
+        except (AttributeError, OSError):
+            pass
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self.stopped_s = 0.0
+        self._thread = threading.Thread(target=self._loop, name="duty-cycle", daemon=True)
+        self._thread.start()
+
+    def _cpu_s(self) -> float:
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._tick  # utime, stime
+
+    def _loop(self) -> None:
+        import signal
+
+        started = time.monotonic()
+        paused_at = None
+        try:
+            while not self._stop.wait(0.005):
+                allowed = self.share * (time.monotonic() - started)
+                ahead = self._cpu_s() > allowed + 0.01
+                if ahead and paused_at is None:
+                    os.kill(self.pid, signal.SIGSTOP)
+                    paused_at = time.monotonic()
+                elif not ahead and paused_at is not None:
+                    os.kill(self.pid, signal.SIGCONT)
+                    self.stopped_s += time.monotonic() - paused_at
+                    paused_at = None
+        except (OSError, ValueError, IndexError):  # the process ended
+            return
+        finally:
+            if paused_at is not None:
+                try:
+                    os.kill(self.pid, signal.SIGCONT)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
 
 
 class LocalCloudProcess:

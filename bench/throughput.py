@@ -9,9 +9,10 @@ an instance that served a batch before would have; then the measured batch.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from urllib.parse import parse_qs
 
 from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
-from .workload import Fleet, Message, kafka, sign, warmup_requests
+from .workload import Fleet, Message, floor_calls, kafka, sign, warmup_requests
 
 __all__ = ["run_batch", "run_overhead", "check_calls", "lane_bound"]
 
@@ -80,9 +81,9 @@ def check_calls(messages: list[Message], rows: list) -> dict:
     return {"scenarios": table, "problems": problems[:50]}
 
 
-def _log_counts(cloud: LocalCloudProcess, since_time: float) -> dict:
+def _log_counts(cloud: LocalCloudProcess, since_time: float, until_time: float = float("inf")) -> dict:
     """Calls as localcloud logged them, and how long it took to answer them (beyond the injected latency)."""
-    entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since_time and "route" in e]
+    entries = [e for e in cloud.control.requests() if since_time <= e.get("time", 0) < until_time and "route" in e]
     routes = Counter(e["route"] for e in entries)
     durations: dict[str, list[float]] = defaultdict(list)
     for e in entries:
@@ -118,15 +119,36 @@ def run_batch(
     *,
     concurrency: int = 16,
     profile: bool = False,
+    floor: bool = False,
+    faults: list[dict] | None = None,
+    extra: dict[str, str] | None = None,
+    cpu_share: float | None = None,
 ) -> dict:
-    """One batch through the real handler in a fresh child, after a warm-up batch."""
+    """One batch through the real handler in a fresh child, after a warm-up batch (then, with
+    ``floor``, the bare SDK making the same calls in the same process)."""
     cloud.control.reset()  # the start-up seed again (and new credentials below)
+    for fault in faults or []:
+        cloud.control.add_fault(**fault)
     event, warm = _events(work, fleet, messages)
     context = work.file(
-        "context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region, CONCURRENCY=str(concurrency))
+        "context",
+        context_spec(
+            cloud.control,
+            cloud.project_id,
+            cloud.url,
+            cloud.region,
+            CONCURRENCY=str(concurrency),
+            **(extra or {}),
+        ),
     )
     args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
-    run = run_child(work, "batch", *args, *(["--profile"] if profile else []))
+    if floor:
+        final = fleet.state()
+        for m in messages:
+            if m.outcome == "succeeded":
+                final.update(m.after)
+        args += ["--floor", work.file("floor", floor_calls(messages, final))]
+    run = run_child(work, "batch", *args, *(["--profile"] if profile else []), cpu_share=cpu_share)
     out = run.output
     batch_started = out["started_at"]  # log entries after the warm-up (same machine clock)
     n = len(messages)
@@ -154,22 +176,67 @@ def run_batch(
         "final_state_mismatches": _final_state_mismatches(cloud, messages, fleet),
     }
     if latency_s:
-        ideal = concurrency / (calls * latency_s)
+        latency_bound = concurrency / (calls * latency_s)
+        result["latency_bound_messages_per_s"] = round(latency_bound, 1)
+        ideal, bound = latency_bound, "latency"
+        floor_cpu = out.get("floor", {}).get("cpu_s")
+        if floor_cpu:  # one core divided by the bare SDK's CPU per message
+            cpu_bound = out["floor"]["messages"] / floor_cpu
+            result["cpu_bound_messages_per_s"] = round(cpu_bound, 1)
+            if cpu_bound < latency_bound:
+                ideal, bound = cpu_bound, "CPU (one core / SDK floor)"
         result["ideal_messages_per_s"] = round(ideal, 1)
+        result["ideal_bound"] = bound
         result["ratio_to_ideal"] = round(result["messages_per_s"] / ideal, 3)
         critical = lane_bound(messages, concurrency) * latency_s
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
-    log = _log_counts(cloud, batch_started)
+    floor_started = out.get("floor", {}).get("started_at", float("inf"))  # the floor's own calls come after
+    log = _log_counts(cloud, batch_started, floor_started)
+    if faults:
+        result["throttle"] = _throttle_summary(cloud, batch_started, faults, n, out["wall_s"])
     result["request_log"] = log
     # single flight: the cold warm-up batch (16 messages at once) should list the groups once
     result["warmup_group_listings"] = sum(
         1
         for e in cloud.control.requests()
-        if e.get("time", 0) < batch_started and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
+        if e.get("time", 0) < batch_started
+        and e.get("route") == "GET /v3/{project_id}/vpc/security-groups"
+        and "id" not in parse_qs(e.get("query") or "")  # the catalog's listing, not the rails' reads by id
     )
     if "profile" in out:
         result["profile"] = out["profile"]
+    if "floor" in out:
+        f = out["floor"]
+        result["sdk_floor"] = {
+            "cpu_ms_per_message": round(f["cpu_s"] * 1000 / f["messages"], 3),
+            "wall_s": round(f["wall_s"], 3),
+            "calls_per_message": round(f["calls"] / f["messages"], 3),
+        }
+        result["cpu_vs_floor"] = round(result["cpu_ms_per_message"] / result["sdk_floor"]["cpu_ms_per_message"], 2)
     return result
+
+
+def _throttle_summary(cloud: LocalCloudProcess, since: float, faults: list[dict], n: int, wall_s: float) -> dict:
+    """Under a rate limit per route: the time the busiest route needs at that rate (the bound),
+    and the calls the gateway refused (429) per message."""
+    limit = min((f for f in faults if f.get("kind") == "rate_limit"), key=lambda f: float(f["per_s"]))
+    per_s, burst = float(limit["per_s"]), float(limit.get("burst") or limit["per_s"])
+    entries = [e for e in cloud.control.requests() if e.get("time", 0) >= since and "route" in e]
+    accepted = Counter(e["route"] for e in entries if e.get("status") != 429)
+    refused = sum(1 for e in entries if e.get("status") == 429)
+    busiest, calls = accepted.most_common(1)[0] if accepted else ("-", 0)
+    bound_s = max(0.0, calls - burst) / per_s  # a full bucket at the start, then per_s
+    return {
+        "per_s": per_s,
+        "burst": burst,
+        "busiest_route": busiest,
+        "busiest_route_calls": calls,
+        "rate_bound_s": round(bound_s, 2),
+        "wall_s": round(wall_s, 2),
+        "ratio_to_bound": round(wall_s / bound_s, 3) if bound_s else None,
+        "throttled_calls": refused,
+        "throttled_per_message": round(refused / n, 4),
+    }
 
 
 def run_overhead(work: Workdir, seed: dict, fleet: Fleet, messages: list[Message]) -> dict:

@@ -31,6 +31,7 @@ __all__ = [
     "build_seed",
     "generate_changes",
     "warmup_requests",
+    "floor_calls",
     "sign",
     "kafka",
     "smn",
@@ -124,6 +125,7 @@ class Message:
     reads: int  # lower bound with a warm catalog
     writes: int
     after: dict[str, list[str]] = field(default_factory=dict)  # port -> expected list (ids)
+    before: dict[str, list[str]] = field(default_factory=dict)  # port -> list when the message runs
 
     @property
     def request_id(self) -> str:
@@ -337,6 +339,7 @@ def generate_changes(
             request = _request(
                 index, prefix, server, nics, action, groups, rng, position, dry_run=scenario == "dry-run"
             )
+        was = {p.id: list(state[p.id]) for p in ports}
         after = {p.id: _after(state[p.id], action, groups, position) for p in ports}
         assert all(value is not None for value in after.values()), (scenario, action, groups)
         writes = sum(1 for p in ports if after[p.id] != state[p.id])
@@ -349,8 +352,32 @@ def generate_changes(
             for p in ports:
                 state[p.id] = after[p.id]
         label = scenario if scenario in ("dry-run", "all-nics", "primary-2nic", "no-op") or writes else "no-op"
-        messages.append(Message(index, label, request, server.id, [p.id for p in ports], outcome, reads, writes, after))
+        messages.append(
+            Message(index, label, request, server.id, [p.id for p in ports], outcome, reads, writes, after, was)
+        )
     return messages
+
+
+def floor_calls(messages: list[Message], final: dict[str, list[str]]) -> list[list[list]]:
+    """Per message, the SDK calls its lower bound counts, as the bare SDK floor replays them.
+
+    ``["list_ports", server]``, ``["show_server", server]`` (primary on a multi-NIC server), the
+    rails' two listings ``["groups", ids]`` and ``["rules", ids]`` (every group before and after,
+    as the handler reads them), and one ``["update_port", port, groups]`` per write - with the
+    port's *final* list, so that replaying after the measured batch leaves the cloud as it was.
+    """
+    script = []
+    for m in messages:
+        calls: list[list] = [["list_ports", m.server_id]]
+        if m.reads - (2 if m.reads >= 3 else 0) >= 2:
+            calls.append(["show_server", m.server_id])
+        if m.reads >= 3:
+            ids = sorted({g for port in m.ports for g in m.before.get(port, []) + (m.after.get(port) or [])})
+            calls += [["groups", ids], ["rules", ids]]
+        written = [p for p in m.ports if m.writes and m.after.get(p) != m.before.get(p)]
+        calls += [["update_port", p, final[p]] for p in written[: m.writes]]
+        script.append(calls)
+    return script
 
 
 def warmup_requests(fleet: Fleet, count: int = 16, prefix: str = "WARM") -> list[dict]:

@@ -15,6 +15,8 @@ from .apply import report_data
 from .canonical_json import canonical_json
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
 from .cloud.gateway import CallCounter
+from .continuation import signature_time
+from .envelopes import CHANGE_REQUEST_TRIGGERS
 from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
-ACCEPTS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
+ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
@@ -95,7 +97,7 @@ def process(prepared: Prepared, run: Run) -> ResultData:
     errors = verify_request_signature(
         request,
         keys=run.settings.signing_keys,
-        now=run.clock.now(),
+        now=signature_time(run),  # a continuation's messages: when the first invocation received them
         max_skew_s=run.settings.signature_max_skew_s,
         required=run.settings.require_signed,
     )

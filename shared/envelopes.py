@@ -27,6 +27,7 @@ from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.validation import decode_json_message
 
 __all__ = [
+    "CHANGE_REQUEST_TRIGGERS",
     "ENVELOPE_KINDS",
     "ENVELOPE_MAX_BYTES",
     "Envelope",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 ENVELOPE_KINDS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown")
+# The triggers change_request serves (here, not in shared.change_request: its handler checks them
+# before importing the steps, so that a timer tick never pays for them).
+CHANGE_REQUEST_TRIGGERS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
 # FunctionGraph's synchronous payload limit; per-message limits are applied later.
 ENVELOPE_MAX_BYTES = 6 * 1024 * 1024
 _CLOUDEVENT_KEYS = ("specversion", "id", "source", "type")
@@ -218,7 +222,28 @@ def _eventgrid(items: list[Any], parts: list[str | int]) -> Envelope:
     return Envelope("eventgrid", messages)
 
 
+def _continuation(event: dict[str, Any]) -> Envelope:
+    """A batch this function handed on to itself (:mod:`shared.continuation`): its messages, as a
+    direct invocation, with the header in ``meta``."""
+    header, messages = event.get("sgguard_continuation"), event.get("messages")
+    if not (
+        isinstance(header, dict)
+        and isinstance(messages, list)
+        and messages
+        and type(header.get("hop")) is int
+        and header["hop"] >= 1
+        and isinstance(header.get("origin"), str)
+        and type(header.get("received_at")) in (int, float)
+        and isinstance(header.get("trigger"), str)
+    ):
+        return _unknown("a continuation needs sgguard_continuation {hop, origin, received_at, trigger} and messages")
+    items = [InboundMessage(i, body, format_json_path(["messages", i]), {}) for i, body in enumerate(messages)]
+    return Envelope("direct", items, meta={"continuation": header, "continuation_messages": messages})
+
+
 def _from_dict(event: dict[str, Any]) -> Envelope:
+    if "sgguard_continuation" in event:
+        return _continuation(event)
     trigger_type = event.get("trigger_type")
     if isinstance(trigger_type, str) and trigger_type.upper() == "TIMER":
         return Envelope("timer", [], meta=_pick(event, "version", "time", "trigger_type", "trigger_name", "user_event"))

@@ -10,29 +10,32 @@ never costs the others theirs.
 from __future__ import annotations
 
 import sys
+import threading
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .clock import SYSTEM_CLOCK, Clock, Deadline
-from .cloud.clients import ClientFactory, client_factory, credentials_from_context
 from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
+from .cloud.limiter import AimdLimiter
 from .cloud.retry import RetryPolicy
 from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
 from .results import ResultData, new_result_data, rejected, result_event
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
     from .apply import ApplyReport
+    from .cloud.clients import ClientFactory
+    from .cloud.gateway import CallCounter, NetworkGateway, ServerGateway
     from .cloud.protocols import Network
     from .planning import NicPlan
 
 __all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
+
+_LIMITER_LOCK = threading.Lock()
 
 
 @dataclass
@@ -53,31 +56,60 @@ class Run:
     clock: Clock
     deadline: Deadline
     resources: dict[str, Any] = field(default_factory=dict)  # per-function things loaded at start (the policy)
+    started_at: float = 0.0  # epoch seconds when the invocation started
     _factory: ClientFactory | None = field(default=None, repr=False)
+    _limiter: AimdLimiter | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, function: str, context: Any, *, clock: Clock | None = None, settings: Settings | None = None) -> Run:
         clock = clock or SYSTEM_CLOCK
         settings = settings or load_settings(context)
-        return cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
+        run = cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
+        run._limiter = AimdLimiter(settings.concurrency, monotonic=clock.monotonic)  # before any worker starts
+        run.started_at = clock.epoch()
+        return run
 
     @property
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(self.settings.max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
 
     def factory(self) -> ClientFactory:
+        from .cloud.clients import client_factory, credentials_from_context
+
         if self._factory is None:  # built on first cloud call: a rejected batch never builds a client
             self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
         return self._factory
 
+    @property
+    def limiter(self) -> AimdLimiter:
+        """The invocation's flow control, shared by its workers (AIMD on the calls in flight)."""
+        with _LIMITER_LOCK:  # a Run built without start(): the first worker creates it, once
+            if self._limiter is None:
+                self._limiter = AimdLimiter(self.settings.concurrency, monotonic=self.clock.monotonic)
+            return self._limiter
+
     def network(self, counter: CallCounter) -> NetworkGateway:
+        from .cloud.gateway import NetworkGateway
+
         return NetworkGateway(
-            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+            self.factory(),
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            counter=counter,
+            limiter=self.limiter,
         )
 
     def servers(self, counter: CallCounter) -> ServerGateway:
+        from .cloud.gateway import ServerGateway
+
         return ServerGateway(
-            self.factory(), clock=self.clock, deadline=self.deadline, policy=self.retry_policy, counter=counter
+            self.factory(),
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            counter=counter,
+            limiter=self.limiter,
         )
 
     def rollback_deadline(self) -> Deadline:
@@ -125,7 +157,7 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
     try:
         data = step(prepared, run)
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
-        traceback.print_exc(file=sys.stderr)  # for the function log; results carry no internals
+        _print_exc()  # for the function log; results carry no internals
         data = failure_data(
             ErrorDetail(
                 ErrorCode.INTERNAL_ERROR, f"unexpected {type(error).__name__} while processing the message", "$"
@@ -139,6 +171,12 @@ def _guarded(step: Callable[[Prepared, Run], ResultData], prepared: Prepared, ru
     return run.event(data)
 
 
+def _print_exc() -> None:
+    import traceback  # only when something went wrong (cold start)
+
+    traceback.print_exc(file=sys.stderr)
+
+
 def _prepared(
     prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]], message: InboundMessage, run: Run
 ) -> Prepared | list[Prepared]:
@@ -146,13 +184,13 @@ def _prepared(
     try:
         return prepare(message, run)
     except (RecursionError, TypeError, ValueError, AttributeError, KeyError) as error:
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
         return Prepared(
             message,
             error=ErrorDetail(ErrorCode.INVALID_JSON, f"the message could not be read ({type(error).__name__})", "$"),
         )
     except Exception as error:  # noqa: BLE001 - a bug must cost one message its result, not the batch
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
         return Prepared(
             message,
             error=ErrorDetail(
@@ -168,11 +206,15 @@ def process_batch(
     prepare: Callable[[InboundMessage, Run], Prepared | list[Prepared]],
     step: Callable[[Prepared, Run], ResultData],
     accepts: tuple[str, ...] | None = None,
+    hand_on: Callable[[Run, Envelope, list[Prepared]], list[ResultData]] | None = None,
 ) -> list[dict[str, Any]]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
     ``accepts`` lists the trigger kinds the function serves; messages of any other trigger are
-    each rejected (a misconfigured trigger must not pass for valid input).
+    each rejected (a misconfigured trigger must not pass for valid input). With ``hand_on``, a
+    message is not started when the time left before the safety margin is less than a message
+    may take (twice the mean so far, at least the longest): it and the rest of its lane go to
+    ``hand_on`` (a continuation, :mod:`shared.continuation`), which gives each its result.
     """
     error = envelope.error
     if error is None and accepts is not None and envelope.kind not in accepts:
@@ -214,10 +256,16 @@ def process_batch(
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
     results: list[dict[str, Any] | None] = [None] * len(prepared)
+    pace = _Pace()
 
     def run_lane(indexes: list[int]) -> None:
-        for index in indexes:
+        for position, index in enumerate(indexes):
+            if hand_on is not None and pace.too_late(run.deadline.remaining()):
+                pace.defer(indexes[position:])  # the rest of the lane too: queue order
+                return
+            started = time.perf_counter()
             results[index] = _guarded(step, prepared[index], run, envelope.kind)
+            pace.done(time.perf_counter() - started)
 
     workers = min(run.settings.concurrency, len(lanes))
     if workers <= 1:
@@ -229,4 +277,37 @@ def process_batch(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sgguard") as pool:
             for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
                 future.result()
+    if hand_on is not None and pace.deferred:
+        waiting = sorted(pace.deferred)
+        for index, data in zip(waiting, hand_on(run, envelope, [prepared[i] for i in waiting])):
+            data.message_index = prepared[index].message.index
+            data.trigger, data.function = envelope.kind, run.function
+            results[index] = run.event(data)
     return [event for event in results if event is not None]
+
+
+class _Pace:
+    """How long messages take, and which were not started for lack of time (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self.total_s = 0.0
+        self.longest_s = 0.0
+        self.deferred: list[int] = []
+
+    def done(self, seconds: float) -> None:
+        with self._lock:
+            self.count += 1
+            self.total_s += seconds
+            self.longest_s = max(self.longest_s, seconds)
+
+    def too_late(self, remaining_s: float) -> bool:
+        """Less time left than a message may take: twice the mean, at least the longest so far."""
+        with self._lock:
+            expected = max(2 * self.total_s / self.count, self.longest_s) if self.count else 0.0
+        return remaining_s <= expected
+
+    def defer(self, indexes: list[int]) -> None:
+        with self._lock:
+            self.deferred.extend(indexes)

@@ -11,8 +11,8 @@ Results are logged and published, so they must never carry secrets:
 from __future__ import annotations
 
 import json
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +41,7 @@ OUTCOMES = (
     "failed",
     "rolled_back",
     "skipped",
+    "deferred",  # change_request: handed on to a continuation (not started before the safety margin)
     "compliant",  # sg_drift: a server as the policy and the rails want it
     "drift_detected",  # sg_drift: findings (report mode, or what enforce may not repair)
     "repaired",  # sg_drift: every finding repaired (enforce mode)
@@ -70,6 +71,7 @@ Outcome = Literal[
     "failed",
     "rolled_back",
     "skipped",
+    "deferred",
     "compliant",
     "drift_detected",
     "repaired",
@@ -99,6 +101,7 @@ class ResultData:
     findings: list[dict[str, Any]] | None = None  # sg_drift: what differs from the policy and the rails
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
+    continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
     # filled in by the pipeline
     message_index: int | None = None
     trigger: str | None = None
@@ -137,6 +140,7 @@ _OPTIONAL_FIELDS = (
     "findings",
     "mode",
     "summary",
+    "continuation",
     "message_index",
     "trigger",
     "function",
@@ -181,7 +185,7 @@ def result_event(
         raise ValueError(f"function name {function!r} must match {_FUNCTION_NAME.pattern}")
     event = {
         "specversion": "1.0",
-        "id": event_id or uuid.uuid4().hex,
+        "id": event_id or _uuid4_hex(),
         "source": f"urn:sgguard:function:{function}",
         "type": f"com.sgguard.{function}.{outcome}",
         "time": format_timestamp(now, milliseconds=True),
@@ -192,6 +196,14 @@ def result_event(
     if isinstance(server_id, str) and server_id:
         event["subject"] = server_id
     return event
+
+
+def _uuid4_hex() -> str:
+    """``uuid.uuid4().hex`` without importing uuid (it imports platform: cold start)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def _is_secret_name(name: str) -> bool:

@@ -3,8 +3,7 @@
 Triggers: DMS for Kafka, DMS for RabbitMQ, SMN, APIG, EventGrid, or a direct invocation.
 """
 
-from shared.change_request import ACCEPTS, prepare, process
-from shared.envelopes import parse_envelope
+from shared.envelopes import CHANGE_REQUEST_TRIGGERS, parse_envelope
 from shared.handler import respond, start_run
 from shared.pipeline import process_batch
 from shared.sinks import deliver
@@ -12,6 +11,36 @@ from shared.sinks import deliver
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    run = start_run("change_request", context, envelope)
-    results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
+    setup = {"continuation": lambda run: _continuation(envelope, run)}
+    run = start_run("change_request", context, envelope, setup=setup)
+    results = process_batch(
+        envelope, run, prepare=_prepare, step=_process, accepts=CHANGE_REQUEST_TRIGGERS, hand_on=_hand_on
+    )
     return respond(envelope, results, deliver(results, run))
+
+
+# The steps are imported on first use: a timer tick or an unreadable envelope never needs them.
+def _prepare(message, run):
+    from shared.change_request import prepare
+
+    return prepare(message, run)
+
+
+def _process(prepared, run):
+    from shared.change_request import process
+
+    return process(prepared, run)
+
+
+def _hand_on(run, envelope, prepared):
+    from shared.continuation import hand_on
+
+    return hand_on(run, envelope, prepared)
+
+
+def _continuation(envelope, run):
+    if "continuation" not in envelope.meta:
+        return None
+    from shared.continuation import read_continuation
+
+    return read_continuation(envelope, run.settings)

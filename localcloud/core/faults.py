@@ -9,6 +9,12 @@ connection reset, extra latency, or a permission denial (``deny``: 403 with IAM'
 the action gets. ``phase: "after"`` applies a timeout or reset *after* the
 request was processed: the change happened but the client never hears of it, which is the case
 that makes naive retries write twice.
+
+``rate_limit`` (``{"kind": "rate_limit", "per_s": 50, "burst": 50, "path": ...}``) is the API
+gateway's flow control: each route the rule matches (``GET /v1/{project_id}/ports`` etc.) gets its
+own token bucket of ``per_s`` calls per second (at most ``burst`` at once, default ``per_s``: one
+second's worth); a call that finds no token is answered 429 ``APIG.0308`` before it reaches the
+service, so nothing it asked for happened. ``probability`` / ``every_nth`` do not apply to it.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 
 from .errors import BadRequest
 
 __all__ = ["FaultRule", "FaultBook", "FAULT_KINDS"]
 
-FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency", "deny")
+FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency", "deny", "rate_limit")
 
 
 @dataclass
@@ -38,10 +45,23 @@ class FaultRule:
     hold_ms: int = 1500
     phase: str = "before"
     action: str = ""  # deny: the IAM action named in the error message
+    per_s: float = 0.0  # rate_limit: calls per second per route
+    burst: float = 0.0  # rate_limit: bucket size (default per_s)
     seed: int | None = None
     matched: int = 0
     injected: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False)
+    _buckets: dict = field(default_factory=dict, repr=False)  # rate_limit: route -> (tokens, at)
+
+    def take_token(self, route: str, now: float) -> bool:
+        """rate_limit: one token of ``route``'s bucket, if there is one (caller holds the book's lock)."""
+        tokens, at = self._buckets.get(route, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.per_s)
+        if tokens >= 1.0:
+            self._buckets[route] = (tokens - 1.0, now)
+            return True
+        self._buckets[route] = (tokens, now)
+        return False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.path)
@@ -59,6 +79,8 @@ class FaultRule:
             "hold_ms": self.hold_ms,
             "phase": self.phase,
             "action": self.action,
+            "per_s": self.per_s,
+            "burst": self.burst,
             "matched": self.matched,
             "injected": self.injected,
         }
@@ -82,6 +104,12 @@ class FaultBook:
         probability = float(spec.get("probability", 1.0))
         if not 0.0 <= probability <= 1.0:
             raise BadRequest("LocalCloud.Fault", "probability must be within 0..1")
+        per_s = float(spec.get("per_s") or 0.0)
+        if kind == "rate_limit" and per_s <= 0:
+            raise BadRequest("LocalCloud.Fault", "rate_limit needs per_s > 0 (calls per second per route)")
+        burst = float(spec.get("burst") or per_s)
+        if kind == "rate_limit" and burst < 1:
+            raise BadRequest("LocalCloud.Fault", "burst must be at least 1")
         with self._lock:
             rule = FaultRule(
                 id=self._next_id,
@@ -95,6 +123,8 @@ class FaultBook:
                 hold_ms=int(spec.get("hold_ms", 1500)),
                 phase=phase,
                 action=str(spec.get("action") or ""),
+                per_s=per_s,
+                burst=burst,
                 seed=spec.get("seed"),
             )
             rule._random = random.Random(rule.seed)
@@ -110,9 +140,12 @@ class FaultBook:
         with self._lock:
             return [rule.to_dict() for rule in self._rules]
 
-    def pick(self, method: str, path: str, phase: str = "before") -> list[FaultRule]:
-        """Every rule of this phase that fires for this request (latency can stack with one failure)."""
+    def pick(self, method: str, path: str, phase: str = "before", route: str | None = None) -> list[FaultRule]:
+        """Every rule of this phase that fires for this request (latency can stack with one failure).
+
+        ``route`` (``"GET /v1/{project_id}/ports"``) keys a rate limit's buckets; else the path."""
         fired: list[FaultRule] = []
+        now = time.monotonic()
         with self._lock:
             for rule in self._rules:
                 if rule.phase != phase or (rule.count is not None and rule.count <= 0):
@@ -120,9 +153,12 @@ class FaultBook:
                 if not rule.matches(method, path):
                     continue
                 rule.matched += 1
-                if rule.every_nth and rule.matched % rule.every_nth:
+                if rule.kind == "rate_limit":
+                    if any(r.kind != "latency" for r in fired) or rule.take_token(route or f"{method} {path}", now):
+                        continue
+                elif rule.every_nth and rule.matched % rule.every_nth:
                     continue
-                if not rule.every_nth and rule._random.random() >= rule.probability:
+                elif not rule.every_nth and rule._random.random() >= rule.probability:
                     continue
                 if rule.kind != "latency" and any(r.kind != "latency" for r in fired):
                     continue

@@ -169,10 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
                 project_id=ctx.project.project_id,
                 security_token="X-Security-Token" in headers or "x-security-token" in headers,
             )
-            fault_kind = self._apply_faults(method, path, "before")
+            fault_kind = self._apply_faults(method, path, "before", entry["route"])
             with self.server.backend.lock:
                 status, payload = route.handler(ctx)
-            after = self._apply_faults(method, path, "after")
+            after = self._apply_faults(method, path, "after", entry["route"])
             if after:
                 fault_kind = after
         except _DroppedConnection as dropped:
@@ -237,10 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
             ak=ak,
         )
 
-    def _apply_faults(self, method: str, path: str, phase: str) -> str | None:
+    def _apply_faults(self, method: str, path: str, phase: str, route: str | None = None) -> str | None:
         if phase == "before" and self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
-        fired = self.server.faults.pick(method, path, phase)
+        fired = self.server.faults.pick(method, path, phase, route)
         kind = None
         for rule in fired:
             if rule.kind == "latency":
@@ -252,6 +252,12 @@ class _Handler(BaseHTTPRequestHandler):
                 injected = Throttled(
                     "APIG.0308",
                     "The throttling threshold has been reached: policy user over ratelimit,limit:5,time:1 minute",
+                )
+            if rule.kind == "rate_limit":
+                injected = Throttled(
+                    "APIG.0308",
+                    f"The throttling threshold has been reached: policy api over ratelimit,limit:{rule.per_s:g},"
+                    "time:1 second",
                 )
             if rule.kind == "deny":
                 injected = Forbidden(

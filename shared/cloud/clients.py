@@ -72,16 +72,21 @@ class ClientFactory:
         return config
 
     def _build(self, name: str, client_cls: Any, endpoint: str) -> Any:
+        from .transport import prepare_http_config, proxy_configured, quiet_http_handler, tune_client
+
         with self._lock:
             client = self._clients.get(name)
             if client is None:
+                use_env = proxy_configured()  # read once: the session then stops re-reading it per call
                 client = (
                     client_cls.new_builder()
                     .with_credentials(self._sdk_credentials())
                     .with_endpoints([endpoint])
-                    .with_http_config(self._http_config())
+                    .with_http_config(prepare_http_config(self._http_config(), use_env=use_env))
+                    .with_http_handler(quiet_http_handler())
                     .build()
                 )
+                tune_client(client, use_env=use_env)
                 self._clients[name] = client
             return client
 
@@ -99,6 +104,10 @@ class ClientFactory:
         from huaweicloudsdkecs.v2 import EcsClient
 
         return self._build("ecs", EcsClient, self.settings.ecs_endpoint)
+
+    def functiongraph(self, client_cls: Any, endpoint: str) -> Any:
+        """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""
+        return self._build(f"functiongraph:{endpoint}", client_cls, endpoint)
 
 
 _FACTORIES: dict[tuple[AgencyCredentials, str, str, float, float, int], ClientFactory] = {}

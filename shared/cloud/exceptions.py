@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["CloudCallError", "DeadlineExceeded", "InvalidIdentifier"]
+__all__ = ["CloudCallError", "DeadlineExceeded", "InvalidIdentifier", "THROTTLE_CODES"]
+
+# With retry_times 0 the SDK surfaces a gateway 429 as code '429'; the body says APIG.0308.
+THROTTLE_CODES = frozenset({"APIG.0308", "APIGW.0308", "429"})
 
 
 class CloudCallError(Exception):
@@ -29,6 +32,11 @@ class CloudCallError(Exception):
     @property
     def not_found(self) -> bool:
         return self.status == 404
+
+    @property
+    def throttled(self) -> bool:
+        """The API gateway's flow control (429 / APIG.0308): refused before the service saw the call."""
+        return self.status == 429 or self.code in THROTTLE_CODES
 
     def describe(self) -> str:
         suffix = f" (request id {self.request_id})" if self.request_id else ""

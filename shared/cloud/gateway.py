@@ -16,6 +16,7 @@ from ..clock import Clock, Deadline
 from ..model import Port, Rule, SecurityGroup, Server, is_uuid
 from .clients import ClientFactory
 from .exceptions import CloudCallError, InvalidIdentifier
+from .limiter import AimdLimiter, flow_call
 from .retry import RetryPolicy, call_with_retry, translate
 
 __all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
@@ -93,29 +94,50 @@ class _Gateway:
         deadline: Deadline,
         policy: RetryPolicy,
         counter: CallCounter | None = None,
+        limiter: AimdLimiter | None = None,
     ):
         self.factory = factory
         self.clock = clock
         self.deadline = deadline
         self.policy = policy
         self.counter = counter or CallCounter()
+        self.limiter = limiter
 
     def _read(self, operation: str, call: Callable[[], Any]) -> Any:
         def count() -> None:
             self.counter.reads += 1
             self.counter.log.append(operation)
 
+        if self.limiter is None:
+            return call_with_retry(
+                operation, call, clock=self.clock, deadline=self.deadline, policy=self.policy, on_attempt=count
+            )
         return call_with_retry(
-            operation, call, clock=self.clock, deadline=self.deadline, policy=self.policy, on_attempt=count
+            operation,
+            lambda: self._flow(operation, call, count),
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.policy,
         )
 
     def _write(self, operation: str, call: Callable[[], Any]) -> Any:
-        self.counter.writes += 1
-        self.counter.log.append(operation)
+        def count() -> None:
+            self.counter.writes += 1
+            self.counter.log.append(operation)
+
+        if self.limiter is not None:
+            return self._flow(operation, call, count)
+        count()
         try:
             return call()
         except Exception as raw:  # noqa: BLE001
             raise translate(operation, raw) from None
+
+    def _flow(self, operation: str, call: Callable[[], Any], count: Callable[[], None]) -> Any:
+        assert self.limiter is not None
+        return flow_call(
+            self.limiter, operation, call, count=count, clock=self.clock, deadline=self.deadline, policy=self.policy
+        )
 
 
 class NetworkGateway(_Gateway):

@@ -40,6 +40,8 @@ def translate(operation: str, error: Exception) -> CloudCallError:
     """Map an SDK exception to a :class:`CloudCallError`."""
     from huaweicloudsdkcore.exceptions import exceptions as sdk
 
+    if isinstance(error, CloudCallError):  # already classified (the flow-controlled call below)
+        return error
     if isinstance(error, sdk.ServiceResponseException):
         status = int(error.status_code) if error.status_code is not None else None
         code = str(error.error_code or status)

@@ -20,8 +20,6 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -131,7 +129,7 @@ def _send_unit(
         except SinkError as error:
             errors = {position: error for position in range(len(pending))}
         except Exception as error:  # noqa: BLE001 - a bug in a sink costs its deliveries, nothing else
-            traceback.print_exc(file=sys.stderr)
+            _print_exc()
             unexpected = SinkError(sink.name, f"unexpected {type(error).__name__} in the sink")
             errors = {position: unexpected for position in range(len(pending))}
         attempts += 1
@@ -191,6 +189,8 @@ def _run_sink(
         if workers <= 1:
             results = [_send_unit(sink, unit, run) for unit in units]
         else:
+            from concurrent.futures import ThreadPoolExecutor  # only with several batches (cold start)
+
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sink-{sink.kind}") as pool:
                 results = list(pool.map(lambda unit: _send_unit(sink, unit, run), units))
         for delivered, failures in results:
@@ -201,7 +201,7 @@ def _run_sink(
         outcome.delivered = 0
         outcome.failures = [(index, error) for index in range(len(events)) if index not in done] + outcome.failures
     except Exception as error:  # noqa: BLE001 - never out of deliver()
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
         unexpected = SinkError(name, f"unexpected {type(error).__name__} while delivering")
         done = {index for index, _ in outcome.failures}
         outcome.failures += [(index, unexpected) for index in range(len(events)) if index not in done]
@@ -223,6 +223,8 @@ def deliver_events(events: list[dict[str, Any]], run: Run, stream: TextIO) -> di
         if len(configured) == 1:
             outcomes = [_run_sink(configured[0][0], configured[0][1], public, run, deadline)]
         else:
+            from concurrent.futures import ThreadPoolExecutor  # only with several sinks (cold start)
+
             with ThreadPoolExecutor(
                 max_workers=min(len(configured), _MAX_PARALLEL_SINKS), thread_name_prefix="sinks"
             ) as pool:
@@ -252,4 +254,10 @@ def _write(stream: TextIO, lines: list[str]) -> None:
                 stream.write(line + "\n")
             stream.flush()
     except Exception:  # noqa: BLE001 - a closed stdout must not fail the invocation
-        traceback.print_exc(file=sys.stderr)
+        _print_exc()
+
+
+def _print_exc() -> None:
+    import traceback  # only when something went wrong (cold start)
+
+    traceback.print_exc(file=sys.stderr)

@@ -1,0 +1,110 @@
+"""The SDK's HTTP transport, configured for a function: the narrow adapter between sgguard and
+``huaweicloudsdkcore``.
+
+The SDK builds one ``requests.Session`` per client (``HttpClient._init_session``) and leaves it
+at ``requests``' defaults, which cost CPU on every call for nothing a function needs:
+
+* ``trust_env`` - every request re-reads the proxy variables (``getproxies_environment`` walks
+  the whole environment twice), the CA-bundle variables and ``~/.netrc``. Here they are read
+  **once**, when the client is built: without a proxy in the environment the session stops
+  looking (``trust_env = False``) and a CA bundle named by ``REQUESTS_CA_BUNDLE`` /
+  ``CURL_CA_BUNDLE`` goes into ``HttpConfig.ssl_ca_cert`` (the SDK's own setting), so TLS
+  verification is exactly what it was. With a proxy configured (``HTTPS_PROXY`` & co.) the
+  session keeps ``trust_env`` and behaves as before.
+* the default response handler formats an access-log line (``str.format`` of the URL, status,
+  ``elapsed``...) on every call even though its logger is off; :func:`quiet_http_handler` (given
+  through the builder's ``with_http_handler``) formats it only when the logger would print it.
+* response timestamps (``created_at``, ``updated_at`` of every group and rule) are parsed with
+  ``dateutil`` (~90 us each); :func:`fast_datetime` parses the API's ISO 8601 form with
+  ``datetime.fromisoformat`` and hands anything else to the SDK's own parser, so the models hold
+  the same values.
+
+Connection reuse and pool size are the SDK's own ``HttpConfig`` settings (``pool_connections``,
+``pool_maxsize`` >= the batch's concurrency, in :mod:`shared.cloud.clients`). Everything here
+reaches into the SDK at two documented points only (``HttpClient._session``, the client's
+``_deserialize_data_time``); if a future SDK renames them, :func:`tune_client` leaves the client
+as the SDK built it (slower, never wrong) - ``tests/unit/test_transport.py`` says which.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import urllib.request
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["quiet_http_handler", "fast_datetime", "prepare_http_config", "tune_client", "proxy_configured"]
+
+# What the APIs send: 2026-11-28T21:00:00Z, 2026-11-28T21:00:00.123Z (UTC, with or without the Z).
+# An explicit offset goes to the SDK's parser: it appends "Z" and so keeps such a value as a string.
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}|\.\d{6})?Z?\Z")  # 3.10 takes 3 or 6 digits
+
+
+def proxy_configured() -> bool:
+    """True when the environment names a proxy (``requests`` would use it): read once per client."""
+    return bool(urllib.request.getproxies())
+
+
+def fast_datetime(text: Any) -> Any:
+    """``huaweicloudsdkcore.client.Client._deserialize_data_time`` for the common ISO form.
+
+    The SDK appends ``Z`` to a timestamp without an offset and parses it with ``dateutil``: the
+    result is the same aware datetime (UTC unless an offset is given). Anything else goes to the
+    SDK's own parser (which warns and keeps the string when it cannot parse it).
+    """
+    if isinstance(text, str) and _ISO.match(text):
+        return datetime.fromisoformat(text[:-1] if text.endswith("Z") else text).replace(tzinfo=timezone.utc)
+    from huaweicloudsdkcore.client import Client
+
+    return Client._deserialize_data_time(text)
+
+
+def _quiet_handler_class() -> type:
+    from huaweicloudsdkcore.http.http_handler import HttpHandler
+
+    class _Quiet(HttpHandler):  # type: ignore[misc]  # the SDK is untyped
+        """The SDK's handler; the per-call access-log line only when its logger would print it."""
+
+        def process_response(self, **kwargs: Any) -> None:
+            logger = kwargs.get("logger")
+            if logger is None or logger.isEnabledFor(logging.INFO):
+                super().process_response(**kwargs)
+
+    return _Quiet
+
+
+_QUIET: list[type] = []
+
+
+def quiet_http_handler() -> Any:
+    """A ``huaweicloudsdkcore`` ``HttpHandler`` whose default access-log line costs nothing when off."""
+    if not _QUIET:
+        _QUIET.append(_quiet_handler_class())
+    return _QUIET[0]()
+
+
+def prepare_http_config(config: Any, *, use_env: bool) -> Any:
+    """Before the build: when the session will not read the environment, the CA bundle it would
+    have read from it goes into the SDK's own ``ssl_ca_cert`` (verification unchanged)."""
+    if not use_env and not config.ssl_ca_cert and not config.ignore_ssl_verification:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            config.ssl_ca_cert = bundle
+    return config
+
+
+def tune_client(client: Any, *, use_env: bool) -> list[str]:
+    """After the build: the session stops reading the environment (unless a proxy is configured)
+    and timestamps take the fast path. Returns what was tuned (for tests)."""
+    tuned: list[str] = []
+    http_client = client.get_http_client()
+    session = getattr(http_client, "_session", None)
+    if session is not None and hasattr(session, "trust_env"):
+        session.trust_env = use_env
+        tuned.append("session.trust_env")
+    if callable(getattr(client, "_deserialize_data_time", None)):
+        client._deserialize_data_time = fast_datetime
+        tuned.append("datetime")
+    return tuned

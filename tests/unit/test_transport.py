@@ -1,0 +1,85 @@
+"""The SDK transport adapter (shared.cloud.transport): what it tunes, and that it changes no value.
+
+If an SDK upgrade renames what the adapter reaches into, the first test fails and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from huaweicloudsdkcore.client import Client
+
+from shared.cloud.clients import AgencyCredentials, ClientFactory
+from shared.cloud.transport import fast_datetime, quiet_http_handler
+from shared.config import load_settings
+
+PROJECT = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+
+
+def _factory(monkeypatch, **env: str) -> ClientFactory:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(None, {"PROJECT_ID": PROJECT, "VPC_ENDPOINT": "http://127.0.0.1:9", "CONCURRENCY": "24"})
+    return ClientFactory(AgencyCredentials("AK", "SK", None, PROJECT), settings, pool_size=24)
+
+
+def test_session_stops_reading_the_environment_and_keeps_the_ca_bundle(monkeypatch):
+    client = _factory(monkeypatch, REQUESTS_CA_BUNDLE="/etc/ssl/certs/ca-certificates.crt").vpc_v2()
+    http = client.get_http_client()
+    assert http._session.trust_env is False  # the SDK's HttpClient still keeps its session here
+    assert http._verify == "/etc/ssl/certs/ca-certificates.crt"  # what requests would have read per call
+    assert http.config.pool_maxsize >= 24 and http.config.retry_times == 0
+    assert client._deserialize_data_time is fast_datetime
+
+
+def test_a_proxy_in_the_environment_keeps_requests_behaviour(monkeypatch):
+    client = _factory(monkeypatch, HTTPS_PROXY="http://proxy.example:3128").vpc_v2()
+    assert client.get_http_client()._session.trust_env is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-28T21:00:00Z",
+        "2026-11-28T21:00:00.123Z",
+        "2026-11-28T21:00:00.123456Z",
+        "2026-11-28T21:00:00",
+        "2026-11-28T21:00:00.5Z",
+        "2026-11-28 21:00:00",  # not the fast path: the SDK's own parser
+    ],
+)
+def test_fast_datetime_parses_as_the_sdk_does(text):
+    assert fast_datetime(text) == Client._deserialize_data_time(text)
+    assert fast_datetime(text).tzinfo is not None
+
+
+def test_an_offset_is_left_to_the_sdk_which_keeps_the_string():
+    with pytest.warns(Warning):
+        assert fast_datetime("2026-11-28T21:00:00+08:00") == "2026-11-28T21:00:00+08:00"
+
+
+def test_fast_datetime_leaves_garbage_to_the_sdk():
+    with pytest.warns(Warning):
+        assert fast_datetime("not a time") == "not a time"
+
+
+def test_quiet_handler_logs_only_when_the_logger_prints(caplog):
+    class Response:
+        class request:  # noqa: N801 - the shape of requests' Response.request
+            method, url = "GET", "http://x/v1/p/ports"
+
+        status_code, elapsed, content = 200, "0:00:00.001", b"{}"
+        headers = {"Content-Length": "2", "X-Request-Id": "r1"}
+
+    handler = quiet_http_handler()
+    logger = logging.getLogger("HuaweiCloud-SDK-Test")
+    logger.setLevel(logging.WARNING)
+    handler.process_response(response=Response, logger=logger)
+    assert not caplog.records
+    logger.setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO, logger="HuaweiCloud-SDK-Test"):
+        handler.process_response(response=Response, logger=logger)
+    assert any("GET http://x/v1/p/ports" in r.getMessage() for r in caplog.records)
