@@ -13,7 +13,7 @@ from huaweicloudsdkfunctiongraph.v2 import (
     UpdateFunctionConfigRequestBody,
 )
 
-from tests.runtime.conftest import dry_run_request, signed
+from tests.support.runtime import dry_run_request, signed
 
 LEGACY, DB = "c0000000-0000-4000-8000-000000000001", "c0000000-0000-4000-8000-000000000002"
 
