@@ -8,7 +8,6 @@ written before every guard rail passed for every interface; a dry run stops afte
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from .apply import report_data
@@ -21,7 +20,7 @@ from .errors import ErrorCode, ErrorDetail
 from .groups import catalog_for
 from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from .identity import is_second_person
-from .model import SecurityGroup, is_uuid
+from .model import SecurityGroup, is_safe_id, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, plan_nic, select_interfaces
 from .rails_step import check_rails
@@ -40,7 +39,6 @@ __all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
 REPLAY_GUARD = MemoryStore()
 
@@ -89,7 +87,7 @@ def process(prepared: Prepared, run: Run) -> ResultData:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
         safe = {
             "dry_run": identity["dry_run"],
-            "request_id": identity["request_id"] if _SAFE_ID.match(identity["request_id"] or "") else None,
+            "request_id": identity["request_id"] if is_safe_id(identity["request_id"]) else None,
             "server_id": identity["server_id"] if is_uuid(identity["server_id"]) else None,
         }
         return rejected(errors, **safe)

@@ -28,7 +28,7 @@ from .drift_findings import Judgement, judge_server, resolve_refs
 from .drift_trace import read_drift_trace
 from .errors import ErrorCode, ErrorDetail
 from .guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
-from .model import Port, SecurityGroup, Server, is_uuid
+from .model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .policy import Policy, PolicyRule, evaluate, load_policy
 from .results import ResultData, new_result_data, rejected
@@ -92,7 +92,14 @@ def prepare(message: Any, run: Run) -> Prepared | list[Prepared]:
             return Prepared(
                 message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION, 'expected {"server_id": <uuid>}', "$")
             )
-        request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
+        request_id = body.get("request_id")
+        if request_id is not None and not is_safe_id(request_id):
+            return Prepared(
+                message,
+                error=ErrorDetail(
+                    ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id"
+                ),
+            )
         return Prepared(
             message, key=body["server_id"], payload={"server_id": body["server_id"], "request_id": request_id}
         )

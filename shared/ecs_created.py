@@ -9,7 +9,6 @@ trace again (the compare-before-write plan makes that second pass cheap and safe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from .cts import read_creation_trace
 from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
 from .idempotency import MemoryStore, in_progress_s, process_once, store_for
-from .model import is_uuid
+from .model import SAFE_ID_RE, is_safe_id, is_uuid
 from .pipeline import Prepared, Run, cloud_failure, failure_data
 from .planning import NicPlan, derive_operations
 from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
@@ -43,7 +42,6 @@ ACCEPTS = ("cts", "eventgrid", "direct")
 
 REPLAY_GUARD = MemoryStore()  # CTS delivers at least once
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 _DIRECT_FIELDS = {"server_id", "request_id"}
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,9 +62,9 @@ def _direct_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, ErrorD
             ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)", "$.server_id"
         )
     request_id = body.get("request_id")
-    if request_id is not None and not (isinstance(request_id, str) and _SAFE_ID.match(request_id)):
+    if request_id is not None and not is_safe_id(request_id):
         return None, ErrorDetail(
-            ErrorCode.SCHEMA_VIOLATION, "request_id must match " + _SAFE_ID.pattern, "$.request_id"
+            ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id"
         )
     return {"server_id": body["server_id"], "request_id": request_id, "job_id": None, "origin": "direct"}, None
 

@@ -10,9 +10,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "is_uuid"]
+__all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "SAFE_ID_RE", "is_uuid", "is_safe_id"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no "id\n"
+
+
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # request and trace ids echoed in results
+
+
+def is_safe_id(value: object) -> bool:
+    return isinstance(value, str) and bool(SAFE_ID_RE.match(value))
 
 
 def is_uuid(value: object) -> bool:

@@ -41,7 +41,7 @@ def drift(cloud):
     def invoke(event, **settings):
         response = invoker(event, **settings)
         for result in response["results"]:
-            validate_result_event(result)
+            assert validate_result_event(result) == [], result
         return [result["data"] for result in response["results"]]
 
     return invoke
@@ -181,3 +181,12 @@ def test_the_sweep_judges_every_server_and_emits_a_summary(cloud, drift):
     assert summary["summary"]["complete"] is True
     calls = [r for r in cloud.requests(seq) if r["method"] == "GET"]
     assert len(calls) == summary["summary"]["api_calls"]["listing"] == 4  # groups, rules, ports, servers
+
+
+@pytest.mark.parametrize("request_id", ["CHG-1\n", "../x", "a" * 200, 5])
+def test_a_direct_request_id_of_an_unsafe_form_is_rejected_before_any_call(cloud, drift, request_id):
+    seq = cloud.last_seq()
+    [data] = drift({"server_id": LEGACY, "request_id": request_id})
+    assert data["outcome"] == "rejected"
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [("SCHEMA_VIOLATION", "$.request_id")]
+    assert cloud.requests(seq) == []
