@@ -29,10 +29,9 @@ from .drift_trace import read_drift_trace
 from .errors import ErrorCode, ErrorDetail
 from .guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
 from .model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
-from .pipeline import Prepared, Run, cloud_failure, failure_data
+from .pipeline import Prepared, Run, cloud_failure, decode_object, failure_data
 from .policy import Policy, PolicyRule, evaluate, load_policy
 from .results import ResultData, new_result_data, rejected
-from .validation import decode_json_message
 
 __all__ = ["ACCEPTS", "DriftSettings", "load_drift_settings", "load_run_policy", "prepare", "process", "conclude"]
 
@@ -78,15 +77,9 @@ def _own_access_key(run: Run) -> str | None:
 
 # ---- prepare: which servers a message is about --------------------------------------------------
 def prepare(message: Any, run: Run) -> Prepared | list[Prepared]:
-    if message.decode_error:
-        return Prepared(message, error=message.decode_error)
-    body, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
-    if error:
-        return Prepared(message, error=error)
-    if not isinstance(body, dict):
-        return Prepared(
-            message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "expected a CTS trace or {server_id}", "$")
-        )
+    body = decode_object(message, run, "a CTS trace or {server_id}")
+    if isinstance(body, Prepared):
+        return body
     if "trace_name" not in body and "trace_id" not in body:
         if set(body) - {"server_id", "request_id"} or not is_uuid(body.get("server_id")):
             return Prepared(

@@ -21,13 +21,12 @@ from .errors import ErrorCode, ErrorDetail, format_json_path
 from .groups import catalog_for
 from .idempotency import MemoryStore, in_progress_s, process_once, store_for
 from .model import SAFE_ID_RE, is_safe_id, is_uuid
-from .pipeline import Prepared, Run, cloud_failure, failure_data
+from .pipeline import Prepared, Run, cloud_failure, decode_object, failure_data
 from .planning import NicPlan, derive_operations
 from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
 from .rails_step import check_rails
 from .readiness import wait_until_ready
 from .results import ResultData, new_result_data, rejected
-from .validation import decode_json_message
 
 if TYPE_CHECKING:
     from .cloud.protocols import Network
@@ -70,15 +69,9 @@ def _direct_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, ErrorD
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared | list[Prepared]:
-    if message.decode_error:
-        return Prepared(message, error=message.decode_error)
-    body, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
-    if error:
-        return Prepared(message, error=error)
-    if not isinstance(body, dict):
-        return Prepared(
-            message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION, 'expected a CTS trace or {"server_id": ...}', "$")
-        )
+    body = decode_object(message, run, 'a CTS trace or {"server_id": ...}')
+    if isinstance(body, Prepared):
+        return body
     if "trace_name" in body or "service_type" in body or "trace_id" in body:
         reading = read_creation_trace(body)
         if reading.skip_reason:

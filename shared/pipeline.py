@@ -25,6 +25,7 @@ from .config import Settings, load_settings
 from .envelopes import Envelope, InboundMessage
 from .errors import ErrorCode, ErrorDetail
 from .results import ResultData, new_result_data, rejected, result_event
+from .validation import decode_json_message
 
 if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
     from .apply import ApplyReport
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never
     from .cloud.protocols import Network
     from .planning import NicPlan
 
-__all__ = ["Run", "Prepared", "process_batch", "failure_data", "cloud_failure"]
+__all__ = ["Run", "Prepared", "process_batch", "decode_object", "failure_data", "cloud_failure"]
 
 _LIMITER_LOCK = threading.Lock()
 
@@ -132,6 +133,19 @@ class Run:
 
     def event(self, data: ResultData | dict[str, Any]) -> dict[str, Any]:
         return result_event(data, function=self.function, now=self.clock.now())
+
+
+def decode_object(message: InboundMessage, run: Run, expected: str) -> dict[str, Any] | Prepared:
+    """The message as one JSON object, or the rejected :class:`Prepared` saying why not (``expected``
+    names what the function wanted, for the error)."""
+    if message.decode_error:
+        return Prepared(message, error=message.decode_error)
+    body, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
+    if error:
+        return Prepared(message, error=error)
+    if not isinstance(body, dict):
+        return Prepared(message, error=ErrorDetail(ErrorCode.SCHEMA_VIOLATION, f"expected {expected}", "$"))
+    return body
 
 
 def failure_data(error: ErrorDetail, *, retryable: bool = False, **fields: Any) -> ResultData:

@@ -174,6 +174,15 @@ def _fire(runtime: LocalRuntime, found: list) -> None:
         runtime.spawn(runtime.run_async, invocation)
 
 
+def _deliver_cts(model, trace: dict, operation: str) -> list:
+    """The trace, queued for every function whose CTS trigger lists the operation."""
+    return [
+        model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
+        for function, trigger in model.functions_with_trigger("CTS")
+        if operation in (trigger["event_data"].get("operations") or [])
+    ]
+
+
 def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
     backend = runtime.backend
     project = payload["project"]
@@ -185,11 +194,7 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
         if state is not project:  # reset since
             return
         model = state.service("functiongraph")
-        for function, trigger in model.functions_with_trigger("CTS"):
-            if operation in (trigger["event_data"].get("operations") or []):
-                found.append(
-                    model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
-                )
+        found.extend(_deliver_cts(model, trace, operation))
         event = ecs_cloud_event(trace)
         for function, trigger in model.functions_with_trigger("EVENTGRID"):
             data = trigger["event_data"]
@@ -217,11 +222,7 @@ def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
         if state is not project:  # reset since
             return
         model = state.service("functiongraph")
-        for function, trigger in model.functions_with_trigger("CTS"):
-            if operation in (trigger["event_data"].get("operations") or []):
-                found.append(
-                    model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
-                )
+        found.extend(_deliver_cts(model, trace, operation))
     _fire(runtime, found)
 
 

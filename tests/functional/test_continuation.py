@@ -4,7 +4,6 @@ SDK, recorded by localcloud), which completes them."""
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -14,40 +13,16 @@ from bench.workload import SIGNING_KEYS, build_seed, generate_changes, kafka, si
 from shared.continuation import MAX_HOPS, _mac
 from tests.functional.test_change_request import results_of
 from tests.support.functions import SIGNING_KEYS as TEST_KEYS
+from tests.support.sdk import create_inline_function
 
 KEYS = json.dumps({**TEST_KEYS, **SIGNING_KEYS})
 
 
 def _create_self(cloud) -> str:
     """change_request itself, created in localcloud (inline code: the invocation is recorded)."""
-    from huaweicloudsdkfunctiongraph.v2 import (
-        CreateFunctionRequest,
-        CreateFunctionRequestBody,
-        FuncCode,
-        FunctionGraphClient,
+    return create_inline_function(
+        cloud, "change_request", b"def handler(event, context):\n    return {}\n", memory_size=256, timeout=60
     )
-
-    from tests.support.sdk import credentials_for, http_config
-
-    client = (
-        FunctionGraphClient.new_builder()
-        .with_credentials(credentials_for(cloud))
-        .with_endpoints([cloud.url])
-        .with_http_config(http_config())
-        .build()
-    )
-    code = base64.b64encode(b"def handler(event, context):\n    return {}\n").decode()
-    body = CreateFunctionRequestBody(
-        func_name="change_request",
-        package="default",
-        runtime="Python3.10",
-        handler="index.handler",
-        memory_size=256,
-        timeout=60,
-        code_type="inline",
-        func_code=FuncCode(file=code),
-    )
-    return client.create_function(CreateFunctionRequest(body=body)).func_urn
 
 
 def _invocations(cloud) -> list[dict]:

@@ -7,11 +7,10 @@ official SDK clients over HTTP to localcloud, a real HTTP receiver for webhooks.
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from tests.support.functions import Invoker
+from tests.support.sdk import create_inline_function
 from tests.support.sinks import EG_SOURCE, HOOK_KEYS
 from tests.support.webhook import WebhookReceiver
 
@@ -30,38 +29,7 @@ def channel(cloud) -> str:
 @pytest.fixture
 def ticket_updater(cloud) -> str:
     """A function to invoke asynchronously (created with the official SDK, inline code)."""
-    from huaweicloudsdkfunctiongraph.v2 import (
-        CreateFunctionRequest,
-        CreateFunctionRequestBody,
-        FuncCode,
-        FunctionGraphClient,
-    )
-
-    from tests.support.sdk import credentials_for, http_config
-
-    client = (
-        FunctionGraphClient.new_builder()
-        .with_credentials(credentials_for(cloud))
-        .with_endpoints([cloud.url])
-        .with_http_config(http_config())
-        .build()
-    )
-    code = base64.b64encode(b"def handler(event, context):\n    return {'ok': True}\n").decode()
-    response = client.create_function(
-        CreateFunctionRequest(
-            body=CreateFunctionRequestBody(
-                func_name="ticket-updater",
-                package="default",
-                runtime="Python3.10",
-                handler="index.handler",
-                memory_size=128,
-                timeout=30,
-                code_type="inline",
-                func_code=FuncCode(file=code),
-            )
-        )
-    )
-    return response.func_urn
+    return create_inline_function(cloud, "ticket-updater", b"def handler(event, context):\n    return {'ok': True}\n")
 
 
 @pytest.fixture
