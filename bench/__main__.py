@@ -218,7 +218,6 @@ def run_soak_command(args) -> int:
     work = Workdir()
     try:
         with LocalCloudProcess(work, seed=document) as cloud:
-            cloud.ak, cloud.sk = cloud.info["ak"], cloud.info["sk"]
             progress = Progress(3, "soak")  # run_soak logs three phases
             report = run_soak(cloud, fleet, config, log=progress.step)
             progress.finish(f"{len(report.violations)} violation(s)")

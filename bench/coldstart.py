@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
 from .workload import POOL, SEEDED_GROUPS, Fleet
@@ -160,7 +161,7 @@ def run_coldstart(work: Workdir, cloud: LocalCloudProcess, fleet: Fleet, runs: i
                 READINESS_POLL_S="0.2",
             ),
         )
-    samples = {
+    samples: dict[str, dict[str, Any]] = {
         p.name: {
             "floor": [],
             "handler": [],

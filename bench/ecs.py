@@ -109,7 +109,9 @@ def run_ecs_creation(
         for poll in polls:
             extra = {"READINESS_MAX_WAIT_S": "30", **({"READINESS_POLL_S": poll} if poll else {})}
             data = user_data(cloud.url, cloud.region, **extra)
-            added, calls, outcomes = [], [], set()
+            added: list[float] = []
+            calls: list[int] = []
+            outcomes: set[str] = set()
             for i in range(runs):
                 context = make_context(cloud, "ecs_created", data)
                 job, servers = create_server(ecs, f"bench-new-{build_ms}-{poll}-{i}")

@@ -129,7 +129,7 @@ def _invalid_inputs(rng: random.Random, fleet: Fleet, reject: list, count: int, 
     inputs = []
     for n in range(count):
         server = rng.choice(reject)
-        base = {
+        base: dict[str, Any] = {
             "request_id": f"{prefix}-X{n:05d}",
             "ticket": {"system": "soak", "id": f"CHG{n}", "requested_by": "soak@example.com"},
             "target": {"server_id": server.id, "nics": "all"},
@@ -210,7 +210,7 @@ def _context(cloud, function: str, config: SoakConfig, **extra):
 
 def fault_rules(config: SoakConfig) -> list[dict]:
     p, hold = config.probability, config.hold_ms
-    shares = [
+    shares: list[tuple[str, dict[str, Any], float]] = [
         ("throttle", {}, 0.25),
         ("error500", {}, 0.15),
         ("error503", {}, 0.15),
@@ -253,12 +253,12 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
     # assumed, so a later request may be refused for the state it finds - and accepted when it is
     # delivered again after the rest of its batch ran. Refusals are not remembered (by design: a
     # redelivery may try again), so on those servers a redelivery may legitimately write.
-    diverged: set[str] = set()
+    diverged: set[str | None] = set()
     for number, start in enumerate(range(0, len(inputs), config.batch_size)):
         batch = inputs[start : start + config.batch_size]
         wire = [item.wire() for item in batch]
         event = smn(wire) if number % 3 == 2 else kafka(wire)
-        first = None
+        first: list[dict] | None = None
         for phase in ("first", "again"):
             seq = _seq(cloud)
             results, raised = invoke(handler, event, _context(cloud, "change_request", config))
@@ -276,6 +276,8 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
             if phase == "first":
                 first = data
                 report.outcomes.update(d["outcome"] for d in data)
+                continue
+            if first is None:  # the first delivery answered for the wrong number of messages (a violation)
                 continue
             report.redelivery_outcomes.update(d["outcome"] for d in data)
             writes = [e for e in cloud.control.requests(seq) if e["method"] == "PUT"]
@@ -353,11 +355,11 @@ def _eventgrid(traces: list[dict]) -> list[dict]:
 
 def _deliver_creations(cloud, report: SoakReport, config: SoakConfig, traces) -> list[tuple]:
     """Half as single CTS events, half as one EventGrid batch; a raise means "retry": deliver again."""
-    from shared.ecs_created import REPLAY_GUARD
+    from shared.flows.ecs_created.steps import REPLAY_GUARD
 
     handler = load_handler("ecs_created")
     half = len(traces) // 2
-    events = [(cts_event(t), servers) for t, servers in traces[:half]]
+    events: list[tuple[Any, list]] = [(cts_event(t), servers) for t, servers in traces[:half]]
     if traces[half:]:
         events.append((_eventgrid([t for t, _ in traces[half:]]), [s for _, ss in traces[half:] for s in ss]))
     timeline = []

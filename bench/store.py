@@ -27,8 +27,9 @@ def _top_level_calls(client) -> int:
 
 def _loop(store, keys, fingerprint="f" * 64) -> tuple[float, float]:
     from shared.idempotency import process_once
+    from shared.results import Identity, new_result_data
 
-    succeeded = {"outcome": "succeeded"}
+    succeeded = new_result_data("succeeded")
     cpu, wall = time.process_time(), time.perf_counter()
     for key in keys:
         process_once(
@@ -37,9 +38,9 @@ def _loop(store, keys, fingerprint="f" * 64) -> tuple[float, float]:
             fingerprint,
             now=time.monotonic(),
             ttl_s=600,
-            identity={},
+            identity=Identity(),
             in_progress_s=60,
-            steps=lambda: dict(succeeded),
+            steps=lambda: succeeded,
         )
     return time.process_time() - cpu, time.perf_counter() - wall
 

@@ -151,11 +151,14 @@ class LocalCloudProcess:
         self.process = subprocess.Popen(
             command, cwd=str(ROOT), env=work.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        line = self.process.stdout.readline()
+        stdout, stderr = self.process.stdout, self.process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes
+        line = stdout.readline()
         if not line:
-            raise RuntimeError(f"localcloud did not start: {self.process.stderr.read()[-2000:]}")
+            raise RuntimeError(f"localcloud did not start: {stderr.read()[-2000:]}")
         self.info = json.loads(line)
         self.url = self.info["url"]
+        self.ak, self.sk = self.info["ak"], self.info["sk"]
         self.project_id = self.info["project_id"]
         self.region = self.info["region"]
         self.latency_ms = latency_ms

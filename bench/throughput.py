@@ -9,6 +9,7 @@ an instance that served a batch before would have; then the measured batch.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 from urllib.parse import parse_qs
 
 from .support import LocalCloudProcess, Workdir, context_spec, median, run_child
@@ -130,17 +131,8 @@ def run_batch(
     for fault in faults or []:
         cloud.control.add_fault(**fault)
     event, warm = _events(work, fleet, messages)
-    context = work.file(
-        "context",
-        context_spec(
-            cloud.control,
-            cloud.project_id,
-            cloud.url,
-            cloud.region,
-            CONCURRENCY=str(concurrency),
-            **(extra or {}),
-        ),
-    )
+    settings: dict[str, Any] = {"CONCURRENCY": str(concurrency), **(extra or {})}  # user data: strings
+    context = work.file("context", context_spec(cloud.control, cloud.project_id, cloud.url, cloud.region, **settings))
     args = ["--function", "change_request", "--event", event, "--warmup", warm, "--context", context]
     if floor:
         final = fleet.state()

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 __all__ = [
     "BenchPort",
@@ -241,7 +242,7 @@ def _request(
     position: int | None = None,
     dry_run: bool = False,
 ) -> dict:
-    request = {
+    request: dict[str, Any] = {
         "request_id": f"{prefix}-{index:06d}",
         "ticket": {"system": "bench", "id": f"CHG{index:07d}", "requested_by": "bench@example.com"},
         "target": {"server_id": server.id, "nics": nics},
@@ -340,8 +341,11 @@ def generate_changes(
                 index, prefix, server, nics, action, groups, rng, position, dry_run=scenario == "dry-run"
             )
         was = {p.id: list(state[p.id]) for p in ports}
-        after = {p.id: _after(state[p.id], action, groups, position) for p in ports}
-        assert all(value is not None for value in after.values()), (scenario, action, groups)
+        after: dict[str, list[str]] = {}
+        for p in ports:
+            new = _after(state[p.id], action, groups, position)
+            assert new is not None, (scenario, action, groups)
+            after[p.id] = new
         writes = sum(1 for p in ports if after[p.id] != state[p.id])
         if writes or scenario == "dry-run":
             reads += 2  # the rails' fresh facts (a dry run's effective rules): groups by id, their rules

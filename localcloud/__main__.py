@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import start
     from .core.errors import CloudError
 
-    seed = {} if args.empty else None
+    seed: dict | None = {} if args.empty else None
     if args.seed:
         with open(args.seed, encoding="utf-8") as handle:
             seed = json.load(handle)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from .client import ControlClient
 from .control import control, register_initial_seed
 from .core.server import LocalCloudServer, serve_in_thread
@@ -24,7 +27,8 @@ class LocalCloud(ControlClient):
         self.ak = DEFAULT_AK
         self.sk = DEFAULT_SK
         self.seed_summary = seed_summary
-        self._thread = None
+        self._thread: threading.Thread | None = None
+        self._before_stop: list[Callable[[], None]] = []
 
     @property
     def info(self) -> dict:
@@ -35,7 +39,13 @@ class LocalCloud(ControlClient):
         """Name -> id maps of what the start-up seed created in the default project."""
         return self.seed_summary.get("projects", {}).get(self.project_id, {})
 
+    def before_stop(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` first on every ``stop()`` (say, stopping a runtime installed on this cloud)."""
+        self._before_stop.append(hook)
+
     def stop(self) -> None:
+        for hook in list(self._before_stop):
+            hook()
         self.server.shutdown()
         self.server.server_close()
 

@@ -39,11 +39,12 @@ def _free_port() -> int:
 class RedisServer:
     """``url`` of a running server; ``stop()``/``start()`` only for one this process started."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.external = os.environ.get("REDIS_URL") or None
-        self.process: subprocess.Popen | None = None
-        self.port = None
-        self.dir = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+        self.dir: str | None = None
+        self.binary: str | None = None
         if self.external:
             self.url = self.external
             return
@@ -61,11 +62,13 @@ class RedisServer:
 
     def start(self) -> None:
         assert not self.external
+        binary, port, directory = self.binary, self.port, self.dir
+        assert binary and port and directory  # set by __init__ when this process runs the server
         self.process = subprocess.Popen(
             [
-                self.binary,
+                binary,
                 "--port",
-                str(self.port),
+                str(port),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -73,7 +76,7 @@ class RedisServer:
                 "--appendonly",
                 "no",
                 "--dir",
-                self.dir,
+                directory,
                 "--daemonize",
                 "no",
                 "--loglevel",
@@ -85,7 +88,7 @@ class RedisServer:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
                         return

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from .errors import ConfigError
 
@@ -65,6 +66,14 @@ class Credentials:
     security_token: str | None = None
 
 
+@overload
+def credentials_from(environ: Mapping[str, str], *, required: Literal[True] = True) -> Credentials: ...
+
+
+@overload
+def credentials_from(environ: Mapping[str, str], *, required: bool) -> Credentials | None: ...
+
+
 def credentials_from(environ: Mapping[str, str], *, required: bool = True) -> Credentials | None:
     missing = [name for name in (AK, SK, PROJECT_ID) if not environ.get(name)]
     if missing:
@@ -105,6 +114,10 @@ class CloudTarget:
 
     def is_public(self, service: str) -> bool:
         return self.endpoint(service) == public_endpoint(service, self.region)
+
+    def required_credentials(self) -> Credentials:
+        """The credentials; without them the ConfigError that names the missing variables."""
+        return self.credentials or credentials_from(self.environ)
 
 
 def cloud_target(

@@ -166,7 +166,7 @@ def _schema_errors(document: Any, stage: str = "") -> list[str]:
 
 def references(value: Any, path: tuple = ()) -> list[tuple[str, tuple]]:
     """Every ``(NAME, path)`` referenced as ``${NAME}`` anywhere in ``value``."""
-    found = []
+    found: list[tuple[str, tuple]] = []
     if isinstance(value, str):
         found.extend((match.group(1), path) for match in _REF_RE.finditer(value))
     elif isinstance(value, dict):

@@ -73,6 +73,23 @@ class Settings:
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
     # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
     idempotency_store: str = field(default="memory", repr=False)
+    # sg_drift
+    drift_mode: str = "report"  # DRIFT_MODE: report | enforce
+    drift_remove_risky: bool = False  # DRIFT_REMOVE_RISKY: enforce also removes a group that exposes a risky port
+    agency_name: str | None = "sgguard-functions"  # SGGUARD_AGENCY (template: AGENCY_NAME): its traces are not drift
+    drift_sweep_page: int = 1000  # DRIFT_SWEEP_PAGE: servers listed per ECS page
+    drift_sweep_pages_per_invocation: int = 0  # DRIFT_SWEEP_PAGES_PER_INVOCATION: then continue (0: no bound)
+    # FunctionGraph (continuations, the functiongraph sink) and the other sinks' services
+    functiongraph_endpoint: str = ""
+    eg_endpoint: str = ""
+    smn_endpoint: str = ""
+    self_function_urn: str | None = None  # SELF_FUNCTION_URN: overrides the URN built from the context
+    function_package: str = "default"  # FUNCTION_PACKAGE: the package part of this function's URN
+    function_name: str | None = None  # RUNTIME_FUNC_NAME (preset by FunctionGraph)
+    function_version: str | None = None  # RUNTIME_FUNC_VERSION (preset by FunctionGraph)
+    function_timeout_s: float | None = None  # RUNTIME_TIMEOUT (preset by FunctionGraph)
+    webhook_urls: Mapping[str, Any] = field(default_factory=dict)  # WEBHOOK_URLS: name -> URL
+    webhook_signing_keys: Mapping[str, Any] = field(default_factory=dict, repr=False)  # WEBHOOK_SIGNING_KEYS
 
     def __post_init__(self) -> None:
         if self.rollback_margin_share + self.delivery_margin_share > 1.0:
@@ -108,6 +125,14 @@ def _number(name: str, raw: str | None, default: _N, kind: type[_N], low: float,
     if not low <= value <= high:
         raise ConfigError(name, f"must be within {low}..{high}, got {value}")
     return value
+
+
+def _optional_number(name: str, raw: str | None) -> float | None:
+    """A platform-preset number: None when absent or unreadable (it is not ours to refuse)."""
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def _boolean(name: str, raw: str | None, default: bool) -> bool:
@@ -202,6 +227,37 @@ def _idempotency_store(raw: str | None) -> str:
     return text
 
 
+def _json_object(name: str, raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ConfigError(name, "must be a JSON object")
+    return value
+
+
+def _choice(name: str, raw: str | None, default: str, choices: tuple[str, ...]) -> str:
+    value = (raw or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(name, f"must be {' or '.join(choices)}, got {(raw or '')[:40]!r}")
+    return value
+
+
+# Services whose public endpoint in eu-west-101 is under myhuaweicloud.eu.
+_EU_DOMAIN_SERVICES = frozenset({"eg", "smn"})
+
+
+def _endpoint(raw: str | None, service: str, region: str) -> str:
+    """``<SERVICE>_ENDPOINT``, or the service's public endpoint in the region."""
+    if raw and raw.strip():
+        return raw.strip().rstrip("/")
+    domain = "myhuaweicloud.eu" if region == "eu-west-101" and service in _EU_DOMAIN_SERVICES else "myhuaweicloud.com"
+    return f"https://{service}.{region}.{domain}"
+
+
 def _platform_project_id(context: Any, environ: Mapping[str, str] | None) -> str | None:
     """The project id FunctionGraph provides: the preset environment variable ``RUNTIME_PROJECT_ID``
     (documented: "environment variables: preset values"), else ``context.getProjectID()`` on a runtime
@@ -243,8 +299,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
     return Settings(
         region=region,
         project_id=project_id,
-        ecs_endpoint=get("ECS_ENDPOINT") or f"https://ecs.{region}.myhuaweicloud.com",
-        vpc_endpoint=get("VPC_ENDPOINT") or f"https://vpc.{region}.myhuaweicloud.com",
+        ecs_endpoint=_endpoint(get("ECS_ENDPOINT"), "ecs", region),
+        vpc_endpoint=_endpoint(get("VPC_ENDPOINT"), "vpc", region),
         connect_timeout_s=_number("CONNECT_TIMEOUT_S", get("CONNECT_TIMEOUT_S"), 3.0, float, 0.05, 60),
         read_timeout_s=_number("READ_TIMEOUT_S", get("READ_TIMEOUT_S"), 10.0, float, 0.05, 120),
         max_attempts=_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 6, int, 1, 20),
@@ -276,4 +332,21 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         readiness_poll_s=_number("READINESS_POLL_S", get("READINESS_POLL_S"), 0.5, float, 0.01, 60),
         readiness_poll_max_s=_number("READINESS_POLL_MAX_S", get("READINESS_POLL_MAX_S"), 3.0, float, 0.01, 120),
         idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
+        drift_mode=_choice("DRIFT_MODE", get("DRIFT_MODE"), "report", ("report", "enforce")),
+        drift_remove_risky=_boolean("DRIFT_REMOVE_RISKY", get("DRIFT_REMOVE_RISKY"), False),
+        agency_name=get("SGGUARD_AGENCY") or "sgguard-functions",
+        drift_sweep_page=_number("DRIFT_SWEEP_PAGE", get("DRIFT_SWEEP_PAGE"), 1000, int, 1, 1000),
+        drift_sweep_pages_per_invocation=_number(
+            "DRIFT_SWEEP_PAGES_PER_INVOCATION", get("DRIFT_SWEEP_PAGES_PER_INVOCATION"), 0, int, 0, 1000
+        ),
+        functiongraph_endpoint=_endpoint(get("FUNCTIONGRAPH_ENDPOINT"), "functiongraph", region),
+        eg_endpoint=_endpoint(get("EG_ENDPOINT"), "eg", region),
+        smn_endpoint=_endpoint(get("SMN_ENDPOINT"), "smn", region),
+        self_function_urn=get("SELF_FUNCTION_URN"),
+        function_package=get("FUNCTION_PACKAGE") or "default",
+        function_name=get("RUNTIME_FUNC_NAME"),
+        function_version=get("RUNTIME_FUNC_VERSION"),
+        function_timeout_s=_optional_number("RUNTIME_TIMEOUT", get("RUNTIME_TIMEOUT")),
+        webhook_urls=_json_object("WEBHOOK_URLS", get("WEBHOOK_URLS")),
+        webhook_signing_keys=_json_object("WEBHOOK_SIGNING_KEYS", get("WEBHOOK_SIGNING_KEYS")),
     )

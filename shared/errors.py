@@ -6,20 +6,18 @@ An :class:`ErrorDetail` is the unit of bad news: a stable machine-readable
 the request the problem is. Result events carry lists of them, so they must be
 plain, JSON-serialisable and free of secrets.
 
-:class:`RequestRejected` wraps one or more details to stop a pipeline early.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "ErrorCode",
     "ErrorDetail",
-    "RequestRejected",
     "excerpt",
     "format_json_path",
 ]
@@ -101,25 +99,6 @@ class ErrorDetail:
 
     def __str__(self) -> str:
         return f"{self.code} at {self.path}: {self.message}"
-
-
-class RequestRejected(Exception):
-    """Stops a pipeline: the request cannot go on, for the reasons in ``errors``."""
-
-    def __init__(self, errors: ErrorDetail | Sequence[ErrorDetail]):
-        details = [errors] if isinstance(errors, ErrorDetail) else list(errors)
-        if not details:
-            raise ValueError("RequestRejected needs at least one ErrorDetail")
-        self.errors: list[ErrorDetail] = details
-        super().__init__(str(details[0]))
-
-    @property
-    def first(self) -> ErrorDetail:
-        return self.errors[0]
-
-    @property
-    def codes(self) -> list[str]:
-        return [error.code for error in self.errors]
 
 
 # Member names that need no quoting in a JSON path: `$.name` rather than `$['name']`.

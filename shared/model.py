@@ -10,12 +10,29 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Port", "Rule", "SecurityGroup", "Server", "UUID_RE", "SAFE_ID_RE", "is_uuid", "is_safe_id"]
+__all__ = [
+    "Port",
+    "Rule",
+    "SecurityGroup",
+    "Server",
+    "UUID_RE",
+    "SAFE_ID_RE",
+    "FUNCTION_URN_RE",
+    "is_uuid",
+    "is_safe_id",
+]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no "id\n"
 
 
 SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # request and trace ids echoed in results
+
+
+# urn:fss:<region>:<project_id>:function:<package>:<name>[:<version or !alias>]
+FUNCTION_URN_RE = re.compile(
+    r"^urn:fss:[a-z0-9-]{1,64}:[0-9a-f]{32}:function:[A-Za-z0-9_.-]{1,128}:[A-Za-z0-9_.-]{1,128}"
+    r"(:!?[A-Za-z0-9_.-]{1,128})?\Z"
+)
 
 
 def is_safe_id(value: object) -> bool:

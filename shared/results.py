@@ -1,6 +1,6 @@
 """Result events: what a function did, as CloudEvents 1.0 (structured JSON mode).
 
-Build ``data`` with :func:`new_result_data` (or :func:`rejected`), fill it in,
+Build ``data`` once with :func:`new_result_data` (or :func:`rejected`, :func:`failure_data`),
 then wrap it with :func:`result_event`. Every event must validate against
 ``shared/schemas/result.v1.json`` (``shared.validation.validate_result_event``).
 
@@ -10,13 +10,14 @@ Results are logged and published, so they must never carry secrets:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any, Literal, get_args, overload
 
 from shared.errors import ErrorDetail
 from shared.timestamps import format_timestamp
@@ -24,7 +25,10 @@ from shared.timestamps import format_timestamp
 __all__ = [
     "OUTCOMES",
     "Outcome",
+    "EventMeta",
+    "Identity",
     "ResultData",
+    "failure_data",
     "REDACTED",
     "new_result_data",
     "redact",
@@ -33,7 +37,7 @@ __all__ = [
     "to_log_line",
 ]
 
-OUTCOMES = (
+Outcome = Literal[
     "succeeded",
     "no_change",
     "planned",
@@ -41,12 +45,13 @@ OUTCOMES = (
     "failed",
     "rolled_back",
     "skipped",
-    "deferred",  # change_request: handed on to a continuation (not started before the safety margin)
+    "deferred",  # handed on to a continuation (not started before the safety margin)
     "compliant",  # sg_drift: a server as the policy and the rails want it
     "drift_detected",  # sg_drift: findings (report mode, or what enforce may not repair)
     "repaired",  # sg_drift: every finding repaired (enforce mode)
     "summary",  # sg_drift: one per sweep (servers, interfaces, findings by kind, duration, calls)
-)
+]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 REDACTED = "***"
 
 # Key names whose values are secret. Whole-name matches for short names (`sk`
@@ -63,25 +68,46 @@ def _detail_dicts(details: Iterable[Detail]) -> list[dict[str, Any]]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
-Outcome = Literal[
-    "succeeded",
-    "no_change",
-    "planned",
-    "rejected",
-    "failed",
-    "rolled_back",
-    "skipped",
-    "deferred",
-    "compliant",
-    "drift_detected",
-    "repaired",
-    "summary",
-]
+@dataclass(frozen=True)
+class Identity:
+    """What a result echoes of its request so that a caller can match the two (built once per
+    message, from what the message says; see :meth:`safe` for input that failed validation)."""
+
+    request_id: str | None = None
+    ticket: dict[str, Any] | None = None
+    server_id: str | None = None
+    dry_run: bool = False
+
+    @classmethod
+    def of_request(cls, request: object) -> Identity:
+        """The identity fields of a change request, each only when of the right type."""
+        if not isinstance(request, dict):
+            return cls()
+        ticket, target = request.get("ticket"), request.get("target")
+        server_id = target.get("server_id") if isinstance(target, dict) else None
+        request_id = request.get("request_id")
+        return cls(
+            request_id if isinstance(request_id, str) else None,
+            ticket if isinstance(ticket, dict) else None,
+            server_id if isinstance(server_id, str) else None,
+            request.get("dry_run") is True,
+        )
+
+    def safe(self, *, is_request_id: Any, is_server_id: Any) -> Identity:
+        """Only the fields of a safe form (for a request that failed validation: no ticket echoed)."""
+        return Identity(
+            self.request_id if is_request_id(self.request_id) else None,
+            None,
+            self.server_id if is_server_id(self.server_id) else None,
+            self.dry_run,
+        )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResultData:
-    """The ``data`` of one result event, typed; serialised once (:meth:`to_dict`) by the pipeline."""
+    """The ``data`` of one result event, typed and immutable: built once by a step (amend with
+    :meth:`replace`), serialised once (:meth:`to_dict`) by the pipeline, which adds where the
+    message came from (:class:`EventMeta`)."""
 
     outcome: Outcome
     request_id: str | None = None
@@ -102,17 +128,20 @@ class ResultData:
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
     continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
-    # filled in by the pipeline
-    message_index: int | None = None
-    trigger: str | None = None
-    function: str | None = None
-    duration_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {', '.join(OUTCOMES)}")
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.request_id, self.ticket, self.server_id, self.dry_run)
+
+    def replace(self, **changes: Any) -> ResultData:
+        """A copy with ``changes``: results are values, never mutated."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self, meta: EventMeta | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
             "outcome": self.outcome,
             "request_id": self.request_id,
@@ -128,7 +157,28 @@ class ResultData:
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
+        if meta is not None:
+            data.update(meta.to_dict())
         return data
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Where a result's message came from, added by the pipeline when it serialises the result."""
+
+    message_index: int | None = None
+    trigger: str | None = None
+    function: str | None = None
+    duration_ms: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        values = (
+            ("message_index", self.message_index),
+            ("trigger", self.trigger),
+            ("function", self.function),
+            ("duration_ms", self.duration_ms),
+        )
+        return {name: value for name, value in values if value is not None}
 
 
 _OPTIONAL_FIELDS = (
@@ -141,35 +191,47 @@ _OPTIONAL_FIELDS = (
     "mode",
     "summary",
     "continuation",
-    "message_index",
-    "trigger",
-    "function",
-    "duration_ms",
 )
 
 
-def new_result_data(
-    outcome: Outcome,
-    *,
-    request_id: str | None = None,
-    ticket: dict[str, Any] | None = None,
-    server_id: str | None = None,
-    dry_run: bool = False,
+def new_result_data(outcome: Outcome, identity: Identity | None = None, **fields: Any) -> ResultData:
+    """A result with every required field filled in: ``identity`` (or its fields as keywords) and any
+    other field of :class:`ResultData`."""
+    if identity is not None:
+        fields = {
+            "request_id": identity.request_id,
+            "ticket": identity.ticket,
+            "server_id": identity.server_id,
+            "dry_run": identity.dry_run,
+            **fields,
+        }
+    if "dry_run" in fields:
+        fields["dry_run"] = bool(fields["dry_run"])
+    return ResultData(outcome, **fields)
+
+
+def rejected(
+    errors: Iterable[Detail], *, warnings: Iterable[ErrorDetail] = (), identity: Identity | None = None, **fields: Any
 ) -> ResultData:
-    """A fresh result with every required field filled in."""
-    return ResultData(outcome, request_id=request_id, ticket=ticket, server_id=server_id, dry_run=bool(dry_run))
-
-
-def rejected(errors: Iterable[ErrorDetail], *, warnings: Iterable[ErrorDetail] = (), **identity: Any) -> ResultData:
     """A request refused before anything was changed."""
-    data = new_result_data("rejected", **identity)
-    data.errors = list(errors)
-    data.warnings = list(warnings)
-    return data
+    details = [e if isinstance(e, ErrorDetail) else ErrorDetail.from_dict(e) for e in errors]
+    return new_result_data("rejected", identity, errors=details, warnings=list(warnings), **fields)
+
+
+def failure_data(
+    error: ErrorDetail, *, retryable: bool = False, identity: Identity | None = None, **fields: Any
+) -> ResultData:
+    """A ``failed`` result for one error."""
+    return new_result_data("failed", identity, errors=[error], retryable=retryable, **fields)
 
 
 def result_event(
-    data: ResultData | dict[str, Any], *, function: str, now: datetime, event_id: str | None = None
+    data: ResultData | dict[str, Any],
+    *,
+    function: str,
+    now: datetime,
+    event_id: str | None = None,
+    meta: EventMeta | None = None,
 ) -> dict[str, Any]:
     """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
 
@@ -177,7 +239,7 @@ def result_event(
     when known; ``time`` is ``now`` in RFC 3339 UTC with milliseconds.
     """
     if isinstance(data, ResultData):
-        data = data.to_dict()
+        data = data.to_dict(meta)
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
         raise ValueError(f"data has unknown outcome {outcome!r}")

@@ -3,9 +3,9 @@
 Triggers: DMS for Kafka, DMS for RabbitMQ, SMN, APIG, EventGrid, or a direct invocation.
 """
 
-from shared.envelopes import CHANGE_REQUEST_TRIGGERS, parse_envelope
-from shared.handler import respond, start_run
-from shared.pipeline import process_batch
+from shared.runtime.batch import process_batch
+from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS, parse_envelope
+from shared.runtime.handler import respond, start_run
 from shared.sinks import deliver
 
 
@@ -21,19 +21,19 @@ def handler(event, context):
 
 # The steps are imported on first use: a timer tick or an unreadable envelope never needs them.
 def _prepare(message, run):
-    from shared.change_request import prepare
+    from shared.flows.change_request import prepare
 
     return prepare(message, run)
 
 
-def _process(prepared, run):
-    from shared.change_request import process
+def _process(job, run):
+    from shared.flows.change_request import process
 
-    return process(prepared, run)
+    return process(job, run)
 
 
 def _hand_on(run, envelope, prepared):
-    from shared.continuation import hand_on
+    from shared.runtime.continuation import hand_on
 
     return hand_on(run, envelope, prepared)
 
@@ -41,6 +41,6 @@ def _hand_on(run, envelope, prepared):
 def _continuation(envelope, run):
     if "continuation" not in envelope.meta:
         return None
-    from shared.continuation import read_continuation
+    from shared.runtime.continuation import read_continuation
 
     return read_continuation(envelope, run.settings)

@@ -7,10 +7,10 @@ server was not ready in time, so that the platform's async retry delivers the tr
 
 from pathlib import Path
 
-from shared.ecs_created import ACCEPTS, load_run_policy, prepare, process
-from shared.envelopes import parse_envelope
-from shared.handler import raise_for_retry, respond, start_run
-from shared.pipeline import process_batch
+from shared.flows.ecs_created.steps import ACCEPTS, load_run_policy, prepare, process
+from shared.runtime.batch import process_batch
+from shared.runtime.envelopes import parse_envelope
+from shared.runtime.handler import raise_for_retry, respond, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent

@@ -7,11 +7,11 @@ EventGrid (CTS traces as CloudEvents), or a direct invocation ``{"server_id": ..
 
 from pathlib import Path
 
-from shared.drift import ACCEPTS, load_drift_settings, load_run_policy, prepare, process
-from shared.drift_sweep import is_sweep, run_sweep
-from shared.envelopes import parse_envelope
-from shared.handler import respond, start_run
-from shared.pipeline import process_batch
+from shared.flows.sg_drift.steps import ACCEPTS, load_run_policy, prepare, process
+from shared.flows.sg_drift.sweep import is_sweep, run_sweep
+from shared.runtime.batch import process_batch
+from shared.runtime.envelopes import parse_envelope
+from shared.runtime.handler import respond, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -19,8 +19,7 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "drift": load_drift_settings}
-    run = start_run("sg_drift", context, envelope, setup=setup)
+    run = start_run("sg_drift", context, envelope, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)})
     if is_sweep(envelope):
         results = run_sweep(envelope, run)
     else:

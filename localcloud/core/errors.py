@@ -30,6 +30,7 @@ class CloudError(Exception):
     """An API error with the HTTP status and the vendor error code it maps to."""
 
     status = 400
+    fault: str  # set only on an injected fault (the request log names it); read with getattr
 
     def __init__(self, code: str, message: str, *, status: int | None = None):
         super().__init__(message)

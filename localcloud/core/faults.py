@@ -19,6 +19,7 @@ service, so nothing it asked for happened. ``probability`` / ``every_nth`` do no
 
 from __future__ import annotations
 
+import builtins
 import fnmatch
 import random
 import threading
@@ -89,7 +90,7 @@ class FaultRule:
 class FaultBook:
     """Thread-safe set of fault rules; ``pick`` decides which fault (if any) hits a request."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._next_id = 1
@@ -140,7 +141,9 @@ class FaultBook:
         with self._lock:
             return [rule.to_dict() for rule in self._rules]
 
-    def pick(self, method: str, path: str, phase: str = "before", route: str | None = None) -> list[FaultRule]:
+    def pick(
+        self, method: str, path: str, phase: str = "before", route: str | None = None
+    ) -> builtins.list[FaultRule]:  # ``list`` here is the method above
         """Every rule of this phase that fires for this request (latency can stack with one failure).
 
         ``route`` (``"GET /v1/{project_id}/ports"``) keys a rate limit's buckets; else the path."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from .errors import BadRequest
 
@@ -30,6 +30,7 @@ class ApiContext:
     backend: Any  # localcloud.core.state.Backend
     ak: str = ""
     _json: Any = field(default=None, repr=False)
+    server: Any = field(default=None, repr=False)  # the LocalCloudServer: set for control routes only
 
     def json(self, style_code: str = "Common.0001") -> Any:
         """The JSON body; a malformed one is the service's own 400."""
@@ -48,6 +49,12 @@ class ApiContext:
 
     def args(self, name: str) -> list[str]:
         return list(self.query.get(name, []))
+
+    @overload
+    def int_arg(self, name: str, default: int, code: str = ...) -> int: ...
+
+    @overload
+    def int_arg(self, name: str, default: None = None, code: str = ...) -> int | None: ...
 
     def int_arg(self, name: str, default: int | None = None, code: str = "Common.0002") -> int | None:
         value = self.arg(name)

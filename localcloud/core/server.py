@@ -32,6 +32,7 @@ from .errors import (
     NotFound,
     ServiceUnavailable,
     Throttled,
+    Unauthorized,
     render_error,
 )
 from .faults import FaultBook
@@ -74,6 +75,8 @@ class LocalCloudServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, (bytes, bytearray)):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def add_route_hook(self, prefix: str, hook: RouteHook) -> None:
@@ -212,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
             secret_for=lambda key: c.sk if (c := backend.credential(key)) else None,
         )
         credential = backend.credential(ak)
+        if credential is None:  # expired since its signature was checked
+            raise Unauthorized("APIGW.0301", "Incorrect IAM authentication information: unknown access key")
         if credential.security_token is not None:
             token = headers.get("X-Security-Token") or headers.get("x-security-token")
             if token != credential.security_token:
@@ -247,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(rule.latency_ms / 1000)
                 continue
             kind = rule.kind
-            injected = None
+            injected: CloudError | None = None
             if rule.kind == "throttle":
                 injected = Throttled(
                     "APIG.0308",
@@ -321,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
             backend=self.server.backend,
             _json=payload,
         )
-        ctx.server = self.server  # type: ignore[attr-defined]
+        ctx.server = self.server
         try:
             status, result = route.handler(ctx)
         except CloudError as error:

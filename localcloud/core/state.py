@@ -14,7 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 __all__ = [
     "Backend",
@@ -107,6 +107,12 @@ class Backend:
         self.listeners: dict[str, list[Callable[..., None]]] = {}
 
     # ---- projects and credentials -------------------------------------------------------
+    @overload
+    def project(self, project_id: str, *, create: Literal[True]) -> ProjectState: ...
+
+    @overload
+    def project(self, project_id: str, *, create: bool = False) -> ProjectState | None: ...
+
     def project(self, project_id: str, *, create: bool = False) -> ProjectState | None:
         with self.lock:
             state = self.projects.get(project_id)

@@ -44,13 +44,7 @@ def install(cloud: Any, **options: Any):
         return runtime
     runtime = LocalRuntime(backend, **options)
     runtime.broker = Broker(runtime)
-    original_reset = runtime.reset
-
-    def reset() -> None:
-        original_reset()
-        runtime.broker.reset()
-
-    runtime.reset = reset
+    runtime.on_reset(runtime.broker.reset)
     runtime.listeners = install_listeners(runtime)
     from .timers import TimerLoop
 
@@ -75,7 +69,7 @@ def uninstall(cloud: Any) -> None:
         if listener in listeners:
             listeners.remove(listener)
     register_invoker(backend, None)
-    if getattr(runtime, "timers", None) is not None:
+    if runtime.timers is not None:
         runtime.timers.stop()
     setattr(backend, _ATTR, None)
     runtime.close()
@@ -87,11 +81,5 @@ def start(*, runtime_options: dict | None = None, **start_options: Any):
 
     cloud = start_cloud(**start_options)
     install(cloud, **(runtime_options or {}))
-    stop_cloud = cloud.stop
-
-    def stop() -> None:
-        uninstall(cloud)
-        stop_cloud()
-
-    cloud.stop = stop
+    cloud.before_stop(lambda: uninstall(cloud))
     return cloud

@@ -97,6 +97,9 @@ def _send(handler: Any, status: int, headers: dict, body: bytes, request_id: str
         handler.close_connection = True
 
 
+_NO_API = "The API does not exist or has not been published in the environment"
+
+
 def _error(handler: Any, status: int, code: str, message: str, request_id: str) -> None:
     _send(
         handler,
@@ -116,15 +119,17 @@ def handle(handler: Any, runtime: LocalRuntime) -> None:
     request_id = uuid.uuid4().hex
     route = find_route(runtime.backend, method, path)
     if route is None:
-        _error(
-            handler, 404, "APIG.0101", "The API does not exist or has not been published in the environment", request_id
-        )
+        _error(handler, 404, "APIG.0101", _NO_API, request_id)
         return
     project_id, function, trigger, path_parameters = route
     event = apig_event(handler, method, path, body, trigger, path_parameters)
     event["requestContext"]["requestId"] = request_id
     with runtime.backend.lock:
-        model = runtime.backend.project(project_id).service("functiongraph")
+        project = runtime.backend.project(project_id)
+        if project is None:  # reset since the route was found
+            _error(handler, 404, "APIG.0101", _NO_API, request_id)
+            return
+        model = project.service("functiongraph")
         invocation = model.receive(function, event, "sync", source=f"trigger:APIG:{trigger['trigger_id']}")
     timeout_ms = (trigger["event_data"].get("func_info") or {}).get("timeout")
     timeout_s = float(timeout_ms) / 1000 if isinstance(timeout_ms, (int, float)) and timeout_ms > 0 else None
@@ -169,7 +174,9 @@ def handle(handler: Any, runtime: LocalRuntime) -> None:
             handler, 502, "LocalCloud.ApigBadResponse", "isBase64Encoded is true but the body is not base64", request_id
         )
         return
-    headers = result.get("headers") if isinstance(result.get("headers"), dict) else {}
+    headers = result.get("headers")
+    if not isinstance(headers, dict):
+        headers = {}
     _send(handler, result["statusCode"], headers, data, request_id)
 
 

@@ -15,9 +15,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .destinations import deliver_destination, destination_payload
+from .protocols import AsyncRuntime
 
 if TYPE_CHECKING:
-    from .engine import LocalRuntime
+    from localcloud.services.functiongraph.models import Invocation
 
 __all__ = ["run_async", "DEFAULT_RETRY_ATTEMPTS", "DEFAULT_EVENT_AGE_S"]
 
@@ -25,8 +26,11 @@ DEFAULT_RETRY_ATTEMPTS = 3  # FunctionGraph API: max_async_retry_attempts defaul
 DEFAULT_EVENT_AGE_S = 86400
 
 
-def run_async(runtime: LocalRuntime, invocation: Any) -> dict | None:
-    """Attempts, retries and the destination; returns the final execution record."""
+def run_async(runtime: AsyncRuntime, invocation: Invocation) -> dict[str, Any] | None:
+    """Attempts, retries and the destination; returns the final execution record.
+
+    ``runtime`` is the :class:`.engine.LocalRuntime`, seen through :class:`.protocols.AsyncRuntime`.
+    """
     generation = runtime.generation
     first_started = time.time()
     received = time.monotonic()

@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from localcloud.core.errors import CloudError
 from localcloud.core.timefmt import iso_millis
+from localcloud.services.functiongraph import errors as fgs_errors
+from localcloud.services.smn import errors as smn_errors
 
 from .instances import FunctionSnapshot, Outcome
+from .protocols import DestinationRuntime
 
 if TYPE_CHECKING:
-    from .engine import LocalRuntime
+    from localcloud.services.functiongraph.models import Invocation
 
 __all__ = ["destination_payload", "deliver_destination"]
 
@@ -35,14 +38,15 @@ def _urn_project(urn: str) -> str | None:
 
 
 def destination_payload(
-    invocation: Any, snapshot: FunctionSnapshot, outcome: Outcome, condition: str, count: int, started: float
-) -> dict:
+    invocation: Invocation, snapshot: FunctionSnapshot, outcome: Outcome, condition: str, count: int, started: float
+) -> dict[str, Any]:
     if outcome.ok:
         response = outcome.result if isinstance(outcome.result, str) else json.dumps(outcome.result)
         function_error = ""
     else:
         response = json.dumps(outcome.error)
-        function_error = f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
+        error = outcome.error or {}
+        function_error = f"{error.get('errorType')}: {error.get('errorMessage')}"
     return {
         "timestamp": iso_millis(started),
         "request_context": {
@@ -58,8 +62,8 @@ def destination_payload(
 
 
 def deliver_destination(
-    runtime: LocalRuntime, kind: str, config: dict, payload: dict, snapshot: FunctionSnapshot
-) -> dict | None:
+    runtime: DestinationRuntime, kind: str, config: dict[str, Any], payload: dict[str, Any], snapshot: FunctionSnapshot
+) -> dict[str, Any] | None:
     """Deliver ``payload`` to the ``kind`` destination of ``config``; what happened (None: no destination)."""
     target = ((config or {}).get("destination_config") or {}).get(kind)
     if not target:
@@ -80,7 +84,7 @@ def deliver_destination(
             with backend.lock:
                 project = backend.project(_urn_project(urn) or "")
                 if project is None:
-                    raise CloudError("SMN.0006", "Topic not found.", status=404)
+                    raise smn_errors.topic_not_found()
                 answer = project.service("smn").publish(
                     urn,
                     {"subject": f"FunctionGraph {snapshot.name} async {kind}", "message": json.dumps(payload)},
@@ -93,7 +97,7 @@ def deliver_destination(
             with backend.lock:
                 project = backend.project(_urn_project(urn) or "")
                 if project is None:
-                    raise CloudError("FSS.1051", "Not found the function", status=404)
+                    raise fgs_errors.function_not_found()
                 model = project.service("functiongraph")
                 invocation = model.receive(
                     model.resolve(urn), payload, "async", source=f"destination:{kind}:{snapshot.urn}"

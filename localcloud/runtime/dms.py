@@ -169,7 +169,7 @@ class Broker:
                 function = model.functions.get(consumer.function) if model else None
                 trigger = function.triggers.get(consumer.trigger_id) if function else None
                 invocation = None
-                if trigger is not None and trigger["trigger_status"] == "ACTIVE":
+                if model is not None and trigger is not None and trigger["trigger_status"] == "ACTIVE":
                     invocation = model.receive(
                         function, envelope, "async", source=f"trigger:{consumer.trigger_type}:{consumer.trigger_id}"
                     )

@@ -16,7 +16,9 @@ Here: the invoker, one execution (``snapshot`` of the function under the state l
 instance, outside it), the event dispatcher the trigger listeners hand their work to, ``spawn``
 for background work, ``wait_idle``, ``reset`` and ``close``. Elsewhere: async retries
 (:mod:`.async_invoke`), destinations (:mod:`.destinations`), the execution log
-(:mod:`.executions`), the in-flight count ``wait_idle`` waits on (:mod:`.inflight`).
+(:mod:`.executions`), the in-flight count ``wait_idle`` waits on (:mod:`.inflight`). The retries
+and destinations call back into the runtime through the Protocols of :mod:`.protocols` (what they
+may touch, listed), so they never import this module.
 
 Each execution runs in a function instance (:mod:`.instances`) with a FunctionGraph context:
 request id, remaining time from the function's timeout, user data (plain and encrypted merged),
@@ -38,14 +40,20 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import async_invoke
 from .executions import ExecutionLog
 from .inflight import InFlight
 from .instances import CodeCache, Dependency, FunctionSnapshot, InstancePool, Outcome, invocation_request
+
+if TYPE_CHECKING:
+    from localcloud.core.state import Backend, Credential
+    from localcloud.services.functiongraph.models import Invocation
+
+    from .timers import TimerLoop
 
 __all__ = ["LocalRuntime"]
 
@@ -56,7 +64,7 @@ _WARM_GRACE_S = 0.25
 class LocalRuntime:
     def __init__(
         self,
-        backend: Any,
+        backend: Backend,
         *,
         cache_dir: str | Path | None = None,
         warm: bool = True,
@@ -80,23 +88,29 @@ class LocalRuntime:
         self._generation = 0
         self._stop = threading.Event()
         self._reset_event = threading.Event()
-        self._credentials: dict[tuple[str, str], Any] = {}
+        self._credentials: dict[tuple[str, str], Credential] = {}
         self.log = ExecutionLog(echo)
         self._inflight = InFlight()
-        self._events: queue.Queue = queue.Queue()
-        self._handlers: dict[str, Callable[[dict], None]] = {}
+        self._events: queue.Queue[tuple[str, dict[str, Any], Any]] = queue.Queue()
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._reset_hooks: list[Callable[[], None]] = []
+        # Attached by localcloud.runtime.install: the DMS broker (.dms.Broker, typed loosely: that
+        # module imports this one), the trigger listeners (backend topic, listener), the timer loop.
+        self.broker: Any = None
+        self.listeners: Sequence[tuple[str, Callable[..., None]]] = ()
+        self.timers: TimerLoop | None = None
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="fgs-dispatch", daemon=True)
         self._dispatcher.start()
 
     # ---- the invoker ---------------------------------------------------------------------------
-    def __call__(self, invocation) -> dict | None:
+    def __call__(self, invocation: Invocation) -> dict[str, Any] | None:
         if invocation.mode == "sync":
             return self.run_sync(invocation)
         with self._inflight.track():
             self.run_async(invocation)
         return None
 
-    def run_sync(self, invocation, timeout_s: float | None = None) -> dict:
+    def run_sync(self, invocation: Invocation, timeout_s: float | None = None) -> dict[str, Any]:
         snapshot = self.snapshot(invocation)
         if snapshot is None:
             return {
@@ -111,7 +125,7 @@ class LocalRuntime:
             "log": outcome.log,
         }
 
-    def run_async(self, invocation) -> dict | None:
+    def run_async(self, invocation: Invocation) -> dict[str, Any] | None:
         """Attempts, retries and the destination (:mod:`.async_invoke`); the final execution record."""
         return async_invoke.run_async(self, invocation)
 
@@ -126,7 +140,7 @@ class LocalRuntime:
         return self._reset_event
 
     # ---- one execution -------------------------------------------------------------------------
-    def snapshot(self, invocation) -> FunctionSnapshot | None:
+    def snapshot(self, invocation: Invocation) -> FunctionSnapshot | None:
         backend = self.backend
         with backend.lock:
             project = backend.project(invocation.project_id)
@@ -177,8 +191,8 @@ class LocalRuntime:
         return credential.ak, credential.sk, credential.security_token or ""
 
     def execute(
-        self, invocation, snapshot: FunctionSnapshot, *, attempt: int = 1, timeout_s: float | None = None
-    ) -> tuple[Outcome, dict]:
+        self, invocation: Invocation, snapshot: FunctionSnapshot, *, attempt: int = 1, timeout_s: float | None = None
+    ) -> tuple[Outcome, dict[str, Any]]:
         started_wall = time.time()
         started = time.monotonic()
         timeout = float(snapshot.timeout if timeout_s is None else min(timeout_s, snapshot.timeout))
@@ -217,17 +231,17 @@ class LocalRuntime:
         return outcome, record
 
     # ---- background work ---------------------------------------------------------------------------
-    def spawn(self, target: Callable, *args) -> None:
+    def spawn(self, target: Callable[..., object], *args: Any) -> None:
         """Run ``target(*args)`` in its own thread, counted as in-flight work from now."""
         claim = self._inflight.track()
 
-        def run():
+        def run() -> None:
             with claim:
                 target(*args)
 
         threading.Thread(target=run, name="fgs-async", daemon=True).start()
 
-    def on(self, kind: str, handler: Callable[[dict], None]) -> None:
+    def on(self, kind: str, handler: Callable[[dict[str, Any]], None]) -> None:
         self._handlers[kind] = handler
 
     def enqueue(self, kind: str, **payload: Any) -> None:
@@ -283,6 +297,10 @@ class LocalRuntime:
         }
 
     # ---- lifecycle ------------------------------------------------------------------------------------
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` at the end of every ``reset`` (under the backend lock, like ``reset``)."""
+        self._reset_hooks.append(hook)
+
     def reset(self) -> None:
         """``Backend.reset`` (under the backend lock): forget everything; take no runtime lock."""
         self._generation += 1
@@ -291,6 +309,8 @@ class LocalRuntime:
         self.log.clear()
         self.pool.retire()
         self._reset_event = threading.Event()
+        for hook in self._reset_hooks:
+            hook()
 
     def close(self) -> None:
         self._generation += 1

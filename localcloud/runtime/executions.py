@@ -69,7 +69,8 @@ class ExecutionLog:
             record["seq"] = self._seq
             self._records.append(record)
         if self.echo:
-            error = "" if outcome.ok else f"  {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
+            failure = outcome.error or {}
+            error = "" if outcome.ok else f"  {failure.get('errorType')}: {failure.get('errorMessage')}"
             self.echo(
                 f"[fgs] {snapshot.name} {invocation.request_id[:8]} {invocation.source} attempt {attempt} "
                 f"{status} in {record['duration_ms']:.0f} ms{' (cold start)' if outcome.cold_start else ''}"

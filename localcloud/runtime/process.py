@@ -106,11 +106,14 @@ class Instance:
             errors="replace",
             bufsize=1,
         )
+        stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+        assert stdin is not None and stdout is not None and stderr is not None  # all three are pipes
+        self._stdin, self._stdout, self._stderr = stdin, stdout, stderr
         threading.Thread(target=self._read_answers, name=f"fgs-out-{self.id}", daemon=True).start()
         threading.Thread(target=self._read_stderr, name=f"fgs-err-{self.id}", daemon=True).start()
 
     def _read_answers(self) -> None:
-        for line in self.process.stdout:
+        for line in self._stdout:
             try:
                 self._answers.put(json.loads(line))
             except ValueError:
@@ -118,7 +121,7 @@ class Instance:
         self._answers.put(None)  # the process ended
 
     def _read_stderr(self) -> None:
-        for line in self.process.stderr:
+        for line in self._stderr:
             self.stderr_tail.append(line.rstrip("\n"))
 
     @property
@@ -130,8 +133,8 @@ class Instance:
         self.invocations += 1
         started = time.monotonic()
         try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
+            self._stdin.write(json.dumps(request) + "\n")
+            self._stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             self.kill()
             return self._crashed(cold, started)
@@ -198,7 +201,7 @@ class Instance:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        for stream in (self._stdin, self._stdout, self._stderr):
             try:
                 stream.close()
             except Exception:  # noqa: BLE001
@@ -207,7 +210,7 @@ class Instance:
     def close(self) -> None:
         """End a healthy idle instance: close its stdin (the runner exits), then make sure."""
         try:
-            self.process.stdin.close()
+            self._stdin.close()
         except Exception:  # noqa: BLE001
             pass
         try:

@@ -64,9 +64,7 @@ class _Capture(io.TextIOBase):
     def flush(self) -> None:
         pass
 
-    @property
-    def encoding(self) -> str:  # some libraries look at it
-        return "utf-8"
+    encoding = "utf-8"  # some libraries look at it (a class attribute: TextIOBase's is None)
 
     def isatty(self) -> bool:
         return False

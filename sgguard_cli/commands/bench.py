@@ -42,8 +42,8 @@ def run(args, ctx) -> int:
     try:  # importable: a source checkout on sys.path (python -m sgguard_cli from it, the test suite)
         from bench.__main__ import main as bench_main
     except ImportError:
-        bench_main = None
-    if bench_main is not None:
+        pass
+    else:
         return int(bench_main(argv) or 0)
     from ..project import find_project_root
 

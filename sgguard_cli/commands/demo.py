@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from typing import Any
 
 from ..localenv import KAFKA_TOPIC, LocalEnv
 
@@ -95,7 +96,7 @@ def change_requests(ids: dict) -> list[tuple[dict, dict]]:
     ticket = {"system": "servicenow", "requested_by": "alice@example.com", "approved_by": "bob@example.com"}
 
     def request(number: int, server: str, change: dict, *, nics="primary", dry_run=False, **ticket_fields) -> dict:
-        body = {
+        body: dict[str, Any] = {
             "request_id": f"CHG-DEMO-{number:04d}",
             "ticket": {**ticket, "id": f"CHG00{number:05d}", **ticket_fields},
             "target": {"server_id": ids[server], "nics": nics},
@@ -212,7 +213,7 @@ def names(group_ids: list[str], catalog: dict) -> list[str]:
     return [catalog.get(gid, gid[:8]) for gid in group_ids]
 
 
-def arrow(groups: list[str]) -> str:
+def arrow(groups: list[str] | None) -> str:
     return " > ".join(groups) if groups else "(none)"
 
 
@@ -345,8 +346,8 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     for request, expectation in plan:
         server = by_id.get(request.get("target", {}).get("server_id"), "?")
         change = request.get("change") or {}
-        groups = ", ".join(g.get("name") or g.get("id") for g in change.get("security_groups") or [])
-        what = f"{change.get('action', '(no change)')} {groups}".strip()
+        group_names = ", ".join(g.get("name") or g.get("id") for g in change.get("security_groups") or [])
+        what = f"{change.get('action', '(no change)')} {group_names}".strip()
         out(f"    {request['request_id']}  {server:<10} {what:<34} -- {expectation['note']}")
     wanted = {request["request_id"] for request, _ in plan}
 
@@ -363,15 +364,15 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     for request, expectation in plan:
         result = changed.get(request["request_id"])
         data = result["data"] if result else {}
-        codes = list(dict.fromkeys(e["code"] for e in data.get("errors") or []))
+        error_codes = list(dict.fromkeys(e["code"] for e in data.get("errors") or []))
         ok = data.get("outcome") == expectation["outcome"] and (
-            not expectation.get("code") or expectation["code"] in codes
+            not expectation.get("code") or expectation["code"] in error_codes
         )
         checks.check(
             ok,
             f"{request['request_id']} {expectation['note']}: {expectation['outcome']}"
             f"{' ' + expectation['code'] if expectation.get('code') else ''} "
-            f"(got {' '.join([data.get('outcome', 'no result'), *codes])})",
+            f"(got {' '.join([data.get('outcome', 'no result'), *error_codes])})",
         )
 
     progress.step("reading back and reporting")
@@ -429,8 +430,8 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     by_request = {r["data"].get("request_id"): r for r in results}
     for name, server_id in ids.items():
         view = final[name]
-        tags = ", ".join(f"{k}={v}" for k, v in view["server"]["tags"].items())
-        out(f"{name}  {server_id}  {view['server']['status']}  tags: {tags}")
+        tag_text = ", ".join(f"{k}={v}" for k, v in view["server"]["tags"].items())
+        out(f"{name}  {server_id}  {view['server']['status']}  tags: {tag_text}")
         created_result = created.get(server_id)
         for index, nic in enumerate(_nics(view)):
             port_id = nic["port_id"]

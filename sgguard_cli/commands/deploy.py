@@ -105,19 +105,22 @@ def run(args, ctx) -> int:
     try:
         template = load_template(template_path, environ)
         if args.print_agency_policy:
+            agency = template.agency
+            if agency is None:
+                raise ConfigError(f"{template_path}: the template declares no agency")
             ctx.out(
                 json.dumps(
                     {
-                        "agency": template.agency.name,
-                        "delegated_service": template.agency.delegated_service,
-                        "policy": template.agency.policy,
+                        "agency": agency.name,
+                        "delegated_service": agency.delegated_service,
+                        "policy": agency.policy,
                     },
                     indent=2,
                 )
             )
             return 0
         target = cloud_target(args, environ, region_fallback=template.values.get("REGION"))
-        credentials = target.credentials
+        credentials = target.required_credentials()
         if target.is_public("functiongraph"):
             refuse_stubs(template)
         client = build_client(

@@ -58,27 +58,26 @@ def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]
 def preflight_input(args, environ: Mapping[str, str]):
     from shared.cloud.clients import AgencyCredentials
     from shared.config import _list
-    from shared.policy import PolicyError, parse_policy
+    from shared.flows.policy import PolicyError, parse_policy
 
     from ..deployer.api import build_client
     from ..deployer.preflight import PreflightInput
     from ..project import project_root
 
-    root = None if args.template and args.policy else project_root(environ=environ)
-    template_path = Path(args.template) if args.template else root / "template.yaml"
-    policy_path = args.policy or str(root / "policy.yaml")
+    if args.template and args.policy:
+        template_path, policy_path = Path(args.template), args.policy
+    else:
+        root = project_root(environ=environ)
+        template_path = Path(args.template) if args.template else root / "template.yaml"
+        policy_path = args.policy or str(root / "policy.yaml")
     defaults, functions = _template_facts(template_path, environ)
 
     def setting(name: str, fallback: str) -> str:
         return environ.get(name) or defaults.get(name) or fallback
 
     target = cloud_target(args, environ, region_fallback=defaults.get("REGION"))
-    ak, sk, project_id, token = (
-        target.credentials.ak,
-        target.credentials.sk,
-        target.credentials.project_id,
-        target.credentials.security_token,
-    )
+    required = target.required_credentials()
+    ak, sk, project_id, token = required.ak, required.sk, required.project_id, required.security_token
     credentials = AgencyCredentials(ak, sk, token, project_id)
     fgs_endpoint = target.endpoint("functiongraph")
     policy, policy_error = None, ""

@@ -42,7 +42,7 @@ def add_arguments(parser) -> None:
 def run(args, ctx) -> int:
     from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
     from shared.config import ConfigError as SettingError
-    from shared.policy import load_policy
+    from shared.flows.policy import load_policy
 
     from ..report.collect import collect, make_run, read_results_file
     from ..report.render import write_report

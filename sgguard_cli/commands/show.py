@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 from ..errors import ConfigError, Problems, UsageError
@@ -38,7 +38,7 @@ def describe(server_id: str, factory: ClientFactory) -> dict:
     from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
     from shared.cloud.retry import RetryPolicy
 
-    args = dict(
+    args: dict[str, Any] = dict(
         clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 60), policy=RetryPolicy(3, 0.2, 2), counter=CallCounter()
     )
     servers, network = ServerGateway(factory, **args), NetworkGateway(factory, **args)
@@ -112,7 +112,7 @@ def run(args, ctx) -> int:
     settings = load_settings(
         None, {"REGION": target.region, "ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
     )
-    credentials = target.credentials
+    credentials = target.required_credentials()
     try:
         view = describe(
             args.server_id,

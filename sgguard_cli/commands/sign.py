@@ -49,7 +49,8 @@ def read_secret(path: str) -> str:
 
 
 def run(args, ctx) -> int:
-    from shared.signing import CanonicalJsonError, sign_request
+    from shared.canonical_json import CanonicalJsonError
+    from shared.signing import sign_request
 
     key_id = args.key_id or ctx.environ.get("KEY_ID")
     if not key_id:

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ..errors import CliError, Problems, UsageError
@@ -112,7 +113,7 @@ def build_request(
     change: dict = {"action": action, "security_groups": _groups(groups)}
     if position is not None:
         change["position"] = position
-    request = {
+    request: dict[str, Any] = {
         "request_id": request_id,
         "ticket": ticket,
         "target": {"server_id": server, "nics": _nics(nics)},
@@ -149,7 +150,7 @@ def publish(
 ) -> dict:
     """Put messages on a localcloud DMS topic (kafka) or exchange (rabbitmq)."""
     kind = "topics" if via == "kafka" else "exchanges"
-    body = {"messages": messages}
+    body: dict[str, Any] = {"messages": messages}
     if instance_id:
         body["instance_id"] = instance_id
     status, raw = _call(

@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
 
 
 def validate(name: str) -> dict:
-    from shared.policy import PolicyError, parse_policy
+    from shared.flows.policy import PolicyError, parse_policy
 
     try:
         policy = parse_policy(Path(name).read_text(encoding="utf-8"), name)

@@ -140,7 +140,7 @@ class FunctionGraphApi:
                 lambda: self.client.list_dependencies(ListDependenciesRequest(name=name, ispublic="false")),
             )
         )
-        versions = []
+        versions: list[dict] = []
         for dependency in listed.get("dependencies") or []:
             if dependency.get("name") != name:
                 continue

@@ -19,7 +19,7 @@ import io
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +106,7 @@ def function_entries(root: Path, source: str, include: Iterable[str] = ()) -> di
     return entries
 
 
-def write_zip(entries: dict[str, bytes | Path], path: Path, name: str | None = None) -> Artifact:
+def write_zip(entries: Mapping[str, bytes | Path], path: Path, name: str | None = None) -> Artifact:
     """Write a reproducible zip and describe it."""
     buffer = io.BytesIO()
     unpacked = 0

@@ -322,7 +322,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                 "create_trigger",
                 name,
                 trigger.trigger_type_code,
-                lambda ctx, trigger=trigger: ctx.api.create_trigger(urn, trigger),
+                _create_trigger(urn, trigger),
             )
         )
     for stale in unmatched:  # deletions first: a changed trigger is replaced, never doubled
@@ -331,7 +331,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                 "delete_trigger",
                 name,
                 f"{stale['trigger_type_code']} {stale['trigger_id']}",
-                lambda ctx, stale=stale: ctx.api.delete_trigger(urn, stale["trigger_type_code"], stale["trigger_id"]),
+                _delete_trigger(urn, stale),
             )
         )
     changes += creates
@@ -351,6 +351,14 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
     return changes
 
 
+def _create_trigger(urn: str, trigger: Any) -> Callable[[_Context], Any]:
+    return lambda ctx: ctx.api.create_trigger(urn, trigger)
+
+
+def _delete_trigger(urn: str, stale: dict) -> Callable[[_Context], Any]:
+    return lambda ctx: ctx.api.delete_trigger(urn, stale["trigger_type_code"], stale["trigger_id"])
+
+
 def make_plan(api: FunctionGraphApi, template, artifacts: dict[str, Artifact]) -> tuple[Plan, dict]:
     """The changes that would make the cloud match ``template`` (reads only) and the dependency
     version ids already deployed."""
@@ -365,4 +373,5 @@ def apply_plan(api: FunctionGraphApi, plan: Plan, dependency_ids: dict, report: 
     ctx = _Context(api, dict(dependency_ids))
     for change in plan.changes:
         report(change.line())
-        change.run(ctx)
+        if change.run is not None:
+            change.run(ctx)

@@ -35,9 +35,9 @@ from shared.cloud.exceptions import CloudCallError
 from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from shared.cloud.retry import RetryPolicy, translate
 from shared.config import Settings
-from shared.exposure import risky_exposures
+from shared.flows.policy import Policy
 from shared.model import SecurityGroup, is_uuid
-from shared.policy import Policy
+from shared.rails.exposure import risky_exposures
 
 __all__ = [
     "Check",
@@ -96,12 +96,12 @@ def _fix_for(error: CloudCallError, action: str) -> str:
     return f"see the error: {error.describe()}"
 
 
-# ---- the policy's risky exposures (one function: to be replaced by shared.exposure) --------------
+# ---- the policy's risky exposures (one function: to be replaced by shared.rails.exposure) --------------
 def policy_exposures(
     policy: Policy, groups: dict[str, SecurityGroup], risky_ports, max_public_addresses: int | None = None
 ) -> list[dict]:
     """Every (policy rule, risky port, protocol, family) that the groups of one policy rule, together,
-    leave reachable from everyone (:mod:`shared.exposure`: numbers for protocols, split ranges and
+    leave reachable from everyone (:mod:`shared.rails.exposure`: numbers for protocols, split ranges and
     address groups count; an address group is not read here, so it counts as everyone).
     ``groups`` maps the policy's group references ("name:x" / "id:y") to the group with its rules."""
     found = []
@@ -160,7 +160,8 @@ def _name_check(
     for group in groups:
         by_name.setdefault(group.name, []).append(group)
     ids = {group.id for group in groups}
-    problems, fine = [], []
+    problems: list[str] = []
+    fine: list[str] = []
     for ref in refs:
         if globs and any(ch in ref for ch in "*?["):
             matched = [g for g in groups if fnmatch.fnmatchcase(g.name, ref)]
@@ -212,11 +213,13 @@ def _lookup(refs: list[str], groups: list[SecurityGroup]) -> dict[str, SecurityG
     return found
 
 
-def _check_exposures(inp: PreflightInput, network: NetworkGateway, groups: list[SecurityGroup]) -> Check:
-    refs = _policy_refs(inp.policy)
+def _check_exposures(
+    inp: PreflightInput, policy: Policy, network: NetworkGateway, groups: list[SecurityGroup]
+) -> Check:
+    refs = _policy_refs(policy)
     picked = _lookup(refs, groups)
     with_rules = {key: network.show_security_group(group.id) for key, group in picked.items()}
-    exposures = policy_exposures(inp.policy, with_rules, inp.risky_ports)
+    exposures = policy_exposures(policy, with_rules, inp.risky_ports)
     unapproved = [e for e in exposures if not e["approved"]]
     ports = ",".join(str(p) for p in inp.risky_ports)
     if unapproved:
@@ -396,7 +399,7 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
         vpc_endpoint=inp.vpc_endpoint,
     )
     factory = ClientFactory(inp.credentials, settings, pool_size=2)
-    gateway_args = dict(
+    gateway_args: dict[str, Any] = dict(
         clock=SYSTEM_CLOCK, deadline=Deadline(SYSTEM_CLOCK, 120), policy=RetryPolicy(3, 0.2, 2), counter=CallCounter()
     )
     network, servers = NetworkGateway(factory, **gateway_args), ServerGateway(factory, **gateway_args)
@@ -430,7 +433,7 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
         checks.append(_name_check("ALLOWED_GROUPS", list(inp.allowed_groups), groups, unique=False, globs=True))
         if inp.policy is not None:
             try:
-                checks.append(_check_exposures(inp, network, groups))
+                checks.append(_check_exposures(inp, inp.policy, network, groups))
             except CloudCallError as error:
                 checks.append(Check("policy exposures", False, error.describe(), _fix_for(error, _ACTION["groups"])))
     checks += _check_server_and_write(inp, servers, network, groups or [])

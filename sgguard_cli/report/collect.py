@@ -1,8 +1,8 @@
 """The report's data: every server, interface, group (priority order) and rule, with the verdict.
 
 Read like the sg_drift sweep reads a project - groups and rules, ports, address groups, then the
-servers page by page (:func:`shared.drift_sweep.read_estate`, :class:`shared.cloud.inventory.
-InventoryGateway`) - and judged with the sweep's own :func:`shared.drift.conclude` in report mode
+servers page by page (:func:`shared.flows.sg_drift.sweep.read_estate`, :class:`shared.cloud.inventory.
+InventoryGateway`) - and judged with the sweep's own :func:`shared.flows.sg_drift.steps.conclude` in report mode
 (no network: it can never write), with the policy file given and the guard-rail settings of the
 environment (``PROTECTED_GROUPS``, ``RISKY_PORTS``, ``PIN_PROTECTED_FIRST``...), as the function
 reads them from its user data. ``--from-results`` takes the verdicts of a sweep's result events
@@ -26,25 +26,22 @@ VERDICTS = ("compliant", "drift_detected", "repaired", "failed", "skipped")
 
 
 def make_run(environ: Mapping[str, str], *, region: str, endpoints: Mapping[str, str], credentials: Any):
-    """A :class:`shared.pipeline.Run` for sg_drift outside FunctionGraph: settings from ``environ``
+    """A :class:`shared.runtime.run.Run` for sg_drift outside FunctionGraph: settings from ``environ``
     (as the function's user data), the caller's credentials, ten minutes for the reads."""
     from shared.clock import SYSTEM_CLOCK, Deadline
     from shared.cloud.clients import AgencyCredentials, ClientFactory
     from shared.config import load_settings
-    from shared.drift import load_drift_settings
-    from shared.pipeline import Run
+    from shared.runtime.run import Run
 
     values = dict(environ)
     values.update(REGION=region, PROJECT_ID=credentials.project_id, **endpoints)
     context = _UserData(values)
-    settings = load_settings(context, values)
+    settings = dataclasses.replace(load_settings(context, values), drift_mode="report")  # a report never writes
     factory = ClientFactory(
         AgencyCredentials(credentials.ak, credentials.sk, credentials.security_token, credentials.project_id),
         settings,
     )
-    run = Run("sg_drift", context, settings, SYSTEM_CLOCK, Deadline(SYSTEM_CLOCK, 600), _factory=factory)
-    run.resources["drift"] = dataclasses.replace(load_drift_settings(run), mode="report")  # a report never writes
-    return run
+    return Run("sg_drift", context, settings, SYSTEM_CLOCK, Deadline(SYSTEM_CLOCK, 600), _factory=factory)
 
 
 class _UserData:
@@ -141,14 +138,15 @@ def _server_view(server: Any, ports: list[Any], data: Mapping[str, Any], estate:
 
 def _judge(facts: Any, run: Any, policy: Any) -> dict[str, Any]:
     from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
-    from shared.drift import conclude
-    from shared.pipeline import cloud_failure
+    from shared.flows.sg_drift.steps import conclude
+    from shared.results import Identity
+    from shared.runtime.run import cloud_failure
 
-    identity = {"request_id": "sgguard-report", "server_id": facts.server.id}
+    identity = Identity(request_id="sgguard-report", server_id=facts.server.id)
     try:
         return conclude(facts, identity, run, policy, None).to_dict()
     except (CloudCallError, DeadlineExceeded) as error:
-        return cloud_failure(error, **identity).to_dict()
+        return cloud_failure(error, identity).to_dict()
 
 
 def collect(
@@ -156,19 +154,16 @@ def collect(
 ) -> dict:
     """The report's data (plain JSON types): summary, settings, servers with their interfaces."""
     from shared.cloud.gateway import CallCounter
-    from shared.cloud.inventory import InventoryGateway
-    from shared.drift_sweep import read_estate
-    from shared.guardrails import GuardRails
+    from shared.flows.sg_drift.sweep import read_estate
+    from shared.rails.guardrails import GuardRails
 
     started = time.perf_counter()
     counter = CallCounter()
-    inventory = InventoryGateway(
-        run.factory(), clock=run.clock, deadline=run.deadline, policy=run.retry_policy, counter=counter
-    )
-    estate = read_estate(inventory, run, counter)
+    inventory = run.inventory(counter)
+    estate = read_estate(inventory)
     rails = GuardRails.from_settings(run.settings)
     servers = []
-    for page in inventory.server_pages(run.resources["drift"].sweep_page):
+    for page in inventory.server_pages(run.settings.drift_sweep_page):
         for server in page:
             recorded = (results or {}).get(server.id)
             data = recorded if recorded is not None else _judge(estate.facts(server), run, policy)

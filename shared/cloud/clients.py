@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import ConfigError, Settings
+from shared.config import ConfigError, Settings
 
 __all__ = ["AgencyCredentials", "credentials_from_context", "ClientFactory", "client_factory"]
 
@@ -71,9 +71,12 @@ class ClientFactory:
         config.pool_maxsize = self.pool_size
         return config
 
-    def _build(self, name: str, client_cls: Any, endpoint: str) -> Any:
-        from .transport import prepare_http_config, proxy_configured, quiet_http_handler, tune_client
+    def client(self, name: str, client_cls: Any, endpoint: str) -> Any:
+        """The SDK client ``client_cls`` at ``endpoint``, built once (every SDK client of the
+        functions, the result sinks' included, is built here)."""
+        from shared.cloud.transport import prepare_http_config, proxy_configured, quiet_http_handler, tune_client
 
+        name = f"{name}:{endpoint}"
         with self._lock:
             client = self._clients.get(name)
             if client is None:
@@ -93,21 +96,23 @@ class ClientFactory:
     def vpc_v2(self) -> Any:
         from huaweicloudsdkvpc.v2 import VpcClient
 
-        return self._build("vpc_v2", VpcClient, self.settings.vpc_endpoint)
+        return self.client("vpc_v2", VpcClient, self.settings.vpc_endpoint)
 
     def vpc_v3(self) -> Any:
         from huaweicloudsdkvpc.v3 import VpcClient
 
-        return self._build("vpc_v3", VpcClient, self.settings.vpc_endpoint)
+        return self.client("vpc_v3", VpcClient, self.settings.vpc_endpoint)
 
     def ecs(self) -> Any:
         from huaweicloudsdkecs.v2 import EcsClient
 
-        return self._build("ecs", EcsClient, self.settings.ecs_endpoint)
+        return self.client("ecs", EcsClient, self.settings.ecs_endpoint)
 
-    def functiongraph(self, client_cls: Any, endpoint: str) -> Any:
+    def functiongraph(self) -> Any:
         """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""
-        return self._build(f"functiongraph:{endpoint}", client_cls, endpoint)
+        from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient
+
+        return self.client("functiongraph", FunctionGraphClient, self.settings.functiongraph_endpoint)
 
 
 _FACTORIES: dict[tuple[AgencyCredentials, str, str, float, float, int], ClientFactory] = {}

@@ -1,7 +1,7 @@
 """The pipeline's only door to the cloud: reads with retry, single-attempt writes, counted calls.
 
 Writes are deliberately *not* retried here: after a transient failure the applier re-reads the
-port and decides whether the write landed (see :mod:`shared.apply`). Every id is checked before
+port and decides whether the write landed (see :mod:`shared.changes.apply`). Every id is checked before
 it goes into a URL, even though the request schema already constrained it.
 """
 
@@ -12,19 +12,31 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..clock import Clock, Deadline
-from ..model import Port, Rule, SecurityGroup, Server, is_uuid
-from .clients import ClientFactory
-from .exceptions import CloudCallError, InvalidIdentifier
-from .limiter import AimdLimiter, flow_call
-from .retry import RetryPolicy, call_with_retry, translate
+from shared.clock import Clock, Deadline
+from shared.cloud.clients import ClientFactory
+from shared.cloud.exceptions import CloudCallError, InvalidIdentifier
+from shared.cloud.limiter import AimdLimiter, flow_call
+from shared.cloud.retry import RetryPolicy, call_with_retry, translate
+from shared.model import Port, Rule, SecurityGroup, Server, is_uuid
 
-__all__ = ["CallCounter", "NetworkGateway", "ServerGateway", "port_from_sdk"]
+__all__ = [
+    "CallCounter",
+    "Gateway",
+    "NetworkGateway",
+    "ServerGateway",
+    "check_id",
+    "group_from_sdk",
+    "port_from_sdk",
+    "rule_from_sdk",
+    "server_from_sdk",
+]
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
 # Listings span every enterprise project the caller may see (documented value; without it only the
 # default enterprise project is listed). docs/fidelity.md.
 ALL_GRANTED_EPS = "all_granted_eps"
+GROUP_PAGE = 2000  # VPC v3 listings: limit 0-2000 (documented)
+MAX_PAGES = 1000  # a runaway marker must not loop for ever
 
 
 @dataclass
@@ -41,7 +53,7 @@ class CallCounter:
         return {"total": self.total, "reads": self.reads, "writes": self.writes}
 
 
-def _check_id(kind: str, value: str) -> str:
+def check_id(kind: str, value: str) -> str:
     if not is_uuid(value):
         raise InvalidIdentifier(kind, value)
     return value
@@ -69,7 +81,7 @@ def port_from_sdk(port: Any) -> Port:
     )
 
 
-def _rule_from_sdk(rule: Any) -> Rule:
+def rule_from_sdk(rule: Any) -> Rule:
     return Rule(
         id=rule.id,
         direction=rule.direction,
@@ -85,7 +97,18 @@ def _rule_from_sdk(rule: Any) -> Rule:
     )
 
 
-class _Gateway:
+def group_from_sdk(sg: Any, rules: list[Rule] | None = None) -> SecurityGroup:
+    """A group from a v3 listing or show; ``rules`` None = not read (a name listing)."""
+    return SecurityGroup(
+        id=sg.id,
+        name=sg.name,
+        description=sg.description or "",
+        enterprise_project_id=sg.enterprise_project_id,
+        rules=rules,
+    )
+
+
+class Gateway:
     def __init__(
         self,
         factory: ClientFactory,
@@ -133,6 +156,17 @@ class _Gateway:
         except Exception as raw:  # noqa: BLE001
             raise translate(operation, raw) from None
 
+    def v3_pages(self, operation: str, fetch: Callable[[Any], Any], key: str) -> Iterator[list[Any]]:
+        """Each page of a v3 listing (``fetch(marker)``), following ``page_info.next_marker``."""
+        marker = None
+        for _ in range(MAX_PAGES):  # a runaway marker must not loop for ever
+            response = self._read(operation, lambda: fetch(marker))
+            page = getattr(response, key) or []
+            yield page
+            marker = response.page_info.next_marker if response.page_info else None
+            if not marker or not page:
+                return
+
     def _flow(self, operation: str, call: Callable[[], Any], count: Callable[[], None]) -> Any:
         assert self.limiter is not None
         return flow_call(
@@ -140,13 +174,13 @@ class _Gateway:
         )
 
 
-class NetworkGateway(_Gateway):
+class NetworkGateway(Gateway):
     """Ports and security groups (VPC v1 through the SDK's v2 client, v3 for insert/remove)."""
 
     def list_server_ports(self, server_id: str) -> list[Port]:
         from huaweicloudsdkvpc.v2.model import ListPortsRequest
 
-        _check_id("server", server_id)
+        check_id("server", server_id)
         client = self.factory.vpc_v2()
         response = self._read(
             "vpc.list_ports",
@@ -157,7 +191,7 @@ class NetworkGateway(_Gateway):
     def show_port(self, port_id: str) -> Port:
         from huaweicloudsdkvpc.v2.model import ShowPortRequest
 
-        _check_id("port", port_id)
+        check_id("port", port_id)
         client = self.factory.vpc_v2()
         return port_from_sdk(self._read("vpc.show_port", lambda: client.show_port(ShowPortRequest(port_id))).port)
 
@@ -168,40 +202,25 @@ class NetworkGateway(_Gateway):
 
         client = self.factory.vpc_v3()
         groups: list[SecurityGroup] = []
-        marker = None
-        for _ in range(100):  # 100 pages x 2000: far beyond any quota
-            request = ListSecurityGroupsRequest(limit=2000, marker=marker, enterprise_project_id=ALL_GRANTED_EPS)
-            response = self._read("vpc.list_security_groups", lambda: client.list_security_groups(request))
-            page = response.security_groups or []
-            groups.extend(
-                SecurityGroup(
-                    id=sg.id,
-                    name=sg.name,
-                    description=sg.description or "",
-                    enterprise_project_id=sg.enterprise_project_id,
-                )
-                for sg in page
-            )
-            marker = response.page_info.next_marker if response.page_info else None
-            if not marker or not page:
-                break
+        for page in self.v3_pages(
+            "vpc.list_security_groups",
+            lambda marker: client.list_security_groups(
+                ListSecurityGroupsRequest(limit=GROUP_PAGE, marker=marker, enterprise_project_id=ALL_GRANTED_EPS)
+            ),
+            "security_groups",
+        ):
+            groups.extend(group_from_sdk(sg) for sg in page)  # names only: rules not read
         return groups
 
     def show_security_group(self, group_id: str) -> SecurityGroup:
         from huaweicloudsdkvpc.v3.model import ShowSecurityGroupRequest
 
-        _check_id("security group", group_id)
+        check_id("security group", group_id)
         client = self.factory.vpc_v3()
         sg = self._read(
             "vpc.show_security_group", lambda: client.show_security_group(ShowSecurityGroupRequest(group_id))
         ).security_group
-        return SecurityGroup(
-            id=sg.id,
-            name=sg.name,
-            description=sg.description or "",
-            enterprise_project_id=sg.enterprise_project_id,
-            rules=[_rule_from_sdk(rule) for rule in (sg.security_group_rules or [])],
-        )
+        return group_from_sdk(sg, [rule_from_sdk(rule) for rule in (sg.security_group_rules or [])])
 
     def read_groups(self, group_ids: Iterable[str]) -> dict[str, SecurityGroup]:
         """The groups, fresh, with their rules: two listings filtered by id, whatever the count.
@@ -209,61 +228,43 @@ class NetworkGateway(_Gateway):
         Guard rails decide on these, never on the catalog's cache. A group missing from the answer
         does not exist (or is not visible to the agency).
         """
+        ids = sorted({check_id("security group", group_id) for group_id in group_ids})
+        return self.groups_with_rules(ids) if ids else {}
+
+    def groups_with_rules(self, ids: list[str] | None = None) -> dict[str, SecurityGroup]:
+        """The groups (those of ``ids``, or every one) with their rules: the v3 group listing and the
+        rule listing, each followed page by page."""
         from huaweicloudsdkvpc.v3.model import ListSecurityGroupRulesRequest, ListSecurityGroupsRequest
 
-        ids = sorted({_check_id("security group", group_id) for group_id in group_ids})
-        if not ids:
-            return {}
         client = self.factory.vpc_v3()
         groups: dict[str, SecurityGroup] = {}
-        for page in self._pages(
+        for page in self.v3_pages(
             "vpc.list_security_groups",
             lambda marker: client.list_security_groups(
-                ListSecurityGroupsRequest(limit=2000, marker=marker, id=ids, enterprise_project_id=ALL_GRANTED_EPS)
+                ListSecurityGroupsRequest(
+                    limit=GROUP_PAGE, marker=marker, id=ids, enterprise_project_id=ALL_GRANTED_EPS
+                )
             ),
             "security_groups",
         ):
-            groups.update(
-                {
-                    sg.id: SecurityGroup(
-                        id=sg.id,
-                        name=sg.name,
-                        description=sg.description or "",
-                        enterprise_project_id=sg.enterprise_project_id,
-                        rules=[],
-                    )
-                    for sg in page
-                    if sg.id in ids
-                }
-            )
-        for page in self._pages(
+            groups.update({sg.id: group_from_sdk(sg, []) for sg in page if ids is None or sg.id in ids})
+        for page in self.v3_pages(
             "vpc.list_security_group_rules",
             lambda marker: client.list_security_group_rules(
-                ListSecurityGroupRulesRequest(limit=2000, marker=marker, security_group_id=ids)
+                ListSecurityGroupRulesRequest(limit=GROUP_PAGE, marker=marker, security_group_id=ids)
             ),
             "security_group_rules",
         ):
             for rule in page:
                 group = groups.get(rule.security_group_id)
-                if group is not None and group.rules is not None:  # always: read_groups sets rules=[]
-                    group.rules.append(_rule_from_sdk(rule))
+                if group is not None and group.rules is not None:  # always: listed groups have rules=[]
+                    group.rules.append(rule_from_sdk(rule))
         return groups
-
-    def _pages(self, operation: str, fetch: Callable[[Any], Any], key: str) -> Iterator[list[Any]]:
-        """Each page of a v3 listing, following ``page_info.next_marker``."""
-        marker = None
-        for _ in range(100):  # 100 pages x 2000: far beyond any quota
-            response = self._read(operation, lambda: fetch(marker))
-            page = getattr(response, key) or []
-            yield page
-            marker = response.page_info.next_marker if response.page_info else None
-            if not marker or not page:
-                return
 
     def replace_groups(self, port_id: str, groups: list[str]) -> Port:
         from huaweicloudsdkvpc.v2.model import UpdatePortOption, UpdatePortRequest, UpdatePortRequestBody
 
-        _check_id("port", port_id)
+        check_id("port", port_id)
         client = self.factory.vpc_v2()
         body = UpdatePortRequestBody(port=UpdatePortOption(security_groups=list(groups)))
         return port_from_sdk(
@@ -277,7 +278,7 @@ class NetworkGateway(_Gateway):
             InsertSecurityGroupOption,
         )
 
-        _check_id("port", port_id)
+        check_id("port", port_id)
         client = self.factory.vpc_v3()
         option = InsertSecurityGroupOption(security_groups=list(groups), index=index)
         body = AddSecurityGroupsRequestBody(port=option, dry_run=False)
@@ -293,7 +294,7 @@ class NetworkGateway(_Gateway):
             RemoveSecurityGroupsRequestBody,
         )
 
-        _check_id("port", port_id)
+        check_id("port", port_id)
         client = self.factory.vpc_v3()
         body = RemoveSecurityGroupsRequestBody(
             port=RemoveSecurityGroupOption(security_groups=list(groups)), dry_run=False
@@ -314,12 +315,12 @@ class NetworkGateway(_Gateway):
         """The ``ip_set`` of an IP address group (addresses, CIDRs, "a-b" ranges), read with retries.
 
         None when the group does not exist or cannot be read (any cloud failure after the retries):
-        conservative callers (``shared.exposure``) then treat its members as everyone. A malformed
+        conservative callers (``shared.rails.exposure``) then treat its members as everyone. A malformed
         id raises ``InvalidIdentifier`` before any call; ``DeadlineExceeded`` propagates.
         """
         from huaweicloudsdkvpc.v3.model import ShowAddressGroupRequest
 
-        _check_id("address group", address_group_id)
+        check_id("address group", address_group_id)
         client = self.factory.vpc_v3()
         try:
             response = self._read(
@@ -335,14 +336,14 @@ class NetworkGateway(_Gateway):
         return [str(item.ip) for item in (group.ip_extra_set or []) if getattr(item, "ip", None)]
 
 
-class ServerGateway(_Gateway):
+class ServerGateway(Gateway):
     """ECS reads used by readiness checks and policy matching."""
 
     def show_server(self, server_id: str) -> Server | None:
         """The server, or None when it does not exist (404)."""
         from huaweicloudsdkecs.v2.model import ShowServerRequest
 
-        _check_id("server", server_id)
+        check_id("server", server_id)
         client = self.factory.ecs()
         try:
             server = self._read("ecs.show_server", lambda: client.show_server(ShowServerRequest(server_id))).server

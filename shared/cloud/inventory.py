@@ -1,6 +1,6 @@
 """The whole estate in few calls: servers, ports, security groups and rules, listed page by page.
 
-The scheduled drift sweep (:mod:`shared.drift_sweep`) and ``sgguard report`` read a project with
+The scheduled drift sweep (:mod:`shared.flows.sg_drift.sweep`) and ``sgguard report`` read a project with
 these listings instead of one read per server, so the number of calls grows with the pages, not
 with the servers: ECS ``ListServersDetails`` (up to 1000 servers a page, ``offset`` = page number),
 VPC v1 ``ListPorts`` (up to 2000 a page, ``marker`` = the last port's id), VPC v3 security groups
@@ -10,21 +10,26 @@ and rules (up to 2000 a page, ``page_info.next_marker``). Every listing passes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-from ..model import Port, SecurityGroup, Server
-from .gateway import ALL_GRANTED_EPS, _check_id, _Gateway, _rule_from_sdk, port_from_sdk, server_from_sdk
+from shared.cloud.gateway import (
+    ALL_GRANTED_EPS,
+    GROUP_PAGE,
+    MAX_PAGES,
+    NetworkGateway,
+    check_id,
+    port_from_sdk,
+    server_from_sdk,
+)
+from shared.model import Port, SecurityGroup, Server
 
 __all__ = ["InventoryGateway", "SERVER_PAGE", "PORT_PAGE", "GROUP_PAGE"]
 
 SERVER_PAGE = 1000  # ListServersDetails: limit 1..1000 (documented)
 PORT_PAGE = 2000  # VPC v1 ListPorts: limit up to 2000 (SDK model; localcloud's maximum)
-GROUP_PAGE = 2000  # VPC v3 listings: limit 0-2000 (documented)
-_MAX_PAGES = 1000  # a runaway marker must not loop for ever
 
 
-class InventoryGateway(_Gateway):
+class InventoryGateway(NetworkGateway):
     """Listings of the whole project, each followed page by page (reads with retry, counted)."""
 
     def server_pages(self, page_size: int = SERVER_PAGE, first_page: int = 1) -> Iterator[list[Server]]:
@@ -33,7 +38,7 @@ class InventoryGateway(_Gateway):
 
         client = self.factory.ecs()
         seen = (first_page - 1) * page_size
-        for page_number in range(first_page, _MAX_PAGES + 1):
+        for page_number in range(first_page, MAX_PAGES + 1):
             request = ListServersDetailsRequest(
                 limit=page_size, offset=page_number, enterprise_project_id=ALL_GRANTED_EPS
             )
@@ -53,10 +58,10 @@ class InventoryGateway(_Gateway):
         from huaweicloudsdkvpc.v2.model import ListPortsRequest
 
         client = self.factory.vpc_v2()
-        groups = [_check_id("security group", security_group)] if security_group else None
+        groups = [check_id("security group", security_group)] if security_group else None
         ports: list[Port] = []
         marker: str | None = None
-        for _ in range(_MAX_PAGES):
+        for _ in range(MAX_PAGES):
             request = ListPortsRequest(
                 limit=page_size, marker=marker, security_groups=groups, enterprise_project_id=ALL_GRANTED_EPS
             )
@@ -70,44 +75,4 @@ class InventoryGateway(_Gateway):
 
     def list_groups_with_rules(self) -> dict[str, SecurityGroup]:
         """Every security group with its rules: the group listing and the rule listing, all pages."""
-        from huaweicloudsdkvpc.v3.model import ListSecurityGroupRulesRequest, ListSecurityGroupsRequest
-
-        client = self.factory.vpc_v3()
-        groups: dict[str, SecurityGroup] = {}
-        for page in self._v3_pages(
-            "vpc.list_security_groups",
-            lambda marker: client.list_security_groups(
-                ListSecurityGroupsRequest(limit=GROUP_PAGE, marker=marker, enterprise_project_id=ALL_GRANTED_EPS)
-            ),
-            "security_groups",
-        ):
-            for sg in page:
-                groups[sg.id] = SecurityGroup(
-                    id=sg.id,
-                    name=sg.name,
-                    description=sg.description or "",
-                    enterprise_project_id=sg.enterprise_project_id,
-                    rules=[],
-                )
-        for page in self._v3_pages(
-            "vpc.list_security_group_rules",
-            lambda marker: client.list_security_group_rules(
-                ListSecurityGroupRulesRequest(limit=GROUP_PAGE, marker=marker)
-            ),
-            "security_group_rules",
-        ):
-            for rule in page:
-                group = groups.get(rule.security_group_id)
-                if group is not None and group.rules is not None:
-                    group.rules.append(_rule_from_sdk(rule))
-        return groups
-
-    def _v3_pages(self, operation: str, fetch: Callable[[Any], Any], key: str) -> Iterator[list[Any]]:
-        marker = None
-        for _ in range(_MAX_PAGES):
-            response = self._read(operation, lambda: fetch(marker))
-            page = getattr(response, key) or []
-            yield page
-            marker = response.page_info.next_marker if response.page_info else None
-            if not marker or not page:
-                return
+        return self.groups_with_rules()

@@ -1,6 +1,6 @@
 """Flow control for one invocation's cloud calls: throttling is a signal to slow down, not an error.
 
-One :class:`AimdLimiter` is shared by every worker of an invocation (:class:`shared.pipeline.Run`).
+One :class:`AimdLimiter` is shared by every worker of an invocation (:class:`shared.runtime.batch.Run`).
 It bounds the calls in flight: it starts at the batch's concurrency, **halves** when the API
 gateway throttles (HTTP 429 / ``APIG.0308``: the gateway refused the call before the service saw
 it, so nothing happened and repeating it is safe, write or read), and **grows back by one** after
@@ -20,11 +20,11 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from .exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 
 if TYPE_CHECKING:
-    from ..clock import Clock, Deadline
-    from .retry import RetryPolicy
+    from shared.clock import Clock, Deadline
+    from shared.cloud.retry import RetryPolicy
 
 __all__ = ["AimdLimiter", "flow_call"]
 
@@ -123,7 +123,7 @@ def flow_call(
     limiter down and the call is made again, after a short jittered pause, without using up an
     attempt; only the deadline ends that. Any other failure is raised as a :class:`CloudCallError`.
     """
-    from .retry import translate
+    from shared.cloud.retry import translate
 
     last: CloudCallError | None = None
     while True:

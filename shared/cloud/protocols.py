@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ..model import Port, SecurityGroup, Server
+from shared.model import Port, SecurityGroup, Server
 
 __all__ = ["Network", "Servers"]
 

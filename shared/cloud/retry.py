@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..clock import Clock, Deadline
-from .exceptions import CloudCallError, DeadlineExceeded
+from shared.clock import Clock, Deadline
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 
 __all__ = ["RetryPolicy", "translate", "call_with_retry", "backoff_delay"]
 

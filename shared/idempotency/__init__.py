@@ -1,6 +1,6 @@
 """Process a request id once: claim before any cloud call, complete on success, release on failure.
 
-Both functions use :func:`process_once` around their steps, so the "check replay -> process ->
+change_request and ecs_created use :func:`process_once` around their steps, so the "check replay -> process ->
 forget on failure" dance is written once. A claim is bound to the request's content (a hash of
 the signed request): the same id with other content is not a duplicate but a reuse, refused.
 
@@ -25,9 +25,17 @@ choice, the lock), ``memory`` and ``redis_backend`` (the stores), ``exceptions``
 
 from __future__ import annotations
 
-from .core import SUCCESS_OUTCOMES, IdempotencyStore, in_progress_s, lock_for, process_once, store_failure, store_for
-from .exceptions import ServerLocked, StoreError, StoreUnavailable
-from .memory import Claim, MemoryStore
+from shared.idempotency.core import (
+    SUCCESS_OUTCOMES,
+    IdempotencyStore,
+    in_progress_s,
+    lock_for,
+    process_once,
+    store_failure,
+    store_for,
+)
+from shared.idempotency.exceptions import ServerLocked, StoreError, StoreUnavailable
+from shared.idempotency.memory import Claim, MemoryStore
 
 __all__ = [
     "Claim",

@@ -1,21 +1,20 @@
-"""The one claim -> steps -> complete | release dance both functions use, and choosing the store."""
+"""The one claim -> steps -> complete | release dance change_request and ecs_created use, and choosing the store."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ErrorCode, ErrorDetail
-from ..results import ResultData, new_result_data, rejected
-from .exceptions import ServerLocked, StoreError
-from .memory import Claim, MemoryStore
+from shared.errors import ErrorCode, ErrorDetail
+from shared.idempotency.exceptions import ServerLocked, StoreError
+from shared.idempotency.memory import Claim, MemoryStore
+from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 
 if TYPE_CHECKING:
-    from ..clock import Clock, Deadline
-    from ..config import Settings
+    from shared.clock import Clock, Deadline
+    from shared.config import Settings
 
 __all__ = [
     "IdempotencyStore",
@@ -46,13 +45,10 @@ class IdempotencyStore(Protocol):
     def close(self) -> None: ...
 
 
-def store_failure(error: StoreError, **identity: Any) -> ResultData:
+def store_failure(error: StoreError, identity: Identity | None = None) -> ResultData:
     """The ``failed``, retryable result of a message the store kept from being processed."""
     code = ErrorCode.SERVER_LOCKED if isinstance(error, ServerLocked) else ErrorCode.STORE_UNAVAILABLE
-    data = new_result_data("failed", **identity)
-    data.errors = [ErrorDetail(code, str(error), "$")]
-    data.retryable = True
-    return data
+    return failure_data(ErrorDetail(code, str(error), "$"), retryable=True, identity=identity)
 
 
 def _log_store_error(action: str, key: str, error: Exception) -> None:
@@ -67,7 +63,7 @@ def process_once(
     *,
     now: float,
     ttl_s: float,
-    identity: dict[str, Any],
+    identity: Identity,
     steps: Callable[[], ResultData],
     path: str = "$.request_id",
     in_progress_s: float | None = None,
@@ -80,7 +76,7 @@ def process_once(
     try:
         claim = store.claim(key, fingerprint, now=now, ttl_s=ttl_s, in_progress_s=in_progress_s)
     except StoreError as error:  # fail closed: no claim, no cloud call
-        return store_failure(error, **identity)
+        return store_failure(error, identity)
     if claim.status == "reused":
         return rejected(
             [
@@ -90,18 +86,18 @@ def process_once(
                     path,
                 )
             ],
-            **identity,
+            identity=identity,
         )
     if claim.status != "new":
-        repeat = new_result_data("no_change", **identity)
         what = (
             "is being processed"
             if claim.status == "in_progress"
             else f"was already processed within the last {ttl_s:g} s ({claim.outcome})"
         )
         code = ErrorCode.IN_PROGRESS if claim.status == "in_progress" else ErrorCode.DUPLICATE_REQUEST
-        repeat.warnings.append(ErrorDetail(code, f"this request {what}; not applied again", path))
-        return repeat
+        return new_result_data(
+            "no_change", identity, warnings=[ErrorDetail(code, f"this request {what}; not applied again", path)]
+        )
     data: ResultData | None = None
     try:
         data = steps()
@@ -126,25 +122,22 @@ def store_for(settings: Settings, *, function: str, project_id: str | None, memo
     url = getattr(settings, "idempotency_store", "memory")
     if url == "memory":
         return memory
-    from .redis_backend import redis_store
+    from shared.idempotency.redis_backend import redis_store
 
     return redis_store(url, function=function, project_id=project_id or "-")
 
 
-def in_progress_s(context: Any, default_s: float = 60.0) -> float:
+def in_progress_s(context: Any, timeout_s: float | None = None, default_s: float = 60.0) -> float:
     """How long a claim may stay in progress: the invocation's remaining time (the context's
-    ``getRemainingTimeInMilliSeconds``), else the function's timeout (``RUNTIME_TIMEOUT``, preset by
-    FunctionGraph), else ``default_s``."""
+    ``getRemainingTimeInMilliSeconds``), else the function's timeout (``timeout_s``: settings'
+    ``RUNTIME_TIMEOUT``, preset by FunctionGraph), else ``default_s``."""
     method = getattr(context, "getRemainingTimeInMilliSeconds", None)
     if callable(method):
         try:
             return max(1.0, float(method()) / 1000)
         except (TypeError, ValueError):
             pass
-    try:
-        return max(1.0, float(os.environ["RUNTIME_TIMEOUT"]))
-    except (KeyError, ValueError):
-        return default_s
+    return max(1.0, timeout_s) if timeout_s else default_s
 
 
 @contextlib.contextmanager

@@ -29,12 +29,12 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..config import redact_store_url
-from .exceptions import ServerLocked, StoreUnavailable
-from .memory import Claim
+from shared.config import redact_store_url
+from shared.idempotency.exceptions import ServerLocked, StoreUnavailable
+from shared.idempotency.memory import Claim
 
 if TYPE_CHECKING:
-    from ..clock import Clock, Deadline
+    from shared.clock import Clock, Deadline
 
 __all__ = ["RedisStore", "redis_store", "close_clients", "SOCKET_TIMEOUT_S", "LOCK_MAX_S"]
 

@@ -12,12 +12,12 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ..pipeline import Run
+    from shared.sinks.base import SinkRun
 
 __all__ = ["deliver"]
 
 
-def deliver(events: list[dict[str, Any]], run: Run, stream: TextIO | None = None) -> dict[str, Any]:
+def deliver(events: list[dict[str, Any]], run: SinkRun, stream: TextIO | None = None) -> dict[str, Any]:
     """Send ``events`` to the log and to every configured sink; never raises.
 
     Returns the counts per sink plus the total of results some sink could not take (each of
@@ -28,7 +28,7 @@ def deliver(events: list[dict[str, Any]], run: Run, stream: TextIO | None = None
     """
     stream = stream if stream is not None else sys.stdout
     try:
-        from .core import deliver_events
+        from shared.sinks.core import deliver_events
 
         return deliver_events(events, run, stream)
     except Exception as error:  # noqa: BLE001 - last resort: delivery never fails the invocation

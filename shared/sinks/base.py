@@ -2,46 +2,54 @@
 
 Nothing here imports an SDK at module level. A cloud sink imports its SDK package inside
 :func:`sdk_client`, on its first send, so that ``import shared.sinks`` (every invocation) costs
-nothing and an unused sink's SDK is never imported.
+nothing and an unused sink's SDK is never imported; the client itself is built by the run's
+:class:`shared.cloud.clients.ClientFactory`, like every other SDK client. Their settings
+(``SMN_ENDPOINT``, ``EG_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``, ``WEBHOOK_URLS``,
+``WEBHOOK_SIGNING_KEYS``) are parsed in :mod:`shared.config` with all the others.
 
-Settings the sinks read themselves (``shared.config`` owns the core ones): ``SMN_ENDPOINT``,
-``EG_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``, ``WEBHOOK_URLS``, ``WEBHOOK_SIGNING_KEYS``.
+Sinks see the invocation through :class:`SinkRun` (what they need of
+:class:`shared.runtime.run.SinkRun`), so that they sit below the runtime.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
-from ..clock import Deadline
-from ..config import ConfigError, read_setting
-from .exceptions import SinkConfigError, SinkError
+from shared.clock import Clock, Deadline
+from shared.config import ConfigError, Settings
+from shared.sinks.exceptions import SinkConfigError, SinkError
 
 if TYPE_CHECKING:
-    from ..cloud.clients import AgencyCredentials
-    from ..config import Settings
-    from ..pipeline import Run
+    from shared.cloud.clients import ClientFactory
+    from shared.cloud.retry import RetryPolicy
 
 __all__ = [
     "Sink",
+    "SinkRun",
     "encoded_size",
-    "service_endpoint",
     "sdk_client",
     "sdk_error",
-    "setting",
     "config_int",
     "config_float",
     "config_bool",
     "config_str",
 ]
 
-# Where a service's endpoint lives on a domain other than myhuaweicloud.com (from the SDKs' region
-# tables: huaweicloudsdkeg / huaweicloudsdksmn list eu-west-101 under myhuaweicloud.eu).
-_EU_DOMAIN_SERVICES = {"eg", "smn"}
+
+class SinkRun(Protocol):
+    """What a sink needs of the invocation (:class:`shared.runtime.run.SinkRun` has it all)."""
+
+    settings: Settings
+    clock: Clock
+    deadline: Deadline
+
+    @property
+    def retry_policy(self) -> RetryPolicy: ...
+
+    def factory(self) -> ClientFactory: ...
 
 
 class Sink:
@@ -58,7 +66,7 @@ class Sink:
     max_batch_bytes: int | None = None  # sum of encoded event sizes per call
     default_concurrency = 4  # calls of this sink in flight at once
 
-    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline):
+    def __init__(self, name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline):
         self.name = name
         self.config = config
         self.run = run
@@ -107,22 +115,6 @@ def encoded_size(event: Any) -> int:
     return len(json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
 
 
-# ---- settings ---------------------------------------------------------------------------------
-def setting(run: Run, name: str) -> str | None:
-    """A setting from user data (encrypted or not), then the environment."""
-    return read_setting(getattr(run, "context", None), name)
-
-
-def service_endpoint(run: Run, name: str, service: str) -> str:
-    """``<SERVICE>_ENDPOINT``, or the service's public endpoint in the function's region."""
-    value = setting(run, name)
-    if value:
-        return value.strip().rstrip("/")
-    region = run.settings.region
-    domain = "myhuaweicloud.eu" if region == "eu-west-101" and service in _EU_DOMAIN_SERVICES else "myhuaweicloud.com"
-    return f"https://{service}.{region}.{domain}"
-
-
 @overload
 def config_str(sink: Sink, key: str, *, required: Literal[True] = True, max_len: int = 512) -> str: ...
 @overload
@@ -165,62 +157,20 @@ def config_bool(sink: Sink, key: str, default: bool) -> bool:
 
 
 # ---- SDK clients ------------------------------------------------------------------------------
-_CLIENTS: OrderedDict[tuple[str, AgencyCredentials, str, float, float], Any] = OrderedDict()
-_CLIENTS_LOCK = threading.Lock()
-_MAX_CLIENTS = 8  # a few sinks x rotated agency credentials
-
-
-def _sdk_credentials(credentials: AgencyCredentials) -> Any:
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-
-    sdk = BasicCredentials(credentials.ak, credentials.sk, credentials.project_id)
-    if credentials.security_token:
-        sdk = sdk.with_security_token(credentials.security_token)
-    return sdk
-
-
-def _http_config(settings: Settings) -> Any:
-    from huaweicloudsdkcore.http.http_config import HttpConfig
-
-    config = HttpConfig.get_default_config()
-    config.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
-    config.retry_times = 0  # never let the SDK re-send: the delivery loop retries, within the deadline
-    return config
-
-
 def sdk_client(sink: Sink, kind: str, load_class: Callable[[], Any], endpoint: str) -> Any:
-    """The SDK client ``load_class()`` for the run's agency credentials, built once per credentials,
-    endpoint and timeouts (FunctionGraph rotates the agency's temporary credentials)."""
-    run = sink.run
+    """The SDK client ``load_class()`` at ``endpoint`` for the run's agency credentials, from the
+    run's client factory (built once per credentials and endpoint: FunctionGraph rotates the
+    agency's temporary credentials)."""
     try:
-        credentials = run.factory().credentials
+        factory = sink.run.factory()
     except ConfigError as error:
         raise sink.config_error(str(error), error.name) from None
-    settings = run.settings
-    key = (kind, credentials, endpoint, settings.connect_timeout_s, settings.read_timeout_s)
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is not None:
-            _CLIENTS.move_to_end(key)
-            return client
-    client_cls = load_class()  # imports the SDK package: outside the lock, it can take a while
-    client = (
-        client_cls.new_builder()
-        .with_credentials(_sdk_credentials(credentials))
-        .with_endpoints([endpoint])
-        .with_http_config(_http_config(settings))
-        .build()
-    )
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.setdefault(key, client)
-        while len(_CLIENTS) > _MAX_CLIENTS:
-            _CLIENTS.popitem(last=False)
-    return client
+    return factory.client(kind, load_class(), endpoint)
 
 
 def sdk_error(sink: Sink, operation: str, error: Exception) -> SinkError:
     """An SDK exception as a :class:`SinkError` (same classification as the cloud gateway)."""
-    from ..cloud.retry import translate
+    from shared.cloud.retry import translate
 
     # huaweicloudsdkcore wraps requests' ConnectionError only. A read timeout on a GET or PUT
     # arrives as one (urllib3 retries idempotent methods, then gives up with MaxRetryError), but on

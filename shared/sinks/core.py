@@ -23,15 +23,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..clock import Deadline
-from ..cloud.retry import backoff_delay
-from ..results import redact, to_log_line
-from .base import Sink, encoded_size
-from .exceptions import SinkConfigError, SinkError
-from .log import write_results
+from shared.clock import Deadline
+from shared.cloud.retry import backoff_delay
+from shared.results import redact, to_log_line
+from shared.sinks.base import Sink, encoded_size
+from shared.sinks.exceptions import SinkConfigError, SinkError
+from shared.sinks.log import write_results
 
 if TYPE_CHECKING:
-    from ..pipeline import Run
+    from shared.sinks.base import SinkRun
 
 __all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line"]
 
@@ -60,7 +60,7 @@ def sink_name(config: dict[str, Any]) -> str:
     return f"{kind}:{name}" if isinstance(name, str) and name else kind
 
 
-def delivery_deadline(run: Run) -> Deadline:
+def delivery_deadline(run: SinkRun) -> Deadline:
     margin_s = run.settings.safety_margin_ms / 1000 * run.settings.delivery_margin_share
     return Deadline(run.clock, run.deadline.remaining() + margin_s)
 
@@ -69,7 +69,7 @@ def undelivered_line(name: str, error: SinkError, event: dict[str, Any]) -> str:
     return to_log_line({"undelivered": True, "sink": name, "error": error.describe(), "event": event})
 
 
-def _configured(run: Run) -> list[tuple[str, dict[str, Any]]]:
+def _configured(run: SinkRun) -> list[tuple[str, dict[str, Any]]]:
     """The non-log RESULT_SINKS entries with unique names, in configuration order."""
     seen: dict[str, int] = {}
     sinks = []
@@ -85,7 +85,7 @@ def _configured(run: Run) -> list[tuple[str, dict[str, Any]]]:
     return sinks
 
 
-def _build(name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> Sink:
+def _build(name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline) -> Sink:
     kind = str(config.get("type", "")).strip().lower()
     entry = SINK_MODULES.get(kind)
     if entry is None:
@@ -111,7 +111,7 @@ def _out_of_time(error: SinkError | None, attempts: int) -> SinkError:
 
 
 def _send_unit(
-    sink: Sink, unit: list[tuple[int, dict[str, Any], int]], run: Run
+    sink: Sink, unit: list[tuple[int, dict[str, Any], int]], run: SinkRun
 ) -> tuple[int, list[tuple[int, SinkError]]]:
     """Send one batch, retrying what failed transiently; returns (delivered, final failures)."""
     policy, clock, deadline = run.retry_policy, run.clock, sink.deadline
@@ -171,7 +171,7 @@ def _send_unit(
 
 
 def _run_sink(
-    name: str, config: dict[str, Any], events: list[dict[str, Any]], run: Run, deadline: Deadline
+    name: str, config: dict[str, Any], events: list[dict[str, Any]], run: SinkRun, deadline: Deadline
 ) -> _Outcome:
     outcome = _Outcome(name)
     try:
@@ -209,7 +209,7 @@ def _run_sink(
     return outcome
 
 
-def deliver_events(events: list[dict[str, Any]], run: Run, stream: TextIO) -> dict[str, Any]:
+def deliver_events(events: list[dict[str, Any]], run: SinkRun, stream: TextIO) -> dict[str, Any]:
     """Deliver ``events`` to the log and every configured sink; returns the counts.
 
     ``{"log": {"delivered": n, "undelivered": 0}, "<sink>": {...}, ..., "undelivered": total}``

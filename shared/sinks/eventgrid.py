@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
-from .exceptions import SinkError
+from shared.sinks.base import Sink, config_str, sdk_client, sdk_error
+from shared.sinks.exceptions import SinkError
 
 if TYPE_CHECKING:
-    from ..clock import Deadline
-    from ..pipeline import Run
+    from shared.clock import Deadline
+    from shared.sinks.base import SinkRun
 
 __all__ = ["EventGridSink"]
 
@@ -43,7 +43,7 @@ class EventGridSink(Sink):
     max_batch_events = MAX_EVENTS_PER_REQUEST
     max_batch_bytes = MAX_REQUEST_BYTES - 1024  # room for {"events": [...]} and separators
 
-    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
+    def __init__(self, name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.channel_id = config_str(self, "channel_id", max_len=128)
         if not _CHANNEL_ID.match(self.channel_id):
@@ -51,7 +51,7 @@ class EventGridSink(Sink):
                 f"RESULT_SINKS entry {name!r}: channel_id has characters a channel id never has", "RESULT_SINKS"
             )
         self.source = config_str(self, "source", required=False, max_len=256)
-        self.endpoint = service_endpoint(run, "EG_ENDPOINT", "eg")
+        self.endpoint = run.settings.eg_endpoint
 
     def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_EVENT_BYTES:

@@ -11,37 +11,34 @@ The invoked function (e.g. a ticket updater) receives the event as its ``event``
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
-from .exceptions import SinkError
+from shared.model import FUNCTION_URN_RE
+from shared.sinks.base import Sink, config_str, sdk_client, sdk_error
+from shared.sinks.exceptions import SinkError
 
 if TYPE_CHECKING:
-    from ..clock import Deadline
-    from ..pipeline import Run
+    from shared.clock import Deadline
+    from shared.sinks.base import SinkRun
 
 __all__ = ["FunctionGraphSink"]
 
 MAX_ASYNC_BYTES = 256 * 1024
-_FUNCTION_URN = re.compile(
-    r"^urn:fss:[a-z0-9-]+:[0-9a-f]{32}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+(:!?[A-Za-z0-9_.-]+)?$"
-)
 
 
 class FunctionGraphSink(Sink):
     kind = "functiongraph"
 
-    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
+    def __init__(self, name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.function_urn = config_str(self, "function_urn")
-        if not _FUNCTION_URN.match(self.function_urn):
+        if not FUNCTION_URN_RE.match(self.function_urn):
             raise self.config_error(
                 f"RESULT_SINKS entry {name!r}: function_urn must look like "
                 "urn:fss:<region>:<project_id>:function:<package>:<name>[:<version>]",
                 "RESULT_SINKS",
             )
-        self.endpoint = service_endpoint(run, "FUNCTIONGRAPH_ENDPOINT", "functiongraph")
+        self.endpoint = run.settings.functiongraph_endpoint
 
     def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_ASYNC_BYTES:

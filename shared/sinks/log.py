@@ -10,7 +10,7 @@ import sys
 import traceback
 from typing import Any, TextIO
 
-from ..results import to_log_line
+from shared.results import to_log_line
 
 __all__ = ["write_results"]
 

@@ -19,12 +19,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from .base import Sink, config_str, sdk_client, sdk_error, service_endpoint
-from .exceptions import SinkError
+from shared.sinks.base import Sink, config_str, sdk_client, sdk_error
+from shared.sinks.exceptions import SinkError
 
 if TYPE_CHECKING:
-    from ..clock import Deadline
-    from ..pipeline import Run
+    from shared.clock import Deadline
+    from shared.sinks.base import SinkRun
 
 __all__ = ["SmnSink", "message_attributes", "attribute_value"]
 
@@ -76,7 +76,7 @@ def subject_of(event: dict[str, Any]) -> str:
 class SmnSink(Sink):
     kind = "smn"
 
-    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
+    def __init__(self, name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.topic_urn = config_str(self, "topic_urn")
         if not _TOPIC_URN.match(self.topic_urn):
@@ -84,7 +84,7 @@ class SmnSink(Sink):
                 f"RESULT_SINKS entry {name!r}: topic_urn must look like urn:smn:<region>:<project_id>:<topic name>",
                 "RESULT_SINKS",
             )
-        self.endpoint = service_endpoint(run, "SMN_ENDPOINT", "smn")
+        self.endpoint = run.settings.smn_endpoint
 
     def check(self, event: dict[str, Any], size: int) -> SinkError | None:
         if size > MAX_MESSAGE_BYTES:

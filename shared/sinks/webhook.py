@@ -30,15 +30,14 @@ import urllib.request
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..config import ConfigError
-from ..signing import sign_payload_headers
-from ..timestamps import format_timestamp
-from .base import Sink, config_bool, config_float, config_int, config_str, setting
-from .exceptions import SinkError
+from shared.signing import sign_payload_headers
+from shared.sinks.base import Sink, config_bool, config_float, config_int, config_str
+from shared.sinks.exceptions import SinkError
+from shared.timestamps import format_timestamp
 
 if TYPE_CHECKING:
-    from ..clock import Deadline
-    from ..pipeline import Run
+    from shared.clock import Deadline
+    from shared.sinks.base import SinkRun
 
 __all__ = ["WebhookSink", "check_url", "LOCAL_HOSTS"]
 
@@ -71,18 +70,6 @@ def check_url(url: object) -> str | None:
     return "the URL must use https:// (http:// only to 127.0.0.1 or localhost)"
 
 
-def _json_object(raw: str | None, name: str) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ConfigError(name, "must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise ConfigError(name, "must be a JSON object")
-    return value
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A 3xx is an answer, not an instruction: following it could reach anywhere."""
 
@@ -102,14 +89,10 @@ class WebhookSink(Sink):
     kind = "webhook"
     default_concurrency = 2
 
-    def __init__(self, name: str, config: dict[str, Any], run: Run, deadline: Deadline) -> None:
+    def __init__(self, name: str, config: dict[str, Any], run: SinkRun, deadline: Deadline) -> None:
         super().__init__(name, config, run, deadline)
         self.hook = config_str(self, "name", max_len=64)
-        try:
-            urls = _json_object(setting(run, "WEBHOOK_URLS"), "WEBHOOK_URLS")
-            webhook_keys = _json_object(setting(run, "WEBHOOK_SIGNING_KEYS"), "WEBHOOK_SIGNING_KEYS")
-        except ConfigError as error:
-            raise self.config_error(str(error), error.name) from None
+        urls, webhook_keys = run.settings.webhook_urls, dict(run.settings.webhook_signing_keys)
         url = urls.get(self.hook)
         if url is None:
             raise self.config_error(f"WEBHOOK_URLS has no URL named {self.hook!r}", "WEBHOOK_URLS")

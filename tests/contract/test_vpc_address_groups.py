@@ -24,8 +24,8 @@ from shared.cloud.exceptions import InvalidIdentifier
 from shared.cloud.gateway import CallCounter, NetworkGateway
 from shared.cloud.retry import RetryPolicy
 from shared.config import load_settings
-from shared.exposure import risky_exposures
 from shared.model import Rule
+from shared.rails.exposure import risky_exposures
 from tests.contract.vpc_support import (
     MISSING,
     OTHER_AK,

@@ -68,18 +68,27 @@ def test_the_repository_template_validates_and_every_reference_resolves():
 
 
 def test_user_data_names_are_settings_the_code_reads():
-    """Exactly the names shared/config.py (load_settings) and the sinks read: a typo would be ignored."""
-    read = set()
-    for path in [
-        ROOT / "shared" / "config.py",
-        ROOT / "shared" / "drift.py",
-        *sorted((ROOT / "shared" / "sinks").glob("*.py")),
-    ]:
-        read |= set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", path.read_text()))
+    """Exactly the names shared/config.py (load_settings, where every setting is parsed) reads: a typo
+    would be ignored."""
+    read = set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", (ROOT / "shared" / "config.py").read_text()))
     template = load_template(TEMPLATE, sample_env())
     for function in template.functions:
         unknown = (set(function.user_data) | set(function.encrypted_user_data)) - read
         assert not unknown, f"{function.func_name}: user data the code never reads: {sorted(unknown)}"
+
+
+def test_every_setting_is_read_in_config_only():
+    """No module of shared/ but config.py reads user data or the environment (one way to read a setting).
+    The transport reads what the HTTP library itself would read (proxy, CA bundle), not a setting."""
+    readers = []
+    for path in sorted((ROOT / "shared").rglob("*.py")):
+        if path.relative_to(ROOT).as_posix() in ("shared/config.py", "shared/cloud/transport.py"):
+            continue
+        text = path.read_text()
+        for needle in ("read_setting(", "getUserData(", "os.environ", "os.getenv("):
+            if needle in text:
+                readers.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert readers == [], readers
 
 
 def test_optional_triggers_follow_their_when_parameter():

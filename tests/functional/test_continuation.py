@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timezone
 
 from bench.workload import SIGNING_KEYS, build_seed, generate_changes, kafka, sign
-from shared.continuation import MAX_HOPS, _mac
+from shared.runtime.continuation import MAX_HOPS, _mac
 from tests.functional.test_change_request import results_of
 from tests.support.functions import SIGNING_KEYS as TEST_KEYS
 from tests.support.sdk import create_inline_function

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from shared.errors import ErrorCode
-from shared.handler import RetryableFailure
-from shared.policy import PolicyError
+from shared.flows.policy import PolicyError
+from shared.runtime.handler import RetryableFailure
 from shared.validation import validate_result_event
 from tests.support.ecs import SUBNET_APP, SUBNET_MGMT, SUBNET_WEB, create_servers, cts_event, cts_trace, eventgrid_event
 from tests.support.functions import Invoker

@@ -10,7 +10,7 @@ from shared.cloud.clients import AgencyCredentials, ClientFactory
 from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
 from shared.cloud.retry import RetryPolicy
 from shared.config import load_settings
-from shared.readiness import wait_until_ready
+from shared.flows.ecs_created.readiness import wait_until_ready
 from tests.support.clock import FakeTime
 from tests.support.ecs import create_servers
 

@@ -240,7 +240,7 @@ def test_a_trace_redelivered_to_another_instance_answers_no_change_without_readi
     first = Invoker(cloud, "ecs_created")
     [done] = [r["data"] for r in first(event, **fast)["results"]]
     assert done["outcome"] == "succeeded", done
-    from shared.ecs_created import REPLAY_GUARD
+    from shared.flows.ecs_created.steps import REPLAY_GUARD
 
     REPLAY_GUARD.clear()  # as if another instance: only Redis remembers the trace
     seq = cloud.last_seq()

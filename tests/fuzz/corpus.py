@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 
-from shared.envelopes import parse_envelope
+from shared.runtime.envelopes import parse_envelope
 from shared.validation import validate_result_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -338,7 +338,7 @@ def expected_results(value, accepts: tuple[str, ...]) -> int:
 
 
 def check_change_request(handler, context, event_) -> None:
-    from shared.change_request import ACCEPTS
+    from shared.flows.change_request import ACCEPTS
 
     event_kind(event_)
     response, logged, raised = invoke(handler, event_, context)
@@ -355,8 +355,8 @@ def check_change_request(handler, context, event_) -> None:
 
 
 def check_ecs_created(handler, context, event_) -> None:
-    from shared.ecs_created import ACCEPTS, REPLAY_GUARD
-    from shared.handler import RetryableFailure
+    from shared.flows.ecs_created.steps import ACCEPTS, REPLAY_GUARD
+    from shared.runtime.handler import RetryableFailure
 
     event_kind(event_)
     REPLAY_GUARD.clear()

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 
 from shared.canonical_json import canonical_json
-from shared.cts import read_creation_trace
-from shared.envelopes import ENVELOPE_KINDS, Envelope, parse_envelope
 from shared.errors import ErrorCode, ErrorDetail
+from shared.flows.cts import read_creation_trace
+from shared.flows.policy import Policy, PolicyError, evaluate, parse_policy
 from shared.model import Port, Server, is_uuid
-from shared.policy import Policy, PolicyError, evaluate, parse_policy
+from shared.runtime.envelopes import ENVELOPE_KINDS, Envelope, parse_envelope
 from shared.signing import verify_request_signature
 from shared.validation import decode_json_message, validate_change_request
 from tests.fuzz.corpus import (

@@ -15,10 +15,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.cts import read_creation_trace
 from shared.errors import ErrorDetail
+from shared.flows.cts import read_creation_trace
+from shared.flows.policy import Policy, PolicyError, evaluate, interface_in_scope, next_list, parse_policy
 from shared.model import Port, Server, is_uuid
-from shared.policy import Policy, PolicyError, evaluate, interface_in_scope, next_list, parse_policy
 from shared.signing import verify_request_signature
 from tests.fuzz.corpus import KEYS, SETTINGS, check_change_request, check_ecs_created, json_values, make_context
 from tests.support.functions import load_handler

@@ -13,7 +13,7 @@ from huaweicloudsdkfunctiongraph.v2 import (
     UpdateFunctionConfigRequestBody,
 )
 
-from shared.drift_continue import MAX_HOPS
+from shared.flows.sg_drift.continuation import MAX_HOPS
 from tests.support.requests import DB, LEGACY
 from tests.support.sdk import functiongraph_client
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.results import new_result_data, to_log_line
+from shared.results import EventMeta, new_result_data, to_log_line
 from shared.sinks import core
 from shared.sinks.base import Sink
 from shared.sinks.exceptions import SinkError
@@ -17,8 +17,7 @@ def events_of(run, *outcomes):
     out = []
     for index, outcome in enumerate(outcomes):
         data = new_result_data(outcome, request_id=f"CHG-{index}")
-        data.function, data.trigger, data.message_index = "change_request", "direct", index
-        out.append(run.event(data))
+        out.append(run.event(data, EventMeta(index, "direct", "change_request")))
     return out
 
 
@@ -175,8 +174,7 @@ def test_secrets_never_leave_the_function(cloud, scripted, hook):
     scripted.script = [lambda events: seen.extend(events) or {0: SinkError("scripted", "down")}]
     run = make_run(cloud, RESULT_SINKS=sinks({"type": "scripted"}))
     data = new_result_data("rejected", ticket={"system": "servicenow", "api_token": "tok-123", "password": "pw"})
-    data.function = "change_request"
-    event = run.event(data)
+    event = run.event(data, EventMeta(function="change_request"))
     _, lines = deliver_to(run, [event])
     text = json.dumps(lines) + json.dumps(seen)
     assert "tok-123" not in text and '"pw"' not in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.results import new_result_data
+from shared.results import EventMeta, new_result_data
 from tests.support.requests import change_request, kafka
 from tests.support.sinks import (
     EG_SOURCE,
@@ -28,8 +28,7 @@ def events_for(run, count):
     out = []
     for index in range(count):
         data = new_result_data("no_change", request_id=f"CHG-{index}")
-        data.function, data.trigger, data.message_index = "change_request", "kafka", index
-        out.append(run.event(data))
+        out.append(run.event(data, EventMeta(index, "kafka", "change_request")))
     return out
 
 

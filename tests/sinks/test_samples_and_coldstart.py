@@ -44,7 +44,7 @@ def _run(code: str) -> str:
 _PRELUDE = (
     "import io, json, sys\n"
     "from localcloud.runtime import FunctionContext\n"
-    "from shared.pipeline import Run\n"
+    "from shared.runtime.run import Run\n"
     "from shared.results import new_result_data\n"
     "import shared.sinks\n"
 )

@@ -114,12 +114,11 @@ def test_unknown_topic_is_final_at_once(cloud, topic):
 
 
 def test_attribute_values_are_made_acceptable_to_smn(cloud, topic):
-    from shared.results import new_result_data
+    from shared.results import EventMeta, new_result_data
 
     run = make_run(cloud, RESULT_SINKS=sinks({"type": "smn", "topic_urn": topic}))
     data = new_result_data("rolled_back", request_id="CHG 1/2", ticket={"system": "jira.example-cloud", "id": "X-1"})
-    data.function, data.trigger = "change_request", "direct"
-    report, _ = deliver_to(run, [run.event(data)])
+    report, _ = deliver_to(run, [run.event(data, EventMeta(trigger="direct", function="change_request"))])
     assert report["undelivered"] == 0
     (message,) = smn_messages(cloud, topic)
     attributes = {a["name"]: a["value"] for a in message["message_attributes"]}

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from shared.results import new_result_data
+from shared.results import EventMeta, new_result_data
 from shared.signing import verify_payload_headers
 from tests.support.functions import SIGNING_KEYS
 from tests.support.requests import change_request, kafka
@@ -42,8 +42,7 @@ def some_events(run, count=1, outcome="succeeded"):
     events = []
     for index in range(count):
         data = new_result_data(outcome, request_id=f"CHG-{index}", ticket={"system": "servicenow", "id": f"T{index}"})
-        data.function, data.trigger, data.message_index = "change_request", "direct", index
-        events.append(run.event(data))
+        events.append(run.event(data, EventMeta(index, "direct", "change_request")))
     return events
 
 

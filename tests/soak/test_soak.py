@@ -62,7 +62,7 @@ def test_the_soak_exercised_what_it_claims(report):
 def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch):
     """The soak's power: with a naive applier that re-sends a write after a timeout without
     re-reading the port, the request-log checks must report it."""
-    import shared.apply
+    import shared.changes.apply
     from shared.cloud.exceptions import CloudCallError
 
     def resend_blindly(gateway, port_id, write, *, old, new, clock, deadline, policy):
@@ -73,7 +73,7 @@ def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch
                 if not error.transient or attempt + 1 >= policy.max_attempts:
                     raise
 
-    monkeypatch.setattr(shared.apply, "_converge", resend_blindly)
+    monkeypatch.setattr(shared.changes.apply, "_converge", resend_blindly)
     cloud, fleet = soak_cloud
     config = SoakConfig(
         messages=80,
@@ -100,7 +100,7 @@ def test_a_creation_rolled_back_by_a_transient_fault_asks_for_a_retry(soak_cloud
 
     from bench.ecs import create_server, cts_event, cts_trace, ecs_client, load_handler
     from bench.soak import SUBNET_MGMT, SUBNET_WEB, _context
-    from shared.handler import RetryableFailure
+    from shared.runtime.handler import RetryableFailure
 
     cloud, _ = soak_cloud
     cloud.reset()

@@ -27,6 +27,7 @@ def load_handler(function: str):
     if function not in _HANDLERS:
         path = ROOT / "functions" / function / "index.py"
         spec = importlib.util.spec_from_file_location(f"functions_{function}_index", path)
+        assert spec is not None and spec.loader is not None, path  # a .py file always has both
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _HANDLERS[function] = module.handler

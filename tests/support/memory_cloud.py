@@ -2,7 +2,7 @@
 
 Two users: the overhead measurement (``bench/_child.py overhead``), where :func:`install` replaces
 ``Run.factory``, ``Run.network`` and ``Run.servers`` so that every gateway call is a dict lookup,
-counted like the real gateway counts it; and the unit tests of :mod:`shared.apply`, which need
+counted like the real gateway counts it; and the unit tests of :mod:`shared.changes.apply`, which need
 faults the HTTP emulator cannot time precisely: a write that lands and then fails, a concurrent
 change between two calls, a rollback that fails (:attr:`FakeNetwork.hooks`).
 """
@@ -179,11 +179,11 @@ class FakeServers(_Gateway):
 
 
 def install(seed: dict, project_id: str = "0a1b2c3d4e5f40718293a4b5c6d7e8f9") -> FakeCloud:
-    from shared import pipeline
+    from shared.runtime.run import Run
 
     cloud = FakeCloud(seed, project_id)
     factory = SimpleNamespace(credentials=SimpleNamespace(project_id=project_id))
-    pipeline.Run.factory = lambda self: factory
-    pipeline.Run.network = lambda self, counter: FakeNetwork(cloud, counter)
-    pipeline.Run.servers = lambda self, counter: FakeServers(cloud, counter)
+    Run.factory = lambda self: factory
+    Run.network = lambda self, counter: FakeNetwork(cloud, counter)
+    Run.servers = lambda self, counter: FakeServers(cloud, counter)
     return cloud

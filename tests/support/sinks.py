@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from shared.pipeline import Run
+from shared.runtime.run import Run
 from shared.validation import validate_result_event
 from tests.support.functions import make_context
 

@@ -1,4 +1,4 @@
-"""shared.apply on an in-memory network with fault hooks: the riskiest module, every branch.
+"""shared.changes.apply on an in-memory network with fault hooks: the riskiest module, every branch.
 
 The HTTP emulator cannot time "the write landed, then the connection dropped" or "someone else
 changed the port between our read and our write" precisely; the in-memory network's hooks can.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared.apply import apply_plans, report_data
+from shared.changes.apply import apply_plans, report_data
+from shared.changes.planning import NicPlan, derive_operations
 from shared.clock import Deadline
 from shared.cloud.exceptions import CloudCallError
 from shared.cloud.gateway import CallCounter
 from shared.cloud.retry import RetryPolicy
 from shared.errors import ErrorCode
-from shared.planning import NicPlan, derive_operations
 from tests.support.clock import FakeTime
 from tests.support.memory_cloud import FakeCloud, FakeNetwork
 

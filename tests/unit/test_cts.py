@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from shared.cts import read_creation_trace
+from shared.flows.cts import read_creation_trace
 
 S1, S2 = "c0000000-0000-4000-8000-000000000001", "c0000000-0000-4000-8000-000000000002"
 

@@ -5,8 +5,15 @@ import json
 
 import pytest
 
-from shared.envelopes import ENVELOPE_KINDS, Envelope, InboundMessage, apig_response, is_cloudevent, parse_envelope
 from shared.errors import ErrorCode, ErrorDetail
+from shared.runtime.envelopes import (
+    ENVELOPE_KINDS,
+    Envelope,
+    InboundMessage,
+    apig_response,
+    is_cloudevent,
+    parse_envelope,
+)
 from shared.validation import decode_json_message
 
 REQ_A = {"request_id": "CHG-A", "change": {"action": "add"}}

@@ -5,8 +5,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.envelopes import ENVELOPE_KINDS, Envelope, InboundMessage, parse_envelope
 from shared.errors import ErrorCode, ErrorDetail
+from shared.runtime.envelopes import ENVELOPE_KINDS, Envelope, InboundMessage, parse_envelope
 from shared.validation import decode_json_message, validate_change_request
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.envelopes import ENVELOPE_KINDS, parse_envelope
+from shared.runtime.envelopes import ENVELOPE_KINDS, parse_envelope
 from shared.validation import decode_json_message, validate_change_request
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "events" / "change_request"

@@ -4,11 +4,11 @@ from collections import Counter
 
 import pytest
 
+from shared.changes.planning import plan_nic
 from shared.errors import ErrorCode
-from shared.exposure import risky_exposures
-from shared.guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
 from shared.model import Port, Rule, SecurityGroup
-from shared.planning import plan_nic
+from shared.rails.exposure import risky_exposures
+from shared.rails.guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
 
 SERVER = "c0000000-0000-4000-8000-000000000001"
 

@@ -6,9 +6,9 @@ import pytest
 
 from shared.errors import ErrorCode
 from shared.idempotency import MemoryStore, process_once
-from shared.results import new_result_data
+from shared.results import Identity, new_result_data
 
-IDENTITY = {"request_id": "CHG-1", "ticket": None, "server_id": None, "dry_run": False}
+IDENTITY = Identity(request_id="CHG-1")
 
 
 def once(store, steps, *, key="CHG-1", fingerprint="f1", now=0.0, ttl_s=600.0):

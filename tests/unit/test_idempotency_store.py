@@ -10,7 +10,7 @@ import pytest
 
 from shared.config import ConfigError, load_settings
 from shared.idempotency import MemoryStore, StoreUnavailable, process_once, store_for
-from shared.results import new_result_data
+from shared.results import Identity, new_result_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_settings_repr_never_shows_the_store_password():
 def test_the_memory_store_never_imports_redis():
     code = (
         "import sys\nfrom shared.config import load_settings\nfrom shared.idempotency import store_for, MemoryStore\n"
-        "import shared.change_request, shared.ecs_created\n"
+        "import shared.flows.change_request, shared.flows.ecs_created.steps\n"
         "store = store_for(load_settings(environ={}), function='f', project_id='p', memory=MemoryStore())\n"
         "print(type(store).__name__, 'redis' in sys.modules)\n"
     )
@@ -111,7 +111,7 @@ def test_new_request_costs_one_round_trip_to_claim_and_one_to_complete(redis_ser
     redis_store.complete("warm", "succeeded")
     before = _calls(client)
     data = process_once(
-        redis_store, "R3", "fp", now=0, ttl_s=60, identity={}, steps=lambda: new_result_data("succeeded")
+        redis_store, "R3", "fp", now=0, ttl_s=60, identity=Identity(), steps=lambda: new_result_data("succeeded")
     )
     after = _calls(client)
     assert data.outcome == "succeeded"
@@ -138,7 +138,7 @@ def test_an_unreachable_store_raises_store_unavailable_quickly():
         "fp",
         now=0,
         ttl_s=60,
-        identity={"request_id": "R"},
+        identity=Identity(request_id="R"),
         steps=lambda: pytest.fail("no step may run without a claim"),
     )
     assert data.outcome == "failed" and data.retryable is True

@@ -1,13 +1,13 @@
-"""No import cycles inside ``localcloud/`` (and, once its owner has removed them, ``shared/``).
+"""No import cycles inside ``shared/`` and ``localcloud/``, and ``shared/``'s layers in order.
 
 Every module of the package is parsed with :mod:`ast` (nothing is imported). An edge A -> B is
 recorded for every ``import`` / ``from ... import`` in A that names a module of the same package,
-relative imports resolved, at module level AND inside functions or classes: a lazy import that
-closes a cycle still is a cycle in the design, it only moves the failure to run time. Imports
-under ``if TYPE_CHECKING:`` are ignored (they never run). ``from pkg import name`` counts as an
-edge to ``pkg.name`` when that is a module, else to ``pkg`` (its ``__init__``); a package's
-``__init__`` is a module like any other (a submodule importing names from its own package while
-that package imports the submodule is a cycle too).
+relative imports resolved, at module level, inside functions or classes AND under ``if
+TYPE_CHECKING:``: a lazy import that closes a cycle still is a cycle in the design, it only moves
+the failure to run time, and an annotation that needs a module above is a dependency on it.
+``from pkg import name`` counts as an edge to ``pkg.name`` when that is a module, else to ``pkg``
+(its ``__init__``); a package's ``__init__`` is a module like any other (a submodule importing
+names from its own package while that package imports the submodule is a cycle too).
 """
 
 from __future__ import annotations
@@ -31,23 +31,11 @@ def _modules(package: str) -> dict[str, Path]:
     return found
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST):
-    """Yield every import node, skipping the bodies of ``if TYPE_CHECKING:`` (not their ``else``)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            stack.extend(node.orelse)
-            continue
+    """Yield every import node, ``if TYPE_CHECKING:`` bodies included."""
+    for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
-        stack.extend(ast.iter_child_nodes(node))
 
 
 def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
@@ -177,22 +165,76 @@ def describe(package: str, cycles: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def test_graph_sees_relative_and_lazy_imports():
+def test_graph_sees_relative_lazy_and_type_checking_imports():
     graph = import_graph("localcloud")
     assert "localcloud.core.errors" in graph["localcloud.services.vpc.errors"]
+    shared = import_graph("shared")
+    assert "shared.cloud.clients" in shared["shared.runtime.run"]  # lazy, inside Run.factory
+    assert "shared.changes.apply" in shared["shared.runtime.run"]  # under TYPE_CHECKING (and lazy)
     assert find_cycles({"a": {"b": 1}, "b": {"c": 2}, "c": {"a": 3}, "d": {"a": 4}}) == [["a", "b", "c", "a"]]
 
 
-def test_localcloud_has_no_import_cycle():
-    cycles = find_cycles(import_graph("localcloud"))
-    assert not cycles, "import cycles in localcloud/:\n" + describe("localcloud", cycles)
+@pytest.mark.parametrize("package", ["shared", "localcloud"])
+def test_no_import_cycle(package):
+    cycles = find_cycles(import_graph(package))
+    assert not cycles, f"import cycles in {package}/:\n" + describe(package, cycles)
 
 
-# shared/ belongs to another change (issue 14, shared items): its one cycle is reported there, not
-# fixed here. strict: the day it is gone this test XPASSes and fails, so the marker goes with it.
-def test_shared_has_no_import_cycle():
-    cycles = find_cycles(import_graph("shared"))
-    assert not cycles, "import cycles in shared/:\n" + describe("shared", cycles)
+# shared/'s floors, bottom up: a module imports only from its own floor or below. The vocabulary
+# (plain data, errors, results, settings, time, schemas, signing) is the ground floor.
+SHARED_LAYERS = (
+    (
+        "vocabulary",
+        (
+            "shared",
+            "shared.model",
+            "shared.errors",
+            "shared.results",
+            "shared.config",
+            "shared.clock",
+            "shared.timestamps",
+            "shared.canonical_json",
+            "shared.validation",
+            "shared.signing",
+            "shared.schemas",
+        ),
+    ),
+    ("cloud", ("shared.cloud", "shared.idempotency", "shared.sinks")),
+    ("changes", ("shared.changes",)),
+    ("rails/runtime", ("shared.rails", "shared.runtime")),
+    ("flows", ("shared.flows",)),
+)
+
+
+def shared_layer(module: str) -> int:
+    """The floor of a module of shared/ (a package's modules share its floor)."""
+    for floor, (_, prefixes) in enumerate(SHARED_LAYERS):
+        if any(module == p or (p != "shared" and module.startswith(p + ".")) for p in prefixes):
+            return floor
+    raise AssertionError(f"{module} is on no floor: add it to SHARED_LAYERS")
+
+
+def test_shared_layers_point_down():
+    graph = import_graph("shared")
+    upward = []
+    for source, targets in sorted(graph.items()):
+        for target, line in targets.items():
+            if shared_layer(target) > shared_layer(source):
+                upward.append(
+                    f"{source} ({SHARED_LAYERS[shared_layer(source)][0]}) -> {target} "
+                    f"({SHARED_LAYERS[shared_layer(target)][0]}), line {line}"
+                )
+    assert not upward, "imports running up shared/'s floors:\n" + "\n".join(upward)
+
+
+def test_the_layer_check_can_fail():
+    assert (
+        shared_layer("shared.flows.change_request")
+        > shared_layer("shared.rails.check")
+        > shared_layer("shared.changes.apply")
+        > shared_layer("shared.cloud.gateway")
+        > shared_layer("shared.results")
+    )
 
 
 # ---- module length (issue 14: a structure a newcomer can read) ---------------------------------------------------

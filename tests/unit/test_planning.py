@@ -2,9 +2,9 @@
 
 import pytest
 
+from shared.changes.planning import Operation, plan_nic, select_interfaces
 from shared.errors import ErrorCode
 from shared.model import Port
-from shared.planning import Operation, plan_nic, select_interfaces
 
 SERVER = "c0000000-0000-4000-8000-000000000001"
 A, B, C, D = ("a0000000-0000-4000-8000-00000000000%d" % i for i in range(1, 5))
@@ -127,6 +127,6 @@ def test_no_interfaces_means_server_not_found():
     ],
 )
 def test_derive_operations(before, after, ops):
-    from shared.planning import derive_operations
+    from shared.changes.planning import derive_operations
 
     assert derive_operations(before, after) == ops

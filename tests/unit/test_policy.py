@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.flows.policy import PolicyError, evaluate, interface_in_scope, next_list, parse_policy
 from shared.model import Port, Server
-from shared.policy import PolicyError, evaluate, interface_in_scope, next_list, parse_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE = {"name": "r", "security_groups": [{"name": "baseline"}]}

@@ -1,7 +1,9 @@
 """Result events: schema-valid CloudEvents that round-trip through the cloudevents SDK; redaction."""
 
+import dataclasses
 import json
 import re
+import typing
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,7 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.errors import ErrorCode, ErrorDetail
-from shared.results import OUTCOMES, REDACTED, new_result_data, redact, rejected, result_event, to_log_line
+from shared.results import (
+    OUTCOMES,
+    REDACTED,
+    EventMeta,
+    Outcome,
+    new_result_data,
+    redact,
+    rejected,
+    result_event,
+    to_log_line,
+)
 from shared.validation import validate_result_event
 
 NOW = datetime(2026, 11, 28, 21, 0, 0, 123456, tzinfo=timezone.utc)
@@ -18,33 +30,33 @@ TICKET = {"system": "servicenow", "id": "CHG0031337", "requested_by": "alice@exa
 
 
 def full_data(outcome="succeeded"):
-    data = new_result_data(outcome, request_id="CHG-1", ticket=TICKET, server_id=SERVER, dry_run=True)
-    data.nics = [
-        {
-            "port_id": "p1",
-            "ip": "10.0.0.5",
-            "before": ["sg-a"],
-            "after": ["sg-b", "sg-a"],
-            "status": "changed",
-            "port_security_enabled": True,
-        },
-        {"port_id": "p2", "ip": None, "before": [], "after": []},
-    ]
-    data.warnings = [ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED, "6 groups", "$.change")]
-    data.api_calls = {"total": 5, "reads": 3, "writes": 2}
-    for name, value in {
-        "plan": [{"op": "insert", "port_id": "p1", "groups": ["sg-b"], "index": 0}],
-        "effective_rules": [{"direction": "ingress", "port": 22}],
-        "rules_matched": ["no-any-any"],
-        "reason": "applied",
-        "retryable": False,
-        "duration_ms": 12.5,
-        "function": "change_request",
-        "trigger": "kafka",
-        "message_index": 0,
-    }.items():
-        setattr(data, name, value)
-    return data
+    """Every field of a result filled in, as the pipeline serialises it (data + where it came from)."""
+    data = new_result_data(
+        outcome,
+        request_id="CHG-1",
+        ticket=TICKET,
+        server_id=SERVER,
+        dry_run=True,
+        nics=[
+            {
+                "port_id": "p1",
+                "ip": "10.0.0.5",
+                "before": ["sg-a"],
+                "after": ["sg-b", "sg-a"],
+                "status": "changed",
+                "port_security_enabled": True,
+            },
+            {"port_id": "p2", "ip": None, "before": [], "after": []},
+        ],
+        warnings=[ErrorDetail(ErrorCode.SOFT_LIMIT_EXCEEDED, "6 groups", "$.change")],
+        api_calls={"total": 5, "reads": 3, "writes": 2},
+        plan=[{"op": "insert", "port_id": "p1", "groups": ["sg-b"], "index": 0}],
+        effective_rules=[{"direction": "ingress", "port": 22}],
+        rules_matched=["no-any-any"],
+        reason="applied",
+        retryable=False,
+    )
+    return data.to_dict(EventMeta(message_index=0, trigger="kafka", function="change_request", duration_ms=12.5))
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
@@ -99,6 +111,19 @@ def test_new_result_data_does_not_share_lists():
     first, second = new_result_data("failed"), new_result_data("failed")
     first.errors.append(ErrorDetail("X", "y"))
     assert second.errors == []
+
+
+def test_a_result_is_a_value_amended_by_copy():
+    data = new_result_data("failed", request_id="CHG-1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.reason = "mutated"  # type: ignore[misc]
+    amended = data.replace(reason="why")
+    assert (data.reason, amended.reason, amended.request_id) == (None, "why", "CHG-1")
+    assert amended.to_dict(EventMeta(message_index=3))["message_index"] == 3 and "message_index" not in data.to_dict()
+
+
+def test_outcomes_are_the_outcome_literal():
+    assert OUTCOMES == typing.get_args(Outcome) and len(set(OUTCOMES)) == len(OUTCOMES) == 12
 
 
 def test_rejected_converts_error_details():
@@ -187,10 +212,10 @@ def test_round_trips_through_the_cloudevents_sdk(outcome):
     assert parsed.get_subject() == SERVER
     assert parsed.get_datacontenttype() == "application/json"
     assert parsed.get_time() == NOW.replace(microsecond=123000)
-    assert parsed.get_data() == data.to_dict()
+    assert parsed.get_data() == data
 
     back = json.loads(to_structured(parsed, JSONFormat()).body)
-    assert back["data"] == data.to_dict()
+    assert back["data"] == data
     assert {k: v for k, v in back.items() if k != "time"} == {k: v for k, v in event.items() if k != "time"}
     assert datetime.fromisoformat(back["time"].replace("Z", "+00:00")) == NOW.replace(microsecond=123000)
 
@@ -265,8 +290,7 @@ def test_to_log_line_survives_non_json_values():
     ),
 )
 def test_any_built_event_validates(outcome, request_id, server_id, dry_run, errors):
-    data = new_result_data(outcome, request_id=request_id, server_id=server_id, dry_run=dry_run)
-    data.errors = list(errors)
+    data = new_result_data(outcome, request_id=request_id, server_id=server_id, dry_run=dry_run, errors=list(errors))
     event = result_event(data, function="change_request", now=NOW)
     assert validate_result_event(event) == []
     assert ("subject" in event) == bool(server_id)

@@ -17,8 +17,8 @@ def _run(code: str) -> str:
 def test_importing_shared_modules_does_not_import_jsonschema():
     out = _run(
         "import sys\n"
-        "import shared.envelopes, shared.errors, shared.results, shared.signing, shared.validation\n"
-        "from shared.envelopes import parse_envelope\n"
+        "import shared.runtime.envelopes, shared.errors, shared.results, shared.signing, shared.validation\n"
+        "from shared.runtime.envelopes import parse_envelope\n"
         "parse_envelope({'trigger_type': 'TIMER'})\n"
         "print('jsonschema' in sys.modules)\n"
     )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from shared.errors import ErrorCode, ErrorDetail, RequestRejected, excerpt, format_json_path
+from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 
 REQUIRED_CODES = """
 INVALID_JSON MESSAGE_TOO_LARGE UNKNOWN_ENVELOPE SCHEMA_VIOLATION SIGNATURE_REQUIRED
@@ -41,21 +41,6 @@ def test_error_detail_defaults_to_root_and_is_frozen():
     with pytest.raises(Exception):
         detail.code = "OTHER"  # type: ignore[misc]
     assert hash(detail) == hash(ErrorDetail(ErrorCode.INVALID_JSON, "x", "$"))
-
-
-def test_request_rejected_carries_errors_and_first_message():
-    errors = [ErrorDetail("A", "first", "$.x"), ErrorDetail("B", "second")]
-    exc = RequestRejected(errors)
-    assert exc.errors == errors
-    assert exc.first == errors[0]
-    assert exc.codes == ["A", "B"]
-    assert "first" in str(exc) and "$.x" in str(exc)
-
-
-def test_request_rejected_accepts_one_detail_and_refuses_none():
-    assert RequestRejected(ErrorDetail("A", "m")).errors == [ErrorDetail("A", "m")]
-    with pytest.raises(ValueError):
-        RequestRejected([])
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ created, ACTIVE completes the creation now (job SUCCESS, ``ecs.server_created``)
 from __future__ import annotations
 
 from localcloud.control import control
-from localcloud.core.errors import BadRequest, NotFound
 from localcloud.core.routing import ApiContext
 
+from . import errors
 from .views import server_view
 
 __all__ = ["force_server_status"]
@@ -24,17 +24,17 @@ def _find(backend, server_id: str, project_id: str | None):
         model = state.service("ecs")
         if server_id in model.servers:
             return model
-    raise NotFound("Ecs.0114", f"Instance[{server_id}] could not be found.")
+    raise errors.server_not_found(server_id)
 
 
 @control.route("POST", "/_localcloud/ecs/servers/{server_id}/status")
 def force_server_status(ctx: ApiContext):
     body = ctx.json() or {}
     if not isinstance(body, dict) or not isinstance(body.get("status"), str):
-        raise BadRequest("LocalCloud.Status", 'send {"status": "ACTIVE" | "SHUTOFF" | "ERROR" | "BUILD" | ...}')
+        raise errors.status_invalid('send {"status": "ACTIVE" | "SHUTOFF" | "ERROR" | "BUILD" | ...}')
     task_state = body.get("task_state")
     if task_state is not None and not isinstance(task_state, str):
-        raise BadRequest("LocalCloud.Status", "task_state must be a string")
+        raise errors.status_invalid("task_state must be a string")
     with ctx.backend.lock:
         model = _find(ctx.backend, ctx.params["server_id"], body.get("project_id"))
         server = model.force_status(ctx.params["server_id"], body["status"].upper(), task_state)

@@ -12,15 +12,19 @@ A batch job's status follows its sub-jobs: ``INIT`` while no server's networking
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 __all__ = ["JobsMixin"]
 
 
 class JobsMixin:
-    """Needs ``self.jobs`` (job id -> batch job record) and ``self.servers``."""
+    """Needs ``self.jobs`` (job id -> batch job record) and ``self.servers`` (set up by ``EcsModel``)."""
 
-    def _new_job(self, job_type: str, now: float) -> dict:
-        job = {
+    jobs: dict[str, dict[str, Any]]
+    servers: dict[str, dict[str, Any]]
+
+    def _new_job(self, job_type: str, now: float) -> dict[str, Any]:
+        job: dict[str, Any] = {
             "job_id": uuid.uuid4().hex,
             "job_type": job_type,
             "begin_time": now,
@@ -34,8 +38,8 @@ class JobsMixin:
         return job
 
     @staticmethod
-    def _new_sub_job(job: dict, job_type: str, server_id: str, now: float) -> dict:
-        sub_job = {
+    def _new_sub_job(job: dict[str, Any], job_type: str, server_id: str, now: float) -> dict[str, Any]:
+        sub_job: dict[str, Any] = {
             "job_id": uuid.uuid4().hex,
             "job_type": job_type,
             "status": "INIT",
@@ -49,8 +53,8 @@ class JobsMixin:
         return sub_job
 
     def _finish_sub_job(
-        self, server: dict, status: str, now: float, code: str | None = None, reason: str | None = None
-    ) -> dict | None:
+        self, server: dict[str, Any], status: str, now: float, code: str | None = None, reason: str | None = None
+    ) -> dict[str, Any] | None:
         job = self.jobs.get(server.get("job_id") or "")
         if job is None:
             return None
@@ -61,7 +65,7 @@ class JobsMixin:
                 return sub_job
         return None
 
-    def _refresh_job(self, job: dict | None) -> None:
+    def _refresh_job(self, job: dict[str, Any] | None) -> None:
         """A batch job's status follows its sub-jobs; INIT until the networking is built."""
         if job is None:
             return

@@ -23,7 +23,8 @@ Life of a server created through the API (``create_servers``):
   ports; a pending BUILD transition is cancelled and its creation sub-job ends ``FAIL``.
 
 Timers take the backend lock, check the server is still the same object, and are cancelled by
-``EcsModel.close`` (called by ``Backend.reset``).
+``EcsModel.close`` (called by ``Backend.reset``). A failure is a typed error of :mod:`.errors`
+(its code and message become the fault and the job's ``error_code`` / ``fail_reason``).
 
 Here: the statuses (:data:`STATUS_STATES`), the port and build timers, the transitions and the
 ``ecs.server_created`` publication. The API-facing entry points (``create_servers``,
@@ -33,11 +34,18 @@ Here: the statuses (:data:`STATUS_STATES`), the port and build timers, the trans
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Any
 
-from localcloud.core.errors import BadRequest, CloudError
+from localcloud.core.errors import CloudError
 from localcloud.core.timefmt import iso_seconds
 
+from . import errors
+from .jobs import JobsMixin
 from .views import server_view, sub_job_view
+
+if TYPE_CHECKING:
+    from localcloud.core.state import Backend, ProjectState
+    from localcloud.services.vpc.models import VpcModel
 
 __all__ = ["LifecycleMixin", "STATUS_STATES", "FAIL_BUILD_PREFIX"]
 
@@ -59,9 +67,29 @@ STATUS_STATES: dict[str, tuple[str, str, int]] = {
 }
 
 
-class LifecycleMixin:
-    """Needs ``self.project``, ``self.backend``, ``self.vpc``, ``self.servers``, ``self.jobs``,
-    ``self._timers``, ``self._closed``, ``self._now()`` and the job methods (:mod:`.jobs`)."""
+class LifecycleMixin(JobsMixin):
+    """Needs what ``EcsModel`` sets up and provides, declared below (and the job methods of
+    :mod:`.jobs`); the views it publishes read it through :class:`.views.EcsReader`."""
+
+    project: ProjectState
+    backend: Backend
+    _timers: set[threading.Timer]
+    _closed: bool
+
+    if TYPE_CHECKING:  # provided by EcsModel (models.py)
+
+        @property
+        def vpc(self) -> VpcModel: ...
+
+        def _now(self) -> float: ...
+
+        def server_ports(self, server: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+        def port_vpc_id(self, port: dict[str, Any], default: str | None = None) -> str | None: ...
+
+        def server_security_groups(
+            self, server: dict[str, Any], ports: list[dict[str, Any]] | None = None
+        ) -> list[dict[str, Any]]: ...
 
     # ---- transitions ------------------------------------------------------------------------
     def _build_ports(self, server: dict) -> None:
@@ -88,17 +116,6 @@ class LifecycleMixin:
         server["ports_built"] = True
         if server["job_id"]:
             self._refresh_job(self.jobs.get(server["job_id"]))
-
-    @staticmethod
-    def _port_error(error: CloudError) -> CloudError:
-        """A VPC port error as the ECS error a create request or job reports."""
-        if error.code == "VPC.0701":
-            return BadRequest("Ecs.0010", f"The private IP address is already in use. ({error.message})")
-        if error.code == "VPC.0703":
-            return BadRequest("Ecs.0012", f"Insufficient IP addresses. ({error.message})")
-        if error.code == "VPC.0705":
-            return BadRequest("Ecs.0039", f"The specified IP address does not belong to the subnet. ({error.message})")
-        return BadRequest("Ecs.0201", f"Failed to create the NIC. ({error.code}: {error.message})")
 
     def _schedule(self, server: dict, kind: str, delay_ms: int) -> None:
         timer: threading.Timer
@@ -128,8 +145,7 @@ class LifecycleMixin:
                 try:
                     self._build_ports(server)
                 except CloudError as error:
-                    mapped = self._port_error(error)
-                    self._fail(server, mapped.code, mapped.message)
+                    self._fail(server, errors.from_port_error(error))
             elif kind == "build":
                 self._activate(server)
 
@@ -140,15 +156,15 @@ class LifecycleMixin:
         try:
             self._build_ports(server)
         except CloudError as error:
-            mapped = self._port_error(error)
-            self._fail(server, mapped.code, mapped.message)
+            self._fail(server, errors.from_port_error(error))
             return
         if server["name"].startswith(FAIL_BUILD_PREFIX):
             self._fail(
                 server,
-                "Ecs.0204",
-                f"Failed to create the ECS [{server['id']}]: the build failed "
-                f"(localcloud '{FAIL_BUILD_PREFIX}' name prefix).",
+                errors.build_failed(
+                    f"Failed to create the ECS [{server['id']}]: the build failed "
+                    f"(localcloud '{FAIL_BUILD_PREFIX}' name prefix)."
+                ),
             )
             return
         self._cancel_timers(server)
@@ -165,7 +181,9 @@ class LifecycleMixin:
             job=sub_job_view(sub_job) if sub_job else (job and dict(job)),
         )
 
-    def _fail(self, server: dict, code: str, reason: str) -> None:
+    def _fail(self, server: dict, error: CloudError) -> None:
+        """End a creation in ERROR: ports rolled back, ``error`` as the fault and the sub-job's failure."""
+        code, reason = error.code, error.message
         self._cancel_timers(server)
         now = self._now()
         server["creating"] = False

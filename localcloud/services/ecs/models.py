@@ -27,19 +27,23 @@ import re
 import secrets
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localcloud.core.errors import BadRequest, CloudError, NotFound
+from localcloud.core.errors import CloudError
 
+from . import errors
 from .jobs import JobsMixin
 from .lifecycle import FAIL_BUILD_PREFIX, STATUS_STATES, LifecycleMixin
 from .validation import MAX_TAGS, NicRequest, ServerRequest, check_tag, parse_flavor, validate_request
+
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
 
 __all__ = ["EcsModel", "ServerRequest", "NicRequest", "parse_flavor", "STATUS_STATES", "FAIL_BUILD_PREFIX"]
 
 
 class EcsModel(LifecycleMixin, JobsMixin):
-    def __init__(self, project):
+    def __init__(self, project: ProjectState) -> None:
         self.project = project
         self.backend = project.backend
         self.servers: dict[str, dict] = {}  # id -> server record, creation order
@@ -65,13 +69,13 @@ class EcsModel(LifecycleMixin, JobsMixin):
     def get_server(self, server_id: str) -> dict:
         server = self.servers.get(server_id)
         if server is None:
-            raise NotFound("Ecs.0114", f"Instance[{server_id}] could not be found.")
+            raise errors.server_not_found(server_id)
         return server
 
     def get_job(self, job_id: str) -> dict:
         job = self.jobs.get(job_id)
         if job is None:
-            raise NotFound("Ecs.0005", f"Job[{job_id}] could not be found.")
+            raise errors.job_not_found(job_id)
         return job
 
     def server_ports(self, server: dict) -> list[dict]:
@@ -159,7 +163,7 @@ class EcsModel(LifecycleMixin, JobsMixin):
                     self.vpc.delete_ports_of_device(server["id"])
                     self.servers.pop(server["id"], None)
                 self.jobs.pop(job["job_id"], None)
-                raise self._port_error(error) from None
+                raise errors.from_port_error(error) from None
         else:
             for server in created:
                 self._schedule(server, "ports", settings.ports_delay_ms)
@@ -252,10 +256,12 @@ class EcsModel(LifecycleMixin, JobsMixin):
         """Control API: set a server's status. Ends a pending creation (ACTIVE -> success, ERROR -> fail)."""
         server = self.get_server(server_id)
         if status not in STATUS_STATES:
-            raise BadRequest("LocalCloud.Status", f"status must be one of {sorted(STATUS_STATES)}")
+            raise errors.status_invalid(f"status must be one of {sorted(STATUS_STATES)}")
         if server["creating"] and status != "BUILD":
             if status == "ERROR":
-                self._fail(server, "Ecs.0204", "Failed to create the ECS (forced to ERROR by the control API).")
+                self._fail(
+                    server, errors.build_failed("Failed to create the ECS (forced to ERROR by the control API).")
+                )
                 return server
             self._activate(server)  # creation completes: job SUCCESS and the event, then the forced status
             if server["status"] == "ERROR":
@@ -266,7 +272,7 @@ class EcsModel(LifecycleMixin, JobsMixin):
     # ---- deletion --------------------------------------------------------------------------
     def delete_servers(self, server_ids: list[str]) -> dict:
         if not server_ids:
-            raise BadRequest("Ecs.0005", "Invalid parameter: servers must not be empty.")
+            raise errors.invalid_parameter("servers must not be empty.")
         for server_id in server_ids:
             self.get_server(server_id)
         now = self._now()
@@ -276,7 +282,8 @@ class EcsModel(LifecycleMixin, JobsMixin):
             self._cancel_timers(server)
             if server["creating"]:
                 server["creating"] = False
-                self._finish_sub_job(server, "FAIL", now, "Ecs.0204", "The ECS was deleted during creation.")
+                failure = errors.deleted_during_creation()
+                self._finish_sub_job(server, "FAIL", now, failure.code, failure.message)
             self.vpc.delete_ports_of_device(server_id)
             sub_job = self._new_sub_job(job, "deleteServer", server_id, now)
             sub_job.update(status="SUCCESS", end_time=now)
@@ -284,7 +291,7 @@ class EcsModel(LifecycleMixin, JobsMixin):
         return job
 
     # ---- tags --------------------------------------------------------------------------------
-    def add_tags(self, server_id: str, tags: list[tuple[str, Any]]) -> None:
+    def add_tags(self, server_id: str, tags: list[tuple[Any, Any]]) -> None:
         server = self.get_server(server_id)
         for key, value in tags:
             check_tag(key, value)
@@ -292,15 +299,15 @@ class EcsModel(LifecycleMixin, JobsMixin):
         for key, value in tags:
             merged[key] = value
         if len(merged) > MAX_TAGS:
-            raise BadRequest("Ecs.0005", f"Invalid parameter: at most {MAX_TAGS} tags can be added to an ECS.")
+            raise errors.invalid_parameter(f"at most {MAX_TAGS} tags can be added to an ECS.")
         server["tags"] = merged
         server["updated"] = self._now()
 
-    def remove_tags(self, server_id: str, tags: list[tuple[str, Any]]) -> None:
+    def remove_tags(self, server_id: str, tags: list[tuple[Any, Any]]) -> None:
         server = self.get_server(server_id)
         for key, _value in tags:
             if not isinstance(key, str) or not key:
-                raise BadRequest("Ecs.0005", f"Invalid parameter: tag key [{key}] is invalid.")
+                raise errors.invalid_parameter(f"tag key [{key}] is invalid.")
         for key, _value in tags:
             server["tags"].pop(key, None)
         server["updated"] = self._now()
@@ -332,9 +339,9 @@ class EcsModel(LifecycleMixin, JobsMixin):
         an id of ``server_id`` that does not exist (the real API answers those with id and fault).
         """
         if limit < 1 or limit > 1000:
-            raise BadRequest("Ecs.0005", "Invalid parameter: limit must be within 1..1000.")
+            raise errors.invalid_parameter("limit must be within 1..1000.")
         if offset < 0:
-            raise BadRequest("Ecs.0005", "Invalid parameter: offset must be >= 0.")
+            raise errors.invalid_parameter("offset must be >= 0.")
         if server_ids:
             items = [self.servers.get(sid) or {"id": sid, "missing": True} for sid in server_ids]
             return len(items), items
@@ -365,7 +372,7 @@ class EcsModel(LifecycleMixin, JobsMixin):
         if marker:
             ids = [s["id"] for s in ordered]
             if marker not in ids:
-                raise BadRequest("Ecs.0005", f"Invalid parameter: marker [{marker}] not found.")
+                raise errors.invalid_parameter(f"marker [{marker}] not found.")
             return count, ordered[ids.index(marker) + 1 :][:limit]
         page = max(offset, 1)
         return count, ordered[(page - 1) * limit : page * limit]

@@ -9,30 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.core.errors import BadRequest
 from localcloud.core.routing import ApiContext, Router
 
+from . import errors
 from .models import EcsModel, NicRequest, ServerRequest
 from .views import interface_view, job_view, missing_server_view, server_view, tags_view
 
 __all__ = ["router"]
 
 router = Router("ecs", "ecs")
-_INVALID = "Ecs.0005"
+_INVALID = errors.INVALID_PARAMETER  # a malformed body or query parameter
 
 
 def _model(ctx: ApiContext) -> EcsModel:
     return ctx.project.service("ecs")
 
 
-def _bad(message: str) -> BadRequest:
-    return BadRequest(_INVALID, f"Invalid parameter: {message}")
-
-
 def _body(ctx: ApiContext) -> dict:
     body = ctx.json(_INVALID)
     if not isinstance(body, dict):
-        raise BadRequest(_INVALID, "Invalid request body.")
+        raise errors.invalid_body()
     return body
 
 
@@ -40,7 +36,7 @@ def _opt_str(value: Any, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad(f"{name} must be a string.")
+        raise errors.invalid_parameter(f"{name} must be a string.")
     return value
 
 
@@ -48,18 +44,19 @@ def _list_of_dicts(value: Any, name: str) -> list[dict]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise _bad(f"{name} must be a list of objects.")
+        raise errors.invalid_parameter(f"{name} must be a list of objects.")
     return value
 
 
-def _parse_tags(server: dict) -> list[tuple[str, str]]:
+def _parse_tags(server: dict) -> list[tuple[Any, Any]]:
+    """``(key, value)`` pairs as sent (the model checks them: a key may be missing or not a string)."""
     tags = [
         (tag.get("key"), tag.get("value", ""))
         for tag in _list_of_dicts(server.get("server_tags"), "server.server_tags")
     ]
     legacy = server.get("tags") or []
     if not isinstance(legacy, list) or not all(isinstance(item, str) for item in legacy):
-        raise _bad("server.tags must be a list of strings.")
+        raise errors.invalid_parameter("server.tags must be a list of strings.")
     for item in legacy:  # the older format: "key=value" (the doc's "key.value" also accepted)
         separator = "=" if "=" in item else "."
         key, _, value = item.partition(separator)
@@ -69,10 +66,10 @@ def _parse_tags(server: dict) -> list[tuple[str, str]]:
 
 def _parse_server_request(server: Any) -> ServerRequest:
     if not isinstance(server, dict):
-        raise BadRequest(_INVALID, "Invalid request body: server is required.")
+        raise errors.invalid_body("server is required")
     count = server.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int):
-        raise _bad("server.count must be an integer.")
+        raise errors.invalid_parameter("server.count must be an integer.")
     nics = []
     for nic in _list_of_dicts(server.get("nics"), "server.nics"):
         nics.append(
@@ -85,17 +82,17 @@ def _parse_server_request(server: Any) -> ServerRequest:
     groups = []
     for group in _list_of_dicts(server.get("security_groups"), "server.security_groups"):
         if not isinstance(group.get("id"), str) or not group["id"]:
-            raise _bad("security_groups[].id is required.")
+            raise errors.invalid_parameter("security_groups[].id is required.")
         groups.append(group["id"])
     metadata = server.get("metadata") or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise _bad("server.metadata must be an object of strings.")
+        raise errors.invalid_parameter("server.metadata must be an object of strings.")
     extendparam = server.get("extendparam") or {}
     if not isinstance(extendparam, dict):
-        raise _bad("server.extendparam must be an object.")
+        raise errors.invalid_parameter("server.extendparam must be an object.")
     root_volume = server.get("root_volume")
     if root_volume is not None and not isinstance(root_volume, dict):
-        raise _bad("server.root_volume must be an object.")
+        raise errors.invalid_parameter("server.root_volume must be an object.")
     return ServerRequest(
         name=_opt_str(server.get("name"), "server.name"),
         flavor_ref=_opt_str(server.get("flavorRef"), "server.flavorRef"),
@@ -120,7 +117,7 @@ def _create(ctx: ApiContext):
     body = _body(ctx)
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
-        raise _bad("dry_run must be a boolean.")
+        raise errors.invalid_parameter("dry_run must be a boolean.")
     request = _parse_server_request(body.get("server"))
     token = ctx.headers.get("X-Client-Token") or ctx.headers.get("x-client-token")
     result = _model(ctx).create_servers(request, dry_run=dry_run, client_token=token)
@@ -164,11 +161,11 @@ def delete_servers(ctx: ApiContext):
     ids = []
     for item in servers:
         if not isinstance(item.get("id"), str) or not item["id"]:
-            raise _bad("servers[].id is required.")
+            raise errors.invalid_parameter("servers[].id is required.")
         ids.append(item["id"])
     for flag in ("delete_publicip", "delete_volume"):
         if flag in body and not isinstance(body[flag], bool):
-            raise _bad(f"{flag} must be a boolean.")
+            raise errors.invalid_parameter(f"{flag} must be a boolean.")
     job = _model(ctx).delete_servers(ids)
     return 200, {"job_id": job["job_id"]}
 
@@ -203,14 +200,14 @@ def server_tags_action(ctx: ApiContext):
     action = body.get("action")
     tags = [(tag.get("key"), tag.get("value", "")) for tag in _list_of_dicts(body.get("tags"), "tags")]
     if not tags:
-        raise _bad("tags must not be empty.")
+        raise errors.invalid_parameter("tags must not be empty.")
     model = _model(ctx)
     if action == "create":
         model.add_tags(ctx.params["server_id"], tags)
     elif action == "delete":
         model.remove_tags(ctx.params["server_id"], tags)
     else:
-        raise _bad("action must be 'create' or 'delete' (lower case).")
+        raise errors.invalid_parameter("action must be 'create' or 'delete' (lower case).")
     return 204, None
 
 

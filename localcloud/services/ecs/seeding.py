@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import secrets
 
-from localcloud.core.errors import BadRequest, CloudError
+from localcloud.core.errors import CloudError
 
+from .errors import seed_invalid
 from .validation import DEFAULT_IMAGE_ID, parse_flavor
 
 __all__ = ["load_ecs_seed"]
@@ -25,19 +26,19 @@ def load_ecs_seed(model, project_doc: dict) -> dict:
     vpc = model.vpc
     for doc in project_doc.get("servers", []):
         if doc.get("id") and doc["id"] in model.servers:
-            raise BadRequest("LocalCloud.InvalidSeed", f"server id {doc['id']} is used twice")
+            raise seed_invalid(f"server id {doc['id']} is used twice")
         nics = []
         for nic in doc["nics"]:
             ref = nic.get("subnet_id") or nic.get("subnet")
             if not ref:
-                raise BadRequest("LocalCloud.InvalidSeed", f"server {doc['name']}: a nic needs subnet or subnet_id")
+                raise seed_invalid(f"server {doc['name']}: a nic needs subnet or subnet_id")
             try:
                 subnet = vpc.subnet(ref)
                 groups = [vpc.resolve_security_group(g)["id"] for g in nic.get("security_groups", [])] or [
                     vpc.default_security_group()["id"]
                 ]
             except CloudError as error:
-                raise BadRequest("LocalCloud.InvalidSeed", f"server {doc['name']}: {error.message}") from None
+                raise seed_invalid(f"server {doc['name']}: {error.message}") from None
             nics.append(
                 {
                     "subnet_id": subnet["id"],
@@ -81,7 +82,7 @@ def load_ecs_seed(model, project_doc: dict) -> dict:
             model._build_ports(server)
         except CloudError as error:
             model.servers.pop(server["id"], None)
-            raise BadRequest("LocalCloud.InvalidSeed", f"server {doc['name']}: {error.message}") from None
+            raise seed_invalid(f"server {doc['name']}: {error.message}") from None
         names[server["name"]] = server["id"]
         ports[server["name"]] = [port["id"] for port in model.server_ports(server)]
     return {"servers": names, "server_ports": ports}

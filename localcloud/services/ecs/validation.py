@@ -15,7 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.core.errors import BadRequest, CloudError
+from localcloud.core.errors import CloudError
+
+from . import errors
 
 __all__ = [
     "ServerRequest",
@@ -95,70 +97,70 @@ class ServerRequest:
 def validate_request(model, request: ServerRequest) -> dict:
     """Check a create request; the plan the servers are recorded from, or a 400 ``BadRequest``."""
     if not request.name or not isinstance(request.name, str):
-        raise BadRequest("Ecs.0005", "Invalid parameter: server.name is required.")
+        raise errors.invalid_parameter("server.name is required.")
     if request.count < 1:
-        raise BadRequest("Ecs.0005", "Invalid parameter: server.count must be at least 1.")
+        raise errors.invalid_parameter("server.count must be at least 1.")
     if request.count > MAX_COUNT:
-        raise BadRequest("Ecs.0118", f"The number of ECSs exceeds the maximum allowed limit ({MAX_COUNT}).")
+        raise errors.too_many_servers(MAX_COUNT)
     max_name = 64 if request.count == 1 else 59
     if len(request.name) > max_name or not _NAME_RE.match(request.name):
-        raise BadRequest("Ecs.0005", f"Invalid parameter: server.name [{request.name}] is invalid.")
+        raise errors.invalid_parameter(f"server.name [{request.name}] is invalid.")
     if not request.flavor_ref:
-        raise BadRequest("Ecs.0005", "Invalid parameter: server.flavorRef is required.")
+        raise errors.invalid_parameter("server.flavorRef is required.")
     flavor = parse_flavor(request.flavor_ref)
     if flavor is None:
-        raise BadRequest("Ecs.0029", f"The flavor [{request.flavor_ref}] does not exist.")
+        raise errors.flavor_not_found(request.flavor_ref)
     if not request.nics:
-        raise BadRequest("Ecs.0005", "Invalid parameter: server.nics is required.")
+        raise errors.invalid_parameter("server.nics is required.")
     if len(request.nics) > MAX_NICS:
-        raise BadRequest("Ecs.0050", "The number of NICs attached to the ECS exceeds the quota.")
+        raise errors.nic_quota()
     if len(request.tags) > MAX_TAGS:
-        raise BadRequest("Ecs.0005", f"Invalid parameter: at most {MAX_TAGS} tags can be added to an ECS.")
+        raise errors.invalid_parameter(f"at most {MAX_TAGS} tags can be added to an ECS.")
     seen_keys: set[str] = set()
     for key, value in request.tags:
         check_tag(key, value)
         if key in seen_keys:
-            raise BadRequest("Ecs.0005", f"Invalid parameter: duplicate tag key [{key}].")
+            raise errors.invalid_parameter(f"duplicate tag key [{key}].")
         seen_keys.add(key)
 
     subnets = []
     for nic in request.nics:
         if nic.port_id:
-            raise BadRequest("Ecs.0005", "Invalid parameter: nics[].port_id is not supported by localcloud.")
+            raise errors.invalid_parameter("nics[].port_id is not supported by localcloud.")
         if not nic.subnet_id:
-            raise BadRequest("Ecs.0005", "Invalid parameter: nics[].subnet_id is required.")
+            raise errors.invalid_parameter("nics[].subnet_id is required.")
         try:
             subnets.append(model.vpc.subnet(nic.subnet_id))
         except CloudError:
-            raise BadRequest("Ecs.0038", f"The subnet [{nic.subnet_id}] does not exist.") from None
+            raise errors.subnet_not_found(nic.subnet_id) from None
     vpc_id = request.vpc_id
     if vpc_id:
         try:
             vpc_id = model.vpc.vpc(vpc_id)["id"]
         except CloudError:
-            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: VPC [{request.vpc_id}] does not exist.") from None
+            raise errors.vpc_not_found(vpc_id) from None
     else:
         vpc_id = subnets[0]["vpc_id"]
     if subnets[0]["vpc_id"] != vpc_id:
-        raise BadRequest("Ecs.0064", "The VPC ID in the request is inconsistent with that in the main subnet ID.")
+        raise errors.vpc_inconsistent()
     for subnet in subnets[1:]:
         if subnet["vpc_id"] != vpc_id:
-            raise BadRequest("Ecs.0014", f"Invalid VPC parameters: subnet [{subnet['id']}] is not in VPC [{vpc_id}].")
+            raise errors.subnet_not_in_vpc(subnet["id"], vpc_id)
     fixed_ips: set[str] = set()
     for nic, subnet in zip(request.nics, subnets):
         if not nic.ip_address:
             continue
         if request.count > 1:
-            raise BadRequest("Ecs.0005", "Invalid parameter: a fixed ip_address cannot be used when count > 1.")
+            raise errors.invalid_parameter("a fixed ip_address cannot be used when count > 1.")
         try:
             address = ipaddress.ip_address(nic.ip_address)
             network = ipaddress.ip_network(subnet["cidr"], strict=False)
         except ValueError:
-            raise BadRequest("Ecs.0005", f"Invalid parameter: ip_address [{nic.ip_address}].") from None
+            raise errors.invalid_parameter(f"ip_address [{nic.ip_address}].") from None
         if address not in network:
-            raise BadRequest("Ecs.0039", f"The specified IP address [{nic.ip_address}] does not belong to the subnet.")
+            raise errors.ip_not_in_subnet(nic.ip_address)
         if nic.ip_address in fixed_ips:
-            raise BadRequest("Ecs.0010", f"Private IP address {nic.ip_address} is already in use.")
+            raise errors.ip_in_use(nic.ip_address)
         fixed_ips.add(nic.ip_address)
 
     if request.security_groups:
@@ -167,9 +169,7 @@ def validate_request(model, request: ServerRequest) -> dict:
             try:
                 sg_id = model.vpc.resolve_security_group(ref)["id"]
             except CloudError:
-                raise BadRequest(
-                    "Ecs.0014", f"Invalid security group parameters: security group [{ref}] does not exist."
-                ) from None
+                raise errors.security_group_not_found(ref) from None
             if sg_id not in group_ids:
                 group_ids.append(sg_id)
     else:
@@ -198,6 +198,6 @@ def validate_request(model, request: ServerRequest) -> dict:
 def check_tag(key: Any, value: Any) -> None:
     """400 ``Ecs.0005`` unless ``key`` and ``value`` are a valid tag key and value."""
     if not isinstance(key, str) or not _TAG_KEY_RE.match(key):
-        raise BadRequest("Ecs.0005", f"Invalid parameter: tag key [{key}] is invalid.")
+        raise errors.invalid_parameter(f"tag key [{key}] is invalid.")
     if not isinstance(value, str) or not _TAG_VALUE_RE.match(value):
-        raise BadRequest("Ecs.0005", f"Invalid parameter: tag value [{value}] is invalid.")
+        raise errors.invalid_parameter(f"tag value [{value}] is invalid.")

@@ -1,20 +1,49 @@
 """Response shapes of the ECS API, built from model records (field names from the SDK's
 ``attribute_map``s: ``ServerDetail``, ``ServerAddress``, ``InterfaceAttachment``, ``ShowJobResponse``,
-``SubJob``). Pure functions: the model's state is read, never changed."""
+``SubJob``). Pure functions: the model's state is read, never changed, and only what
+:class:`EcsReader` lists is read (``EcsModel`` is one; this module never imports the model)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from localcloud.core.timefmt import iso_or_none
 
+from . import errors
+
 if TYPE_CHECKING:
-    from .models import EcsModel
+    from localcloud.core.state import ProjectState
 
-__all__ = ["server_view", "missing_server_view", "interface_view", "job_view", "sub_job_view", "tags_view"]
+__all__ = [
+    "EcsReader",
+    "server_view",
+    "missing_server_view",
+    "interface_view",
+    "job_view",
+    "sub_job_view",
+    "tags_view",
+]
 
 
-def _addresses(model: EcsModel, server: dict, ports: list[dict]) -> dict:
+class EcsReader(Protocol):
+    """What a server's view reads of the ECS model: its project (the ``tenant_id``) and, from the
+    VPC, the server's ports, a port's VPC and the server-wide security groups."""
+
+    @property
+    def project(self) -> ProjectState: ...
+
+    def server_ports(self, server: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def port_vpc_id(self, port: dict[str, Any], default: str | None = None) -> str | None: ...
+
+    def server_security_groups(
+        self, server: dict[str, Any], ports: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+def _addresses(
+    model: EcsReader, server: dict[str, Any], ports: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
     addresses: dict[str, list[dict]] = {}
     for index, port in enumerate(ports):
         vpc_id = model.port_vpc_id(port, server["vpc_id"]) or server["vpc_id"]
@@ -33,7 +62,7 @@ def _addresses(model: EcsModel, server: dict, ports: list[dict]) -> dict:
     return addresses
 
 
-def server_view(model: EcsModel, server: dict) -> dict:
+def server_view(model: EcsReader, server: dict[str, Any]) -> dict[str, Any]:
     """``GET /v1/{project_id}/cloudservers/{server_id}`` -> ``server``."""
     ports = model.server_ports(server)
     status = server["status"]
@@ -99,15 +128,13 @@ def server_view(model: EcsModel, server: dict) -> dict:
     }
 
 
-def missing_server_view(server_id: str) -> dict:
+def missing_server_view(server_id: str) -> dict[str, Any]:
     """A ``server_id`` filter entry for an id that does not exist: id and fault, nothing else."""
-    return {
-        "id": server_id,
-        "fault": {"code": 404, "message": f"Instance[{server_id}] could not be found.", "details": "Ecs.0114"},
-    }
+    error = errors.server_not_found(server_id)
+    return {"id": server_id, "fault": {"code": error.status, "message": error.message, "details": error.code}}
 
 
-def interface_view(port: dict) -> dict:
+def interface_view(port: dict[str, Any]) -> dict[str, Any]:
     """``GET .../os-interface`` -> one ``interfaceAttachments`` item."""
     return {
         "port_state": port.get("status", "ACTIVE"),
@@ -122,7 +149,7 @@ def interface_view(port: dict) -> dict:
     }
 
 
-def sub_job_view(sub_job: dict) -> dict:
+def sub_job_view(sub_job: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": sub_job["status"],
         "entities": {"server_id": sub_job["server_id"]},
@@ -135,7 +162,7 @@ def sub_job_view(sub_job: dict) -> dict:
     }
 
 
-def job_view(job: dict) -> dict:
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
     """``GET /v1/{project_id}/jobs/{job_id}``."""
     return {
         "status": job["status"],
@@ -152,5 +179,5 @@ def job_view(job: dict) -> dict:
     }
 
 
-def tags_view(server: dict) -> dict:
+def tags_view(server: dict[str, Any]) -> dict[str, Any]:
     return {"tags": [{"key": key, "value": value} for key, value in server["tags"].items()]}

@@ -10,9 +10,10 @@ channels received (``{"events": [{"seq", "channel_id", "request_id", "received_a
 from __future__ import annotations
 
 from localcloud.control import control
-from localcloud.core.errors import BadRequest
 from localcloud.core.routing import ApiContext
 from localcloud.core.state import DEFAULT_PROJECT_ID
+
+from . import errors
 
 __all__ = ["create_channel", "list_events"]
 
@@ -21,7 +22,7 @@ __all__ = ["create_channel", "list_events"]
 def create_channel(ctx: ApiContext):
     body = ctx.json() or {}
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        raise BadRequest("LocalCloud.EG", 'send {"name": "...", "id"?: "...", "sources"?: [...], "project_id"?: "..."}')
+        raise errors.control_usage('send {"name": "...", "id"?: "...", "sources"?: [...], "project_id"?: "..."}')
     project_id = body.get("project_id") or DEFAULT_PROJECT_ID
     with ctx.backend.lock:
         model = ctx.backend.project(project_id, create=True).service("eg")

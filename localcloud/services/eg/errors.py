@@ -36,3 +36,8 @@ def invalid_parameters(detail: str) -> BadRequest:
 
 def name_duplicated(name: str) -> BadRequest:
     return BadRequest(NAME_DUPLICATED, f"name duplicated: {name}")
+
+
+def control_usage(usage: str) -> BadRequest:
+    """A control-API body localcloud cannot read (``LocalCloud.EG``: localcloud's own code)."""
+    return BadRequest("LocalCloud.EG", usage)

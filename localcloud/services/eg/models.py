@@ -13,10 +13,14 @@ import json
 import re
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from localcloud.core.timefmt import iso_seconds
 
 from . import errors
+
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
 
 __all__ = ["EgModel", "MAX_EVENT_BYTES", "MAX_REQUEST_BYTES", "MAX_EVENTS_PER_REQUEST"]
 
@@ -61,7 +65,7 @@ def _check_event(position: int, event: object) -> str | None:
 
 
 class EgModel:
-    def __init__(self, project):
+    def __init__(self, project: ProjectState) -> None:
         self.project = project
         self._channels: dict[str, dict] = {}
         self._events: list[dict] = []

@@ -8,6 +8,8 @@ invocations every function received (sync and async, from the API or a trigger),
 
 from __future__ import annotations
 
+from typing import Any
+
 from localcloud.control import control
 from localcloud.core.routing import ApiContext
 
@@ -17,7 +19,7 @@ __all__ = ["list_invocations"]
 @control.route("GET", "/_localcloud/functiongraph/invocations")
 def list_invocations(ctx: ApiContext):
     wanted_function, wanted_project = ctx.arg("function"), ctx.arg("project_id")
-    found = []
+    found: list[dict[str, Any]] = []
     with ctx.backend.lock:
         for project_id, state in ctx.backend.projects_matching(wanted_project):
             model = state.service("functiongraph")

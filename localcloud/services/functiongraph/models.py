@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.core.errors import CloudError, NotFound
 from localcloud.core.timefmt import iso_seconds
 
+from . import errors
 from . import validation as v
 
 __all__ = ["FunctionGraphModel", "Function", "Invocation", "register_invoker", "function_urn", "MAX_INVOCATIONS"]
@@ -149,7 +149,7 @@ class FunctionGraphModel:
                 and version == "latest"
             ):
                 return function
-        raise NotFound("FSS.1051", "Not found the function")
+        raise errors.function_not_found()
 
     def create_function(self, body: dict) -> Function:
         name = v.check_name(body.get("func_name"))
@@ -162,7 +162,7 @@ class FunctionGraphModel:
         timeout = v.check_timeout(body)
         code_type, code = v.decode_code(body)
         if name in self.functions:
-            raise CloudError("FSS.0409", f"The function {name} already exists.", status=409)
+            raise errors.function_exists(name)
         function = Function(
             name=name,
             package=package,
@@ -249,10 +249,10 @@ class FunctionGraphModel:
                 1 for f in self.functions.values() for t in f.triggers.values() if t["trigger_type_code"] == "CTS"
             )
             if count >= 10:
-                raise v.bad("The maximum number of CTS triggers (10 per project) has been reached.", "FSS.0403")
+                raise errors.trigger_quota()
         for trigger in function.triggers.values():
             if trigger["trigger_type_code"] == kind and trigger["event_data"] == data:
-                raise CloudError("FSS.0409", "The trigger already exists.", status=409)
+                raise errors.trigger_exists()
         now = _now()
         trigger_id = str(uuid.uuid4())
         trigger = {
@@ -270,7 +270,7 @@ class FunctionGraphModel:
     def trigger(self, function: Function, kind: str, trigger_id: str) -> dict:
         trigger = function.triggers.get(trigger_id)
         if trigger is None or trigger["trigger_type_code"] != kind:
-            raise NotFound("FSS.0404", f"Not found the trigger {trigger_id}")
+            raise errors.trigger_not_found(trigger_id)
         return trigger
 
     def delete_trigger(self, function: Function, kind: str, trigger_id: str) -> None:
@@ -329,7 +329,7 @@ class FunctionGraphModel:
 
     def dependency(self, depend_id: str) -> dict:
         if depend_id not in self.dependencies:
-            raise NotFound("FSS.0404", f"Not found the dependency {depend_id}")
+            raise errors.dependency_not_found(depend_id)
         return self.dependencies[depend_id]
 
     def dependency_version(self, version_id: str) -> dict | None:

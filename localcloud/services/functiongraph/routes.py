@@ -13,9 +13,9 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from localcloud.core.errors import NotFound
 from localcloud.core.routing import ApiContext, Router
 
+from . import errors
 from . import validation as v
 from .models import Function, FunctionGraphModel
 
@@ -33,7 +33,7 @@ def _function(ctx: ApiContext) -> Function:
 
 
 def _body(ctx: ApiContext) -> dict:
-    body = ctx.json(v.INVALID)
+    body = ctx.json(errors.INVALID)
     if not isinstance(body, dict):
         raise v.bad("The request body must be a JSON object.")
     return body
@@ -113,6 +113,8 @@ def _trigger_view(trigger: dict) -> dict:
 
 def _async_view(f: Function) -> dict:
     config = f.async_config
+    if config is None:
+        raise errors.async_config_not_found()
     return {
         "func_urn": f.urn,
         "max_async_event_age_in_seconds": config["max_async_event_age_in_seconds"],
@@ -133,8 +135,8 @@ def create_function(ctx: ApiContext):
 @router.route("GET", "/v2/{project_id}/fgs/functions")
 def list_functions(ctx: ApiContext):
     functions = _model(ctx).list_functions(ctx.arg("package_name"), ctx.arg("func_name"))
-    marker = ctx.int_arg("marker", 0, v.INVALID)
-    maxitems = ctx.int_arg("maxitems", 400, v.INVALID)
+    marker = ctx.int_arg("marker", 0, errors.INVALID)
+    maxitems = ctx.int_arg("maxitems", 400, errors.INVALID)
     page = functions[marker : marker + maxitems]
     views = [
         {k: val for k, val in config_view(ctx, f).items() if k not in ("dependencies", "depend_list")} for f in page
@@ -173,10 +175,7 @@ def delete_function(ctx: ApiContext):
 # ---- async invoke config ---------------------------------------------------------------------
 @router.route("GET", "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-config")
 def show_async_invoke_config(ctx: ApiContext):
-    function = _function(ctx)
-    if function.async_config is None:
-        raise NotFound("FSS.0404", "The async invoke config of the function does not exist.")
-    return 200, _async_view(function)
+    return 200, _async_view(_function(ctx))
 
 
 @router.route("PUT", "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-config")
@@ -287,7 +286,7 @@ def invoke_function(ctx: ApiContext):
 def async_invoke_function(ctx: ApiContext):
     payload = _payload(ctx)
     if len(ctx.raw_body) > 256 * 1024:
-        raise v.bad("The async invocation request is larger than 256 KB.", "FSS.0413")
+        raise errors.async_request_too_large()
     model = _model(ctx)
     invocation = model.receive(_function(ctx), payload, "async")
     model.dispatch_async(invocation)

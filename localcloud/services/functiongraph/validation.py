@@ -4,9 +4,9 @@ Limits from the FunctionGraph documentation ("Notes and Constraints", API refere
 names 1-60 characters starting with a letter and ending with a letter or digit; memory sizes
 128...4096 in the console's steps plus 8192 and 10240 MB; timeout 3-900 s; user data at most 20
 keys and 4 KB in total; a zip uploaded through the API at most 50 MB (1.5 GB unpacked); async
-retries 0-3 and event age 1-86400 s. Error codes: ``FSS.1011`` "zip: not a valid zip file" is the
-real answer to a broken code package; other 400s use the generic ``FSS.0400`` with a message that
-names the field (the real service's per-field codes are not all documented).
+retries 0-3 and event age 1-86400 s. Errors: :mod:`.errors` (a broken zip is the real
+"zip: not a valid zip file"; other 400s are the generic invalid-request error with a message that
+names the field, the real service's per-field codes not all being documented).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import zipfile
 from typing import Any
 
 from localcloud.core.errors import BadRequest
+
+from . import errors
 
 __all__ = [
     "RUNTIMES",
@@ -42,7 +44,6 @@ __all__ = [
     "check_depend_file",
 ]
 
-INVALID = "FSS.0400"
 RUNTIMES = (
     "Python2.7",
     "Python3.6",
@@ -103,8 +104,9 @@ _HANDLER_RE = re.compile(r"^[A-Za-z_][\w./-]*\.[A-Za-z_]\w*$")
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
-def bad(message: str, code: str = INVALID) -> BadRequest:
-    return BadRequest(code, message)
+def bad(message: str) -> BadRequest:
+    """An invalid request (:func:`.errors.invalid`): ``message`` names the field."""
+    return errors.invalid(message)
 
 
 def _int(body: dict, name: str, default: int | None = None) -> int | None:
@@ -205,9 +207,9 @@ def check_zip(raw: bytes, max_unzipped: int) -> None:
             unpacked = sum(info.file_size for info in infos)
             broken = archive.testzip()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise BadRequest("FSS.1011", "zip: not a valid zip file") from None
+        raise errors.bad_zip() from None
     if broken is not None:
-        raise BadRequest("FSS.1011", f"zip: not a valid zip file (bad entry {broken})")
+        raise errors.bad_zip(broken)
     if unpacked > max_unzipped:
         raise bad(f"Invalid func_code: {unpacked} bytes unpacked, more than {max_unzipped}.")
     if any(info.filename.startswith("/") or ".." in info.filename.split("/") for info in infos):
@@ -235,9 +237,9 @@ def check_strategy(value: Any) -> dict:
         raise bad("Invalid strategy_config: must be an object.")
     concurrency = _int(value, "concurrency", -1)
     concurrent_num = _int(value, "concurrent_num", 1)
-    if not -1 <= concurrency <= 1000:
+    if concurrency is None or not -1 <= concurrency <= 1000:
         raise bad("Invalid strategy_config.concurrency: -1 (no limit), 0 (disabled) or 1..1000.")
-    if not 1 <= concurrent_num <= 1000:
+    if concurrent_num is None or not 1 <= concurrent_num <= 1000:
         raise bad("Invalid strategy_config.concurrent_num: 1..1000.")
     return {"concurrency": concurrency, "concurrent_num": concurrent_num}
 
@@ -245,9 +247,9 @@ def check_strategy(value: Any) -> dict:
 def check_async_config(body: dict) -> dict:
     attempts = _int(body, "max_async_retry_attempts", 1)
     age = _int(body, "max_async_event_age_in_seconds", 21600)
-    if not 0 <= attempts <= 3:
+    if attempts is None or not 0 <= attempts <= 3:
         raise bad("Invalid max_async_retry_attempts: must be within 0..3.")
-    if not 1 <= age <= 86400:
+    if age is None or not 1 <= age <= 86400:
         raise bad("Invalid max_async_event_age_in_seconds: must be within 1..86400.")
     destinations = body.get("destination_config") or {}
     if not isinstance(destinations, dict) or set(destinations) - {"on_success", "on_failure"}:

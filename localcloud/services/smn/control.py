@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 from localcloud.control import control
-from localcloud.core.errors import BadRequest
 from localcloud.core.routing import ApiContext
 from localcloud.core.state import DEFAULT_PROJECT_ID
 
+from . import errors
 from .models import _TOPIC_URN
 
 __all__ = ["create_topic", "create_subscription", "list_messages"]
@@ -22,7 +22,7 @@ __all__ = ["create_topic", "create_subscription", "list_messages"]
 def _body(ctx: ApiContext, usage: str) -> dict:
     body = ctx.json() or {}
     if not isinstance(body, dict):
-        raise BadRequest("LocalCloud.SMN", usage)
+        raise errors.control_usage(usage)
     return body
 
 
@@ -46,7 +46,7 @@ def create_subscription(ctx: ApiContext):
     )
     match = _TOPIC_URN.match(str(body.get("topic_urn") or ""))
     if not match:
-        raise BadRequest("SMN.0005", "Parameter: TopicUrn is invalid.")
+        raise errors.topic_urn_invalid()
     with ctx.backend.lock:
         model = ctx.backend.project(match["project"], create=True).service("smn")
         subscription = model.subscribe(

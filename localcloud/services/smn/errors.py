@@ -19,6 +19,7 @@ from __future__ import annotations
 from localcloud.core.errors import BadRequest, NotFound
 
 __all__ = [
+    "MESSAGE_INVALID",
     "topic_not_found",
     "topic_urn_invalid",
     "message_invalid",
@@ -27,7 +28,10 @@ __all__ = [
     "name_invalid",
     "protocol_invalid",
     "endpoint_invalid",
+    "control_usage",
 ]
+
+MESSAGE_INVALID = "SMN.0008"  # also a publish body that is not JSON
 
 
 def topic_not_found() -> NotFound:
@@ -39,7 +43,7 @@ def topic_urn_invalid() -> BadRequest:
 
 
 def message_invalid(detail: str) -> BadRequest:
-    return BadRequest("SMN.0008", f"Parameter: message is invalid. {detail}")
+    return BadRequest(MESSAGE_INVALID, f"Parameter: message is invalid. {detail}")
 
 
 def subject_invalid() -> BadRequest:
@@ -60,3 +64,8 @@ def protocol_invalid() -> BadRequest:
 
 def endpoint_invalid() -> BadRequest:
     return BadRequest("SMN.0012", "Parameter: Endpoint is invalid.")
+
+
+def control_usage(usage: str) -> BadRequest:
+    """A control-API body localcloud cannot read (``LocalCloud.SMN``: localcloud's own code)."""
+    return BadRequest("LocalCloud.SMN", usage)

@@ -19,10 +19,14 @@ import copy
 import json
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from localcloud.core.timefmt import iso_millis
 
 from . import errors
+
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
 
 __all__ = ["SmnModel", "MAX_MESSAGE_BYTES", "PROTOCOLS", "topic_urn", "filter_matches"]
 
@@ -133,7 +137,7 @@ def _check_policies(policies: object) -> list[dict]:
 
 
 class SmnModel:
-    def __init__(self, project):
+    def __init__(self, project: ProjectState) -> None:
         self.project = project
         self._topics: dict[str, dict] = {}  # urn -> topic (with its subscriptions)
         self._messages: list[dict] = []

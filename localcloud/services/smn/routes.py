@@ -17,6 +17,8 @@ from urllib.parse import unquote
 from localcloud.core.errors import CloudError
 from localcloud.core.routing import ApiContext, Router
 
+from .errors import MESSAGE_INVALID
+
 __all__ = ["router"]
 
 router = Router("smn", "smn")
@@ -41,4 +43,4 @@ def publish_message(ctx: ApiContext):
     urn = unquote(ctx.params["topic_urn"])
     model = ctx.project.service("smn")
     model.topic(urn)  # unknown topic: 404 before the body is looked at
-    return 200, model.publish(urn, ctx.json("SMN.0008"), request_id=ctx.request_id)
+    return 200, model.publish(urn, ctx.json(MESSAGE_INVALID), request_id=ctx.request_id)

@@ -21,10 +21,14 @@ import copy
 import ipaddress
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from localcloud.core.timefmt import iso_seconds
 
 from .errors import address_group_in_use, address_group_invalid, address_group_not_found, address_group_quota
+
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
 
 __all__ = ["AddressGroupModel", "ADDRESS_GROUP_QUOTA", "MAX_CAPACITY"]
 
@@ -41,7 +45,7 @@ def _check_entry(entry, version: int) -> str:
     try:
         if "-" in text:
             first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
-            if first.version != last.version or first > last:
+            if first.version != last.version or int(first) > int(last):
                 raise ValueError(text)
             found = first.version
         else:
@@ -56,7 +60,7 @@ def _check_entry(entry, version: int) -> str:
 class AddressGroupModel:
     """The address groups of one project (registered as the ``vpc_address_groups`` model)."""
 
-    def __init__(self, project):
+    def __init__(self, project: ProjectState) -> None:
         self.project = project
         self._groups: dict[str, dict] = {}  # insertion order = creation order
 

@@ -13,11 +13,18 @@ Provenance of the codes (see the VPC API reference, "Error Codes", vpc_api_0003)
             "Security Group ... in use." (409, seen in a real delete answer).
   chosen    VPC.2504 (port not found, 404), VPC.0605 (rule not found, 404), VPC.0610 (rule already
             exists, 409), VPC.0602 for "default group cannot be deleted" (409).
+  unchecked VPC.0204 (a subnet overlapping another subnet of its VPC, 400): no source recorded.
 """
 
 from __future__ import annotations
 
 from localcloud.core.errors import BadRequest, Conflict, NotFound, QuotaExceeded
+
+# Codes other services' models map (ECS reports a port that cannot be created with its own codes).
+IP_IN_USE = "VPC.0701"
+NO_MORE_IPS = "VPC.0703"
+IP_NOT_IN_SUBNET = "VPC.0705"
+SEED_INVALID = "LocalCloud.InvalidSeed"
 
 # ---- VPCs and subnets ---------------------------------------------------------------------
 
@@ -40,6 +47,14 @@ def subnet_invalid(message: str) -> BadRequest:
 
 def subnet_out_of_vpc(cidr: str, vpc_cidr: str) -> BadRequest:
     return BadRequest("VPC.0203", f"Subnet is not in the range of VPC. ({cidr} not within {vpc_cidr})")
+
+
+def subnet_overlaps(cidr: str, other_cidr: str) -> BadRequest:
+    return BadRequest(
+        "VPC.0204",
+        f"The subnet has already existed in the VPC, or has been in conflict "
+        f"with the VPC subnet. ({cidr} overlaps {other_cidr})",
+    )
 
 
 # ---- security groups and rules ------------------------------------------------------------
@@ -123,15 +138,15 @@ def port_sg_limit(limit: int, wanted: int) -> QuotaExceeded:
 
 
 def ip_in_use(ip: str) -> Conflict:
-    return Conflict("VPC.0701", f"IP is in use. ({ip})")
+    return Conflict(IP_IN_USE, f"IP is in use. ({ip})")
 
 
 def ip_not_in_subnet(ip: str, cidr: str) -> BadRequest:
-    return BadRequest("VPC.0705", f"IP address {ip} is not a valid IP for the specified subnet {cidr}.")
+    return BadRequest(IP_NOT_IN_SUBNET, f"IP address {ip} is not a valid IP for the specified subnet {cidr}.")
 
 
 def no_more_ips(network_id: str) -> Conflict:
-    return Conflict("VPC.0703", f"No more IP addresses available on network {network_id}.")
+    return Conflict(NO_MORE_IPS, f"No more IP addresses available on network {network_id}.")
 
 
 # ---- IP address groups (codes chosen: the public table names none; see address_groups.py) ----
@@ -157,4 +172,4 @@ def address_group_in_use(ref: str, rules: list[str]) -> Conflict:
 
 
 def seed_invalid(message: str) -> BadRequest:
-    return BadRequest("LocalCloud.InvalidSeed", message)
+    return BadRequest(SEED_INVALID, message)

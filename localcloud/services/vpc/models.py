@@ -18,6 +18,7 @@ import copy
 import ipaddress
 import random
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from localcloud.core.errors import BadRequest
 from localcloud.core.timefmt import iso_seconds
@@ -26,11 +27,14 @@ from . import errors
 from .security_groups import SecurityGroupsMixin
 from .seeding import load_vpc_seed
 
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
+
 __all__ = ["VpcModel"]
 
 
 class VpcModel(SecurityGroupsMixin):
-    def __init__(self, project):
+    def __init__(self, project: ProjectState) -> None:
         self.project = project
         self._vpcs: dict[str, dict] = {}
         self._subnets: dict[str, dict] = {}
@@ -40,19 +44,15 @@ class VpcModel(SecurityGroupsMixin):
         self._used_ips: dict[str, set[str]] = {}  # subnet id -> allocated addresses
         self._macs: set[str] = set()
         self._random = random.Random(project.project_id)
-        self._default_sg_id = None
         # Derived from the project id: the same after every reset, so tests and demos can name it.
-        default = self.create_security_group(
-            name="default",
-            description="Default security group",
-            rules=[],
-            sg_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project.project_id}")),
-            _default=True,
+        default_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sg-default:{project.project_id}"))
+        self._default_sg_id = default_id
+        self.create_security_group(
+            name="default", description="Default security group", rules=[], sg_id=default_id, _default=True
         )
-        self._default_sg_id = default["id"]
         for ethertype, prefix in (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0")):
-            self.add_rule(default["id"], direction="ingress", ethertype=ethertype, remote_group_id=default["id"])
-            self.add_rule(default["id"], direction="egress", ethertype=ethertype, remote_ip_prefix=prefix)
+            self.add_rule(default_id, direction="ingress", ethertype=ethertype, remote_group_id=default_id)
+            self.add_rule(default_id, direction="egress", ethertype=ethertype, remote_ip_prefix=prefix)
 
     # ---- helpers --------------------------------------------------------------------------
     def _now(self) -> str:
@@ -105,7 +105,7 @@ class VpcModel(SecurityGroupsMixin):
         if vpc_id is not None and vpc_id in self._vpcs:
             raise errors.vpc_invalid(f"VPC {vpc_id} already exists.")
         now = self._now()
-        vpc = {
+        vpc: dict[str, Any] = {
             "id": vpc_id or str(uuid.uuid4()),
             "name": name,
             "cidr": str(network),
@@ -137,17 +137,14 @@ class VpcModel(SecurityGroupsMixin):
             network = ipaddress.ip_network(cidr, strict=True)
         except ValueError:
             raise errors.subnet_invalid(f"The subnet cidr is not valid. ({cidr})") from None
-        if network.version != 4 or network.num_addresses < 8:
+        if not isinstance(network, ipaddress.IPv4Network) or network.num_addresses < 8:
             raise errors.subnet_invalid(f"The subnet cidr is not valid. ({cidr}: IPv4, /29 or larger)")
-        if not network.subnet_of(ipaddress.ip_network(vpc["cidr"])):
+        vpc_network = ipaddress.ip_network(vpc["cidr"])
+        if not isinstance(vpc_network, ipaddress.IPv4Network) or not network.subnet_of(vpc_network):
             raise errors.subnet_out_of_vpc(cidr, vpc["cidr"])
         for other in self._subnets.values():
             if other["vpc_id"] == vpc_id and network.overlaps(ipaddress.ip_network(other["cidr"])):
-                raise BadRequest(
-                    "VPC.0204",
-                    f"The subnet has already existed in the VPC, or has been in conflict "
-                    f"with the VPC subnet. ({cidr} overlaps {other['cidr']})",
-                )
+                raise errors.subnet_overlaps(cidr, other["cidr"])
         if subnet_id is not None and subnet_id in self._subnets:
             raise errors.subnet_invalid(f"Subnet {subnet_id} already exists.")
         gateway = gateway_ip or str(network.network_address + 1)

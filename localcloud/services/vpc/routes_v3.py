@@ -83,9 +83,9 @@ def list_ports(ctx: ApiContext):
         if wanted:
             ports = [port for port in ports if port[query] in wanted]
     for query in ("status", "instance_id", "instance_type"):
-        wanted = ctx.arg(query)
-        if wanted is not None:
-            ports = [port for port in ports if port[query] == wanted]
+        value = ctx.arg(query)
+        if value is not None:
+            ports = [port for port in ports if port[query] == value]
     prefix = ctx.arg("device_owner_prefixlike")
     if prefix:
         ports = [port for port in ports if port["device_owner"].startswith(prefix)]
@@ -201,9 +201,9 @@ def list_security_group_rules(ctx: ApiContext):
     if wanted_descriptions:
         rules = [rule for rule in rules if rule["description"] in wanted_descriptions]
     for query in ("direction", "action", "remote_ip_prefix"):
-        wanted = ctx.arg(query)
-        if wanted:
-            rules = [rule for rule in rules if rule[query] == wanted]
+        value = ctx.arg(query)
+        if value:
+            rules = [rule for rule in rules if rule[query] == value]
     priorities = id_filter(ctx, "priority")
     if priorities:
         rules = [rule for rule in rules if str(rule["priority"]) in priorities]

@@ -17,8 +17,12 @@ import copy
 import ipaddress
 import re
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from . import errors
+
+if TYPE_CHECKING:
+    from localcloud.core.state import ProjectState
 
 SG_QUOTA = 100  # security groups per project (Huawei's default quota)
 RULES_PER_GROUP = 1000
@@ -66,7 +70,19 @@ def _int_or_none(value, field: str):
 
 
 class SecurityGroupsMixin:
-    """Needs ``self.project``, ``self._groups``, ``self._rules``, ``self._ports``, ``self._now()``."""
+    """Needs the state ``VpcModel`` sets up and the methods it provides, declared below."""
+
+    project: ProjectState
+    _groups: dict[str, dict[str, Any]]
+    _rules: dict[str, dict[str, Any]]
+    _ports: dict[str, dict[str, Any]]
+    _default_sg_id: str
+
+    if TYPE_CHECKING:  # provided by VpcModel (models.py)
+
+        def _now(self) -> str: ...
+
+        def vpc(self, ref: str) -> dict[str, Any]: ...
 
     # ---- look-ups -------------------------------------------------------------------------
     def security_group(self, sg_id: str) -> dict:
@@ -145,7 +161,7 @@ class SecurityGroupsMixin:
         if dry_run:
             return None
         now = self._now()
-        group = {
+        group: dict[str, Any] = {
             "id": sg_id or str(uuid.uuid4()),
             "name": name,
             "description": description or "",

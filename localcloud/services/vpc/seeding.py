@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from localcloud.core.errors import CloudError
 
-from .errors import seed_invalid
+from .errors import SEED_INVALID, seed_invalid
 
 __all__ = ["load_vpc_seed"]
 
@@ -109,6 +109,6 @@ def _wrap(where: str, function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except CloudError as error:
-        if error.code == "LocalCloud.InvalidSeed":
+        if error.code == SEED_INVALID:
             raise
         raise seed_invalid(f"{where}: {error.code} {error.message}") from None

@@ -77,7 +77,7 @@ def bool_arg(ctx: ApiContext, name: str, error) -> bool | None:
 
 def id_filter(ctx: ApiContext, name: str) -> list[str]:
     """A list query parameter, sent repeated (what the SDK does) or comma-separated."""
-    values = []
+    values: list[str] = []
     for raw in ctx.args(name):
         values.extend(part for part in raw.split(",") if part)
     return values

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .config import ConfigError
-from .envelopes import Envelope, apig_response
-from .errors import ErrorCode, ErrorDetail
-from .pipeline import Run, failure_data
-from .results import result_event, to_log_line
+from shared.config import ConfigError
+from shared.errors import ErrorCode, ErrorDetail
+from shared.results import EventMeta, failure_data, result_event, to_log_line
+from shared.runtime.envelopes import Envelope, apig_response
+from shared.runtime.run import Run
 
 __all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure"]
 
@@ -39,13 +39,15 @@ def start_run(
             run.resources[name] = load(run)
         return run
     except ConfigError as error:
-        from .clock import SYSTEM_CLOCK
+        from shared.clock import SYSTEM_CLOCK
 
         detail = ErrorDetail(ErrorCode.CONFIG_INVALID, str(error), "$")
-        for message in envelope.messages or (None,):
-            data = failure_data(detail, retryable=True)
-            data.function, data.trigger, data.message_index = function, envelope.kind, message.index if message else 0
-            sys.stdout.write(to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now())) + "\n")
+        data = failure_data(detail, retryable=True)
+        for index in [message.index for message in envelope.messages] or [0]:
+            meta = EventMeta(index, envelope.kind, function)
+            sys.stdout.write(
+                to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now(), meta=meta)) + "\n"
+            )
         sys.stdout.flush()
         raise
 

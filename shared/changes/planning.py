@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ErrorCode, ErrorDetail
-from .model import Port
+from shared.errors import ErrorCode, ErrorDetail
+from shared.model import Port
 
 __all__ = ["Operation", "NicPlan", "select_interfaces", "plan_nic", "ACTIONS"]
 

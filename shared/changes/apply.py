@@ -12,18 +12,18 @@ group someone else attached meanwhile is not taken off with ours.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import Clock, Deadline
-from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.protocols import Network
-from .cloud.retry import RetryPolicy, backoff_delay
-from .errors import ErrorCode, ErrorDetail
-from .model import Port
-from .planning import NicPlan, Operation
-from .results import Outcome, ResultData, new_result_data
+from shared.changes.planning import NicPlan, Operation
+from shared.clock import Clock, Deadline
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.protocols import Network
+from shared.cloud.retry import RetryPolicy, backoff_delay
+from shared.errors import ErrorCode, ErrorDetail
+from shared.model import Port
+from shared.results import Identity, Outcome, ResultData, new_result_data
 
 __all__ = ["ApplyReport", "NicResult", "apply_plans", "report_data"]
 
@@ -238,13 +238,23 @@ def _roll_back(
     return ApplyReport("rolled_back" if changed_any else "failed", results, errors)
 
 
-def report_data(report: ApplyReport, warnings: list[ErrorDetail], **identity: Any) -> ResultData:
-    """Result ``data`` for an applied change: every interface's before and after, and whether a
-    retry may succeed (it may when a cloud call failed or time ran out, not when it was refused)."""
-    data = new_result_data(report.outcome, **identity)
-    data.nics = [nic.to_dict() for nic in report.nics]
-    data.errors = list(report.errors)
-    data.warnings = list(warnings)
-    if report.outcome in ("failed", "rolled_back"):
-        data.retryable = report.retryable
-    return data
+def report_data(
+    report: ApplyReport,
+    warnings: list[ErrorDetail],
+    identity: Identity | None = None,
+    *,
+    extra_nics: Iterable[dict[str, Any]] = (),
+    **fields: Any,
+) -> ResultData:
+    """Result ``data`` for an applied change: every interface's before and after (``extra_nics``:
+    those left alone), and whether a retry may succeed (it may when a cloud call failed or time ran
+    out, not when it was refused)."""
+    return new_result_data(
+        report.outcome,
+        identity,
+        nics=[nic.to_dict() for nic in report.nics] + list(extra_nics),
+        errors=list(report.errors),
+        warnings=list(warnings),
+        retryable=report.retryable if report.outcome in ("failed", "rolled_back") else None,
+        **fields,
+    )

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .cloud.protocols import Network
-from .errors import ErrorCode, ErrorDetail
-from .guardrails import GroupFacts
-from .model import SecurityGroup
+from shared.cloud.protocols import Network
+from shared.errors import ErrorCode, ErrorDetail
+from shared.model import SecurityGroup
+from shared.rails.guardrails import GroupFacts
 
 if TYPE_CHECKING:
-    from .planning import NicPlan
+    from shared.changes.planning import NicPlan
 
-__all__ = ["GroupCatalog", "catalog_for", "gather_facts"]
+__all__ = ["GroupCatalog", "catalog_for", "gather_facts", "read_address_groups"]
 
 
 class GroupCatalog:
@@ -106,17 +106,33 @@ class GroupCatalog:
         return Counter(group.name for group in merged.values())
 
 
-def gather_facts(plans: Iterable[NicPlan], gateway: Network, catalog: GroupCatalog) -> GroupFacts:
-    """Fresh facts for the guard rails: every group the changing plans mention, with rules, and the
-    IP address groups those rules name (one that cannot be read counts as everyone)."""
-    ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}
-    groups = gateway.read_groups(ids)
-    address_groups: dict[str, list[str] | None] = {}
-    for group in groups.values():
+def read_address_groups(
+    groups: Iterable[SecurityGroup], gateway: Network, known: Mapping[str, list[str] | None] | None = None
+) -> dict[str, list[str] | None]:
+    """The ``ip_set`` of every IP address group that an inbound rule of ``groups`` names, each read
+    once (None: it could not be read, and counts as everyone); ``known`` ones are not read again."""
+    found: dict[str, list[str] | None] = {}
+    for group in groups:
         for rule in group.rules or []:
             ref = rule.remote_address_group_id
-            if ref and ref not in address_groups and rule.direction == "ingress" and rule.action == "allow":
-                address_groups[ref] = gateway.show_address_group(ref)
+            if ref and ref not in found and rule.direction == "ingress":
+                found[ref] = known[ref] if known is not None and ref in known else gateway.show_address_group(ref)
+    return found
+
+
+def gather_facts(
+    plans: Iterable[NicPlan], gateway: Network, catalog: GroupCatalog, known: GroupFacts | None = None
+) -> GroupFacts:
+    """Fresh facts for the guard rails: every group the changing plans mention, with rules, and the
+    IP address groups those rules name (one that cannot be read counts as everyone). ``known``:
+    facts the caller read for this decision a moment ago (sg_drift judged the server on them);
+    only what they lack is read."""
+    ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}
+    have = {  # a group known by name only (rules not read) is read like any other
+        g: known.groups[g] for g in ids if known is not None and g in known.groups and known.groups[g].rules is not None
+    }
+    groups = {**have, **gateway.read_groups(ids - set(have))} if ids - set(have) else have
+    address_groups = read_address_groups(groups.values(), gateway, known.address_groups if known else None)
     return GroupFacts(groups, catalog.name_counts(groups), address_groups)
 
 

@@ -1,4 +1,4 @@
-"""The guard-rail step both functions share: fresh facts, rail configuration, every rail.
+"""The guard-rail step every flow shares: fresh facts, rail configuration, every rail.
 
 Nothing is written unless this step returns no errors. A rail configuration that names a group
 ambiguously (two groups carry a protected or allowed name) fails the message with
@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import ErrorCode, ErrorDetail
-from .groups import GroupCatalog, gather_facts
-from .guardrails import GroupFacts, GuardRails, PathOf, ambiguous_references, check_plans
+from shared.errors import ErrorCode, ErrorDetail
+from shared.rails.groups import GroupCatalog, gather_facts
+from shared.rails.guardrails import GroupFacts, GuardRails, PathOf, ambiguous_references, check_plans
 
 if TYPE_CHECKING:
-    from .cloud.protocols import Network
-    from .config import Settings
-    from .planning import NicPlan
+    from shared.changes.planning import NicPlan
+    from shared.cloud.protocols import Network
+    from shared.config import Settings
 
 __all__ = ["RailsVerdict", "check_rails"]
 
@@ -39,13 +39,16 @@ def check_rails(
     now: float,
     path_of: PathOf,
     approved: bool,
+    known: GroupFacts | None = None,
 ) -> RailsVerdict:
+    """Every rail on every plan that changes something; ``known``: facts already read for this
+    decision (see :func:`shared.rails.groups.gather_facts`)."""
     rails = GuardRails.from_settings(settings)
     problems = ambiguous_references(rails, catalog.current(network, now).values())
     if problems:
         return RailsVerdict(None, [], [], ErrorDetail(ErrorCode.CONFIG_INVALID, "; ".join(problems), "$"))
     if not any(plan.changes for plan in plans):
         return RailsVerdict(GroupFacts({}), [], [])  # nothing will be written: no facts needed
-    facts = gather_facts(plans, network, catalog)
+    facts = gather_facts(plans, network, catalog, known)
     errors, warnings = check_plans(plans, rails=rails, facts=facts, path_of=path_of, approved=approved)
     return RailsVerdict(facts, errors, warnings)

@@ -8,34 +8,36 @@ written before every guard rail passed for every interface; a dry run stops afte
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .apply import report_data
-from .canonical_json import canonical_json
-from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import CallCounter
-from .continuation import signature_time
-from .envelopes import CHANGE_REQUEST_TRIGGERS
-from .errors import ErrorCode, ErrorDetail
-from .groups import catalog_for
-from .idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
-from .identity import is_second_person
-from .model import SecurityGroup, is_safe_id, is_uuid
-from .pipeline import Prepared, Run, cloud_failure, failure_data
-from .planning import NicPlan, plan_nic, select_interfaces
-from .rails_step import check_rails
-from .results import ResultData, new_result_data, rejected
-from .signing import verify_request_signature
-from .validation import decode_json_message, validate_change_request
+from shared.canonical_json import canonical_json
+from shared.changes.apply import report_data
+from shared.changes.planning import NicPlan, plan_nic, select_interfaces
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.gateway import CallCounter
+from shared.errors import ErrorCode, ErrorDetail
+from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
+from shared.model import SecurityGroup, is_safe_id, is_uuid
+from shared.rails.check import check_rails
+from shared.rails.groups import catalog_for
+from shared.rails.identity import is_second_person
+from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
+from shared.runtime.batch import Prepared
+from shared.runtime.continuation import signature_time
+from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS
+from shared.runtime.run import Run, cloud_failure
+from shared.signing import verify_request_signature
+from shared.validation import decode_json_message, validate_change_request
 
 if TYPE_CHECKING:
-    from .cloud.protocols import Network
-    from .envelopes import InboundMessage
-    from .guardrails import GroupFacts
-    from .idempotency import IdempotencyStore
-    from .model import Port
+    from shared.cloud.protocols import Network
+    from shared.idempotency import IdempotencyStore
+    from shared.model import Port
+    from shared.rails.guardrails import GroupFacts
+    from shared.runtime.envelopes import InboundMessage
 
-__all__ = ["prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = ["ChangeJob", "prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
@@ -43,31 +45,23 @@ ACCEPTS = CHANGE_REQUEST_TRIGGERS
 REPLAY_GUARD = MemoryStore()
 
 
-def prepare(message: InboundMessage, run: Run) -> Prepared:
+@dataclass(frozen=True)
+class ChangeJob:
+    """A decoded change request (not yet validated) and the identity its results echo."""
+
+    request: Any
+    identity: Identity
+
+
+def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     """Decode the message; its key is the target server, so one server's requests keep queue order."""
     if message.decode_error:
-        return Prepared(message, error=message.decode_error)
+        return Prepared.rejected(message, message.decode_error)
     payload, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
     if error:
-        return Prepared(message, error=error)
-    target = payload.get("target") if isinstance(payload, dict) else None
-    server_id = target.get("server_id") if isinstance(target, dict) else None
-    return Prepared(message, payload=payload, key=server_id if isinstance(server_id, str) else None)
-
-
-def _identity(request: object) -> dict[str, Any]:
-    if not isinstance(request, dict):
-        return {"request_id": None, "ticket": None, "server_id": None, "dry_run": False}
-    ticket = request.get("ticket") if isinstance(request.get("ticket"), dict) else None
-    target = request["target"] if isinstance(request.get("target"), dict) else {}
-    request_id = request.get("request_id")
-    server_id = target.get("server_id")
-    return {
-        "request_id": request_id if isinstance(request_id, str) else None,
-        "ticket": ticket,
-        "server_id": server_id if isinstance(server_id, str) else None,
-        "dry_run": request.get("dry_run") is True,
-    }
+        return Prepared.rejected(message, error)
+    identity = Identity.of_request(payload)
+    return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -75,22 +69,13 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
-def process(prepared: Prepared, run: Run) -> ResultData:
-    # request
-    if prepared.error:
-        return rejected([prepared.error])
-    request = prepared.payload
-    identity = _identity(request)
+def process(job: ChangeJob, run: Run) -> ResultData:
+    request, identity = job.request, job.identity
     # validate
     errors = validate_change_request(request)
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
-        safe = {
-            "dry_run": identity["dry_run"],
-            "request_id": identity["request_id"] if is_safe_id(identity["request_id"]) else None,
-            "server_id": identity["server_id"] if is_uuid(identity["server_id"]) else None,
-        }
-        return rejected(errors, **safe)
+        return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
     # authorize
     errors = verify_request_signature(
         request,
@@ -100,8 +85,8 @@ def process(prepared: Prepared, run: Run) -> ResultData:
         required=run.settings.require_signed,
     )
     if errors:
-        return rejected(errors, **identity)
-    if identity["dry_run"]:
+        return rejected(errors, identity=identity)
+    if identity.dry_run:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
     return process_once(
@@ -111,7 +96,7 @@ def process(prepared: Prepared, run: Run) -> ResultData:
         now=run.clock.monotonic(),
         ttl_s=run.settings.replay_window_s,
         identity=identity,
-        in_progress_s=in_progress_s(run.context),
+        in_progress_s=in_progress_s(run.context, run.settings.function_timeout_s),
         steps=lambda: _counted(request, identity, run, store),
     )
 
@@ -121,26 +106,24 @@ _LOCKED_ACTIONS = frozenset({"replace", "reorder"})
 
 
 def _counted(
-    request: dict[str, Any], identity: dict[str, Any], run: Run, store: IdempotencyStore | None = None
+    request: dict[str, Any], identity: Identity, run: Run, store: IdempotencyStore | None = None
 ) -> ResultData:
     counter = CallCounter()
     try:
         if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
-            with lock_for(
-                store, run.settings.project_id, identity["server_id"], deadline=run.deadline, clock=run.clock
-            ):
+            assert identity.server_id is not None  # validated
+            with lock_for(store, run.settings.project_id, identity.server_id, deadline=run.deadline, clock=run.clock):
                 data = _plan_and_apply(request, identity, run, counter)
         else:
             data = _plan_and_apply(request, identity, run, counter)
     except (CloudCallError, DeadlineExceeded) as error:
-        data = cloud_failure(error, **identity)
+        data = cloud_failure(error, identity)
     except StoreError as error:  # the server's lock: not taken in time, or the store is down
-        data = store_failure(error, **identity)
-    data.api_calls = counter.to_dict()
-    return data
+        data = store_failure(error, identity)
+    return data.replace(api_calls=counter.to_dict())
 
 
-def _plan_and_apply(request: dict[str, Any], identity: dict[str, Any], run: Run, counter: CallCounter) -> ResultData:
+def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, counter: CallCounter) -> ResultData:
     """resolve -> select -> plan -> check -> apply."""
     network = run.network(counter)
     change = request["change"]
@@ -150,13 +133,13 @@ def _plan_and_apply(request: dict[str, Any], identity: dict[str, Any], run: Run,
     now = run.clock.monotonic()
     group_ids, errors = catalog.resolve(change["security_groups"], network, now)
     if errors:
-        return rejected(errors, **identity)
+        return rejected(errors, identity=identity)
     selected, left_alone, errors, warnings = _select(request["target"], network, run, counter)
     if errors:
-        return rejected(errors, warnings=warnings, **identity)
+        return rejected(errors, warnings=warnings, identity=identity)
     plans, errors = _plan(selected, change, group_ids, warnings)
     if errors:
-        return rejected(errors, warnings=warnings, **identity)
+        return rejected(errors, warnings=warnings, identity=identity)
     positions = {gid: index for index, gid in enumerate(group_ids)}
 
     def path_of(group_id: str) -> str:
@@ -174,15 +157,13 @@ def _plan_and_apply(request: dict[str, Any], identity: dict[str, Any], run: Run,
         approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")),
     )
     if verdict.config_error:
-        return failure_data(verdict.config_error, **identity)
+        return failure_data(verdict.config_error, identity=identity)
     warnings.extend(verdict.warnings)
     if verdict.errors:
-        return rejected(verdict.errors, warnings=warnings, **identity)
-    if identity["dry_run"]:
+        return rejected(verdict.errors, warnings=warnings, identity=identity)
+    if identity.dry_run:
         return _planned(plans, warnings, identity, network, verdict.facts)
-    data = report_data(run.apply(plans, network), warnings, **identity)
-    data.nics += left_alone
-    return data
+    return report_data(run.apply(plans, network), warnings, identity, extra_nics=left_alone)
 
 
 def _select(
@@ -246,24 +227,26 @@ def _plan(
 def _planned(
     plans: list[NicPlan],
     warnings: list[ErrorDetail],
-    identity: dict[str, Any],
+    identity: Identity,
     network: Network,
     facts: GroupFacts | None,
 ) -> ResultData:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
-    data = new_result_data("planned", **identity)
-    data.warnings = list(warnings)
     after = {g for plan in plans for g in plan.after}
     groups = dict(facts.groups) if facts else {}
     if after - set(groups):  # interfaces that stay as they are were not read for the rails
         groups.update(network.read_groups(after - set(groups)))
-    data.nics = [
-        {"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after, "status": "planned"}
-        for p in plans
-    ]
-    data.plan = [{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans]
-    data.effective_rules = [effective_rules(p.port.id, p.after, groups) for p in plans]
-    return data
+    return new_result_data(
+        "planned",
+        identity,
+        warnings=list(warnings),
+        nics=[
+            {"port_id": p.port.id, "ip": p.port.ip, "before": p.before, "after": p.after, "status": "planned"}
+            for p in plans
+        ],
+        plan=[{"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations]} for p in plans],
+        effective_rules=[effective_rules(p.port.id, p.after, groups) for p in plans],
+    )
 
 
 def effective_rules(port_id: str, group_ids: list[str], groups: dict[str, SecurityGroup]) -> dict[str, Any]:

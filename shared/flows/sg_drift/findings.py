@@ -7,7 +7,7 @@ Per interface (a server's own NIC with port security on):
   ``replace_default`` rules are enforced as such only with ``continuous: true`` (otherwise they
   count as ``ensure`` of their groups, so a group a ticket added is never taken away);
 * **guard rails** - protected groups at the highest priority (``PIN_PROTECTED_FIRST``), risky
-  ports reachable from everyone over the union of all groups' rules (:mod:`shared.exposure`), more
+  ports reachable from everyone over the union of all groups' rules (:mod:`shared.rails.exposure`), more
   groups than ``MAX_GROUPS_PER_NIC_HARD``.
 
 :func:`judge_server` returns the findings and, per interface, the list a repair would write: the
@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .exposure import risky_exposures
-from .guardrails import GuardRails
-from .model import Port, SecurityGroup, Server
-from .planning import NicPlan, derive_operations
-from .policy import PolicyRule, interface_in_scope, next_list
+from shared.changes.planning import NicPlan, derive_operations
+from shared.flows.policy import PolicyRule, interface_in_scope, next_list
+from shared.model import Port, SecurityGroup, Server
+from shared.rails.exposure import risky_exposures
+from shared.rails.guardrails import GuardRails
 
 __all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at"]
 

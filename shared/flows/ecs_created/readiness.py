@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .clock import Clock, Deadline
-from .cloud.exceptions import CloudCallError
-from .cloud.protocols import Network, Servers
-from .model import Port, Server
+from shared.clock import Clock, Deadline
+from shared.cloud.exceptions import CloudCallError
+from shared.cloud.protocols import Network, Servers
+from shared.model import Port, Server
 
 __all__ = ["Readiness", "wait_until_ready"]
 

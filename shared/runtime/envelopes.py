@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 ENVELOPE_KINDS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown")
-# The triggers change_request serves (here, not in shared.change_request: its handler checks them
+# The triggers change_request serves (here, not in shared.flows.change_request: its handler checks them
 # before importing the steps, so that a timer tick never pays for them).
 CHANGE_REQUEST_TRIGGERS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
 # FunctionGraph's synchronous payload limit; per-message limits are applied later.
@@ -223,7 +223,7 @@ def _eventgrid(items: list[Any], parts: list[str | int]) -> Envelope:
 
 
 def _continuation(event: dict[str, Any]) -> Envelope:
-    """A batch this function handed on to itself (:mod:`shared.continuation`): its messages, as a
+    """A batch this function handed on to itself (:mod:`shared.runtime.continuation`): its messages, as a
     direct invocation, with the header in ``meta``."""
     header, messages = event.get("sgguard_continuation"), event.get("messages")
     if not (

@@ -1,6 +1,6 @@
 """Nothing fails for lack of time: messages not started before the safety margin are handed on.
 
-When a batch cannot finish within the invocation, :func:`shared.pipeline.process_batch` stops
+When a batch cannot finish within the invocation, :func:`shared.runtime.batch.process_batch` stops
 starting messages and gives the rest to :func:`hand_on`, which invokes **the same function**
 asynchronously (FunctionGraph ``invocations-async``, through the SDK, with the agency's
 ``functiongraph:function:invokeAsync``) with those messages as a *continuation*::
@@ -28,24 +28,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .canonical_json import canonical_json
-from .errors import ErrorCode, ErrorDetail
-from .results import ResultData, new_result_data
+from shared.canonical_json import canonical_json
+from shared.errors import ErrorCode, ErrorDetail
+from shared.results import ResultData, failure_data, new_result_data
 
 if TYPE_CHECKING:
-    from .envelopes import Envelope
-    from .pipeline import Prepared, Run
+    from shared.runtime.batch import Prepared
+    from shared.runtime.envelopes import Envelope
+    from shared.runtime.run import Run
 
-__all__ = ["CONTINUATION_KEY", "MAX_HOPS", "Continuation", "read_continuation", "hand_on", "signature_time"]
+__all__ = [
+    "CONTINUATION_KEY",
+    "MAX_HOPS",
+    "Continuation",
+    "read_continuation",
+    "hand_on",
+    "signature_time",
+    "own_function_urn",
+    "invoke_self",
+]
 
 CONTINUATION_KEY = "sgguard_continuation"
 MAX_HOPS = 5
 MAX_EVENT_BYTES = 240 * 1024  # FunctionGraph's async request limit is 256 KB
 _KEY_LABEL = b"sgguard-continuation-v1"
+_URN_PART = re.compile(r"^[A-Za-z0-9_.!-]{1,128}\Z")
 
 
 @dataclass(frozen=True)
@@ -95,22 +107,48 @@ def signature_time(run: Run) -> datetime:
     return run.clock.now()
 
 
-def _self_urn(run: Run) -> str:
-    from .config import read_setting
-
-    configured = read_setting(run.context, "SELF_FUNCTION_URN")
-    if configured:
-        return configured
-    context = run.context
-    name = getattr(context, "getFunctionName", lambda: None)() or read_setting(None, "RUNTIME_FUNC_NAME")
-    version = getattr(context, "getVersion", lambda: None)() or read_setting(None, "RUNTIME_FUNC_VERSION") or "latest"
-    package = read_setting(context, "FUNCTION_PACKAGE") or "default"
-    return (
-        f"urn:fss:{run.settings.region}:{run.settings.project_id}:function:{package}:{name or run.function}:{version}"
-    )
+# ---- the one self-invocation ---------------------------------------------------------------------
 
 
-def _chunks(prepared: list[Prepared]) -> list[list[Prepared]]:
+def own_function_urn(run: Run) -> str | None:
+    """This function's URN: ``SELF_FUNCTION_URN``, else
+    ``urn:fss:<region>:<project_id>:function:<package>:<name>:<version>`` from the FunctionGraph
+    context (``getFunctionName``, ``getPackage``, ``getVersion``; the preset ``RUNTIME_FUNC_NAME`` /
+    ``RUNTIME_FUNC_VERSION`` where the context has none). None outside FunctionGraph."""
+    settings = run.settings
+    if settings.self_function_urn:
+        return settings.self_function_urn
+
+    def call(name: str) -> str | None:
+        method = getattr(run.context, name, None)
+        try:
+            value = method() if callable(method) else None
+        except Exception:  # noqa: BLE001 - a runtime without the method
+            return None
+        return str(value) if value else None
+
+    name = call("getFunctionName") or settings.function_name
+    package = call("getPackage") or settings.function_package
+    version = call("getVersion") or settings.function_version or "latest"
+    if not name or not settings.project_id or not all(_URN_PART.match(part) for part in (name, package, version)):
+        return None
+    return f"urn:fss:{settings.region}:{settings.project_id}:function:{package}:{name}:{version}"
+
+
+def invoke_self(run: Run, event: dict[str, Any]) -> str:
+    """Invoke this function asynchronously with ``event`` (through :mod:`shared.cloud.functions`);
+    the invocation's request id. Raises :class:`LookupError` outside FunctionGraph, a cloud error
+    when the invocation failed (never sent twice: a timeout may have landed)."""
+    urn = own_function_urn(run)
+    if urn is None:
+        raise LookupError("not running in FunctionGraph: no function URN")
+    return run.functions().async_invoke(urn, event)
+
+
+# ---- handing a batch on ----------------------------------------------------------------------------
+
+
+def _chunks(prepared: list[Prepared[Any]]) -> list[list[Prepared[Any]]]:
     """Under the async size limit, never splitting one server's messages; message order kept."""
     lanes: dict[str, list[int]] = {}
     for index, item in enumerate(prepared):
@@ -127,28 +165,11 @@ def _chunks(prepared: list[Prepared]) -> list[list[Prepared]]:
     return [[prepared[i] for i in sorted(chunk)] for chunk in chunks if chunk]
 
 
-def _identity(item: Prepared) -> dict[str, Any]:
-    payload: dict[str, Any] = item.payload if isinstance(item.payload, dict) else {}
-    raw_target = payload.get("target")
-    target: dict[str, Any] = raw_target if isinstance(raw_target, dict) else {}
-    ticket = payload.get("ticket")
-    request_id, server_id = payload.get("request_id"), target.get("server_id")
-    return {
-        "request_id": request_id if isinstance(request_id, str) else None,
-        "ticket": ticket if isinstance(ticket, dict) else None,
-        "server_id": server_id if isinstance(server_id, str) else None,
-        "dry_run": payload.get("dry_run") is True,
-    }
+def _failed(item: Prepared[Any], message: str, code: str) -> ResultData:
+    return failure_data(ErrorDetail(code, message, "$"), retryable=True, identity=item.identity)
 
 
-def _failed(item: Prepared, message: str, code: str) -> ResultData:
-    data = new_result_data("failed", **_identity(item))
-    data.errors = [ErrorDetail(code, message, "$")]
-    data.retryable = True
-    return data
-
-
-def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared]) -> list[ResultData]:
+def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared[Any]]) -> list[ResultData]:
     """Invoke this function asynchronously with ``prepared`` (not started); one result each."""
     current = run.resources.get("continuation")
     hop = (current.hop if isinstance(current, Continuation) else 0) + 1
@@ -156,7 +177,7 @@ def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared]) -> list[Resu
         text = f"not started in time after {MAX_HOPS} continuations; the batch may be re-delivered"
         return [_failed(item, text, ErrorCode.TIMEOUT) for item in prepared]
     trusted = isinstance(current, Continuation) and current.trusted
-    origin = current.origin if isinstance(current, Continuation) else _request_id(run)
+    origin = current.origin if isinstance(current, Continuation) else run.request_id()
     received_at = current.received_at if trusted and isinstance(current, Continuation) else run.started_at
     trigger = current.trigger if isinstance(current, Continuation) else envelope.kind
     results: dict[int, ResultData] = {}
@@ -168,46 +189,14 @@ def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared]) -> list[Resu
             header["key_id"] = key_id
             header["mac"] = _mac(run.settings.signing_keys[key_id], header, messages)
         try:
-            invocation_id = _invoke(run, {CONTINUATION_KEY: header, "messages": messages})
+            invocation_id = invoke_self(run, {CONTINUATION_KEY: header, "messages": messages})
         except Exception as error:  # noqa: BLE001 - any failure: these messages fail, retryably
             text = f"could not hand the message on to a continuation: {str(error)[:300]}"
             results.update({id(item): _failed(item, text, ErrorCode.CLOUD_ERROR) for item in chunk})
             continue
+        reason = f"not started before the safety margin; handed on to an asynchronous invocation of {run.function}"
         for item in chunk:
-            data = new_result_data("deferred", **_identity(item))
-            data.reason = (
-                f"not started before the safety margin; handed on to an asynchronous invocation of {run.function}"
+            results[id(item)] = new_result_data(
+                "deferred", item.identity, reason=reason, continuation={"id": invocation_id, "hop": hop}
             )
-            data.continuation = {"id": invocation_id, "hop": hop}
-            results[id(item)] = data
     return [results[id(item)] for item in prepared]
-
-
-def _request_id(run: Run) -> str:
-    method = getattr(run.context, "getRequestID", None)
-    value = method() if callable(method) else None
-    return str(value) if value else "unknown"
-
-
-def _invoke(run: Run, event: dict[str, Any]) -> str:
-    from huaweicloudsdkfunctiongraph.v2 import AsyncInvokeFunctionRequest, FunctionGraphClient
-
-    from .cloud.retry import translate
-    from .config import read_setting
-
-    endpoint = read_setting(run.context, "FUNCTIONGRAPH_ENDPOINT")
-    endpoint = (endpoint or f"https://functiongraph.{run.settings.region}.myhuaweicloud.com").rstrip("/")
-    client = run.factory().functiongraph(FunctionGraphClient, endpoint)
-    request = AsyncInvokeFunctionRequest(function_urn=_self_urn(run), body=event)
-    last: Exception | None = None
-    for _ in range(2):  # a throttled invoke (refused by the gateway) is repeated once
-        try:
-            response = client.async_invoke_function(request)
-            return str(getattr(response, "request_id", None) or "unknown")
-        except Exception as raw:  # noqa: BLE001
-            error = translate("functiongraph.async_invoke_function", raw)
-            last = error
-            if not error.throttled:  # a timeout may have landed: never invoke the continuation twice
-                break
-    assert last is not None
-    raise last

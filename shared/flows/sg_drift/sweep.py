@@ -8,7 +8,7 @@ calls grows with pages, not servers. Each page's servers are judged in parallel
 (``CONCURRENCY``); in ``enforce`` mode a server's repair is its only extra calls. Before each next
 page the sweep checks the invocation's remaining time: when a page may not fit, it stops, the
 summary says where to continue (``continue_from``), and the sweep hands the rest on by invoking
-itself asynchronously (:mod:`shared.drift_continue`: at most 5 hops, the summary names the
+itself asynchronously (:mod:`shared.flows.sg_drift.continuation`: at most 5 hops, the summary names the
 continuation's request id). One result per server, then one ``summary`` event (servers, interfaces, findings by kind,
 duration, API calls). Run once with ``DRIFT_MODE=enforce``, it back-fills servers that predate sgguard.
 """
@@ -21,15 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import CallCounter
-from .cloud.inventory import InventoryGateway
-from .drift import DriftSettings, Facts, conclude
-from .drift_continue import continue_sweep, read_sweep_start
-from .envelopes import Envelope
-from .model import Port, SecurityGroup, Server
-from .pipeline import Run, cloud_failure
-from .results import ResultData, new_result_data
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.gateway import CallCounter
+from shared.cloud.inventory import InventoryGateway
+from shared.flows.sg_drift.continuation import continue_sweep, read_sweep_start
+from shared.flows.sg_drift.steps import Facts, conclude
+from shared.model import Port, SecurityGroup, Server
+from shared.rails.groups import read_address_groups
+from shared.results import EventMeta, Identity, ResultData, failure_data, new_result_data
+from shared.runtime.envelopes import Envelope
+from shared.runtime.run import Run, cloud_failure
 
 __all__ = ["is_sweep", "run_sweep", "Estate", "read_estate"]
 
@@ -43,21 +44,10 @@ def is_sweep(envelope: Envelope) -> bool:
     return isinstance(body, dict) and isinstance(body.get("sweep"), dict)
 
 
-def _address_groups(groups: dict[str, SecurityGroup], run: Run, counter: CallCounter) -> dict[str, list[str] | None]:
-    network = run.network(counter)
-    found: dict[str, list[str] | None] = {}
-    for group in groups.values():
-        for rule in group.rules or []:
-            ref = rule.remote_address_group_id
-            if ref and ref not in found and rule.direction == "ingress" and rule.action == "allow":
-                found[ref] = network.show_address_group(ref)
-    return found
-
-
 @dataclass
 class Estate:
     """What every server's judgement shares: the groups with their rules, the ports by server, and
-    the address groups that allow rules refer to (read once, with paged listings)."""
+    the address groups that inbound rules refer to (read once, with paged listings)."""
 
     groups: dict[str, SecurityGroup]
     ports_by_server: dict[str, list[Port]]
@@ -67,7 +57,7 @@ class Estate:
         return Facts(server, self.ports_by_server.get(server.id, []), self.groups, self.address_groups)
 
 
-def read_estate(inventory: InventoryGateway, run: Run, counter: CallCounter) -> Estate:
+def read_estate(inventory: InventoryGateway) -> Estate:
     """Groups and rules, ports, address groups: the sweep's listings before the server pages
     (also ``sgguard report``'s, so that both judge from the same facts)."""
     groups = inventory.list_groups_with_rules()
@@ -75,16 +65,14 @@ def read_estate(inventory: InventoryGateway, run: Run, counter: CallCounter) -> 
     for port in inventory.list_ports():
         if port.device_id and port.is_interface_of(port.device_id):
             ports_by_server.setdefault(port.device_id, []).append(port)
-    return Estate(groups, ports_by_server, _address_groups(groups, run, counter))
+    return Estate(groups, ports_by_server, read_address_groups(groups.values(), inventory))
 
 
 def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
     started = time.perf_counter()
-    drift: DriftSettings = run.resources["drift"]
+    settings = run.settings
     counter = CallCounter()
-    inventory = InventoryGateway(
-        run.factory(), clock=run.clock, deadline=run.deadline, policy=run.retry_policy, counter=counter
-    )
+    inventory = run.inventory(counter)
     start = read_sweep_start(envelope)
     request_id = start.sweep_id or f"sweep:{run.clock.now().strftime('%Y%m%dT%H%M%SZ')}"
     first_page = start.first_page
@@ -94,33 +82,35 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
     interfaces = 0
     continue_from: int | None = None
     listing_error: ResultData | None = None
+    budget = settings.drift_sweep_pages_per_invocation  # pages this invocation may judge (0: no bound)
+    meta = EventMeta(0, envelope.kind, run.function)
     try:
-        estate = read_estate(inventory, run, counter)
+        estate = read_estate(inventory)
         page_number = first_page - 1
         slowest_page_s = 0.0
-        with ThreadPoolExecutor(max_workers=run.settings.concurrency, thread_name_prefix="sgguard-sweep") as pool:
-            for page in inventory.server_pages(drift.sweep_page, first_page):
+        with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="sgguard-sweep") as pool:
+            for page in inventory.server_pages(settings.drift_sweep_page, first_page):
                 page_started = time.perf_counter()
                 page_number += 1
                 facts = [estate.facts(s) for s in page]
-                for data in pool.map(lambda f: _judge(f, run, request_id, envelope.kind), facts):
-                    events.append(run.event(data))
+                for data, seconds in pool.map(lambda f: _judge(f, run, request_id), facts):
+                    events.append(run.event(data, EventMeta(0, envelope.kind, run.function, seconds)))
                     outcomes[data.outcome] += 1
                     interfaces += len(data.nics)
                     kinds.update(finding["kind"] for finding in data.findings or [])
                 slowest_page_s = max(slowest_page_s, time.perf_counter() - page_started)
-                if len(page) == drift.sweep_page and not run.deadline.allows(2 * slowest_page_s + 1.0):
+                if len(page) < settings.drift_sweep_page:
+                    break  # the last page
+                judged = page_number - first_page + 1
+                if (budget and judged >= budget) or not run.deadline.allows(2 * slowest_page_s + 1.0):
                     continue_from = page_number + 1
                     break
     except (CloudCallError, DeadlineExceeded) as error:
-        listing_error = cloud_failure(error, request_id=request_id)
-    summary = new_result_data("failed" if listing_error else "summary", request_id=request_id)
-    if listing_error:
-        summary.errors, summary.retryable = listing_error.errors, True
+        listing_error = cloud_failure(error, Identity(request_id=request_id))
     servers = sum(outcomes.values())
     writes = sum(e["data"]["api_calls"]["writes"] for e in events)
     reads = counter.reads + sum(e["data"]["api_calls"]["reads"] for e in events)
-    summary.summary = {
+    summary = {
         "servers": servers,
         "interfaces": interfaces,
         "outcomes": dict(outcomes),
@@ -134,32 +124,37 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
         "hop": start.hop,
         "continuation": continue_sweep(run, start, request_id, continue_from) if continue_from else None,
     }
-    summary.api_calls = {"total": counter.total, "reads": counter.reads, "writes": counter.writes}
-    summary.mode, summary.trigger, summary.function = drift.mode, envelope.kind, run.function
-    summary.message_index = 0
-    summary.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    events.append(run.event(summary))
+    fields: dict[str, Any] = {
+        "summary": summary,
+        "api_calls": {"total": counter.total, "reads": counter.reads, "writes": counter.writes},
+        "mode": settings.drift_mode,
+    }
+    identity = Identity(request_id=request_id)
+    data = (
+        failure_data(listing_error.errors[0], retryable=True, identity=identity, **fields)
+        if listing_error
+        else new_result_data("summary", identity, **fields)
+    )
+    duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    events.append(run.event(data, EventMeta(meta.message_index, meta.trigger, meta.function, duration_ms)))
     return events
 
 
-def _judge(facts: Facts, run: Run, request_id: str, trigger: str) -> ResultData:
+def _judge(facts: Facts, run: Run, request_id: str) -> tuple[ResultData, float]:
+    """One server's result, and how long it took (ms)."""
     started = time.perf_counter()
     counter = CallCounter()
-    identity: dict[str, Any] = {"request_id": request_id, "server_id": facts.server.id}
-    drift: DriftSettings = run.resources["drift"]
+    identity = Identity(request_id=request_id, server_id=facts.server.id)
     try:
-        network = run.network(counter) if drift.mode == "enforce" else None
+        network = run.network(counter) if run.settings.drift_mode == "enforce" else None
         data = conclude(facts, identity, run, run.resources["policy"], network)
     except (CloudCallError, DeadlineExceeded) as error:
-        data = cloud_failure(error, **identity)
+        data = cloud_failure(error, identity)
     except Exception:  # noqa: BLE001 - one server's bug must not cost the sweep
         import sys
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-        data = new_result_data("failed", **identity)
-        data.reason = "unexpected error while judging this server"
-    data.api_calls = counter.to_dict()
-    data.mode, data.trigger, data.function, data.message_index = drift.mode, trigger, run.function, 0
-    data.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    return data
+        data = new_result_data("failed", identity, reason="unexpected error while judging this server")
+    data = data.replace(api_calls=counter.to_dict(), mode=run.settings.drift_mode)
+    return data, round((time.perf_counter() - started) * 1000, 3)

@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError
-from .errors import ErrorCode, ErrorDetail
-from .model import Port, Server
+from shared.config import ConfigError
+from shared.errors import ErrorCode, ErrorDetail
+from shared.model import Port, Server
 
 if TYPE_CHECKING:
     import yaml
@@ -84,7 +84,7 @@ class Evaluation:
 
 
 def policy_errors(document: object) -> list[ErrorDetail]:
-    from .validation import schema_errors
+    from shared.validation import schema_errors
 
     return [ErrorDetail(ErrorCode.POLICY_INVALID, e.message, e.path) for e in schema_errors("policy.v1", document)]
 

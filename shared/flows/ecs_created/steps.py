@@ -10,39 +10,56 @@ trace again (the compare-before-write plan makes that second pass cheap and safe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .apply import report_data
-from .cloud.exceptions import CloudCallError, DeadlineExceeded
-from .cloud.gateway import CallCounter
-from .cts import read_creation_trace
-from .errors import ErrorCode, ErrorDetail, format_json_path
-from .groups import catalog_for
-from .idempotency import MemoryStore, in_progress_s, process_once, store_for
-from .model import SAFE_ID_RE, is_safe_id, is_uuid
-from .pipeline import Prepared, Run, cloud_failure, decode_object, failure_data
-from .planning import NicPlan, derive_operations
-from .policy import Policy, evaluate, interface_in_scope, load_policy, next_list
-from .rails_step import check_rails
-from .readiness import wait_until_ready
-from .results import ResultData, new_result_data, rejected
+from shared.changes.apply import report_data
+from shared.changes.planning import NicPlan, derive_operations
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.gateway import CallCounter
+from shared.errors import ErrorCode, ErrorDetail, format_json_path
+from shared.flows.cts import read_creation_trace
+from shared.flows.ecs_created.readiness import wait_until_ready
+from shared.flows.policy import Policy, evaluate, interface_in_scope, load_policy, next_list
+from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
+from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
+from shared.rails.check import check_rails
+from shared.rails.groups import catalog_for
+from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
+from shared.runtime.batch import Prepared, Skip, decode_object
+from shared.runtime.run import Run, cloud_failure
 
 if TYPE_CHECKING:
-    from .cloud.protocols import Network
-    from .envelopes import InboundMessage
-    from .groups import GroupCatalog
-    from .policy import PolicyRule
-    from .readiness import Readiness
+    from shared.cloud.protocols import Network
+    from shared.flows.ecs_created.readiness import Readiness
+    from shared.flows.policy import PolicyRule
+    from shared.rails.groups import GroupCatalog
+    from shared.runtime.envelopes import InboundMessage
 
-__all__ = ["prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = ["CreationJob", "prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = ("cts", "eventgrid", "direct")
 
 REPLAY_GUARD = MemoryStore()  # CTS delivers at least once
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
 _DIRECT_FIELDS = {"server_id", "request_id"}
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class CreationJob:
+    """One new server to give its groups: from a creation trace (``origin`` = the trace name) or
+    a direct call (``origin`` = "direct")."""
+
+    server_id: str
+    request_id: str | None
+    job_id: str | None
+    origin: str
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(request_id=self.request_id, server_id=self.server_id)
 
 
 def load_run_policy(run: Run, code_dir: Path) -> Policy:
@@ -50,102 +67,80 @@ def load_run_policy(run: Run, code_dir: Path) -> Policy:
     return load_policy(run.settings.policy, run.settings.policy_file, [code_dir, _PACKAGE_ROOT])
 
 
-def _direct_request(body: dict[str, Any]) -> tuple[dict[str, Any] | None, ErrorDetail | None]:
+def _direct_job(body: dict[str, Any]) -> CreationJob | ErrorDetail:
     unknown = sorted(set(body) - _DIRECT_FIELDS)
-    if unknown:
-        return None, ErrorDetail(
+    if unknown:  # the key is user input: quoted, escaped, cut
+        return ErrorDetail(
             ErrorCode.SCHEMA_VIOLATION, "this property is not allowed here", format_json_path([unknown[0]])
-        )  # the key is user input: quoted, escaped, cut
-    if not is_uuid(body.get("server_id")):
-        return None, ErrorDetail(
-            ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)", "$.server_id"
         )
+    if not is_uuid(body.get("server_id")):
+        return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)", "$.server_id")
     request_id = body.get("request_id")
     if request_id is not None and not is_safe_id(request_id):
-        return None, ErrorDetail(
-            ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id"
-        )
-    return {"server_id": body["server_id"], "request_id": request_id, "job_id": None, "origin": "direct"}, None
+        return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id")
+    return CreationJob(body["server_id"], request_id, None, "direct")
 
 
-def prepare(message: InboundMessage, run: Run) -> Prepared | list[Prepared]:
+def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[Prepared[CreationJob]]:
     body = decode_object(message, run, 'a CTS trace or {"server_id": ...}')
-    if isinstance(body, Prepared):
-        return body
+    if isinstance(body, ErrorDetail):
+        return Prepared.rejected(message, body)
     if "trace_name" in body or "service_type" in body or "trace_id" in body:
         reading = read_creation_trace(body)
         if reading.skip_reason:
-            return Prepared(message, payload={"skip": reading.skip_reason, "request_id": reading.trace_id})
+            return Prepared.skipped(message, Skip(reading.skip_reason, Identity(request_id=reading.trace_id)))
         return [
             Prepared(
                 message,
+                job=CreationJob(server_id, reading.trace_id, reading.job_id, reading.trace_name or "trace"),
                 key=server_id,
-                payload={
-                    "server_id": server_id,
-                    "request_id": reading.trace_id,
-                    "job_id": reading.job_id,
-                    "origin": reading.trace_name,
-                },
             )
             for server_id in reading.server_ids
         ]
-    job, error = _direct_request(body)
-    if error or job is None:
-        return Prepared(message, error=error)
-    return Prepared(message, payload=job, key=job["server_id"])
+    job = _direct_job(body)
+    if isinstance(job, ErrorDetail):
+        return Prepared.rejected(message, job)
+    return Prepared(message, job=job, key=job.server_id)
 
 
-def process(prepared: Prepared, run: Run) -> ResultData:
-    if prepared.error:
-        return rejected([prepared.error])
-    job = prepared.payload
-    if "skip" in job:
-        data = new_result_data("skipped", request_id=job["request_id"])
-        data.reason = job["skip"]
-        return data
-    identity = {"request_id": job["request_id"], "server_id": job["server_id"]}
-    if not job["request_id"]:
-        return _counted(job, identity, run)
+def process(job: CreationJob, run: Run) -> ResultData:
+    if not job.request_id:
+        return _counted(job, run)
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
     return process_once(
         store,
-        f"{job['request_id']}:{job['server_id']}",
-        job["server_id"],
+        f"{job.request_id}:{job.server_id}",
+        job.server_id,
         now=run.clock.monotonic(),
         ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),
-        in_progress_s=in_progress_s(run.context),
-        identity=identity,
-        steps=lambda: _counted(job, identity, run),
+        in_progress_s=in_progress_s(run.context, run.settings.function_timeout_s),
+        identity=job.identity,
+        steps=lambda: _counted(job, run),
     )
 
 
-def _counted(job: dict[str, Any], identity: dict[str, Any], run: Run) -> ResultData:
+def _counted(job: CreationJob, run: Run) -> ResultData:
     counter = CallCounter()
     try:
-        data = _attach(job, identity, run, run.resources["policy"], counter)
+        data = _attach(job, run, run.resources["policy"], counter)
     except (CloudCallError, DeadlineExceeded) as error:
-        data = cloud_failure(error, **identity)
-    data.api_calls = counter.to_dict()
-    return data
+        data = cloud_failure(error, job.identity)
+    return data.replace(api_calls=counter.to_dict())
 
 
-def _skipped(identity: dict[str, Any], reason: str, *, warnings: Iterable[ErrorDetail] = ()) -> ResultData:
-    data = new_result_data("skipped", **identity)
-    data.reason = reason
-    data.warnings = list(warnings)
-    return data
+def _skipped(identity: Identity, reason: str, *, warnings: Iterable[ErrorDetail] = ()) -> ResultData:
+    return new_result_data("skipped", identity, reason=reason, warnings=list(warnings))
 
 
-def _attach(
-    job: dict[str, Any], identity: dict[str, Any], run: Run, policy: Policy, counter: CallCounter
-) -> ResultData:
+def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) -> ResultData:
     """wait until ready -> policy -> resolve -> plan -> check -> apply."""
+    identity = job.identity
     network = run.network(counter)
     ready = _wait_until_ready(job, run, network, counter)
     if ready.state in ("gone", "error"):
         return _skipped(identity, ready.reason)
     if ready.state == "timeout":
-        return failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, **identity)
+        return failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, identity=identity)
     assert ready.server is not None  # "ready": the server was read
     evaluation = evaluate(policy, ready.server, ready.interfaces, run.clock.now().date())
     warnings = list(evaluation.warnings)
@@ -160,7 +155,7 @@ def _attach(
     now = run.clock.monotonic()
     resolved, origin, errors = _resolve(evaluation.rules, catalog, network, now)
     if errors:
-        return _with_rules(rejected(errors, **identity), rule_names)
+        return rejected(errors, identity=identity, rules_matched=rule_names)
     default_group = next((g.id for g in catalog.groups(network, now).values() if g.name == "default"), None)
     plans = _plan(ready, evaluation.rules, resolved, default_group, warnings)
     verdict = check_rails(
@@ -173,23 +168,18 @@ def _attach(
         approved=all(rule.approved_by for rule in evaluation.rules),
     )
     if verdict.config_error:
-        return _with_rules(failure_data(verdict.config_error, **identity), rule_names)
+        return failure_data(verdict.config_error, identity=identity, rules_matched=rule_names)
     warnings.extend(verdict.warnings)
     if verdict.errors:
-        return _with_rules(rejected(verdict.errors, warnings=warnings, **identity), rule_names)
-    return _with_rules(report_data(run.apply(plans, network), warnings, **identity), rule_names)
+        return rejected(verdict.errors, warnings=warnings, identity=identity, rules_matched=rule_names)
+    return report_data(run.apply(plans, network), warnings, identity, rules_matched=rule_names)
 
 
-def _with_rules(data: ResultData, rule_names: list[str]) -> ResultData:
-    data.rules_matched = rule_names
-    return data
-
-
-def _wait_until_ready(job: dict[str, Any], run: Run, network: Network, counter: CallCounter) -> Readiness:
+def _wait_until_ready(job: CreationJob, run: Run, network: Network, counter: CallCounter) -> Readiness:
     """Poll until the server and all its interfaces exist (or it failed, vanished, or time ran out)."""
     settings = run.settings
     return wait_until_ready(
-        job["server_id"],
+        job.server_id,
         servers=run.servers(counter),
         network=network,
         clock=run.clock,
@@ -197,9 +187,9 @@ def _wait_until_ready(job: dict[str, Any], run: Run, network: Network, counter: 
         max_wait_s=settings.readiness_max_wait_s,
         poll_s=settings.readiness_poll_s,
         poll_max_s=max(settings.readiness_poll_s, settings.readiness_poll_max_s),
-        job_id=job["job_id"],
+        job_id=job.job_id,
         # a trace may outrun the API: a 404 gets a grace before it means "deleted"
-        not_found_grace_s=0.0 if job["origin"] == "direct" else min(30.0, settings.readiness_max_wait_s / 2),
+        not_found_grace_s=0.0 if job.origin == "direct" else min(30.0, settings.readiness_max_wait_s / 2),
     )
 
 

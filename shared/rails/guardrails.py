@@ -11,7 +11,7 @@ own error code:
 - :func:`exposure_rail` - a risky port reachable from everyone (or from more public addresses than
   allowed) that the change creates or attaches is refused unless a second person approved it and
   approved exceptions are allowed; computed over the union of all groups' rules on the interface
-  (:mod:`shared.exposure`), so split ranges and other spellings count;
+  (:mod:`shared.rails.exposure`), so split ranges and other spellings count;
 - :func:`limit_rail` - at most ``hard_max_groups`` (a change that grows past it), a warning above
   ``soft_max_groups``.
 """
@@ -24,14 +24,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import ErrorCode, ErrorDetail
-from .exposure import Exposure, risky_exposures
-from .model import SecurityGroup
-from .planning import NicPlan
+from shared.changes.planning import NicPlan
+from shared.errors import ErrorCode, ErrorDetail
+from shared.model import SecurityGroup
+from shared.rails.exposure import Exposure, risky_exposures
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .model import Rule
+    from shared.config import Settings
+    from shared.model import Rule
 
 __all__ = [
     "GuardRails",

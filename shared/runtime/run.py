@@ -1,0 +1,142 @@
+"""One invocation: :class:`Run` holds its settings, clock, deadline and (lazily built) cloud clients.
+
+Every flow reaches the cloud through its Run: :meth:`Run.network` / :meth:`Run.servers` /
+:meth:`Run.inventory` / :meth:`Run.functions` build gateways that share the invocation's deadline,
+retry policy and flow control, and :meth:`Run.apply` is the one way plans are written.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shared.clock import SYSTEM_CLOCK, Clock, Deadline
+from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+from shared.cloud.limiter import AimdLimiter
+from shared.cloud.retry import RetryPolicy
+from shared.config import Settings, load_settings
+from shared.errors import ErrorCode, ErrorDetail
+from shared.results import EventMeta, Identity, ResultData, failure_data, result_event
+
+if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
+    from shared.changes.apply import ApplyReport
+    from shared.changes.planning import NicPlan
+    from shared.cloud.clients import ClientFactory
+    from shared.cloud.functions import FunctionGateway
+    from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
+    from shared.cloud.inventory import InventoryGateway
+    from shared.cloud.protocols import Network
+
+__all__ = ["Run", "cloud_failure"]
+
+_LIMITER_LOCK = threading.Lock()
+
+
+@dataclass
+class Run:
+    function: str
+    context: Any
+    settings: Settings
+    clock: Clock
+    deadline: Deadline
+    resources: dict[str, Any] = field(default_factory=dict)  # per-function things loaded at start (the policy)
+    started_at: float = 0.0  # epoch seconds when the invocation started
+    _factory: ClientFactory | None = field(default=None, repr=False)
+    _limiter: AimdLimiter | None = field(default=None, repr=False)
+
+    @classmethod
+    def start(cls, function: str, context: Any, *, clock: Clock | None = None, settings: Settings | None = None) -> Run:
+        clock = clock or SYSTEM_CLOCK
+        settings = settings or load_settings(context)
+        run = cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
+        run._limiter = AimdLimiter(settings.concurrency, monotonic=clock.monotonic)  # before any worker starts
+        run.started_at = clock.epoch()
+        return run
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.settings.max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
+
+    def factory(self) -> ClientFactory:
+        from shared.cloud.clients import client_factory, credentials_from_context
+
+        if self._factory is None:  # built on first cloud call: a rejected batch never builds a client
+            self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
+        return self._factory
+
+    @property
+    def limiter(self) -> AimdLimiter:
+        """The invocation's flow control, shared by its workers (AIMD on the calls in flight)."""
+        with _LIMITER_LOCK:  # a Run built without start(): the first worker creates it, once
+            if self._limiter is None:
+                self._limiter = AimdLimiter(self.settings.concurrency, monotonic=self.clock.monotonic)
+            return self._limiter
+
+    def _gateway_options(self, counter: CallCounter | None, *, limited: bool = True) -> dict[str, Any]:
+        return {
+            "clock": self.clock,
+            "deadline": self.deadline,
+            "policy": self.retry_policy,
+            "counter": counter,
+            "limiter": self.limiter if limited else None,
+        }
+
+    def network(self, counter: CallCounter) -> NetworkGateway:
+        from shared.cloud.gateway import NetworkGateway
+
+        return NetworkGateway(self.factory(), **self._gateway_options(counter))
+
+    def servers(self, counter: CallCounter) -> ServerGateway:
+        from shared.cloud.gateway import ServerGateway
+
+        return ServerGateway(self.factory(), **self._gateway_options(counter))
+
+    def inventory(self, counter: CallCounter) -> InventoryGateway:
+        """Whole-project listings (the sweep, the report): paged, not flow-limited (one caller)."""
+        from shared.cloud.inventory import InventoryGateway
+
+        return InventoryGateway(self.factory(), **self._gateway_options(counter, limited=False))
+
+    def functions(self) -> FunctionGateway:
+        """FunctionGraph (this function invoking itself asynchronously)."""
+        from shared.cloud.functions import FunctionGateway
+
+        return FunctionGateway(self.factory(), **self._gateway_options(None, limited=False))
+
+    def rollback_deadline(self) -> Deadline:
+        """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
+        margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
+        return Deadline(self.clock, self.deadline.remaining() + margin_s)
+
+    def apply(self, plans: list[NicPlan], network: Network) -> ApplyReport:
+        """Apply the plans within this invocation's deadline, rolling back within part of the margin."""
+        from shared.changes.apply import apply_plans
+
+        return apply_plans(
+            plans,
+            network,
+            clock=self.clock,
+            deadline=self.deadline,
+            policy=self.retry_policy,
+            rollback_deadline=self.rollback_deadline,
+        )
+
+    def request_id(self) -> str:
+        """The invocation's request id (FunctionGraph's), or "unknown" outside FunctionGraph."""
+        method = getattr(self.context, "getRequestID", None)
+        value = method() if callable(method) else None
+        return str(value) if value else "unknown"
+
+    def event(self, data: ResultData | dict[str, Any], meta: EventMeta | None = None) -> dict[str, Any]:
+        return result_event(data, function=self.function, now=self.clock.now(), meta=meta)
+
+
+def cloud_failure(error: CloudCallError | DeadlineExceeded, identity: Identity | None = None) -> ResultData:
+    """A ``failed``, retryable result for a cloud call that kept failing or ran out of time."""
+    detail = (
+        ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$")
+        if isinstance(error, CloudCallError)
+        else ErrorDetail(ErrorCode.TIMEOUT, str(error), "$")
+    )
+    return failure_data(detail, retryable=True, identity=identity)
