@@ -46,6 +46,7 @@ class Settings:
     rollback_margin_share: float = 0.5
     delivery_margin_share: float = 0.5
     concurrency: int = 16
+    max_messages_per_invocation: int = 0  # MAX_MESSAGES_PER_INVOCATION: then hand the rest on (0: no bound)
     group_cache_ttl_s: float = 60.0
     # guard rails
     protected_groups: tuple[str, ...] = ()
@@ -308,6 +309,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         backoff_max_s=_number("BACKOFF_MAX_S", get("BACKOFF_MAX_S"), 5.0, float, 0.0, 60),
         safety_margin_ms=_number("SAFETY_MARGIN_MS", get("SAFETY_MARGIN_MS"), 1500, int, 0, 60000),
         concurrency=_number("CONCURRENCY", get("CONCURRENCY"), 16, int, 1, 64),
+        max_messages_per_invocation=_number(
+            "MAX_MESSAGES_PER_INVOCATION", get("MAX_MESSAGES_PER_INVOCATION"), 0, int, 0, 100_000
+        ),
         group_cache_ttl_s=_number("GROUP_CACHE_TTL_S", get("GROUP_CACHE_TTL_S"), 60.0, float, 0, 3600),
         protected_groups=_list("PROTECTED_GROUPS", get("PROTECTED_GROUPS"), ()),
         allowed_groups=_list("ALLOWED_GROUPS", get("ALLOWED_GROUPS"), ("*",)),

@@ -25,7 +25,7 @@ from huaweicloudsdkvpc.v3 import (
     RemoveSecurityGroupsRequestBody,
 )
 
-from tests.contract.ecs_support import (
+from tests.support.ecs_contract import (
     DB_01,
     LEGACY_APP,
     SG_APP,

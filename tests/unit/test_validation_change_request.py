@@ -352,7 +352,6 @@ def test_input_is_not_modified():
 def test_oversize_lists_cost_one_error_and_little_time():
     # uniqueItems is quadratic in jsonschema: an in-limit (64 KiB) list of 3000 distinct
     # objects once took ~6 s. The schema checks items only when the count is in bounds.
-    import time
 
     request = with_(
         {
@@ -360,11 +359,8 @@ def test_oversize_lists_cost_one_error_and_little_time():
             "change.security_groups": [{"name": f"g{i}"} for i in range(1000)],
         }
     )
-    started = time.perf_counter()
     errors = validate_change_request(request)
-    elapsed = time.perf_counter() - started
     assert [(e.path, e.message) for e in errors] == [
         ("$.change.security_groups", "array has 1000 items; at most 10 allowed"),
         ("$.target.nics", "array has 3000 items; at most 16 allowed"),
-    ]
-    assert elapsed < 2.0
+    ]  # how fast: bench/, never a timed assert
