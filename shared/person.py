@@ -232,27 +232,40 @@ def _domain_unicode(name: str) -> str:
         return name  # refused by the grammar; compared as written
 
 
-def identity_keys(text: str) -> tuple[frozenset[str], frozenset[str] | None]:
-    """Comparison keys ``(of the name or local part, of the domain or None)``; see the module docstring.
+def _split(key: str) -> tuple[str, str | None]:
+    """``(local part without its +tag, domain without its root dot)`` of a key; ``(name, None)``.
 
-    Each part gets the keys of its text as written and after NFKC (NFKC makes ``ſ`` an ``s``, while
-    it looks like an ``f``: both count), and a domain also of its IDNA form.
+    Split after the skeleton, so that a look-alike of ``+``, ``@`` or a final dot (U+1429 ᐩ,
+    U+06F0 ۰) counts as what it looks like.
+    """
+    local, at, domain = key.rpartition("@")
+    if not at:
+        return key, None
+    return local.partition("+")[0], domain.rstrip(".")
+
+
+def identity_keys(text: str) -> frozenset[tuple[str, str | None]]:
+    """Comparison keys, each ``(name or local part, domain or None)``; see the module docstring.
+
+    Keys of the text as written and after NFKC (NFKC makes ``ſ`` an ``s``, while it looks like an
+    ``f``: both count), and with the domain in its IDNA form.
     """
     written = {text, unicodedata.normalize("NFKC", text)}
-    parts = [form.rpartition("@") for form in written]
-    if not parts[0][1]:
-        return _looks(written), None
-    locals_ = {local.partition("+")[0] for local, _, _ in parts}
-    domains = {domain.rstrip(".") for _, _, domain in parts}
-    domains |= {_domain_unicode(domain) for domain in domains}
-    return _looks(locals_), _looks(domains)
+    for form in list(written):
+        local, at, domain = form.rpartition("@")
+        if at:
+            written.add(f"{local}@{_domain_unicode(domain.rstrip('.'))}")
+    return frozenset(_split(key) for key in _looks(written))
 
 
 def same_person(first: str, second: str) -> bool:
-    """True when two identities could name the same person under any spelling considered here."""
-    (first_local, first_domain), (second_local, second_domain) = identity_keys(first), identity_keys(second)
-    if not first_local & second_local:
-        return False
-    if first_domain is None or second_domain is None:
-        return True  # a principal name and an address with that local part: one person
-    return bool(first_domain & second_domain)
+    """True when two identities could name the same person under any spelling considered here.
+
+    A principal name and an address with that local part are one person, too.
+    """
+    second_keys = identity_keys(second)
+    return any(
+        local == other_local and (domain is None or other_domain is None or domain == other_domain)
+        for local, domain in identity_keys(first)
+        for other_local, other_domain in second_keys
+    )

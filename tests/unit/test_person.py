@@ -199,9 +199,14 @@ def test_other_invalid_inputs_approve_nothing():
 
 
 def test_keys_of_an_address_fold_tag_dot_and_domain():
-    local, domain = identity_keys("Alice+x@Example.COM.")
-    assert local == identity_keys("alice")[0]
-    assert domain == identity_keys("x@example.com")[1] == {"exarnple.corn"}  # UTS #39: m looks like rn
+    keys = identity_keys("Alice+x@Example.COM.")
+    assert keys == identity_keys("alice@example.com") == {("alice", "exarnple.corn")}  # UTS #39: m looks like rn
+    assert identity_keys("alice") == {("alice", None)}
+
+
+def test_lookalikes_of_plus_and_of_a_final_dot_count_as_what_they_look_like():
+    assert same_person("alice+ops@example.com", "alice\u1429ops@example.com")
+    assert same_person("alice@example.com.", "alice@example.com\u06f0")
 
 
 # ---------------------------------------------------------------- data
