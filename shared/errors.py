@@ -42,6 +42,7 @@ class ErrorCode:
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"  # more requests in one call than MAX_REQUESTS_PER_CALL
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the shared idempotency store did not answer: nothing was done
     SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
+    CONTINUATION_EXPIRED = "CONTINUATION_EXPIRED"  # a continuation older than REPLAY_WINDOW_S: nothing done
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"
