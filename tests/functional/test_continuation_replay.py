@@ -89,11 +89,11 @@ def test_while_handed_on_the_request_is_held_for_its_continuation_on_every_insta
     store = {"IDEMPOTENCY_STORE": redis_server.url}
     web, ssh = change_request("add", [{"name": "web"}]), _world_ssh()
     _, continuation = _hand_on(cloud, change, web, ssh, **store)
-    assert continuation["sgguard_continuation"]["hold"]  # its requests are held under this token (mac'd)
     # the same signed request reaches an instance (a re-publish, a redelivery) before the continuation runs
     seq = cloud.last_seq()
     early = only(change(kafka(ssh), **_settings(cloud, **store)))
     assert early["outcome"] == "no_change" and early["warnings"][0]["code"] == "IN_PROGRESS", early
+    assert continuation["sgguard_continuation"]["hold"]  # held under this token (mac'd with the rest)
     # a continuation whose mac does not verify cannot take the hold over
     forged = {**continuation, "sgguard_continuation": {**continuation["sgguard_continuation"], "origin": "forged"}}
     refused = only(change(forged, **_settings(cloud, **store)))
