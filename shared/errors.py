@@ -74,6 +74,7 @@ class ErrorCode:
     SOFT_LIMIT_EXCEEDED = "SOFT_LIMIT_EXCEEDED"
     EXEMPTION_EXPIRED = "EXEMPTION_EXPIRED"  # a policy exemption ran out: the policy applies again
     NOT_READY = "NOT_READY"  # a new server did not become ready in time
+    NOT_A_NEW_SERVER = "NOT_A_NEW_SERVER"  # a creation event for a server created before CREATION_MAX_AGE_S
     UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 
