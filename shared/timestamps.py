@@ -12,9 +12,11 @@ __all__ = ["format_timestamp", "parse_timestamp", "parse_cloud_time"]
 
 _RFC3339_UTC = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z")
 # ISO 8601 as the cloud APIs write it: ``2019-05-22T03:19:19Z`` (ECS ``created``), with an offset, or
-# with none (``launched_at``: ``2019-05-22T03:23:59.000000``, UTC)
+# with none (``launched_at``: ``2019-05-22T03:23:59.000000``, UTC); ASCII digits only
 _CLOUD_TIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:?\d{2})?\Z"
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,9}))?(Z|z|[+-][0-9]{2}:?[0-9]{2})?\Z",
+    re.ASCII,
 )
 
 
