@@ -8,11 +8,15 @@ timeout; "two hours later" is the system clock shifted for the handler, never a 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import shared.runtime.run as run_module
+from shared.runtime.continuation import MAX_HOPS, _mac
 from tests.functional.test_change_request import only, results_of
 from tests.support.clock import shifted_clock
+from tests.support.functions import SIGNING_KEYS
 from tests.support.requests import LEGACY_PORTS, SG, change_request, kafka
 from tests.support.sdk import create_inline_function
 from tests.support.state import port_groups, writes_since
@@ -116,3 +120,23 @@ def test_a_continuation_that_could_not_be_invoked_gives_its_holds_up(cloud, chan
     # the platform re-delivers the batch: the request is free again
     again = [r["data"] for r in results_of(change(kafka(web, ssh), FUNCTIONGRAPH_ENDPOINT=cloud.url))]
     assert [d["outcome"] for d in again] == ["no_change", "succeeded"], again
+
+
+def test_past_the_hop_limit_the_holds_are_given_up(cloud, change):
+    web, ssh = change_request("add", [{"name": "web"}]), _world_ssh()
+    other = change_request("add", [{"name": "monitoring"}])
+    _, continuation = _hand_on(cloud, change, web, ssh)  # ssh is held for the continuation
+    # the same continuation at the last hop (re-signed as this function would): ssh cannot start again
+    header = {k: v for k, v in continuation["sgguard_continuation"].items() if k != "mac"}
+    header["hop"] = MAX_HOPS
+    messages = [json.dumps(other), *continuation["messages"]]
+    header["mac"] = _mac(SIGNING_KEYS[header["key_id"]], header, messages)
+    last = [
+        r["data"]
+        for r in results_of(change({"sgguard_continuation": header, "messages": messages}, **_settings(cloud)))
+    ]
+    assert [d["outcome"] for d in last] == ["succeeded", "failed"], last
+    assert last[1]["errors"][0]["code"] == "TIMEOUT" and last[1]["retryable"]
+    # the platform re-delivers: the request is free, not in progress for the rest of the window
+    again = only(change(kafka(ssh), FUNCTIONGRAPH_ENDPOINT=cloud.url))
+    assert again["outcome"] == "succeeded", again
