@@ -178,7 +178,8 @@ def run_ecs_creation(
     rows = []
     # a warm instance: policy parsed, clients built, group catalog listed
     data = user_data(cloud.url, cloud.region, READINESS_MAX_WAIT_S="30")
-    invoke(handler, {"server_id": "c0000000-0000-4000-8000-000000000001"}, make_context(cloud, "ecs_created", data))
+    warm = {"server_id": "c0000000-0000-4000-8000-000000000001", "backfill": True}  # a seeded server: not new
+    invoke(handler, warm, make_context(cloud, "ecs_created", data))
     for build_ms in build_delays_ms:
         cloud.control.settings(build_delay_ms=build_ms)
         for poll in polls:

@@ -72,6 +72,7 @@ class Settings:
     readiness_max_wait_s: float = 120.0
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
+    creation_max_age_s: float = 420.0  # CREATION_MAX_AGE_S: an older server is not new (default: readiness + 300 s)
     # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
     idempotency_store: str = field(default="memory", repr=False)
     # sg_drift
@@ -297,6 +298,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
             "REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), got {replay_window}"
         )
     max_addresses = get("RISKY_MAX_ADDRESSES")
+    readiness_max_wait_s = _number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900)
     return Settings(
         region=region,
         project_id=project_id,
@@ -332,9 +334,12 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         result_sinks=_sinks(get("RESULT_SINKS")),
         policy=get("POLICY"),
         policy_file=get("POLICY_FILE") or "policy.yaml",
-        readiness_max_wait_s=_number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900),
+        readiness_max_wait_s=readiness_max_wait_s,
         readiness_poll_s=_number("READINESS_POLL_S", get("READINESS_POLL_S"), 0.5, float, 0.01, 60),
         readiness_poll_max_s=_number("READINESS_POLL_MAX_S", get("READINESS_POLL_MAX_S"), 3.0, float, 0.01, 120),
+        creation_max_age_s=_number(
+            "CREATION_MAX_AGE_S", get("CREATION_MAX_AGE_S"), readiness_max_wait_s + 300.0, float, 1, 30 * 86400
+        ),
         idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
         drift_mode=_choice("DRIFT_MODE", get("DRIFT_MODE"), "report", ("report", "enforce")),
         drift_remove_risky=_boolean("DRIFT_REMOVE_RISKY", get("DRIFT_REMOVE_RISKY"), False),

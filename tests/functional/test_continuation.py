@@ -81,7 +81,8 @@ def test_messages_not_started_in_time_are_handed_on_and_completed(cloud, change)
 
 def test_a_continuation_judges_signatures_when_the_batch_was_received(cloud, change):
     messages = _seeded(cloud, count=6)
-    received = time.time() - 3600  # an hour ago: the signatures were fresh then, not now
+    # 400 s ago: the signatures were fresh then (skew 300 s), not now; the continuation is within its window (600 s)
+    received = time.time() - 400
     bodies = [json.dumps(sign(m.request, now=datetime.fromtimestamp(received - 5, timezone.utc))) for m in messages]
     header = {"hop": 1, "origin": "first", "received_at": received, "trigger": "kafka", "key_id": "bench-1"}
     header["mac"] = _mac(SIGNING_KEYS["bench-1"], header, bodies)
@@ -96,7 +97,7 @@ def test_a_continuation_judges_signatures_when_the_batch_was_received(cloud, cha
 def test_past_the_hop_limit_a_message_fails_retryably(cloud, change):
     messages = _seeded(cloud, count=3)
     event = {
-        "sgguard_continuation": {"hop": MAX_HOPS, "origin": "x", "received_at": 0, "trigger": "kafka"},
+        "sgguard_continuation": {"hop": MAX_HOPS, "origin": "x", "received_at": time.time(), "trigger": "kafka"},
         "messages": [json.dumps(sign(m.request)) for m in messages],
     }
     results = results_of(change(event, timeout_s=0.6, SAFETY_MARGIN_MS="600", **_user_data(cloud)))
