@@ -73,6 +73,7 @@ class ErrorCode:
     SOFT_LIMIT_EXCEEDED = "SOFT_LIMIT_EXCEEDED"
     EXEMPTION_EXPIRED = "EXEMPTION_EXPIRED"  # a policy exemption ran out: the policy applies again
     NOT_READY = "NOT_READY"  # a new server did not become ready in time
+    RECENTLY_ADDED = "RECENTLY_ADDED"  # sg_drift kept a group a recent sgguard change added
     UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 
