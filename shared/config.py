@@ -62,6 +62,7 @@ class Settings:
     require_signed: bool = True
     signature_max_skew_s: int = 300
     replay_window_s: int = 600
+    ledger_ttl_s: int = 86400  # LEDGER_TTL_S: how long sg_drift keeps a group sgguard added (0: no ledger)
     max_message_bytes: int = 65536
     max_requests_per_call: int = 50  # requests in one APIG body; more is answered 413
     # result delivery
@@ -329,6 +330,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
         signature_max_skew_s=skew,
         replay_window_s=replay_window,
+        ledger_ttl_s=_number("LEDGER_TTL_S", get("LEDGER_TTL_S"), 86400, int, 0, 90 * 86400),
         max_message_bytes=_number("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES"), 65536, int, 256, 6 * 2**20),
         max_requests_per_call=_number("MAX_REQUESTS_PER_CALL", get("MAX_REQUESTS_PER_CALL"), 50, int, 1, 1000),
         result_sinks=_sinks(get("RESULT_SINKS")),

@@ -156,6 +156,14 @@ def test_deployed_functions_their_triggers_and_user_data(cloud, deployer, prefli
     assert "deploy" in checks["function change_request"]["fix"]
 
 
+def test_cts_triggers_answered_in_the_joined_form_pass(cloud, deployer, preflight):  # noqa: F811
+    deployer()
+    cloud.settings(cts_operations_joined=1)  # "ECS:ecs:createServer;createServerV2;..." (Terraform's form)
+    code, checks = preflight("--server", LEGACY)
+    assert code == 0, checks
+    assert "lacks" not in checks["function ecs_created"]["detail"]
+
+
 def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):
     cloud.add_fault(kind="deny", method="PUT", path=INSERT, action="vpc:ports:update")
     lines: list[str] = []
