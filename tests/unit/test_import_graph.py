@@ -197,6 +197,7 @@ SHARED_LAYERS = (
             "shared.validation",
             "shared.signing",
             "shared.schemas",
+            "shared.shapes",
         ),
     ),
     ("cloud", ("shared.cloud", "shared.idempotency", "shared.sinks")),
