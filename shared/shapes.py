@@ -262,7 +262,7 @@ _SAMPLES = {
 }
 
 
-def _sample_string(placeholder: str, index: int) -> Any:
+def _sample_string(placeholder: str, index: int, agency: str | None) -> Any:
     if placeholder in _SAMPLES:
         return _SAMPLES[placeholder]
     inner = placeholder[1:-1]
@@ -275,24 +275,27 @@ def _sample_string(placeholder: str, index: int) -> Any:
     if kind == "digits":
         return ("2" + "0" * length)[:length]  # a 3-digit code reads as HTTP 200
     if kind in ("urn", "path"):
+        if agency and "assumed-agency:*" in rest:  # the session of a named agency (own-change tests)
+            rest = rest.replace("assumed-agency:*", f"assumed-agency:{agency}", 1)
         return rest.replace("*", f"x{index}")
     if kind == "url":
         return f"{rest or 'https'}://example.com/x"
     return "x" * length
 
 
-def synthesise(shape: Any, index: int = 1) -> Any:
+def synthesise(shape: Any, index: int = 1, *, agency: str | None = None) -> Any:
     """A value with this shape: placeholders become fixed sample values (ids are fresh per call
-    index, so two synthesised events never share a server id by accident)."""
+    index, so two synthesised events never share a server id by accident). With ``agency``, an
+    assumed-agency URN names that agency (the shape hid which one it was)."""
     if isinstance(shape, str):
-        return _sample_string(shape, index) if is_placeholder(shape) else shape
+        return _sample_string(shape, index, agency) if is_placeholder(shape) else shape
     if isinstance(shape, dict):
         if set(shape) == {"$json"}:
-            return json.dumps(synthesise(shape["$json"], index))
+            return json.dumps(synthesise(shape["$json"], index, agency=agency))
         return {
-            (f"key{n}" if name.startswith("<key") else name): synthesise(item, index * 31 + n)
+            (f"key{n}" if name.startswith("<key") else name): synthesise(item, index * 31 + n, agency=agency)
             for n, (name, item) in enumerate(shape.items())
         }
     if isinstance(shape, list):
-        return [synthesise(item, index * 17 + n) for n, item in enumerate(shape)]
+        return [synthesise(item, index * 17 + n, agency=agency) for n, item in enumerate(shape)]
     return shape
