@@ -15,7 +15,7 @@ What survives, and nothing else:
   name (:func:`is_vocabulary_word`);
 - the **structure** of paths and URNs: ``sts::<account>:assumed-agency:<agency>/<session>``
   becomes ``"<urn:sts::*:assumed-agency:*/*>"`` — segments from :data:`URN_WORDS` stay, every other
-  segment is ``*``;
+  segment is ``*``; a value that is one of those words alone (``op_service``) stays;
 - JSON carried inside a string (CTS ``request`` / ``response``) as ``{"$json": <its shape>}``.
 
 Everything else becomes a placeholder naming its type: ``"<int>"``, ``"<float>"``, ``"<bool>"``,
@@ -167,8 +167,8 @@ def _is_address(text: str) -> bool:
 
 
 def _string(text: str, key: str | None) -> Any:
-    if key in VOCABULARY_KEYS and is_vocabulary_word(text):
-        return text
+    if (key in VOCABULARY_KEYS and is_vocabulary_word(text)) or text in URN_WORDS:
+        return text  # a structure word alone (an older trace's user "op_service") is an identity form
     stripped = text.strip()
     if stripped[:1] in ("{", "[") and len(stripped) >= 2:
         try:
