@@ -13,12 +13,12 @@ named server and its ports can be read; a v3 insert-security-groups ``dry_run`` 
 port (202, changes nothing: it proves the request well-formed and within limits, and a 403 proves a
 permission missing, but a dry run is not documented to check IAM permission); the template's CTS
 triggers (the region lists them, CTS ListOperations lists every subscribed trace name) and
-function VPC access (a warning: public endpoints need a NAT route), in
+function VPC access (the subnet's route table sends 0.0.0.0/0 to a NAT gateway, else a warning), in
 :mod:`.preflight_triggers`; the deployed functions, their triggers and user data, if they exist.
 
 It never writes: the only non-GET request is that ``dry_run`` insert (a test checks localcloud's
-request log); CTS is only read (ListOperations). API calls and their documentation status:
-docs/fidelity.md.
+request log); CTS and the route tables are only read (ListOperations, ListRouteTables,
+ShowRouteTable). API calls and their documentation status: docs/fidelity.md.
 
 Over 400 lines: one check per function, in the order the table prints them; each is short.
 """
@@ -453,19 +453,19 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
             except CloudCallError as error:
                 checks.append(Check("policy exposures", False, error.describe(), _fix_for(error, _ACTION["groups"])))
     checks += _check_server_and_write(inp, servers, network, groups or [])
-    checks += _check_triggers(inp)
+    checks += _check_triggers(inp, network)
     checks += _check_functions(inp)
     return checks
 
 
-def _check_triggers(inp: PreflightInput) -> list[Check]:
+def _check_triggers(inp: PreflightInput, network: NetworkGateway) -> list[Check]:
     """CTS triggers in the region, the subscribed trace names, function VPC access (preflight_triggers)."""
     from .preflight_triggers import check_cts_region, check_function_vpc, check_trace_names
 
     checks = check_cts_region(inp.region, inp.functions, Check)
     if inp.cts_api is not None:
         checks += check_trace_names(inp.cts_api, inp.functions, Check, _cts_fix)
-    return checks + check_function_vpc(inp.functions, Check)
+    return checks + check_function_vpc(inp.functions, Check, network.factory.vpc_v2())
 
 
 def _cts_fix(error: Any) -> str:

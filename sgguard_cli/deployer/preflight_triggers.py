@@ -6,11 +6,13 @@
 - **CTS trace names**: every trace name the template's CTS triggers subscribe to
   (``Service:resource:trace``, or ``Service:resource:trace1;trace2`` as Terraform documents) is
   listed by CTS ``ListOperations`` for that service and resource type;
-- **function VPC access**: a function with ``func_vpc`` reaches public endpoints (the region's
-  APIs when no VPC endpoint serves them, other regions, webhooks) only through a NAT gateway with
-  an EIP (SNAT) in that VPC: a warning, with how to fix it.
+- **function VPC access**: a function with ``func_vpc`` reaches public endpoints (other regions,
+  webhooks, the region's APIs unless they resolve inside the VPC) only through a NAT gateway with
+  an EIP (SNAT) in that VPC: ✓ when the subnet's route table (VPC v1 ListRouteTables /
+  ShowRouteTable) sends ``0.0.0.0/0`` to a NAT gateway, else a warning with how to fix it (the
+  gateway's SNAT rule itself is not read).
 
-Each answers a :class:`~sgguard_cli.deployer.preflight.Check`; only GETs (CTS ``ListOperations``).
+Each answers a :class:`~sgguard_cli.deployer.preflight.Check`; only GETs.
 """
 
 from __future__ import annotations
@@ -135,25 +137,72 @@ def check_trace_names(cts_api: Any, functions: dict[str, dict], check: Any, fix_
     return [check("CTS trace names", True, f"{counted} subscribed trace name(s) listed by CTS ListOperations")]
 
 
-def check_function_vpc(functions: dict[str, dict], check: Any) -> list[Any]:
-    """A warning for functions with VPC access: their calls to public endpoints need a NAT route."""
+def nat_route(vpc_client: Any, vpc_id: str, subnet_id: str) -> tuple[str, dict | None]:
+    """(route table id, its 0.0.0.0/0 route of type ``nat`` or None) of the subnet's route table
+    (VPC v1 ListRouteTables by ``subnet_id``, else the VPC's default table, then ShowRouteTable)."""
+    from huaweicloudsdkvpc.v2.model import ListRouteTablesRequest, ShowRouteTableRequest
+
+    tables = vpc_client.list_route_tables(ListRouteTablesRequest(subnet_id=subnet_id)).to_json_object()
+    listed = (tables or {}).get("routetables") or []
+    if not listed:
+        tables = vpc_client.list_route_tables(ListRouteTablesRequest(vpc_id=vpc_id)).to_json_object()
+        listed = [t for t in (tables or {}).get("routetables") or [] if t.get("default")]
+    if not listed:
+        return "", None
+    table_id = str(listed[0].get("id"))
+    shown = vpc_client.show_route_table(ShowRouteTableRequest(table_id)).to_json_object() or {}
+    routes = (shown.get("routetable") or {}).get("routes") or []
+    default = [r for r in routes if r.get("type") == "nat" and r.get("destination") in ("0.0.0.0/0", "0.0.0.0/00")]
+    return table_id, default[0] if default else None
+
+
+def check_function_vpc(functions: dict[str, dict], check: Any, vpc_client: Any = None) -> list[Any]:
+    """Functions with VPC access: ✓ when their subnet's route table sends 0.0.0.0/0 to a NAT
+    gateway, else a warning (no such route, or the routes could not be read), with how to fix it."""
+    from huaweicloudsdkcore.exceptions.exceptions import SdkException
+
     with_vpc = {
         name: spec["func_vpc"] for name, spec in functions.items() if (spec.get("func_vpc") or {}).get("vpc_id")
     }
     if not with_vpc:
         return []
-    vpcs = sorted({vpc["vpc_id"] for vpc in with_vpc.values()})
-    subnets = sorted({vpc.get("subnet_id") or "?" for vpc in with_vpc.values()})
+    pairs = sorted({(vpc["vpc_id"], vpc.get("subnet_id") or "") for vpc in with_vpc.values()})
+    names = ", ".join(sorted(with_vpc))
+    found, missing = [], []
+    for vpc_id, subnet_id in pairs:
+        if vpc_client is None:
+            missing.append(f"VPC {vpc_id} (subnet {subnet_id}): routes not read")
+            continue
+        try:
+            table_id, route = nat_route(vpc_client, vpc_id, subnet_id)
+        except SdkException as error:
+            missing.append(f"VPC {vpc_id} (subnet {subnet_id}): the route table could not be read ({error})")
+            continue
+        if route is None:
+            missing.append(
+                f"VPC {vpc_id} (subnet {subnet_id}): route table {table_id or 'none'} "
+                "has no 0.0.0.0/0 route to a NAT gateway"
+            )
+        else:
+            found.append(f"VPC {vpc_id}: route table {table_id} sends 0.0.0.0/0 to NAT gateway {route.get('nexthop')}")
+    if not missing:
+        return [
+            check(
+                "function VPC access",
+                True,
+                f"{names} run in a VPC: {'; '.join(found)} (the gateway's SNAT rule for the subnet is not checked)",
+            )
+        ]
+    subnets = ", ".join(subnet for _, subnet in pairs)
     return [
         check(
             "function VPC access",
             True,
-            f"{', '.join(sorted(with_vpc))} run in VPC {', '.join(vpcs)} (subnet {', '.join(subnets)}): from there "
-            "a function reaches public endpoints (other regions, webhooks, and the cloud APIs it calls unless "
-            "the region's endpoints resolve inside the VPC) only through a NAT gateway with an EIP in that "
-            "VPC; preflight does not read the VPC's routes",
-            f"add a NAT gateway with an SNAT rule for subnet {', '.join(subnets)} (or VPC endpoints for the "
-            "services the functions call), or leave FUNC_VPC_ID empty when no Redis store is used",
+            f"{names} run in a VPC, and from there reach public endpoints (other regions, webhooks, and the "
+            "cloud APIs they call unless the region's endpoints resolve inside the VPC) only through a NAT "
+            f"gateway with an EIP: {'; '.join(missing)}",
+            f"add a NAT gateway with an SNAT rule for subnet {subnets} (it adds the 0.0.0.0/0 route), or VPC "
+            "endpoints for the services the functions call, or leave FUNC_VPC_ID empty when no Redis store is used",
             warning=True,
         )
     ]

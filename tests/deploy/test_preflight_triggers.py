@@ -138,14 +138,44 @@ def test_a_listed_region_is_a_tick(preflight):
     }
 
 
-def test_function_vpc_access_without_nat_is_a_warning(preflight):
-    code, checks = preflight(FUNC_VPC_ID="vpc-0001", FUNC_SUBNET_ID="subnet-0001")
+def _seeded_subnet(cloud) -> tuple[str, str]:
+    from huaweicloudsdkvpc.v2.model import ListSubnetsRequest
+
+    from tests.support.sdk import vpc_v2_client
+
+    subnet = vpc_v2_client(cloud).list_subnets(ListSubnetsRequest()).to_json_object()["subnets"][0]
+    return subnet["vpc_id"], subnet["id"]
+
+
+def test_function_vpc_access_without_a_nat_route_is_a_warning(cloud, preflight):
+    vpc_id, subnet_id = _seeded_subnet(cloud)
+    code, checks = preflight(FUNC_VPC_ID=vpc_id, FUNC_SUBNET_ID=subnet_id)
     check = checks["function VPC access"]
     assert code == 0 and check["ok"] and check["warning"]
-    assert check["detail"].startswith("change_request, ecs_created, sg_drift run in VPC vpc-0001 (subnet subnet-0001)")
-    assert "NAT gateway" in check["detail"] and "SNAT rule for subnet subnet-0001" in check["fix"]
+    assert check["detail"].startswith("change_request, ecs_created, sg_drift run in a VPC")
+    assert f"VPC {vpc_id} (subnet {subnet_id}): route table " in check["detail"]
+    assert "has no 0.0.0.0/0 route to a NAT gateway" in check["detail"]
+    assert f"SNAT rule for subnet {subnet_id}" in check["fix"] and "FUNC_VPC_ID" in check["fix"]
+    reads = [r for r in cloud.requests(preflight.since) if "/routetables" in r["path"]]
+    assert reads and all(r["method"] == "GET" for r in reads)
     _, without = preflight()
     assert "function VPC access" not in without
+
+
+def test_function_vpc_access_with_a_nat_route_is_a_tick(cloud, preflight):
+    vpc_id, subnet_id = _seeded_subnet(cloud)
+    table = cloud.add_route(vpc_id, "0.0.0.0/0", "nat", "nat-gw-1")
+    code, checks = preflight(FUNC_VPC_ID=vpc_id, FUNC_SUBNET_ID=subnet_id)
+    check = checks["function VPC access"]
+    assert code == 0 and check["ok"] and not check["warning"]
+    assert f"route table {table['id']} sends 0.0.0.0/0 to NAT gateway nat-gw-1" in check["detail"]
+    assert "SNAT rule for the subnet is not checked" in check["detail"]
+
+
+def test_function_vpc_access_to_an_unknown_vpc_is_a_warning(preflight):
+    code, checks = preflight(FUNC_VPC_ID="vpc-0001", FUNC_SUBNET_ID="subnet-0001")
+    check = checks["function VPC access"]
+    assert code == 0 and check["warning"] and "vpc-0001" in check["detail"]
 
 
 def test_the_dry_run_is_not_called_a_permission(preflight):
