@@ -23,6 +23,11 @@ Everything else becomes a placeholder naming its type: ``"<int>"``, ``"<float>"`
 ``"<str:len=36:uuid>"``, ``"<str:len=32:hex>"``, ``"<digits:len=12>"``, ``"<str:len=N>"``. A number
 is never kept (account ids are numbers). Lists keep the distinct shapes of their first items.
 
+What it cannot know: a key that reads as a field name but is data (a person's name used as a key
+outside the free-form maps) stays, and so does a plain word under a vocabulary key (``"type":
+"alice"``); in every documented shape those positions hold field names and enums. Read a capture
+before sharing it.
+
 Pure: no I/O, no imports beyond the standard library, so functions can use it (``LOG_ENVELOPE_SHAPES``).
 """
 

@@ -77,6 +77,29 @@ def test_traces_from_cts_list_traces(cloud):
     assert all("trace_type=system" in r["query"] for r in requests)
 
 
+def test_traces_are_paged_by_marker_up_to_the_limit(cloud):
+    now = cloud_now_ms()
+    cloud.cts_traces(
+        [
+            {"trace_id": f"t{n}", "service_type": "ECS", "trace_name": "createServer", "time": now - n}
+            for n in range(250)
+        ]
+    )
+    since = cloud.last_seq()
+    environ = {
+        "HUAWEICLOUD_SDK_AK": cloud.ak,
+        "HUAWEICLOUD_SDK_SK": cloud.sk,
+        "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+    }
+    code, lines = run(["--traces", "--service-type", "ECS", "--limit", "220", "--endpoint", cloud.url], environ)
+    shapes = json.loads("\n".join(lines))["shapes"]
+    assert code == 0 and sum(entry["count"] for entry in shapes) == 220  # ids t0..t219: lengths 2, 3, 4
+    assert {entry["shape"]["trace_id"] for entry in shapes} == {"<str:len=2>", "<str:len=3>", "<str:len=4>"}
+    pages = [r for r in cloud.requests(since) if r["path"].endswith("/traces")]
+    assert len(pages) == 2 and "limit=200" in pages[0]["query"] and "limit=20" in pages[1]["query"]
+    assert "next=" in pages[1]["query"]
+
+
 def test_traces_without_credentials_is_exit_3(cloud):
     assert run(["--traces", "--endpoint", cloud.url])[0] == 3
 

@@ -109,7 +109,7 @@ class CtsModel:
         low, high = query.get("from"), query.get("to")
         matching = [
             trace
-            for trace in reversed(self.traces)
+            for trace in sorted(reversed(self.traces), key=lambda t: -int(t.get("time") or 0))
             if all(
                 not query.get(name) or trace.get(name) == query[name]
                 for name in ("service_type", "resource_type", "trace_name", "resource_id")
