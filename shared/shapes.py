@@ -127,13 +127,14 @@ URN_WORDS = frozenset(
 _MAX_ITEMS = 5  # distinct shapes kept per list
 _MAX_DEPTH = 32
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_:\-]{0,47}$")
-_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\-/]{0,47}$")
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\-]{0,47}$")  # no '/': "agency/session" is not a word
 _CAMEL_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]{8,}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]{0,15})://")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_MEDIA_TYPE = re.compile(r"^(application|text)/[a-z0-9.+\-]{1,40}(; ?charset=[A-Za-z0-9\-]{1,20})?$")
 _PLACEHOLDER = re.compile(r"^<[^<>\"]*>$")
 
 
@@ -145,7 +146,7 @@ def is_vocabulary_word(text: str) -> bool:
         return False
     if re.search(r"[A-Z0-9]{12,}", text) or _HEX.match(text) or _UUID.match(text):
         return False
-    words = [part for chunk in re.split(r"[_.:\-/]+", text) if chunk for part in _CAMEL_PART.findall(chunk)]
+    words = [part for chunk in re.split(r"[_.:\-]+", text) if chunk for part in _CAMEL_PART.findall(chunk)]
     digit_groups = sum(part.isdigit() for part in words)
     if not words or digit_groups > 1 or any(part.isdigit() and len(part) > 3 for part in words):
         return False
@@ -172,6 +173,8 @@ def _is_address(text: str) -> bool:
 
 
 def _string(text: str, key: str | None) -> Any:
+    if key in VOCABULARY_KEYS and _MEDIA_TYPE.match(text):
+        return text  # CloudEvents' datacontenttype
     if (key in VOCABULARY_KEYS and is_vocabulary_word(text)) or text in URN_WORDS:
         return text  # a structure word alone (an older trace's user "op_service") is an identity form
     stripped = text.strip()

@@ -69,6 +69,7 @@ HOSTILE = {
         "note": SK,
         "y": SK_PLAIN,
         "trace_status": AK,  # a vocabulary key holding a secret: still refused
+        "tracker_name": "sgguard-functions/op-session-1",  # ... or an agency session
         "status": TOKEN,
         "type": "alice@example.com",
         "source": "https://alice:s3cr3t-pa55@example.com/hook?token=" + TOKEN,
