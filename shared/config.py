@@ -93,6 +93,7 @@ class Settings:
     function_timeout_s: float | None = None  # RUNTIME_TIMEOUT (preset by FunctionGraph)
     webhook_urls: Mapping[str, Any] = field(default_factory=dict)  # WEBHOOK_URLS: name -> URL
     webhook_signing_keys: Mapping[str, Any] = field(default_factory=dict, repr=False)  # WEBHOOK_SIGNING_KEYS
+    log_envelope_shapes: int = 0  # LOG_ENVELOPE_SHAPES: log the redacted shape of the first N envelopes per instance
 
     def __post_init__(self) -> None:
         if self.rollback_margin_share + self.delivery_margin_share > 1.0:
@@ -360,4 +361,5 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         function_timeout_s=_optional_number("RUNTIME_TIMEOUT", get("RUNTIME_TIMEOUT")),
         webhook_urls=_json_object("WEBHOOK_URLS", get("WEBHOOK_URLS")),
         webhook_signing_keys=_json_object("WEBHOOK_SIGNING_KEYS", get("WEBHOOK_SIGNING_KEYS")),
+        log_envelope_shapes=_number("LOG_ENVELOPE_SHAPES", get("LOG_ENVELOPE_SHAPES"), 0, int, 0, 1000),
     )
