@@ -84,8 +84,8 @@ def test_a_trace_name_cts_does_not_list_is_a_cross(cloud, preflight):
 
 def test_the_semicolon_spelling_is_read_as_several_traces(cloud, preflight):
     preflight.with_operations(
-        r'operations: \[[^\]\n]*"ECS:ecs:[^\]\n]*\]',
-        'operations: ["ECS:ecs:createServer;createServerV2;createServerV21"]',
+        r'operations:\n(?:\s+- "ECS:ecs:[^"]+"\n)+',
+        'operations: ["ECS:ecs:createServer;createServerV2;createServerV21;createSingleServer"]\n',
     )
     code, checks = preflight()
     assert code == 0 and checks["CTS trace names"]["ok"], checks["CTS trace names"]
