@@ -43,44 +43,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.rails.matchers import PORT_PROTOCOLS, multiport_from_range, normalise_protocol, parse_ports
+
 __all__ = ["Exposure", "PORT_PROTOCOLS", "risky_exposures", "normalise_protocol", "parse_ports", "multiport_from_range"]
-
-# IP protocol number -> name, for the protocols that carry ports.
-PORT_PROTOCOLS: dict[int, str] = {6: "tcp", 17: "udp", 33: "dccp", 132: "sctp", 136: "udplite"}
-
-_PROTOCOL_NUMBERS: dict[str, int] = {
-    "icmp": 1,
-    "igmp": 2,
-    "ipip": 4,
-    "ipv4": 4,
-    "tcp": 6,
-    "egp": 8,
-    "igp": 9,
-    "udp": 17,
-    "dccp": 33,
-    "ipv6": 41,
-    "ipv6-route": 43,
-    "ipv6-frag": 44,
-    "rsvp": 46,
-    "gre": 47,
-    "esp": 50,
-    "ah": 51,
-    "icmpv6": 58,
-    "ipv6-icmp": 58,
-    "icmp6": 58,
-    "ipv6-nonxt": 59,
-    "ipv6-opts": 60,
-    "eigrp": 88,
-    "ospf": 89,
-    "pim": 103,
-    "vrrp": 112,
-    "l2tp": 115,
-    "sctp": 132,
-    "udplite": 136,
-    "udp-lite": 136,
-    "mpls-in-ip": 137,
-}
-_ANY_PROTOCOL = {"", "any", "all", "*", "-1", "0", "ip"}
 
 _ALL_PORTS = [(1, 65535)]
 _FAMILIES = ("IPv4", "IPv6")
@@ -107,66 +72,6 @@ class Exposure:
         )
         rules = ", ".join(self.rule_ids)
         return f"{self.protocol}/{self.port} is open to {who} (rules {rules})"
-
-
-# ---- protocols and ports ----------------------------------------------------------------------
-
-
-def normalise_protocol(value: Any) -> frozenset[int] | None:
-    """The IP protocol numbers a rule's ``protocol`` names; None = every protocol.
-
-    Names in any case, numbers as int or string; empty, "any", "-1", "0" and anything
-    unrecognised mean every protocol (conservative).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return frozenset({value}) if 0 < value <= 255 else None
-    text = str(value).strip().lower()
-    if text in _ANY_PROTOCOL:
-        return None
-    if text.isdigit():
-        number = int(text)
-        return frozenset({number}) if 0 < number <= 255 else None
-    known = _PROTOCOL_NUMBERS.get(text)
-    return None if known is None else frozenset({known})
-
-
-def parse_ports(multiport: Any) -> list[Interval]:
-    """Sorted, merged (low, high) port ranges of a ``multiport`` value; None / "" = all ports.
-
-    Unparseable values, ports outside 1-65535 and descending ranges count as all ports.
-    """
-    if multiport is None or isinstance(multiport, bool):
-        return list(_ALL_PORTS)
-    if isinstance(multiport, int):
-        return [(multiport, multiport)] if 1 <= multiport <= 65535 else list(_ALL_PORTS)
-    text = str(multiport).strip()
-    if not text:
-        return list(_ALL_PORTS)
-    ranges = []
-    for part in text.split(","):
-        bounds = [bound.strip() for bound in part.split("-")]
-        if len(bounds) > 2 or not all(bound.isdigit() for bound in bounds):
-            return list(_ALL_PORTS)
-        low, high = int(bounds[0]), int(bounds[-1])
-        if not 1 <= low <= high <= 65535:
-            return list(_ALL_PORTS)
-        ranges.append((low, high))
-    return _merge(ranges)
-
-
-def multiport_from_range(port_min: Any, port_max: Any) -> str | None:
-    """v1's ``port_range_min/max`` as a ``multiport`` string; None/None = all ports (None).
-
-    One bound missing: the other end is open (1 or 65535). Values are not validated here:
-    ``parse_ports`` reads anything odd as all ports.
-    """
-    if port_min in (None, "") and port_max in (None, ""):
-        return None
-    low = 1 if port_min in (None, "") else port_min
-    high = 65535 if port_max in (None, "") else port_max
-    return f"{low}" if str(low) == str(high) else f"{low}-{high}"
 
 
 # ---- intervals --------------------------------------------------------------------------------
