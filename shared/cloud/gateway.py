@@ -94,6 +94,7 @@ def rule_from_sdk(rule: Any) -> Rule:
         action=rule.action or "allow",
         priority=int(rule.priority or 100),
         description=rule.description or "",
+        enabled=getattr(rule, "enabled", None) is not False,
     )
 
 
