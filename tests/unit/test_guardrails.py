@@ -7,7 +7,7 @@ import pytest
 from shared.changes.planning import plan_nic
 from shared.errors import ErrorCode
 from shared.model import Port, Rule, SecurityGroup
-from shared.rails.exposure import risky_exposures
+from shared.rails.access import AccessModel, reach
 from shared.rails.guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
 
 SERVER = "c0000000-0000-4000-8000-000000000001"
@@ -82,7 +82,8 @@ def check(before, action, groups, rails=GuardRails(), approved=False, known=None
     ],
 )
 def test_risky_exposures_of_one_group(gid, risky):
-    assert bool(risky_exposures(GROUPS[gid].rules, (22, 3389))) is risky
+    model = AccessModel([gid], GROUPS)
+    assert bool(reach(model, (22, 3389), GuardRails().public_thresholds)) is risky
 
 
 def test_risky_group_refused_without_approval():
