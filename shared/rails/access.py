@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.rails.addresses import EMPTY, EVERYONE, FAMILIES, NON_PUBLIC, AddressSet, parse_entry
+from shared.rails.addresses import EMPTY, EVERYONE, FAMILIES, NON_PUBLIC, PUBLIC, AddressSet, parse_entry
 from shared.rails.matchers import PORT_PROTOCOLS, read_ports, read_protocol, rule_families
 
 __all__ = ["AccessModel", "READINGS", "UPPER", "LOWER", "Reach", "Widening", "port_classes", "reach", "widenings"]
@@ -104,7 +104,15 @@ def _sources(rule: Any, families: tuple[str, ...], address_groups: Mapping[str, 
     return found if wide else found & scope
 
 
-def _prepare(group_index: int, group_id: str, rule: Any, address_groups: Mapping[str, Any], bound: str) -> _Rule | None:
+def _prepare(
+    group_index: int,
+    group_id: str,
+    rule: Any,
+    address_groups: Mapping[str, Any],
+    bound: str,
+    ports_of_interest: frozenset[int] | None,
+    within: AddressSet | None,
+) -> _Rule | None:
     direction = str(_field(rule, "direction") or "").strip().lower()
     action = str(_field(rule, "action") or "allow").strip().lower()
     deny = action == "deny" or (action != "allow" and bound == LOWER)  # an unknown action: the bound's worst
@@ -117,7 +125,11 @@ def _prepare(group_index: int, group_id: str, rule: Any, address_groups: Mapping
     families, families_known = rule_families(_field(rule, "ethertype"))
     if not wide and not (protocol_known and ports_known and families_known):
         return None
+    if ports_of_interest is not None and not any(low <= p <= high for p in ports_of_interest for low, high in ports):
+        return None  # it can never decide a port the caller asks about
     sources = _sources(rule, families, address_groups, wide)
+    if within is not None:
+        sources = sources & within
     if not sources:
         return None
     try:
@@ -131,7 +143,10 @@ class AccessModel:
     """The inbound access of one ordered group list, per reading, for one bound.
 
     ``groups``: group id -> object with ``rules`` (None or missing = not read); ``address_groups``:
-    address group id -> ``ip_set`` (None = could not be read).
+    address group id -> ``ip_set`` (None = could not be read). ``ports``: only these ports will be
+    asked about (rules that match none of them are dropped); ``within``: only these sources matter
+    (every rule's sources are cut to them: first match is decided per address, so the access found
+    is exactly the full model's, cut to ``within``). Both only make the model cheaper.
     """
 
     def __init__(
@@ -141,8 +156,11 @@ class AccessModel:
         address_groups: Mapping[str, Any] | None = None,
         *,
         bound: str = UPPER,
+        ports: Iterable[int] | None = None,
+        within: AddressSet | None = None,
     ):
         address_groups = address_groups or {}
+        ports_of_interest = None if ports is None else frozenset(int(p) for p in ports)
         self.group_ids = list(group_ids)
         prepared: list[_Rule] = []
         for index, group_id in enumerate(self.group_ids):
@@ -150,10 +168,11 @@ class AccessModel:
             rules = _field(group, "rules") if group is not None else None
             if rules is None:
                 if bound == UPPER:  # not read: it may allow anything
-                    prepared.append(_Rule(index, group_id, "(unread)", -_LATE, False, None, ((1, 65535),), EVERYONE))
+                    anyone = EVERYONE if within is None else EVERYONE & within
+                    prepared.append(_Rule(index, group_id, "(unread)", -_LATE, False, None, ((1, 65535),), anyone))
                 continue
             for rule in rules:
-                item = _prepare(index, group_id, rule, address_groups, bound)
+                item = _prepare(index, group_id, rule, address_groups, bound, ports_of_interest, within)
                 if item is not None:
                     prepared.append(item)
         self.rules = prepared
@@ -264,10 +283,10 @@ class Widening:
     protocol_number: int
     family: str
     reading: str
-    new: AddressSet  # reachable after, and not reachable before through the groups that stay
+    new: AddressSet  # public, reachable after, and not reachable before through the groups that stay
     new_public: int
     after_public: int
-    everyone: bool  # after the change, the whole family reaches it
+    everyone: bool  # after the change, every public address of the family reaches it
 
     def describe(self) -> str:
         who = f"everyone ({self.family})" if self.everyone else f"{self.after_public} public {self.family} addresses"
@@ -295,26 +314,29 @@ def widenings(
     ``after`` is judged on the upper bound, ``before`` and ``kept`` on the lower one.
     """
     ports = list(ports)
-    after_model = AccessModel(after, groups, address_groups, bound=UPPER)
+    # Only public sources count: every model is cut to them (cheap, and exact for what is asked).
+    after_model = AccessModel(after, groups, address_groups, bound=UPPER, ports=ports, within=PUBLIC)
+    if not after_model.rules:
+        return []  # the common case: no rule of the groups after lets the public reach a risky port
     candidates = []
     for port, number, name in port_classes(ports):
         for reading in READINGS:
             allowed = after_model.allowed(number, port, reading)
             for family in FAMILIES:
-                public = allowed.public_size(family)
+                public = allowed.size(family)
                 if public > thresholds[family]:
                     candidates.append((port, number, name, reading, family, allowed, public))
     if not candidates:
         return []  # the common case: nothing risky is wide open after the change
-    before_model = AccessModel(before, groups, address_groups, bound=LOWER)
-    kept_model = AccessModel([g for g in before if g in after], groups, address_groups, bound=LOWER)
+    before_model = AccessModel(before, groups, address_groups, bound=LOWER, ports=ports, within=PUBLIC)
+    kept = [g for g in before if g in after]
+    kept_model = AccessModel(kept, groups, address_groups, bound=LOWER, ports=ports, within=PUBLIC)
     found = []
     for port, number, name, reading, family, allowed, public in candidates:
-        kept = before_model.allowed(number, port, reading) & kept_model.allowed(number, port, reading)
-        new = (allowed - kept) & AddressSet.whole((family,))
-        new_public = new.public_size(family)
+        stays = before_model.allowed(number, port, reading) & kept_model.allowed(number, port, reading)
+        new = (allowed - stays) & AddressSet.whole((family,))
+        new_public = new.size(family)
         if new_public > 0:
-            found.append(
-                Widening(port, name, number, family, reading, new, new_public, public, allowed.is_whole(family))
-            )
+            everyone = public == PUBLIC.size(family)
+            found.append(Widening(port, name, number, family, reading, new, new_public, public, everyone))
     return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["AddressSet", "Interval", "EMPTY", "EVERYONE", "PUBLIC", "NON_PUBLIC", "FAMILIES", "BITS", "parse_entry"]
@@ -204,6 +205,18 @@ def _mapped_v4(low: int, high: int) -> Intervals:
 
 
 def parse_entry(entry: Any, *, mapped: bool = True) -> AddressSet | None:
+    """See :func:`_parse_entry`; strings are parsed once per process (the same rules recur in every message)."""
+    if isinstance(entry, str):
+        return _parse_cached(entry, mapped)
+    return _parse_entry(entry, mapped=mapped)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(entry: str, mapped: bool) -> AddressSet | None:
+    return _parse_entry(entry, mapped=mapped)
+
+
+def _parse_entry(entry: Any, *, mapped: bool = True) -> AddressSet | None:
     """One prefix (any spelling ``ip_network(strict=False)`` reads), bare address or ``a-b`` range;
     None when it cannot be read. With ``mapped``, IPv6 addresses of ``::ffff:0:0/96`` also stand for
     the IPv4 addresses they map (what a packet from them may look like to the platform)."""
