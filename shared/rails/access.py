@@ -37,7 +37,18 @@ from typing import Any
 from shared.rails.addresses import EMPTY, EVERYONE, FAMILIES, NON_PUBLIC, PUBLIC, AddressSet, parse_entry
 from shared.rails.matchers import PORT_PROTOCOLS, read_ports, read_protocol, rule_families
 
-__all__ = ["AccessModel", "READINGS", "UPPER", "LOWER", "Reach", "Widening", "port_classes", "reach", "widenings"]
+__all__ = [
+    "AccessModel",
+    "READINGS",
+    "UPPER",
+    "LOWER",
+    "Reach",
+    "Widening",
+    "count_text",
+    "port_classes",
+    "reach",
+    "widenings",
+]
 
 READINGS = ("ordered", "global")
 UPPER = "upper"
@@ -212,6 +223,12 @@ class AccessModel:
         return [r for r in self.rules if r.deny and r.matches(protocol, port)]
 
 
+def count_text(number: int) -> str:
+    """A count as people read it: 2^96 rather than 29 digits."""
+    power = number.bit_length() - 1
+    return f"2^{power}" if number >= 2**16 and number == 2**power else str(number)
+
+
 def port_classes(ports: Iterable[int]) -> list[tuple[int, int, str]]:
     """(port, protocol number, protocol name) for every risky port and port-carrying protocol."""
     return [
@@ -289,7 +306,8 @@ class Widening:
     everyone: bool  # after the change, every public address of the family reaches it
 
     def describe(self) -> str:
-        who = f"everyone ({self.family})" if self.everyone else f"{self.after_public} public {self.family} addresses"
+        count = f"{self.after_public} public {self.family} addresses"
+        who = f"everyone ({self.family}: all {count})" if self.everyone else count
         return (
             f"{self.protocol}/{self.port} reachable from {who}, {self.new_public} of them new "
             f"({self.new.describe(self.family)}; {self.reading} reading)"

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from shared.changes.planning import NicPlan
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import SecurityGroup
-from shared.rails.access import Widening, widenings
+from shared.rails.access import UPPER, AccessModel, Widening, count_text, widenings
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -195,7 +195,6 @@ def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: P
 
 def _culprit(plan: NicPlan, facts: GroupFacts, widening: Widening) -> tuple[str, str]:
     """The group a widening is blamed on, and how: attached, removed (a deny guard) or moved."""
-    from shared.rails.access import UPPER, AccessModel
 
     def model(group_ids: list[str]) -> AccessModel:
         return AccessModel(group_ids, facts.groups, facts.address_groups, bound=UPPER)
@@ -208,7 +207,8 @@ def _culprit(plan: NicPlan, facts: GroupFacts, widening: Widening) -> tuple[str,
         if group_id not in plan.after and model([group_id]).denying(protocol, port):
             return group_id, "removed"
     kept = [g for g in plan.before if g in plan.after]
-    moved = [g for g in plan.after if g in kept and kept.index(g) != [h for h in plan.after if h in kept].index(g)]
+    kept_after = [g for g in plan.after if g in kept]
+    moved = [g for g in kept_after if kept.index(g) != kept_after.index(g)]
     for group_id in moved:
         if model([group_id]).allowing(protocol, port, widening.new):
             return group_id, "moved"
@@ -239,8 +239,8 @@ def exposure_rail(
         unique = list({(w.port, w.protocol, w.family): w for w in items}.values())
         text = (
             f"interface {plan.port.id} would make {'; '.join(w.describe() for w in unique)} with group "
-            f"{_label(facts.group(culprit))} {how} (threshold: {rails.risky_max_public_ipv4} public IPv4, "
-            f"{rails.risky_max_public_ipv6} public IPv6 addresses)"
+            f"{_label(facts.group(culprit))} {how} (unapproved at most {count_text(rails.risky_max_public_ipv4)} "
+            f"public IPv4 / {count_text(rails.risky_max_public_ipv6)} IPv6 addresses)"
         )
         if approved and rails.allow_approved_risky:
             report.warnings.append(

@@ -242,7 +242,9 @@ def _exposures(
         return []
     thresholds = rails.public_thresholds
     found: list[Finding] = []
-    for exposure in reach(AccessModel(before, groups, address_groups, bound=UPPER), rails.risky_ports, thresholds):
+    ports = rails.risky_ports
+    model = AccessModel(before, groups, address_groups, bound=UPPER, ports=ports)
+    for exposure in reach(model, ports, thresholds):
         contributors = [g for g in before if g in exposure.group_ids]
         key = (exposure.port, exposure.protocol, exposure.family)
         alone = [  # a group that exposes on its own is the culprit; otherwise the groups together are
@@ -250,7 +252,11 @@ def _exposures(
             for g in contributors
             if any(
                 (e.port, e.protocol, e.family) == key
-                for e in reach(AccessModel([g], groups, address_groups, bound=UPPER), [exposure.port], thresholds)
+                for e in reach(
+                    AccessModel([g], groups, address_groups, bound=UPPER, ports=[exposure.port]),
+                    [exposure.port],
+                    thresholds,
+                )
             )
         ]
         culprits = alone or contributors
