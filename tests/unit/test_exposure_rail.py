@@ -172,3 +172,22 @@ def test_thresholds_are_per_family_and_tunable():
     rails = GuardRails(risky_max_public_ipv4=2**8 - 1)
     assert refused(["base"], "add", ["partner24"], rails=rails)
     assert refused(["base"], "add", ["global-v6"], rails=GuardRails(risky_max_public_ipv6=2**126)) == []
+
+
+# ---- settings ---------------------------------------------------------------------------------------
+def test_thresholds_from_settings_and_the_old_name():
+    from shared.config import ConfigError, load_settings
+
+    defaults = GuardRails.from_settings(load_settings(None, {}))
+    assert defaults.public_thresholds == {"IPv4": 2**24, "IPv6": 2**96}
+    legacy = GuardRails.from_settings(load_settings(None, {"RISKY_MAX_ADDRESSES": "1000"}))
+    assert legacy.public_thresholds == {"IPv4": 1000, "IPv6": 1000}
+    both = load_settings(None, {"RISKY_MAX_ADDRESSES": "1000", "RISKY_MAX_PUBLIC_IPV4": "65536"})
+    assert GuardRails.from_settings(both).public_thresholds == {"IPv4": 65536, "IPv6": 1000}
+    for name, value in (
+        ("RISKY_MAX_PUBLIC_IPV4", "2e9"),
+        ("RISKY_MAX_PUBLIC_IPV6", "-1"),
+        ("RISKY_MAX_PUBLIC_IPV4", str(2**33)),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(None, {name: value})
