@@ -25,7 +25,7 @@ from typing import Any
 from shared.changes.planning import NicPlan, derive_operations
 from shared.flows.policy import PolicyRule, interface_in_scope, next_list
 from shared.model import Port, SecurityGroup, Server
-from shared.rails.access import UPPER, AccessModel, reach
+from shared.rails.access import UPPER, AccessModel, count_text, reach
 from shared.rails.guardrails import GuardRails
 
 __all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at"]
@@ -273,7 +273,8 @@ def _exposures(
                 "exposure",
                 "rail:exposure",
                 port.id,
-                f"port {exposure.port}/{exposure.protocol} not reachable from everyone",
+                f"port {exposure.port}/{exposure.protocol} reachable from at most "
+                f"{count_text(thresholds[exposure.family])} public {exposure.family} addresses",
                 exposure.describe(),
                 f"interface {port.id} exposes {exposure.describe()} through "
                 + ", ".join(_name(groups, g) for g in culprits)
