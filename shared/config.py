@@ -54,7 +54,10 @@ class Settings:
     soft_max_groups: int = 5
     hard_max_groups: int = 10
     risky_ports: tuple[int, ...] = (22, 3389)
-    risky_max_addresses: int | None = None  # also flag a risky port open to more public addresses than this
+    # a change may not newly open a risky port to the public when, after it, more public addresses
+    # than this reach the port (per family; RISKY_MAX_ADDRESSES, the old name, sets both)
+    risky_max_public_ipv4: int = 2**24
+    risky_max_public_ipv6: int = 2**96
     allow_approved_risky: bool = True
     pin_protected_first: bool = False  # protected groups must stay at the highest priority
     # authenticity
@@ -299,7 +302,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         raise ConfigError(
             "REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), got {replay_window}"
         )
-    max_addresses = get("RISKY_MAX_ADDRESSES")
+    legacy_max = get("RISKY_MAX_ADDRESSES")
+    legacy = None if legacy_max is None else _number("RISKY_MAX_ADDRESSES", legacy_max, 0, int, 0, 2**128)
+    legacy_v4, legacy_v6 = (2**24, 2**96) if legacy is None else (min(legacy, 2**32), legacy)
     readiness_max_wait_s = _number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900)
     return Settings(
         region=region,
@@ -322,9 +327,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         soft_max_groups=soft,
         hard_max_groups=hard,
         risky_ports=risky_ports,
-        risky_max_addresses=None
-        if max_addresses is None
-        else _number("RISKY_MAX_ADDRESSES", max_addresses, 0, int, 0, 2**128),
+        risky_max_public_ipv4=_number("RISKY_MAX_PUBLIC_IPV4", get("RISKY_MAX_PUBLIC_IPV4"), legacy_v4, int, 0, 2**32),
+        risky_max_public_ipv6=_number("RISKY_MAX_PUBLIC_IPV6", get("RISKY_MAX_PUBLIC_IPV6"), legacy_v6, int, 0, 2**128),
         pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
         signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),

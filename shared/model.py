@@ -77,6 +77,7 @@ class Rule:
     action: str = "allow"
     priority: int = 1
     description: str = ""
+    enabled: bool = True  # v3 rules can be switched off; a disabled deny protects nothing
 
     def to_dict(self) -> dict[str, Any]:
         return {

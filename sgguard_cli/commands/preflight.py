@@ -114,10 +114,20 @@ def preflight_input(args, environ: Mapping[str, str]):
         protected_groups=tuple(_list("PROTECTED_GROUPS", setting("PROTECTED_GROUPS", ""), ())),
         allowed_groups=tuple(_list("ALLOWED_GROUPS", setting("ALLOWED_GROUPS", "*"), ("*",))),
         risky_ports=tuple(int(p) for p in _list("RISKY_PORTS", setting("RISKY_PORTS", "22,3389"), (22, 3389))),
+        risky_max_public=_public_thresholds(setting),
         functions=functions,
         functiongraph_client=build_client(ak, sk, project_id, fgs_endpoint, token),
         cts_api=CtsApi(build_cts_client(ak, sk, project_id, target.endpoint("cts"), token)),
     )
+
+
+def _public_thresholds(setting) -> tuple[int, int]:
+    """RISKY_MAX_PUBLIC_IPV4 / _IPV6 (and the old RISKY_MAX_ADDRESSES), parsed by shared.config."""
+    from shared.config import load_settings
+
+    names = ("RISKY_MAX_PUBLIC_IPV4", "RISKY_MAX_PUBLIC_IPV6", "RISKY_MAX_ADDRESSES")
+    settings = load_settings(None, {name: setting(name, "") for name in names if setting(name, "")})
+    return settings.risky_max_public_ipv4, settings.risky_max_public_ipv6
 
 
 def run(args, ctx) -> int:

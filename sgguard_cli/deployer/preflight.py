@@ -41,7 +41,7 @@ from shared.cloud.retry import RetryPolicy, translate
 from shared.config import Settings
 from shared.flows.policy import Policy
 from shared.model import SecurityGroup, is_uuid
-from shared.rails.exposure import risky_exposures
+from shared.rails.access import UPPER, AccessModel, reach
 
 from ..template import trace_names
 
@@ -101,6 +101,7 @@ class PreflightInput:
     protected_groups: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] = ("*",)
     risky_ports: tuple[int, ...] = (22, 3389)
+    risky_max_public: tuple[int, int] = (2**24, 2**96)  # RISKY_MAX_PUBLIC_IPV4 / _IPV6 (shared.config)
     # deployed functions to check: name -> {"package", "triggers": [{"trigger_type_code", "event_data"}]}
     functions: dict[str, dict] = field(default_factory=dict)
     functiongraph_client: Any = None  # built by the caller (sgguard_cli.deployer.api.build_client)
@@ -116,14 +117,19 @@ def _fix_for(error: CloudCallError, action: str) -> str:
     return f"see the error: {error.describe()}"
 
 
-# ---- the policy's risky exposures (one function: to be replaced by shared.rails.exposure) --------------
+# ---- the policy's risky exposures ---------------------------------------------------------------
 def policy_exposures(
-    policy: Policy, groups: dict[str, SecurityGroup], risky_ports, max_public_addresses: int | None = None
+    policy: Policy,
+    groups: dict[str, SecurityGroup],
+    risky_ports,
+    max_public: tuple[int, int] = (2**24, 2**96),
 ) -> list[dict]:
-    """Every (policy rule, risky port, protocol, family) that the groups of one policy rule, together,
-    leave reachable from everyone (:mod:`shared.rails.exposure`: numbers for protocols, split ranges and
-    address groups count; an address group is not read here, so it counts as everyone).
+    """Every (policy rule, risky port, protocol, family) that the groups of one policy rule, in the
+    rule's order, leave reachable from more public addresses than the family's threshold, under
+    either reading of the matching rules (:mod:`shared.rails.access`: group order, rule priority,
+    deny rules; an address group is not read here, so it counts as everyone).
     ``groups`` maps the policy's group references ("name:x" / "id:y") to the group with its rules."""
+    thresholds = {"IPv4": max_public[0], "IPv6": max_public[1]}
     found = []
     for rule in policy.rules:
         attached = []
@@ -131,9 +137,9 @@ def policy_exposures(
             group = groups.get(f"id:{ref['id']}" if "id" in ref else f"name:{ref['name']}")
             if group is not None:
                 attached.append(group)
-        rules = [r for group in attached for r in group.rules or []]
-        for exposure in risky_exposures(rules, risky_ports, max_public_addresses=max_public_addresses):
-            owners = [g for g in attached if any(r.id in exposure.rule_ids for r in g.rules or [])]
+        model = AccessModel([g.id for g in attached], {g.id: g for g in attached}, bound=UPPER)
+        for exposure in reach(model, risky_ports, thresholds):
+            owners = [g for g in attached if g.id in exposure.group_ids]
             found.append(
                 {
                     "policy_rule": rule.name,
@@ -142,6 +148,8 @@ def policy_exposures(
                     "port": exposure.port,
                     "protocol": exposure.protocol,
                     "family": exposure.family,
+                    "public_addresses": exposure.public_addresses,
+                    "everyone": exposure.everyone,
                     "rule_id": ", ".join(exposure.rule_ids),
                     "approved": bool(rule.approved_by),
                 }
@@ -239,13 +247,14 @@ def _check_exposures(
     refs = _policy_refs(policy)
     picked = _lookup(refs, groups)
     with_rules = {key: network.show_security_group(group.id) for key, group in picked.items()}
-    exposures = policy_exposures(policy, with_rules, inp.risky_ports)
+    exposures = policy_exposures(policy, with_rules, inp.risky_ports, inp.risky_max_public)
     unapproved = [e for e in exposures if not e["approved"]]
     ports = ",".join(str(p) for p in inp.risky_ports)
     if unapproved:
         detail = "; ".join(
             f"rule {e['policy_rule']!r} attaches {e['group']!r}: {e['protocol']}/{e['port']} "
-            f"open to everyone ({e['family']})"
+            f"open to {'everyone' if e['everyone'] else str(e['public_addresses']) + ' public addresses'} "
+            f"({e['family']})"
             for e in unapproved
         )
         return Check(

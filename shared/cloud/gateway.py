@@ -95,6 +95,7 @@ def rule_from_sdk(rule: Any) -> Rule:
         action=rule.action or "allow",
         priority=int(rule.priority or 100),
         description=rule.description or "",
+        enabled=getattr(rule, "enabled", None) is not False,
     )
 
 
@@ -316,7 +317,7 @@ class NetworkGateway(Gateway):
         """The ``ip_set`` of an IP address group (addresses, CIDRs, "a-b" ranges), read with retries.
 
         None when the group does not exist or cannot be read (any cloud failure after the retries):
-        conservative callers (``shared.rails.exposure``) then treat its members as everyone. A malformed
+        conservative callers (``shared.rails.access``) then treat its members as everyone. A malformed
         id raises ``InvalidIdentifier`` before any call; ``DeadlineExceeded`` propagates.
         """
         from huaweicloudsdkvpc.v3.model import ShowAddressGroupRequest

@@ -8,10 +8,12 @@ own error code:
   with ``pin_protected_first``, stays ahead of every other group;
 - :func:`allowed_rail` - only allowed groups are attached: by id, or by a name glob when the name
   belongs to that one group only (a look-alike group of the same name must be named by id);
-- :func:`exposure_rail` - a risky port reachable from everyone (or from more public addresses than
-  allowed) that the change creates or attaches is refused unless a second person approved it and
-  approved exceptions are allowed; computed over the union of all groups' rules on the interface
-  (:mod:`shared.rails.exposure`), so split ranges and other spellings count;
+- :func:`exposure_rail` - a change (any action) that makes a risky port reachable from public
+  sources it was not reachable from, when after it more public addresses than the family's
+  threshold reach that port, is refused unless a second person approved it and approved
+  exceptions are allowed; judged on the effective access of the interface's ordered group list
+  before and after (:mod:`shared.rails.access`: group order, rule priority, deny rules), so split
+  ranges, removed deny guards, reordering and laundering through the groups that stay all count;
 - :func:`limit_rail` - at most ``hard_max_groups`` (a change that grows past it), a warning above
   ``soft_max_groups``.
 """
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 from shared.changes.planning import NicPlan
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import SecurityGroup
-from shared.rails.exposure import Exposure, risky_exposures
+from shared.rails.access import UPPER, AccessModel, Widening, count_text, widenings
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -55,8 +57,9 @@ class GuardRails:
     hard_max_groups: int = 10
     risky_ports: tuple[int, ...] = (22, 3389)
     allow_approved_risky: bool = True
-    risky_max_addresses: int | None = None
     pin_protected_first: bool = False
+    risky_max_public_ipv4: int = 2**24  # public addresses a risky port may be reachable from, unapproved
+    risky_max_public_ipv6: int = 2**96
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GuardRails:
@@ -67,9 +70,14 @@ class GuardRails:
             settings.hard_max_groups,
             tuple(settings.risky_ports),
             settings.allow_approved_risky,
-            settings.risky_max_addresses,
             settings.pin_protected_first,
+            settings.risky_max_public_ipv4,
+            settings.risky_max_public_ipv6,
         )
+
+    @property
+    def public_thresholds(self) -> dict[str, int]:
+        return {"IPv4": self.risky_max_public_ipv4, "IPv6": self.risky_max_public_ipv6}
 
     def is_protected(self, group: SecurityGroup) -> bool:
         return group.id in self.protected_groups or (bool(group.name) and group.name in self.protected_groups)
@@ -185,45 +193,58 @@ def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: P
             )
 
 
+def _culprit(plan: NicPlan, facts: GroupFacts, widening: Widening) -> tuple[str, str]:
+    """The group a widening is blamed on, and how: attached, removed (a deny guard) or moved."""
+
+    def model(group_ids: list[str]) -> AccessModel:
+        return AccessModel(group_ids, facts.groups, facts.address_groups, bound=UPPER)
+
+    port, protocol = widening.port, widening.protocol_number
+    for group_id in plan.after:
+        if group_id not in plan.before and model([group_id]).allowing(protocol, port, widening.new):
+            return group_id, "attached"
+    for group_id in plan.before:
+        if group_id not in plan.after and model([group_id]).denying(protocol, port):
+            return group_id, "removed"
+    kept = [g for g in plan.before if g in plan.after]
+    kept_after = [g for g in plan.after if g in kept]
+    moved = [g for g in kept_after if kept.index(g) != kept_after.index(g)]
+    for group_id in moved:
+        if model([group_id]).allowing(protocol, port, widening.new):
+            return group_id, "moved"
+    added = [g for g in plan.after if g not in plan.before]
+    removed = [g for g in plan.before if g not in plan.after]
+    if added:
+        return added[0], "attached"
+    if removed:
+        return removed[0], "removed"
+    return (moved or plan.after)[0], "moved"
+
+
 def exposure_rail(
     plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report, approved: bool
 ) -> None:
-    added = [g for g in plan.after if g not in plan.before]
-    if not added or not rails.risky_ports:
-        return  # removing or reordering groups never widens what is reachable (deny rules are ignored)
-
-    def exposures(group_ids: Iterable[str]) -> list[Exposure]:
-        return risky_exposures(
-            facts.rules_of(group_ids),
-            rails.risky_ports,
-            address_groups=facts.address_groups,
-            max_public_addresses=rails.risky_max_addresses,
-        )
-
-    def key(e: Exposure) -> tuple[int, str, str]:
-        return (e.port, e.protocol, e.family)
-
-    before = {key(e) for e in exposures(plan.before)}
-    by_added = {key(e) for e in exposures(added)}
-    found: dict[str, list[Exposure]] = {}  # culprit group -> its exposures on this interface
-    for exposure in exposures(plan.after):
-        if key(exposure) in before and key(exposure) not in by_added:
-            continue  # already so before this change, and not by what it attaches
-        culprit = next(
-            (g for g in added if any(r.id in exposure.rule_ids for r in facts.group(g).rules or [])), added[0]
-        )
-        found.setdefault(culprit, []).append(exposure)
-    for culprit, items in found.items():
+    if not rails.risky_ports or plan.after == plan.before:
+        return
+    if any(g not in facts.groups for g in plan.after if g not in plan.before):
+        return  # attaching a group that does not exist is refused by allowed_rail already
+    found: dict[tuple[str, str], list[Widening]] = {}  # (culprit group, how) -> what it opens
+    for widening in widenings(
+        plan.before, plan.after, facts.groups, facts.address_groups, rails.risky_ports, rails.public_thresholds
+    ):
+        found.setdefault(_culprit(plan, facts, widening), []).append(widening)
+    for (culprit, how), items in found.items():
         if not report.once("exposure", f"{plan.port.id}:{culprit}"):
             continue
-        rule_ids = sorted({rule_id for e in items for rule_id in e.rule_ids})
+        unique = list({(w.port, w.protocol, w.family): w for w in items}.values())
         text = (
-            f"interface {plan.port.id} would expose {'; '.join(e.describe() for e in items)} with group "
-            f"{_label(facts.group(culprit))} attached (rules {', '.join(rule_ids)})"
+            f"interface {plan.port.id} would make {'; '.join(w.describe() for w in unique)} with group "
+            f"{_label(facts.group(culprit))} {how} (unapproved at most {count_text(rails.risky_max_public_ipv4)} "
+            f"public IPv4 / {count_text(rails.risky_max_public_ipv6)} IPv6 addresses)"
         )
         if approved and rails.allow_approved_risky:
             report.warnings.append(
-                ErrorDetail(ErrorCode.RISKY_RULE, text + "; attached as an approved exception", path_of(culprit))
+                ErrorDetail(ErrorCode.RISKY_RULE, text + "; allowed as an approved exception", path_of(culprit))
             )
         else:
             reason = "policy allows no exception" if approved else "the change is not approved by a second person"

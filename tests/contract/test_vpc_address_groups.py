@@ -24,8 +24,8 @@ from shared.cloud.exceptions import InvalidIdentifier
 from shared.cloud.gateway import CallCounter, NetworkGateway
 from shared.cloud.retry import RetryPolicy
 from shared.config import load_settings
-from shared.model import Rule
-from shared.rails.exposure import risky_exposures
+from shared.model import Rule, SecurityGroup
+from shared.rails.access import AccessModel, reach
 from tests.support.sdk import credentials_for, vpc_v3_client
 from tests.support.vpc_contract import (
     MISSING,
@@ -176,7 +176,8 @@ def test_gateway_reads_the_ip_set_and_feeds_the_exposure_check(cloud, vpc_v3, ne
     assert ip_set == ["0.0.0.0/1", "128.0.0.0-255.255.255.255"]
     assert (network.counter.reads, network.counter.log) == (1, ["vpc.show_address_group"])
     rules = [Rule("r1", "ingress", protocol="tcp", multiport="22", remote_address_group_id=group.id)]
-    [exposure] = risky_exposures(rules, [22], address_groups={group.id: ip_set})
+    groups = {"g": SecurityGroup("g", "g", rules=rules)}
+    [exposure] = reach(AccessModel(["g"], groups, {group.id: ip_set}), [22], {"IPv4": 2**24, "IPv6": 2**96})
     assert exposure.everyone and exposure.rule_ids == ("r1",)
 
 

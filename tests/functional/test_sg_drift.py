@@ -144,9 +144,12 @@ def test_ssh_opened_on_an_attached_group_is_an_exposure_on_every_interface_carry
         for f in data["findings"]
         if f["kind"] == "exposure" and SG["app"] in f["groups"]
     }
-    assert exposed == {LEGACY_PORTS[0], LEGACY_PORTS[1], DB_PORT}
+    # Issue 19 (effective access): on the db server's port the db group stands first with a deny of
+    # everything at priority 100, which the new rule (priority 100, the v3 default) cannot beat under
+    # either reading: port 22 stays closed there.
+    assert exposed == {LEGACY_PORTS[0], LEGACY_PORTS[1]}
     assert all(rule_id in f["message"] for d in results for f in d["findings"] if f["kind"] == "exposure")
-    assert all(d["outcome"] == "drift_detected" for d in results)
+    assert by_server[LEGACY]["outcome"] == "drift_detected"
     assert not any(w["path"].endswith("remove-security-groups") for w in writes_since(cloud, seq))
 
 

@@ -45,7 +45,12 @@ def make_estate(cloud, vpc_v3) -> dict:
     body = CreateSecurityGroupRequestBody(security_group=CreateSecurityGroupOption(name="xss-probe"))
     group = vpc_v3.create_security_group(CreateSecurityGroupRequest(body=body)).security_group.id
     rule = CreateSecurityGroupRuleOption(
-        security_group_id=group, direction="ingress", protocol="tcp", multiport="22", remote_ip_prefix="0.0.0.0/0"
+        security_group_id=group,
+        direction="ingress",
+        protocol="tcp",
+        multiport="22",
+        remote_ip_prefix="0.0.0.0/0",
+        priority=1,  # ahead of db's deny-all (priority 100) when rules are pooled by priority (issue 19)
     )
     vpc_v3.create_security_group_rule(
         CreateSecurityGroupRuleRequest(body=CreateSecurityGroupRuleRequestBody(security_group_rule=rule))

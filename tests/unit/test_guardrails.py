@@ -7,7 +7,7 @@ import pytest
 from shared.changes.planning import plan_nic
 from shared.errors import ErrorCode
 from shared.model import Port, Rule, SecurityGroup
-from shared.rails.exposure import risky_exposures
+from shared.rails.access import AccessModel, reach
 from shared.rails.guardrails import GroupFacts, GuardRails, ambiguous_references, check_plans
 
 SERVER = "c0000000-0000-4000-8000-000000000001"
@@ -82,7 +82,8 @@ def check(before, action, groups, rails=GuardRails(), approved=False, known=None
     ],
 )
 def test_risky_exposures_of_one_group(gid, risky):
-    assert bool(risky_exposures(GROUPS[gid].rules, (22, 3389))) is risky
+    model = AccessModel([gid], GROUPS)
+    assert bool(reach(model, (22, 3389), GuardRails().public_thresholds)) is risky
 
 
 def test_risky_group_refused_without_approval():
@@ -173,17 +174,31 @@ def test_split_ranges_in_two_groups_are_everyone():
     low = sg("low", "low", rule("22", prefix="0.0.0.0/1"))
     high = sg("high", "high", rule("22", prefix="128.0.0.0/1"))
     known = _with(low, high)
-    assert check(["base"], "add", ["low"], known=known)[0] == []  # half the internet alone: not everyone
+    # Issue 19: half the internet is not "everyone", but far more than the public threshold.
+    assert [e.code for e in check(["base"], "add", ["low"], known=known)[0]] == [ErrorCode.RISKY_RULE]
     errors, _ = check(["base", "low"], "add", ["high"], known=known)  # the second half completes it
     assert [e.code for e in errors] == [ErrorCode.RISKY_RULE]
     errors, _ = check(["base"], "add", ["low", "high"], known=known)
     assert [e.code for e in errors] == [ErrorCode.RISKY_RULE]
 
 
+def test_splitting_a_wide_range_over_several_changes_is_refused_once_past_the_threshold():
+    # Each change adds 2**22 public addresses; the threshold (2**24) is about the total after the change.
+    quarters = [sg(f"q{i}", f"q{i}", rule("22", prefix=f"{11 + i}.0.0.0/10")) for i in range(5)]
+    known = _with(*quarters)
+    attached = ["base"]
+    verdicts = []
+    for group in quarters:
+        errors, _ = check(attached, "add", [group.id], known=known)
+        verdicts.append([e.code for e in errors])
+        attached.append(group.id)
+    assert verdicts == [[], [], [], [], [ErrorCode.RISKY_RULE]]
+
+
 def test_max_public_addresses_flags_a_wide_but_partial_range():
     wide = sg("wide", "wide", rule("22", prefix="8.0.0.0/8"))
     assert check(["base"], "add", ["wide"], known=_with(wide))[0] == []
-    errors, _ = check(["base"], "add", ["wide"], rails=GuardRails(risky_max_addresses=256), known=_with(wide))
+    errors, _ = check(["base"], "add", ["wide"], rails=GuardRails(risky_max_public_ipv4=256), known=_with(wide))
     assert [e.code for e in errors] == [ErrorCode.RISKY_RULE]
 
 

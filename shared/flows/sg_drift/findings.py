@@ -7,7 +7,8 @@ Per interface (a server's own NIC with port security on):
   ``replace_default`` rules are enforced as such only with ``continuous: true`` (otherwise they
   count as ``ensure`` of their groups, so a group a ticket added is never taken away);
 * **guard rails** - protected groups at the highest priority (``PIN_PROTECTED_FIRST``), risky
-  ports reachable from everyone over the union of all groups' rules (:mod:`shared.rails.exposure`), more
+  ports reachable from more public addresses than the family's threshold on the effective access
+  of the interface's ordered groups, under either reading (:mod:`shared.rails.access`), more
   groups than ``MAX_GROUPS_PER_NIC_HARD``.
 
 :func:`judge_server` returns the findings and, per interface, the list a repair would write: the
@@ -24,7 +25,7 @@ from typing import Any
 from shared.changes.planning import NicPlan, derive_operations
 from shared.flows.policy import PolicyRule, interface_in_scope, next_list
 from shared.model import Port, SecurityGroup, Server
-from shared.rails.exposure import risky_exposures
+from shared.rails.access import UPPER, AccessModel, count_text, reach
 from shared.rails.guardrails import GuardRails
 
 __all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at", "keep_recently_added"]
@@ -239,27 +240,22 @@ def _exposures(
 ) -> list[Finding]:
     if not rails.risky_ports:
         return []
-    rules = [rule for g in before if g in groups for rule in (groups[g].rules or [])]
+    thresholds = rails.public_thresholds
     found: list[Finding] = []
-    for exposure in risky_exposures(
-        rules, rails.risky_ports, address_groups=address_groups, max_public_addresses=rails.risky_max_addresses
-    ):
-        contributors = [
-            g
-            for g in before
-            if any(r.id in exposure.rule_ids for r in (groups.get(g) or SecurityGroup(g, "")).rules or [])
-        ]
+    ports = rails.risky_ports
+    model = AccessModel(before, groups, address_groups, bound=UPPER, ports=ports)
+    for exposure in reach(model, ports, thresholds):
+        contributors = [g for g in before if g in exposure.group_ids]
         key = (exposure.port, exposure.protocol, exposure.family)
-        alone = [  # a group that exposes on its own is the culprit; otherwise the union is
+        alone = [  # a group that exposes on its own is the culprit; otherwise the groups together are
             g
             for g in contributors
             if any(
                 (e.port, e.protocol, e.family) == key
-                for e in risky_exposures(
-                    groups[g].rules or [],
-                    rails.risky_ports,
-                    address_groups=address_groups,
-                    max_public_addresses=rails.risky_max_addresses,
+                for e in reach(
+                    AccessModel([g], groups, address_groups, bound=UPPER, ports=[exposure.port]),
+                    [exposure.port],
+                    thresholds,
                 )
             )
         ]
@@ -277,7 +273,8 @@ def _exposures(
                 "exposure",
                 "rail:exposure",
                 port.id,
-                f"port {exposure.port}/{exposure.protocol} not reachable from everyone",
+                f"port {exposure.port}/{exposure.protocol} reachable from at most "
+                f"{count_text(thresholds[exposure.family])} public {exposure.family} addresses",
                 exposure.describe(),
                 f"interface {port.id} exposes {exposure.describe()} through "
                 + ", ".join(_name(groups, g) for g in culprits)
