@@ -20,7 +20,7 @@ from shared.errors import ErrorCode, ErrorDetail
 from shared.results import EventMeta, Identity, ResultData, failure_data, result_event
 
 if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
-    from shared.changes.apply import ApplyReport
+    from shared.changes.apply import ApplyReport, Recheck
     from shared.changes.planning import NicPlan
     from shared.cloud.clients import ClientFactory
     from shared.cloud.functions import FunctionGateway
@@ -109,8 +109,11 @@ class Run:
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def apply(self, plans: list[NicPlan], network: Network) -> ApplyReport:
-        """Apply the plans within this invocation's deadline, rolling back within part of the margin."""
+    def apply(self, plans: list[NicPlan], network: Network, *, recheck: Recheck | None) -> ApplyReport:
+        """Apply the plans within this invocation's deadline, rolling back within part of the margin.
+
+        ``recheck`` is the flow's rail step again (:func:`shared.rails.check.rechecker`): every
+        whole-list write is judged by it on the list read just before the write."""
         from shared.changes.apply import apply_plans
 
         return apply_plans(
@@ -120,6 +123,7 @@ class Run:
             deadline=self.deadline,
             policy=self.retry_policy,
             rollback_deadline=self.rollback_deadline,
+            recheck=recheck,
         )
 
     def request_id(self) -> str:
