@@ -62,28 +62,28 @@ def planned_order(before: Sequence[str], after: Sequence[str], current: Sequence
 
 def rebase(before: Sequence[str], after: Sequence[str], current: Sequence[str]) -> list[str]:
     """The whole list to write on ``current``: :func:`planned_order`, with every group of ``current``
-    that the plan does not name kept - first if no planned group stood ahead of it, last if none
-    stood behind it, else right after the planned group it followed."""
+    that the plan does not name kept, in their order - first if no planned group stood ahead of it,
+    last if none stood behind it, else right after the planned group it followed (or later, where
+    that is needed to keep the order among them)."""
     target = planned_order(before, after, current)
-    wanted = set(target)
+    rank = {group: i for i, group in enumerate(target)}
     named = set(before) | set(after)
-    positions = [i for i, g in enumerate(current) if g in wanted]
-    front: list[str] = []
-    back: list[str] = []
-    behind: dict[str, list[str]] = {}
-    last_planned: str | None = None
+    last_planned_at = max((i for i, g in enumerate(current) if g in rank), default=-1)
+    slots: dict[int, list[str]] = {}  # how many planned groups stand ahead -> theirs, in order
+    ahead = -1  # rank of the planned group last passed in ``current``
+    slot = 0
     for i, group in enumerate(current):
-        if group in wanted:
-            last_planned = group
+        if group in rank:
+            ahead = rank[group]
         elif group not in named:
-            if last_planned is None:
-                front.append(group)
-            elif not positions or i > positions[-1]:
-                back.append(group)
-            else:
-                behind.setdefault(last_planned, []).append(group)
-    middle = [g for planned in target for g in (planned, *behind.get(planned, ()))]
-    return front + middle + back
+            wanted = 0 if ahead < 0 else len(target) if i > last_planned_at else ahead + 1
+            slot = max(slot, wanted)  # never ahead of one of theirs that stood ahead of it
+            slots.setdefault(slot, []).append(group)
+    result: list[str] = []
+    for k, planned in enumerate(target):
+        result += slots.get(k, [])
+        result.append(planned)
+    return result + slots.get(len(target), [])
 
 
 def next_step(before: Sequence[str], after: Sequence[str], current: Sequence[str]) -> Operation | None:
