@@ -256,3 +256,75 @@ def test_attempts_are_bounded(attempts):
     report, counter, _ = run(cloud, {P1: [B, A]}, hooks=hooks, attempts=attempts)
     assert report.outcome in ("failed", "rolled_back")
     assert counter.log.count("vpc.update_port") == attempts
+
+
+def run_with_rails(cloud, plans, verdict):
+    """apply_plans with a rails callback that records what it was asked and answers ``verdict``."""
+    fake = FakeTime()
+    clock = fake.clock(jitter=1.0)
+    counter = CallCounter()
+    asked = []
+
+    def recheck(plan):
+        asked.append((list(plan.before), list(plan.after)))
+        return list(verdict)
+
+    report = apply_plans(
+        plans,
+        FakeNetwork(cloud, counter, {}),
+        clock=clock,
+        deadline=Deadline(clock, 60),
+        policy=RetryPolicy(3, 0.1, 1.0),
+        rollback_deadline=lambda: Deadline(clock, 30),
+        recheck=recheck,
+    )
+    return report, counter, asked
+
+
+def test_a_whole_list_is_written_only_after_a_fresh_read_and_the_rails_on_it():
+    cloud = cloud_with({P1: [A, B]})
+    plans = plans_for(cloud, {P1: [B, A]})  # decided on [A, B]
+    cloud.ports[P1].security_groups = [D, A, B]  # then someone attached D at the highest priority
+    report, counter, asked = run_with_rails(cloud, plans, [])
+    assert report.outcome == "succeeded" and groups(cloud, P1) == [D, B, A]
+    assert counter.log == ["vpc.show_port", "vpc.update_port"]
+    assert asked == [([D, A, B], [D, B, A])]  # the rails judged the list as it was just before the write
+
+
+def test_rails_refusing_the_re_planned_list_end_it_retryable_with_nothing_written():
+    from shared.errors import ErrorDetail
+
+    cloud = cloud_with({P1: [A, B]})
+    plans = plans_for(cloud, {P1: [B, A]})
+    cloud.ports[P1].security_groups = [A, B, D]
+    refusal = ErrorDetail(ErrorCode.PROTECTED_GROUP, "D is protected and pinned first", "$")
+    report, counter, _ = run_with_rails(cloud, plans, [refusal])
+    assert report.outcome == "failed" and report.retryable is True
+    assert [e.code for e in report.errors] == [ErrorCode.CONCURRENT_CHANGE, ErrorCode.PROTECTED_GROUP]
+    assert counter.writes == 0 and groups(cloud, P1) == [A, B, D]
+
+
+def test_deltas_never_ask_the_rails_again():
+    cloud = cloud_with({P1: [A]})
+    report, counter, asked = run_with_rails(cloud, plans_for(cloud, {P1: [B, C]}), [])
+    assert report.outcome == "succeeded" and asked == []
+    assert counter.log == ["vpc.insert_security_groups", "vpc.remove_security_groups"]
+
+
+def test_a_port_that_keeps_changing_is_re_planned_at_most_twice():
+    from shared.changes.apply import MAX_REPLANS
+
+    cloud = cloud_with({P1: [A, B]})
+    others = iter([C, D, "a0000000-0000-4000-8000-000000000009"])
+
+    def someone_else(cloud_, port_id, when):
+        if when == "before":  # each attempt: another group appears, and our write fails transiently
+            cloud_.ports[port_id].security_groups.append(next(others))
+            raise transient()
+
+    hooks = {"vpc.update_port": [someone_else, someone_else, someone_else]}
+    report, counter, _ = run(cloud, {P1: [B, A]}, hooks=hooks, attempts=6)
+    assert MAX_REPLANS == 2
+    assert report.outcome == "failed" and report.retryable is True
+    assert [e.code for e in report.errors] == [ErrorCode.CONCURRENT_CHANGE]
+    assert counter.log.count("vpc.update_port") == 1 + MAX_REPLANS and groups(cloud, P1)[:2] == [A, B]
