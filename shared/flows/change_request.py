@@ -101,7 +101,7 @@ def process(job: ChangeJob, run: Run) -> ResultData:
     )
 
 
-# Read-modify-write actions (update_port with the whole list, no ETag): one instance at a time per server.
+# Actions decided on the whole list (a reorder writes it: update_port, no ETag): one instance at a time per server.
 _LOCKED_ACTIONS = frozenset({"replace", "reorder"})
 
 
