@@ -292,7 +292,7 @@ def _profile_summary(profiler, messages: int) -> dict:
 
 
 def mode_overhead(args) -> dict:
-    from tests.support.memory_cloud import install
+    from bench.memory_cloud import install
 
     install(_load(args.seed))
     handler = load_handler(args.function)

@@ -95,7 +95,9 @@ def cold_paths(fleet: Fleet, runs: int) -> list[ColdPath]:
         )
     baseline = SEEDED_GROUPS["baseline"]
     backfills = [
-        {"server_id": s.id, "request_id": f"COLD-{s.name}"} for s in singles[runs:] if baseline not in s.ports[0].groups
+        {"server_id": s.id, "request_id": f"COLD-{s.name}", "backfill": True}  # seeded servers are not new
+        for s in singles[runs:]
+        if baseline not in s.ports[0].groups
     ][:runs]
     rng.shuffle(backfills)
     return [

@@ -12,13 +12,12 @@ and the duration against the function's timeout.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import math
 import time
 from collections import Counter
 
-from .support import ROOT, LocalCloudProcess, Workdir
+from .support import LocalCloudProcess, Workdir
 
 __all__ = ["run_drift", "render_drift", "listing_kind", "expected_listing_calls", "FUNCTION_TIMEOUT_S"]
 
@@ -62,11 +61,9 @@ def expected_listing_calls(servers: int, ports: int, groups: int, rules: int, se
 
 
 def load_handler():
-    path = ROOT / "functions" / "sg_drift" / "index.py"
-    spec = importlib.util.spec_from_file_location("bench_sg_drift_index", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    from .support import load_handler as load
+
+    return load("sg_drift")
 
 
 def sweep_once(cloud, *, timeout_s: float = FUNCTION_TIMEOUT_S, **user_data: str) -> tuple[dict, float, list[dict]]:

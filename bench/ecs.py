@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import time
+import uuid
 
 from .support import LocalCloudProcess, median
 
@@ -21,23 +23,96 @@ __all__ = ["run_ecs_creation", "cts_event", "cts_trace", "create_server", "load_
 
 def load_handler(function: str):
     """``functions/<function>/index.py:handler``, loaded by file as FunctionGraph does."""
-    from tests.support.functions import load_handler as load
+    from .support import load_handler as load
 
     return load(function)
 
 
+VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"
+SUBNET_WEB = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d01"
+SUBNET_APP = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d02"
+SUBNET_MGMT = "5b1e7c2d-3a4f-4b6c-8d9e-0f1a2b3c4d03"
+
+
+def create_servers(ecs, name: str, *, tags=None, subnets=(SUBNET_WEB,), count=None) -> tuple[str, list[str]]:
+    """Create server(s) through the SDK; returns (job_id, server ids)."""
+    from huaweicloudsdkecs.v2 import (
+        CreatePostPaidServersRequest,
+        CreatePostPaidServersRequestBody,
+        PostPaidServer,
+        PostPaidServerNic,
+        PostPaidServerTag,
+    )
+
+    server = PostPaidServer(
+        name=name,
+        flavor_ref="s6.large.2",
+        image_ref="img-0001",
+        vpcid=VPC_ID,
+        nics=[PostPaidServerNic(subnet_id=s) for s in subnets],
+        count=count,
+        server_tags=[PostPaidServerTag(key=k, value=v) for k, v in (tags or {}).items()] or None,
+    )
+    response = ecs.create_post_paid_servers(
+        CreatePostPaidServersRequest(body=CreatePostPaidServersRequestBody(server=server))
+    )
+    return response.job_id, list(response.server_ids)
+
+
+def creation_trace(
+    server_ids,
+    job_id,
+    *,
+    trace_name="createServer",
+    as_strings=False,
+    code=200,
+    status="SUCCESS",
+    trace_id=None,
+    style="entities",
+) -> dict:
+    if style == "entities":
+        response = {
+            "job_id": job_id,
+            "job_type": "createSingleServer",
+            "status": status,
+            "entities": {"server_id": server_ids[0]},
+        }
+    elif style == "sub_jobs":
+        response = {
+            "job_id": job_id,
+            "job_type": "createServer",
+            "status": status,
+            "entities": {"sub_jobs": [{"status": status, "entities": {"server_id": s}} for s in server_ids]},
+        }
+    else:  # the API's own answer
+        response = {"job_id": job_id, "serverIds": list(server_ids)}
+    request = {"server": {"name": "x", "flavorRef": "s6.large.2"}}
+    trace = {
+        "trace_id": trace_id or str(uuid.uuid4()),
+        "trace_name": trace_name,
+        "trace_type": "ApiCall",
+        "service_type": "ECS",
+        "resource_type": "ecs",
+        "resource_id": server_ids[0] if server_ids else "",
+        "resource_name": "x",
+        "code": str(code),
+        "time": 1764363600000,
+        "record_time": 1764363600100,
+        "user": {"name": "alice", "domain": {"name": "example"}},
+        "request": json.dumps(request) if as_strings else request,
+        "response": json.dumps(response) if as_strings else response,
+    }
+    return trace
+
+
 def create_server(ecs, name: str, **kwargs) -> tuple[str, list[str]]:
     """Server(s) created through the ECS SDK: (job id, server ids)."""
-    from tests.support.ecs import create_servers
-
     return create_servers(ecs, name, **kwargs)
 
 
 def cts_trace(server_ids: list[str], job_id: str, *, trace_id: str | None = None) -> dict:
     """The creation trace CTS would deliver, one sub-job per server."""
-    from tests.support.ecs import cts_trace as trace
-
-    return trace(server_ids, job_id, trace_id=trace_id, style="sub_jobs")
+    return creation_trace(server_ids, job_id, trace_id=trace_id, style="sub_jobs")
 
 
 def cts_event(trace: dict) -> dict:
@@ -103,7 +178,8 @@ def run_ecs_creation(
     rows = []
     # a warm instance: policy parsed, clients built, group catalog listed
     data = user_data(cloud.url, cloud.region, READINESS_MAX_WAIT_S="30")
-    invoke(handler, {"server_id": "c0000000-0000-4000-8000-000000000001"}, make_context(cloud, "ecs_created", data))
+    warm = {"server_id": "c0000000-0000-4000-8000-000000000001", "backfill": True}  # a seeded server: not new
+    invoke(handler, warm, make_context(cloud, "ecs_created", data))
     for build_ms in build_delays_ms:
         cloud.control.settings(build_delay_ms=build_ms)
         for poll in polls:

@@ -46,10 +46,10 @@ def _loop(store, keys, fingerprint="f" * 64) -> tuple[float, float]:
 
 
 def run_store(messages: int = 3000) -> dict:
+    from localcloud.redis_server import RedisServer
     from shared.config import load_settings
     from shared.idempotency import MemoryStore, store_for
     from shared.idempotency.redis_backend import close_clients
-    from tests.support.redis_server import RedisServer
 
     server = RedisServer()
     try:

@@ -12,7 +12,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ROOT", "PYTHON", "Workdir", "LocalCloudProcess", "DutyCycle", "run_child", "context_spec", "median"]
+__all__ = [
+    "ROOT",
+    "PYTHON",
+    "Workdir",
+    "LocalCloudProcess",
+    "DutyCycle",
+    "run_child",
+    "context_spec",
+    "median",
+    "load_handler",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -225,3 +235,16 @@ def context_spec(
 def median(values) -> float:
     values = list(values)
     return statistics.median(values) if values else float("nan")
+
+
+def load_handler(function: str):
+    """``functions/<function>/index.py:handler``, loaded by file as FunctionGraph does (a fresh
+    module each call: the tests keep their own cache in ``tests.support.functions``)."""
+    import importlib.util
+
+    path = ROOT / "functions" / function / "index.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{function}_index", path)
+    assert spec is not None and spec.loader is not None, path  # a .py file always has both
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler

@@ -46,6 +46,7 @@ class Settings:
     rollback_margin_share: float = 0.5
     delivery_margin_share: float = 0.5
     concurrency: int = 16
+    max_messages_per_invocation: int = 0  # MAX_MESSAGES_PER_INVOCATION: then hand the rest on (0: no bound)
     group_cache_ttl_s: float = 60.0
     # guard rails
     protected_groups: tuple[str, ...] = ()
@@ -71,6 +72,7 @@ class Settings:
     readiness_max_wait_s: float = 120.0
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
+    creation_max_age_s: float = 420.0  # CREATION_MAX_AGE_S: an older server is not new (default: readiness + 300 s)
     # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
     idempotency_store: str = field(default="memory", repr=False)
     # sg_drift
@@ -296,6 +298,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
             "REPLAY_WINDOW_S", f"must be at least twice SIGNATURE_MAX_SKEW_S ({2 * skew} s), got {replay_window}"
         )
     max_addresses = get("RISKY_MAX_ADDRESSES")
+    readiness_max_wait_s = _number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900)
     return Settings(
         region=region,
         project_id=project_id,
@@ -308,6 +311,9 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         backoff_max_s=_number("BACKOFF_MAX_S", get("BACKOFF_MAX_S"), 5.0, float, 0.0, 60),
         safety_margin_ms=_number("SAFETY_MARGIN_MS", get("SAFETY_MARGIN_MS"), 1500, int, 0, 60000),
         concurrency=_number("CONCURRENCY", get("CONCURRENCY"), 16, int, 1, 64),
+        max_messages_per_invocation=_number(
+            "MAX_MESSAGES_PER_INVOCATION", get("MAX_MESSAGES_PER_INVOCATION"), 0, int, 0, 100_000
+        ),
         group_cache_ttl_s=_number("GROUP_CACHE_TTL_S", get("GROUP_CACHE_TTL_S"), 60.0, float, 0, 3600),
         protected_groups=_list("PROTECTED_GROUPS", get("PROTECTED_GROUPS"), ()),
         allowed_groups=_list("ALLOWED_GROUPS", get("ALLOWED_GROUPS"), ("*",)),
@@ -328,9 +334,12 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         result_sinks=_sinks(get("RESULT_SINKS")),
         policy=get("POLICY"),
         policy_file=get("POLICY_FILE") or "policy.yaml",
-        readiness_max_wait_s=_number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900),
+        readiness_max_wait_s=readiness_max_wait_s,
         readiness_poll_s=_number("READINESS_POLL_S", get("READINESS_POLL_S"), 0.5, float, 0.01, 60),
         readiness_poll_max_s=_number("READINESS_POLL_MAX_S", get("READINESS_POLL_MAX_S"), 3.0, float, 0.01, 120),
+        creation_max_age_s=_number(
+            "CREATION_MAX_AGE_S", get("CREATION_MAX_AGE_S"), readiness_max_wait_s + 300.0, float, 1, 30 * 86400
+        ),
         idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
         drift_mode=_choice("DRIFT_MODE", get("DRIFT_MODE"), "report", ("report", "enforce")),
         drift_remove_risky=_boolean("DRIFT_REMOVE_RISKY", get("DRIFT_REMOVE_RISKY"), False),

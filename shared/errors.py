@@ -42,6 +42,7 @@ class ErrorCode:
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"  # more requests in one call than MAX_REQUESTS_PER_CALL
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the shared idempotency store did not answer: nothing was done
     SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
+    CONTINUATION_EXPIRED = "CONTINUATION_EXPIRED"  # a continuation older than REPLAY_WINDOW_S: nothing done
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"
@@ -74,6 +75,7 @@ class ErrorCode:
     SOFT_LIMIT_EXCEEDED = "SOFT_LIMIT_EXCEEDED"
     EXEMPTION_EXPIRED = "EXEMPTION_EXPIRED"  # a policy exemption ran out: the policy applies again
     NOT_READY = "NOT_READY"  # a new server did not become ready in time
+    NOT_A_NEW_SERVER = "NOT_A_NEW_SERVER"  # a creation event for a server created before CREATION_MAX_AGE_S
     UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -113,3 +114,4 @@ class Server:
     enterprise_project_id: str | None = None
     primary_port_id: str | None = None
     port_ids: list[str] = field(default_factory=list)
+    created: datetime | None = None  # ECS ``created`` (UTC); None when absent or unreadable

@@ -6,11 +6,18 @@ Time itself is never read here: callers pass ``now`` from the injected clock (``
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-__all__ = ["format_timestamp", "parse_timestamp"]
+__all__ = ["format_timestamp", "parse_timestamp", "parse_cloud_time"]
 
 _RFC3339_UTC = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z\Z")
+# ISO 8601 as the cloud APIs write it: ``2019-05-22T03:19:19Z`` (ECS ``created``), with an offset, or
+# with none (``launched_at``: ``2019-05-22T03:23:59.000000``, UTC); ASCII digits only
+_CLOUD_TIME = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]{1,9}))?(Z|z|[+-][0-9]{2}:?[0-9]{2})?\Z",
+    re.ASCII,
+)
 
 
 def format_timestamp(dt: datetime, *, milliseconds: bool = False) -> str:
@@ -38,3 +45,31 @@ def parse_timestamp(text: object) -> datetime | None:
         return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone.utc)
     except ValueError:
         return None
+
+
+def parse_cloud_time(text: object) -> datetime | None:
+    """Aware UTC datetime from a cloud API's ISO 8601 time (``Z``, ``+08:00`` / ``+0800``, or no
+    offset: UTC, as ECS writes ``launched_at``), or None for anything else (a missing or malformed
+    time is the caller's to judge, never guessed)."""
+    if not isinstance(text, str):
+        return None
+    match = _CLOUD_TIME.match(text.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = (match.group(7) or "").ljust(6, "0")[:6]
+    zone = match.group(8) or "Z"
+    offset = timedelta(0)
+    if zone not in ("Z", "z"):
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= timedelta(hours=24) or int(digits[2:]) >= 60:
+            return None
+        offset = -offset if zone[0] == "-" else offset
+    if second == 60:
+        second = 59
+    try:
+        local = datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=timezone(offset))
+    except ValueError:
+        return None
+    return local.astimezone(timezone.utc)

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
+from shared.person import IDENTITY_FORMAT, IdentityError, check_identity
 from shared.schemas import load_schema
 
 __all__ = [
@@ -65,7 +66,12 @@ _JSON_TYPE_NAMES = {
     float: "number",
     type(None): "null",
 }
-_FORMAT_NAMES = {"uri": "URI", "ipv4": "IPv4 address", "ipv6": "IPv6 address"}
+_FORMAT_NAMES = {
+    "uri": "URI",
+    "ipv4": "IPv4 address",
+    "ipv6": "IPv6 address",
+    IDENTITY_FORMAT: "identity",
+}
 _UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 _BUILD_LOCK = threading.Lock()
 
@@ -274,11 +280,20 @@ def _build_validator(schema_name: str) -> Any:
     Draft202012Validator = _validator_class()
     schema = load_schema(schema_name)
     # No check_schema() here: it costs ~15 ms of cold start; tests/unit/test_schemas_wellformed.py checks them.
-    checker = Draft202012Validator.FORMAT_CHECKER
+    checker = _format_checker(Draft202012Validator.FORMAT_CHECKER)
     missing = _formats_used(schema) - set(checker.checkers)
     if missing:
         raise FormatSupportMissing(schema_name, missing)
     return _strict_integers(Draft202012Validator)(schema, format_checker=checker)
+
+
+def _format_checker(base: Any) -> Any:
+    """A copy of the draft's format checker with sgguard's own formats (the shared one stays as it is)."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checkers = {**base.checkers, IDENTITY_FORMAT: (check_identity, IdentityError)}
+    return checker
 
 
 def _strict_integers(base: Any) -> Any:
@@ -315,7 +330,8 @@ def _describe(error: Any) -> str:
     if keyword == "pattern":
         return f"{excerpt(value)} does not match the pattern {expected}"
     if keyword == "format":
-        return f"{excerpt(value)} is not a valid {_FORMAT_NAMES.get(expected, expected)}"
+        reason = f": {error.cause}" if isinstance(error.cause, IdentityError) else ""
+        return f"{excerpt(value)} is not a valid {_FORMAT_NAMES.get(expected, expected)}{reason}"
     if keyword in ("minLength", "maxLength"):
         bound = "at least" if keyword == "minLength" else "at most"
         return f"string has {len(value)} characters; {bound} {expected} allowed"

@@ -14,6 +14,19 @@ if str(ROOT) not in sys.path:
 # The SDK writes $HOME/.huaweicloud on import; keep test runs out of the user's home.
 os.environ["HOME"] = str(ROOT / ".pytest_home")
 
+# Folders whose every test is slow (real processes, deployed zips, soaks, the installed CLI, fuzz
+# corpora): ``make quick`` (``-m "not slow"``) leaves them out. A slow test elsewhere carries
+# ``@pytest.mark.slow`` itself.
+SLOW_FOLDERS = ("runtime", "soak", "fuzz", "cli", "deploy")
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = ROOT / "tests"
+    for item in items:
+        parts = Path(str(item.path)).relative_to(tests).parts
+        if parts and parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def localcloud_session():

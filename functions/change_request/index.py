@@ -33,9 +33,10 @@ def _process(job, run):
 
 
 def _hand_on(run, envelope, prepared):
+    from shared.flows.change_request import hold
     from shared.runtime.continuation import hand_on
 
-    return hand_on(run, envelope, prepared)
+    return hand_on(run, envelope, prepared, hold=hold)
 
 
 def _continuation(envelope, run):

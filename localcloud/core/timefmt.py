@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-__all__ = ["iso_seconds", "iso_millis", "iso_or_none"]
+__all__ = ["iso_seconds", "iso_millis", "iso_or_none", "parse_iso_seconds"]
 
 
 def _utc(ts: float) -> datetime:
@@ -42,3 +42,10 @@ def iso_or_none(ts: float | None, *, millis: bool = False) -> str | None:
     if ts is None:
         return None
     return iso_millis(ts) if millis else iso_seconds(ts)
+
+
+def parse_iso_seconds(text: str) -> float:
+    """Seconds since the epoch of ``2024-05-01T12:00:00Z`` (a seed's times); ValueError otherwise."""
+    if not (isinstance(text, str) and text.endswith("Z")):
+        raise ValueError(f"not an RFC 3339 UTC time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc).timestamp()

@@ -18,6 +18,7 @@ from shared.cloud.exceptions import CloudCallError, InvalidIdentifier
 from shared.cloud.limiter import AimdLimiter, flow_call
 from shared.cloud.retry import RetryPolicy, call_with_retry, translate
 from shared.model import Port, Rule, SecurityGroup, Server, is_uuid
+from shared.timestamps import parse_cloud_time
 
 __all__ = [
     "CallCounter",
@@ -392,4 +393,5 @@ def server_from_sdk(server: Any) -> Server:
         enterprise_project_id=server.enterprise_project_id,
         primary_port_id=primary or (port_ids[0] if port_ids else None),
         port_ids=port_ids,
+        created=parse_cloud_time(getattr(server, "created", None)),
     )

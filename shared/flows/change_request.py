@@ -8,6 +8,7 @@ written before every guard rail passed for every interface; a dry run stops afte
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from shared.rails.groups import catalog_for
 from shared.rails.identity import is_second_person
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared
-from shared.runtime.continuation import signature_time
+from shared.runtime.continuation import expired, holder_token, signature_time
 from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS
 from shared.runtime.run import Run, cloud_failure
 from shared.signing import verify_request_signature
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from shared.rails.guardrails import GroupFacts
     from shared.runtime.envelopes import InboundMessage
 
-__all__ = ["ChangeJob", "prepare", "process", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = ["ChangeJob", "prepare", "process", "hold", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
@@ -61,6 +62,9 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     if error:
         return Prepared.rejected(message, error)
     identity = Identity.of_request(payload)
+    too_old = expired(run)  # a continuation past its window: refused before anything is read
+    if too_old:
+        return Prepared.rejected(message, too_old, identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
     return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
 
 
@@ -69,14 +73,12 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
-def process(job: ChangeJob, run: Run) -> ResultData:
-    request, identity = job.request, job.identity
-    # validate
+def _authentic(request: Any, identity: Identity, run: Run) -> ResultData | None:
+    """validate -> authorize: the rejection, or None when the request may go on."""
     errors = validate_change_request(request)
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
         return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
-    # authorize
     errors = verify_request_signature(
         request,
         keys=run.settings.signing_keys,
@@ -84,11 +86,21 @@ def process(job: ChangeJob, run: Run) -> ResultData:
         max_skew_s=run.settings.signature_max_skew_s,
         required=run.settings.require_signed,
     )
-    if errors:
-        return rejected(errors, identity=identity)
+    return rejected(errors, identity=identity) if errors else None
+
+
+def _store(run: Run) -> IdempotencyStore:
+    return store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+
+
+def process(job: ChangeJob, run: Run) -> ResultData:
+    request, identity = job.request, job.identity
+    refused = _authentic(request, identity, run)
+    if refused:
+        return refused
     if identity.dry_run:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
-    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    store = _store(run)
     return process_once(
         store,
         request["request_id"],
@@ -97,8 +109,30 @@ def process(job: ChangeJob, run: Run) -> ResultData:
         ttl_s=run.settings.replay_window_s,
         identity=identity,
         in_progress_s=in_progress_s(run.context, run.settings.function_timeout_s),
+        holder=holder_token(run),  # a continuation takes over the hold its first invocation took
         steps=lambda: _counted(request, identity, run, store),
     )
+
+
+def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Callable[[], None] | None:
+    """A valid, authentic, real request handed on to a continuation stays claimed until the
+    continuation takes it over (:mod:`shared.runtime.continuation`); how to give the hold up.
+    Nothing is held for a message that will be refused anyway (a forged request must not block
+    the genuine one) or a dry run."""
+    job = item.job
+    if job is None or job.identity.dry_run or _authentic(job.request, job.identity, run) is not None:
+        return None
+    store, key, fingerprint = _store(run), job.request["request_id"], _fingerprint(job.request)
+    claim = store.hold(
+        key,
+        fingerprint,
+        now=run.clock.monotonic(),
+        ttl_s=run.settings.replay_window_s,
+        hold_s=hold_s,
+        token=token,
+        holder=holder_token(run),  # handed on again: the hold moves to the next continuation
+    )
+    return (lambda: store.unhold(key, fingerprint, token)) if claim.status == "new" else None
 
 
 # Actions decided on the whole list (a reorder writes it: update_port, no ETag): one instance at a time per server.

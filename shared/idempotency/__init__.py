@@ -11,7 +11,9 @@ The store is chosen in one place, :func:`store_for`, from the ``IDEMPOTENCY_STOR
 - ``redis://...`` / ``rediss://...``: :class:`shared.idempotency.redis_backend.RedisStore`, shared by every
   instance (Huawei DCS for Redis). Imported only then: the memory path never loads ``redis``.
 
-Every store has the same interface: ``claim``, ``complete``, ``release`` (and ``close``). A store
+Every store has the same interface: ``claim``, ``complete``, ``release``, ``hold`` / ``unhold`` (a
+request handed on to a continuation stays claimed under the continuation's token, which its own
+``claim(..., holder=token)`` takes over, once) and ``close``. A store
 that cannot answer a claim raises :class:`StoreUnavailable`; :func:`process_once` then fails the
 message closed (``failed``, retryable, ``STORE_UNAVAILABLE``) without running its steps. An error on
 ``complete``/``release`` is logged and the result stands (the claim expires on its own).

@@ -35,8 +35,29 @@ class IdempotencyStore(Protocol):
     ``server_lock``, see :func:`lock_for`)."""
 
     def claim(
-        self, key: str, fingerprint: str, *, now: float, ttl_s: float, in_progress_s: float | None = None
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        now: float,
+        ttl_s: float,
+        in_progress_s: float | None = None,
+        holder: str | None = None,
     ) -> Claim: ...
+
+    def hold(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        now: float,
+        ttl_s: float,
+        hold_s: float,
+        token: str,
+        holder: str | None = None,
+    ) -> Claim: ...
+
+    def unhold(self, key: str, fingerprint: str, token: str) -> None: ...
 
     def complete(self, key: str, outcome: str) -> None: ...
 
@@ -67,14 +88,16 @@ def process_once(
     steps: Callable[[], ResultData],
     path: str = "$.request_id",
     in_progress_s: float | None = None,
+    holder: str | None = None,
 ) -> ResultData:
     """``steps()`` unless ``key`` was claimed within ``ttl_s``; the claim is released unless it succeeded.
 
     ``in_progress_s``: how long a claim lasts while its holder runs (the invocation's remaining time),
     so that a holder that dies never blocks the request for longer than its invocation could have run.
+    ``holder``: a continuation's hold token: a claim held under it is taken over (once), not in progress.
     """
     try:
-        claim = store.claim(key, fingerprint, now=now, ttl_s=ttl_s, in_progress_s=in_progress_s)
+        claim = store.claim(key, fingerprint, now=now, ttl_s=ttl_s, in_progress_s=in_progress_s, holder=holder)
     except StoreError as error:  # fail closed: no claim, no cloud call
         return store_failure(error, identity)
     if claim.status == "reused":

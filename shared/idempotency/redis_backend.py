@@ -7,6 +7,11 @@ plus ``close``), in the spirit of Powertools' idempotency utility:
   <the invocation's remaining time>``; when the key exists the same script returns the record, so a
   duplicate, an in-progress request and a reused id are told apart without a second call. A holder
   that dies leaves a claim that expires when its invocation would have been stopped anyway.
+- ``hold``: the same script, for a request handed on to a continuation: the in-progress record
+  carries the continuation's token and lasts until the continuation would be refused as expired;
+  the continuation's ``claim`` names the token (``holder``) and the script swaps the hold for its
+  own claim only if the record is exactly that hold - once, so a replayed continuation finds the
+  request in progress or completed. ``unhold`` deletes a hold still ours (compare-and-delete).
 - ``complete``: one round trip: the record becomes ``{completed, outcome, fingerprint}`` with a TTL
   of the replay window, only if the key still holds *our* claim (or nothing: it expired while we
   worked); a later holder's claim is never overwritten (a plain ``SET XX`` would).
@@ -42,10 +47,16 @@ SOCKET_TIMEOUT_S = 1.0  # connect and read: a store that is slower than this is 
 LOCK_MAX_S = 120.0  # a lock never outlives this, whatever the invocation's remaining time
 _DEFAULT_IN_PROGRESS_S = 60.0
 
-# KEYS[1] key; ARGV[1] our in-progress record; ARGV[2] its expiry (ms). nil: claimed; else the record held.
+# KEYS[1] key; ARGV[1] our in-progress record; ARGV[2] its expiry (ms); ARGV[3] a hold we may take over
+# (the exact record, or ""). nil: claimed (or taken over); else the record held.
 _CLAIM = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-return redis.call('GET', KEYS[1])
+local held = redis.call('GET', KEYS[1])
+if ARGV[3] ~= '' and held == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return false
+end
+return held
 """
 # KEYS[1] key; ARGV[1] our in-progress record; ARGV[2] the completed record; ARGV[3] its TTL (ms).
 _COMPLETE = """
@@ -144,19 +155,55 @@ class RedisStore:
         )
 
     def claim(
-        self, key: str, fingerprint: str, *, now: float, ttl_s: float, in_progress_s: float | None = None
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        now: float,
+        ttl_s: float,
+        in_progress_s: float | None = None,
+        holder: str | None = None,
     ) -> Claim:
-        """``now`` is unused: Redis keeps the time (expiries), so instances need no common clock."""
-        full = self.namespace + key
+        """``now`` is unused: Redis keeps the time (expiries), so instances need no common clock.
+        ``holder``: the token of a hold this claim may take over (a continuation's), atomically, once."""
         mine = _record(s="p", f=fingerprint, t=secrets.token_hex(8))
-        expiry_ms = max(1000, int((in_progress_s if in_progress_s is not None else _DEFAULT_IN_PROGRESS_S) * 1000))
-        try:
-            held = self._claim(keys=[full], args=[mine, expiry_ms])
-        except self._errors as error:
-            raise self._unavailable("claim", error) from None
-        if held is None:
+        expiry_s = in_progress_s if in_progress_s is not None else _DEFAULT_IN_PROGRESS_S
+        claim = self._take(key, fingerprint, mine, expiry_s, holder, "claim")
+        if claim.status == "new":
             with self._lock:
                 self._held[key] = (mine, fingerprint, max(1000, int(ttl_s * 1000)))
+        return claim
+
+    def hold(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        now: float,
+        ttl_s: float,
+        hold_s: float,
+        token: str,
+        holder: str | None = None,
+    ) -> Claim:
+        """Claim ``key`` for a continuation: in progress under ``token`` for ``hold_s`` (until the
+        continuation would be refused as expired), taken over by the continuation's own claim; or
+        take over ``holder``'s hold (a continuation handing on again). Not ours to complete."""
+        return self._take(key, fingerprint, _record(s="p", f=fingerprint, t=token), hold_s, holder, "hold")
+
+    def unhold(self, key: str, fingerprint: str, token: str) -> None:
+        """Give up a hold that is still ours (the continuation could not be invoked)."""
+        try:
+            self._release(keys=[self.namespace + key], args=[_record(s="p", f=fingerprint, t=token)])
+        except self._errors as error:
+            raise self._unavailable("release", error) from None
+
+    def _take(self, key: str, fingerprint: str, mine: str, expiry_s: float, holder: str | None, action: str) -> Claim:
+        taken_over = _record(s="p", f=fingerprint, t=holder) if holder else ""
+        try:
+            held = self._claim(keys=[self.namespace + key], args=[mine, max(1000, int(expiry_s * 1000)), taken_over])
+        except self._errors as error:
+            raise self._unavailable(action, error) from None
+        if held is None:
             return Claim("new")
         try:
             record = json.loads(held)

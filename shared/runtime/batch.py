@@ -182,7 +182,7 @@ def process_batch(
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
     results: list[dict[str, Any] | None] = [None] * len(prepared)
-    pace = _Pace()
+    pace = _Pace(run.settings.max_messages_per_invocation)
 
     def emit(index: int, data: ResultData, seconds: float | None) -> None:
         duration_ms = None if seconds is None else round(seconds * 1000, 3)
@@ -191,7 +191,7 @@ def process_batch(
 
     def run_lane(indexes: list[int]) -> None:
         for position, index in enumerate(indexes):
-            if hand_on is not None and prepared[index].answer is None and pace.too_late(run.deadline.remaining()):
+            if hand_on is not None and prepared[index].answer is None and not pace.may_start(run.deadline.remaining()):
                 pace.defer(indexes[position:])  # the rest of the lane too: queue order
                 return
             started = time.perf_counter()
@@ -219,10 +219,12 @@ def process_batch(
 
 
 class _Pace:
-    """How long messages take, and which were not started for lack of time (thread-safe)."""
+    """How long messages take, and which were not started for lack of time or of budget (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int = 0) -> None:
         self._lock = threading.Lock()
+        self.budget = budget  # messages this invocation may start (0: no bound)
+        self.started = 0
         self.count = 0
         self.total_s = 0.0
         self.longest_s = 0.0
@@ -234,11 +236,15 @@ class _Pace:
             self.total_s += seconds
             self.longest_s = max(self.longest_s, seconds)
 
-    def too_late(self, remaining_s: float) -> bool:
-        """Less time left than a message may take: twice the mean, at least the longest so far."""
+    def may_start(self, remaining_s: float) -> bool:
+        """Whether one more message may start, counting it if so: within the budget, and more time
+        left than a message may take (twice the mean, at least the longest so far)."""
         with self._lock:
             expected = max(2 * self.total_s / self.count, self.longest_s) if self.count else 0.0
-        return remaining_s <= expected
+            if remaining_s <= expected or (self.budget and self.started >= self.budget):
+                return False
+            self.started += 1
+            return True
 
     def defer(self, indexes: list[int]) -> None:
         with self._lock:

@@ -21,6 +21,15 @@ Signed requests are checked for freshness against the time the *first* invocatio
 is only believed when the continuation carries a valid ``mac`` (HMAC-SHA256 with a key derived
 from a request signing key: only this function can make one); otherwise it is ignored and the
 messages are judged like any direct invocation. The hop count bounds self-invocation either way.
+
+A continuation is bounded in time as well: it is accepted only within ``REPLAY_WINDOW_S`` of
+``received_at`` (and not more than ``SIGNATURE_MAX_SKEW_S`` ahead of this clock); later, each of its
+messages is ``rejected`` with ``CONTINUATION_EXPIRED`` before anything is read. Within that window
+its requests are claimed in the idempotency store from the moment they are handed on: the flow's
+``hold`` claims each one (in progress, under the continuation's ``hold`` token, which the header
+carries under the mac) until the window ends; the continuation's own claim takes the hold over,
+once, and completes it. So a replay of an authentic continuation, before its window ends, finds
+each request in progress or completed and changes nothing; after, it is refused whole.
 """
 
 from __future__ import annotations
@@ -29,12 +38,15 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from shared.canonical_json import canonical_json
 from shared.errors import ErrorCode, ErrorDetail
+from shared.idempotency import StoreError, store_failure
 from shared.results import ResultData, failure_data, new_result_data
 
 if TYPE_CHECKING:
@@ -46,7 +58,10 @@ __all__ = [
     "CONTINUATION_KEY",
     "MAX_HOPS",
     "Continuation",
+    "Hold",
     "read_continuation",
+    "expired",
+    "holder_token",
     "hand_on",
     "signature_time",
     "own_function_urn",
@@ -58,6 +73,12 @@ MAX_HOPS = 5
 MAX_EVENT_BYTES = 240 * 1024  # FunctionGraph's async request limit is 256 KB
 _KEY_LABEL = b"sgguard-continuation-v1"
 _URN_PART = re.compile(r"^[A-Za-z0-9_.!-]{1,128}\Z")
+_HOLD_TOKEN = re.compile(r"^[0-9a-f]{32}\Z")
+
+# A flow's hold on one message handed on: (run, message, the continuation's token, seconds the hold
+# must last) -> how to give it up (the continuation could not be invoked), or None: nothing held.
+# Raises StoreError when the store does not answer (the message then fails closed, not handed on).
+Hold = Callable[["Run", "Prepared[Any]", str, float], "Callable[[], None] | None"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,7 @@ class Continuation:
     received_at: float  # epoch seconds
     trigger: str
     trusted: bool  # the mac verified: received_at may be believed
+    hold: str | None = None  # the token its requests are held under in the idempotency store
 
 
 def _mac(secret: str, header: dict[str, Any], messages: list[Any]) -> str:
@@ -95,7 +117,37 @@ def read_continuation(envelope: Envelope, settings: Any) -> Continuation | None:
         received_at=float(header["received_at"]),
         trigger=str(header["trigger"]),
         trusted=trusted,
+        hold=header["hold"] if isinstance(header.get("hold"), str) and _HOLD_TOKEN.match(header["hold"]) else None,
     )
+
+
+def expired(run: Run) -> ErrorDetail | None:
+    """Why this run's continuation is refused, if it is: received more than ``REPLAY_WINDOW_S`` ago
+    (its requests' records may be gone: a replay must not pass for new), or dated ahead of this
+    clock by more than ``SIGNATURE_MAX_SKEW_S``. None for a run that is no continuation."""
+    continuation = run.resources.get("continuation")
+    if not isinstance(continuation, Continuation):
+        return None
+    age_s = run.clock.epoch() - continuation.received_at
+    window_s, skew_s = run.settings.replay_window_s, run.settings.signature_max_skew_s
+    if -skew_s <= age_s <= window_s:
+        return None
+    when = f"{age_s:.0f} s ago" if age_s > 0 else f"{-age_s:.0f} s in the future"
+    return ErrorDetail(
+        ErrorCode.CONTINUATION_EXPIRED,
+        f"this continuation's batch was received {when}; a continuation is accepted within "
+        f"REPLAY_WINDOW_S ({window_s} s) of the first receipt only: nothing was done",
+        "$.sgguard_continuation.received_at",
+    )
+
+
+def holder_token(run: Run) -> str | None:
+    """The hold token this run's claims may take over: its continuation's, when the continuation is
+    authentic (a valid mac; without signing keys nothing can be, and the random token is the proof)."""
+    continuation = run.resources.get("continuation")
+    if not isinstance(continuation, Continuation) or continuation.hold is None:
+        return None
+    return continuation.hold if continuation.trusted or not run.settings.signing_keys else None
 
 
 def signature_time(run: Run) -> datetime:
@@ -169,21 +221,63 @@ def _failed(item: Prepared[Any], message: str, code: str) -> ResultData:
     return failure_data(ErrorDetail(code, message, "$"), retryable=True, identity=item.identity)
 
 
-def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared[Any]]) -> list[ResultData]:
-    """Invoke this function asynchronously with ``prepared`` (not started); one result each."""
+def _held(
+    run: Run, chunk: list[Prepared[Any]], hold: Hold | None, token: str, hold_s: float, results: dict[int, ResultData]
+) -> tuple[list[Prepared[Any]], list[Callable[[], None]]]:
+    """The messages of ``chunk`` to hand on, each held by ``hold``; one the store could not hold
+    fails closed (its result goes into ``results``)."""
+    if hold is None:
+        return chunk, []
+    kept, releases = [], []
+    for item in chunk:
+        try:
+            release = hold(run, item, token, hold_s)
+        except StoreError as error:
+            results[id(item)] = store_failure(error, item.identity)
+            continue
+        kept.append(item)
+        if release is not None:
+            releases.append(release)
+    return kept, releases
+
+
+def _release_all(releases: list[Callable[[], None]]) -> None:
+    for release in releases:
+        try:
+            release()
+        except StoreError:  # the hold expires with the continuation's window
+            pass
+
+
+def hand_on(
+    run: Run, envelope: Envelope, prepared: list[Prepared[Any]], *, hold: Hold | None = None
+) -> list[ResultData]:
+    """Invoke this function asynchronously with ``prepared`` (not started); one result each.
+
+    ``hold``: the flow's claim on each message for the continuation (see the module's docstring)."""
     current = run.resources.get("continuation")
     hop = (current.hop if isinstance(current, Continuation) else 0) + 1
     if hop > MAX_HOPS:
+        # taken over and given up at once: a redelivery of the batch must find the requests free
+        _release_all(_held(run, prepared, hold, secrets.token_hex(16), 1.0, {})[1])
         text = f"not started in time after {MAX_HOPS} continuations; the batch may be re-delivered"
         return [_failed(item, text, ErrorCode.TIMEOUT) for item in prepared]
     trusted = isinstance(current, Continuation) and current.trusted
     origin = current.origin if isinstance(current, Continuation) else run.request_id()
     received_at = current.received_at if trusted and isinstance(current, Continuation) else run.started_at
     trigger = current.trigger if isinstance(current, Continuation) else envelope.kind
+    # held until the continuation would be refused as expired (at least a second: a store's unit)
+    hold_s = max(1.0, received_at + run.settings.replay_window_s - run.clock.epoch())
     results: dict[int, ResultData] = {}
-    for chunk in _chunks(prepared):
+    for whole_chunk in _chunks(prepared):
+        token = secrets.token_hex(16)
+        chunk, releases = _held(run, whole_chunk, hold, token, hold_s, results)
+        if not chunk:
+            continue
         messages = [item.message.body for item in chunk]
         header: dict[str, Any] = {"hop": hop, "origin": origin, "received_at": received_at, "trigger": trigger}
+        if hold is not None:
+            header["hold"] = token
         if run.settings.signing_keys:
             key_id = min(run.settings.signing_keys)
             header["key_id"] = key_id
@@ -191,6 +285,7 @@ def hand_on(run: Run, envelope: Envelope, prepared: list[Prepared[Any]]) -> list
         try:
             invocation_id = invoke_self(run, {CONTINUATION_KEY: header, "messages": messages})
         except Exception as error:  # noqa: BLE001 - any failure: these messages fail, retryably
+            _release_all(releases)  # a redelivery of the batch must find them free
             text = f"could not hand the message on to a continuation: {str(error)[:300]}"
             results.update({id(item): _failed(item, text, ErrorCode.CLOUD_ERROR) for item in chunk})
             continue

@@ -121,7 +121,7 @@ def test_cloud_target_reads_the_sdk_variables():
 def _request(tmp_path) -> Path:
     path = tmp_path / "request.json"
     request = change_request(sign=False)
-    request["ticket"]["requested_by"] = "Zoë Ångström <zoe@example.com>"
+    request["ticket"]["requested_by"] = "zoë.ångström@example.com"
     path.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
     return path
 

@@ -1,11 +1,11 @@
-"""Fixtures of the contract tests (helpers: ``vpc_support``, ``ecs_support``)."""
+"""Fixtures of the contract tests (helpers: ``tests.support.vpc_contract``, ``tests.support.ecs_contract``)."""
 
 import pytest
 
-from tests.contract.vpc_support import seed_ports
+from tests.support.vpc_contract import seed_ports
 
 
 @pytest.fixture
 def ports(cloud):
-    """The default seed plus three compute ports of our own (see ``vpc_support``)."""
+    """The default seed plus three compute ports of our own (see ``tests.support.vpc_contract``)."""
     return seed_ports(cloud)

@@ -17,7 +17,7 @@ from huaweicloudsdkecs.v2 import (
 )
 from huaweicloudsdkvpc.v2 import ListPortsRequest
 
-from tests.contract.ecs_support import (
+from tests.support.ecs_contract import (
     SG_APP,
     SG_BASELINE,
     SG_WEB,

@@ -24,7 +24,7 @@ from huaweicloudsdkecs.v2 import (
 )
 from huaweicloudsdkvpc.v2 import ListPortsRequest
 
-from tests.contract.ecs_support import (
+from tests.support.ecs_contract import (
     LEGACY_APP,
     OTHER_PROJECT,
     SG_WEB,

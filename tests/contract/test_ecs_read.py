@@ -3,6 +3,8 @@ list_servers_details filters and paging, interfaces, server tags."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from huaweicloudsdkecs.v2 import (
     BatchAddServerTag,
@@ -25,7 +27,7 @@ from huaweicloudsdkvpc.v3 import (
     RemoveSecurityGroupsRequestBody,
 )
 
-from tests.contract.ecs_support import (
+from tests.support.ecs_contract import (
     DB_01,
     LEGACY_APP,
     SG_APP,
@@ -197,3 +199,37 @@ def test_new_server_addresses_match_its_vpc_ports(cloud, ecs, vpc_v2, subnet):
     assert [a.os_ext_ip_sport_id for a in server.addresses[VPC_ID]] == [p.id for p in ports]
     assert [a.primary for a in server.addresses[VPC_ID]] == [True, False]
     assert all(p.device_owner == "compute:cn-north-4a" for p in ports)
+
+
+def test_created_is_the_seeds_for_a_seeded_server_and_now_for_a_new_one(cloud, ecs):
+    # issue 19: ecs_created acts only on new servers, so the emulator must tell old from new
+    assert show(ecs, LEGACY_APP).created == "2025-03-01T10:00:00Z"  # the seed's default: long-running
+    summary = cloud.seed(
+        {
+            "projects": [
+                {
+                    "id": cloud.project_id,
+                    "servers": [
+                        {
+                            "name": "dated",
+                            "created": "2026-01-02T03:04:05Z",
+                            "nics": [{"subnet": "subnet-app"}],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    dated = summary["projects"][cloud.project_id]["servers"]["dated"]
+    assert show(ecs, dated).created == "2026-01-02T03:04:05Z"
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    [server_id] = create(ecs, "fresh").server_ids
+    created = datetime.fromisoformat(show(ecs, server_id).created.replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= created <= datetime.now(timezone.utc)
+
+
+def test_a_seed_with_a_malformed_created_is_refused(cloud):
+    server = {"name": "x", "created": "yesterday", "nics": [{"subnet": "subnet-app"}]}
+    with pytest.raises(Exception, match=r"InvalidSeed.*created") as caught:
+        cloud.seed({"projects": [{"id": cloud.project_id, "servers": [server]}]})
+    assert "created" in str(caught.value)

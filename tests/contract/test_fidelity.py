@@ -19,7 +19,7 @@ from huaweicloudsdkvpc.v3.model import (
 )
 
 from sgguard_cli.permissions import sdk_methods
-from tests.contract.vpc_support import PORT_A2, SG
+from tests.support.vpc_contract import PORT_A2, SG
 
 ROOT = Path(__file__).resolve().parents[2]
 FIDELITY = ROOT / "docs" / "fidelity.md"

@@ -26,7 +26,8 @@ from shared.cloud.retry import RetryPolicy
 from shared.config import load_settings
 from shared.model import Rule
 from shared.rails.exposure import risky_exposures
-from tests.contract.vpc_support import (
+from tests.support.sdk import credentials_for, vpc_v3_client
+from tests.support.vpc_contract import (
     MISSING,
     OTHER_AK,
     OTHER_PROJECT,
@@ -36,7 +37,6 @@ from tests.contract.vpc_support import (
     expect_error,
     last_entry,
 )
-from tests.support.sdk import credentials_for, vpc_v3_client
 
 
 def create(client, name="office", ip_version=4, ip_set=None, dry_run=None, **extra):

@@ -27,7 +27,7 @@ from huaweicloudsdkvpc.v2 import (
     UpdatePortRequestBody,
 )
 
-from tests.contract.vpc_support import (
+from tests.support.vpc_contract import (
     DEVICE_A,
     DUP_B,
     MISSING,

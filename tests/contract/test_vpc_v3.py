@@ -30,7 +30,7 @@ from huaweicloudsdkvpc.v3 import (
     UpdateSecurityGroupRequestBody,
 )
 
-from tests.contract.vpc_support import (
+from tests.support.vpc_contract import (
     DEVICE_A,
     DEVICE_B,
     MISSING,

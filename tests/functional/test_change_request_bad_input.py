@@ -120,6 +120,22 @@ CASES = [
         "$.ticket.requested_by",
     ),
     (mutate(["ticket", "requested_by"], "alice@example.com\n"), ErrorCode.SCHEMA_VIOLATION, "$.ticket.requested_by"),
+    # issue 19: only a bare address or a plain principal name
+    *(
+        (mutate(["ticket", field], value), ErrorCode.SCHEMA_VIOLATION, f"$.ticket.{field}")
+        for field, value in [
+            ("approved_by", "alice\u200a@example.com"),
+            ("approved_by", "alice\u00a0@example.com"),
+            ("approved_by", "ali\u3000ce@example.com"),
+            ("approved_by", "alice@example.com\u2800"),
+            ("approved_by", "Alice <alice@example.com>"),
+            ("approved_by", "<alice@example.com>"),
+            ("approved_by", '"alice"@example.com'),
+            ("approved_by", "MAILTO:alice@example.com"),
+            ("requested_by", "Alice Smith"),
+            ("requested_by", "alice@xn--zzzz.example"),
+        ]
+    ),
     (unsigned(), ErrorCode.SIGNATURE_REQUIRED, "$.signature"),
     (
         resign(unsigned(), key_id="ticketing-1", secret="wrong-secret-wrong-secret"),

@@ -1,6 +1,8 @@
 """Nothing fails for lack of time: a batch that cannot finish hands the messages it did not start
 to an asynchronous invocation of the same function (FunctionGraph invocations-async through the
-SDK, recorded by localcloud), which completes them."""
+SDK, recorded by localcloud), which completes them. The tests bound the work with
+``MAX_MESSAGES_PER_INVOCATION`` (the same hand-on as when time runs short), so that no verdict
+depends on how much real work fits in a real timeout."""
 
 from __future__ import annotations
 
@@ -44,13 +46,18 @@ def _user_data(cloud, **extra: str) -> dict:
 
 def test_messages_not_started_in_time_are_handed_on_and_completed(cloud, change):
     messages = _seeded(cloud)
-    cloud.add_fault(kind="latency", latency_ms=60, path="*")
+    budget = 15
     first = results_of(
-        change(kafka([sign(m.request) for m in messages]), timeout_s=1.2, CONCURRENCY="2", **_user_data(cloud))
+        change(
+            kafka([sign(m.request) for m in messages]),
+            CONCURRENCY="2",
+            MAX_MESSAGES_PER_INVOCATION=str(budget),
+            **_user_data(cloud),
+        )
     )
     assert len(first) == len(messages)
     deferred = [r["data"] for r in first if r["data"]["outcome"] == "deferred"]
-    assert deferred, [(r["data"]["outcome"], r["data"]["errors"]) for r in first][:5]
+    assert len(deferred) == len(messages) - budget, [(r["data"]["outcome"], r["data"]["errors"]) for r in first]
     assert not [(r["data"]["request_id"], r["data"]["errors"]) for r in first if r["data"]["outcome"] == "failed"]
     (invocation,) = _invocations(cloud)
     assert invocation["mode"] == "async"
@@ -64,7 +71,6 @@ def test_messages_not_started_in_time_are_handed_on_and_completed(cloud, change)
     for server in {m.server_id for m in messages}:
         outcomes = [by_index[i] for i, m in enumerate(messages) if m.server_id == server]
         assert outcomes == sorted(outcomes, key=lambda o: o == "deferred")
-    cloud.clear_faults()
     # the runtime would now run the continuation: the same handler, with that event
     second = results_of(change(event, **_user_data(cloud)))
     expected = [m.outcome for i, m in enumerate(messages) if by_index[i] == "deferred"]
@@ -75,7 +81,8 @@ def test_messages_not_started_in_time_are_handed_on_and_completed(cloud, change)
 
 def test_a_continuation_judges_signatures_when_the_batch_was_received(cloud, change):
     messages = _seeded(cloud, count=6)
-    received = time.time() - 3600  # an hour ago: the signatures were fresh then, not now
+    # 400 s ago: the signatures were fresh then (skew 300 s), not now; the continuation is within its window (600 s)
+    received = time.time() - 400
     bodies = [json.dumps(sign(m.request, now=datetime.fromtimestamp(received - 5, timezone.utc))) for m in messages]
     header = {"hop": 1, "origin": "first", "received_at": received, "trigger": "kafka", "key_id": "bench-1"}
     header["mac"] = _mac(SIGNING_KEYS["bench-1"], header, bodies)
@@ -90,7 +97,7 @@ def test_a_continuation_judges_signatures_when_the_batch_was_received(cloud, cha
 def test_past_the_hop_limit_a_message_fails_retryably(cloud, change):
     messages = _seeded(cloud, count=3)
     event = {
-        "sgguard_continuation": {"hop": MAX_HOPS, "origin": "x", "received_at": 0, "trigger": "kafka"},
+        "sgguard_continuation": {"hop": MAX_HOPS, "origin": "x", "received_at": time.time(), "trigger": "kafka"},
         "messages": [json.dumps(sign(m.request)) for m in messages],
     }
     results = results_of(change(event, timeout_s=0.6, SAFETY_MARGIN_MS="600", **_user_data(cloud)))

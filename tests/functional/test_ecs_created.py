@@ -123,8 +123,8 @@ def test_non_ecs_trace_is_skipped(cloud, created):
 
 
 def test_direct_invocation_backfills_an_existing_server(cloud, created):
-    legacy = "c0000000-0000-4000-8000-000000000001"
-    [data] = created({"server_id": legacy, "request_id": "backfill-1"})
+    legacy = "c0000000-0000-4000-8000-000000000001"  # seeded: created 2025-03-01, long before now
+    [data] = created({"server_id": legacy, "request_id": "backfill-1", "backfill": True})
     assert data["outcome"] == "succeeded" and data["request_id"] == "backfill-1"
     assert port_groups(cloud, "d0000000-0000-4000-8000-000000000001") == [SG["baseline"], default_sg(cloud), SG["app"]]
     assert port_groups(cloud, "d0000000-0000-4000-8000-000000000002") == [
@@ -132,7 +132,7 @@ def test_direct_invocation_backfills_an_existing_server(cloud, created):
         default_sg(cloud),
         SG["mgmt-ssh"],
     ]
-    [again] = created({"server_id": legacy})
+    [again] = created({"server_id": legacy, "backfill": True})
     assert again["outcome"] == "no_change" and again["api_calls"]["writes"] == 0
 
 
@@ -142,6 +142,9 @@ def test_direct_invocation_backfills_an_existing_server(cloud, created):
         ({"server_id": "../etc"}, "$.server_id"),
         ({"server_id": 5}, "$.server_id"),
         ({"server_id": "c0000000-0000-4000-8000-000000000001", "x": 1}, "$.x"),
+        ({"server_id": "c0000000-0000-4000-8000-000000000001", "backfill": "true"}, "$.backfill"),
+        ({"server_id": "c0000000-0000-4000-8000-000000000001", "backfill": 1}, "$.backfill"),
+        ({"server_id": "c0000000-0000-4000-8000-000000000001", "backfill": None}, "$.backfill"),
     ],
 )
 def test_bad_direct_invocation_is_rejected_without_cloud_calls(cloud, created, body, path):

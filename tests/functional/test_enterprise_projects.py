@@ -71,7 +71,7 @@ def test_ecs_created_applies_a_policy_in_another_enterprise_project(ep2):
         ]
     }
     created = Invoker(ep2, "ecs_created")
-    response = created({"server_id": EP2_SERVER}, POLICY=json.dumps(policy))
+    response = created({"server_id": EP2_SERVER, "backfill": True}, POLICY=json.dumps(policy))  # a seeded server
     (result,) = response["results"]
     assert result["data"]["outcome"] == "succeeded", result["data"]
     assert port_groups(ep2, EP2_PORT)[0] == EP2_WEB

@@ -13,6 +13,8 @@ from huaweicloudsdkvpc.v2 import ListPortsRequest, ListSecurityGroupsRequest, Vp
 from bench.workload import SIGNING_KEYS, build_seed, generate_changes, kafka, sign
 from tests.functional.test_change_request import results_of
 
+pytestmark = pytest.mark.slow  # throttling faults and back-off: seconds each
+
 BENCH_KEYS = json.dumps(SIGNING_KEYS)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
 
 import pytest
 from huaweicloudsdkvpc.v3 import (
@@ -213,15 +214,19 @@ def test_a_final_newline_is_not_accepted(cloud, change, field, value):
 def test_an_apig_flood_is_answered_413_at_once(cloud, change):
     body = "[" + ",".join(["1"] * 60000) + "]"  # ~117 KiB, no signing key needed
     seq = cloud.last_seq()
-    started = time.perf_counter()
+    change(apig("[1]"))  # warm: first-use imports are not the flood's
+    tracemalloc.start()
     response = change(apig(body))
-    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     assert response["statusCode"] == 413
     assert len(response["body"]) < 4096
     [data] = results(response)
     assert data["errors"][0]["code"] == ErrorCode.TOO_MANY_REQUESTS
     assert cloud.requests(seq) == []
-    assert elapsed < 5  # generous: the point is seconds, not the 14 s and 36 MiB it took before
+    # bounded work, judged by memory, not seconds (the machine's speed decides no verdict): the
+    # split elements are refused as a whole (~24 MiB peak); validating each took 36 MiB and 14 s
+    assert peak < 30 * 1024 * 1024, peak
 
 
 def test_a_queue_batch_above_the_apig_cap_is_still_processed_whole(cloud, change):

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bench.drift import expected_listing_calls, listing_kind, sweep_once
 from bench.workload import build_seed
 
 SERVERS = 2500
 
 
+@pytest.mark.slow
 def test_the_sweep_of_2500_servers_lists_by_pages_and_summarises_every_server(cloud):
     document, fleet = build_seed(SERVERS)
     cloud.reset(empty=True)

@@ -19,6 +19,8 @@ from tests.support.instance import Instance
 from tests.support.requests import LEGACY, LEGACY_PORTS, SG, change_request, kafka
 from tests.support.state import port_groups, writes_since
 
+pytestmark = pytest.mark.slow  # instances in their own processes, latency faults: seconds each
+
 P1 = LEGACY_PORTS[0]
 
 
@@ -148,7 +150,9 @@ def test_redis_stopped_mid_batch_fails_closed_then_a_restart_resumes(cloud, redi
         pytest.skip("REDIS_URL is an external server: it cannot be stopped here")
     first = change_request("add", [{"name": "web"}])
     second = change_request("add", [{"name": "db"}])
-    cloud.add_fault(kind="latency", method="*", path="/v3/*/ports/*/insert-security-groups", latency_ms=600, count=1)
+    cloud.add_fault(
+        kind="latency", method="*", path="/v3/*/ports/*/insert-security-groups", latency_ms=600, count=1
+    )  # under READ_TIMEOUT_S (1 s)
     client = redis_server.client()
     seq = cloud.last_seq()
 
@@ -215,12 +219,9 @@ def test_a_server_locked_too_long_fails_retryably_without_cloud_calls(cloud, red
     client = redis_server.client()
     client.set(f"sgguard:lock:{cloud.project_id}:{LEGACY}", "someone-else", px=20000)
     seq = cloud.last_seq()
-    started = time.monotonic()
     response = change(kafka(change_request("reorder", [{"name": "app"}, {"name": "default"}])), timeout_s=3.0, **store)
-    waited = time.monotonic() - started
     [data] = [r["data"] for r in response["results"]]
     assert data["outcome"] == "failed" and data["retryable"] and codes(data) == {ErrorCode.SERVER_LOCKED}, data
-    assert 0.5 < waited < 3.0
     assert [r for r in cloud.requests(seq) if r.get("service")] == []
     client.delete(f"sgguard:lock:{cloud.project_id}:{LEGACY}")
     client.close()

@@ -73,6 +73,10 @@ def signed_requests() -> list[bytes]:
             "target": {"server_id": base["target"]["server_id"], "nics": "all"},
             "change": {"action": "replace", "security_groups": [{"name": "baseline"}]},
         },
+        {  # issue 19: identities of other scripts and an IDN domain, for mutations to dress up
+            **base,
+            "ticket": {**base["ticket"], "requested_by": "zoë.müller@bücher.example", "approved_by": "нова"},
+        },
     ]
     return [
         json.dumps(
@@ -135,6 +139,25 @@ _TOKENS = [
     b"\xef\xbd\x81",
     b'"sub_jobs": 5',
     b'"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["',
+    # issue 19: identities dressed up (spaces, blank, display names, quotes, look-alikes, punycode)
+    b"\xe2\x80\x8a",
+    b"\xc2\xa0",
+    b"\xe3\x80\x80",
+    b"\xe2\xa0\x80",
+    b"\\u2800",
+    b"Alice <",
+    b">",
+    b'\\"alice\\"@',
+    b"(c)",
+    b"MAILTO:",
+    b"\xc9\xa9",
+    b"\xd6\x85",
+    b"\xe1\x90\xa9",
+    b"\xdb\xb0",
+    b"@xn--bcher-kva.",
+    b"@b\xc3\xbccher.",
+    b"+tag@",
+    b"..",
 ]
 
 

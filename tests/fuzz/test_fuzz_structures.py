@@ -271,6 +271,9 @@ envelope_keys = st.sampled_from(
         "request_id",
         "trace_name",
         "service_type",
+        "backfill",
+        "sgguard_continuation",
+        "hold",
     ]
 )
 envelopes = st.recursive(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.clock import Clock
 
-__all__ = ["FakeTime"]
+__all__ = ["FakeTime", "shifted_clock"]
 
 
 class FakeTime:
@@ -27,3 +27,15 @@ class FakeTime:
         if jitter is not None:
             clock.random = lambda: jitter
         return clock
+
+
+def shifted_clock(seconds: float) -> Clock:
+    """The system's time ``seconds`` ahead, monotonic and wall alike (a replay "two hours later",
+    without waiting): put in place of ``shared.runtime.run.SYSTEM_CLOCK`` for a real handler."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    return Clock(
+        monotonic=lambda: time.monotonic() + seconds,
+        wall=lambda: datetime.now(timezone.utc) + timedelta(seconds=seconds),
+    )

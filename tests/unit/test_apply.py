@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.memory_cloud import FakeCloud, FakeNetwork
 from shared.changes.apply import apply_plans, report_data
 from shared.changes.planning import NicPlan, derive_operations
 from shared.clock import Deadline
@@ -16,7 +17,6 @@ from shared.cloud.gateway import CallCounter
 from shared.cloud.retry import RetryPolicy
 from shared.errors import ErrorCode
 from tests.support.clock import FakeTime
-from tests.support.memory_cloud import FakeCloud, FakeNetwork
 
 PROJECT = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
 SERVER = "c0000000-0000-4000-8000-0000000000a1"

@@ -708,6 +708,7 @@ def rule_sets(draw):
     return rules, groups
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rule_sets(), st.sampled_from([None, None, 0, 1000, 2**24, 2**31, 2**100]))
 def test_matches_the_brute_force_oracle(case, max_public):

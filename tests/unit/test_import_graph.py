@@ -197,6 +197,8 @@ SHARED_LAYERS = (
             "shared.validation",
             "shared.signing",
             "shared.schemas",
+            "shared.person",
+            "shared.confusables",
         ),
     ),
     ("cloud", ("shared.cloud", "shared.idempotency", "shared.sinks")),

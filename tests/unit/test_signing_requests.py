@@ -31,7 +31,7 @@ NOW = datetime(2026, 11, 28, 21, 0, 0, tzinfo=timezone.utc)
 
 REQUEST = {
     "request_id": "CHG-2026-0001",
-    "ticket": {"system": "servicenow", "id": "CHG0031337", "requested_by": "Zoë <zoe@example.com>"},
+    "ticket": {"system": "servicenow", "id": "CHG0031337", "requested_by": "zoë@bücher.example"},
     "target": {"server_id": "6f1b3c0e-2a4d-4e8f-9c1a-0b2c3d4e5f60", "nics": "primary"},
     "change": {"action": "add", "security_groups": [{"name": "web"}], "position": 0},
 }

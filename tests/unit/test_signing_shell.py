@@ -18,7 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "sign_request.sh"
 @pytest.mark.skipif(not (shutil.which("jq") and shutil.which("openssl")), reason="needs jq and openssl")
 def test_shell_recipe_signs_like_the_verifier_expects(tmp_path):
     request = change_request(sign=False)
-    request["ticket"]["requested_by"] = "Zoë Ångström <zoe@example.com>"  # non-ASCII survives canonicalisation
+    request["ticket"]["requested_by"] = "zoë.ångström@example.com"  # non-ASCII survives canonicalisation
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request, indent=2, ensure_ascii=False), encoding="utf-8")
     secret = "shell-secret-0123456789"

@@ -76,7 +76,7 @@ VALID = {
         "ticket": {
             "system": "jira",
             "id": "OPS-4711/#2",
-            "requested_by": "Zoë Müller <zoe@example.com>",
+            "requested_by": "zoë.müller@bücher.example",
             "approved_by": "bob",
             "url": "http://jira.example.com/browse/OPS-4711?x=1#c",
         }
@@ -189,6 +189,27 @@ BAD = {
     "requested_by_nul": ({"ticket.requested_by": "alice\x00"}, {"$.ticket.requested_by"}),
     "requested_by_c1": ({"ticket.requested_by": "alice\x85"}, {"$.ticket.requested_by"}),
     "approved_by_129": ({"ticket.approved_by": "b" * 129}, {"$.ticket.approved_by"}),
+    # identities dressed up (issue 19): only a bare address or a plain principal name
+    **{
+        f"approved_by_{name}": ({"ticket.approved_by": value}, {"$.ticket.approved_by"})
+        for name, value in {
+            "hair_space": "alice\u200a@example.com",
+            "no_break_space": "alice\u00a0@example.com",
+            "ideographic_space": "alice\u3000@example.com",
+            "braille_blank": "alice@example.com\u2800",
+            "display_name": "Alice <alice@example.com>",
+            "angle_brackets": "<alice@example.com>",
+            "quoted_local": '"alice"@example.com',
+            "comment": "alice(x)@example.com",
+            "mailto": "MAILTO:alice@example.com",
+            "variation_selector": "alice\ufe0f@example.com",
+            "hangul_filler": "alice\u3164@example.com",
+            "two_ats": "alice@evil@example.com",
+            "double_dot": "alice..x@example.com",
+            "bad_punycode": "alice@xn--zzzz.example",
+            "leading_mark": "\u0301alice",
+        }.items()
+    },
     # formats
     "url_not_http": ({"ticket.url": "ftp://example.com/x"}, {"$.ticket.url"}),
     "url_invalid_uri": ({"ticket.url": "https://exa mple.com/x"}, {"$.ticket.url"}),
@@ -352,7 +373,6 @@ def test_input_is_not_modified():
 def test_oversize_lists_cost_one_error_and_little_time():
     # uniqueItems is quadratic in jsonschema: an in-limit (64 KiB) list of 3000 distinct
     # objects once took ~6 s. The schema checks items only when the count is in bounds.
-    import time
 
     request = with_(
         {
@@ -360,11 +380,8 @@ def test_oversize_lists_cost_one_error_and_little_time():
             "change.security_groups": [{"name": f"g{i}"} for i in range(1000)],
         }
     )
-    started = time.perf_counter()
     errors = validate_change_request(request)
-    elapsed = time.perf_counter() - started
     assert [(e.path, e.message) for e in errors] == [
         ("$.change.security_groups", "array has 1000 items; at most 10 allowed"),
         ("$.target.nics", "array has 3000 items; at most 16 allowed"),
-    ]
-    assert elapsed < 2.0
+    ]  # how fast: bench/, never a timed assert

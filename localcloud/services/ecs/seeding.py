@@ -1,7 +1,9 @@
 """Loading the ECS part of a seed project document (schema: ``localcloud/schemas/seed.json``).
 
 Servers from a seed document are created as they are described (default ``ACTIVE``), with their
-ports, and no job, no timer and no event. A nic names its subnet (``subnet`` or ``subnet_id``, by
+ports, and no job, no timer and no event. A seeded server is a long-running one: its ``created``
+time is the document's (RFC 3339 UTC), by default :data:`SEEDED_CREATED` (servers created through
+the API carry the clock's time). A nic names its subnet (``subnet`` or ``subnet_id``, by
 id or name) and its security groups (default: the project's default group); a server id used
 twice, an unknown subnet or group, or a port that cannot be created is a
 ``LocalCloud.InvalidSeed`` error.
@@ -12,11 +14,14 @@ from __future__ import annotations
 import secrets
 
 from localcloud.core.errors import CloudError
+from localcloud.core.timefmt import parse_iso_seconds
 
 from .errors import seed_invalid
 from .validation import DEFAULT_IMAGE_ID, parse_flavor
 
-__all__ = ["load_ecs_seed"]
+__all__ = ["load_ecs_seed", "SEEDED_CREATED"]
+
+SEEDED_CREATED = "2025-03-01T10:00:00Z"  # long before any test runs: not a new server
 
 
 def load_ecs_seed(model, project_doc: dict) -> dict:
@@ -57,7 +62,10 @@ def load_ecs_seed(model, project_doc: dict) -> dict:
             "ram": "1024",
             "disk": "0",
         }
-        now = model._now()
+        try:
+            created = parse_iso_seconds(doc.get("created", SEEDED_CREATED))
+        except ValueError:
+            raise seed_invalid(f"server {doc['name']}: created must be an RFC 3339 UTC time") from None
         server = model._new_server(
             server_id=doc.get("id"),
             name=doc["name"],
@@ -73,7 +81,7 @@ def load_ecs_seed(model, project_doc: dict) -> dict:
             key_name=None,
             description="",
             user_data=None,
-            created=now,
+            created=created,
             reservation_id="r-" + secrets.token_hex(4),
             launch_index=0,
         )

@@ -5,6 +5,12 @@ the trace id as ``request_id``. A server that matches no rule, is excluded, fail
 was deleted is ``skipped`` with the reason; one that is not ready in time is ``failed`` with
 ``retryable: true``, and the handler then raises so FunctionGraph's async retry delivers the
 trace again (the compare-before-write plan makes that second pass cheap and safe).
+
+Creation events are for creations: a server whose ECS ``created`` time is older than
+``CREATION_MAX_AGE_S`` (or unknown) is ``skipped`` with ``NOT_A_NEW_SERVER`` before anything is
+planned, so a stale or replayed trace cannot re-apply the creation policy to a long-running server.
+A direct ``{"server_id": ..., "backfill": true}`` (the CLI's back-fill of servers that predate
+sgguard) skips only that check: every guard rail still applies.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ ACCEPTS = ("cts", "eventgrid", "direct")
 
 REPLAY_GUARD = MemoryStore()  # CTS delivers at least once
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
-_DIRECT_FIELDS = {"server_id", "request_id"}
+_DIRECT_FIELDS = {"server_id", "request_id", "backfill"}
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -56,6 +62,7 @@ class CreationJob:
     request_id: str | None
     job_id: str | None
     origin: str
+    backfill: bool = False  # an explicit back-fill: the server need not be new
 
     @property
     def identity(self) -> Identity:
@@ -78,7 +85,10 @@ def _direct_job(body: dict[str, Any]) -> CreationJob | ErrorDetail:
     request_id = body.get("request_id")
     if request_id is not None and not is_safe_id(request_id):
         return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id")
-    return CreationJob(body["server_id"], request_id, None, "direct")
+    backfill = body.get("backfill", False)
+    if type(backfill) is not bool:  # 1, "true", null: not an explicit yes
+        return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "backfill must be true or false", "$.backfill")
+    return CreationJob(body["server_id"], request_id, None, "direct", backfill)
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[Prepared[CreationJob]]:
@@ -139,6 +149,8 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
     ready = _wait_until_ready(job, run, network, counter)
     if ready.state in ("gone", "error"):
         return _skipped(identity, ready.reason)
+    if ready.state == "old":
+        return _skipped(identity, ready.reason, warnings=[ErrorDetail(ErrorCode.NOT_A_NEW_SERVER, ready.reason, "$")])
     if ready.state == "timeout":
         return failure_data(ErrorDetail(ErrorCode.NOT_READY, ready.reason, "$"), retryable=True, identity=identity)
     assert ready.server is not None  # "ready": the server was read
@@ -199,6 +211,7 @@ def _wait_until_ready(job: CreationJob, run: Run, network: Network, counter: Cal
         job_id=job.job_id,
         # a trace may outrun the API: a 404 gets a grace before it means "deleted"
         not_found_grace_s=0.0 if job.origin == "direct" else min(30.0, settings.readiness_max_wait_s / 2),
+        max_age_s=None if job.backfill else settings.creation_max_age_s,
     )
 
 
