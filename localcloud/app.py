@@ -11,6 +11,7 @@ from .core.server import LocalCloudServer, serve_in_thread
 from .core.state import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_SK, Backend
 from .seed import default_seed, load_seed
 from .services import all_routers
+from .services.cts.control import record_trace
 
 __all__ = ["LocalCloud", "start"]
 
@@ -70,6 +71,8 @@ def start(
     subnets and security groups); pass ``{}`` for an empty cloud.
     """
     backend = Backend(region=region)
+    # CTS records every trace a change made through the API (ListTraces answers them)
+    backend.subscribe("cloud.trace", lambda project, trace, **_: record_trace(project, trace))
     server = LocalCloudServer((host, port), backend, all_routers(), control, latency_ms=latency_ms)
     document = default_seed() if seed is None else seed
     register_initial_seed(server, document)

@@ -59,6 +59,25 @@ class ControlClient:
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 
+    def add_route(self, vpc_id: str, destination: str, type: str, nexthop: str = "", project_id: str | None = None):
+        """A route in the VPC's default route table (e.g. a NAT gateway's 0.0.0.0/0)."""
+        body = {
+            "vpc_id": vpc_id,
+            "destination": destination,
+            "type": type,
+            "nexthop": nexthop,
+            "project_id": project_id,
+        }
+        return self._call("POST", "vpc/routes", body)["routetable"]
+
+    def cts_operations(self, operations: list[dict], project_id: str | None = None) -> None:
+        """Replace the trace names CTS ListOperations answers with."""
+        self._call("POST", "cts/operations", {"operations": operations, "project_id": project_id})
+
+    def cts_traces(self, traces: list[dict], project_id: str | None = None) -> None:
+        """Record traces as CTS would (ListTraces answers them)."""
+        self._call("POST", "cts/traces", {"traces": traces, "project_id": project_id})
+
     def settings(self, **values: int) -> dict:
         return self._call("POST", "settings", values)
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "validate-policy": "validate_policy",
     "show": "show",
     "report": "report",
+    "capture": "capture",
     "invoke": "invoke",
     "submit": "submit",
     "sign": "sign",
@@ -48,6 +49,7 @@ examples:
   sgguard validate-policy policy.yaml
   sgguard preflight --server SERVER_ID           # read-only checks with real credentials
   sgguard report --out build/report              # every server's compliance: HTML, JSON, CSV
+  sgguard capture saved-events/ --out shapes.json   # redacted shapes of real events, to share
   sgguard deploy --plan                          # what would change; changes nothing
   sgguard <command> --help                       # options and examples of one command
 

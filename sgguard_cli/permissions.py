@@ -82,6 +82,7 @@ SDK_CLIENTS = (
     ("huaweicloudsdkfunctiongraph.v2", "FunctionGraphClient"),
     ("huaweicloudsdkeg.v1", "EgClient"),
     ("huaweicloudsdksmn.v2", "SmnClient"),
+    ("huaweicloudsdkcts.v3", "CtsClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
 )
 
 _GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")

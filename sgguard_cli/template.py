@@ -34,6 +34,8 @@ __all__ = [
     "references",
     "SCHEMA_PATH",
     "SECRET_EVENT_FIELDS",
+    "cts_operations",
+    "trace_names",
 ]
 
 from .project import project_root, shared_schema
@@ -43,6 +45,30 @@ _REF_RE = re.compile(r"\$\{([^}]*)\}")
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SECRET_EVENT_FIELDS = ("kafka_password", "access_password", "db_password")
 _FALSE = ("", "false", "0", "no", "off")
+
+
+def cts_operations(value: object) -> frozenset[str]:
+    """A CTS trigger's ``operations`` as a set of ``Service:resource:trace`` strings, whichever way
+    they are written: a list of three-part strings, or (Terraform's ``huaweicloud_fgs_function_trigger``
+    example) several traces of one resource joined by ``;`` — ``ECS:ecs:createServer;createServerV2`` —
+    in a list or as one string. Empty parts are dropped; anything else is kept as written, so that
+    a malformed entry still shows as a difference."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+    found: set[str] = set()
+    for item in items:
+        text = str(item).strip()
+        service, sep, rest = text.partition(":")
+        resource, sep2, traces = rest.partition(":")
+        if not (sep and sep2):
+            found.add(text)
+            continue
+        found.update(f"{service}:{resource}:{trace.strip()}" for trace in traces.split(";") if trace.strip())
+    return frozenset(found)
+
+
+def trace_names(value: object) -> frozenset[str]:
+    """The trace names (third parts) of :func:`cts_operations`."""
+    return frozenset(operation.rsplit(":", 1)[-1] for operation in cts_operations(value))
 
 
 class TemplateError(Exception):

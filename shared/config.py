@@ -62,6 +62,7 @@ class Settings:
     require_signed: bool = True
     signature_max_skew_s: int = 300
     replay_window_s: int = 600
+    ledger_ttl_s: int = 86400  # LEDGER_TTL_S: how long sg_drift keeps a group sgguard added (0: no ledger)
     max_message_bytes: int = 65536
     max_requests_per_call: int = 50  # requests in one APIG body; more is answered 413
     # result delivery
@@ -92,6 +93,7 @@ class Settings:
     function_timeout_s: float | None = None  # RUNTIME_TIMEOUT (preset by FunctionGraph)
     webhook_urls: Mapping[str, Any] = field(default_factory=dict)  # WEBHOOK_URLS: name -> URL
     webhook_signing_keys: Mapping[str, Any] = field(default_factory=dict, repr=False)  # WEBHOOK_SIGNING_KEYS
+    log_envelope_shapes: int = 0  # LOG_ENVELOPE_SHAPES: log the redacted shape of the first N envelopes per instance
 
     def __post_init__(self) -> None:
         if self.rollback_margin_share + self.delivery_margin_share > 1.0:
@@ -329,6 +331,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
         signature_max_skew_s=skew,
         replay_window_s=replay_window,
+        ledger_ttl_s=_number("LEDGER_TTL_S", get("LEDGER_TTL_S"), 86400, int, 0, 90 * 86400),
         max_message_bytes=_number("MAX_MESSAGE_BYTES", get("MAX_MESSAGE_BYTES"), 65536, int, 256, 6 * 2**20),
         max_requests_per_call=_number("MAX_REQUESTS_PER_CALL", get("MAX_REQUESTS_PER_CALL"), 50, int, 1, 1000),
         result_sinks=_sinks(get("RESULT_SINKS")),
@@ -358,4 +361,5 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         function_timeout_s=_optional_number("RUNTIME_TIMEOUT", get("RUNTIME_TIMEOUT")),
         webhook_urls=_json_object("WEBHOOK_URLS", get("WEBHOOK_URLS")),
         webhook_signing_keys=_json_object("WEBHOOK_SIGNING_KEYS", get("WEBHOOK_SIGNING_KEYS")),
+        log_envelope_shapes=_number("LOG_ENVELOPE_SHAPES", get("LOG_ENVELOPE_SHAPES"), 0, int, 0, 1000),
     )

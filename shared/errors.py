@@ -76,6 +76,7 @@ class ErrorCode:
     EXEMPTION_EXPIRED = "EXEMPTION_EXPIRED"  # a policy exemption ran out: the policy applies again
     NOT_READY = "NOT_READY"  # a new server did not become ready in time
     NOT_A_NEW_SERVER = "NOT_A_NEW_SERVER"  # a creation event for a server created before CREATION_MAX_AGE_S
+    RECENTLY_ADDED = "RECENTLY_ADDED"  # sg_drift kept a group a recent sgguard change added
     UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 

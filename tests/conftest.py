@@ -37,6 +37,15 @@ def localcloud_session():
     cloud.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_ledger():
+    """Each test starts with an empty in-process ledger of what sgguard added (the seed's ports are
+    the same in every test: one test's change must not protect a group in the next)."""
+    from shared.idempotency.ledger import MEMORY_LEDGER
+
+    MEMORY_LEDGER.clear()
+
+
 @pytest.fixture
 def cloud(localcloud_session):
     """A running localcloud in its start-up state (default seed, no faults)."""

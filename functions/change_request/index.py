@@ -12,7 +12,7 @@ from shared.sinks import deliver
 def handler(event, context):
     envelope = parse_envelope(event)
     setup = {"continuation": lambda run: _continuation(envelope, run)}
-    run = start_run("change_request", context, envelope, setup=setup)
+    run = start_run("change_request", context, envelope, event=event, setup=setup)
     results = process_batch(
         envelope, run, prepare=_prepare, step=_process, accepts=CHANGE_REQUEST_TRIGGERS, hand_on=_hand_on
     )

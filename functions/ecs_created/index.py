@@ -18,7 +18,9 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    run = start_run("ecs_created", context, envelope, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)})
+    run = start_run(
+        "ecs_created", context, envelope, event=event, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)}
+    )
     results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
     response = respond(envelope, results, deliver(results, run))
     raise_for_retry(results)

@@ -19,7 +19,9 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    run = start_run("sg_drift", context, envelope, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)})
+    run = start_run(
+        "sg_drift", context, envelope, event=event, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)}
+    )
     if is_sweep(envelope):
         results = run_sweep(envelope, run)
     else:

@@ -89,6 +89,6 @@ def render_error(error: CloudError, style: str, request_id: str) -> dict:
         return {"request_id": request_id, "code": error.code, "message": error.message}
     if style in ("vpc3", "apigw", "eg"):
         return {"request_id": request_id, "error_code": error.code, "error_msg": error.message}
-    if style in ("fgs", "iam"):  # iam: IAM's documented 403 body, {"error_code": "IAM.0003", "error_msg"}
+    if style in ("fgs", "iam", "cts"):  # iam: IAM's documented 403 body, {"error_code": "IAM.0003", "error_msg"}
         return {"error_code": error.code, "error_msg": error.message}
     raise ValueError(f"unknown error style {style!r}")

@@ -89,6 +89,16 @@ class Settings:
     build_polls: int = 0  # or: how many show_server polls it stays in BUILD (0 = time only)
     ports_delay_ms: int = 0  # ports appear this long after the server record (0 = with it)
     max_sgs_per_port: int = 100
+    # FunctionGraph's trigger answers, for deploy tests: 1 = CTS operations answered ";"-joined per
+    # Service:resource (the form Terraform documents); 1 = event_data answered with its required
+    # fields only (Terraform warns that some fields are not returned; which ones is not documented)
+    cts_operations_joined: int = 0
+    terse_trigger_answers: int = 0
+    # 1 = a finished creation is traced twice: createServer (ApiCall) and createSingleServer
+    # (SystemAction), as the two editions of CTS "Example Traces" show it
+    system_action_traces: int = 0
+    # how a trace names an agency session (localcloud.services.vpc.traces): 0 SDK model, 1 older, 2 bare
+    agency_trace_form: int = 0
 
 
 class Backend:

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from localcloud.core.timefmt import iso_seconds
+from localcloud.services.functiongraph.validation import expand_operations
 
 from .engine import LocalRuntime
 
@@ -49,8 +50,12 @@ def _epoch_ms(value: Any, default: float) -> int:
     return int(default * 1000)
 
 
-def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None = None) -> dict:
-    """The CTS trace of a finished server creation, as the CTS trigger delivers it."""
+def cts_trace(
+    project: Any, server: dict, job: dict | None, *, now: float | None = None, system_action: bool = False
+) -> dict:
+    """The CTS trace of a finished server creation, as the CTS trigger delivers it: ``createServer``
+    (ApiCall) or, with ``system_action``, ``createSingleServer`` (SystemAction: CTS "Example Traces"),
+    both carrying the finished sub-job with the server id."""
     now = time.time() if now is None else now
     job = job or {}
     metadata = server.get("metadata") or {}
@@ -66,8 +71,8 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
     }
     return {
         "trace_id": str(uuid.uuid4()),
-        "trace_name": CTS_TRACE_NAME,
-        "trace_type": "ApiCall",
+        "trace_name": "createSingleServer" if system_action else CTS_TRACE_NAME,
+        "trace_type": "SystemAction" if system_action else "ApiCall",
         "trace_rating": "normal",
         "tracker_name": "system",
         "service_type": "ECS",
@@ -79,12 +84,17 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
         "source_ip": "127.0.0.1",
         "time": _epoch_ms(job.get("begin_time"), now),
         "record_time": int(now * 1000),
-        "user": {
-            "type": "User",
-            "name": "localcloud",
-            "id": project.project_id[:32],
-            "domain": {"name": project.name, "id": project.project_id[:32]},
-        },
+        "user": (
+            # the older example traces' form of a service acting for the account: no type
+            {"name": f"{project.name}/op_service", "domain": {"name": project.name, "id": project.project_id[:32]}}
+            if system_action
+            else {
+                "type": "User",
+                "name": "localcloud",
+                "id": project.project_id[:32],
+                "domain": {"name": project.name, "id": project.project_id[:32]},
+            }
+        ),
         # CTS delivers request and response as JSON strings (CTS trace structure page).
         "request": json.dumps({"server": {k: v for k, v in request_server.items() if v not in (None, [])}}),
         "response": json.dumps(
@@ -99,12 +109,13 @@ def cts_trace(project: Any, server: dict, job: dict | None, *, now: float | None
 
 
 def ecs_cloud_event(trace: dict) -> dict:
-    """A cloud service event as EventGrid delivers it: a CloudEvent whose ``data`` is the trace."""
+    """A cloud service event as EventGrid delivers it: a CloudEvent whose ``data`` is the trace
+    (``type`` ``ECS:CloudTrace:<trace_type>``)."""
     return {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
         "source": "HC.ECS",
-        "type": ECS_EVENT_TYPE,
+        "type": f"ECS:CloudTrace:{trace.get('trace_type') or 'ApiCall'}",
         "subject": trace.get("resource_id"),
         "time": iso_seconds(trace["record_time"] / 1000),
         "datacontenttype": "application/json",
@@ -179,35 +190,37 @@ def _deliver_cts(model, trace: dict, operation: str) -> list:
     return [
         model.receive(function, {"cts": trace}, "async", source=f"trigger:CTS:{trigger['trigger_id']}")
         for function, trigger in model.functions_with_trigger("CTS")
-        if operation in (trigger["event_data"].get("operations") or [])
+        if operation in expand_operations(trigger["event_data"].get("operations") or [])
     ]
 
 
 def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
     backend = runtime.backend
     project = payload["project"]
-    trace = cts_trace(project, payload["server"], payload.get("job"))
-    operation = f"ECS:ecs:{trace['trace_name']}"
+    traces = [cts_trace(project, payload["server"], payload.get("job"))]
+    if backend.settings.system_action_traces:  # the same creation, described twice
+        traces.append(cts_trace(project, payload["server"], payload.get("job"), system_action=True))
     found = []
     with backend.lock:
         state = backend.project(project.project_id)
         if state is not project:  # reset since
             return
         model = state.service("functiongraph")
-        found.extend(_deliver_cts(model, trace, operation))
-        event = ecs_cloud_event(trace)
-        for function, trigger in model.functions_with_trigger("EVENTGRID"):
-            data = trigger["event_data"]
-            types = data.get("event_types") or []
-            if data.get("source_name") == "HC.ECS" and (not types or ECS_EVENT_TYPE in types):
-                found.append(
-                    model.receive(
-                        function,
-                        dict(event, id=str(uuid.uuid4())),
-                        "async",
-                        source=f"trigger:EVENTGRID:{trigger['trigger_id']}",
+        for trace in traces:
+            found.extend(_deliver_cts(model, trace, f"ECS:ecs:{trace['trace_name']}"))
+            event = ecs_cloud_event(trace)
+            for function, trigger in model.functions_with_trigger("EVENTGRID"):
+                data = trigger["event_data"]
+                types = data.get("event_types") or []
+                if data.get("source_name") == "HC.ECS" and (not types or event["type"] in types):
+                    found.append(
+                        model.receive(
+                            function,
+                            dict(event, id=str(uuid.uuid4())),
+                            "async",
+                            source=f"trigger:EVENTGRID:{trigger['trigger_id']}",
+                        )
                     )
-                )
     _fire(runtime, found)
 
 

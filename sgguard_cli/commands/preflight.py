@@ -3,6 +3,7 @@ or policy)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,8 +16,11 @@ DETAILS = f"""
 {CREDENTIALS_HELP}. PROTECTED_GROUPS, ALLOWED_GROUPS, RISKY_PORTS and REGION come from the
 environment, else template.yaml's defaults. --endpoint points ECS, VPC and FunctionGraph at one URL
 (localcloud); otherwise $ECS_ENDPOINT, $VPC_ENDPOINT, $FUNCTIONGRAPH_ENDPOINT or the region's public
-endpoints. Prints a ✓/✗ table with the fix for each ✗. Never writes: the only non-GET call is a v3
-insert-security-groups dry_run. Exit status: 0 every check passed, 1 one failed, 2 usage, 3 credentials.
+endpoints (CTS: $CTS_ENDPOINT). Prints a ✓/✗ table with the fix for each ✗ and each warning (!).
+Never writes: the only non-GET call is a v3 insert-security-groups dry_run (which proves the
+request well-formed, not that IAM grants the write). Also checks the template's CTS triggers
+(region, trace names against CTS ListOperations) and warns about function VPC access without NAT.
+Exit status: 0 every check passed (warnings included), 1 one failed, 2 usage, 3 credentials.
 """
 EPILOG = """
 examples:
@@ -30,7 +34,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--policy", help="the ecs_created policy (default: policy.yaml of the project)")
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC and FunctionGraph (e.g. localcloud's)")
+    add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC, FunctionGraph and CTS (e.g. localcloud's)")
 
 
 def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]:
@@ -44,6 +48,11 @@ def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]
         for name, spec in (document.get("parameters") or {}).items()
         if isinstance(spec, dict) and spec.get("default") is not None
     }
+
+    def resolve(value: object) -> str:
+        """``${NAME}`` from the environment, else the parameter's default, else empty."""
+        return re.sub(r"\$\{([^}]*)\}", lambda m: environ.get(m.group(1)) or defaults.get(m.group(1), ""), str(value))
+
     functions = {}
     for function in document.get("functions") or []:
         triggers = [
@@ -51,7 +60,12 @@ def _template_facts(path: Path, environ: Mapping[str, str]) -> tuple[dict, dict]
             for t in function.get("triggers") or []
             if not t.get("when") or (environ.get(t["when"][2:-1]) if str(t["when"]).startswith("${") else t["when"])
         ]
-        functions[function["func_name"]] = {"package": function.get("package", "default"), "triggers": triggers}
+        vpc = {key: resolve(value) for key, value in (function.get("func_vpc") or {}).items()}
+        functions[function["func_name"]] = {
+            "package": function.get("package", "default"),
+            "triggers": triggers,
+            "func_vpc": vpc if vpc.get("vpc_id") else None,
+        }
     return defaults, functions
 
 
@@ -61,6 +75,7 @@ def preflight_input(args, environ: Mapping[str, str]):
     from shared.flows.policy import PolicyError, parse_policy
 
     from ..deployer.api import build_client
+    from ..deployer.cts import CtsApi, build_cts_client
     from ..deployer.preflight import PreflightInput
     from ..project import project_root
 
@@ -101,6 +116,7 @@ def preflight_input(args, environ: Mapping[str, str]):
         risky_ports=tuple(int(p) for p in _list("RISKY_PORTS", setting("RISKY_PORTS", "22,3389"), (22, 3389))),
         functions=functions,
         functiongraph_client=build_client(ak, sk, project_id, fgs_endpoint, token),
+        cts_api=CtsApi(build_cts_client(ak, sk, project_id, target.endpoint("cts"), token)),
     )
 
 

@@ -11,8 +11,10 @@ Only reads happen while planning. A function is looked up by its URN (``show_fun
   user data key ``SGGUARD_SECRETS_DIGEST`` carries a salted PBKDF2 of them, so a changed secret
   shows as a changed digest without the secret being comparable or recoverable;
 * triggers: a deployed trigger matches a template trigger of the same type and status whose
-  ``event_data`` fields (passwords excepted: the API does not return them) all equal the deployed
-  ones. Unmatched deployed triggers are deleted, unmatched template triggers created;
+  ``event_data`` fields all equal the deployed ones — passwords and any field the API leaves out
+  excepted (nothing to compare), CTS ``operations`` as sets in either spelling (a list of
+  ``Service:resource:trace``, or ``Service:resource:trace1;trace2``). Unmatched deployed triggers
+  are deleted, unmatched template triggers created;
 * async invoke config: retry attempts, event age, destinations (``param`` compared as JSON).
 
 A dependency package is a new version of the private dependency only when no version's
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..template import cts_operations
 from .api import FunctionGraphApi
 from .packaging import Artifact
 
@@ -173,11 +176,28 @@ def _contains(have: Any, want: Any) -> bool:
     return have == want
 
 
+def _event_data_matches(have: dict, want: dict) -> bool:
+    """The deployed trigger's ``event_data`` against the template's: CTS ``operations`` as
+    normalised sets (FunctionGraph may answer the ``;``-joined form), and a field the API does
+    not return (absent or null: Terraform's trigger resource warns that some are not) is no
+    difference — there is nothing to compare it with, and replacing the trigger would open a gap."""
+    for key, value in want.items():
+        got = have.get(key)
+        if got is None:
+            continue
+        if key == "operations":
+            if cts_operations(got) != cts_operations(value):
+                return False
+        elif not _contains(got, value):
+            return False
+    return True
+
+
 def _trigger_matches(desired, remote: dict) -> bool:
     return (
         remote.get("trigger_type_code") == desired.trigger_type_code
         and remote.get("trigger_status") == desired.trigger_status
-        and _contains(remote.get("event_data") or {}, desired.public_event_data())
+        and _event_data_matches(remote.get("event_data") or {}, desired.public_event_data())
     )
 
 

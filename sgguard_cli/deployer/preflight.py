@@ -9,12 +9,16 @@ Checks, in order: the region's endpoints resolve; the project's security groups 
 enterprise projects (``all_granted_eps``); every group name the policy, PROTECTED_GROUPS and
 ALLOWED_GROUPS use is found (and unique where a name must pick one group); the policy's risky
 exposures (a group it attaches that opens a risky port to the world needs ``approved_by``); one
-named server and its ports can be read; write permission on its primary port is proven with a v3
-insert-security-groups ``dry_run`` (202, changes nothing); the deployed functions, their triggers
-and user data, if they exist.
+named server and its ports can be read; a v3 insert-security-groups ``dry_run`` on its primary
+port (202, changes nothing: it proves the request well-formed and within limits, and a 403 proves a
+permission missing, but a dry run is not documented to check IAM permission); the template's CTS
+triggers (the region lists them, CTS ListOperations lists every subscribed trace name) and
+function VPC access (the subnet's route table sends 0.0.0.0/0 to a NAT gateway, else a warning), in
+:mod:`.preflight_triggers`; the deployed functions, their triggers and user data, if they exist.
 
 It never writes: the only non-GET request is that ``dry_run`` insert (a test checks localcloud's
-request log). API calls and their documentation status: docs/fidelity.md.
+request log); CTS and the route tables are only read (ListOperations, ListRouteTables,
+ShowRouteTable). API calls and their documentation status: docs/fidelity.md.
 
 Over 400 lines: one check per function, in the order the table prints them; each is short.
 """
@@ -39,6 +43,8 @@ from shared.flows.policy import Policy
 from shared.model import SecurityGroup, is_uuid
 from shared.rails.exposure import risky_exposures
 
+from ..template import trace_names
+
 __all__ = [
     "Check",
     "PreflightInput",
@@ -50,7 +56,19 @@ __all__ = [
 ]
 
 # ECS user guide, "Key Operations Supported by CTS" (docs/fidelity.md, "CTS trigger")
-DOCUMENTED_CREATION_TRACES = ("createServer", "createServerV2", "createServerV21")
+# ECS's trace list (ecs_03_1101) names the first three; CTS "Example Traces" and ECS "Fault
+# Locating" show the creation as createSingleServer (SystemAction) carrying the finished job.
+DOCUMENTED_CREATION_TRACES = ("createServer", "createServerV2", "createServerV21", "createSingleServer")
+
+# What a dry-run write proves. VPC's dry_run "checks required parameters, format and business
+# limits" (SDK model of AddSecurityGroupsRequestBody; VPC "Port (V3)"): whether it also checks the
+# caller's IAM permission is not documented. So a 403 proves a permission missing, a 202 does not
+# prove it granted (docs/fidelity.md, the dry-run row).
+_DRY_RUN = "dry-run write"
+DRY_RUN_PROVES = (
+    "proves parameters, format and limits only: a dry run is not documented to check IAM, "
+    "so it does not prove vpc:ports:update is granted"
+)
 
 # The IAM action behind each check's calls (sgguard_cli/permissions.py, template.yaml)
 _ACTION = {
@@ -67,6 +85,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False  # ok, but worth a look: printed "!", with its fix; not a failure (exit 0)
 
 
 @dataclass
@@ -85,6 +104,7 @@ class PreflightInput:
     # deployed functions to check: name -> {"package", "triggers": [{"trigger_type_code", "event_data"}]}
     functions: dict[str, dict] = field(default_factory=dict)
     functiongraph_client: Any = None  # built by the caller (sgguard_cli.deployer.api.build_client)
+    cts_api: Any = None  # sgguard_cli.deployer.cts.CtsApi, built by the caller: the trace-name check
     resolve_host: Callable[[str], Any] = field(default=lambda host: socket.getaddrinfo(host, 443))
 
 
@@ -243,25 +263,25 @@ def _check_server_and_write(
 ) -> list[Check]:
     if not inp.server_id:
         fix = "pass --server SERVER_ID (a server the functions will manage)"
-        return [Check("server", False, "no server named", fix), Check("write permission", False, "not checked", fix)]
+        return [Check("server", False, "no server named", fix), Check(_DRY_RUN, False, "not checked", fix)]
     try:
         server = servers.show_server(inp.server_id)
     except CloudCallError as error:
         return [
             Check("server", False, error.describe(), _fix_for(error, _ACTION["server"])),
-            Check("write permission", False, "not checked: the server could not be read", ""),
+            Check(_DRY_RUN, False, "not checked: the server could not be read", ""),
         ]
     if server is None:
         return [
             Check("server", False, f"{inp.server_id} not found", "pass the id of an existing server"),
-            Check("write permission", False, "not checked: no server", ""),
+            Check(_DRY_RUN, False, "not checked: no server", ""),
         ]
     try:
         ports = [p for p in network.list_server_ports(server.id) if p.is_interface_of(server.id)]
     except CloudCallError as error:
         return [
             Check("server", False, f"{server.name}: ports: {error.describe()}", _fix_for(error, _ACTION["ports"])),
-            Check("write permission", False, "not checked: no ports", ""),
+            Check(_DRY_RUN, False, "not checked: no ports", ""),
         ]
     if not ports:
         return [
@@ -271,7 +291,7 @@ def _check_server_and_write(
                 f"{server.name} ({server.status}) has no interfaces",
                 "pick a server with at least one interface",
             ),
-            Check("write permission", False, "not checked: no ports", ""),
+            Check(_DRY_RUN, False, "not checked: no ports", ""),
         ]
     checks = [
         Check(
@@ -288,14 +308,14 @@ def _check_server_and_write(
     except CloudCallError as error:
         checks.append(
             Check(
-                "write permission",
+                _DRY_RUN,
                 False,
                 f"dry-run insert on port {port.id}: {error.describe()}",
                 _fix_for(error, _ACTION["write"]),
             )
         )
     else:
-        checks.append(Check("write permission", True, f"dry-run insert on port {port.id}: 202, nothing changed"))
+        checks.append(Check(_DRY_RUN, True, f"insert on port {port.id}: 202, nothing changed; {DRY_RUN_PROVES}"))
     return checks
 
 
@@ -373,20 +393,17 @@ def _function_problems(inp: PreflightInput, config: dict, triggers: list[dict], 
     for trigger in triggers:
         if trigger.get("trigger_type_code") != "CTS":
             continue
-        operations = (trigger.get("event_data") or {}).get("operations") or []
-        traces = {str(op).rsplit(":", 1)[-1] for op in operations}
-        wanted_ops = [
-            str(op).rsplit(":", 1)[-1]
+        traces = trace_names((trigger.get("event_data") or {}).get("operations"))  # list or ";" form
+        wanted_ops = {
+            name
             for t in spec.get("triggers", [])
             if t["trigger_type_code"] == "CTS"
-            for op in t.get("operations") or (t.get("event_data") or {}).get("operations") or []
-        ]
+            for name in trace_names(t.get("operations") or (t.get("event_data") or {}).get("operations"))
+        }
         expected = [t for t in DOCUMENTED_CREATION_TRACES if t in wanted_ops or not wanted_ops]
         missing = [t for t in expected if t not in traces]
         if missing:
             problems.append(f"CTS trigger lacks {', '.join(missing)}")
-        if "createSingleServer" in traces:
-            problems.append("CTS trigger lists createSingleServer (a job type, not a trace name)")
     return problems
 
 
@@ -437,19 +454,44 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
             except CloudCallError as error:
                 checks.append(Check("policy exposures", False, error.describe(), _fix_for(error, _ACTION["groups"])))
     checks += _check_server_and_write(inp, servers, network, groups or [])
+    checks += _check_triggers(inp, network)
     checks += _check_functions(inp)
     return checks
+
+
+def _check_triggers(inp: PreflightInput, network: NetworkGateway) -> list[Check]:
+    """CTS triggers in the region, the subscribed trace names, function VPC access (preflight_triggers)."""
+    from .preflight_triggers import check_cts_region, check_function_vpc, check_trace_names
+
+    checks = check_cts_region(inp.region, inp.functions, Check)
+    if inp.cts_api is not None:
+        checks += check_trace_names(inp.cts_api, inp.functions, Check, _cts_fix)
+    return checks + check_function_vpc(inp.functions, Check, network.factory.vpc_v2())
+
+
+def _cts_fix(error: Any) -> str:
+    if getattr(error, "status", None) == 403:
+        return f"grant the credentials read access to CTS (e.g. the CTS ReadOnlyAccess policy): HTTP 403 {error.code}"
+    if getattr(error, "status", None) == 401:
+        return "check HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN (HTTP 401)"
+    return "check CTS_ENDPOINT / REGION, and that CTS is enabled in the region"
 
 
 def render(checks: list[Check]) -> str:
     width = max((len(c.name) for c in checks), default=0)
     lines = []
     for check in checks:
-        lines.append(f"{'✓' if check.ok else '✗'} {check.name:<{width}}  {check.detail}")
-        if not check.ok and check.fix:
+        mark = "✗" if not check.ok else "!" if check.warning else "✓"
+        lines.append(f"{mark} {check.name:<{width}}  {check.detail}")
+        if (not check.ok or check.warning) and check.fix:
             lines.append(f"  {'':<{width}}  fix: {check.fix}")
     failed = sum(not c.ok for c in checks)
-    lines.append(f"{len(checks) - failed}/{len(checks)} checks passed" + ("" if not failed else f", {failed} failed"))
+    warned = sum(c.ok and c.warning for c in checks)
+    lines.append(
+        f"{len(checks) - failed}/{len(checks)} checks passed"
+        + (f", {warned} with a warning" if warned else "")
+        + (f", {failed} failed" if failed else "")
+    )
     return "\n".join(lines)
 
 

@@ -18,10 +18,22 @@ Trace names (docs/fidelity.md, "CTS trigger (sg_drift)", has each with its sourc
 * security-group rules: VPC ``createSecurity-group-rule``, ``updateSecurity-group-rule``,
   ``deleteSecurity-group-rule`` (documented), ECS ``createSgRule`` / ``deleteSgRule``.
 
-A trace caused by sgguard's own agency is skipped (no loops): CTS's ``user.principal_urn`` of an
-assumed-agency session reads ``sts::<account-id>:assumed-agency:<agency-name>/<session>`` (CTS
-``UserInfo``, SDK model), so the agency is recognised by name (``SGGUARD_AGENCY``); the access key
-id the trace names (``user.access_key_id``) is also compared with the invocation's own.
+A trace caused by sgguard's own agency is skipped (no loops). The agency (``SGGUARD_AGENCY``) is
+recognised in every form a trace's ``user`` is known to take (docs/fidelity.md, "Identity in traces"):
+
+* ``principal_urn`` ``sts::<account-id>:assumed-agency:<agency>/<session>`` (CTS ``UserInfo``, SDK model);
+* ``type`` ``AssumedAgency`` with ``name`` ``<agency>/<session>`` (or the agency alone);
+* no ``type``, ``name`` ``<domain>/<agency>`` (the older example traces: ``<domain>/op_service``) or
+  ``<agency>/<session>``: IAM user names cannot contain ``/``, so a person cannot dress up as this;
+* the invocation's own temporary access key in ``user.access_key_id``.
+
+A user whose ``type`` names a person (``User``, ``Root``...) is never sgguard, whatever its name.
+Any other form (one real delivery carries only ``{domain, name, id}``) is *not* recognised: the
+trace is judged, which fails safe — sg_drift never removes a group a recent sgguard change added
+(:mod:`shared.idempotency.ledger`), so judging its own change cannot undo a ticket.
+
+Where a VPC trace names the port: ``resource_id``, then ``resource_url`` (the CTS trace model's
+fields), then the response's ``port.id``, then the request body's ``port.id``.
 """
 
 from __future__ import annotations
@@ -165,24 +177,36 @@ class DriftTrace:
     user: dict[str, Any] = field(default_factory=dict)
 
 
+_PERSON_TYPES = frozenset({"user", "root", "iamuser", "federateduser", "domain"})
+
+
 def caused_by_agency(user: object, agency: str | None, own_access_key: str | None = None) -> bool:
-    """Whether the trace's ``user`` is a session of ``agency`` (sgguard's own), or used our access key."""
+    """Whether the trace's ``user`` is a session of ``agency`` (sgguard's own), or used our access key
+    (the forms are listed in the module docstring; anything else is not recognised)."""
     if not isinstance(user, dict):
         return False
-    if own_access_key and user.get("access_key_id") == own_access_key:
+    key = user.get("access_key_id")
+    if own_access_key and isinstance(key, str) and key == own_access_key:
         return True
     if not agency:
         return False
+    kind = str(user.get("type") or "").strip().lower()
+    if kind in _PERSON_TYPES:
+        return False
     urn = user.get("principal_urn")
-    if isinstance(urn, str) and f":assumed-agency:{agency}/" in urn:
-        return True
-    # older traces: an agency session named "<agency>/<session>" in user.name
+    if isinstance(urn, str) and urn:
+        head, marker, tail = urn.partition(":assumed-agency:")
+        # sts::<account>:assumed-agency:<agency>/<session>: exactly one marker, the agency exact
+        return bool(marker) and head.startswith("sts::") and tail.partition("/")[0] == agency
     name = user.get("name")
-    return (
-        str(user.get("type") or "").lower() == "assumedagency"
-        and isinstance(name, str)
-        and (name == agency or name.startswith(agency + "/"))
-    )
+    if not isinstance(name, str):
+        return False
+    if kind == "assumedagency":
+        return name == agency or name.partition("/")[0] == agency
+    if kind:
+        return False  # a type we do not know: not recognised (the trace is judged)
+    first, slash, second = name.partition("/")
+    return bool(slash) and "/" not in second and agency in (first, second)
 
 
 def _first_uuid(*candidates: object) -> str | None:
@@ -228,12 +252,16 @@ def read_drift_trace(trace: object, *, agency: str | None = None, own_access_key
         return reading
     request, response = _as_object(trace.get("request")), _as_object(trace.get("response"))
     resource_id = trace.get("resource_id")
-    path = str(trace.get("request_uri") or trace.get("api_path") or "")
+    path = str(trace.get("resource_url") or "")  # the CTS trace model's field (no request_uri)
     if reading.kind == "port":
         raw_port = response.get("port")
         port: dict[str, Any] = raw_port if isinstance(raw_port, dict) else {}
+        raw_asked = request.get("port")
+        asked: dict[str, Any] = raw_asked if isinstance(raw_asked, dict) else {}
         in_path = _PORT_IN_PATH.search(path)
-        reading.port_id = _first_uuid(resource_id, port.get("id"), in_path.group(1) if in_path else None)
+        reading.port_id = _first_uuid(
+            resource_id, in_path.group(1) if in_path else None, port.get("id"), asked.get("id"), request.get("port_id")
+        )
         reading.server_id = _first_uuid(port.get("device_id"))
         if reading.port_id is None:
             reading.skip_reason = "the trace names no port"

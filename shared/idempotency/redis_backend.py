@@ -41,7 +41,7 @@ from shared.idempotency.memory import Claim
 if TYPE_CHECKING:
     from shared.clock import Clock, Deadline
 
-__all__ = ["RedisStore", "redis_store", "close_clients", "SOCKET_TIMEOUT_S", "LOCK_MAX_S"]
+__all__ = ["RedisStore", "redis_store", "shared_client", "close_clients", "SOCKET_TIMEOUT_S", "LOCK_MAX_S"]
 
 SOCKET_TIMEOUT_S = 1.0  # connect and read: a store that is slower than this is down for us
 LOCK_MAX_S = 120.0  # a lock never outlives this, whatever the invocation's remaining time
@@ -106,6 +106,11 @@ def _client(url: str) -> Any:  # a redis.Redis (redis-py 5 to 8)
             )
             _CLIENTS[url] = client
     return client
+
+
+def shared_client(url: str) -> Any:
+    """The process's client for ``url`` (also :mod:`shared.idempotency.ledger`'s)."""
+    return _client(url)
 
 
 def redis_store(url: str, *, function: str, project_id: str) -> RedisStore:

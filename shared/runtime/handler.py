@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,7 +18,12 @@ from shared.results import EventMeta, failure_data, result_event, to_log_line
 from shared.runtime.envelopes import Envelope, apig_response
 from shared.runtime.run import Run
 
-__all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure"]
+__all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure", "log_envelope_shape"]
+
+# LOG_ENVELOPE_SHAPES: how many envelopes this instance has logged the shape of (per process: an
+# instance is one process, and the count must not reset per invocation).
+_shapes_logged = 0
+_shapes_lock = threading.Lock()
 
 
 def start_run(
@@ -26,15 +32,19 @@ def start_run(
     envelope: Envelope,
     *,
     setup: Mapping[str, Callable[[Run], Any]] | None = None,
+    event: Any = None,
     **overrides: Any,
 ) -> Run:
-    """The invocation's Run, with ``setup`` resources loaded (e.g. the policy).
+    """The invocation's Run, with ``setup`` resources loaded (e.g. the policy). With
+    ``LOG_ENVELOPE_SHAPES=N``, the redacted shape of ``event`` is logged for the first N envelopes.
 
     A broken configuration or policy fails the invocation loudly, after logging one ``failed``
     result per message (the sinks themselves may be what is misconfigured).
     """
     try:
         run = Run.start(function, context, **overrides)
+        if run.settings.log_envelope_shapes and event is not None:
+            log_envelope_shape(function, envelope.kind, event, run.settings.log_envelope_shapes)
         for name, load in (setup or {}).items():
             run.resources[name] = load(run)
         return run
@@ -50,6 +60,24 @@ def start_run(
             )
         sys.stdout.flush()
         raise
+
+
+def log_envelope_shape(function: str, kind: str, event: Any, limit: int) -> bool:
+    """One JSON line ``{"log": "envelope_shape", ...}`` with the event's shape (:mod:`shared.shapes`:
+    no value that could identify anyone), while this instance has logged fewer than ``limit``."""
+    global _shapes_logged
+    with _shapes_lock:
+        if _shapes_logged >= limit:
+            return False
+        _shapes_logged += 1
+        number = _shapes_logged
+    from shared.shapes import FORMAT, shape_of  # only when enabled: cold start
+
+    line = {"log": "envelope_shape", "format": FORMAT, "function": function, "kind": kind, "number": number}
+    line["shape"] = shape_of(event)
+    sys.stdout.write(json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return True
 
 
 def respond(envelope: Envelope, results: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,7 @@ class Run:
         whole-list write is judged by it on the list read just before the write."""
         from shared.changes.apply import apply_plans
 
-        return apply_plans(
+        report = apply_plans(
             plans,
             network,
             clock=self.clock,
@@ -125,6 +125,31 @@ class Run:
             rollback_deadline=self.rollback_deadline,
             recheck=recheck,
         )
+        self._record_added(report)
+        return report
+
+    def _record_added(self, report: ApplyReport) -> None:
+        """The groups this change attached, per port, in the ledger sg_drift reads before a repair
+        (:mod:`shared.idempotency.ledger`); a failure is logged, never the change's."""
+        if not self.settings.ledger_ttl_s:
+            return
+        added = {
+            nic.port_id: [g for g in nic.after if g not in nic.before] for nic in report.nics if nic.status == "changed"
+        }
+        added = {port: groups for port, groups in added.items() if groups}
+        if not added:
+            return
+        from shared.idempotency.ledger import ledger_for, log_failure
+
+        try:
+            ledger_for(self.settings).record(
+                self.settings.project_id or "-",
+                added,
+                now_s=self.clock.now().timestamp(),
+                ttl_s=self.settings.ledger_ttl_s,
+            )
+        except Exception as error:  # noqa: BLE001 - the ledger is an aid: the change stands
+            log_failure("record", error)
 
     def request_id(self) -> str:
         """The invocation's request id (FunctionGraph's), or "unknown" outside FunctionGraph."""

@@ -64,13 +64,15 @@ def test_every_check_passes_and_nothing_is_written(cloud, preflight):
         "ALLOWED_GROUPS",
         "policy exposures",
         "server",
-        "write permission",
+        "dry-run write",
+        "CTS triggers",
+        "CTS trace names",
         "function ecs_created",
         "function change_request",
         "function sg_drift",
     ]
     assert EP2 in checks["security groups"]["detail"] and "'ep2-baseline'" in checks["PROTECTED_GROUPS"]["detail"]
-    assert LEGACY_PORTS[0] in checks["write permission"]["detail"]
+    assert LEGACY_PORTS[0] in checks["dry-run write"]["detail"]
     writes = [r for r in preflight.requests if r["method"] != "GET"]
     assert [(w["method"], w["route"], json.loads(w["body"])["dry_run"], w["status"]) for w in writes] == [
         ("PUT", "PUT /v3/{project_id}/ports/{port_id}/insert-security-groups", True, 202)
@@ -89,8 +91,8 @@ def test_a_server_of_a_second_enterprise_project(preflight):
 def test_a_missing_write_permission_is_a_cross_with_its_fix(cloud, preflight):
     cloud.add_fault(kind="deny", method="PUT", path=INSERT, action="vpc:ports:update")
     code, checks = preflight("--server", LEGACY)
-    assert code == 1 and _failed(checks) == ["write permission"]
-    check = checks["write permission"]
+    assert code == 1 and _failed(checks) == ["dry-run write"]
+    check = checks["dry-run write"]
     assert "403 IAM.0003" in check["detail"] and "vpc:ports:update" in check["fix"]
 
 
@@ -122,7 +124,7 @@ def test_unknown_ambiguous_and_risky_groups_of_the_policy(preflight, tmp_path):
 
 def test_no_server_named_is_a_cross(preflight):
     code, checks = preflight()
-    assert code == 1 and _failed(checks) == ["server", "write permission"]
+    assert code == 1 and _failed(checks) == ["server", "dry-run write"]
     assert "--server" in checks["server"]["fix"]
 
 
@@ -156,12 +158,20 @@ def test_deployed_functions_their_triggers_and_user_data(cloud, deployer, prefli
     assert "deploy" in checks["function change_request"]["fix"]
 
 
+def test_cts_triggers_answered_in_the_joined_form_pass(cloud, deployer, preflight):  # noqa: F811
+    deployer()
+    cloud.settings(cts_operations_joined=1)  # "ECS:ecs:createServer;createServerV2;..." (Terraform's form)
+    code, checks = preflight("--server", LEGACY)
+    assert code == 0, checks
+    assert "lacks" not in checks["function ecs_created"]["detail"]
+
+
 def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):
     cloud.add_fault(kind="deny", method="PUT", path=INSERT, action="vpc:ports:update")
     lines: list[str] = []
     code = main(["--endpoint", cloud.url, "--server", LEGACY], preflight.env, out=lines.append)
     table = "\n".join(lines).splitlines()
-    assert code == 1 and table[-1] == "10/11 checks passed, 1 failed"
-    cross = next(i for i, line in enumerate(table) if line.startswith("✗ write permission"))
+    assert code == 1 and table[-1] == "12/13 checks passed, 1 failed"
+    cross = next(i for i, line in enumerate(table) if line.startswith("✗ dry-run write"))
     assert "fix: grant vpc:ports:update" in table[cross + 1]
-    assert sum(line.startswith("✓ ") for line in table) == 10
+    assert sum(line.startswith("✓ ") for line in table) == 12

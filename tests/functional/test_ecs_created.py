@@ -82,6 +82,37 @@ def test_each_trace_variant(cloud, ecs, created, trace_name, as_strings):
     assert data["outcome"] == "succeeded" and data["server_id"] == server
 
 
+@pytest.mark.parametrize("trace_type", ["ConsoleAction", "ApiCall", "SystemAction"])
+def test_every_trace_type_of_a_creation_is_read(cloud, ecs, created, trace_type):
+    job, [server] = create_servers(ecs, "typed")
+    trace = dict(cts_trace([server], job, trace_name="createSingleServer"), trace_type=trace_type)
+    [data] = created(eventgrid_event(trace) | {"type": f"ECS:CloudTrace:{trace_type}"})
+    assert data["outcome"] == "succeeded" and data["server_id"] == server
+
+
+def test_several_traces_of_one_creation_attach_the_groups_once(cloud, ecs, created):
+    """createServer (ApiCall) and createSingleServer (SystemAction), by CTS and by EventGrid, and a
+    redelivery: one creation, so one write; the others answer no_change without writing."""
+    job, [server] = create_servers(ecs, "described-four-times", tags={"env": "prod", "role": "web-frontend"})
+    api_call = cts_trace([server], job)
+    system_action = dict(cts_trace([server], job, trace_name="createSingleServer"), trace_type="SystemAction")
+    seq = cloud.last_seq()
+    results = []
+    for event in (cts_event(api_call), cts_event(system_action), eventgrid_event(system_action), cts_event(api_call)):
+        [data] = created(event)
+        results.append(data)
+    assert [d["outcome"] for d in results] == ["succeeded", "no_change", "no_change", "no_change"], results
+    for later in results[1:]:  # known as the same creation: not even read again
+        codes = {e["code"] for e in later["errors"] + later["warnings"]}
+        assert ErrorCode.DUPLICATE_REQUEST in codes, later
+    calls = [r for r in cloud.requests(seq) if r.get("service")]
+    assert len(writes_since(cloud, seq)) == 1
+    after_first = [r for r in calls if r["seq"] > writes_since(cloud, seq)[0]["seq"]]
+    assert after_first == [], after_first
+    [port] = ports_of(cloud, server)
+    assert port["security_groups"] == [SG["baseline"], SG["web"], SG["monitoring"]]
+
+
 @pytest.mark.parametrize("style", ["sub_jobs", "api"])
 def test_batch_creation_gives_one_result_per_server(cloud, ecs, created, style):
     job, servers = create_servers(ecs, "fleet", count=3)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 
-__all__ = ["credentials_for", "http_config", "vpc_v2_client", "vpc_v3_client", "ecs_client", "functiongraph_client"]
+__all__ = [
+    "credentials_for",
+    "http_config",
+    "vpc_v2_client",
+    "vpc_v3_client",
+    "ecs_client",
+    "functiongraph_client",
+    "cts_client",
+]
 
 
 def credentials_for(cloud, *, ak=None, sk=None, project_id=None, security_token=None):
@@ -73,3 +81,9 @@ def create_inline_function(cloud, name: str, source: bytes, *, memory_size: int 
         func_code=FuncCode(file=base64.b64encode(source).decode()),
     )
     return functiongraph_client(cloud).create_function(CreateFunctionRequest(body=body)).func_urn
+
+
+def cts_client(cloud, credentials=None, read_timeout: float = 5.0):
+    from huaweicloudsdkcts.v3 import CtsClient
+
+    return _build(CtsClient, cloud, credentials, read_timeout)

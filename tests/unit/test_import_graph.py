@@ -199,6 +199,7 @@ SHARED_LAYERS = (
             "shared.schemas",
             "shared.person",
             "shared.confusables",
+            "shared.shapes",
         ),
     ),
     ("cloud", ("shared.cloud", "shared.idempotency", "shared.sinks")),

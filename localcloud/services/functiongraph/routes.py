@@ -94,12 +94,16 @@ def _dependency_view(version: dict) -> dict:
     return {k: val for k, val in version.items() if k not in ("content", "sha256")}
 
 
-def _trigger_view(trigger: dict) -> dict:
+def _trigger_view(trigger: dict, settings) -> dict:
+    kind = trigger["trigger_type_code"]
     data = {
         k: val
         for k, val in trigger["event_data"].items()
         if k not in ("kafka_password", "access_password", "db_password")
+        and (not settings.terse_trigger_answers or k in v.TRIGGER_REQUIRED.get(kind, ()))
     }
+    if kind == "CTS" and settings.cts_operations_joined and isinstance(data.get("operations"), list):
+        data["operations"] = v.join_operations(data["operations"])
     data["triggerid"] = trigger["trigger_id"]
     return {
         "trigger_id": trigger["trigger_id"],
@@ -196,18 +200,20 @@ def delete_async_invoke_config(ctx: ApiContext):
 @router.route("POST", "/v2/{project_id}/fgs/triggers/{function_urn}")
 def create_function_trigger(ctx: ApiContext):
     function = _function(ctx)
-    return 201, _trigger_view(_model(ctx).create_trigger(function, _body(ctx)))
+    return 201, _trigger_view(_model(ctx).create_trigger(function, _body(ctx)), ctx.backend.settings)
 
 
 @router.route("GET", "/v2/{project_id}/fgs/triggers/{function_urn}")
 def list_function_triggers(ctx: ApiContext):
-    return 200, [_trigger_view(t) for t in _function(ctx).triggers.values()]
+    return 200, [_trigger_view(t, ctx.backend.settings) for t in _function(ctx).triggers.values()]
 
 
 @router.route("GET", "/v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}")
 def show_function_trigger(ctx: ApiContext):
     function = _function(ctx)
-    return 200, _trigger_view(_model(ctx).trigger(function, ctx.params["trigger_type_code"], ctx.params["trigger_id"]))
+    return 200, _trigger_view(
+        _model(ctx).trigger(function, ctx.params["trigger_type_code"], ctx.params["trigger_id"]), ctx.backend.settings
+    )
 
 
 @router.route("DELETE", "/v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}")

@@ -281,7 +281,7 @@ def check_async_config(body: dict) -> dict:
     }
 
 
-_TRIGGER_REQUIRED = {
+TRIGGER_REQUIRED = {
     "CTS": ("name", "operations"),
     "KAFKA": ("instance_id", "topic_ids"),
     "DMS": ("instance_id",),
@@ -292,7 +292,28 @@ _TRIGGER_REQUIRED = {
     "EVENTGRID": ("channel_id", "source_name", "trigger_name"),
     "TIMER": ("name", "schedule_type", "schedule"),
 }
-_CTS_OPERATION_RE = re.compile(r"^[A-Za-z0-9]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+$")
+_CTS_OPERATION_RE = re.compile(r"^[A-Za-z0-9]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+(;[A-Za-z0-9_.*-]+)*$")
+
+
+def expand_operations(operations: list[str]) -> list[str]:
+    """``Service:resource:trace1;trace2`` (the form Terraform's CTS trigger example documents) as one
+    ``Service:resource:trace`` per trace, in order, without repeats."""
+    found: list[str] = []
+    for operation in operations:
+        service, resource, traces = operation.split(":", 2)
+        for trace in traces.split(";"):
+            if f"{service}:{resource}:{trace}" not in found:
+                found.append(f"{service}:{resource}:{trace}")
+    return found
+
+
+def join_operations(operations: list[str]) -> list[str]:
+    """The ``;``-joined answer: one entry per ``Service:resource``, its traces joined by ``;``."""
+    grouped: dict[str, list[str]] = {}
+    for operation in expand_operations(operations):
+        prefix, trace = operation.rsplit(":", 1)
+        grouped.setdefault(prefix, []).append(trace)
+    return [f"{prefix}:{';'.join(traces)}" for prefix, traces in grouped.items()]
 
 
 def check_trigger(body: dict) -> tuple[str, str, dict]:
@@ -307,7 +328,7 @@ def check_trigger(body: dict) -> tuple[str, str, dict]:
     data = body.get("event_data")
     if not isinstance(data, dict):
         raise bad("Invalid event_data: must be an object.")
-    missing = [name for name in _TRIGGER_REQUIRED.get(kind, ()) if data.get(name) in (None, "", [])]
+    missing = [name for name in TRIGGER_REQUIRED.get(kind, ()) if data.get(name) in (None, "", [])]
     if missing:
         raise bad(f"Invalid event_data for a {kind} trigger: missing {', '.join(missing)}.")
     batch = data.get("batch_size")
@@ -320,7 +341,10 @@ def check_trigger(body: dict) -> tuple[str, str, dict]:
         if not isinstance(operations, list) or not all(
             isinstance(op, str) and _CTS_OPERATION_RE.match(op) for op in operations
         ):
-            raise bad("Invalid event_data.operations: a list of ServiceType:ResourceType:TraceName strings.")
+            raise bad(
+                "Invalid event_data.operations: a list of ServiceType:ResourceType:TraceName strings"
+                " (several traces of one resource may be joined by ';')."
+            )
     if kind == "KAFKA" and (
         not isinstance(data["topic_ids"], list) or not all(isinstance(t, str) and t for t in data["topic_ids"])
     ):

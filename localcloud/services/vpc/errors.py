@@ -13,7 +13,8 @@ Provenance of the codes (see the VPC API reference, "Error Codes", vpc_api_0003)
             "Security Group ... in use." (409, seen in a real delete answer).
   chosen    VPC.2504 (port not found, 404), VPC.0605 (rule not found, 404), VPC.0610 (rule already
             exists, 409), VPC.0602 for "default group cannot be deleted" (409).
-  unchecked VPC.0204 (a subnet overlapping another subnet of its VPC, 400): no source recorded.
+  unchecked VPC.0204 (a subnet overlapping another subnet of its VPC, 400): no source recorded;
+            VPC.1801 / VPC.1802 (a route invalid / a route table not found): chosen, not checked.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ def vpc_not_found(ref: str) -> NotFound:
 
 def vpc_invalid(message: str) -> BadRequest:
     return BadRequest("VPC.0101", message)
+
+
+def route_table_not_found(ref: str) -> NotFound:
+    """VPC.1802 "route table does not exist" (chosen: the route-table codes were not checked)."""
+    return NotFound("VPC.1802", f"Route table {ref} does not exist.")
+
+
+def route_invalid(message: str) -> BadRequest:
+    return BadRequest("VPC.1801", message)
 
 
 def subnet_not_found(ref: str) -> NotFound:

@@ -102,6 +102,20 @@ def _port_view(model, port: dict) -> dict:
     return v1_port(port, primary)
 
 
+@route("GET", "/v1/{project_id}/routetables")
+def list_route_tables(ctx: ApiContext):
+    tables = ctx.project.service("vpc_route_tables").list(
+        vpc_id=ctx.arg("vpc_id"), subnet_id=ctx.arg("subnet_id"), table_id=ctx.arg("id")
+    )
+    listed = [{k: v for k, v in table.items() if k != "routes"} for table in tables]  # RouteTableListResp
+    return 200, {"routetables": _page(ctx, listed, errors.route_invalid)}
+
+
+@route("GET", "/v1/{project_id}/routetables/{routetable_id}")
+def show_route_table(ctx: ApiContext):
+    return 200, {"routetable": ctx.project.service("vpc_route_tables").show(ctx.params["routetable_id"])}
+
+
 @route("GET", "/v1/{project_id}/ports/{port_id}")
 def show_port(ctx: ApiContext):
     model = _model(ctx)

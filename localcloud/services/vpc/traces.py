@@ -6,9 +6,13 @@ deletion publishes ``cloud.trace`` on the backend with the trace as CTS records 
 (``ports`` / ``updatePort``, ``security-group-rules`` / ``createSecurity-group-rule`` and
 ``deleteSecurity-group-rule``; the v3 insert / remove names ``addSecurityGroups`` /
 ``removeSecurityGroups`` are assumed: docs/fidelity.md), ``request`` / ``response`` as JSON strings,
-and ``user`` naming who called: a temporary credential's agency session
-(``principal_urn`` ``sts::<domain>:assumed-agency:<agency>/<session>``) or the project's user. The
-runtime (:mod:`localcloud.runtime.triggers`) delivers it to CTS triggers listing the operation.
+``resource_url`` (the CTS trace model's field; there is no ``request_uri``), and ``user`` naming
+who called: the project's user, or a temporary credential's agency session in the form the
+``agency_trace_form`` setting picks — 0: the SDK model's (``type`` ``AssumedAgency``,
+``principal_urn`` ``sts::<domain>:assumed-agency:<agency>/<session>``, ``access_key_id``); 1: the
+older example traces' (``name`` ``<domain>/<agency>``, no ``type``); 2: the bare form one real
+delivery shows (``{domain{name,id}, name, id}``, ``name`` the agency). The runtime
+(:mod:`localcloud.runtime.triggers`) delivers it to CTS triggers listing the operation.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ def trace_user(ctx: Any) -> dict:
     agency = getattr(credential, "agency", None)
     if credential is not None and agency:
         session = ctx.ak[-12:].lower()
+        form = ctx.backend.settings.agency_trace_form
+        if form == 1:
+            return {"name": f"{ctx.project.name}/{agency}", "domain": {"name": ctx.project.name, "id": domain}}
+        if form == 2:
+            return {"domain": {"name": ctx.project.name, "id": domain}, "name": agency, "id": domain}
         return {
             "type": "AssumedAgency",
             "id": domain,
@@ -64,7 +73,7 @@ def emit(ctx: Any, trace_name: str, resource_type: str, resource_id: str, respon
         "code": "200",
         "api_version": ctx.path.split("/")[1] if ctx.path.count("/") > 1 else "",
         "source_ip": "127.0.0.1",
-        "request_uri": ctx.path,
+        "resource_url": ctx.path,
         "time": int(now * 1000),
         "record_time": int(now * 1000),
         "user": trace_user(ctx),

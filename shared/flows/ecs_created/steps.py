@@ -117,9 +117,12 @@ def process(job: CreationJob, run: Run) -> ResultData:
     if not job.request_id:
         return _counted(job, run)
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    # one creation, however many traces describe it (createServer, createSingleServer, CTS and
+    # EventGrid, redeliveries): a server id is created once; a direct call is its own request
+    key = f"{job.request_id}:{job.server_id}" if job.origin == "direct" else f"creation:{job.server_id}"
     return process_once(
         store,
-        f"{job.request_id}:{job.server_id}",
+        key,
         job.server_id,
         now=run.clock.monotonic(),
         ttl_s=max(_TRACE_MEMORY_S, run.settings.replay_window_s),

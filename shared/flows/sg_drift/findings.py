@@ -27,7 +27,7 @@ from shared.model import Port, SecurityGroup, Server
 from shared.rails.exposure import risky_exposures
 from shared.rails.guardrails import GuardRails
 
-__all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at"]
+__all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at", "keep_recently_added"]
 
 
 @dataclass
@@ -287,3 +287,23 @@ def _exposures(
             )
         )
     return found
+
+
+def keep_recently_added(
+    plans: Sequence[NicPlan], recent: Mapping[str, set[str]]
+) -> tuple[list[NicPlan], list[tuple[str, str]]]:
+    """The repair ``plans`` with every group a recent sgguard change added (``recent``: port id ->
+    group ids, :mod:`shared.idempotency.ledger`) kept where a plan would remove it — at the end of
+    the list, the lowest priority — and the ``(port id, group id)`` pairs kept. A repair never
+    undoes a ticket, even when the trace of sgguard's own change was not recognised as its own."""
+    kept: list[tuple[str, str]] = []
+    adjusted: list[NicPlan] = []
+    for plan in plans:
+        keep = [g for g in plan.before if g not in plan.after and g in recent.get(plan.port.id, set())]
+        if not keep:
+            adjusted.append(plan)
+            continue
+        after = [*plan.after, *keep]
+        kept.extend((plan.port.id, g) for g in keep)
+        adjusted.append(NicPlan(plan.port, plan.before, after, derive_operations(plan.before, after)))
+    return adjusted, kept

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from shared.changes.apply import report_data
+from shared.changes.planning import NicPlan
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 from shared.cloud.gateway import CallCounter
 from shared.cloud.protocols import Network
 from shared.errors import ErrorCode, ErrorDetail
 from shared.flows.cts import read_drift_trace
 from shared.flows.policy import Policy, PolicyRule, evaluate, load_policy
-from shared.flows.sg_drift.findings import Judgement, judge_server, resolve_refs
+from shared.flows.sg_drift.findings import Judgement, judge_server, keep_recently_added, resolve_refs
 from shared.model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
 from shared.rails.groups import catalog_for, read_address_groups
@@ -227,8 +228,18 @@ def _repair(
     nics: list[dict[str, Any]],
     rules_matched: list[str],
 ) -> ResultData:
-    """Write the repair through the rail step and :meth:`Run.apply`, as every other change."""
-    plans = judgement.plans
+    """Write the repair through the rail step and :meth:`Run.apply`, as every other change; never
+    removing a group a recent sgguard change added (the ledger: a ticket is not undone)."""
+    plans, kept = _without_recent_removals(judgement.plans, run)
+    warnings = warnings + [
+        ErrorDetail(
+            ErrorCode.RECENTLY_ADDED,
+            f"kept {group} on {port}: a recent sgguard change added it (LEDGER_TTL_S); not removed",
+            "$",
+        )
+        for port, group in kept
+    ]
+    kept_ports = {port for port, _ in kept}
     catalog = catalog_for(
         run.factory().credentials.project_id, run.settings.vpc_endpoint, run.settings.group_cache_ttl_s
     )
@@ -277,7 +288,7 @@ def _repair(
         return report_data(
             report, warnings + verdict.warnings, identity, findings=findings, rules_matched=rules_matched
         )
-    repaired_ports = {nic.port_id for nic in report.nics if nic.status == "changed"}
+    repaired_ports = {nic.port_id for nic in report.nics if nic.status == "changed"} - kept_ports
     for finding in judgement.findings:
         finding.repaired = finding.repairable and finding.port_id in repaired_ports
     complete = all(f.repaired for f in judgement.findings)
@@ -292,3 +303,19 @@ def _repair(
         else "repaired what the policy requires; the rest is reported only (DRIFT_REMOVE_RISKY=false)",
         rules_matched=rules_matched,
     )
+
+
+def _without_recent_removals(plans: list[NicPlan], run: Run) -> tuple[list[NicPlan], list[tuple[str, str]]]:
+    """The plans with what the ledger lists kept; an unreadable ledger keeps every removal out."""
+    if not run.settings.ledger_ttl_s or not any(set(p.before) - set(p.after) for p in plans):
+        return plans, []
+    from shared.idempotency.ledger import LedgerUnavailable, ledger_for
+
+    ports = [p.port.id for p in plans]
+    try:
+        recent = ledger_for(run.settings).recent(
+            run.settings.project_id or "-", ports, now_s=run.clock.now().timestamp()
+        )
+    except LedgerUnavailable:
+        recent = {p.port.id: set(p.before) for p in plans}  # fail closed: remove nothing
+    return keep_recently_added(plans, recent)

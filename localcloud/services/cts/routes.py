@@ -1,0 +1,36 @@
+"""CTS API routes (paths and queries from ``huaweicloudsdkcts/v3/cts_client.py``'s
+``_list_operations_http_info`` and ``_list_traces_http_info``; bodies from the API reference).
+
+``GET /v3/{project_id}/operations?service_type=&resource_type=`` -> 200 ``{"operations":
+[{"service_type", "resource_type", "operation_list"}]}`` (CTS API cts_api_0332).
+``GET /v3/{project_id}/traces?trace_type=system&from=&to=&limit=&next=&service_type=...`` -> 200
+``{"traces": [...], "meta_data": {"count", "marker"}}`` (SDK ``ListTracesResponse``, ``MetaData``).
+Errors render as ``{"error_code": "CTS.XXX", "error_msg"}``.
+"""
+
+from __future__ import annotations
+
+from localcloud.core.routing import ApiContext, Router
+
+from . import errors
+
+__all__ = ["router"]
+
+router = Router("cts", "cts")
+
+
+@router.route("GET", "/v3/{project_id}/operations")
+def list_operations(ctx: ApiContext):
+    model = ctx.project.service("cts")
+    return 200, model.list_operations(ctx.arg("service_type"), ctx.arg("resource_type"))
+
+
+@router.route("GET", "/v3/{project_id}/traces")
+def list_traces(ctx: ApiContext):
+    query: dict[str, str | int | None] = {
+        name: ctx.arg(name)
+        for name in ("trace_type", "service_type", "resource_type", "trace_name", "resource_id", "next")
+    }
+    for name in ("limit", "from", "to"):
+        query[name] = ctx.int_arg(name, None, errors.BAD_REQUEST)
+    return 200, ctx.project.service("cts").list_traces(query)
