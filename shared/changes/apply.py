@@ -72,6 +72,8 @@ class NicResult:
     after: list[str]
     status: str  # unchanged | changed | failed | rolled_back | rollback_failed
     port_security_enabled: bool = True
+    # the groups this change attached (``after`` may also show one someone else attached meanwhile)
+    added: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -280,6 +282,7 @@ def apply_plans(
         touched.append(index)
         results[index].after = list(progress.groups)
         results[index].status = "changed" if progress.groups != plan.before else "unchanged"
+        results[index].added = [g for g in progress.groups if g in plan.after and g not in plan.before]
         kept = _kept_warning(plan, progress.groups)
         if kept is not None:
             warnings.append(kept)

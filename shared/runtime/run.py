@@ -133,10 +133,8 @@ class Run:
         (:mod:`shared.idempotency.ledger`); a failure is logged, never the change's."""
         if not self.settings.ledger_ttl_s:
             return
-        added = {
-            nic.port_id: [g for g in nic.after if g not in nic.before] for nic in report.nics if nic.status == "changed"
-        }
-        added = {port: groups for port, groups in added.items() if groups}
+        # ours only: a group another writer attached while we worked is not sgguard's to vouch for
+        added = {nic.port_id: list(nic.added) for nic in report.nics if nic.status == "changed" and nic.added}
         if not added:
             return
         from shared.idempotency.ledger import ledger_for, log_failure

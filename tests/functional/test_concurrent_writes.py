@@ -182,3 +182,18 @@ def test_policy_replace_mode_keeps_a_protected_group_attached_while_the_server_w
     calls = our_writes(cloud, seq)
     assert_never_removed(calls, EDR)
     assert [kind for kind, _, _ in calls] == ["insert-security-groups", "remove-security-groups"]
+
+
+def test_a_group_someone_attached_meanwhile_is_not_recorded_as_sgguards_in_the_ledger(cloud, change):
+    """sg_drift keeps what a recent sgguard change added (the ledger): a group another writer slipped
+    in during a ticket (a risky one) must not be vouched for as ours."""
+    import time
+
+    from shared.idempotency.ledger import MEMORY_LEDGER
+
+    attach_between_decision_and_write(cloud, P1, group=SG["ssh-open"], index=None)
+    data = change(change_request("replace", [{"name": "baseline"}, {"name": "app"}]))
+    assert data["outcome"] == "succeeded", data
+    assert SG["ssh-open"] in port_groups(cloud, P1)  # kept: not ours to remove
+    recent = MEMORY_LEDGER.recent(cloud.project_id, [P1], now_s=time.time()).get(P1, set())
+    assert SG["baseline"] in recent and SG["ssh-open"] not in recent
