@@ -16,7 +16,13 @@ def sdk_floor(script: list, context, concurrency: int) -> dict:
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
     from huaweicloudsdkcore.http.http_config import HttpConfig
     from huaweicloudsdkecs.v2 import EcsClient, ShowServerRequest
-    from huaweicloudsdkvpc.v2 import ListPortsRequest, UpdatePortOption, UpdatePortRequest, UpdatePortRequestBody
+    from huaweicloudsdkvpc.v2 import (
+        ListPortsRequest,
+        ShowPortRequest,
+        UpdatePortOption,
+        UpdatePortRequest,
+        UpdatePortRequestBody,
+    )
     from huaweicloudsdkvpc.v2 import VpcClient as VpcV2
     from huaweicloudsdkvpc.v3 import ListSecurityGroupRulesRequest, ListSecurityGroupsRequest
     from huaweicloudsdkvpc.v3 import VpcClient as VpcV3
@@ -53,6 +59,8 @@ def sdk_floor(script: list, context, concurrency: int) -> dict:
             v3.list_security_groups(ListSecurityGroupsRequest(limit=2000, id=rest[0], enterprise_project_id=eps))
         elif kind == "rules":
             v3.list_security_group_rules(ListSecurityGroupRulesRequest(limit=2000, security_group_id=rest[0]))
+        elif kind == "show_port":
+            v2.show_port(ShowPortRequest(rest[0]))
         elif kind == "update_port":
             body = UpdatePortRequestBody(port=UpdatePortOption(security_groups=rest[1]))
             v2.update_port(UpdatePortRequest(rest[0], body))

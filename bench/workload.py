@@ -6,8 +6,9 @@ each message carries what it should do: its outcome, the list each selected inte
 and the fewest API calls it can take with a warm group catalog (the *lower bound*): one port
 listing by device id, plus one ``show_server`` when ``"primary"`` must be told apart on a
 server with several interfaces, plus the guard rails' fresh facts when anything changes (or a
-dry run shows effective rules: two listings, the groups by id and their rules), plus one write
-per interface whose list changes.
+dry run shows effective rules: two listings, the groups by id and their rules), plus per interface
+whose list changes the calls :func:`shared.changes.deltas.steps` makes (one v3 insert per new block
+and one v3 remove; a change of the kept groups' order: one ``show_port`` and one ``update_port``).
 
 Over 400 lines: the fleet, the workload generator and its cost model must agree line for line.
 """
@@ -23,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from shared.changes.deltas import steps
 
 __all__ = [
     "BenchPort",
@@ -127,6 +130,8 @@ class Message:
     writes: int
     after: dict[str, list[str]] = field(default_factory=dict)  # port -> expected list (ids)
     before: dict[str, list[str]] = field(default_factory=dict)  # port -> list when the message runs
+    port_writes: dict[str, int] = field(default_factory=dict)  # port -> writes (v3 deltas, or 1 whole list)
+    port_reads: list[str] = field(default_factory=list)  # ports re-read before a whole-list write
 
     @property
     def request_id(self) -> str:
@@ -346,18 +351,35 @@ def generate_changes(
             new = _after(state[p.id], action, groups, position)
             assert new is not None, (scenario, action, groups)
             after[p.id] = new
-        writes = sum(1 for p in ports if after[p.id] != state[p.id])
+        calls = {p.id: steps(state[p.id], after[p.id]) for p in ports if after[p.id] != state[p.id]}
+        port_writes = {port_id: len(planned) for port_id, planned in calls.items()}
+        port_reads = [port_id for port_id, planned in calls.items() if planned[0].kind == "update"]
+        writes = sum(port_writes.values())
         if writes or scenario == "dry-run":
             reads += 2  # the rails' fresh facts (a dry run's effective rules): groups by id, their rules
         if scenario == "dry-run":
-            outcome, writes = "planned", 0
+            outcome, writes, port_writes, port_reads = "planned", 0, {}, []
         else:
+            reads += len(port_reads)  # a whole list is written only from a fresh read of the port
             outcome = "succeeded" if writes else "no_change"
             for p in ports:
                 state[p.id] = after[p.id]
         label = scenario if scenario in ("dry-run", "all-nics", "primary-2nic", "no-op") or writes else "no-op"
         messages.append(
-            Message(index, label, request, server.id, [p.id for p in ports], outcome, reads, writes, after, was)
+            Message(
+                index,
+                label,
+                request,
+                server.id,
+                [p.id for p in ports],
+                outcome,
+                reads,
+                writes,
+                after,
+                was,
+                port_writes,
+                port_reads,
+            )
         )
     return messages
 
@@ -367,19 +389,21 @@ def floor_calls(messages: list[Message], final: dict[str, list[str]]) -> list[li
 
     ``["list_ports", server]``, ``["show_server", server]`` (primary on a multi-NIC server), the
     rails' two listings ``["groups", ids]`` and ``["rules", ids]`` (every group before and after,
-    as the handler reads them), and one ``["update_port", port, groups]`` per write - with the
+    as the handler reads them), ``["show_port", port]`` before a whole-list write, and one
+    ``["update_port", port, groups]`` per write (a v3 delta costs the same one call) - with the
     port's *final* list, so that replaying after the measured batch leaves the cloud as it was.
     """
     script = []
     for m in messages:
         calls: list[list] = [["list_ports", m.server_id]]
-        if m.reads - (2 if m.reads >= 3 else 0) >= 2:
+        reads = m.reads - len(m.port_reads)
+        if reads - (2 if reads >= 3 else 0) >= 2:
             calls.append(["show_server", m.server_id])
-        if m.reads >= 3:
+        if reads >= 3:
             ids = sorted({g for port in m.ports for g in m.before.get(port, []) + (m.after.get(port) or [])})
             calls += [["groups", ids], ["rules", ids]]
-        written = [p for p in m.ports if m.writes and m.after.get(p) != m.before.get(p)]
-        calls += [["update_port", p, final[p]] for p in written[: m.writes]]
+        calls += [["show_port", p] for p in m.port_reads]
+        calls += [["update_port", p, final[p]] for p, count in m.port_writes.items() for _ in range(count)]
         script.append(calls)
     return script
 

@@ -64,6 +64,7 @@ class ErrorCode:
     TIMEOUT = "TIMEOUT"
     ROLLBACK_FAILED = "ROLLBACK_FAILED"
     VERIFY_FAILED = "VERIFY_FAILED"
+    CONCURRENT_CHANGE = "CONCURRENT_CHANGE"  # the port changed under the change: re-planned, then given up (retryable)
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
     # Configuration.

@@ -15,6 +15,15 @@ gateway's flow control: each route the rule matches (``GET /v1/{project_id}/port
 own token bucket of ``per_s`` calls per second (at most ``burst`` at once, default ``per_s``: one
 second's worth); a call that finds no token is answered 429 ``APIG.0308`` before it reaches the
 service, so nothing it asked for happened. ``probability`` / ``every_nth`` do not apply to it.
+
+``concurrent_write`` is another writer, deterministically between two of a client's calls: when a
+request matches (``phase: "before"``: before it is processed; ``"after"``: after it was processed,
+before its answer is sent), localcloud first changes a port's groups as a second caller's v3 call
+would - ``{"kind": "concurrent_write", "method": "GET", "path": "/v1/*/ports", "phase": "after",
+"count": 1, "port_id": "...", "insert": ["<sg id>"], "index": 0}`` (or ``"remove": [...]``). The
+matched request itself is not faulted (it stacks like latency); a refused change (the group is
+already there...) is kept in the rule's ``last_error`` and changes nothing. Tests race with it
+instead of with timing.
 """
 
 from __future__ import annotations
@@ -30,7 +39,18 @@ from .errors import BadRequest
 
 __all__ = ["FaultRule", "FaultBook", "FAULT_KINDS"]
 
-FAULT_KINDS = ("throttle", "error500", "error503", "timeout", "reset", "latency", "deny", "rate_limit")
+FAULT_KINDS = (
+    "throttle",
+    "error500",
+    "error503",
+    "timeout",
+    "reset",
+    "latency",
+    "deny",
+    "rate_limit",
+    "concurrent_write",
+)
+_STACKING = ("latency", "concurrent_write")  # kinds that do not fail the request they match
 
 
 @dataclass
@@ -49,6 +69,8 @@ class FaultRule:
     per_s: float = 0.0  # rate_limit: calls per second per route
     burst: float = 0.0  # rate_limit: bucket size (default per_s)
     seed: int | None = None
+    port_change: dict | None = None  # concurrent_write: {"port_id", "insert" | "remove", "index"}
+    last_error: str = ""  # concurrent_write: why the last change was refused
     matched: int = 0
     injected: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False)
@@ -82,6 +104,8 @@ class FaultRule:
             "action": self.action,
             "per_s": self.per_s,
             "burst": self.burst,
+            "port_change": self.port_change,
+            "last_error": self.last_error,
             "matched": self.matched,
             "injected": self.injected,
         }
@@ -100,8 +124,11 @@ class FaultBook:
         if kind not in FAULT_KINDS:
             raise BadRequest("LocalCloud.Fault", f"kind must be one of {', '.join(FAULT_KINDS)}")
         phase = spec.get("phase", "before")
-        if phase not in ("before", "after") or (phase == "after" and kind not in ("timeout", "reset")):
-            raise BadRequest("LocalCloud.Fault", "phase 'after' applies to timeout and reset only")
+        if phase not in ("before", "after") or (
+            phase == "after" and kind not in ("timeout", "reset", "concurrent_write")
+        ):
+            raise BadRequest("LocalCloud.Fault", "phase 'after' applies to timeout, reset and concurrent_write only")
+        port_change = _port_change(spec) if kind == "concurrent_write" else None
         probability = float(spec.get("probability", 1.0))
         if not 0.0 <= probability <= 1.0:
             raise BadRequest("LocalCloud.Fault", "probability must be within 0..1")
@@ -127,6 +154,7 @@ class FaultBook:
                 per_s=per_s,
                 burst=burst,
                 seed=spec.get("seed"),
+                port_change=port_change,
             )
             rule._random = random.Random(rule.seed)
             self._next_id += 1
@@ -157,16 +185,31 @@ class FaultBook:
                     continue
                 rule.matched += 1
                 if rule.kind == "rate_limit":
-                    if any(r.kind != "latency" for r in fired) or rule.take_token(route or f"{method} {path}", now):
+                    if any(r.kind not in _STACKING for r in fired) or rule.take_token(route or f"{method} {path}", now):
                         continue
                 elif rule.every_nth and rule.matched % rule.every_nth:
                     continue
                 elif not rule.every_nth and rule._random.random() >= rule.probability:
                     continue
-                if rule.kind != "latency" and any(r.kind != "latency" for r in fired):
+                if rule.kind not in _STACKING and any(r.kind not in _STACKING for r in fired):
                     continue
                 rule.injected += 1
                 if rule.count is not None:
                     rule.count -= 1
                 fired.append(rule)
         return fired
+
+
+def _port_change(spec: dict) -> dict:
+    """A concurrent_write's change: one port, groups to insert (at ``index``) or to remove."""
+    port_id = spec.get("port_id")
+    insert, remove = spec.get("insert"), spec.get("remove")
+    if not isinstance(port_id, str) or (insert is None) == (remove is None):
+        raise BadRequest("LocalCloud.Fault", "concurrent_write needs port_id and one of insert / remove")
+    groups = insert if insert is not None else remove
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, str) for g in groups):
+        raise BadRequest("LocalCloud.Fault", "concurrent_write: insert / remove is a non-empty list of group ids")
+    index = spec.get("index")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise BadRequest("LocalCloud.Fault", "concurrent_write: index is an integer >= 0")
+    return {"port_id": port_id, "insert" if insert is not None else "remove": list(groups), "index": index}

@@ -172,10 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
                 project_id=ctx.project.project_id,
                 security_token="X-Security-Token" in headers or "x-security-token" in headers,
             )
-            fault_kind = self._apply_faults(method, path, "before", entry["route"])
+            fault_kind = self._apply_faults(method, path, "before", entry["route"], ctx)
             with self.server.backend.lock:
                 status, payload = route.handler(ctx)
-            after = self._apply_faults(method, path, "after", entry["route"])
+            after = self._apply_faults(method, path, "after", entry["route"], ctx)
             if after:
                 fault_kind = after
         except _DroppedConnection as dropped:
@@ -242,7 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
             ak=ak,
         )
 
-    def _apply_faults(self, method: str, path: str, phase: str, route: str | None = None) -> str | None:
+    def _apply_faults(
+        self, method: str, path: str, phase: str, route: str | None = None, ctx: ApiContext | None = None
+    ) -> str | None:
         if phase == "before" and self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
         fired = self.server.faults.pick(method, path, phase, route)
@@ -250,6 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
         for rule in fired:
             if rule.kind == "latency":
                 time.sleep(rule.latency_ms / 1000)
+                continue
+            if rule.kind == "concurrent_write":
+                self._concurrent_write(rule, ctx)
                 continue
             kind = rule.kind
             injected: CloudError | None = None
@@ -279,6 +284,21 @@ class _Handler(BaseHTTPRequestHandler):
                 suffix = "_after" if phase == "after" else ""
                 raise _DroppedConnection(rule.kind + suffix, rule.hold_ms / 1000 if rule.kind == "timeout" else 0)
         return kind
+
+    def _concurrent_write(self, rule: Any, ctx: ApiContext | None) -> None:
+        """Another caller changes a port's groups now, atomically, as its v3 call would (faults.py)."""
+        change = rule.port_change or {}
+        if ctx is None:
+            return
+        try:
+            with self.server.backend.lock:
+                vpc = ctx.project.service("vpc")
+                if "insert" in change:
+                    vpc.insert_security_groups(change["port_id"], change["insert"], change.get("index"))
+                else:
+                    vpc.remove_security_groups(change["port_id"], change["remove"])
+        except CloudError as error:
+            rule.last_error = f"{error.code}: {error.message}"
 
     def _drop(self, dropped: _DroppedConnection) -> None:
         if dropped.hold_s:

@@ -1,8 +1,11 @@
 """Planning, pure: which interfaces, what each one's ordered group list becomes, which calls.
 
 Order is priority (first = highest). The planner compares before with after, so a change that is
-already in place costs no write, and picks the fewest calls: one v3 insert for an ``add``, one v3
-remove for a ``remove`` (both atomic on the server), one v1 update for a ``replace`` or ``reorder``.
+already in place costs no write, and writes through the v3 deltas (atomic on the server, naming
+only the plan's groups, :mod:`shared.changes.deltas`): one insert for an ``add``, one remove for a
+``remove``, an insert per new block then one remove for a ``replace`` that keeps the order of the
+groups it keeps; only a change of that order (a ``reorder``) needs a whole-list v1 update, which
+the applier guards (fresh read and guard rails just before it).
 """
 
 from __future__ import annotations
@@ -11,32 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.changes.deltas import Operation, steps
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import Port
 
 __all__ = ["Operation", "NicPlan", "select_interfaces", "plan_nic", "ACTIONS"]
 
 ACTIONS = ("replace", "add", "remove", "reorder")
-
-
-@dataclass(frozen=True)
-class Operation:
-    kind: str  # "update" (whole list, v1) | "insert" (v3, at index) | "remove" (v3)
-    groups: tuple[str, ...]
-    index: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "call": {
-                "update": "vpc.update_port",
-                "insert": "vpc.insert_security_groups",
-                "remove": "vpc.remove_security_groups",
-            }[self.kind],
-            "security_groups": list(self.groups),
-        }
-        if self.kind == "insert":
-            data["index"] = self.index
-        return data
 
 
 @dataclass
@@ -117,7 +101,7 @@ def plan_nic(
     warnings: list[ErrorDetail] = []
     if action == "replace":
         after = groups
-        operations = [Operation("update", tuple(after))] if after != before else []
+        operations = steps(before, after)  # the schema asks for at least one group
     elif action == "add":
         missing = [g for g in groups if g not in before]
         if position is None or position >= len(before):
@@ -165,33 +149,20 @@ def plan_nic(
                 warnings,
             )
         after = groups
-        operations = [Operation("update", tuple(after))] if after != before else []
+        operations = steps(before, after)
     else:  # the schema allows only the four actions
         raise ValueError(f"unknown action {action!r}")
     return NicPlan(port, before, after, operations), [], warnings
 
 
-def _is_subsequence(short: list[str], long: list[str]) -> bool:
-    items = iter(long)
-    return all(any(x == y for y in items) for x in short)
-
-
 def derive_operations(before: list[str], after: list[str]) -> list[Operation]:
-    """The fewest calls that turn ``before`` into ``after``: one insert, one remove, or one update."""
+    """The calls that turn ``before`` into ``after``: v3 inserts and one remove while the groups kept
+    keep their order, else one whole-list update (:func:`shared.changes.deltas.steps`)."""
     if after == before:
         return []
     if not after:
         raise ValueError("an interface cannot be left with no security group")
-    added = [g for g in after if g not in before]
-    removed = [g for g in before if g not in after]
-    kept_in_order = [g for g in after if g in before] == [g for g in before if g in after]
-    if added and not removed and kept_in_order:
-        start = after.index(added[0])
-        if after[start : start + len(added)] == added:  # one contiguous block: a single insert
-            return [Operation("insert", tuple(added), None if start == len(before) else start)]
-    if removed and not added and kept_in_order:
-        return [Operation("remove", tuple(removed))]
-    return [Operation("update", tuple(after))]
+    return steps(before, after)
 
 
 __all__ += ["derive_operations"]

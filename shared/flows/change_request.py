@@ -20,7 +20,7 @@ from shared.cloud.gateway import CallCounter
 from shared.errors import ErrorCode, ErrorDetail
 from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from shared.model import SecurityGroup, is_safe_id, is_uuid
-from shared.rails.check import check_rails
+from shared.rails.check import check_rails, rechecker
 from shared.rails.groups import catalog_for
 from shared.rails.identity import is_second_person
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
@@ -135,7 +135,7 @@ def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Call
     return (lambda: store.unhold(key, fingerprint, token)) if claim.status == "new" else None
 
 
-# Read-modify-write actions (update_port with the whole list, no ETag): one instance at a time per server.
+# Actions decided on the whole list (a reorder writes it: update_port, no ETag): one instance at a time per server.
 _LOCKED_ACTIONS = frozenset({"replace", "reorder"})
 
 
@@ -197,7 +197,16 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
         return rejected(verdict.errors, warnings=warnings, identity=identity)
     if identity.dry_run:
         return _planned(plans, warnings, identity, network, verdict.facts)
-    return report_data(run.apply(plans, network), warnings, identity, extra_nics=left_alone)
+    recheck = rechecker(
+        settings=run.settings,
+        network=network,
+        catalog=catalog,
+        now=run.clock.monotonic,
+        path_of=path_of,
+        approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")),
+        known=verdict.facts,
+    )
+    return report_data(run.apply(plans, network, recheck=recheck), warnings, identity, extra_nics=left_alone)
 
 
 def _select(

@@ -7,6 +7,7 @@ ambiguously (two groups carry a protected or allowed name) fails the message wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from shared.cloud.protocols import Network
     from shared.config import Settings
 
-__all__ = ["RailsVerdict", "check_rails"]
+__all__ = ["RailsVerdict", "check_rails", "rechecker"]
 
 
 @dataclass
@@ -52,3 +53,33 @@ def check_rails(
     facts = gather_facts(plans, network, catalog, known)
     errors, warnings = check_plans(plans, rails=rails, facts=facts, path_of=path_of, approved=approved)
     return RailsVerdict(facts, errors, warnings)
+
+
+def rechecker(
+    *,
+    settings: Settings,
+    network: Network,
+    catalog: GroupCatalog,
+    now: Callable[[], float],
+    path_of: PathOf,
+    approved: bool,
+    known: GroupFacts | None,
+) -> Callable[[NicPlan], list[ErrorDetail]]:
+    """This same step, for the applier: run on a plan re-made from the port as it is just before a
+    whole-list write (a group someone attached meanwhile - a protected one - is judged too). Facts
+    already read for the decision are reused; only groups new on the port are read."""
+
+    def recheck(plan: NicPlan) -> list[ErrorDetail]:
+        verdict = check_rails(
+            [plan],
+            settings=settings,
+            network=network,
+            catalog=catalog,
+            now=now(),
+            path_of=path_of,
+            approved=approved,
+            known=known,
+        )
+        return [verdict.config_error] if verdict.config_error else verdict.errors
+
+    return recheck

@@ -20,7 +20,7 @@ from shared.errors import ErrorCode, ErrorDetail
 from shared.results import EventMeta, Identity, ResultData, failure_data, result_event
 
 if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
-    from shared.changes.apply import ApplyReport
+    from shared.changes.apply import ApplyReport, Recheck
     from shared.changes.planning import NicPlan
     from shared.cloud.clients import ClientFactory
     from shared.cloud.functions import FunctionGateway
@@ -109,8 +109,11 @@ class Run:
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def apply(self, plans: list[NicPlan], network: Network) -> ApplyReport:
-        """Apply the plans within this invocation's deadline, rolling back within part of the margin."""
+    def apply(self, plans: list[NicPlan], network: Network, *, recheck: Recheck | None) -> ApplyReport:
+        """Apply the plans within this invocation's deadline, rolling back within part of the margin.
+
+        ``recheck`` is the flow's rail step again (:func:`shared.rails.check.rechecker`): every
+        whole-list write is judged by it on the list read just before the write."""
         from shared.changes.apply import apply_plans
 
         report = apply_plans(
@@ -120,6 +123,7 @@ class Run:
             deadline=self.deadline,
             policy=self.retry_policy,
             rollback_deadline=self.rollback_deadline,
+            recheck=recheck,
         )
         self._record_added(report)
         return report
@@ -129,10 +133,8 @@ class Run:
         (:mod:`shared.idempotency.ledger`); a failure is logged, never the change's."""
         if not self.settings.ledger_ttl_s:
             return
-        added = {
-            nic.port_id: [g for g in nic.after if g not in nic.before] for nic in report.nics if nic.status == "changed"
-        }
-        added = {port: groups for port, groups in added.items() if groups}
+        # ours only: a group another writer attached while we worked is not sgguard's to vouch for
+        added = {nic.port_id: list(nic.added) for nic in report.nics if nic.status == "changed" and nic.added}
         if not added:
             return
         from shared.idempotency.ledger import ledger_for, log_failure

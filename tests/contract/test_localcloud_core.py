@@ -213,6 +213,32 @@ def test_fault_matches_method_and_path_only(cloud, vpc_v3, ports):
         insert(vpc_v3, PORT_A1, [SG["web"]])
 
 
+def test_concurrent_write_changes_the_port_between_two_calls_and_fails_nothing(cloud, vpc_v3, ports):
+    """Another writer, deterministically: after the matched read was answered, the port changes."""
+    cloud.add_fault(
+        kind="concurrent_write",
+        method="GET",
+        path="/v3/*/ports/*",
+        phase="after",
+        count=1,
+        port_id=PORT_A1,
+        insert=[SG["db"]],
+        index=0,
+    )
+    first = vpc_v3.show_port(ShowPortRequest(port_id=PORT_A1)).port.security_groups
+    second = vpc_v3.show_port(ShowPortRequest(port_id=PORT_A1)).port.security_groups
+    assert SG["db"] not in first and second == [SG["db"], *first]  # the answer was the state before it
+    [rule] = cloud.faults()
+    assert (rule["injected"], rule["last_error"]) == (1, "")
+    # a change the API would refuse (the group is already there) changes nothing and says why
+    cloud.clear_faults()
+    cloud.add_fault(kind="concurrent_write", method="GET", path="/v3/*/ports/*", port_id=PORT_A1, insert=[SG["db"]])
+    assert vpc_v3.show_port(ShowPortRequest(port_id=PORT_A1)).port.security_groups == second
+    assert "already associated" in cloud.faults()[0]["last_error"]
+    with pytest.raises(ControlError):
+        cloud.add_fault(kind="concurrent_write", port_id=PORT_A1)  # neither insert nor remove
+
+
 # ---- request log and request ids ---------------------------------------------------------------------------
 
 

@@ -94,8 +94,9 @@ def test_replace_on_all_interfaces(cloud, change):
     assert port_groups(cloud, P1) == [SG["baseline"], SG["app"]]
     assert port_groups(cloud, P2) == [SG["baseline"], SG["app"]]
     # cold catalog: group listing + port listing + the fresh facts for the rails (the groups involved, by
-    # id, and their rules: two listings whatever the count); then 2 updates
-    assert data["api_calls"] == {"total": 6, "reads": 4, "writes": 2}
+    # id, and their rules: two listings whatever the count); then per interface the v3 deltas (insert the
+    # new groups, remove the dropped one: never a whole list that could carry a stale one)
+    assert data["api_calls"] == {"total": 8, "reads": 4, "writes": 4}
 
 
 def test_warm_catalog_costs_three_reads_and_one_write(cloud, change):
@@ -275,7 +276,7 @@ def test_throttled_reads_are_retried(cloud, change):
 
 
 def test_failure_on_second_interface_rolls_back_the_first(cloud, change):
-    cloud.add_fault(kind="error503", method="PUT", path=f"/v1/*/ports/{P2}")
+    cloud.add_fault(kind="error503", method="PUT", path=f"/v3/*/ports/{P2}/*")
     data = only(change(change_request("replace", [{"name": "baseline"}], nics="all"), MAX_ATTEMPTS="2"))
     assert data["outcome"] == "rolled_back", data
     assert [n["status"] for n in data["nics"]] == ["rolled_back", "failed"]

@@ -51,7 +51,7 @@ def test_prod_web_server_gets_baseline_web_and_monitoring(cloud, ecs, created):
     assert port["security_groups"] == [SG["baseline"], SG["web"], SG["monitoring"]]
     assert data["nics"][0]["before"] == [default_sg(cloud)]
     assert data["nics"][0]["after"] == [SG["baseline"], SG["web"], SG["monitoring"]]
-    assert data["api_calls"]["writes"] == 1
+    assert data["api_calls"]["writes"] == 2  # v3 insert of the three, then v3 remove of default
 
 
 def test_every_interface_is_planned_separately(cloud, ecs, created):
@@ -92,7 +92,7 @@ def test_every_trace_type_of_a_creation_is_read(cloud, ecs, created, trace_type)
 
 def test_several_traces_of_one_creation_attach_the_groups_once(cloud, ecs, created):
     """createServer (ApiCall) and createSingleServer (SystemAction), by CTS and by EventGrid, and a
-    redelivery: one creation, so one write; the others answer no_change without writing."""
+    redelivery: one creation, so one change; the others answer no_change without writing."""
     job, [server] = create_servers(ecs, "described-four-times", tags={"env": "prod", "role": "web-frontend"})
     api_call = cts_trace([server], job)
     system_action = dict(cts_trace([server], job, trace_name="createSingleServer"), trace_type="SystemAction")
@@ -106,8 +106,9 @@ def test_several_traces_of_one_creation_attach_the_groups_once(cloud, ecs, creat
         codes = {e["code"] for e in later["errors"] + later["warnings"]}
         assert ErrorCode.DUPLICATE_REQUEST in codes, later
     calls = [r for r in cloud.requests(seq) if r.get("service")]
-    assert len(writes_since(cloud, seq)) == 1
-    after_first = [r for r in calls if r["seq"] > writes_since(cloud, seq)[0]["seq"]]
+    writes = writes_since(cloud, seq)  # one change: the v3 insert of the policy's groups, the remove of default
+    assert [w["path"].rsplit("/", 1)[-1] for w in writes] == ["insert-security-groups", "remove-security-groups"]
+    after_first = [r for r in calls if r["seq"] > writes[-1]["seq"]]
     assert after_first == [], after_first
     [port] = ports_of(cloud, server)
     assert port["security_groups"] == [SG["baseline"], SG["web"], SG["monitoring"]]
@@ -284,11 +285,11 @@ def test_duplicate_trace_is_not_applied_twice(cloud, ecs, created):
 
 def test_throttled_api_during_apply_is_retried(cloud, ecs, created):
     job, [server] = create_servers(ecs, "throttled", tags={"env": "prod", "role": "web"})
-    cloud.add_fault(kind="throttle", method="PUT", path="/v1/*/ports/*", count=2)
+    cloud.add_fault(kind="throttle", method="PUT", path="/v3/*/ports/*/insert-security-groups", count=2)
     seq = cloud.last_seq()
     [data] = created(cts_event(cts_trace([server], job)))
     assert data["outcome"] == "succeeded", data
-    assert [r["status"] for r in writes_since(cloud, seq)] == [429, 429, 200]
+    assert [r["status"] for r in writes_since(cloud, seq)] == [429, 429, 200, 200]  # insert x3, then remove
 
 
 def test_risky_group_in_policy_needs_approval(cloud, ecs, created):

@@ -63,15 +63,21 @@ def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch
     """The soak's power: with a naive applier that re-sends a write after a timeout without
     re-reading the port, the request-log checks must report it."""
     import shared.changes.apply
+    from shared.changes.deltas import steps
     from shared.cloud.exceptions import CloudCallError
 
-    def resend_blindly(gateway, port_id, write, *, old, new, clock, deadline, policy):
-        for attempt in range(policy.max_attempts):
-            try:
-                return write()
-            except CloudCallError as error:
-                if not error.transient or attempt + 1 >= policy.max_attempts:
-                    raise
+    def resend_blindly(gateway, progress, *, before, after, recheck, clock, deadline, policy):
+        for operation in steps(before, after, progress.groups):
+            for attempt in range(policy.max_attempts):
+                progress.wrote = True
+                try:
+                    progress.groups = list(
+                        shared.changes.apply._write(gateway, progress.port.id, operation).security_groups
+                    )
+                    break
+                except CloudCallError as error:
+                    if not error.transient or attempt + 1 >= policy.max_attempts:
+                        raise
 
     monkeypatch.setattr(shared.changes.apply, "_converge", resend_blindly)
     cloud, fleet = soak_cloud

@@ -1,4 +1,4 @@
-"""Planning is pure: interfaces selected, lists computed, fewest calls chosen."""
+"""Planning is pure: interfaces selected, lists computed, calls chosen (v3 deltas where the order allows)."""
 
 import pytest
 
@@ -25,7 +25,15 @@ def port(pid, groups, ip="10.0.0.5", subnet="s1", network="n1", owner="compute:a
 @pytest.mark.parametrize(
     "action,groups,position,after,ops",
     [
-        ("replace", [B, C], None, [B, C], [Operation("update", (B, C))]),
+        # a replace writes deltas: the new group appended, then the dropped one removed (never the whole list)
+        ("replace", [B, C], None, [B, C], [Operation("insert", (C,), None), Operation("remove", (A,))]),
+        (
+            "replace",
+            [C, A, D],
+            None,
+            [C, A, D],
+            [Operation("insert", (C,), 0), Operation("insert", (D,), None), Operation("remove", (B,))],
+        ),
         ("replace", [A, B], None, [A, B], []),
         ("replace", [B, A], None, [B, A], [Operation("update", (B, A))]),
         ("add", [C], None, [A, B, C], [Operation("insert", (C,), None)]),
@@ -119,11 +127,13 @@ def test_no_interfaces_means_server_not_found():
         ([A, B], [A, B, C], [Operation("insert", (C,), None)]),
         ([A, B], [C, D, A, B], [Operation("insert", (C, D), 0)]),
         ([A, B], [A, C, B], [Operation("insert", (C,), 1)]),
-        ([A, B], [C, A, D, B], [Operation("update", (C, A, D, B))]),  # two blocks: one update beats two inserts
+        # two blocks: two inserts, each before the group it precedes (a whole list would be stale-prone)
+        ([A, B], [C, A, D, B], [Operation("insert", (C,), 0), Operation("insert", (D,), 2)]),
         ([A, B, C], [A, C], [Operation("remove", (B,))]),
         ([A, B], [B, A], [Operation("update", (B, A))]),
-        ([A, B], [C], [Operation("update", (C,))]),
-        ([A, B], [B, C], [Operation("update", (B, C))]),
+        ([A, B], [C], [Operation("insert", (C,), None), Operation("remove", (A, B))]),  # inserts first: never empty
+        ([A, B], [B, C], [Operation("insert", (C,), None), Operation("remove", (A,))]),
+        ([A, B, C], [C, B, D], [Operation("update", (C, B, D))]),  # kept groups change order: one whole list
     ],
 )
 def test_derive_operations(before, after, ops):

@@ -30,7 +30,7 @@ from shared.flows.ecs_created.readiness import wait_until_ready
 from shared.flows.policy import Policy, evaluate, interface_in_scope, load_policy, next_list
 from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
 from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
-from shared.rails.check import check_rails
+from shared.rails.check import check_rails, rechecker
 from shared.rails.groups import catalog_for
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
@@ -187,7 +187,16 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
     warnings.extend(verdict.warnings)
     if verdict.errors:
         return rejected(verdict.errors, warnings=warnings, identity=identity, rules_matched=rule_names)
-    return report_data(run.apply(plans, network), warnings, identity, rules_matched=rule_names)
+    recheck = rechecker(
+        settings=run.settings,
+        network=network,
+        catalog=catalog,
+        now=run.clock.monotonic,
+        path_of=lambda g: origin.get(g, "$.rules"),
+        approved=all(rule.approved_by for rule in evaluation.rules),
+        known=verdict.facts,
+    )
+    return report_data(run.apply(plans, network, recheck=recheck), warnings, identity, rules_matched=rule_names)
 
 
 def _wait_until_ready(job: CreationJob, run: Run, network: Network, counter: CallCounter) -> Readiness:

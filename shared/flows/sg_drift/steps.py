@@ -29,7 +29,7 @@ from shared.flows.cts import read_drift_trace
 from shared.flows.policy import Policy, PolicyRule, evaluate, load_policy
 from shared.flows.sg_drift.findings import Judgement, judge_server, keep_recently_added, resolve_refs
 from shared.model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
-from shared.rails.check import check_rails
+from shared.rails.check import check_rails, rechecker
 from shared.rails.groups import catalog_for, read_address_groups
 from shared.rails.guardrails import GroupFacts, GuardRails
 from shared.results import Identity, ResultData, failure_data, new_result_data
@@ -274,7 +274,16 @@ def _repair(
             reason="the repair was refused by the guard rails",
             rules_matched=rules_matched,
         )
-    report = run.apply(plans, network)
+    recheck = rechecker(
+        settings=run.settings,
+        network=network,
+        catalog=catalog,
+        now=run.clock.monotonic,
+        path_of=lambda g: "$.policy",
+        approved=judgement.approved,
+        known=verdict.facts,
+    )
+    report = run.apply(plans, network, recheck=recheck)
     if report.outcome not in ("succeeded", "no_change"):
         return report_data(
             report, warnings + verdict.warnings, identity, findings=findings, rules_matched=rules_matched
