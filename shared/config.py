@@ -192,6 +192,16 @@ def _sinks(raw: str | None) -> tuple[dict[str, Any], ...]:
         sinks.append(item if isinstance(item, dict) else {"type": str(item)})
     if not all(isinstance(sink.get("type"), str) for sink in sinks):
         raise ConfigError("RESULT_SINKS", "every sink needs a type")
+    from shared.results import OUTCOMES  # vocabulary too; only when sinks are configured
+
+    for index, sink in enumerate(sinks):
+        outcomes = sink.get("outcomes")
+        if outcomes is not None and (
+            not isinstance(outcomes, list) or not outcomes or any(o not in OUTCOMES for o in outcomes)
+        ):
+            raise ConfigError("RESULT_SINKS", f"[{index}].outcomes must be a non-empty list of: {', '.join(OUTCOMES)}")
+        if not isinstance(sink.get("own_changes", False), bool):
+            raise ConfigError("RESULT_SINKS", f"[{index}].own_changes must be true or false")
     return tuple(sinks)
 
 

@@ -77,6 +77,7 @@ class ErrorCode:
     NOT_READY = "NOT_READY"  # a new server did not become ready in time
     NOT_A_NEW_SERVER = "NOT_A_NEW_SERVER"  # a creation event for a server created before CREATION_MAX_AGE_S
     RECENTLY_ADDED = "RECENTLY_ADDED"  # sg_drift kept a group a recent sgguard change added
+    OWN_CHANGE = "OWN_CHANGE"  # a trace of sgguard's own change: skipped, to the log only by default
     UNSUPPORTED_TRIGGER = "UNSUPPORTED_TRIGGER"
     NOT_ATTACHED = "NOT_ATTACHED"  # a group to remove is not on the interface
 

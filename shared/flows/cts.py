@@ -175,6 +175,7 @@ class DriftTrace:
     group_id: str | None = None
     skip_reason: str | None = None
     user: dict[str, Any] = field(default_factory=dict)
+    own_change: bool = False  # skipped because sgguard itself made the change
 
 
 _PERSON_TYPES = frozenset({"user", "root", "iamuser", "federateduser", "domain"})
@@ -242,6 +243,7 @@ def read_drift_trace(trace: object, *, agency: str | None = None, own_access_key
         return reading
     if caused_by_agency(user, agency, own_access_key):
         reading.skip_reason = f"caused by sgguard's own agency ({agency or 'own access key'}): not drift"
+        reading.own_change = True
         return reading
     try:
         code = int(trace.get("code") or 200)

@@ -7,6 +7,10 @@
    (``shared.cloud.retry.backoff_delay``, the run's ``RetryPolicy``), transient failures only,
    within the delivery deadline (the run's deadline plus half of its safety margin, which is
    kept back for rollback *and emit*).
+   A sink takes only the results its entry asks for: ``outcomes`` (a list: only those), and
+   sg_drift's skips of sgguard's own changes (warning ``OWN_CHANGE``) only with
+   ``"own_changes": true`` — by default they are in the log alone (counted as ``filtered``), so
+   every change sgguard makes does not also page someone.
 3. A result a sink still could not take is written as one ``undelivered`` JSON line (redacted)
    with the sink's name, why, and the full event, and counted. A sink never raises out of here,
    never changes a result, and nothing here ever re-runs a function's steps.
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from shared.clock import Deadline
 from shared.cloud.retry import backoff_delay
+from shared.errors import ErrorCode
 from shared.results import redact, to_log_line
 from shared.sinks.base import Sink, encoded_size
 from shared.sinks.exceptions import SinkConfigError, SinkError
@@ -33,7 +38,7 @@ from shared.sinks.log import write_results
 if TYPE_CHECKING:
     from shared.sinks.base import SinkRun
 
-__all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line"]
+__all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line", "wanted_by"]
 
 # type -> module (imported only when a RESULT_SINKS entry names it) and class name.
 SINK_MODULES = {
@@ -67,6 +72,19 @@ def delivery_deadline(run: SinkRun) -> Deadline:
 
 def undelivered_line(name: str, error: SinkError, event: dict[str, Any]) -> str:
     return to_log_line({"undelivered": True, "sink": name, "error": error.describe(), "event": event})
+
+
+def wanted_by(config: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Whether a sink configured as ``config`` takes ``event`` (its ``outcomes`` and ``own_changes``)."""
+    raw = event.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    warnings = data.get("warnings") or []
+    if not config.get("own_changes") and any(
+        isinstance(w, dict) and w.get("code") == ErrorCode.OWN_CHANGE for w in warnings
+    ):
+        return False
+    outcomes = config.get("outcomes")
+    return not outcomes or data.get("outcome") in outcomes
 
 
 def _configured(run: SinkRun) -> list[tuple[str, dict[str, Any]]]:
@@ -220,19 +238,31 @@ def deliver_events(events: list[dict[str, Any]], run: SinkRun, stream: TextIO) -
     if configured and events:
         public = [redact(event) for event in events]  # what leaves the function never carries a secret
         deadline = delivery_deadline(run)
+        chosen = [[i for i, event in enumerate(public) if wanted_by(config, event)] for _, config in configured]
+
+        def run_one(position: int) -> _Outcome:
+            name, config = configured[position]
+            if not chosen[position]:
+                return _Outcome(name)  # nothing it wants: no client built, no call
+            outcome = _run_sink(name, config, [public[i] for i in chosen[position]], run, deadline)
+            outcome.failures = [(chosen[position][i], error) for i, error in outcome.failures]  # batch indexes
+            return outcome
+
         if len(configured) == 1:
-            outcomes = [_run_sink(configured[0][0], configured[0][1], public, run, deadline)]
+            outcomes = [run_one(0)]
         else:
             from concurrent.futures import ThreadPoolExecutor  # only with several sinks (cold start)
 
             with ThreadPoolExecutor(
                 max_workers=min(len(configured), _MAX_PARALLEL_SINKS), thread_name_prefix="sinks"
             ) as pool:
-                outcomes = list(pool.map(lambda item: _run_sink(item[0], item[1], public, run, deadline), configured))
+                outcomes = list(pool.map(run_one, range(len(configured))))
         lines = []
-        for outcome in outcomes:
+        for position, outcome in enumerate(outcomes):
             lines += [undelivered_line(outcome.name, error, public[index]) for index, error in outcome.failures]
             report[outcome.name] = {"delivered": outcome.delivered, "undelivered": len(outcome.failures)}
+            if len(chosen[position]) < len(public):
+                report[outcome.name]["filtered"] = len(public) - len(chosen[position])
             total_undelivered += len(outcome.failures)
         _write(stream, lines)
     else:

@@ -76,6 +76,10 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
     settings = run.settings
     reading = read_drift_trace(body, agency=settings.agency_name, own_access_key=_own_access_key(run))
     trace = Identity(request_id=reading.trace_id)
+    if reading.own_change:  # to the log only, unless a sink asks for own changes (shared/sinks/core.py)
+        note = ErrorDetail(ErrorCode.OWN_CHANGE, "a trace of sgguard's own change: not drift", "$")
+        quiet = new_result_data("skipped", trace, reason=reading.skip_reason, warnings=[note])
+        return Prepared(message, answer=quiet)
     if reading.skip_reason:
         return Prepared.skipped(message, Skip(reading.skip_reason, trace))
     if reading.server_id:
