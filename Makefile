@@ -43,9 +43,9 @@ COVERAGE := --cov=shared --cov=localcloud --cov=sgguard_cli --cov-report= --cov-
 test: lint browser
 	$(BIN)/python -m pytest -q $(COVERAGE)
 
-# the sub-minute subset while you work: every test not marked slow (pyproject.toml's markers)
+# the sub-minute subset while you work: every test not marked slow (pyproject.toml's markers), on every core
 quick: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto
 
 # the runtime and functional tests with every CPU busy (scripts/stress_test.py; RUNS=5 repeats)
 RUNS ?= 1
