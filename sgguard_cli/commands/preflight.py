@@ -131,7 +131,7 @@ def _public_thresholds(setting) -> tuple[int, int]:
 
 
 def run(args, ctx) -> int:
-    from ..deployer.preflight import render, run_preflight, to_json
+    from ..deployer.preflight import CREDENTIALS_CHECK, render, run_preflight, to_json
     from ..errors import ConfigError
 
     try:
@@ -139,4 +139,6 @@ def run(args, ctx) -> int:
     except OSError as error:
         raise ConfigError(f"{error.filename}: {error.strerror}") from None
     ctx.out(to_json(checks) if args.json else render(checks))
+    if any(check.name == CREDENTIALS_CHECK and not check.ok for check in checks):
+        raise ConfigError("the credentials were refused (HTTP 401): check HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN")
     return 0 if all(check.ok for check in checks) else 1

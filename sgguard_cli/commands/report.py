@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
-from ..errors import ConfigError, UsageError
+from ..errors import ConfigError, Problems, UsageError
 
 __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
 
@@ -19,15 +19,19 @@ OUT/report.html (one self-contained page: summary, then per server and interface
 priority order with their inbound and outbound rules, verdict and findings, exposures highlighted;
 filter and sort in the page), OUT/report.json (the same data) and OUT/report.csv (one row per
 interface). --from-results takes the verdicts of a sweep's result events (JSON lines) instead of
-computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 2 usage, 3 credentials, policy or a
-failed API call.
+computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 1 written and --fail-on found what it
+names (drift: a server not compliant; exposure: an interface exposed; any: either, or a server that
+could not be judged), 2 usage, 3 credentials, policy or a failed API call.
 """
 EPILOG = """
 examples:
   sgguard report --endpoint $LOCALCLOUD_URL --out build/report
   sgguard report --region cn-north-4 --policy policy.yaml --out report
   sgguard report --from-results sweep-results.jsonl --out report
+  sgguard report --endpoint $LOCALCLOUD_URL --fail-on exposure   # a CI gate: exit 1 on any exposure
 """
+
+FAIL_ON = ("drift", "exposure", "any")
 
 
 def add_arguments(parser) -> None:
@@ -35,6 +39,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default="build/report", metavar="DIR", help="output folder (default: build/report)")
     parser.add_argument(
         "--from-results", metavar="FILE", help="a sweep's result events, one JSON line each: their verdicts"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="exit 1 (after writing the report) on drift (a server not compliant), exposure, or any of them",
     )
     add_cloud_arguments(parser, endpoint_help="one URL for ECS and VPC (e.g. localcloud's)")
 
@@ -79,4 +88,22 @@ def run(args, ctx) -> int:
     )
     for kind, path in paths.items():
         ctx.out(f"{kind:<5} {path}")
+    failing = failures(summary, args.fail_on)
+    if failing:
+        raise Problems(f"--fail-on {args.fail_on}: {failing}")
     return 0
+
+
+def failures(summary: dict, fail_on: str | None) -> str:
+    """What ``--fail-on`` finds in the report's summary, as one phrase ("" when nothing)."""
+    if not fail_on:
+        return ""
+    verdicts = summary.get("verdicts") or {}
+    found = []
+    if fail_on in ("drift", "any") and verdicts.get("drift_detected"):
+        found.append(f"{verdicts['drift_detected']} server(s) drifted")
+    if fail_on in ("exposure", "any") and summary.get("exposed_interfaces"):
+        found.append(f"{summary['exposed_interfaces']} interface(s) exposed")
+    if fail_on == "any" and verdicts.get("failed"):
+        found.append(f"{verdicts['failed']} server(s) could not be judged")
+    return "; ".join(found)

@@ -41,8 +41,9 @@ Where it goes (localcloud, sgguard serve): --via kafka (default) publishes it to
 rabbitmq to the exchange; apig POSTs it to the APIG route and prints the function's answer. --wait
 then waits for the result event (from the change_request function's log lines) and prints it. The
 endpoint is --endpoint, else $LOCALCLOUD_URL, else http://127.0.0.1:8787. --print only prints the
-signed request. Exit status: 0 sent (and, with --wait, a result arrived), 1 no result in time or
-APIG answered 5xx, 2 usage, 3 localcloud unreachable or refused.
+signed request. Exit status: 0 sent (and, with --wait, a result arrived and the request did not
+end rejected, failed or rolled_back), 1 such an outcome, no result in time or APIG answered 5xx,
+2 usage, 3 localcloud unreachable or refused.
 """
 EPILOG = """
 examples:
@@ -255,6 +256,9 @@ def add_arguments(parser) -> None:
     built.add_argument("--ticket-url")
 
 
+UNSUCCESSFUL = ("rejected", "failed", "rolled_back")
+
+
 def argparse_suppress():
     import argparse
 
@@ -331,6 +335,8 @@ def run(args, ctx) -> int:
                 codes = ", ".join(e["code"] for e in data.get("errors") or []) or "-"
                 say(f"result: {data['outcome']} (errors: {codes})")
                 say(json.dumps(event, indent=2))
+                if data["outcome"] in UNSUCCESSFUL:  # a CI step must not pass on a refused change
+                    problem = f"{request.get('request_id')} ended {data['outcome']} ({codes})"
     except (OSError, RuntimeError, ValueError) as error:
         raise CliError(f"{endpoint}: {error}") from None
     if args.json:

@@ -53,6 +53,7 @@ __all__ = [
     "to_json",
     "policy_exposures",
     "DOCUMENTED_CREATION_TRACES",
+    "CREDENTIALS_CHECK",
 ]
 
 # ECS user guide, "Key Operations Supported by CTS" (docs/fidelity.md, "CTS trigger")
@@ -416,6 +417,9 @@ def _function_problems(inp: PreflightInput, config: dict, triggers: list[dict], 
     return problems
 
 
+CREDENTIALS_CHECK = "credentials"  # a 401: the one ✗ preflight shows, and the command exits 3
+
+
 def run_preflight(inp: PreflightInput) -> list[Check]:
     """Every check, in order; never raises for a cloud error (it becomes a ✗)."""
     settings = Settings(
@@ -433,6 +437,8 @@ def run_preflight(inp: PreflightInput) -> list[Check]:
     try:
         groups = network.list_security_groups()
     except CloudCallError as error:
+        if error.status == 401:  # the credentials themselves: every later check would fail the same way
+            return [*checks, Check(CREDENTIALS_CHECK, False, error.describe(), _fix_for(error, _ACTION["groups"]))]
         checks.append(Check("security groups", False, error.describe(), _fix_for(error, _ACTION["groups"])))
         groups = None
     if groups is not None:

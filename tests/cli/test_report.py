@@ -72,3 +72,26 @@ def test_verdicts_can_come_from_a_sweeps_results(cloud, vpc_v3, tmp_path):
 def test_a_missing_policy_is_a_usage_error(cloud, tmp_path):
     code, _, err = run_report(cloud, tmp_path, "--policy", str(tmp_path / "nope.yaml"))
     assert code == 2 and "no such file" in err
+
+
+def test_fail_on_makes_the_report_a_ci_gate(cloud, vpc_v3, tmp_path):
+    make_estate(cloud, vpc_v3)  # one compliant server, one drifted with an exposure
+    for fail_on, code_wanted, phrase in [
+        ("drift", 1, "1 server(s) drifted"),
+        ("exposure", 1, "interface(s) exposed"),
+        ("any", 1, "1 server(s) drifted; "),
+    ]:
+        code, out, err = run_report(cloud, tmp_path / fail_on, "--fail-on", fail_on)
+        assert code == code_wanted and phrase in err, (fail_on, code, err)
+        assert (tmp_path / fail_on / "report.json").is_file()  # written first, then the verdict
+    code, out, err = run_report(cloud, tmp_path / "plain")
+    assert code == 0, err
+
+
+def test_fail_on_passes_a_compliant_project():
+    from sgguard_cli.commands.report import failures
+
+    assert failures({"verdicts": {"compliant": 3}, "exposed_interfaces": 0}, "any") == ""
+    assert failures({"verdicts": {"failed": 1}, "exposed_interfaces": 0}, "drift") == ""
+    assert failures({"verdicts": {"failed": 1}, "exposed_interfaces": 0}, "any") == "1 server(s) could not be judged"
+    assert failures({"verdicts": {"drift_detected": 2}}, None) == ""

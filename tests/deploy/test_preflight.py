@@ -175,3 +175,11 @@ def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):
     cross = next(i for i, line in enumerate(table) if line.startswith("✗ dry-run write"))
     assert "fix: grant vpc:ports:update" in table[cross + 1]
     assert sum(line.startswith("✓ ") for line in table) == 12
+
+
+def test_a_wrong_secret_key_is_one_cross_and_exit_3(cloud, preflight):
+    code, checks = preflight("--server", LEGACY, HUAWEICLOUD_SDK_SK="not-the-secret-key-0000000000000000000000")
+    assert code == 3, checks
+    assert _failed(checks) == ["credentials"], checks  # no follow-on crosses advising to grant read access
+    assert "HUAWEICLOUD_SDK_AK / _SK" in checks["credentials"]["fix"]
+    assert not [r for r in preflight.requests if r.get("write")]

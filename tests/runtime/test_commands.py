@@ -100,6 +100,19 @@ def test_submit_signs_publishes_to_kafka_and_waits_for_the_result(env, capsys):
     assert env.port_groups("c0000000-0000-4000-8000-000000000001")[0] == ["default", "app", "monitoring"]
 
 
+def test_submit_wait_exits_1_when_the_request_is_rejected(env, capsys):
+    main = command("submit")
+    env.deploy()
+    key_id, secret = next(iter(env.signing_keys.items()))
+    argv = ["--endpoint", env.cloud.url, "--key-id", key_id, "--secret", secret, "--wait", "30"]
+    argv += ["--server", "c0000000-0000-4000-8000-000000000001", "--action", "add", "--groups", "no-such-group"]
+    code = main([*argv, "--request-id", "CHG-SUBMIT-0002"])
+    captured = capsys.readouterr()
+    assert code == 1, captured.out
+    assert "result: rejected" in captured.out
+    assert "CHG-SUBMIT-0002 ended rejected (SECURITY_GROUP_NOT_FOUND)" in captured.err
+
+
 def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
     main = command("submit")
 
