@@ -101,6 +101,16 @@ def command_module(name: str):
     return importlib.import_module(f"sgguard_cli.commands.{COMMANDS[name]}")
 
 
+def _version() -> str:
+    """The installed distribution's version (a source checkout without an install: "unknown")."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sgguard")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
@@ -109,6 +119,7 @@ def build_parser() -> Parser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     add_cloud_arguments(
         parser,
         top_level=True,

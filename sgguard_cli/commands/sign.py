@@ -9,7 +9,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 
-__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "read_secret"]
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "read_secret", "MIN_SECRET_CHARS"]
+
+MIN_SECRET_CHARS = 16  # shared/config.py's rule for REQUEST_SIGNING_KEYS
 
 SUMMARY = 'sign a change request (HMAC-SHA256, README "Signing") with a secret from a file or stdin'
 DETAILS = """
@@ -17,8 +19,8 @@ The same as scripts/sign_request.sh, through shared.signing.sign_request: value 
 HMAC-SHA256(secret, timestamp + "." + canonical JSON of the request without "signature"). The secret
 is read from --secret-file (default $SECRET_FILE), else $SGGUARD_SIGNING_SECRET, else standard input
 — never from the command line, where the process list would show it. Line breaks are removed from
-it. The signed request is printed (JSON). Exit status: 0 signed, 2 usage (no key id, empty secret,
-unreadable request).
+it. The signed request is printed (JSON). Exit status: 0 signed, 2 usage (no key id, an empty
+secret or one shorter than the functions accept - 16 characters -, unreadable request).
 """
 EPILOG = """
 examples:
@@ -64,6 +66,11 @@ def run(args, ctx) -> int:
         secret = read_secret("-")
     if not secret:
         raise UsageError("empty secret (--secret-file, SECRET_FILE, SGGUARD_SIGNING_SECRET or standard input)")
+    if len(secret) < MIN_SECRET_CHARS:  # the functions refuse such a key (REQUEST_SIGNING_KEYS): say so now
+        raise UsageError(
+            f"the secret has {len(secret)} characters; the functions accept signing secrets of at least "
+            f"{MIN_SECRET_CHARS} (REQUEST_SIGNING_KEYS), so nothing signed with it would verify"
+        )
     try:
         request = json.loads(Path(args.request).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

@@ -255,3 +255,17 @@ def test_bench_passes_its_arguments_on(monkeypatch):
     assert main(["bench", "--quick"]) == 0 and main(["bench", "soak", "--messages", "5"]) == 0
     assert main(["bench", "--", "--help"]) == 0
     assert seen == [["--quick"], ["soak", "--messages", "5"], ["--help"]]
+
+
+def test_sign_refuses_a_secret_the_functions_would_refuse(tmp_path):
+    (tmp_path / "short").write_text("abcde\n")
+    code, out, err = run(["sign", str(_request(tmp_path)), "--key-id", "k", "--secret-file", str(tmp_path / "short")])
+    assert code == 2 and out == "" and "the secret has 5 characters" in err and "at least 16" in err
+
+
+def test_version(capsys):
+    from sgguard_cli.main import main
+
+    assert main(["--version"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("sgguard ") and len(printed.split()) == 2
