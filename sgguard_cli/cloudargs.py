@@ -6,8 +6,9 @@ The same environment variables as the Huawei Cloud SDK and CLI (KooCLI):
   for temporary credentials, ``HUAWEICLOUD_SDK_SECURITY_TOKEN`` — never on the command line;
 * region: ``--region``, else ``REGION`` (the functions' own setting, also a template parameter),
   else ``HUAWEICLOUD_SDK_REGION``, else the template's default, else ``cn-north-4``;
-* endpoints: ``--endpoint URL`` points every service at one URL (localcloud's); otherwise
-  ``ECS_ENDPOINT``, ``VPC_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``..., else the region's public
+* endpoints: ``--endpoint URL`` points every service at one URL (localcloud's), and so does
+  ``LOCALCLOUD_URL`` (what ``sgguard serve`` tells you to export); otherwise ``ECS_ENDPOINT``,
+  ``VPC_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``..., else the region's public
   ``https://{service}.{region}.myhuaweicloud.com``.
 
 ``--endpoint`` and ``--region`` are accepted before the subcommand (``sgguard --region cn-north-4
@@ -105,7 +106,7 @@ class CloudTarget:
     environ: Mapping[str, str]
 
     def endpoint(self, service: str) -> str:
-        """``--endpoint``, else ``<SERVICE>_ENDPOINT``, else the region's public endpoint."""
+        """``--endpoint`` (or ``LOCALCLOUD_URL``), else ``<SERVICE>_ENDPOINT``, else the region's public endpoint."""
         return (
             self.endpoint_override
             or self.environ.get(f"{service.upper()}_ENDPOINT")
@@ -130,6 +131,6 @@ def cloud_target(
     return CloudTarget(
         region=region_from(args, environ, region_fallback),
         credentials=credentials_from(environ, required=credentials_required),
-        endpoint_override=(getattr(args, "endpoint", None) or "").rstrip("/") or None,
+        endpoint_override=(getattr(args, "endpoint", None) or environ.get("LOCALCLOUD_URL") or "").rstrip("/") or None,
         environ=environ,
     )

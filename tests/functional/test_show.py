@@ -54,3 +54,22 @@ def test_show_without_credentials_is_a_configuration_error(cloud):
         timeout=60,
     )
     assert done.returncode == 3 and "sgguard: error: set HUAWEICLOUD_SDK_AK" in done.stderr
+
+
+def test_show_follows_localcloud_url_as_serve_says(cloud):
+    env = {
+        **os.environ,
+        "HUAWEICLOUD_SDK_AK": cloud.ak,
+        "HUAWEICLOUD_SDK_SK": cloud.sk,
+        "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+        "LOCALCLOUD_URL": cloud.url,
+    }
+    done = subprocess.run(
+        [str(SGGUARD), "show", "c0000000-0000-4000-8000-000000000001", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr  # no --endpoint: LOCALCLOUD_URL, never the public endpoint
+    assert json.loads(done.stdout)["interfaces"]
