@@ -236,7 +236,12 @@ def add_arguments(parser) -> None:
         "--print", dest="print_only", action="store_true", help="print the signed request; send nothing"
     )
     parser.add_argument(
-        "--wait", nargs="?", type=float, const=30.0, metavar="SECONDS", help="wait for the result event (default 30 s)"
+        "--wait",
+        nargs="?",
+        type=_seconds_or_request,
+        const=30.0,
+        metavar="SECONDS",
+        help="wait for the result event (default 30 s)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object: what was sent, the answer, the result"
@@ -259,6 +264,20 @@ def add_arguments(parser) -> None:
 UNSUCCESSFUL = ("rejected", "failed", "rolled_back")
 
 
+def _seconds_or_request(text: str) -> float | str:
+    """``--wait``'s optional value: seconds; anything else is the REQUEST.json it swallowed
+    (``--wait req.json``), handed back to the positional in :func:`run`."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return text
+    if not 0 < seconds <= 3600:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text}: between 0 and 3600 seconds")
+    return seconds
+
+
 def argparse_suppress():
     import argparse
 
@@ -266,6 +285,10 @@ def argparse_suppress():
 
 
 def run(args, ctx) -> int:
+    if isinstance(args.wait, str):  # `--wait req.json`: the file is the request, the wait the default
+        if args.request:
+            raise UsageError(f"--wait {args.wait}: not a number of seconds")
+        args.request, args.wait = args.wait, 30.0
     endpoint = localcloud_url(args, ctx.environ)
     try:
         if args.request:

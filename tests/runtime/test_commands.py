@@ -113,6 +113,26 @@ def test_submit_wait_exits_1_when_the_request_is_rejected(env, capsys):
     assert "CHG-SUBMIT-0002 ended rejected (SECURITY_GROUP_NOT_FOUND)" in captured.err
 
 
+def test_submit_wait_before_the_request_file_still_reads_the_file(env, tmp_path, capsys):
+    """`--wait req.json` used to swallow the file as the number of seconds."""
+    main = command("submit")
+    env.deploy()
+    key_id, secret = next(iter(env.signing_keys.items()))
+    request = {
+        "request_id": "CHG-SUBMIT-0003",
+        "ticket": {"system": "local", "id": "T-3", "requested_by": "someone@example.com"},
+        "target": {"server_id": "c0000000-0000-4000-8000-000000000001", "nics": "primary"},
+        "change": {"action": "add", "security_groups": [{"name": "web"}]},
+        "dry_run": True,
+    }
+    path = tmp_path / "req.json"
+    path.write_text(json.dumps(request))
+    code = main(["--endpoint", env.cloud.url, "--key-id", key_id, "--secret", secret, "--wait", str(path)])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "result: planned" in output
+
+
 def test_submit_through_apig_prints_the_functions_answer(env, tmp_path, capsys):
     main = command("submit")
 
