@@ -121,8 +121,10 @@ def test_the_v1_1_create_servers_call_is_served_too(cloud, ecs):
     assert server.addresses[VPC_ID][0].addr == "10.0.2.77"
 
 
+@pytest.mark.slow
 def test_build_to_active_by_time_with_task_states(cloud, ecs):
-    cloud.settings(build_delay_ms=300)
+    # a timer by design: the window is wide (1.5 s for one create and one show) so a loaded machine fits
+    cloud.settings(build_delay_ms=1500)
     response = create(ecs, "timed")
     server = show(ecs, response.server_ids[0])
     assert server.status == "BUILD"
@@ -130,7 +132,7 @@ def test_build_to_active_by_time_with_task_states(cloud, ecs):
     assert server.os_ext_st_svm_state == "building"
     assert job(ecs, response.job_id).status == "RUNNING"
     # No one polls: the transition happens on its own.
-    wait_for(lambda: cloud.state()["projects"][cloud.project_id]["ecs"]["servers"][-1]["status"] == "ACTIVE")
+    wait_for(lambda: cloud.state()["projects"][cloud.project_id]["ecs"]["servers"][-1]["status"] == "ACTIVE", 10)
     server = show(ecs, response.server_ids[0])
     assert server.status == "ACTIVE"
     assert server.os_ext_st_stask_state == ""
@@ -158,8 +160,10 @@ def test_polled_build_does_not_move_with_time(cloud, ecs):
     assert show(ecs, response.server_ids[0]).status == "BUILD"
 
 
+@pytest.mark.slow
 def test_ports_are_created_after_ports_delay(cloud, ecs, vpc_v2):
-    cloud.settings(build_delay_ms=600, ports_delay_ms=300)
+    # timers by design: windows of 1.5 s each, wide enough for a loaded machine's few calls
+    cloud.settings(build_delay_ms=3000, ports_delay_ms=1500)
     response = create(ecs, "late-ports", security_groups=[SG_WEB])
     server_id = response.server_ids[0]
     server = show(ecs, server_id)
@@ -169,11 +173,11 @@ def test_ports_are_created_after_ports_delay(cloud, ecs, vpc_v2):
     assert ecs.list_server_interfaces(ListServerInterfacesRequest(server_id=server_id)).interface_attachments == []
     assert [g.id for g in server.security_groups] == [SG_WEB]  # the groups asked for, before any port
     assert job(ecs, response.job_id).status == "INIT"
-    ports = wait_for(lambda: _ports(vpc_v2, server_id))
+    ports = wait_for(lambda: _ports(vpc_v2, server_id), 10)
     assert show(ecs, server_id).status == "BUILD"
     assert job(ecs, response.job_id).status == "RUNNING"
     assert ports[0].security_groups == [SG_WEB]
-    server = wait_status(ecs, server_id, "ACTIVE")
+    server = wait_status(ecs, server_id, "ACTIVE", timeout=10)
     assert server.addresses[VPC_ID][0].os_ext_ip_sport_id == ports[0].id
 
 
@@ -185,10 +189,13 @@ def test_activation_builds_ports_still_pending(cloud, ecs, vpc_v2):
 
 
 def test_fail_build_ends_in_error_and_job_fail(cloud, ecs, vpc_v2, created_events):
-    cloud.settings(build_delay_ms=250)
+    # the build ends on polls, not on a timer: "while it builds" holds however slow the machine is
+    cloud.settings(build_polls=1, build_delay_ms=600_000)
     response = create(ecs, "fail-build-1")
     server_id = response.server_ids[0]
     assert len(_ports(vpc_v2, server_id)) == 1  # the NIC exists while it builds...
+    assert show(ecs, server_id).status == "BUILD"
+    show(ecs, server_id)  # the poll that ends the build (here: in failure)
     current = wait_job(ecs, response.job_id)
     assert current.status == "FAIL"
     assert current.error_code == "Ecs.0204" and current.fail_reason

@@ -73,8 +73,9 @@ def test_delete_removes_the_server_and_its_ports(cloud, ecs, vpc_v2):
     assert ecs.list_servers_details(ListServersDetailsRequest(name="doomed")).count == 0
 
 
+@pytest.mark.slow
 def test_delete_during_build_cancels_the_transition(cloud, ecs, vpc_v2):
-    cloud.settings(build_delay_ms=300)
+    cloud.settings(build_delay_ms=1500)  # a timer by design: wide enough for a loaded machine's calls
     events = []
     listener = lambda **payload: events.append(payload)  # noqa: E731
     cloud.backend.subscribe("ecs.server_created", listener)
@@ -83,7 +84,7 @@ def test_delete_during_build_cancels_the_transition(cloud, ecs, vpc_v2):
         server_id = response.server_ids[0]
         assert show(ecs, server_id).status == "BUILD"
         _delete(ecs, server_id)
-        time.sleep(0.4)
+        time.sleep(1.6)  # past the build's timer: the cancelled transition must not happen
         assert _error(lambda: show(ecs, server_id)).error_code == "Ecs.0114"
         assert vpc_v2.list_ports(ListPortsRequest(device_id=server_id)).ports == []
         creation = job(ecs, response.job_id)
