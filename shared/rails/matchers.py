@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.rails.addresses import merge
+
 __all__ = [
     "PORT_PROTOCOLS",
     "normalise_protocol",
@@ -132,14 +134,8 @@ def multiport_from_range(port_min: Any, port_max: Any) -> str | None:
 
 
 def _merge(intervals: Any) -> list[Interval]:
-    merged: list[list[int]] = []
-    for low, high in sorted(intervals):
-        if merged and low <= merged[-1][1] + 1:
-            if high > merged[-1][1]:
-                merged[-1][1] = high
-        else:
-            merged.append([low, high])
-    return [(low, high) for low, high in merged]
+    """Sorted, disjoint, adjacent ones joined: the same interval arithmetic as the address sets."""
+    return list(merge(intervals))
 
 
 def read_protocol(value: Any) -> tuple[frozenset[int] | None, bool]:
