@@ -27,6 +27,7 @@ NOT_RECOGNISED = {
     "a user named like the agency": {"type": "User", "name": AGENCY},
     "a user with the agency as a path": {"type": "User", "name": f"acme/{AGENCY}"},
     "root": {"type": "Root", "name": f"acme/{AGENCY}"},
+    "a user carrying an agency urn": {"type": "User", "principal_urn": f"sts::0a1b:assumed-agency:{AGENCY}/s"},
     "bare {domain, name, id}": {"domain": DOMAIN, "name": AGENCY, "id": "0a1b"},
     "another agency's urn": {"type": "AssumedAgency", "principal_urn": "sts::0a1b:assumed-agency:other/s"},
     "our name after another urn": {"principal_urn": "sts::0a1b:assumed-agency:other/s", "name": f"acme/{AGENCY}"},
