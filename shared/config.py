@@ -48,6 +48,12 @@ class Settings:
     concurrency: int = 16
     max_messages_per_invocation: int = 0  # MAX_MESSAGES_PER_INVOCATION: then hand the rest on (0: no bound)
     group_cache_ttl_s: float = 60.0
+    facts_max_age_ms: int = (
+        1000  # FACTS_MAX_AGE_MS: the rails decide on facts read at most this long before (0: per decision)
+    )
+    # WRITE_STRATEGY: "fewest_calls" (a change that takes several delta calls is one whole-list write
+    # from the list read just before it) or "deltas" (v3 insert/remove only, but for reorders)
+    write_strategy: str = "fewest_calls"
     # guard rails
     protected_groups: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] = ("*",)
@@ -332,6 +338,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
             "MAX_MESSAGES_PER_INVOCATION", get("MAX_MESSAGES_PER_INVOCATION"), 0, int, 0, 100_000
         ),
         group_cache_ttl_s=_number("GROUP_CACHE_TTL_S", get("GROUP_CACHE_TTL_S"), 60.0, float, 0, 3600),
+        facts_max_age_ms=_number("FACTS_MAX_AGE_MS", get("FACTS_MAX_AGE_MS"), 1000, int, 0, 60000),
+        write_strategy=_choice("WRITE_STRATEGY", get("WRITE_STRATEGY"), "fewest_calls", ("fewest_calls", "deltas")),
         protected_groups=_list("PROTECTED_GROUPS", get("PROTECTED_GROUPS"), ()),
         allowed_groups=_list("ALLOWED_GROUPS", get("ALLOWED_GROUPS"), ("*",)),
         soft_max_groups=soft,

@@ -31,6 +31,7 @@ from shared.flows.policy import Policy, evaluate, interface_in_scope, load_polic
 from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
 from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
+from shared.rails.facts import facts_of
 from shared.rails.groups import catalog_for
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
@@ -181,6 +182,7 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
         now=now,
         path_of=lambda g: origin.get(g, "$.rules"),
         approved=all(rule.approved_by for rule in evaluation.rules),
+        facts=facts_of(run),
     )
     if verdict.config_error:
         return failure_data(verdict.config_error, identity=identity, rules_matched=rule_names)
@@ -194,6 +196,7 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
         now=run.clock.monotonic,
         path_of=lambda g: origin.get(g, "$.rules"),
         approved=all(rule.approved_by for rule in evaluation.rules),
+        facts=facts_of(run),
         known=verdict.facts,
     )
     return report_data(run.apply(plans, network, recheck=recheck), warnings, identity, rules_matched=rule_names)
