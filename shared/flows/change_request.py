@@ -223,7 +223,7 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
     if verdict.errors:
         return rejected(verdict.errors, warnings=warnings, identity=identity)
     if identity.dry_run:
-        return _planned(plans, warnings, identity, network, verdict.facts)
+        return _planned(plans, warnings, identity, network, verdict.facts, run)
     recheck = rechecker(
         settings=run.settings,
         network=network,
@@ -234,8 +234,9 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
         facts=facts_of(run),
         known=verdict.facts,
     )
-    fresh = listed_last and counter.total == calls_before + 1 and not (verdict.facts and verdict.facts.called)
-    report = run.apply(plans, network, recheck=recheck, fresh=fresh)
+    # fresh: no call of this message since it listed the ports (a wait for another message's read of
+    # the rail facts may have passed: one round trip at most), so the list is as good as re-read
+    report = run.apply(plans, network, recheck=recheck, fresh=listed_last and counter.total == calls_before + 1)
     return report_data(report, warnings, identity, extra_nics=left_alone)
 
 
@@ -303,12 +304,13 @@ def _planned(
     identity: Identity,
     network: Network,
     facts: GroupFacts | None,
+    run: Run,
 ) -> ResultData:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
     after = {g for plan in plans for g in plan.after}
     groups = dict(facts.groups) if facts else {}
     if after - set(groups):  # interfaces that stay as they are were not read for the rails
-        groups.update(network.read_groups(after - set(groups)))
+        groups.update(facts_of(run).groups(after - set(groups), network))
     return new_result_data(
         "planned",
         identity,

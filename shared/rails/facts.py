@@ -26,7 +26,8 @@ fact, kept with its age, so a poison batch naming a missing group does not read 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -66,12 +67,10 @@ class _Shelf(Generic[V]):
         ids: Iterable[str],
         read: Callable[[set[str]], Mapping[str, V | None]],
         expected: Callable[[], Iterable[str]] = tuple,
-    ) -> tuple[dict[str, V | None], bool]:
-        """Every id's fact, no older than ``max_age_s`` now, and whether that took a cloud call (made,
-        or waited for); ``read`` gets the missing and stale ones (plus any other stale or
-        ``expected`` one not fresh) and answers with what exists."""
+    ) -> dict[str, V | None]:
+        """Every id's fact, no older than ``max_age_s`` now; ``read`` gets the missing and stale ones
+        (plus any other stale or ``expected`` one not yet read) and answers with what exists."""
         wanted = set(ids)
-        called = False
         ours: dict[str, V | None] = {}  # read by this thread just now: fresh for this decision
         while True:
             now = self.monotonic()
@@ -86,14 +85,13 @@ class _Shelf(Generic[V]):
                     done = threading.Event()
                     for i in mine:
                         self._reading[i] = done
-            called = called or bool(mine or waits)
             if mine:
                 answer = self._read(mine, read, done)
                 ours.update({i: answer.get(i) for i in mine & wanted})
             found.update(ours)
             wanted -= set(ours)
             if not waits:
-                return found, called
+                return found
             for event in waits:  # another thread is reading them: its answer, once in, is fresh enough
                 event.wait()
             wanted |= set(found) - set(ours)  # judged again on the next pass (a fact may have aged)
@@ -118,6 +116,18 @@ class _Shelf(Generic[V]):
                     if self._reading.get(i) is done:
                         del self._reading[i]
             done.set()
+
+
+@contextmanager
+def _counted_as_facts(gateway: Network) -> Iterator[None]:
+    """The reads made meanwhile through ``gateway`` count as rail facts in its counter too."""
+    counter = getattr(gateway, "counter", None)
+    before = counter.reads if counter is not None else 0
+    try:
+        yield
+    finally:
+        if counter is not None:
+            counter.facts += counter.reads - before
 
 
 def _address_refs(groups: Iterable[SecurityGroup]) -> set[str]:
@@ -156,23 +166,26 @@ class FactsCache:
         """Reads made so far (a group read is two listings, an address group read one call each)."""
         return self._groups.reads + self._address_groups.reads
 
-    def groups(self, ids: Iterable[str], gateway: Network) -> tuple[dict[str, SecurityGroup], bool]:
-        """The groups that exist among ``ids``, with their rules, each no older than the bound (and
-        whether that took a call)."""
+    def groups(self, ids: Iterable[str], gateway: Network) -> dict[str, SecurityGroup]:
+        """The groups that exist among ``ids``, with their rules, each no older than the bound. A
+        read goes through ``gateway`` (the deciding message's: its ``api_calls`` count it, and say
+        how many of its reads were these facts: ``facts``)."""
         wanted = set(ids)
         if not wanted:
-            return {}, False
-        facts, called = self._groups.get(wanted, gateway.read_groups, self._expected_ids)
-        return {i: group for i, group in facts.items() if group is not None}, called
+            return {}
+        with _counted_as_facts(gateway):
+            facts = self._groups.get(wanted, gateway.read_groups, self._expected_ids)
+        return {i: group for i, group in facts.items() if group is not None}
 
-    def address_groups(self, refs: Iterable[str], gateway: Network) -> tuple[dict[str, list[str] | None], bool]:
+    def address_groups(self, refs: Iterable[str], gateway: Network) -> dict[str, list[str] | None]:
         """The ``ip_set`` of each IP address group (None: it could not be read: counts as everyone)."""
         wanted = set(refs)
         if not wanted:
-            return {}, False
-        return self._address_groups.get(
-            wanted, lambda missing: {ref: gateway.show_address_group(ref) for ref in sorted(missing)}
-        )
+            return {}
+        with _counted_as_facts(gateway):
+            return self._address_groups.get(
+                wanted, lambda missing: {ref: gateway.show_address_group(ref) for ref in sorted(missing)}
+            )
 
     def gather(
         self, plans: Iterable[NicPlan], gateway: Network, catalog: GroupCatalog, known: GroupFacts | None = None
@@ -180,26 +193,18 @@ class FactsCache:
         """The facts for the changing plans: every group they mention (before and after), with
         rules, and the address groups those rules name. ``known``: facts the caller read for this
         decision a moment ago (sg_drift judged the server on them); only what they lack comes from
-        the cache. A read is made through ``gateway`` (the deciding message's: its ``api_calls``
-        count it, and say how many of its reads were these facts, ``facts``)."""
-        counter = getattr(gateway, "counter", None)
-        reads_before = counter.reads if counter is not None else 0
+        the cache."""
         ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}
         have = {  # a group known by name only (rules not read) is read like any other
             g: known.groups[g]
             for g in ids
             if known is not None and g in known.groups and known.groups[g].rules is not None
         }
-        read, groups_called = self.groups(ids - set(have), gateway)
-        groups = {**have, **read}
+        groups = {**have, **self.groups(ids - set(have), gateway)}
         refs = _address_refs(groups.values())
         given = {r: ips for r, ips in (known.address_groups if known is not None else {}).items() if r in refs}
-        addresses, addresses_called = self.address_groups(refs - set(given), gateway)
-        if counter is not None:
-            counter.facts += counter.reads - reads_before
-        return GroupFacts(
-            groups, catalog.name_counts(groups), {**given, **addresses}, called=groups_called or addresses_called
-        )
+        addresses = self.address_groups(refs - set(given), gateway)
+        return GroupFacts(groups, catalog.name_counts(groups), {**given, **addresses})
 
 
 _MADE = threading.Lock()

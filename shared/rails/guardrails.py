@@ -97,7 +97,6 @@ class GroupFacts:
     groups: dict[str, SecurityGroup]  # every group in the plans that exists, with its rules
     known_names: Counter[str] = field(default_factory=Counter)  # name -> how many groups carry it (catalog + fresh)
     address_groups: dict[str, list[str] | None] = field(default_factory=dict)  # None: could not be read
-    called: bool = False  # gathering them took a cloud call (made, or waited for): time passed
 
     def group(self, group_id: str) -> SecurityGroup:
         return self.groups.get(group_id) or SecurityGroup(group_id, "")
