@@ -43,6 +43,10 @@ __all__ = ["ChangeJob", "prepare", "expect", "process", "hold", "REPLAY_GUARD", 
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
+# A batch reads the rules of every group of a project with at most this many (two paged listings),
+# so that the groups its interfaces carry now are read with the ones its requests name.
+BATCH_READS_CATALOG_UP_TO = 500
+
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
 REPLAY_GUARD = MemoryStore()
 
@@ -75,9 +79,10 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
 
 def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
     """Before the first message starts: the groups the batch's requests name, so that the first
-    rail-facts read reads them all (:mod:`shared.rails.facts`). Worked out at that read, by the
-    catalog as the first message left it (no call of its own); an unknown name is skipped here
-    and is that message's error."""
+    rail-facts read reads them all (:mod:`shared.rails.facts`), and with them every group of a
+    project of at most ``BATCH_READS_CATALOG_UP_TO`` (the groups the interfaces carry now). Worked
+    out at that read, by the catalog as the first message left it (no call of its own); an unknown
+    name is skipped here and is that message's error."""
     refs = [ref for item in items if item.job is not None for ref in item.job.request["change"]["security_groups"]]
     if len(items) < 2 or not refs or not run.settings.facts_max_age_ms:
         return
@@ -90,7 +95,10 @@ def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
         for group in catalog.known().values():
             ids_by_name.setdefault(group.name, []).append(group.id)
         ids = {ref["id"] for ref in refs if "id" in ref}
-        return ids | {ids_by_name[r["name"]][0] for r in refs if len(ids_by_name.get(r.get("name"), [])) == 1}
+        ids |= {ids_by_name[r["name"]][0] for r in refs if len(ids_by_name.get(r.get("name"), [])) == 1}
+        if len(catalog.known()) <= BATCH_READS_CATALOG_UP_TO:  # the groups now on the ports too, unknown yet
+            ids |= set(catalog.known())
+        return ids
 
     facts_of(run).expect(named)
 
