@@ -83,6 +83,7 @@ class Settings:
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
     creation_max_age_s: float = 420.0  # CREATION_MAX_AGE_S: an older server is not new (default: readiness + 300 s)
+    ecs_created_mode: str = "enforce"  # ECS_CREATED_MODE: enforce | report (plan and emit, write nothing)
     # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
     idempotency_store: str = field(default="memory", repr=False)
     # sg_drift
@@ -365,6 +366,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         creation_max_age_s=_number(
             "CREATION_MAX_AGE_S", get("CREATION_MAX_AGE_S"), readiness_max_wait_s + 300.0, float, 1, 30 * 86400
         ),
+        ecs_created_mode=_choice("ECS_CREATED_MODE", get("ECS_CREATED_MODE"), "enforce", ("enforce", "report")),
         idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
         drift_mode=_choice("DRIFT_MODE", get("DRIFT_MODE"), "report", ("report", "enforce")),
         drift_remove_risky=_boolean("DRIFT_REMOVE_RISKY", get("DRIFT_REMOVE_RISKY"), False),
