@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "validate-policy": "validate_policy",
     "show": "show",
     "report": "report",
+    "drift": "drift",
     "capture": "capture",
     "invoke": "invoke",
     "submit": "submit",
