@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "show": "show",
     "report": "report",
     "drift": "drift",
+    "history": "history",
     "capture": "capture",
     "invoke": "invoke",
     "submit": "submit",
