@@ -110,12 +110,14 @@ def describe(trace: dict[str, Any], interface: str, agency: str | None) -> Chang
     if name not in _PORT_TRACES + _SERVER_TRACES:
         return None
     request = _object(trace.get("request"))
-    port = request.get("port") if isinstance(request.get("port"), dict) else {}
+    raw_port = request.get("port")
+    port: dict[str, Any] = raw_port if isinstance(raw_port, dict) else {}
     groups = [g for g in port.get("security_groups") or [] if isinstance(g, str)]
     index = port.get("index") if isinstance(port.get("index"), int) else None
     action = {"updatePort": "replace", "addSecurityGroups": "insert", "removeSecurityGroups": "remove"}.get(str(name))
     if name in _SERVER_TRACES:
-        body = request.get(str(name)) if isinstance(request.get(str(name)), dict) else {}
+        raw_body = request.get(str(name))
+        body: dict[str, Any] = raw_body if isinstance(raw_body, dict) else {}
         groups = [str(body["name"])] if isinstance(body.get("name"), str) else []
         action, interface = ("nova-add" if name == "addSecurityGroup" else "nova-remove"), "all"
     code = str(trace.get("code") or "")
