@@ -68,6 +68,7 @@ class Settings:
     pin_protected_first: bool = False  # protected groups must stay at the highest priority
     # authenticity
     signing_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    retiring_signing_keys: tuple[str, ...] = ()  # RETIRING_SIGNING_KEYS: still valid, each use warned about
     require_signed: bool = True
     signature_max_skew_s: int = 300
     replay_window_s: int = 600
@@ -188,6 +189,18 @@ def _signing_keys(raw: str | None) -> dict[str, str]:
     ):
         raise ConfigError("REQUEST_SIGNING_KEYS", "must map key ids to secrets of at least 16 characters")
     return keys
+
+
+def _retiring_keys(raw: str | None, keys: Mapping[str, str]) -> tuple[str, ...]:
+    """Key ids being rotated out: each must be one of ``REQUEST_SIGNING_KEYS`` (a typo would warn about nothing)."""
+    retiring = _list("RETIRING_SIGNING_KEYS", raw, ())
+    for key_id in retiring:
+        if not isinstance(key_id, str) or key_id not in keys:
+            shown = repr(key_id)[:40]
+            raise ConfigError(
+                "RETIRING_SIGNING_KEYS", f"names key id {shown}, which REQUEST_SIGNING_KEYS does not have"
+            )
+    return tuple(retiring)
 
 
 def _sinks(raw: str | None) -> tuple[dict[str, Any], ...]:
@@ -323,6 +336,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
     legacy = None if legacy_max is None else _number("RISKY_MAX_ADDRESSES", legacy_max, 0, int, 0, 2**128)
     legacy_v4, legacy_v6 = (2**24, 2**96) if legacy is None else (min(legacy, 2**32), legacy)
     readiness_max_wait_s = _number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900)
+    signing_keys = _signing_keys(get("REQUEST_SIGNING_KEYS"))
     return Settings(
         region=region,
         project_id=project_id,
@@ -350,7 +364,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         risky_max_public_ipv6=_number("RISKY_MAX_PUBLIC_IPV6", get("RISKY_MAX_PUBLIC_IPV6"), legacy_v6, int, 0, 2**128),
         pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
-        signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),
+        signing_keys=signing_keys,
+        retiring_signing_keys=_retiring_keys(get("RETIRING_SIGNING_KEYS"), signing_keys),
         require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
         signature_max_skew_s=skew,
         replay_window_s=replay_window,

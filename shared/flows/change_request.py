@@ -130,6 +130,26 @@ def _store(run: Run) -> IdempotencyStore:
 
 def process(job: ChangeJob, run: Run) -> ResultData:
     request, identity = job.request, job.identity  # valid and authentic (prepare)
+    data = _process_authentic(request, identity, run)
+    retiring = _retiring_key(request, run)
+    # a reminder that travels with the result back to the sender, whatever the outcome
+    return data.replace(warnings=[retiring, *data.warnings]) if retiring else data
+
+
+def _retiring_key(request: dict[str, Any], run: Run) -> ErrorDetail | None:
+    """A warning when the request was signed with a key id ``RETIRING_SIGNING_KEYS`` lists."""
+    signature = request.get("signature")
+    key_id = signature.get("key_id") if isinstance(signature, dict) else None
+    if key_id not in run.settings.retiring_signing_keys:
+        return None
+    return ErrorDetail(
+        ErrorCode.SIGNING_KEY_RETIRING,
+        f"signed with key id {key_id!r}, which is being retired: sign with another key id",
+        "$.signature.key_id",
+    )
+
+
+def _process_authentic(request: dict[str, Any], identity: Identity, run: Run) -> ResultData:
     if identity.dry_run:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
     store = _store(run)
