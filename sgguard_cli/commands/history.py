@@ -203,11 +203,11 @@ def _ticket_text(change: Change) -> str:
     return "sgguard (no result event matched: --results)"
 
 
-def table(changes: list[Change], ips: dict[str, str | None]) -> list[str]:
+def table(changes: list[Change], ips: dict[str, str | None], agency: str) -> list[str]:
     lines = [f"{'time (UTC)':<20}  {'who':<28} {'interface':<17} {'change':<40} ticket"]
     for change in changes:
-        mark = " (sgguard)" if change.by_sgguard else ""
-        who = printable(change.user)[: 28 - len(mark)] + mark
+        # sgguard's rows by its agency (the session part of the name says nothing to a reader)
+        who = f"sgguard ({printable(agency)})"[:28] if change.by_sgguard else printable(change.user)[:28]
         where = "all" if change.interface == "all" else (ips.get(change.interface) or change.interface[:17])
         lines.append(f"{change.time:<20}  {who:<28} {where:<17} {change.what():<40} {_ticket_text(change)}")
     if len(lines) == 1:
@@ -249,7 +249,7 @@ def run(args, ctx) -> int:
         ctx.out(json.dumps({"server_id": args.server, "server": server, "changes": rows}, indent=2))
         return 0
     ctx.out(f"server {printable(server or '(gone)')} {args.server}: {len(ports)} interface(s)")
-    for line in table(changes, ports):
+    for line in table(changes, ports, agency):
         ctx.out(line)
     return 0
 

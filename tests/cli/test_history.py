@@ -47,7 +47,7 @@ def test_who_when_what_and_the_ticket(cloud, changed):
     assert len(rows) == 2, out  # db-01's change is not read
     person, ticket = rows
     assert "localcloud " in person and "+ web at 0" in person and person.rstrip().endswith("-")
-    assert "(sgguard)" in ticket and "+ monitoring last" in ticket
+    assert "sgguard (sgguard-functions)" in ticket and "+ monitoring last" in ticket
     assert ticket.rstrip().endswith(f"servicenow CHG0031337 ({request_id})")
     assert "10.0.2.10" in person  # the interface by its address
 
