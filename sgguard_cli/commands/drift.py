@@ -27,7 +27,8 @@ each drifted server is repaired through the guard rails, as DRIFT_MODE=enforce d
 SERVER: the same for one server, read fresh. Prints one line per server with findings (and a total);
 --json prints the result events' data. Groups a recent sgguard change attached are kept only when
 IDEMPOTENCY_STORE names the functions' shared store (the ledger lives there). {CREDENTIALS_HELP}.
-Exit status: 0 no findings left, 1 findings left (or a server that could not be judged), 2 usage,
+Exit status: 0 no findings left, 1 findings left (or a server that could not be judged or does not
+exist), 2 usage,
 3 credentials, policy or a failed listing.
 """
 EPILOG = """
@@ -37,7 +38,7 @@ examples:
   sgguard drift repair c0000000-0000-4000-8000-000000000001 --json
 """
 
-_PROBLEM_OUTCOMES = ("drift_detected", "failed")
+_PROBLEM_OUTCOMES = ("drift_detected", "failed", "skipped")  # skipped: a server to repair that does not exist
 
 
 def printable(text: object) -> str:

@@ -78,6 +78,11 @@ def test_repair_one_server(cloud, vpc_v3):
     assert port_groups(cloud, DB_PORT)[0] == SG["baseline"]
 
 
+def test_repairing_a_server_that_does_not_exist_is_exit_1(cloud):
+    code, out, _ = drift(cloud, "repair", "c0000000-0000-4000-8000-00000000ffff")
+    assert code == 1 and "skipped" in out and "no longer exists" in out
+
+
 @pytest.mark.parametrize("server", ["C0000000-0000-4000-8000-000000000002", "../ports", "1", "c0000000-0000-4000-8000"])
 def test_repair_refuses_a_server_that_is_not_an_id_before_any_call(cloud, server):
     seq = cloud.last_seq()

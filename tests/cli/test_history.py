@@ -142,3 +142,24 @@ def test_bad_input_is_refused_before_any_call(cloud, argv):
     code, _, err = history(cloud, *argv)
     assert code == 2 and ("SERVER must be a server id" in err or "--days must be within 1..7" in err)
     assert cloud.requests(seq) == []
+
+
+def test_a_creation_policy_change_is_named_by_its_function_and_trace(cloud, ecs, tmp_path):
+    from tests.support.ecs import create_servers, cts_event, cts_trace
+
+    cloud.settings(build_delay_ms=50)
+    job, [server] = create_servers(ecs, "web-01", tags={"env": "prod", "role": "web-frontend"})
+    trace = cts_trace([server], job)
+    response = Invoker(cloud, "ecs_created")(cts_event(trace), READINESS_POLL_S="0.05", READINESS_MAX_WAIT_S="10")
+    assert response["results"][0]["data"]["outcome"] == "succeeded"
+    path = tmp_path / "results.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in response["results"]))
+    code, out, _ = history(cloud, server, "--results", str(path), "--json")
+    assert code == 0
+    rows = json.loads(out)["changes"]
+    assert [r["action"] for r in rows] == ["insert", "remove"]  # the policy's groups, then default out
+    assert {(r["by_sgguard"], r["function"], r["request_id"]) for r in rows} == {
+        (True, "ecs_created", trace["trace_id"])
+    }
+    code, out, _ = history(cloud, server, "--results", str(path))
+    assert f"ecs_created {trace['trace_id']}" in out
