@@ -3,6 +3,9 @@
 ``context.getUserData(key)`` carries both plain and encrypted user data (signing keys belong in
 the encrypted part). Every setting is parsed and checked here, once, so that a typo in the
 console fails the invocation loudly with the setting's name instead of misbehaving later.
+
+Over 400 lines: every setting of the three functions is parsed here and only here (a test checks
+that no other module reads user data), so the module grows with each setting.
 """
 
 from __future__ import annotations
