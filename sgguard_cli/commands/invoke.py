@@ -25,8 +25,8 @@ fresh python process with the code directory first on the path, and a FunctionGr
 User data: the function's user_data and encrypted_user_data from template.yaml, with the template's
 parameters taken from the environment, else their defaults, else local stand-ins (REGION =
 localcloud's, SIGNING_KEYS_JSON = the local key...); the endpoints (ECS, VPC, SMN, EG,
-FunctionGraph) point at localcloud; --env K=V sets any key last. localcloud: --endpoint URL (a
-running one, e.g. sgguard serve's), else one started for the invocation with the default seed.
+FunctionGraph) point at localcloud; --env K=V sets any key last. localcloud: --endpoint URL, else
+$LOCALCLOUD_URL (a running one, e.g. sgguard serve's), else one started for the invocation.
 Credentials: HUAWEICLOUD_SDK_AK / _SK / _PROJECT_ID (+ _SECURITY_TOKEN) when set, else temporary
 ones localcloud issues (as an agency would).
 
@@ -84,7 +84,7 @@ def add_arguments(parser) -> None:
         "--endpoint",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="a running localcloud (default: start one for the invocation)",
+        help="a running localcloud (default: $LOCALCLOUD_URL, else start one for the invocation)",
     )
     parser.add_argument("--env", action="append", default=[], metavar="K=V", help="set a user data key (repeatable)")
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
@@ -120,9 +120,10 @@ def run(args, ctx) -> int:
     cloud = None
     work = Path(tempfile.mkdtemp(prefix="sgguard-invoke-"))
     try:
-        if getattr(args, "endpoint", None):
+        running = getattr(args, "endpoint", None) or ctx.environ.get("LOCALCLOUD_URL")
+        if running:
             endpoint, region, project_id = (
-                args.endpoint.rstrip("/"),
+                running.rstrip("/"),
                 getattr(args, "region", None) or ctx.environ.get("REGION", DEFAULT_REGION),
                 DEFAULT_PROJECT_ID,
             )

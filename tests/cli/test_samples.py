@@ -5,6 +5,7 @@ and the exit status agree with them."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -43,7 +44,8 @@ EXPECTED = {
 
 
 def invoke(capsys, *argv: str) -> tuple[int, str, str]:
-    code = sgguard(["invoke", *argv])
+    environ = {k: v for k, v in os.environ.items() if k != "LOCALCLOUD_URL"}  # its own localcloud, always
+    code = sgguard(["invoke", *argv], environ)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
