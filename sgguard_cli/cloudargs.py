@@ -24,7 +24,7 @@ import argparse
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from .errors import ConfigError
 
@@ -125,6 +125,19 @@ class CloudTarget:
     def required_credentials(self) -> Credentials:
         """The credentials; without them the ConfigError that names the missing variables."""
         return self.credentials or credentials_from(self.environ)
+
+    def functiongraph_client(self) -> Any:
+        """The official FunctionGraph client at :meth:`endpoint`, with the required credentials."""
+        from .deployer.api import build_client
+
+        credentials = self.required_credentials()
+        return build_client(
+            credentials.ak,
+            credentials.sk,
+            credentials.project_id,
+            self.endpoint("functiongraph"),
+            credentials.security_token,
+        )
 
 
 SDK_LOGGER_PREFIX = "HuaweiCloud-SDK-"  # huaweicloudsdkcore: one logger per client class, not propagated
