@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 from ..errors import ConfigError, Problems, UsageError
 
-__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "failures", "FUNCTION_NAME"]
 
 SUMMARY = "report every server's compliance (verdicts and findings as sg_drift judges them): HTML, JSON, CSV"
 DETAILS = f"""
@@ -40,6 +41,7 @@ examples:
 """
 
 FAIL_ON = ("drift", "exposure", "any")
+FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,59}\Z")
 
 
 def add_arguments(parser) -> None:
@@ -74,6 +76,11 @@ def run(args, ctx) -> int:
     from ..report.render import write_report
     from ..report.settings import judging_settings
 
+    if not FUNCTION_NAME.match(args.function):  # it goes into the function's URN, in a URL
+        raise UsageError(
+            f"--function {args.function!r}: a FunctionGraph function name (a letter, then letters, "
+            "digits, '_' or '-'; at most 60 characters)"
+        )
     policy_path = Path(args.policy)
     if not policy_path.is_file():
         raise UsageError(f"--policy {args.policy}: no such file")

@@ -119,3 +119,10 @@ def test_printed_the_page_expands_every_detail_and_drops_the_controls():
     print_css = page.split("@media print {", 1)[1].split("\n}\n", 1)[0]
     assert "tr.detail[hidden] { display: table-row !important; }" in print_css
     assert ".controls, #empty { display: none !important; }" in print_css
+
+
+def test_the_function_name_is_checked_before_it_goes_into_a_urn(cloud, tmp_path):
+    seq = cloud.requests()[-1]["seq"] if cloud.requests() else 0
+    code, _, err = run_report(cloud, tmp_path, "--function", "../sg_drift")
+    assert code == 2 and "--function '../sg_drift': a FunctionGraph function name" in err
+    assert cloud.requests(seq) == []
