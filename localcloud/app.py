@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from .client import ControlClient
 from .control import control, register_initial_seed
+from .core.accounts import Directory
 from .core.server import LocalCloudServer, serve_in_thread
 from .core.state import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_SK, Backend
 from .seed import default_seed, load_seed
@@ -64,13 +65,16 @@ def start(
     latency_ms: int = 0,
     region: str = DEFAULT_REGION,
     serve: bool = True,
+    directory: Directory | None = None,
 ) -> LocalCloud:
     """Start the emulator (in a background thread unless ``serve`` is False).
 
     ``seed`` defaults to the bundled default seed (one project with the dev credentials, a VPC,
-    subnets and security groups); pass ``{}`` for an empty cloud.
+    subnets and security groups); pass ``{}`` for an empty cloud. ``directory``: the accounts,
+    agencies and AKs of another started region's cloud, shared (one emulated cloud, several regions,
+    each on its own port: the SDK's ``HUAWEICLOUD_SDK_REGION_<SERVICE>_<REGION>`` points at each).
     """
-    backend = Backend(region=region)
+    backend = Backend(region=region, directory=directory)
     # CTS records every trace a change made through the API (ListTraces answers them)
     backend.subscribe("cloud.trace", lambda project, trace, **_: record_trace(project, trace))
     server = LocalCloudServer((host, port), backend, all_routers(), control, latency_ms=latency_ms)

@@ -15,6 +15,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from .core.accounts import Agency
 from .core.errors import BadRequest
 from .core.state import Backend
 
@@ -68,10 +69,19 @@ def load_seed(backend: Backend, document: dict) -> dict:
     with backend.lock:
         for key, value in document.get("settings", {}).items():
             setattr(backend.settings, key, value)
+        _load_accounts(backend, document.get("accounts", []))
         for project_doc in document.get("projects", []):
             project = backend.project(project_doc["id"], create=True)
             if project_doc.get("name"):
                 project.name = project_doc["name"]
+            if project_doc.get("domain_id"):
+                backend.directory.add_project(
+                    project.project_id,
+                    project_doc["domain_id"],
+                    backend.region,
+                    project.name,
+                    project_doc.get("parent_id"),
+                )
             for credential in project_doc.get("credentials", []):
                 backend.add_credential(credential["ak"], credential["sk"], project.project_id)
             project_summary: dict = {}
@@ -79,3 +89,22 @@ def load_seed(backend: Backend, document: dict) -> dict:
                 project_summary.update(project.service(service).load_seed(project_doc))
             summary["projects"][project.project_id] = project_summary
     return summary
+
+
+def _load_accounts(backend: Backend, accounts: list[dict]) -> None:
+    """Accounts are global: loading the same one from every region's seed is harmless."""
+    directory = backend.directory
+    for doc in accounts:
+        account = directory.add_account(doc["domain_id"], doc["name"], doc.get("status", "active"))
+        for credential in doc.get("credentials", []):
+            backend.add_credential(credential["ak"], credential["sk"], "", domain_id=account.domain_id)
+        for agency in doc.get("agencies", []):
+            directory.add_agency(
+                Agency(
+                    account.domain_id,
+                    agency["name"],
+                    agency["trusted_domain_id"],
+                    agency.get("external_id"),
+                    agency.get("max_duration_s", 3600),
+                )
+            )

@@ -29,6 +29,7 @@ class ApiContext:
     project: Any  # localcloud.core.state.ProjectState
     backend: Any  # localcloud.core.state.Backend
     ak: str = ""
+    credential: Any = None  # the caller's localcloud.core.state.Credential (cloud API routes)
     _json: Any = field(default=None, repr=False)
     server: Any = field(default=None, repr=False)  # the LocalCloudServer: set for control routes only
 

@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
             ctx = self._authenticate(method, path, raw_query, headers, body, params, request_id)
             entry.update(
                 ak=ctx.ak,
-                project_id=ctx.project.project_id,
+                project_id=ctx.project.project_id if ctx.project else None,
                 security_token="X-Security-Token" in headers or "x-security-token" in headers,
             )
             fault_kind = self._apply_faults(method, path, "before", entry["route"], ctx)
@@ -225,10 +225,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         project_id = params.get("project_id")
         header_project = headers.get("X-Project-Id") or headers.get("x-project-id")
-        for claimed in (project_id, header_project):
-            if claimed is not None and claimed != credential.project_id:
-                raise Forbidden("APIGW.0302", "The IAM credential is not authorized to access this project")
-        project = backend.project(credential.project_id, create=True)
+        claimed = [value for value in (project_id, header_project) if value is not None]
+        for value in claimed:
+            _authorize_project(backend, credential, value)
+        scope = claimed[0] if claimed else credential.project_id
+        project = backend.project(scope, create=True) if scope else None  # None: a global API (IAM, STS)
         return ApiContext(
             method=method,
             path=path,
@@ -240,6 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             project=project,
             backend=backend,
             ak=ak,
+            credential=credential,
         )
 
     def _apply_faults(
@@ -360,6 +362,26 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequest as error:  # pragma: no cover - covered by CloudError
             return 400, render_error(error, "apigw", request_id), "apigw"
         return status, result, "apigw"
+
+
+def _authorize_project(backend: Backend, credential: Any, project_id: str) -> None:
+    """May ``credential`` act in ``project_id`` here? An AK of an account reaches every project of
+    that account in this region; a project of another account answers IAM's 403 (the call needs
+    that account's agency, assumed through STS); an AK bound to one project reaches that one only."""
+    if project_id == credential.project_id:
+        return
+    directory = backend.directory
+    owner = directory.owner_of(project_id)
+    own_account = credential.domain_id or directory.owner_of(credential.project_id)
+    if credential.domain_id and owner == credential.domain_id:
+        if directory.projects[project_id].region != backend.region:
+            raise Forbidden("APIGW.0302", "The IAM credential is not authorized to access this project: other region")
+        return
+    if owner is not None and own_account is not None and owner != own_account:
+        raise Forbidden(
+            "IAM.0003", "Policy doesn't allow this action to be performed: the project is another account's"
+        )
+    raise Forbidden("APIGW.0302", "The IAM credential is not authorized to access this project")
 
 
 def serve_in_thread(server: LocalCloudServer) -> threading.Thread:

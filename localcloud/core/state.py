@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
+from .accounts import Directory
+
 __all__ = [
     "Backend",
     "ProjectState",
@@ -48,6 +50,10 @@ class Credential:
     security_token: str | None = None  # set for temporary (agency) credentials: token required
     expires_at: float | None = None
     agency: str | None = None  # temporary credentials: the agency whose session they are (CTS trace user)
+    # the account the AK belongs to: then every project of that account is open to it (IAM scopes an
+    # AK to its account, not to a project); None: bound to ``project_id`` alone, as before accounts
+    domain_id: str | None = None
+    session_name: str | None = None  # an assumed agency's session (STS AssumeAgency)
 
 
 class ProjectState:
@@ -104,13 +110,17 @@ class Settings:
 class Backend:
     """The emulated cloud of one region."""
 
-    def __init__(self, region: str = DEFAULT_REGION, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, region: str = DEFAULT_REGION, clock: Callable[[], float] = time.time, directory: Directory | None = None
+    ):
         self.region = region
         self.clock = clock
         self.lock = threading.RLock()
         self.settings = Settings()
         self.projects: dict[str, ProjectState] = {}
-        self.credentials: dict[str, Credential] = {}
+        # accounts, their projects, agencies and AKs: global, shared by every region's backend
+        self.directory = directory or Directory()
+        self.credentials: dict[str, Credential] = self.directory.credentials
         self.request_log: deque[dict] = deque(maxlen=200_000)
         self._log_lock = threading.Lock()
         self._seq = 0
@@ -137,11 +147,18 @@ class Backend:
             return [(pid, state) for pid, state in sorted(self.projects.items()) if not project_id or pid == project_id]
 
     def add_credential(
-        self, ak: str, sk: str, project_id: str, security_token: str | None = None, expires_at: float | None = None
+        self,
+        ak: str,
+        sk: str,
+        project_id: str,
+        security_token: str | None = None,
+        expires_at: float | None = None,
+        domain_id: str | None = None,
     ) -> Credential:
-        credential = Credential(ak, sk, project_id, security_token, expires_at)
+        credential = Credential(ak, sk, project_id, security_token, expires_at, domain_id=domain_id)
         with self.lock:
-            self.project(project_id, create=True)
+            if project_id:
+                self.project(project_id, create=True)
             self.credentials[ak] = credential
         return credential
 
@@ -192,7 +209,7 @@ class Backend:
             for state in self.projects.values():
                 state.close()
             self.projects.clear()
-            self.credentials.clear()
+            self.directory.clear()
             self.settings = Settings()
             for topic_listeners in self.listeners.values():
                 for listener in topic_listeners:
