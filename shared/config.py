@@ -14,8 +14,13 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from shared.targets import Targets
 
 __all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
 
@@ -108,6 +113,10 @@ class Settings:
     webhook_urls: Mapping[str, Any] = field(default_factory=dict)  # WEBHOOK_URLS: name -> URL
     webhook_signing_keys: Mapping[str, Any] = field(default_factory=dict, repr=False)  # WEBHOOK_SIGNING_KEYS
     log_envelope_shapes: int = 0  # LOG_ENVELOPE_SHAPES: log the redacted shape of the first N envelopes per instance
+    # organisation scale (docs/organisation.md): TARGETS / TARGETS_FILE; None: the home project only, as before
+    targets: Targets | None = field(default=None, repr=False)
+    # STS_ENDPOINT, else the SDK's own HUAWEICLOUD_SDK_STS_ENDPOINT; empty: StsRegion's endpoint of REGION
+    sts_endpoint: str = ""
 
     def __post_init__(self) -> None:
         if self.rollback_margin_share + self.delivery_margin_share > 1.0:
@@ -309,6 +318,58 @@ def _platform_project_id(context: Any, environ: Mapping[str, str] | None) -> str
     return (method() or None) if callable(method) else None
 
 
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _targets_file_text(raw: str, environ: Mapping[str, str] | None) -> str:
+    """``TARGETS_FILE``: a relative path in the code package (``RUNTIME_CODE_ROOT``, else the package)."""
+    name = "TARGETS_FILE"
+    relative = Path(raw.strip())
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ConfigError(name, "must be a relative path inside the code package")
+    code_root = (environ if environ is not None else os.environ).get("RUNTIME_CODE_ROOT") or "/opt/function/code"
+    for base in (Path(code_root), _PACKAGE_ROOT):
+        candidate = base / relative
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise ConfigError(name, f"no file {str(relative)[:80]!r} in the code package")
+
+
+@lru_cache(maxsize=8)
+def _parsed_targets(name: str, text: str, region: str) -> Targets:
+    """Parsed once per text: an instance re-reads the setting every invocation, not the schema."""
+    from shared.targets import TargetsError, parse_targets
+
+    if name == "TARGETS":
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise ConfigError(name, "is not valid JSON") from None
+    else:
+        import yaml  # only for a TARGETS_FILE
+
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError(name, f"is not valid YAML ({type(error).__name__})") from None
+    try:
+        return parse_targets(document, home_region=region)
+    except TargetsError as error:
+        raise ConfigError(name, str(error)[:2000]) from None
+
+
+def _targets(
+    inline: str | None, file_name: str | None, region: str, environ: Mapping[str, str] | None
+) -> Targets | None:
+    if inline is not None and file_name is not None:
+        raise ConfigError("TARGETS", "set TARGETS or TARGETS_FILE, not both")
+    if inline is not None:
+        return _parsed_targets("TARGETS", inline, region)
+    if file_name is not None:
+        return _parsed_targets("TARGETS_FILE", _targets_file_text(file_name, environ), region)
+    return None
+
+
 def load_settings(context: Any = None, environ: Mapping[str, str] | None = None) -> Settings:
     def get(name: str) -> str | None:
         return read_setting(context, name, environ)
@@ -404,4 +465,6 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         webhook_urls=_json_object("WEBHOOK_URLS", get("WEBHOOK_URLS")),
         webhook_signing_keys=_json_object("WEBHOOK_SIGNING_KEYS", get("WEBHOOK_SIGNING_KEYS")),
         log_envelope_shapes=_number("LOG_ENVELOPE_SHAPES", get("LOG_ENVELOPE_SHAPES"), 0, int, 0, 1000),
+        targets=_targets(get("TARGETS"), get("TARGETS_FILE"), region, environ),
+        sts_endpoint=(get("STS_ENDPOINT") or get("HUAWEICLOUD_SDK_STS_ENDPOINT") or "").strip().rstrip("/"),
     )

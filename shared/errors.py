@@ -45,6 +45,12 @@ class ErrorCode:
     SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
     CONTINUATION_EXPIRED = "CONTINUATION_EXPIRED"  # a continuation older than REPLAY_WINDOW_S: nothing done
 
+    # Organisation scale (TARGETS): which account, region and project; credentials per target.
+    TARGET_NOT_ALLOWED = "TARGET_NOT_ALLOWED"  # a request's target is not one of TARGETS: nothing read or written
+    AGENCY_MISSING = "AGENCY_MISSING"  # the member account has no such agency (STS AssumeAgency: 404)
+    ACCESS_DENIED = "ACCESS_DENIED"  # assuming the member agency was refused: trust, external id, policy (403)
+    ASSUME_FAILED = "ASSUME_FAILED"  # AssumeAgency failed otherwise (bad request, throttled, unreachable)
+
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"
     NIC_NOT_FOUND = "NIC_NOT_FOUND"

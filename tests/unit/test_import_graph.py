@@ -191,6 +191,7 @@ SHARED_LAYERS = (
             "shared.errors",
             "shared.results",
             "shared.config",
+            "shared.targets",
             "shared.clock",
             "shared.timestamps",
             "shared.canonical_json",
