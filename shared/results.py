@@ -128,6 +128,7 @@ class ResultData:
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce); ecs_created: "report" when observing only
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
     continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
+    target: dict[str, Any] | None = None  # with TARGETS: {account, account_name, region, project_id, home}
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -191,6 +192,7 @@ _OPTIONAL_FIELDS = (
     "mode",
     "summary",
     "continuation",
+    "target",
 )
 
 

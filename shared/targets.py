@@ -152,11 +152,12 @@ def _projects(defaults: Mapping[str, Any], doc: Mapping[str, Any]) -> tuple[str,
     return None if value == "all" else tuple(value)
 
 
-_EXCLUSIVE = (("regions", "exclude_regions"), ("projects", "exclude_projects"))
+_EXCLUSIVE: tuple[tuple[str, str], ...] = (("regions", "exclude_regions"), ("projects", "exclude_projects"))
 
 
 def _both_lists(document: Any) -> list[ErrorDetail]:
     """Each scope takes an include list or an exclude list, not both (schema-valid ``document``)."""
+    scopes: list[tuple[str, Any, tuple[tuple[str, str], ...]]]
     scopes = [(f"$.accounts[{i}]", doc, _EXCLUSIVE) for i, doc in enumerate(document.get("accounts", []))]
     scopes.append(("$.discover", document.get("discover", {}), (("ou_ids", "exclude_accounts"),)))
     return [

@@ -108,6 +108,26 @@ class ClientFactory:
 
         return self.client("ecs", EcsClient, self.settings.ecs_endpoint)
 
+    def sts(self) -> Any:
+        """STS (AssumeAgency into member accounts): ``STS_ENDPOINT`` / ``HUAWEICLOUD_SDK_STS_ENDPOINT``,
+        else ``StsRegion.value_of(REGION)``, which honours ``HUAWEICLOUD_SDK_REGION_STS_<REGION>``."""
+        from huaweicloudsdksts.v1 import StsClient
+
+        endpoint = self.settings.sts_endpoint
+        if not endpoint:
+            from huaweicloudsdksts.v1.region.sts_region import StsRegion
+
+            endpoint = StsRegion.value_of(self.settings.region).endpoint
+        return self.client("sts", StsClient, endpoint)
+
+    def iam(self) -> Any:
+        """IAM of this factory's region (``KeystoneListProjects``): ``IamRegion.value_of``, which
+        honours ``HUAWEICLOUD_SDK_REGION_IAM_<REGION>``."""
+        from huaweicloudsdkiam.v3 import IamClient
+        from huaweicloudsdkiam.v3.region.iam_region import IamRegion
+
+        return self.client("iam", IamClient, IamRegion.value_of(self.settings.region).endpoint)
+
     def functiongraph(self) -> Any:
         """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""
         from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient

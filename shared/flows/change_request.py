@@ -18,6 +18,7 @@ from shared.changes.planning import NicPlan, plan_nic, select_interfaces
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 from shared.cloud.gateway import CallCounter
 from shared.errors import ErrorCode, ErrorDetail
+from shared.flows.targets import assume_failure, resolve, run_for, scope_of
 from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from shared.model import SecurityGroup, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from shared.model import Port
     from shared.rails.guardrails import GroupFacts
     from shared.runtime.envelopes import InboundMessage
+    from shared.targets import Target
 
 __all__ = ["ChangeJob", "prepare", "expect", "process", "hold", "REPLAY_GUARD", "ACCEPTS"]
 
@@ -57,6 +59,7 @@ class ChangeJob:
 
     request: Any
     identity: Identity
+    target: Target | None = None  # None: the home project (no TARGETS)
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
@@ -74,7 +77,14 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     refused = _authentic(payload, identity, run)
     if refused:
         return Prepared.answered(message, refused)
-    return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
+    if run.settings.targets is None:
+        return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
+    target, refused = resolve(payload, run, identity)  # TARGETS: before any call
+    if target is None:
+        assert refused is not None
+        return Prepared.answered(message, refused)
+    # one server's requests keep queue order per target: the same server id in two projects is two servers
+    return Prepared(message, job=ChangeJob(payload, identity, target), key=f"{target.key}/{identity.server_id}")
 
 
 def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
@@ -83,7 +93,12 @@ def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
     project of at most ``BATCH_READS_CATALOG_UP_TO`` (the groups the interfaces carry now). Worked
     out at that read, by the catalog as the first message left it (no call of its own); an unknown
     name is skipped here and is that message's error."""
-    refs = [ref for item in items if item.job is not None for ref in item.job.request["change"]["security_groups"]]
+    refs = [
+        ref
+        for item in items
+        if item.job is not None and (item.job.target is None or item.job.target.home)  # the home project's facts
+        for ref in item.job.request["change"]["security_groups"]
+    ]
     if len(items) < 2 or not refs or not run.settings.facts_max_age_ms:
         return
 
@@ -128,9 +143,18 @@ def _store(run: Run) -> IdempotencyStore:
     return store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
 
 
+def _key(request: dict[str, Any], target: Target | None) -> str:
+    """The idempotency key: the request id, with a member target's account/region/project."""
+    if target is None or target.home:
+        return str(request["request_id"])
+    return f"{request['request_id']}@{target.key}"
+
+
 def process(job: ChangeJob, run: Run) -> ResultData:
     request, identity = job.request, job.identity  # valid and authentic (prepare)
-    data = _process_authentic(request, identity, run)
+    data = _process_authentic(request, identity, run, job.target)
+    if job.target is not None:  # TARGETS: every result names its account, region and project
+        data = data.replace(target=job.target.to_dict())
     retiring = _retiring_key(request, run)
     # a reminder that travels with the result back to the sender, whatever the outcome
     return data.replace(warnings=[retiring, *data.warnings]) if retiring else data
@@ -149,20 +173,20 @@ def _retiring_key(request: dict[str, Any], run: Run) -> ErrorDetail | None:
     )
 
 
-def _process_authentic(request: dict[str, Any], identity: Identity, run: Run) -> ResultData:
+def _process_authentic(request: dict[str, Any], identity: Identity, run: Run, target: Target | None) -> ResultData:
     if identity.dry_run:
-        return _counted(request, identity, run)  # changes nothing: never a duplicate
+        return _counted(request, identity, run, target=target)  # changes nothing: never a duplicate
     store = _store(run)
     return process_once(
         store,
-        request["request_id"],
+        _key(request, target),
         _fingerprint(request),
         now=run.clock.monotonic(),
         ttl_s=run.settings.replay_window_s,
         identity=identity,
         in_progress_s=in_progress_s(run.context, run.settings.function_timeout_s),
         holder=holder_token(run),  # a continuation takes over the hold its first invocation took
-        steps=lambda: _counted(request, identity, run, store),
+        steps=lambda: _counted(request, identity, run, store, target),
     )
 
 
@@ -174,7 +198,7 @@ def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Call
     job = item.job
     if job is None or job.identity.dry_run:
         return None
-    store, key, fingerprint = _store(run), job.request["request_id"], _fingerprint(job.request)
+    store, key, fingerprint = _store(run), _key(job.request, job.target), _fingerprint(job.request)
     claim = store.hold(
         key,
         fingerprint,
@@ -192,16 +216,26 @@ _LOCKED_ACTIONS = frozenset({"replace", "reorder"})
 
 
 def _counted(
-    request: dict[str, Any], identity: Identity, run: Run, store: IdempotencyStore | None = None
+    request: dict[str, Any],
+    identity: Identity,
+    run: Run,
+    store: IdempotencyStore | None = None,
+    target: Target | None = None,
 ) -> ResultData:
+    from shared.cloud.agencies import AssumeFailed
+
     counter = CallCounter()
     try:
+        target_run = run if target is None else run_for(run, target, counter)  # a member's: its credentials
         if store is not None and request["change"]["action"] in _LOCKED_ACTIONS:
             assert identity.server_id is not None  # validated
-            with lock_for(store, run.settings.project_id, identity.server_id, deadline=run.deadline, clock=run.clock):
-                data = _plan_and_apply(request, identity, run, counter)
+            scope = scope_of(target, run)
+            with lock_for(store, scope, identity.server_id, deadline=run.deadline, clock=run.clock):
+                data = _plan_and_apply(request, identity, target_run, counter)
         else:
-            data = _plan_and_apply(request, identity, run, counter)
+            data = _plan_and_apply(request, identity, target_run, counter)
+    except AssumeFailed as error:  # this target only: the batch's other targets carry on
+        data = assume_failure(error, identity)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, identity)
     except StoreError as error:  # the server's lock: not taken in time, or the store is down
