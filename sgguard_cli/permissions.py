@@ -21,6 +21,7 @@ from pathlib import Path
 
 __all__ = [
     "ACTIONS_BY_CALL",
+    "MEMBER_ONLY_CALLS",
     "SDK_METHOD_CALLS",
     "SDK_CLIENTS",
     "operations_in_code",
@@ -49,11 +50,20 @@ ACTIONS_BY_CALL: dict[str, str] = {
     "ecs.show_job": "ecs:cloudServers:get",  # no action of its own is documented (see template.yaml)
     # (ecs.list_server_interfaces, if the code starts calling it: ecs:cloudServers:listServerInterfaces
     #  per published policies; verify before adding)
+    # organisation scale (TARGETS): the function's agency assumes each member's agency (IAM5 action)
+    "sts.assume_agency": "sts:agencies:assume",
+    # ... and the member agency lists its account's projects (projects: all): granted in the member
+    # account's agency, not in this template's (MEMBER_ONLY_CALLS)
+    "iam.keystone_list_projects": "iam:projects:list",
     # result sinks
     "functiongraph.async_invoke_function": "functiongraph:function:invokeAsync",
     "eg.put_events": "eg:channels:putEvents",
     "smn.publish_message": "smn:topic:publish",
 }
+
+# Calls made with a member agency's credentials only: their actions belong in the member accounts'
+# agency (docs/organisation.md), not in the function's own.
+MEMBER_ONLY_CALLS = frozenset({"iam.keystone_list_projects"})
 
 # SDK client method -> operation name, for calls made outside the gateway's _read/_write.
 SDK_METHOD_CALLS: dict[str, str] = {
@@ -73,6 +83,8 @@ SDK_METHOD_CALLS: dict[str, str] = {
     "async_invoke_function": "functiongraph.async_invoke_function",
     "put_events": "eg.put_events",
     "publish_message": "smn.publish_message",
+    "assume_agency": "sts.assume_agency",
+    "keystone_list_projects": "iam.keystone_list_projects",
 }
 
 SDK_CLIENTS = (
@@ -82,7 +94,9 @@ SDK_CLIENTS = (
     ("huaweicloudsdkfunctiongraph.v2", "FunctionGraphClient"),
     ("huaweicloudsdkeg.v1", "EgClient"),
     ("huaweicloudsdksmn.v2", "SmnClient"),
-    ("huaweicloudsdkcts.v3", "CtsClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
+    ("huaweicloudsdkcts.v3", "CtsClient"),
+    ("huaweicloudsdksts.v1", "StsClient"),
+    ("huaweicloudsdkiam.v3", "IamClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
 )
 
 _GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")
@@ -140,4 +154,4 @@ def unmapped_sdk_calls(root: Path = ROOT) -> dict[str, list[str]]:
 
 def required_actions(root: Path = ROOT) -> set[str]:
     """The IAM actions the code needs (KeyError names an operation missing from the table)."""
-    return {ACTIONS_BY_CALL[operation] for operation in operations_in_code(root)}
+    return {ACTIONS_BY_CALL[operation] for operation in operations_in_code(root) - MEMBER_ONLY_CALLS}

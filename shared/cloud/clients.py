@@ -71,7 +71,7 @@ class ClientFactory:
         config.pool_maxsize = self.pool_size
         return config
 
-    def client(self, name: str, client_cls: Any, endpoint: str) -> Any:
+    def client(self, name: str, client_cls: Any, endpoint: str, credentials: Any = None) -> Any:
         """The SDK client ``client_cls`` at ``endpoint``, built once (every SDK client of the
         functions, the result sinks' included, is built here)."""
         from shared.cloud.transport import prepare_http_config, proxy_configured, quiet_http_handler, tune_client
@@ -83,7 +83,7 @@ class ClientFactory:
                 use_env = proxy_configured()  # read once: the session then stops re-reading it per call
                 client = (
                     client_cls.new_builder()
-                    .with_credentials(self._sdk_credentials())
+                    .with_credentials(credentials or self._sdk_credentials())
                     .with_endpoints([endpoint])
                     .with_http_config(prepare_http_config(self._http_config(), use_env=use_env))
                     .with_http_handler(quiet_http_handler())
@@ -117,16 +117,22 @@ class ClientFactory:
         if not endpoint:
             from huaweicloudsdksts.v1.region.sts_region import StsRegion
 
-            endpoint = StsRegion.value_of(self.settings.region).endpoint
+            endpoint = StsRegion.value_of(self.settings.region).endpoints[0]
         return self.client("sts", StsClient, endpoint)
 
-    def iam(self) -> Any:
-        """IAM of this factory's region (``KeystoneListProjects``): ``IamRegion.value_of``, which
-        honours ``HUAWEICLOUD_SDK_REGION_IAM_<REGION>``."""
+    def iam(self, domain_id: str) -> Any:
+        """IAM of this factory's region (``KeystoneListProjects``; ``IamRegion.value_of`` honours
+        ``HUAWEICLOUD_SDK_REGION_IAM_<REGION>``), with account-scoped credentials: the project a
+        request names is what the listing checks, so it is not sent as the scope."""
+        from huaweicloudsdkcore.auth.credentials import GlobalCredentials
         from huaweicloudsdkiam.v3 import IamClient
         from huaweicloudsdkiam.v3.region.iam_region import IamRegion
 
-        return self.client("iam", IamClient, IamRegion.value_of(self.settings.region).endpoint)
+        credentials = GlobalCredentials(self.credentials.ak, self.credentials.sk, domain_id)
+        if self.credentials.security_token:
+            credentials = credentials.with_security_token(self.credentials.security_token)
+        endpoint = IamRegion.value_of(self.settings.region).endpoints[0]
+        return self.client("iam", IamClient, endpoint, credentials)
 
     def functiongraph(self) -> Any:
         """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""

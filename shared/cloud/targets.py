@@ -40,7 +40,7 @@ def region_endpoints(settings: Settings, region: str) -> tuple[str, str]:
     from huaweicloudsdkvpc.v2.region.vpc_region import VpcRegion
 
     try:
-        return VpcRegion.value_of(region).endpoint, EcsRegion.value_of(region).endpoint
+        return VpcRegion.value_of(region).endpoints[0], EcsRegion.value_of(region).endpoints[0]
     except KeyError:
         raise AssumeFailed(
             ErrorCode.ASSUME_FAILED, f"no VPC / ECS endpoint known for region {region}", retryable=False
@@ -73,6 +73,11 @@ class TargetClients:
         self._factories: dict[tuple[str, str], ClientFactory] = {}
         self._projects: dict[tuple[str, str], tuple[float, list[Any]]] = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._factories.clear()
+            self._projects.clear()
 
     def factory(
         self, target: Target, member: MemberAccount, settings: Settings, sts: StsGateway, run_ids: tuple[str, str]
@@ -109,7 +114,7 @@ class TargetClients:
         with self._lock:
             cached = self._projects.get(key)
         if cached is None or cached[0] <= now:
-            client = factory.iam()
+            client = factory.iam(target.account or "")
             try:
                 response = gateway._read(
                     "iam.keystone_list_projects", lambda: client.keystone_list_projects(KeystoneListProjectsRequest())

@@ -77,12 +77,12 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     refused = _authentic(payload, identity, run)
     if refused:
         return Prepared.answered(message, refused)
-    if run.settings.targets is None:
-        return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
-    target, refused = resolve(payload, run, identity)  # TARGETS: before any call
+    target, refused = resolve(payload, run, identity)  # before any call; without TARGETS: the home project only
     if target is None:
         assert refused is not None
         return Prepared.answered(message, refused)
+    if run.settings.targets is None:
+        return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
     # one server's requests keep queue order per target: the same server id in two projects is two servers
     return Prepared(message, job=ChangeJob(payload, identity, target), key=f"{target.key}/{identity.server_id}")
 
