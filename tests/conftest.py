@@ -96,3 +96,29 @@ def redis_server(redis_session):
     client.flushdb()
     client.close()
     return redis_session
+
+
+@pytest.fixture(scope="session")
+def org_session():
+    """An organisation in localcloud: 4 accounts, a server per account in each of 2 regions, one
+    server per region sharing the accounts (tests/support/organisation.py)."""
+    from tests.support.organisation import Organisation
+
+    organisation = Organisation.start()
+    yield organisation
+    organisation.stop()
+
+
+@pytest.fixture
+def org(org_session, monkeypatch):
+    """The organisation in its seeded state; the SDK's endpoint variables pointing at its regions;
+    no member session cached from an earlier test."""
+    from shared.cloud.agencies import SESSIONS
+    from shared.cloud.targets import TARGET_CLIENTS
+
+    org_session.reset()
+    SESSIONS.clear()
+    TARGET_CLIENTS.clear()
+    for name, value in org_session.endpoint_environment().items():
+        monkeypatch.setenv(name, value)
+    return org_session

@@ -21,23 +21,9 @@ from tests.support.organisation import (
     NO_AGENCY,
     REGIONS,
     WRONG_EXT,
-    Organisation,
     project_id,
 )
 from tests.support.sdk import http_config
-
-
-@pytest.fixture(scope="module")
-def org_session():
-    organisation = Organisation.start()
-    yield organisation
-    organisation.stop()
-
-
-@pytest.fixture
-def org(org_session):
-    org_session.reset()
-    return org_session
 
 
 def _client(client_cls, url, credentials):

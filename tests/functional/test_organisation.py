@@ -29,7 +29,6 @@ from tests.support.organisation import (
     REGIONS,
     SERVER,
     WRONG_EXT,
-    Organisation,
     project_id,
     targets_setting,
 )
@@ -37,26 +36,6 @@ from tests.support.requests import change_request, kafka
 
 NORTH, SOUTH = REGIONS
 DEFAULT_ONLY = "default"
-
-
-@pytest.fixture(scope="module")
-def org_session():
-    organisation = Organisation.start()
-    yield organisation
-    organisation.stop()
-
-
-@pytest.fixture
-def org(org_session, monkeypatch):
-    from shared.cloud.agencies import SESSIONS
-    from shared.cloud.targets import TARGET_CLIENTS
-
-    org_session.reset()
-    SESSIONS.clear()
-    TARGET_CLIENTS.clear()
-    for name, value in org_session.endpoint_environment().items():
-        monkeypatch.setenv(name, value)
-    return org_session
 
 
 def invoke(org, event, *, request_id="req-org-0001", **user_data):
