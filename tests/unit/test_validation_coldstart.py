@@ -33,3 +33,14 @@ def test_building_a_validator_skips_the_iri_grammar_but_keeps_needed_formats():
         "print('rfc3987_syntax' in sys.modules, sorted({'date-time', 'uri', 'ipv4', 'ipv6'} - set(checker.checkers)))\n"
     )
     assert out == "False []"
+
+
+def test_without_targets_the_change_flow_never_imports_sts_or_iam():
+    out = _run(
+        "import sys\n"
+        "import shared.flows.change_request\n"
+        "from shared.config import load_settings\n"
+        "load_settings(environ={})\n"
+        "print(sorted(m for m in ('huaweicloudsdksts', 'huaweicloudsdkiam', 'yaml') if m in sys.modules))\n"
+    )
+    assert out == "[]"
