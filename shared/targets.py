@@ -92,13 +92,15 @@ class Targets:
         return self.accounts.get(domain_id or "")
 
     def overrides(self, target: Target) -> dict[str, Any]:
-        """The overrides of ``target``: defaults < account < region < project."""
-        layered = dict(self.defaults_overrides)
+        """The overrides of a member ``target``: defaults < account < region < project. The home
+        project keeps its own settings (none: TARGETS never changes how the home project is governed)."""
         member = None if target.home else self.member(target.account)
-        if member is not None:
-            layered.update(member.overrides)
-            layered.update(member.region_overrides.get(target.region, {}))
-            layered.update(member.project_overrides.get(target.project_id, {}))
+        if member is None:
+            return {}
+        layered = dict(self.defaults_overrides)
+        layered.update(member.overrides)
+        layered.update(member.region_overrides.get(target.region, {}))
+        layered.update(member.project_overrides.get(target.project_id, {}))
         return layered
 
     def home_target(self, region: str, project_id: str) -> Target:

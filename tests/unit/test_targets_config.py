@@ -79,7 +79,8 @@ def test_overrides_layer_defaults_account_region_project():
     assert north == {"drift_mode": "enforce", "protected_groups": ["baseline"], "allowed_groups": ["web*"]}
     south = targets.overrides(Target(MEMBER, "ap-southeast-1", "cd" * 16))
     assert south == {"drift_mode": "enforce", "protected_groups": [], "allowed_groups": ["app*"]}
-    assert targets.overrides(HOME) == {"drift_mode": "report", "protected_groups": ["baseline"]}
+    assert targets.overrides(HOME) == {}  # the home project keeps its own settings
+    assert targets.overrides(Target(OTHER, "cn-north-4", "ef" * 16)) == {}  # not a member
 
 
 @pytest.mark.parametrize(
