@@ -261,3 +261,38 @@ def test_overrides_of_the_target_apply_to_its_rails(org):
     assert results[1]["outcome"] == "rejected"
     assert results[1]["errors"][0]["code"] == ErrorCode.GROUP_NOT_ALLOWED
     assert actual_groups(org) == expected_groups(org, {(GOOD, NORTH)})
+
+
+def test_sts_endpoint_from_the_sdks_region_variable(org, monkeypatch):
+    # without HUAWEICLOUD_SDK_STS_ENDPOINT: StsRegion.value_of reads HUAWEICLOUD_SDK_REGION_STS_CN_NORTH_4
+    monkeypatch.delenv("HUAWEICLOUD_SDK_STS_ENDPOINT")
+    results, _ = invoke(org, kafka(member_request(GOOD, SOUTH)))
+    assert results[0]["outcome"] == "succeeded", results
+    assert len(assume_calls(org)) == 1
+
+
+def test_sts_unavailable_is_a_retryable_failure_of_that_target_only(org):
+    org.home.add_fault(kind="error503", method="POST", path="/v5/agencies/assume", count=100)
+    results, _ = invoke(org, kafka(member_request(GOOD, NORTH), request_for()), MAX_ATTEMPTS="2")
+    assert results[0]["outcome"] == "failed"
+    assert (results[0]["errors"][0]["code"], results[0]["retryable"]) == (ErrorCode.ASSUME_FAILED, True)
+    assert results[1]["outcome"] == "succeeded"  # the home project carries on
+    assert len(assume_calls(org)) == 2  # retried like a read, not remembered as a refusal
+    org.home.clear_faults()
+    again, _ = invoke(org, kafka(member_request(GOOD, NORTH)))
+    assert again[0]["outcome"] == "succeeded"
+
+
+def test_a_dry_run_and_a_locked_replace_in_a_member_account(org):
+    dry = member_request(GOOD, SOUTH, dry_run=True)
+    replace = change_request(
+        "replace",
+        [{"name": "default"}, {"name": "baseline"}],
+        target={"server_id": SERVER, "account": GOOD, "region": NORTH, "project_id": project_id(GOOD, NORTH)},
+    )
+    results, _ = invoke(org, kafka(dry, replace))
+    assert [r["outcome"] for r in results] == ["planned", "succeeded"], results
+    assert results[0]["nics"][0]["after"] == [default_group(org, GOOD, SOUTH), GROUPS["web"]]
+    assert org.groups_of(GOOD, SOUTH) == [default_group(org, GOOD, SOUTH)]  # a dry run writes nothing
+    assert org.groups_of(GOOD, NORTH) == [default_group(org, GOOD, NORTH), GROUPS["baseline"]]
+    assert org.groups_of(HOME, NORTH) == [default_group(org, HOME, NORTH)]
