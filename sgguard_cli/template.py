@@ -179,9 +179,11 @@ def _path(parts) -> str:
 
 
 def _schema_errors(document: Any, stage: str = "") -> list[str]:
+    from shared.schemas.messages import describe
+
     errors = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+        message = describe(error)  # words, never a regex
         parts = list(error.absolute_path)
         if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):
             # never echo what may be a secret
