@@ -38,6 +38,8 @@ __all__ = [
     "trace_names",
 ]
 
+from shared.schemas.messages import describe
+
 from .project import project_root, shared_schema
 
 SCHEMA_PATH = shared_schema("template.v1.json")
@@ -179,14 +181,10 @@ def _path(parts) -> str:
 
 
 def _schema_errors(document: Any, stage: str = "") -> list[str]:
-    from shared.schemas.messages import describe
-
     errors = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        message = describe(error)  # words, never a regex
-        parts = list(error.absolute_path)
-        if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):
-            # never echo what may be a secret
+        parts, message = list(error.absolute_path), describe(error)  # words, never a regex
+        if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):  # may be a secret
             message = "must be a ${PARAMETER} reference to a secret parameter (a literal value is refused)"
         errors.append(f"{_path(error.absolute_path)}: {message}{stage}")
     return errors
