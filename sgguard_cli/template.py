@@ -187,7 +187,7 @@ def _schema_errors(document: Any, stage: str = "") -> list[str]:
         if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):  # may be a secret
             message = "must be a ${PARAMETER} reference to a secret parameter (a literal value is refused)"
         errors.append(f"{_path(error.absolute_path)}: {message}{stage}")
-    return errors
+    return list(dict.fromkeys(errors))  # one line per missing-properties list, not one per property
 
 
 def references(value: Any, path: tuple = ()) -> list[tuple[str, tuple]]:
