@@ -198,7 +198,8 @@ def describe(error: Any) -> str:
         known = set(schema.get("properties") or ())
         patterns = [re.compile(p) for p in (schema.get("patternProperties") or ())]
         extra = [excerpt(k, 40) for k in value if k not in known and not any(p.search(k) for p in patterns)][:5]
-        return f"unknown propert{'y' if len(extra) == 1 else 'ies'} {', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not allowed"
+        one = len(extra) == 1
+        return f"unknown propert{'y' if one else 'ies'} {', '.join(extra)} {'is' if one else 'are'} not allowed"
     return excerpt(error.message, 200)
 
 
