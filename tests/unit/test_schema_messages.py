@@ -157,3 +157,11 @@ def test_template_errors_read_in_words():
     assert "$.functions[0].handler: must be module.function, like index.handler, got 'index'" in text
     assert "$.functions[0].memory_size: must be " in text and ", got 300" in text
     assert not REGEX_BITS.search(text), errors
+
+
+def test_docs_errors_lists_every_code():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([A-Z_]+)` \|", text, re.MULTILINE))
+    assert listed == ErrorCode.all(), (sorted(ErrorCode.all() - listed), sorted(listed - ErrorCode.all()))
