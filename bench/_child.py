@@ -164,6 +164,7 @@ def _summary(results: list) -> list:
                 calls.get("writes", 0),
                 [[n["port_id"], n["after"]] for n in data.get("nics", [])],
                 [e["code"] for e in data.get("errors", [])],
+                calls.get("facts", 0),
             ]
         )
     return rows

@@ -65,7 +65,7 @@ def run_backlog(
         invocations += 1
         busy_s += run.output["wall_s"]
         hops = max(hops, hop)
-        for request_id, outcome, _, _, _, errors in run.output["results"]:
+        for request_id, outcome, _, _, _, errors, _ in run.output["results"]:
             if outcome == "deferred":
                 continue
             final[request_id] = outcome

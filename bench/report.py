@@ -48,80 +48,14 @@ def render(report: dict) -> str:
         f"\n2. Throughput: {t['messages']} signed messages in one Kafka batch, {s['servers']} servers "
         f"({s['ports']} interfaces), {t['latency_ms']} ms per API call, concurrency {t['concurrency']}"
     )
-    out.append(
-        _table(
-            [
-                "messages/s",
-                "ideal",
-                "ratio",
-                "lane bound",
-                "calls/msg",
-                "wall s",
-                "handler CPU s",
-                "CPU ms/msg",
-                "peak RSS MB",
-                "localcloud ms beyond latency (median/p90)",
-            ],
-            [
-                [
-                    t["messages_per_s"],
-                    t.get("ideal_messages_per_s"),
-                    t.get("ratio_to_ideal"),
-                    t.get("lane_bound_messages_per_s"),
-                    t["calls_per_message"],
-                    t["wall_s"],
-                    t["cpu_s"],
-                    t["cpu_ms_per_message"],
-                    t["peak_rss_mb"],
-                    f"{t['request_log']['server_ms_beyond_latency']['median']} / "
-                    f"{t['request_log']['server_ms_beyond_latency']['p90']}",
-                ]
-            ],
-        )
-    )
-    rows = [
-        [
-            name,
-            v["messages"],
-            f"{v['lb_reads']:g} + {v['lb_writes']:g}",
-            f"{v['reads']:g} + {v['writes']:g}",
-            v["above_bound"],
-            v["wrong_outcome"],
-        ]
-        for name, v in sorted(t["calls"]["scenarios"].items())
-    ]
-    out.append("\n   API calls per message (reads + writes), warm group catalog")
-    out.append(_table(["scenario", "messages", "lower bound", "measured", "above bound", "wrong outcome"], rows))
-    log = t["request_log"]
-    beyond = t["request_log"]["server_ms_beyond_latency"]["median"] or 0.0
-    if beyond > 0.25 * t["latency_ms"]:
+    _throughput(out, t)
+    if "replace" in report:
+        t = report["replace"]
         out.append(
-            f"   NOTE localcloud took {beyond} ms per call beyond the injected {t['latency_ms']} ms (median): the "
-            "emulator, not the function, limits this figure (see docs/benchmarks.md)"
+            f"\n2r. Replace: {t['messages']} signed `replace` requests in one Kafka batch, {t['latency_ms']} ms per "
+            f"API call, concurrency {t['concurrency']} (calls per message target: 2 + 3 / batch)"
         )
-    out.append(
-        f"   handler process: {t['cpu_ms_per_message']} ms CPU per message, {t['handler_cpu_share']} of a core busy"
-    )
-    if "sdk_floor" in t:
-        f = t["sdk_floor"]
-        out.append(
-            f"   bare SDK, same calls, same process: {f['cpu_ms_per_message']} ms CPU per message -> handler / floor = "
-            f"{t['cpu_vs_floor']} x"
-        )
-        out.append(
-            f"   ideal = min(latency bound {t['latency_bound_messages_per_s']}, CPU bound "
-            f"{t.get('cpu_bound_messages_per_s')} = one core / floor) = {t['ideal_messages_per_s']}: the "
-            f"{t['ideal_bound']} bound applies"
-        )
-    out.append(
-        f"   warm-up: {t['warmup_group_listings']} group listing(s) for {sum(t['warmup_outcomes'].values())} "
-        "concurrent cold messages"
-    )
-    out.append(
-        f"   results count {t['results_calls']['reads']} reads + {t['results_calls']['writes']} writes; "
-        f"localcloud logged {log['reads']} + {log['writes']}; final state mismatches: "
-        f"{t['final_state_mismatches']}"
-    )
+        _throughput(out, t)
     r = report["rate_limited"]
     out.append(
         f"\n2b. Rate limit: {r['per_s']:g} calls/s per route (bucket {r['burst']:g}), {t['messages']} messages, "
@@ -255,3 +189,84 @@ def render(report: dict) -> str:
         )
     )
     return "\n".join(out)
+
+
+def _throughput(out: list[str], t: dict) -> None:
+    """One batch's figures: rates, calls per message against the bound, CPU against the SDK floor."""
+    out.append(
+        _table(
+            [
+                "messages/s",
+                "ideal",
+                "ratio",
+                "lane bound",
+                "calls/msg",
+                "wall s",
+                "handler CPU s",
+                "CPU ms/msg",
+                "peak RSS MB",
+                "localcloud ms beyond latency (median/p90)",
+            ],
+            [
+                [
+                    t["messages_per_s"],
+                    t.get("ideal_messages_per_s"),
+                    t.get("ratio_to_ideal"),
+                    t.get("lane_bound_messages_per_s"),
+                    t["calls_per_message"],
+                    t["wall_s"],
+                    t["cpu_s"],
+                    t["cpu_ms_per_message"],
+                    t["peak_rss_mb"],
+                    f"{t['request_log']['server_ms_beyond_latency']['median']} / "
+                    f"{t['request_log']['server_ms_beyond_latency']['p90']}",
+                ]
+            ],
+        )
+    )
+    rows = [
+        [
+            name,
+            v["messages"],
+            f"{v['lb_reads']:g} + {v['lb_writes']:g}",
+            f"{v['reads']:g} + {v['writes']:g}",
+            v["above_bound"],
+            v["wrong_outcome"],
+        ]
+        for name, v in sorted(t["calls"]["scenarios"].items())
+    ]
+    out.append(
+        f"\n   API calls per message (reads + writes), warm group catalog; the rails' facts, read for the "
+        f"batch: {t['facts_reads']} call(s) in all"
+    )
+    out.append(_table(["scenario", "messages", "lower bound", "measured", "above bound", "wrong outcome"], rows))
+    log = t["request_log"]
+    beyond = t["request_log"]["server_ms_beyond_latency"]["median"] or 0.0
+    if beyond > 0.25 * t["latency_ms"]:
+        out.append(
+            f"   NOTE localcloud took {beyond} ms per call beyond the injected {t['latency_ms']} ms (median): the "
+            "emulator, not the function, limits this figure (see docs/benchmarks.md)"
+        )
+    out.append(
+        f"   handler process: {t['cpu_ms_per_message']} ms CPU per message, {t['handler_cpu_share']} of a core busy"
+    )
+    if "sdk_floor" in t:
+        f = t["sdk_floor"]
+        out.append(
+            f"   bare SDK, same calls, same process: {f['cpu_ms_per_message']} ms CPU per message -> handler / floor = "
+            f"{t['cpu_vs_floor']} x"
+        )
+        out.append(
+            f"   ideal = min(latency bound {t['latency_bound_messages_per_s']}, CPU bound "
+            f"{t.get('cpu_bound_messages_per_s')} = one core / floor) = {t['ideal_messages_per_s']}: the "
+            f"{t['ideal_bound']} bound applies"
+        )
+    out.append(
+        f"   warm-up: {t['warmup_group_listings']} group listing(s) for {sum(t['warmup_outcomes'].values())} "
+        "concurrent cold messages"
+    )
+    out.append(
+        f"   results count {t['results_calls']['reads']} reads + {t['results_calls']['writes']} writes; "
+        f"localcloud logged {log['reads']} + {log['writes']}; final state mismatches: "
+        f"{t['final_state_mismatches']}"
+    )

@@ -3,10 +3,14 @@
 Each service model loads its own part (``load_seed(project_doc) -> summary``); VPC loads before
 ECS because servers reference subnets and security groups by name. The summary maps names to the
 ids that were created, so tests and the demo can address what they seeded.
+
+``seeds/samples.json`` holds what the sample events under ``events/`` name (servers, groups, a VPC);
+:func:`with_samples` adds it to a document's first project, so every sample finds its server.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +18,7 @@ from pathlib import Path
 from .core.errors import BadRequest
 from .core.state import Backend
 
-__all__ = ["load_seed", "validate_seed", "default_seed", "SEED_LOAD_ORDER"]
+__all__ = ["load_seed", "validate_seed", "default_seed", "with_samples", "SEED_LOAD_ORDER"]
 
 _HERE = Path(__file__).parent
 SEED_LOAD_ORDER = ("vpc", "ecs")
@@ -39,6 +43,21 @@ def validate_seed(document: dict) -> list[str]:
 
 def default_seed() -> dict:
     return json.loads((_HERE / "seeds" / "default.json").read_text())
+
+
+def with_samples(document: dict, now: str) -> dict:
+    """``document`` (not changed) plus ``seeds/samples.json`` in its first project. A sample server
+    without ``created`` is created at ``now`` (RFC 3339 UTC): the new servers of the ecs_created
+    samples, which a long-running server would not be (CREATION_MAX_AGE_S)."""
+    samples = json.loads((_HERE / "seeds" / "samples.json").read_text())
+    merged = copy.deepcopy(document)
+    project = merged["projects"][0]
+    for key in ("vpcs", "security_groups", "servers", "ports"):
+        additions = copy.deepcopy(samples.get(key, []))
+        if key == "servers":
+            additions = [{"created": now, **server} for server in additions]
+        project[key] = [*project.get(key, []), *additions]
+    return merged
 
 
 def load_seed(backend: Backend, document: dict) -> dict:

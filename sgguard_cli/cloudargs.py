@@ -11,6 +11,9 @@ The same environment variables as the Huawei Cloud SDK and CLI (KooCLI):
   ``VPC_ENDPOINT``, ``FUNCTIONGRAPH_ENDPOINT``..., else the region's public
   ``https://{service}.{region}.myhuaweicloud.com``.
 
+The SDK's own log lines (``ConnectionException occurred. ...`` once per attempt, before our error
+says the same once) are silenced: :func:`quiet_sdk_loggers`, called by :func:`cloud_target`.
+
 ``--endpoint`` and ``--region`` are accepted before the subcommand (``sgguard --region cn-north-4
 show ID``) or after it (``sgguard show ID --region cn-north-4``).
 """
@@ -18,9 +21,10 @@ show ID``) or after it (``sgguard show ID --region cn-north-4``).
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from .errors import ConfigError
 
@@ -38,6 +42,8 @@ __all__ = [
     "CloudTarget",
     "cloud_target",
     "public_endpoint",
+    "quiet_sdk_loggers",
+    "SDK_LOGGER_PREFIX",
 ]
 
 AK, SK, PROJECT_ID = "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID"
@@ -120,6 +126,35 @@ class CloudTarget:
         """The credentials; without them the ConfigError that names the missing variables."""
         return self.credentials or credentials_from(self.environ)
 
+    def functiongraph_client(self) -> Any:
+        """The official FunctionGraph client at :meth:`endpoint`, with the required credentials."""
+        from .deployer.api import build_client
+
+        credentials = self.required_credentials()
+        return build_client(
+            credentials.ak,
+            credentials.sk,
+            credentials.project_id,
+            self.endpoint("functiongraph"),
+            credentials.security_token,
+        )
+
+
+SDK_LOGGER_PREFIX = "HuaweiCloud-SDK-"  # huaweicloudsdkcore: one logger per client class, not propagated
+
+
+class _NotTheSdk(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(SDK_LOGGER_PREFIX)
+
+
+def quiet_sdk_loggers() -> None:
+    """Keep the SDK's loggers off stderr. They have no handler and do not propagate, so Python's
+    last-resort handler prints their warnings and errors; it keeps printing everyone else's."""
+    last_resort = logging.lastResort
+    if last_resort is not None and not any(isinstance(f, _NotTheSdk) for f in last_resort.filters):
+        last_resort.addFilter(_NotTheSdk())
+
 
 def cloud_target(
     args: argparse.Namespace,
@@ -128,6 +163,7 @@ def cloud_target(
     region_fallback: str | None = None,
     credentials_required: bool = True,
 ) -> CloudTarget:
+    quiet_sdk_loggers()
     return CloudTarget(
         region=region_from(args, environ, region_fallback),
         credentials=credentials_from(environ, required=credentials_required),

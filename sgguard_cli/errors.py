@@ -7,7 +7,20 @@ configuration error (missing credentials or parameters, an API call that failed,
 
 from __future__ import annotations
 
-__all__ = ["OK", "PROBLEMS", "USAGE", "CLOUD", "CliError", "UsageError", "ConfigError", "Problems"]
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = [
+    "OK",
+    "PROBLEMS",
+    "USAGE",
+    "CLOUD",
+    "CliError",
+    "UsageError",
+    "ConfigError",
+    "Problems",
+    "cloud_errors",
+]
 
 OK, PROBLEMS, USAGE, CLOUD = 0, 1, 2, 3
 
@@ -37,3 +50,19 @@ class Problems(CliError):
     """The command ran and found problems (it has already printed them)."""
 
     code = PROBLEMS
+
+
+@contextmanager
+def cloud_errors(reading: str = "the project") -> Iterator[None]:
+    """A bad setting, a failed API call or time running out, as exit status 3 with its one line."""
+    from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+    from shared.config import ConfigError as SettingError
+
+    try:
+        yield
+    except SettingError as error:
+        raise ConfigError(str(error)) from None
+    except CloudCallError as error:
+        raise ConfigError(error.describe()) from None
+    except DeadlineExceeded as error:
+        raise ConfigError(f"{reading} could not be read in time: {error}") from None

@@ -60,6 +60,9 @@ def sdk_client(cls, url: str, ak: str, sk: str, project_id: str, read_timeout: f
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
     from huaweicloudsdkcore.http.http_config import HttpConfig
 
+    from .cloudargs import quiet_sdk_loggers
+
+    quiet_sdk_loggers()
     config = HttpConfig.get_default_config()
     config.timeout = (3, read_timeout)
     config.retry_times = 0

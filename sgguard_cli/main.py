@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "validate-policy": "validate_policy",
     "show": "show",
     "report": "report",
+    "drift": "drift",
+    "history": "history",
     "capture": "capture",
     "invoke": "invoke",
     "submit": "submit",

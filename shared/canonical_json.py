@@ -8,9 +8,11 @@ integer is meant, since it canonicalises like ``1``).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
+from json.encoder import (
+    encode_basestring,
+)  # what json.dumps(text, ensure_ascii=False) writes, without an encoder per call
 
 from shared.errors import excerpt, format_json_path
 
@@ -81,7 +83,7 @@ def _write(value: object, out: list[str], path: tuple[str | int, ...]) -> None:
             raise CanonicalJsonError("NaN and Infinity have no JSON form", path)
         out.append(_es6_number(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(encode_basestring(value))
     elif isinstance(value, Mapping):
         for key in value:
             if not isinstance(key, str):
@@ -90,7 +92,7 @@ def _write(value: object, out: list[str], path: tuple[str | int, ...]) -> None:
         for i, key in enumerate(sorted(value, key=_utf16_key)):
             if i:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(encode_basestring(key))
             out.append(":")
             _write(value[key], out, path + (key,))
         out.append("}")

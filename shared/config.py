@@ -3,6 +3,9 @@
 ``context.getUserData(key)`` carries both plain and encrypted user data (signing keys belong in
 the encrypted part). Every setting is parsed and checked here, once, so that a typo in the
 console fails the invocation loudly with the setting's name instead of misbehaving later.
+
+Over 400 lines: every setting of the three functions is parsed here and only here (a test checks
+that no other module reads user data), so the module grows with each setting.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ class Settings:
     concurrency: int = 16
     max_messages_per_invocation: int = 0  # MAX_MESSAGES_PER_INVOCATION: then hand the rest on (0: no bound)
     group_cache_ttl_s: float = 60.0
+    facts_max_age_ms: int = (
+        1000  # FACTS_MAX_AGE_MS: the rails decide on facts read at most this long before (0: per decision)
+    )
+    # WRITE_STRATEGY: "fewest_calls" (a change that takes several delta calls is one whole-list write
+    # from the list read just before it) or "deltas" (v3 insert/remove only, but for reorders)
+    write_strategy: str = "fewest_calls"
     # guard rails
     protected_groups: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] = ("*",)
@@ -62,6 +71,7 @@ class Settings:
     pin_protected_first: bool = False  # protected groups must stay at the highest priority
     # authenticity
     signing_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    retiring_signing_keys: tuple[str, ...] = ()  # RETIRING_SIGNING_KEYS: still valid, each use warned about
     require_signed: bool = True
     signature_max_skew_s: int = 300
     replay_window_s: int = 600
@@ -77,6 +87,7 @@ class Settings:
     readiness_poll_s: float = 0.5  # first interval; grows x1.5 up to readiness_poll_max_s
     readiness_poll_max_s: float = 3.0  # caps how late after the build the groups arrive
     creation_max_age_s: float = 420.0  # CREATION_MAX_AGE_S: an older server is not new (default: readiness + 300 s)
+    ecs_created_mode: str = "enforce"  # ECS_CREATED_MODE: enforce | report (plan and emit, write nothing)
     # idempotency: "memory" (per instance) or a redis:// / rediss:// URL (shared; may hold a password)
     idempotency_store: str = field(default="memory", repr=False)
     # sg_drift
@@ -181,6 +192,18 @@ def _signing_keys(raw: str | None) -> dict[str, str]:
     ):
         raise ConfigError("REQUEST_SIGNING_KEYS", "must map key ids to secrets of at least 16 characters")
     return keys
+
+
+def _retiring_keys(raw: str | None, keys: Mapping[str, str]) -> tuple[str, ...]:
+    """Key ids being rotated out: each must be one of ``REQUEST_SIGNING_KEYS`` (a typo would warn about nothing)."""
+    retiring = _list("RETIRING_SIGNING_KEYS", raw, ())
+    for key_id in retiring:
+        if not isinstance(key_id, str) or key_id not in keys:
+            shown = repr(key_id)[:40]
+            raise ConfigError(
+                "RETIRING_SIGNING_KEYS", f"names key id {shown}, which REQUEST_SIGNING_KEYS does not have"
+            )
+    return tuple(retiring)
 
 
 def _sinks(raw: str | None) -> tuple[dict[str, Any], ...]:
@@ -316,6 +339,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
     legacy = None if legacy_max is None else _number("RISKY_MAX_ADDRESSES", legacy_max, 0, int, 0, 2**128)
     legacy_v4, legacy_v6 = (2**24, 2**96) if legacy is None else (min(legacy, 2**32), legacy)
     readiness_max_wait_s = _number("READINESS_MAX_WAIT_S", get("READINESS_MAX_WAIT_S"), 120.0, float, 0, 900)
+    signing_keys = _signing_keys(get("REQUEST_SIGNING_KEYS"))
     return Settings(
         region=region,
         project_id=project_id,
@@ -332,6 +356,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
             "MAX_MESSAGES_PER_INVOCATION", get("MAX_MESSAGES_PER_INVOCATION"), 0, int, 0, 100_000
         ),
         group_cache_ttl_s=_number("GROUP_CACHE_TTL_S", get("GROUP_CACHE_TTL_S"), 60.0, float, 0, 3600),
+        facts_max_age_ms=_number("FACTS_MAX_AGE_MS", get("FACTS_MAX_AGE_MS"), 1000, int, 0, 60000),
+        write_strategy=_choice("WRITE_STRATEGY", get("WRITE_STRATEGY"), "fewest_calls", ("fewest_calls", "deltas")),
         protected_groups=_list("PROTECTED_GROUPS", get("PROTECTED_GROUPS"), ()),
         allowed_groups=_list("ALLOWED_GROUPS", get("ALLOWED_GROUPS"), ("*",)),
         soft_max_groups=soft,
@@ -341,7 +367,8 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         risky_max_public_ipv6=_number("RISKY_MAX_PUBLIC_IPV6", get("RISKY_MAX_PUBLIC_IPV6"), legacy_v6, int, 0, 2**128),
         pin_protected_first=_boolean("PIN_PROTECTED_FIRST", get("PIN_PROTECTED_FIRST"), False),
         allow_approved_risky=_boolean("ALLOW_APPROVED_RISKY", get("ALLOW_APPROVED_RISKY"), True),
-        signing_keys=_signing_keys(get("REQUEST_SIGNING_KEYS")),
+        signing_keys=signing_keys,
+        retiring_signing_keys=_retiring_keys(get("RETIRING_SIGNING_KEYS"), signing_keys),
         require_signed=_boolean("REQUIRE_SIGNED_REQUESTS", get("REQUIRE_SIGNED_REQUESTS"), True),
         signature_max_skew_s=skew,
         replay_window_s=replay_window,
@@ -357,6 +384,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         creation_max_age_s=_number(
             "CREATION_MAX_AGE_S", get("CREATION_MAX_AGE_S"), readiness_max_wait_s + 300.0, float, 1, 30 * 86400
         ),
+        ecs_created_mode=_choice("ECS_CREATED_MODE", get("ECS_CREATED_MODE"), "enforce", ("enforce", "report")),
         idempotency_store=_idempotency_store(get("IDEMPOTENCY_STORE")),
         drift_mode=_choice("DRIFT_MODE", get("DRIFT_MODE"), "report", ("report", "enforce")),
         drift_remove_risky=_boolean("DRIFT_REMOVE_RISKY", get("DRIFT_REMOVE_RISKY"), False),

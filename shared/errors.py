@@ -36,6 +36,7 @@ class ErrorCode:
     SIGNATURE_REQUIRED = "SIGNATURE_REQUIRED"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     SIGNATURE_EXPIRED = "SIGNATURE_EXPIRED"
+    SIGNING_KEY_RETIRING = "SIGNING_KEY_RETIRING"  # a warning: signed with a key id RETIRING_SIGNING_KEYS lists
     DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
     IN_PROGRESS = "IN_PROGRESS"  # the same request is being processed right now
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"  # the same request id with other content

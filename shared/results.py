@@ -125,7 +125,7 @@ class ResultData:
     reason: str | None = None
     retryable: bool | None = None
     findings: list[dict[str, Any]] | None = None  # sg_drift: what differs from the policy and the rails
-    mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
+    mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce); ecs_created: "report" when observing only
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
     continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
 

@@ -147,8 +147,10 @@ def verify_request_signature(
     except CanonicalJsonError as exc:
         return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, f"request cannot be canonicalised: {exc.reason}", exc.path)]
     if not _authentic(signature["key_id"], keys, signature["timestamp"], payload, signature["value"]):
-        # The same answer for an unknown key id: a caller must not learn which key ids exist.
-        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, "signature does not match the request", "$.signature.value")]
+        # The same answer for an unknown (or removed) key id: a caller must not learn which key ids
+        # exist. Naming the key id it sent tells nothing new, and shows a sender still on a retired key.
+        message = f"signature does not match the request for key id {excerpt(signature['key_id'], 72)}"
+        return [ErrorDetail(ErrorCode.SIGNATURE_INVALID, message, "$.signature.value")]
     return []
 
 

@@ -14,7 +14,13 @@ def handler(event, context):
     setup = {"continuation": lambda run: _continuation(envelope, run)}
     run = start_run("change_request", context, envelope, event=event, setup=setup)
     results = process_batch(
-        envelope, run, prepare=_prepare, step=_process, accepts=CHANGE_REQUEST_TRIGGERS, hand_on=_hand_on
+        envelope,
+        run,
+        prepare=_prepare,
+        ready=_ready,
+        step=_process,
+        accepts=CHANGE_REQUEST_TRIGGERS,
+        hand_on=_hand_on,
     )
     return respond(envelope, results, deliver(results, run))
 
@@ -24,6 +30,12 @@ def _prepare(message, run):
     from shared.flows.change_request import prepare
 
     return prepare(message, run)
+
+
+def _ready(run, prepared):
+    from shared.flows.change_request import expect
+
+    expect(run, prepared)
 
 
 def _process(job, run):

@@ -20,7 +20,10 @@ service, so nothing it asked for happened. ``probability`` / ``every_nth`` do no
 request matches (``phase: "before"``: before it is processed; ``"after"``: after it was processed,
 before its answer is sent), localcloud first changes a port's groups as a second caller's v3 call
 would - ``{"kind": "concurrent_write", "method": "GET", "path": "/v1/*/ports", "phase": "after",
-"count": 1, "port_id": "...", "insert": ["<sg id>"], "index": 0}`` (or ``"remove": [...]``). The
+"count": 1, "port_id": "...", "insert": ["<sg id>"], "index": 0}`` (or ``"remove": [...]``), or adds a
+rule to a group as a second caller's rule creation would - ``{"kind": "concurrent_write", ...,
+"add_rule": {"security_group_id": "...", "direction": "ingress", "protocol": "tcp", "multiport":
+"22", "remote_ip_prefix": "0.0.0.0/0"}}`` (the v3 rule fields). The
 matched request itself is not faulted (it stacks like latency); a refused change (the group is
 already there...) is kept in the rule's ``last_error`` and changes nothing. Tests race with it
 instead of with timing.
@@ -69,7 +72,7 @@ class FaultRule:
     per_s: float = 0.0  # rate_limit: calls per second per route
     burst: float = 0.0  # rate_limit: bucket size (default per_s)
     seed: int | None = None
-    port_change: dict | None = None  # concurrent_write: {"port_id", "insert" | "remove", "index"}
+    port_change: dict | None = None  # concurrent_write: {"port_id", "insert" | "remove", "index"} | {"add_rule"}
     last_error: str = ""  # concurrent_write: why the last change was refused
     matched: int = 0
     injected: int = 0
@@ -201,7 +204,13 @@ class FaultBook:
 
 
 def _port_change(spec: dict) -> dict:
-    """A concurrent_write's change: one port, groups to insert (at ``index``) or to remove."""
+    """A concurrent_write's change: one port, groups to insert (at ``index``) or to remove; or a
+    rule added to a group (``add_rule``: the v3 rule fields and ``security_group_id``)."""
+    rule = spec.get("add_rule")
+    if rule is not None:
+        if not isinstance(rule, dict) or not isinstance(rule.get("security_group_id"), str):
+            raise BadRequest("LocalCloud.Fault", "concurrent_write: add_rule is an object with security_group_id")
+        return {"add_rule": dict(rule)}
     port_id = spec.get("port_id")
     insert, remove = spec.get("insert"), spec.get("remove")
     if not isinstance(port_id, str) or (insert is None) == (remove is None):

@@ -286,19 +286,25 @@ class _Handler(BaseHTTPRequestHandler):
         return kind
 
     def _concurrent_write(self, rule: Any, ctx: ApiContext | None) -> None:
-        """Another caller changes a port's groups now, atomically, as its v3 call would (faults.py)."""
+        """Another caller changes a port's groups (or a group's rules) now, atomically, as its v3 call
+        would (faults.py)."""
         change = rule.port_change or {}
         if ctx is None:
             return
         try:
             with self.server.backend.lock:
                 vpc = ctx.project.service("vpc")
-                if "insert" in change:
+                if "add_rule" in change:
+                    fields = dict(change["add_rule"])
+                    vpc.add_rule(fields.pop("security_group_id"), **fields)
+                elif "insert" in change:
                     vpc.insert_security_groups(change["port_id"], change["insert"], change.get("index"))
                 else:
                     vpc.remove_security_groups(change["port_id"], change["remove"])
         except CloudError as error:
             rule.last_error = f"{error.code}: {error.message}"
+        except TypeError as error:  # add_rule with a field the API does not have
+            rule.last_error = f"bad add_rule: {error}"
 
     def _drop(self, dropped: _DroppedConnection) -> None:
         if dropped.hold_s:

@@ -93,7 +93,7 @@ def refuse_stubs(template) -> None:
 
 
 def run(args, ctx) -> int:
-    from ..deployer.api import DeployError, build_client
+    from ..deployer.api import DeployError
     from ..deployer.packaging import PackagingError
     from ..project import project_root
     from ..template import TemplateError, load_template
@@ -123,13 +123,7 @@ def run(args, ctx) -> int:
         credentials = target.required_credentials()
         if target.is_public("functiongraph"):
             refuse_stubs(template)
-        client = build_client(
-            credentials.ak,
-            credentials.sk,
-            credentials.project_id,
-            target.endpoint("functiongraph"),
-            credentials.security_token,
-        )
+        client = target.functiongraph_client()
         lines: list[str] = []
         out = lines.append if args.json else ctx.out
         progress = ctx.progress(3 if not args.plan else 2, "deploy")

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 from ..errors import ConfigError, Problems, UsageError
 
-__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "failures", "FUNCTION_NAME"]
 
 SUMMARY = "report every server's compliance (verdicts and findings as sg_drift judges them): HTML, JSON, CSV"
 DETAILS = f"""
 Reads the project with the sg_drift sweep's paged listings (groups and rules, ports, servers) and
 judges every server with the sweep's code, in report mode (nothing is written), against --policy
-and the guard-rail settings of the environment (PROTECTED_GROUPS, RISKY_PORTS, PIN_PROTECTED_FIRST,
-MAX_GROUPS_PER_NIC_HARD, DRIFT_REMOVE_RISKY, as in the function's user data). Writes
+and the guard-rail settings (PROTECTED_GROUPS, RISKY_PORTS, PIN_PROTECTED_FIRST,
+MAX_GROUPS_PER_NIC_HARD, DRIFT_REMOVE_RISKY...) of --config: "deployed" (default) reads the
+deployed sg_drift's user data through FunctionGraph's ShowFunctionConfig (never its encrypted user
+data) - when it is not deployed, the environment, as the output says -; "env" the environment; or
+a FILE (a JSON object of user data keys, or KEY=VALUE lines). Region, endpoints and project are the
+command's own (--endpoint / $LOCALCLOUD_URL, --region), never the settings'. Each finding comes with
+the group names beside their ids and its fix; an interface with port security off is a finding
+(port_security_disabled): its groups filter nothing. Writes
 OUT/report.html (one self-contained page: summary, then per server and interface the groups in
 priority order with their inbound and outbound rules, verdict and findings, exposures highlighted;
-filter and sort in the page), OUT/report.json (the same data) and OUT/report.csv (one row per
-interface). --from-results takes the verdicts of a sweep's result events (JSON lines) instead of
-computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 1 written and --fail-on found what it
-names (drift: a server not compliant; exposure: an interface exposed; any: either, or a server that
-could not be judged), 2 usage, 3 credentials, policy or a failed API call.
+filter and sort in the page; printed, every detail is expanded), OUT/report.json (the same data)
+and OUT/report.csv (one row per interface). --from-results takes the verdicts of a sweep's result
+events (JSON lines) instead of computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 1 written
+and --fail-on found what it names (drift: a server not compliant; exposure: an interface exposed;
+any: either, or a server that could not be judged), 2 usage, 3 credentials, policy or a failed API
+call.
 """
 EPILOG = """
 examples:
   sgguard report --endpoint $LOCALCLOUD_URL --out build/report
-  sgguard report --region cn-north-4 --policy policy.yaml --out report
+  sgguard report --region cn-north-4 --policy policy.yaml --out report      # the deployed settings
+  sgguard report --config settings.env --out report                        # PROTECTED_GROUPS=... lines
   sgguard report --from-results sweep-results.jsonl --out report
   sgguard report --endpoint $LOCALCLOUD_URL --fail-on exposure   # a CI gate: exit 1 on any exposure
 """
 
 FAIL_ON = ("drift", "exposure", "any")
+FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,59}\Z")
 
 
 def add_arguments(parser) -> None:
@@ -45,7 +55,16 @@ def add_arguments(parser) -> None:
         choices=FAIL_ON,
         help="exit 1 (after writing the report) on drift (a server not compliant), exposure, or any of them",
     )
-    add_cloud_arguments(parser, endpoint_help="one URL for ECS and VPC (e.g. localcloud's)")
+    parser.add_argument(
+        "--config",
+        default="deployed",
+        metavar="SOURCE",
+        help="the judging settings: deployed (the sg_drift function's user data, default), env, or a FILE",
+    )
+    parser.add_argument(
+        "--function", default="sg_drift", metavar="NAME", help="the deployed function to read (default: sg_drift)"
+    )
+    add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC and FunctionGraph (e.g. localcloud's)")
 
 
 def run(args, ctx) -> int:
@@ -55,7 +74,13 @@ def run(args, ctx) -> int:
 
     from ..report.collect import collect, make_run, read_results_file
     from ..report.render import write_report
+    from ..report.settings import judging_settings
 
+    if not FUNCTION_NAME.match(args.function):  # it goes into the function's URN, in a URL
+        raise UsageError(
+            f"--function {args.function!r}: a FunctionGraph function name (a letter, then letters, "
+            "digits, '_' or '-'; at most 60 characters)"
+        )
     policy_path = Path(args.policy)
     if not policy_path.is_file():
         raise UsageError(f"--policy {args.policy}: no such file")
@@ -71,8 +96,15 @@ def run(args, ctx) -> int:
     endpoints = {"ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
     try:
         policy = load_policy(None, str(policy_path.resolve()), [])
-        cloud_run = make_run(ctx.environ, region=target.region, endpoints=endpoints, credentials=target.credentials)
-        report = collect(cloud_run, policy, results=results, policy_source=str(args.policy))
+        judging = judging_settings(args.config, target, ctx.environ, args.function)
+        for note in judging.notes:
+            ctx.warn(f"note: {note}")
+        cloud_run = make_run(
+            judging.values, region=target.region, endpoints=endpoints, credentials=target.required_credentials()
+        )
+        report = collect(
+            cloud_run, policy, results=results, policy_source=str(args.policy), settings_source=judging.source
+        )
     except SettingError as error:
         raise ConfigError(str(error)) from None
     except CloudCallError as error:
@@ -86,6 +118,7 @@ def run(args, ctx) -> int:
         f"{summary['servers']} servers, {summary['interfaces']} interfaces, {summary['compliant_percent']}% compliant; "
         f"findings: {kinds}; {summary['api_calls']} API calls"
     )
+    ctx.out(f"settings: {judging.source}")
     for kind, path in paths.items():
         ctx.out(f"{kind:<5} {path}")
     failing = failures(summary, args.fail_on)

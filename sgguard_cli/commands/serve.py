@@ -12,7 +12,8 @@ __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run"]
 
 SUMMARY = "run localcloud with template.yaml deployed into it, printing every execution, until Ctrl-C"
 DETAILS = """
-Starts localcloud (default seed) with the local FunctionGraph runtime, packages and deploys
+Starts localcloud (the default seed plus the servers the samples under events/ name: docs/samples.md)
+with the local FunctionGraph runtime, packages and deploys
 template.yaml into it (sgguard package --local-dependencies, sgguard deploy --endpoint), with every
 change-request trigger on: DMS Kafka (always), RabbitMQ, SMN, APIG (and EventGrid with --eventgrid).
 Results go to the log and to the SMN topic sgguard-results. Prints the URL, the credentials, the
@@ -45,7 +46,18 @@ def run(args, ctx) -> int:
         sys.stdout.flush()
 
     echo = None if args.quiet else say
-    env = LocalEnv.start(host=args.host, port=args.port, build_delay_ms=args.build_delay_ms, echo=echo)
+    from datetime import datetime, timezone
+
+    from localcloud.seed import default_seed, with_samples
+
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    env = LocalEnv.start(
+        host=args.host,
+        port=args.port,
+        build_delay_ms=args.build_delay_ms,
+        echo=echo,
+        seed=with_samples(default_seed(), now),  # `sgguard invoke` of a sample then finds its server here too
+    )
     try:
         cloud = env.cloud
         say(f"localcloud {cloud.url} (region {cloud.region}); packaging and deploying template.yaml ...")
@@ -89,6 +101,7 @@ def run(args, ctx) -> int:
             f"  sgguard submit --via apig --key-id {key_id} \\",
             "      --server c0000000-0000-4000-8000-000000000001 --action add --groups db --position 0 --dry-run",
             "  sgguard dms topics",
+            "  sgguard invoke change_request events/change_request/kafka.json   # a sample, signed with the local key",
             "",
             "serving until Ctrl-C",
         ]

@@ -8,10 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UsageError
+from ..request_checks import MIN_SECRET_CHARS, check_request, check_secret
 
 __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "read_secret", "MIN_SECRET_CHARS"]
-
-MIN_SECRET_CHARS = 16  # shared/config.py's rule for REQUEST_SIGNING_KEYS
 
 SUMMARY = 'sign a change request (HMAC-SHA256, README "Signing") with a secret from a file or stdin'
 DETAILS = """
@@ -19,8 +18,11 @@ The same as scripts/sign_request.sh, through shared.signing.sign_request: value 
 HMAC-SHA256(secret, timestamp + "." + canonical JSON of the request without "signature"). The secret
 is read from --secret-file (default $SECRET_FILE), else $SGGUARD_SIGNING_SECRET, else standard input
 — never from the command line, where the process list would show it. Line breaks are removed from
-it. The signed request is printed (JSON). Exit status: 0 signed, 2 usage (no key id, an empty
-secret or one shorter than the functions accept - 16 characters -, unreadable request).
+it. Before signing, the request is checked against the change-request schema (every error with its
+JSON path) and the key with the functions' rule for REQUEST_SIGNING_KEYS: what the functions would
+reject is never signed. The signed request is printed (JSON). Exit status: 0 signed, 2 usage (no key
+id, an empty secret or one the functions refuse - under 16 characters -, an unreadable or invalid
+request).
 """
 EPILOG = """
 examples:
@@ -64,19 +66,12 @@ def run(args, ctx) -> int:
         secret = ctx.environ["SGGUARD_SIGNING_SECRET"]
     else:
         secret = read_secret("-")
-    if not secret:
-        raise UsageError("empty secret (--secret-file, SECRET_FILE, SGGUARD_SIGNING_SECRET or standard input)")
-    if len(secret) < MIN_SECRET_CHARS:  # the functions refuse such a key (REQUEST_SIGNING_KEYS): say so now
-        raise UsageError(
-            f"the secret has {len(secret)} characters; the functions accept signing secrets of at least "
-            f"{MIN_SECRET_CHARS} (REQUEST_SIGNING_KEYS), so nothing signed with it would verify"
-        )
+    check_secret(key_id, secret)
     try:
         request = json.loads(Path(args.request).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UsageError(f"request {args.request}: {error}") from None
-    if not isinstance(request, dict):
-        raise UsageError(f"request {args.request}: not one JSON object")
+    check_request(request, args.request)
     timestamp = (
         args.timestamp or ctx.environ.get("TIMESTAMP") or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     )

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import CliError, Problems, UsageError
+from ..request_checks import check_request, check_secret
 from .sign import read_secret
 
 __all__ = [
@@ -315,6 +316,7 @@ def run(args, ctx) -> int:
             raise UsageError("give REQUEST.json, or --server and --action (and --groups)")
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from None
+    check_request(request, args.request or "built from the options")  # what the functions reject is never sent
     if not args.unsigned:
         key_id, secret = _signing_key(args, ctx.environ)
         if not key_id or not secret:
@@ -322,6 +324,7 @@ def run(args, ctx) -> int:
                 "--key-id and a secret (--secret-file, SGGUARD_SIGNING_SECRET or SIGNING_KEYS_JSON) "
                 "are needed to sign; --unsigned sends the request as it is"
             )
+        check_secret(key_id, secret)
         request = sign(request, key_id, secret)
     message = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
     if args.print_only:

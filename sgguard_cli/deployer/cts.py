@@ -91,7 +91,9 @@ class CtsApi:
         operations = self._read("list_operations", lambda: self.client.list_operations(request)).get("operations")
         return [item for item in operations or [] if isinstance(item, dict)]
 
-    def list_traces(self, service_type: str, from_ms: int, to_ms: int, limit: int) -> list[dict]:
+    def list_traces(self, service_type: str, from_ms: int, to_ms: int, limit: int, **filters: str) -> list[dict]:
+        """Newest first, following ``meta_data.marker``; ``filters``: ListTraces' other query
+        parameters (``resource_type``, ``resource_id``, ``trace_name``, ``user``...)."""
         from huaweicloudsdkcts.v3.model import ListTracesRequest
 
         traces: list[dict] = []
@@ -104,6 +106,7 @@ class CtsApi:
                 to=to_ms,
                 limit=min(_PAGE, limit - len(traces)),
                 next=marker,
+                **filters,
             )
             answer = self._read("list_traces", lambda: self.client.list_traces(request))
             page = [trace for trace in answer.get("traces") or [] if isinstance(trace, dict)]

@@ -3,10 +3,12 @@
 Read like the sg_drift sweep reads a project - groups and rules, ports, address groups, then the
 servers page by page (:func:`shared.flows.sg_drift.sweep.read_estate`, :class:`shared.cloud.inventory.
 InventoryGateway`) - and judged with the sweep's own :func:`shared.flows.sg_drift.steps.conclude` in report mode
-(no network: it can never write), with the policy file given and the guard-rail settings of the
-environment (``PROTECTED_GROUPS``, ``RISKY_PORTS``, ``PIN_PROTECTED_FIRST``...), as the function
-reads them from its user data. ``--from-results`` takes the verdicts of a sweep's result events
-(JSON lines) instead; groups and rules are always read now.
+(no network: it can never write), with the policy file given and the guard-rail settings
+(``PROTECTED_GROUPS``, ``RISKY_PORTS``, ``PIN_PROTECTED_FIRST``...) the deployed function has in its
+user data (:mod:`.settings`: or a file, or the environment). ``--from-results`` takes the verdicts
+of a sweep's result events (JSON lines) instead; groups and rules are always read now. The report
+adds to each finding the group names and its fix, and makes an interface with port security off a
+finding (:mod:`.fixes`).
 """
 
 from __future__ import annotations
@@ -25,15 +27,16 @@ __all__ = ["VERDICTS", "make_run", "collect", "read_results_file"]
 VERDICTS = ("compliant", "drift_detected", "repaired", "failed", "skipped")
 
 
-def make_run(environ: Mapping[str, str], *, region: str, endpoints: Mapping[str, str], credentials: Any):
-    """A :class:`shared.runtime.run.Run` for sg_drift outside FunctionGraph: settings from ``environ``
-    (as the function's user data), the caller's credentials, ten minutes for the reads."""
+def make_run(user_data: Mapping[str, str], *, region: str, endpoints: Mapping[str, str], credentials: Any):
+    """A :class:`shared.runtime.run.Run` for sg_drift outside FunctionGraph: settings from ``user_data``
+    (the deployed function's, a file's or the environment), the caller's credentials and target (region,
+    endpoints), ten minutes for the reads."""
     from shared.clock import SYSTEM_CLOCK, Deadline
     from shared.cloud.clients import AgencyCredentials, ClientFactory
     from shared.config import load_settings
     from shared.runtime.run import Run
 
-    values = dict(environ)
+    values = dict(user_data)
     values.update(REGION=region, PROJECT_ID=credentials.project_id, **endpoints)
     context = _UserData(values)
     settings = dataclasses.replace(load_settings(context, values), drift_mode="report")  # a report never writes
@@ -45,7 +48,7 @@ def make_run(environ: Mapping[str, str], *, region: str, endpoints: Mapping[str,
 
 
 class _UserData:
-    """The function's user data, as a FunctionGraph context hands it: here the environment."""
+    """The function's user data, as a FunctionGraph context hands it."""
 
     def __init__(self, values: Mapping[str, str]):
         self.values = dict(values)
@@ -98,8 +101,15 @@ def _group_view(group_id: str, rank: int, groups: Mapping[str, Any], rails: Any,
 
 
 def _server_view(server: Any, ports: list[Any], data: Mapping[str, Any], estate: Any, rails: Any, source: str) -> dict:
+    from .fixes import annotate, port_security_finding
+
+    names = {g.id: g.name for g in estate.groups.values()}
     findings = list(data.get("findings") or [])
     outcome = data.get("outcome", "failed")
+    unprotected = [port_security_finding(p) for p in ports if not p.port_security_enabled]
+    if unprotected and outcome == "compliant":  # its groups filter nothing: never a green "compliant"
+        outcome = "drift_detected"
+    findings = [annotate(f, names, server.id) for f in findings + unprotected]
     interfaces = []
     for port in sorted(ports, key=lambda p: (p.id != server.primary_port_id, p.ip or "", p.id)):
         mine = [f for f in findings if f.get("port_id") == port.id]
@@ -150,7 +160,12 @@ def _judge(facts: Any, run: Any, policy: Any) -> dict[str, Any]:
 
 
 def collect(
-    run: Any, policy: Any, *, results: Mapping[str, dict[str, Any]] | None = None, policy_source: str = ""
+    run: Any,
+    policy: Any,
+    *,
+    results: Mapping[str, dict[str, Any]] | None = None,
+    policy_source: str = "",
+    settings_source: str = "",
 ) -> dict:
     """The report's data (plain JSON types): summary, settings, servers with their interfaces."""
     from shared.cloud.gateway import CallCounter
@@ -177,6 +192,7 @@ def collect(
         "project_id": run.settings.project_id,
         "region": run.settings.region,
         "policy": policy_source,
+        "settings_source": settings_source,
         "settings": {
             "protected_groups": list(rails.protected_groups),
             "risky_ports": list(rails.risky_ports),

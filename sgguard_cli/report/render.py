@@ -18,6 +18,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .assets import CSS as _CSS
+from .assets import SCRIPT as _SCRIPT
+
 __all__ = ["write_report", "render_html", "render_json", "render_csv", "CSV_COLUMNS"]
 
 CSV_COLUMNS = [
@@ -34,6 +37,7 @@ CSV_COLUMNS = [
     "finding_kinds",
     "exposed",
     "findings",
+    "fixes",
 ]
 
 _LABELS = {
@@ -45,116 +49,6 @@ _LABELS = {
 }
 
 _SOURCES = {"computed": "computed now, as sg_drift judges", "sweep results": "from the sweep's result events"}
-
-_CSS = """
-:root { --ok:#1a7f37; --warn:#b35900; --bad:#c62828; --muted:#57606a; --line:#d0d7de; --bg:#f6f8fa; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; }
-header { background: #24292f; color: #fff; padding: 14px 24px; }
-header h1 { font-size: 20px; margin: 0 0 4px; }
-header p { margin: 0; color: #d0d7de; font-size: 12px; }
-main { padding: 16px 24px 40px; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 12px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 16px; min-width: 140px;
-  background: var(--bg); }
-.card b { display: block; font-size: 22px; }
-.card span { color: var(--muted); font-size: 12px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--bg); font-weight: 600; }
-th[data-sort] { cursor: pointer; user-select: none; white-space: nowrap; }
-th[data-sort]::after { content: " \\2195"; color: var(--muted); }
-th[aria-sort="ascending"]::after { content: " \\2191"; color: #1f2328; }
-th[aria-sort="descending"]::after { content: " \\2193"; color: #1f2328; }
-.kinds { width: auto; margin-bottom: 16px; }
-.controls { display: flex; gap: 12px; align-items: center; margin: 16px 0 8px; flex-wrap: wrap; }
-.controls input { width: 320px; padding: 6px 8px; font: inherit; }
-.controls select { padding: 6px; font: inherit; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
-  color: #fff; white-space: nowrap; }
-.v-compliant { background: var(--ok); } .v-drift_detected { background: var(--warn); }
-.v-repaired { background: #0969da; } .v-failed, .v-exposure { background: var(--bad); }
-.v-skipped { background: var(--muted); } .v-protected { background: #6639ba; }
-tbody.server > tr.row { cursor: pointer; }
-tbody.server > tr.row:hover { background: #f3f6fb; }
-tbody.server.exposed > tr.row td:first-child { border-left: 4px solid var(--bad); }
-tr.detail > td { background: #fbfcfd; padding: 8px 16px 16px; }
-.nic { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; background: #fff; }
-.nic.exposed { border-color: var(--bad); box-shadow: 0 0 0 1px var(--bad); }
-.nic h3 { font-size: 14px; margin: 0; padding: 8px 12px; background: var(--bg); border-bottom: 1px solid var(--line); }
-.nic .body { padding: 8px 12px; }
-.group { margin: 6px 0 10px; }
-.group.exposes { background: #fff0f0; border-left: 4px solid var(--bad); padding-left: 8px; }
-.group h4 { margin: 0 0 4px; font-size: 13px; }
-.rules { font-size: 12px; margin-bottom: 4px; }
-.rules th, .rules td { padding: 2px 6px; }
-.rules caption { text-align: left; font-weight: 600; font-size: 12px; color: var(--muted); }
-.findings { margin: 6px 0 0; padding-left: 18px; }
-.findings li.exposure { color: var(--bad); font-weight: 600; }
-.muted { color: var(--muted); }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
-#empty { display: none; padding: 16px; color: var(--muted); }
-"""
-
-_SCRIPT = """
-(function () {
-  "use strict";
-  var table = document.getElementById("servers");
-  var filter = document.getElementById("filter");
-  var verdict = document.getElementById("verdict");
-  var count = document.getElementById("shown");
-  var empty = document.getElementById("empty");
-  function apply() {
-    var text = filter.value.trim().toLowerCase();
-    var wanted = verdict.value;
-    var shown = 0;
-    Array.prototype.forEach.call(table.tBodies, function (body) {
-      var ok = (!text || body.getAttribute("data-search").indexOf(text) !== -1) &&
-               (!wanted || body.getAttribute("data-verdict") === wanted);
-      body.hidden = !ok;
-      if (ok) { shown += 1; }
-    });
-    count.textContent = String(shown);
-    empty.style.display = shown ? "none" : "block";
-  }
-  function sortBy(th) {
-    var key = th.getAttribute("data-sort");
-    var numeric = th.getAttribute("data-type") === "number";
-    var ascending = th.getAttribute("aria-sort") !== "ascending";
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell) { cell.removeAttribute("aria-sort"); });
-    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var bodies = Array.prototype.slice.call(table.tBodies);
-    bodies.sort(function (a, b) {
-      var x = a.getAttribute("data-" + key), y = b.getAttribute("data-" + key);
-      var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
-      return ascending ? order : -order;
-    });
-    bodies.forEach(function (body) { table.appendChild(body); });
-  }
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-    if (th.hasAttribute("data-sort")) {
-      th.addEventListener("click", function () { sortBy(th); });
-      th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sortBy(th); } });
-    }
-  });
-  Array.prototype.forEach.call(table.tBodies, function (body) {
-    var row = body.rows[0], detail = body.rows[1];
-    row.addEventListener("click", function () {
-      detail.hidden = !detail.hidden;
-      row.setAttribute("aria-expanded", String(!detail.hidden));
-    });
-  });
-  document.getElementById("expand").addEventListener("click", function () {
-    Array.prototype.forEach.call(table.tBodies, function (body) { body.rows[1].hidden = false; });
-  });
-  document.getElementById("collapse").addEventListener("click", function () {
-    Array.prototype.forEach.call(table.tBodies, function (body) { body.rows[1].hidden = true; });
-  });
-  filter.addEventListener("input", apply);
-  verdict.addEventListener("change", apply);
-  apply();
-})();
-"""
 
 
 def _e(value: Any) -> str:
@@ -201,15 +95,20 @@ def _group(group: dict) -> str:
     )
 
 
+def _finding(f: dict) -> str:
+    names = ", ".join(f.get("group_names") or [])
+    groups = f'<br><span class="muted">groups:</span> {_e(names)}' if names else ""
+    fix = f'<br><span class="fix"><b>fix:</b> {_e(f["fix"])}</span>' if f.get("fix") else ""
+    return (
+        f'<li class="{_e(f.get("kind"))}"><b>{_e(f.get("kind"))}</b> <span class="muted">({_e(f.get("source"))})'
+        f"</span>: {_e(f.get('message'))}{' - repaired' if f.get('repaired') else ''}{groups}{fix}</li>"
+    )
+
+
 def _findings(findings: list[dict]) -> str:
     if not findings:
         return ""
-    items = "".join(
-        f'<li class="{_e(f.get("kind"))}"><b>{_e(f.get("kind"))}</b> <span class="muted">({_e(f.get("source"))})'
-        f"</span>: {_e(f.get('message'))}{' - repaired' if f.get('repaired') else ''}</li>"
-        for f in findings
-    )
-    return f'<ul class="findings">{items}</ul>'
+    return f'<ul class="findings">{"".join(_finding(f) for f in findings)}</ul>'
 
 
 def _interface(nic: dict) -> str:
@@ -308,7 +207,8 @@ def render_html(report: dict) -> str:
 <body>
 <header><h1>sgguard compliance report</h1>
 <p>project {_e(report.get("project_id"))} - region {_e(report.get("region"))} - policy {_e(report.get("policy"))}
-- generated {_e(report.get("generated_at"))} - protected groups: {_e(protected)} - risky ports: {_e(risky)}</p></header>
+- generated {_e(report.get("generated_at"))} - protected groups: {_e(protected)} - risky ports: {_e(risky)}
+- settings: {_e(report.get("settings_source") or "-")}</p></header>
 <main>
 <section id="summary"><div class="cards">{card_html}</div>
 <h2>Findings by kind</h2>{kinds_html}</section>
@@ -361,6 +261,7 @@ def render_csv(report: dict) -> str:
                     "finding_kinds": " ".join(sorted({f["kind"] for f in nic.get("findings") or []})),
                     "exposed": "yes" if nic.get("exposed") else "no",
                     "findings": _csv_safe(" | ".join(f.get("message") or "" for f in nic.get("findings") or [])),
+                    "fixes": _csv_safe(" | ".join(f.get("fix") or "" for f in nic.get("findings") or [])),
                 }
             )
     return buffer.getvalue()

@@ -10,6 +10,14 @@ the guard rails (``recheck``: the flow's rail step, passed in as a callback). A 
 changing under us is re-planned at most ``MAX_REPLANS`` times, then the change ends ``failed``,
 retryable, ``CONCURRENT_CHANGE``.
 
+With ``WRITE_STRATEGY=fewest_calls`` (the default), a change whose deltas would take several calls
+(a replace: an insert and a remove) is one whole-list ``update_port`` instead, when the port's list
+was read just before (``fresh``: the flow made no call between its port listing and this write,
+so the list is one round trip old, as a fresh read would be). The rails judged exactly that list,
+so nothing is judged again. The price: a group someone else attaches in that one round trip is
+taken off with the write (the deltas would have kept it); ``WRITE_STRATEGY=deltas`` pays one or two
+calls per such change to never do that.
+
 A write that fails transiently (throttled, 5xx, timeout, reset) may or may not have landed, so it
 is never simply re-sent: after the back-off the port is read again and the next call is computed
 from what it shows. The write's own response is the verification (the port it returns must show
@@ -25,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.changes.deltas import Operation, PlanConflict, after_step, next_step
+from shared.changes.deltas import Operation, PlanConflict, after_step, next_step, rebase, steps
 from shared.changes.planning import NicPlan
 from shared.clock import Clock, Deadline
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
@@ -132,8 +140,10 @@ def _converge(
     clock: Clock,
     deadline: Deadline,
     policy: RetryPolicy,
+    whole_list: bool = False,
 ) -> None:
-    """Bring the port from its current list to the plan (``before`` -> ``after``), one call at a time."""
+    """Bring the port from its current list to the plan (``before`` -> ``after``), one call at a time
+    (``whole_list``: in one whole-list write, when the deltas would take more than one call)."""
     port_id = progress.port.id
     failures = 0
     last: CloudCallError | None = None
@@ -153,11 +163,14 @@ def _converge(
             raise _Concurrent(port_id, progress.groups, str(conflict)) from None
         if operation is None:
             return
+        if whole_list and progress.fresh and not progress.wrote and operation.kind != "update":
+            if len(steps(before, after, progress.groups)) > 1:
+                operation = Operation("update", tuple(rebase(before, after, progress.groups)))
         if operation.kind == "update":
             if not progress.fresh:  # a whole list is written only from a list read just now
                 seen(list(gateway.show_port(port_id).security_groups), list(progress.groups))
                 continue
-            if recheck is not None:
+            if recheck is not None and progress.groups != before:  # the rails judged ``before`` itself
                 current = dataclasses.replace(progress.port, security_groups=list(progress.groups))
                 errors = recheck(NicPlan(current, list(progress.groups), list(operation.groups), [operation]))
                 if errors:
@@ -238,8 +251,14 @@ def apply_plans(
     policy: RetryPolicy,
     rollback_deadline: Callable[[], Deadline],
     recheck: Recheck | None = None,
+    fresh: bool = False,
+    whole_list: bool = False,
 ) -> ApplyReport:
-    """Write the plans; ``recheck`` (the guard rails) judges every whole-list write on a fresh list."""
+    """Write the plans; ``recheck`` (the guard rails) judges every whole-list write on a fresh list.
+
+    ``fresh``: the plans' ``before`` lists were read just now (no call since), so the first
+    interface written may take a whole-list write without reading it again; ``whole_list``: a
+    change that would take several delta calls takes one whole-list write (``fewest_calls``)."""
     results = [
         NicResult(p.port.id, p.port.ip, list(p.before), list(p.before), "unchanged", p.port.port_security_enabled)
         for p in plans
@@ -251,7 +270,8 @@ def apply_plans(
     for index, plan in enumerate(plans):
         if not plan.operations:
             continue
-        progress = _Progress(plan.port, list(plan.before))
+        # only the first interface written: the others' lists are older by the writes before theirs
+        progress = _Progress(plan.port, list(plan.before), fresh=fresh and not touched)
         try:
             _converge(
                 gateway,
@@ -262,6 +282,7 @@ def apply_plans(
                 clock=clock,
                 deadline=deadline,
                 policy=policy,
+                whole_list=whole_list,
             )
         except _FAILURES as error:
             if progress.wrote:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from shared.clock import Clock, Deadline
 from shared.cloud.clients import ClientFactory
+from shared.cloud.counter import CallCounter
 from shared.cloud.exceptions import CloudCallError, InvalidIdentifier
 from shared.cloud.limiter import AimdLimiter, flow_call
 from shared.cloud.retry import RetryPolicy, call_with_retry, translate
@@ -38,20 +38,7 @@ _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
 ALL_GRANTED_EPS = "all_granted_eps"
 GROUP_PAGE = 2000  # VPC v3 listings: limit 0-2000 (documented)
 MAX_PAGES = 1000  # a runaway marker must not loop for ever
-
-
-@dataclass
-class CallCounter:
-    reads: int = 0
-    writes: int = 0
-    log: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.reads + self.writes
-
-    def to_dict(self) -> dict[str, int]:
-        return {"total": self.total, "reads": self.reads, "writes": self.writes}
+ID_FILTER_MAX = 40  # ids in one listing's filter (~2 KB of query string), more: the whole listing
 
 
 def check_id(kind: str, value: str) -> str:
@@ -130,8 +117,7 @@ class Gateway:
 
     def _read(self, operation: str, call: Callable[[], Any]) -> Any:
         def count() -> None:
-            self.counter.reads += 1
-            self.counter.log.append(operation)
+            self.counter.count(operation, write=False)
 
         if self.limiter is None:
             return call_with_retry(
@@ -147,8 +133,7 @@ class Gateway:
 
     def _write(self, operation: str, call: Callable[[], Any]) -> Any:
         def count() -> None:
-            self.counter.writes += 1
-            self.counter.log.append(operation)
+            self.counter.count(operation, write=True)
 
         if self.limiter is not None:
             return self._flow(operation, call, count)
@@ -231,6 +216,9 @@ class NetworkGateway(Gateway):
         does not exist (or is not visible to the agency).
         """
         ids = sorted({check_id("security group", group_id) for group_id in group_ids})
+        if len(ids) > ID_FILTER_MAX:  # a query string that long may be refused: list them all, keep these
+            wanted = set(ids)
+            return {gid: group for gid, group in self.groups_with_rules().items() if gid in wanted}
         return self.groups_with_rules(ids) if ids else {}
 
     def groups_with_rules(self, ids: list[str] | None = None) -> dict[str, SecurityGroup]:

@@ -21,6 +21,7 @@ from shared.errors import ErrorCode, ErrorDetail
 from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from shared.model import SecurityGroup, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
+from shared.rails.facts import facts_of
 from shared.rails.groups import catalog_for
 from shared.rails.identity import is_second_person
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
@@ -38,9 +39,13 @@ if TYPE_CHECKING:
     from shared.rails.guardrails import GroupFacts
     from shared.runtime.envelopes import InboundMessage
 
-__all__ = ["ChangeJob", "prepare", "process", "hold", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = ["ChangeJob", "prepare", "expect", "process", "hold", "REPLAY_GUARD", "ACCEPTS"]
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
+
+# A batch reads the rules of every group of a project with at most this many (two paged listings),
+# so that the groups its interfaces carry now are read with the ones its requests name.
+BATCH_READS_CATALOG_UP_TO = 500
 
 # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
 REPLAY_GUARD = MemoryStore()
@@ -48,14 +53,15 @@ REPLAY_GUARD = MemoryStore()
 
 @dataclass(frozen=True)
 class ChangeJob:
-    """A decoded change request (not yet validated) and the identity its results echo."""
+    """A valid, authentic change request and the identity its results echo."""
 
     request: Any
     identity: Identity
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
-    """Decode the message; its key is the target server, so one server's requests keep queue order."""
+    """request -> validate -> authorize, for every message before any is processed (a refused one
+    is answered here); the key is the target server, so one server's requests keep queue order."""
     if message.decode_error:
         return Prepared.rejected(message, message.decode_error)
     payload, error = decode_json_message(message.body, max_bytes=run.settings.max_message_bytes)
@@ -65,7 +71,36 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     too_old = expired(run)  # a continuation past its window: refused before anything is read
     if too_old:
         return Prepared.rejected(message, too_old, identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
+    refused = _authentic(payload, identity, run)
+    if refused:
+        return Prepared.answered(message, refused)
     return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
+
+
+def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
+    """Before the first message starts: the groups the batch's requests name, so that the first
+    rail-facts read reads them all (:mod:`shared.rails.facts`), and with them every group of a
+    project of at most ``BATCH_READS_CATALOG_UP_TO`` (the groups the interfaces carry now). Worked
+    out at that read, by the catalog as the first message left it (no call of its own); an unknown
+    name is skipped here and is that message's error."""
+    refs = [ref for item in items if item.job is not None for ref in item.job.request["change"]["security_groups"]]
+    if len(items) < 2 or not refs or not run.settings.facts_max_age_ms:
+        return
+
+    def named() -> set[str]:
+        catalog = catalog_for(
+            run.factory().credentials.project_id, run.settings.vpc_endpoint, run.settings.group_cache_ttl_s
+        )
+        ids_by_name: dict[str, list[str]] = {}
+        for group in catalog.known().values():
+            ids_by_name.setdefault(group.name, []).append(group.id)
+        ids = {ref["id"] for ref in refs if "id" in ref}
+        ids |= {ids_by_name[r["name"]][0] for r in refs if len(ids_by_name.get(r.get("name"), [])) == 1}
+        if len(catalog.known()) <= BATCH_READS_CATALOG_UP_TO:  # the groups now on the ports too, unknown yet
+            ids |= set(catalog.known())
+        return ids
+
+    facts_of(run).expect(named)
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -94,10 +129,27 @@ def _store(run: Run) -> IdempotencyStore:
 
 
 def process(job: ChangeJob, run: Run) -> ResultData:
-    request, identity = job.request, job.identity
-    refused = _authentic(request, identity, run)
-    if refused:
-        return refused
+    request, identity = job.request, job.identity  # valid and authentic (prepare)
+    data = _process_authentic(request, identity, run)
+    retiring = _retiring_key(request, run)
+    # a reminder that travels with the result back to the sender, whatever the outcome
+    return data.replace(warnings=[retiring, *data.warnings]) if retiring else data
+
+
+def _retiring_key(request: dict[str, Any], run: Run) -> ErrorDetail | None:
+    """A warning when the request was signed with a key id ``RETIRING_SIGNING_KEYS`` lists."""
+    signature = request.get("signature")
+    key_id = signature.get("key_id") if isinstance(signature, dict) else None
+    if key_id not in run.settings.retiring_signing_keys:
+        return None
+    return ErrorDetail(
+        ErrorCode.SIGNING_KEY_RETIRING,
+        f"signed with key id {key_id!r}, which is being retired: sign with another key id",
+        "$.signature.key_id",
+    )
+
+
+def _process_authentic(request: dict[str, Any], identity: Identity, run: Run) -> ResultData:
     if identity.dry_run:
         return _counted(request, identity, run)  # changes nothing: never a duplicate
     store = _store(run)
@@ -117,10 +169,10 @@ def process(job: ChangeJob, run: Run) -> ResultData:
 def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Callable[[], None] | None:
     """A valid, authentic, real request handed on to a continuation stays claimed until the
     continuation takes it over (:mod:`shared.runtime.continuation`); how to give the hold up.
-    Nothing is held for a message that will be refused anyway (a forged request must not block
-    the genuine one) or a dry run."""
+    Nothing is held for a message refused at prepare time (a forged request must not block the
+    genuine one) or a dry run."""
     job = item.job
-    if job is None or job.identity.dry_run or _authentic(job.request, job.identity, run) is not None:
+    if job is None or job.identity.dry_run:
         return None
     store, key, fingerprint = _store(run), job.request["request_id"], _fingerprint(job.request)
     claim = store.hold(
@@ -168,7 +220,9 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
     group_ids, errors = catalog.resolve(change["security_groups"], network, now)
     if errors:
         return rejected(errors, identity=identity)
+    calls_before = counter.total
     selected, left_alone, errors, warnings = _select(request["target"], network, run, counter)
+    listed_last = counter.total == calls_before + 1  # the port listing was this message's last call
     if errors:
         return rejected(errors, warnings=warnings, identity=identity)
     plans, errors = _plan(selected, change, group_ids, warnings)
@@ -189,6 +243,7 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
         now=now,
         path_of=path_of,
         approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")),
+        facts=facts_of(run),
     )
     if verdict.config_error:
         return failure_data(verdict.config_error, identity=identity)
@@ -196,7 +251,7 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
     if verdict.errors:
         return rejected(verdict.errors, warnings=warnings, identity=identity)
     if identity.dry_run:
-        return _planned(plans, warnings, identity, network, verdict.facts)
+        return _planned(plans, warnings, identity, network, verdict.facts, run)
     recheck = rechecker(
         settings=run.settings,
         network=network,
@@ -204,9 +259,13 @@ def _plan_and_apply(request: dict[str, Any], identity: Identity, run: Run, count
         now=run.clock.monotonic,
         path_of=path_of,
         approved=is_second_person(ticket.get("requested_by"), ticket.get("approved_by")),
+        facts=facts_of(run),
         known=verdict.facts,
     )
-    return report_data(run.apply(plans, network, recheck=recheck), warnings, identity, extra_nics=left_alone)
+    # fresh: no call of this message since it listed the ports (a wait for another message's read of
+    # the rail facts may have passed: one round trip at most), so the list is as good as re-read
+    report = run.apply(plans, network, recheck=recheck, fresh=listed_last and counter.total == calls_before + 1)
+    return report_data(report, warnings, identity, extra_nics=left_alone)
 
 
 def _select(
@@ -273,12 +332,13 @@ def _planned(
     identity: Identity,
     network: Network,
     facts: GroupFacts | None,
+    run: Run,
 ) -> ResultData:
     """The dry run's answer: the plan and the rules that would apply, in priority order."""
     after = {g for plan in plans for g in plan.after}
     groups = dict(facts.groups) if facts else {}
     if after - set(groups):  # interfaces that stay as they are were not read for the rails
-        groups.update(network.read_groups(after - set(groups)))
+        groups.update(facts_of(run).groups(after - set(groups), network))
     return new_result_data(
         "planned",
         identity,

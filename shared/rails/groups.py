@@ -1,10 +1,10 @@
-"""The security-group catalog (names to ids, cached per project for a short time) and the fresh facts.
+"""The security-group catalog: names to ids, cached per project for a short time.
 
 One listing of the project's groups serves the name lookups of every message of a batch (and of
 the next invocations of the same instance, within ``GROUP_CACHE_TTL_S``); a name the cache does not
 know triggers one refresh, so a group created a moment ago is still found. The cache serves names
-only: what the guard rails decide on (which groups exist, their names and rules) is read fresh for
-every decision by :func:`gather_facts`.
+only: what the guard rails decide on (which groups exist, their names and rules) comes from
+:mod:`shared.rails.facts`, fresh within ``FACTS_MAX_AGE_MS``.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.cloud.protocols import Network
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import SecurityGroup
-from shared.rails.guardrails import GroupFacts
 
-if TYPE_CHECKING:
-    from shared.changes.planning import NicPlan
-
-__all__ = ["GroupCatalog", "catalog_for", "gather_facts", "read_address_groups"]
+__all__ = ["GroupCatalog", "catalog_for", "read_address_groups"]
 
 
 class GroupCatalog:
@@ -57,7 +53,7 @@ class GroupCatalog:
         """Ids in request order for ``[{"id": ...} | {"name": ...}]``; unknown or ambiguous names are errors.
 
         An id is passed through as it is: whether that group exists, and what it allows, is read
-        fresh for the decision (:func:`gather_facts`), never answered by this cache.
+        fresh for the decision (:mod:`shared.rails.facts`), never answered by this cache.
         """
         groups = self.groups(gateway, now)
         # An unknown name forces one re-listing, at most once a second (a poison batch that names a
@@ -96,6 +92,10 @@ class GroupCatalog:
                 )
         return ids, errors
 
+    def known(self) -> dict[str, SecurityGroup]:
+        """What the last listing said (nothing before the first): never a call."""
+        return self._groups
+
     def current(self, gateway: Network, now: float) -> dict[str, SecurityGroup]:
         """What the last listing said (listing only if there was none): for checks that need no refresh."""
         return self._groups if self._loaded_at is not None else self.groups(gateway, now)
@@ -118,22 +118,6 @@ def read_address_groups(
             if ref and ref not in found and rule.direction == "ingress":
                 found[ref] = known[ref] if known is not None and ref in known else gateway.show_address_group(ref)
     return found
-
-
-def gather_facts(
-    plans: Iterable[NicPlan], gateway: Network, catalog: GroupCatalog, known: GroupFacts | None = None
-) -> GroupFacts:
-    """Fresh facts for the guard rails: every group the changing plans mention, with rules, and the
-    IP address groups those rules name (one that cannot be read counts as everyone). ``known``:
-    facts the caller read for this decision a moment ago (sg_drift judged the server on them);
-    only what they lack is read."""
-    ids = {g for plan in plans if plan.changes for g in plan.before + plan.after}
-    have = {  # a group known by name only (rules not read) is read like any other
-        g: known.groups[g] for g in ids if known is not None and g in known.groups and known.groups[g].rules is not None
-    }
-    groups = {**have, **gateway.read_groups(ids - set(have))} if ids - set(have) else have
-    address_groups = read_address_groups(groups.values(), gateway, known.address_groups if known else None)
-    return GroupFacts(groups, catalog.name_counts(groups), address_groups)
 
 
 _CATALOGS: dict[tuple[str, str], GroupCatalog] = {}

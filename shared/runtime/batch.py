@@ -77,6 +77,7 @@ class Prepared(Generic[J]):
 
 Prepare = Callable[[InboundMessage, Run], "Prepared[Any] | list[Prepared[Any]]"]
 Step = Callable[[Any, Run], ResultData]
+Ready = Callable[[Run, "list[Prepared[Any]]"], None]
 HandOn = Callable[[Run, Envelope, "list[Prepared[Any]]"], list[ResultData]]
 
 
@@ -165,6 +166,7 @@ def process_batch(
     step: Step,
     accepts: tuple[str, ...] | None = None,
     hand_on: HandOn | None = None,
+    ready: Ready | None = None,
 ) -> list[dict[str, Any]]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
@@ -173,11 +175,18 @@ def process_batch(
     message is not started when the time left before the safety margin is less than a message
     may take (twice the mean so far, at least the longest): it and the rest of its lane go to
     ``hand_on`` (a continuation, :mod:`shared.runtime.continuation`), which gives each its result.
+    ``ready`` sees every prepared message before the first step starts (an aid: its failure costs
+    no message anything).
     """
     refused = _envelope_rejections(envelope, run, accepts)
     if refused is not None:
         return refused
     prepared = [item for message in envelope.messages for item in _prepared(prepare, message, run)]
+    if ready is not None:
+        try:
+            ready(run, prepared)
+        except Exception:  # noqa: BLE001 - an aid: each message does its own reads, and reports their failure
+            _print_exc()
     lanes: OrderedDict[str, list[int]] = OrderedDict()
     for index, item in enumerate(prepared):
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)

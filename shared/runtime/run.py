@@ -109,11 +109,14 @@ class Run:
         margin_s = self.settings.safety_margin_ms / 1000 * self.settings.rollback_margin_share
         return Deadline(self.clock, self.deadline.remaining() + margin_s)
 
-    def apply(self, plans: list[NicPlan], network: Network, *, recheck: Recheck | None) -> ApplyReport:
+    def apply(
+        self, plans: list[NicPlan], network: Network, *, recheck: Recheck | None, fresh: bool = False
+    ) -> ApplyReport:
         """Apply the plans within this invocation's deadline, rolling back within part of the margin.
 
         ``recheck`` is the flow's rail step again (:func:`shared.rails.check.rechecker`): every
-        whole-list write is judged by it on the list read just before the write."""
+        whole-list write is judged by it on the list read just before the write. ``fresh``: the
+        plans' lists were read just now (``WRITE_STRATEGY``, :mod:`shared.changes.apply`)."""
         from shared.changes.apply import apply_plans
 
         report = apply_plans(
@@ -124,6 +127,8 @@ class Run:
             policy=self.retry_policy,
             rollback_deadline=self.rollback_deadline,
             recheck=recheck,
+            fresh=fresh,
+            whole_list=self.settings.write_strategy == "fewest_calls",
         )
         self._record_added(report)
         return report

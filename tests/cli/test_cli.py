@@ -48,8 +48,8 @@ def test_the_top_level_help_lists_every_subcommand(capsys):
     [
         ([], "the following arguments are required: COMMAND"),
         (["nope"], "invalid choice: 'nope'"),
-        (["show"], "the following arguments are required: SERVER_ID"),
-        (["show", "../x"], "SERVER_ID must be a server id"),
+        (["show"], "the following arguments are required: SERVER"),
+        (["show", "../x"], "SERVER must be a server id (lowercase UUID) or a server name"),
         (["deploy", "--no-such-option"], "unrecognized arguments: --no-such-option"),
         (["invoke", "change_request", "missing-event.json"], "event missing-event.json"),
         (["invoke", "change_request", "x.json", "--env", "NOEQUALS"], "--env 'NOEQUALS': write KEY=VALUE"),

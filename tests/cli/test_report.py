@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from urllib.parse import unquote
 
 from tests.support.functions import Invoker
 from tests.support.report import DB_PORT, XSS_NAME, make_estate, run_report
@@ -15,7 +16,9 @@ def test_the_report_has_the_verdicts_and_findings_the_sweep_emits(cloud, vpc_v3,
     seq = cloud.requests()[-1]["seq"]
     code, out, err = run_report(cloud, tmp_path)
     assert code == 0, err
-    assert [r["method"] for r in cloud.requests(seq)] == ["GET"] * 4  # groups, rules, ports, servers: no write
+    calls = cloud.requests(seq)
+    assert [r["method"] for r in calls] == ["GET"] * 5  # sg_drift's config, groups, rules, ports, servers
+    assert unquote(calls[0]["path"]).endswith(":function:default:sg_drift:latest/config")  # not deployed: 404
     report = json.loads((tmp_path / "report.json").read_text())
     by_id = {s["id"]: s for s in report["servers"]}
     assert by_id[ids["compliant"]]["verdict"] == "compliant"
@@ -23,19 +26,26 @@ def test_the_report_has_the_verdicts_and_findings_the_sweep_emits(cloud, vpc_v3,
 
     *results, _summary = Invoker(cloud, "sg_drift")({"sweep": {}}, PROTECTED_GROUPS="baseline")["results"]
     swept = {r["data"]["server_id"]: r["data"] for r in results}
-    for server_id, server in by_id.items():
+    for server_id, server in by_id.items():  # the sweep's findings, with names and fixes added
         assert server["verdict"] == swept[server_id]["outcome"]
-        assert server["findings"] == swept[server_id]["findings"]
+        judged = [f for f in server["findings"] if f["source"] != "report"]
+        assert [strip(f) for f in judged] == swept[server_id]["findings"]
+        assert all(f["fix"] and len(f["group_names"]) == len(f["groups"]) for f in server["findings"])
 
     summary = report["summary"]
     assert summary["servers"] == 2 and summary["interfaces"] == 4 and summary["compliant_percent"] == 50.0
-    assert summary["findings_by_kind"] == {"exposure": 1, "missing_group": 1}
+    # db-01's management interface has port security off: a finding of the report's own
+    assert summary["findings_by_kind"] == {"exposure": 1, "missing_group": 1, "port_security_disabled": 1}
     assert f"{summary['servers']} servers, 4 interfaces, 50.0% compliant" in out
     nic = next(n for n in by_id[ids["drifted"]]["interfaces"] if n["port_id"] == DB_PORT)
     assert [g["name"] for g in nic["groups"]] == ["db", XSS_NAME]  # priority order
     assert nic["groups"][1]["exposes"] and nic["groups"][1]["inbound"][0]["ports"] == "22"
     legacy = by_id[ids["compliant"]]["interfaces"]
     assert legacy[0]["primary"] and legacy[0]["groups"][0]["protected"]  # baseline first, protected
+
+
+def strip(finding: dict) -> dict:
+    return {k: v for k, v in finding.items() if k not in ("fix", "group_names")}
 
 
 def test_every_value_from_the_cloud_is_escaped_in_the_html(cloud, vpc_v3, tmp_path):

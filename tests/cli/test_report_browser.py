@@ -115,3 +115,21 @@ def test_the_report_page_in_headless_chromium(cloud, vpc_v3, tmp_path, browser):
     if os.environ.get("SGGUARD_README_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / "docs" / "report.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_printed_the_report_shows_every_detail(cloud, vpc_v3, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    make_estate(cloud, vpc_v3)
+    code, _, err = run_report(cloud, tmp_path)
+    assert code == 0, err
+    browser.get((tmp_path / "report.html").as_uri())
+    details = browser.find_elements(By.CSS_SELECTOR, "tr.detail")
+    assert details and not any(d.is_displayed() for d in details)  # on screen: collapsed until clicked
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert all(d.is_displayed() for d in details)
+    assert not browser.find_element(By.CSS_SELECTOR, ".controls").is_displayed()
+    text = browser.find_element(By.CSS_SELECTOR, 'tbody.server[data-name="db-01"] tr.detail').text
+    assert "Inbound" in text and "fix:" in text and XSS_NAME in text  # groups, rules and fixes on paper
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})
+    assert len(pdf["data"]) > 10_000

@@ -25,7 +25,7 @@ def test_invoke_runs_a_function_with_an_event_file_against_its_own_localcloud(tm
 
     event = tmp_path / "event.json"
     event.write_text(signed(dry_run_request(51), LOCAL_SIGNING_KEYS))  # a direct invocation: one request
-    assert main(["change_request", str(event)]) == 0
+    assert main(["change_request", str(event), "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
     assert [r["data"]["outcome"] for r in result["results"]] == ["planned"]
@@ -38,7 +38,16 @@ def test_invoke_against_a_running_localcloud_with_env_overrides(env, capsys):
 
     sample = ROOT / "events" / "ecs_created" / "direct.json"  # server c...01 of the default seed
     code = main(
-        ["ecs_created", str(sample), "--endpoint", env.cloud.url, "--env", "PROTECTED_GROUPS=baseline", "--quiet"]
+        [
+            "ecs_created",
+            str(sample),
+            "--endpoint",
+            env.cloud.url,
+            "--env",
+            "PROTECTED_GROUPS=baseline",
+            "--quiet",
+            "--json",
+        ]
     )
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and [r["data"]["outcome"] for r in result["results"]] == ["succeeded"]

@@ -66,7 +66,7 @@ def test_the_checks_catch_an_applier_that_resends_writes(soak_cloud, monkeypatch
     from shared.changes.deltas import steps
     from shared.cloud.exceptions import CloudCallError
 
-    def resend_blindly(gateway, progress, *, before, after, recheck, clock, deadline, policy):
+    def resend_blindly(gateway, progress, *, before, after, recheck, clock, deadline, policy, whole_list=False):
         for operation in steps(before, after, progress.groups):
             for attempt in range(policy.max_attempts):
                 progress.wrote = True

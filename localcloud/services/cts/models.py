@@ -28,7 +28,7 @@ from . import errors
 if TYPE_CHECKING:
     from localcloud.core.state import ProjectState
 
-__all__ = ["CtsModel", "DEFAULT_OPERATIONS", "MAX_TRACES"]
+__all__ = ["CtsModel", "DEFAULT_OPERATIONS", "EXACT_FILTERS", "MAX_TRACES"]
 
 DEFAULT_OPERATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -54,6 +54,16 @@ DEFAULT_OPERATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("createSecurity-group-rule", "updateSecurity-group-rule", "deleteSecurity-group-rule"),
     ),
     ("VPC", "security-groups", ("createSecurity-group", "deleteSecurity-group")),
+)
+# ListTraces' filters compared as written ("Querying a Trace List", cts_api_0311)
+EXACT_FILTERS = (
+    "service_type",
+    "resource_type",
+    "trace_name",
+    "resource_id",
+    "resource_name",
+    "trace_id",
+    "trace_rating",
 )
 MAX_TRACES = 10_000  # kept per project (CTS keeps 7 days; the emulator keeps the latest)
 
@@ -99,8 +109,9 @@ class CtsModel:
 
     def list_traces(self, query: dict[str, Any]) -> dict[str, Any]:
         """Newest first, filtered like the API (``trace_type`` system, ``service_type``,
-        ``resource_type``, ``trace_name``, ``from`` < time <= ``to``); ``next`` is the marker
-        (here: the position) the previous page ended at."""
+        ``resource_type``, ``resource_id``, ``resource_name``, ``trace_name``, ``trace_id``,
+        ``trace_rating``, ``user`` - the user's name -, ``from`` < time <= ``to``); ``next`` is the
+        marker (here: the position) the previous page ended at."""
         if query.get("trace_type") not in ("system", None):
             raise errors.bad_query("only trace_type=system traces are emulated")
         limit = query.get("limit") or 10
@@ -110,10 +121,8 @@ class CtsModel:
         matching = [
             trace
             for trace in sorted(reversed(self.traces), key=lambda t: -int(t.get("time") or 0))
-            if all(
-                not query.get(name) or trace.get(name) == query[name]
-                for name in ("service_type", "resource_type", "trace_name", "resource_id")
-            )
+            if all(not query.get(name) or trace.get(name) == query[name] for name in EXACT_FILTERS)
+            and (not query.get("user") or _user_name(trace) == query["user"])
             and (low is None or int(trace.get("time") or 0) > low)
             and (high is None or int(trace.get("time") or 0) <= high)
         ]
@@ -124,3 +133,8 @@ class CtsModel:
             "traces": copy.deepcopy(page),
             "meta_data": {"count": len(page), "marker": str(start + limit) if more else None},
         }
+
+
+def _user_name(trace: dict[str, Any]) -> object:
+    user = trace.get("user")
+    return user.get("name") if isinstance(user, dict) else user

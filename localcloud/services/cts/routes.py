@@ -13,6 +13,7 @@ from __future__ import annotations
 from localcloud.core.routing import ApiContext, Router
 
 from . import errors
+from .models import EXACT_FILTERS
 
 __all__ = ["router"]
 
@@ -28,8 +29,7 @@ def list_operations(ctx: ApiContext):
 @router.route("GET", "/v3/{project_id}/traces")
 def list_traces(ctx: ApiContext):
     query: dict[str, str | int | None] = {
-        name: ctx.arg(name)
-        for name in ("trace_type", "service_type", "resource_type", "trace_name", "resource_id", "next")
+        name: ctx.arg(name) for name in ("trace_type", *EXACT_FILTERS, "user", "next")
     }
     for name in ("limit", "from", "to"):
         query[name] = ctx.int_arg(name, None, errors.BAD_REQUEST)

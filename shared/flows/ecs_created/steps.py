@@ -11,6 +11,12 @@ Creation events are for creations: a server whose ECS ``created`` time is older 
 planned, so a stale or replayed trace cannot re-apply the creation policy to a long-running server.
 A direct ``{"server_id": ..., "backfill": true}`` (the CLI's back-fill of servers that predate
 sgguard) skips only that check: every guard rail still applies.
+
+Observe-only (``ECS_CREATED_MODE=report``): every step runs, reads and rails included, but instead
+of applying, the result is ``planned`` with each interface's list before and after (priority
+order), the calls enforce would make and the groups' names; every result says ``mode: report``.
+Nothing is written (no port change, no ledger entry), and its replay-guard key is its own, so a
+trace seen in report mode is still attached once the mode is switched to enforce.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from shared.flows.policy import Policy, evaluate, interface_in_scope, load_polic
 from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
 from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
+from shared.rails.facts import facts_of
 from shared.rails.groups import catalog_for
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     from shared.cloud.protocols import Network
     from shared.flows.ecs_created.readiness import Readiness
     from shared.flows.policy import PolicyRule
+    from shared.model import SecurityGroup
     from shared.rails.groups import GroupCatalog
     from shared.runtime.envelopes import InboundMessage
 
@@ -120,6 +128,8 @@ def process(job: CreationJob, run: Run) -> ResultData:
     # one creation, however many traces describe it (createServer, createSingleServer, CTS and
     # EventGrid, redeliveries): a server id is created once; a direct call is its own request
     key = f"{job.request_id}:{job.server_id}" if job.origin == "direct" else f"creation:{job.server_id}"
+    if _observing(run):  # a report-mode run must not mark the creation done for enforce
+        key = "report:" + key
     return process_once(
         store,
         key,
@@ -138,7 +148,13 @@ def _counted(job: CreationJob, run: Run) -> ResultData:
         data = _attach(job, run, run.resources["policy"], counter)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, job.identity)
+    if _observing(run):
+        data = data.replace(mode="report")
     return data.replace(api_calls=counter.to_dict())
+
+
+def _observing(run: Run) -> bool:
+    return run.settings.ecs_created_mode == "report"
 
 
 def _skipped(identity: Identity, reason: str, *, warnings: Iterable[ErrorDetail] = ()) -> ResultData:
@@ -181,12 +197,15 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
         now=now,
         path_of=lambda g: origin.get(g, "$.rules"),
         approved=all(rule.approved_by for rule in evaluation.rules),
+        facts=facts_of(run),
     )
     if verdict.config_error:
         return failure_data(verdict.config_error, identity=identity, rules_matched=rule_names)
     warnings.extend(verdict.warnings)
     if verdict.errors:
         return rejected(verdict.errors, warnings=warnings, identity=identity, rules_matched=rule_names)
+    if _observing(run):
+        return _planned(plans, catalog.groups(network, now), warnings, identity, rule_names)
     recheck = rechecker(
         settings=run.settings,
         network=network,
@@ -194,9 +213,49 @@ def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) ->
         now=run.clock.monotonic,
         path_of=lambda g: origin.get(g, "$.rules"),
         approved=all(rule.approved_by for rule in evaluation.rules),
+        facts=facts_of(run),
         known=verdict.facts,
     )
     return report_data(run.apply(plans, network, recheck=recheck), warnings, identity, rules_matched=rule_names)
+
+
+def _planned(
+    plans: list[NicPlan],
+    groups: dict[str, SecurityGroup],
+    warnings: list[ErrorDetail],
+    identity: Identity,
+    rule_names: list[str],
+) -> ResultData:
+    """Report mode's answer: what enforce would attach, in priority order, and the calls it would make."""
+    changing = [plan for plan in plans if plan.operations]
+
+    def named(group_ids: list[str]) -> list[dict[str, Any]]:
+        return [
+            {"priority": rank, "id": g, "name": groups[g].name if g in groups else None}
+            for rank, g in enumerate(group_ids, start=1)
+        ]
+
+    return new_result_data(
+        "planned" if changing else "no_change",
+        identity,
+        warnings=warnings,
+        rules_matched=rule_names,
+        nics=[
+            {
+                "port_id": p.port.id,
+                "ip": p.port.ip,
+                "before": p.before,
+                "after": p.after,
+                "status": "planned" if p.operations else "unchanged",
+                "port_security_enabled": p.port.port_security_enabled,
+            }
+            for p in plans
+        ],
+        plan=[
+            {"port_id": p.port.id, "calls": [op.to_dict() for op in p.operations], "groups": named(p.after)}
+            for p in changing
+        ],
+    )
 
 
 def _wait_until_ready(job: CreationJob, run: Run, network: Network, counter: CallCounter) -> Readiness:

@@ -30,6 +30,7 @@ from shared.flows.policy import Policy, PolicyRule, evaluate, load_policy
 from shared.flows.sg_drift.findings import Judgement, judge_server, keep_recently_added, resolve_refs
 from shared.model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
+from shared.rails.facts import facts_of
 from shared.rails.groups import catalog_for, read_address_groups
 from shared.rails.guardrails import GroupFacts, GuardRails
 from shared.results import Identity, ResultData, failure_data, new_result_data
@@ -255,6 +256,7 @@ def _repair(
         now=run.clock.monotonic(),
         path_of=lambda g: "$.policy",
         approved=judgement.approved,
+        facts=facts_of(run),
         known=GroupFacts(dict(facts.groups), address_groups=dict(facts.address_groups)),
     )
     findings = [f.to_dict() for f in judgement.findings]
@@ -285,6 +287,7 @@ def _repair(
         now=run.clock.monotonic,
         path_of=lambda g: "$.policy",
         approved=judgement.approved,
+        facts=facts_of(run),
         known=verdict.facts,
     )
     report = run.apply(plans, network, recheck=recheck)
