@@ -74,9 +74,10 @@ def trace_names(value: object) -> frozenset[str]:
 class TemplateError(Exception):
     """The template is unusable; ``errors`` lists every problem as ``"$.path: message"``."""
 
-    def __init__(self, errors: list[str], missing: list[str] | None = None):
+    def __init__(self, errors: list[str], missing: list[str] | None = None, parameters: dict | None = None):
         self.errors = list(errors)
         self.missing = sorted(missing or [])
+        self.parameters = dict(parameters or {})  # the declared parameters (descriptions), when known
         super().__init__("template.yaml is invalid:\n  " + "\n  ".join(self.errors))
 
 
@@ -256,7 +257,7 @@ def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
     if missing:
         errors.insert(0, "missing parameters (set them in the deploy environment): " + ", ".join(sorted(missing)))
     if errors:
-        raise TemplateError(errors, sorted(missing))
+        raise TemplateError(errors, sorted(missing), declared)
     return values
 
 
