@@ -10,9 +10,9 @@ import pytest
 
 from sgguard_cli.deployer.api import FunctionGraphApi, build_client
 from sgguard_cli.main import main as sgguard
+from tests.support.deploy import create_system_tracker, kafka_instance
 from tests.support.enterprise import EP2, EP2_SERVER, seed_second_enterprise_project
 from tests.support.requests import LEGACY, LEGACY_PORTS
-from tests.support.deploy import create_system_tracker, kafka_instance
 
 
 def main(argv: list[str], environ: dict, out=print) -> int:
