@@ -21,6 +21,11 @@ from typing import Any
 __all__ = ["PrerequisiteApi", "PrerequisiteError", "sdk_client"]
 
 _PAGE = 50
+_CLIENTS = {
+    "smn": ("huaweicloudsdksmn.v2", "SmnClient"),
+    "cts": ("huaweicloudsdkcts.v3", "CtsClient"),
+    "kafka": ("huaweicloudsdkkafka.v2", "KafkaClient"),
+}
 
 
 class PrerequisiteError(Exception):
@@ -71,13 +76,11 @@ class PrerequisiteApi:
             credentials: Any = GlobalCredentials(c.ak, c.sk).with_iam_endpoint(self.target.endpoint("iam"))
             client_class: Any = IamClient
         else:
+            import importlib
+
             credentials = BasicCredentials(c.ak, c.sk, c.project_id)
-            if service == "smn":
-                from huaweicloudsdksmn.v2 import SmnClient as client_class
-            elif service == "cts":
-                from huaweicloudsdkcts.v3 import CtsClient as client_class
-            else:
-                from huaweicloudsdkkafka.v2 import KafkaClient as client_class
+            module, name = _CLIENTS[service]
+            client_class = getattr(importlib.import_module(module), name)
         if c.security_token:
             credentials = credentials.with_security_token(c.security_token)
         self._clients[service] = sdk_client(client_class, credentials, self.target.endpoint(service))

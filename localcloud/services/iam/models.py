@@ -93,8 +93,9 @@ class IamModel:
             raise errors.invalid('duration must be "FOREVER" or a number of days')
         if any(a["name"] == name for a in self.agencies.values()):
             raise errors.agency_exists(name)
+        agency_id = uuid.uuid4().hex
         created = {
-            "id": uuid.uuid4().hex,
+            "id": agency_id,
             "name": name,
             "domain_id": self.domain_id,
             "trust_domain_id": agency.get("trust_domain_id") or "",
@@ -104,7 +105,7 @@ class IamModel:
             "create_time": self._now(),
             "expire_time": None,
         }
-        self.agencies[created["id"]] = created
+        self.agencies[agency_id] = created
         return {"agency": copy.deepcopy(created)}
 
     def list_agencies(self, domain_id: str | None, name: str | None) -> dict[str, Any]:
