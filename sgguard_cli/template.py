@@ -75,8 +75,7 @@ class TemplateError(Exception):
     """The template is unusable; ``errors`` lists every problem as ``"$.path: message"``."""
 
     def __init__(self, errors: list[str], missing: list[str] | None = None, parameters: dict | None = None):
-        self.errors = list(errors)
-        self.missing = sorted(missing or [])
+        self.errors, self.missing = list(errors), sorted(missing or [])
         self.parameters = dict(parameters or {})  # the declared parameters (descriptions), when known
         super().__init__("template.yaml is invalid:\n  " + "\n  ".join(self.errors))
 
