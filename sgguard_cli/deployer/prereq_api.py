@@ -86,7 +86,8 @@ class PrerequisiteApi:
         self._clients[service] = sdk_client(client_class, credentials, self.target.endpoint(service))
         return self._clients[service]
 
-    def _call(self, operation: str, call: Callable[[], Any], *, write: bool = False) -> dict:
+    def _call(self, operation: str, call: Callable[[Any], Any], *, write: bool = False) -> dict:
+        """``call(client)`` with the client of the operation's service (``iam.create_agency``: IAM's)."""
         from huaweicloudsdkcore.exceptions.exceptions import SdkException, ServiceResponseException
 
         if write:
@@ -94,7 +95,7 @@ class PrerequisiteApi:
         else:
             self.reads += 1
         try:
-            return _raw(call())
+            return _raw(call(self._client(operation.split(".", 1)[0])))
         except ServiceResponseException as error:
             raise PrerequisiteError(
                 f"{operation}: HTTP {error.status_code} {error.error_code}: {error.error_msg}",
@@ -115,7 +116,7 @@ class PrerequisiteApi:
 
         answer = self._call(
             "iam.keystone_list_auth_domains",
-            lambda client=self._client("iam"): client.keystone_list_auth_domains(KeystoneListAuthDomainsRequest()),
+            lambda client: client.keystone_list_auth_domains(KeystoneListAuthDomainsRequest()),
         )
         domains = answer.get("domains") or []
         if not domains:
@@ -126,9 +127,7 @@ class PrerequisiteApi:
         from huaweicloudsdkiam.v3.model import ListAgenciesRequest
 
         request = ListAgenciesRequest(domain_id=domain_id, name=name)
-        agencies = self._call(
-            "iam.list_agencies", lambda client=self._client("iam"): client.list_agencies(request)
-        ).get("agencies")
+        agencies = self._call("iam.list_agencies", lambda client: client.list_agencies(request)).get("agencies")
         return next((a for a in agencies or [] if a.get("name") == name), None)
 
     def create_agency(self, domain_id: str, name: str, service: str, description: str) -> dict:
@@ -138,9 +137,7 @@ class PrerequisiteApi:
             name=name, domain_id=domain_id, trust_domain_name=service, description=description, duration="FOREVER"
         )
         request = CreateAgencyRequest(body=CreateAgencyRequestBody(agency=option))
-        answer = self._call(
-            "iam.create_agency", lambda client=self._client("iam"): client.create_agency(request), write=True
-        )
+        answer = self._call("iam.create_agency", lambda client: client.create_agency(request), write=True)
         return dict(answer.get("agency") or {})
 
     def find_custom_policy(self, display_name: str) -> dict | None:
@@ -149,9 +146,7 @@ class PrerequisiteApi:
         page = 1
         while True:
             request = ListCustomPoliciesRequest(page=page, per_page=_PAGE)
-            answer = self._call(
-                "iam.list_custom_policies", lambda client=self._client("iam"): client.list_custom_policies(request)
-            )
+            answer = self._call("iam.list_custom_policies", lambda client: client.list_custom_policies(request))
             roles = answer.get("roles") or []
             found = next((r for r in roles if r.get("display_name") == display_name), None)
             if found is not None or len(roles) < _PAGE:
@@ -182,7 +177,7 @@ class PrerequisiteApi:
         request = CreateCloudServiceCustomPolicyRequest(body=body)
         answer = self._call(
             "iam.create_cloud_service_custom_policy",
-            lambda client=self._client("iam"): client.create_cloud_service_custom_policy(request),
+            lambda client: client.create_cloud_service_custom_policy(request),
             write=True,
         )
         return dict(answer.get("role") or {})
@@ -197,7 +192,7 @@ class PrerequisiteApi:
         request = UpdateCloudServiceCustomPolicyRequest(role_id=role_id, body=body)
         self._call(
             "iam.update_cloud_service_custom_policy",
-            lambda client=self._client("iam"): client.update_cloud_service_custom_policy(request),
+            lambda client: client.update_cloud_service_custom_policy(request),
             write=True,
         )
 
@@ -210,7 +205,7 @@ class PrerequisiteApi:
         try:
             self._call(
                 "iam.check_project_permission_for_agency",
-                lambda client=self._client("iam"): client.check_project_permission_for_agency(request),
+                lambda client: client.check_project_permission_for_agency(request),
             )
         except PrerequisiteError as error:
             if error.status == 404:
@@ -226,7 +221,7 @@ class PrerequisiteApi:
         )
         self._call(
             "iam.associate_agency_with_project_permission",
-            lambda client=self._client("iam"): client.associate_agency_with_project_permission(request),
+            lambda client: client.associate_agency_with_project_permission(request),
             write=True,
         )
 
@@ -235,18 +230,14 @@ class PrerequisiteApi:
         from huaweicloudsdksmn.v2.model import ListTopicsRequest
 
         request = ListTopicsRequest(name=name, limit=100)
-        topics = self._call("smn.list_topics", lambda client=self._client("smn"): client.list_topics(request)).get(
-            "topics"
-        )
+        topics = self._call("smn.list_topics", lambda client: client.list_topics(request)).get("topics")
         return next((t for t in topics or [] if t.get("name") == name), None)
 
     def create_topic(self, name: str) -> str:
         from huaweicloudsdksmn.v2.model import CreateTopicRequest, CreateTopicRequestBody
 
         request = CreateTopicRequest(body=CreateTopicRequestBody(name=name, display_name=name))
-        answer = self._call(
-            "smn.create_topic", lambda client=self._client("smn"): client.create_topic(request), write=True
-        )
+        answer = self._call("smn.create_topic", lambda client: client.create_topic(request), write=True)
         return str(answer.get("topic_urn") or "")
 
     # ---- CTS ------------------------------------------------------------------------------
@@ -254,16 +245,14 @@ class PrerequisiteApi:
         from huaweicloudsdkcts.v3.model import ListTrackersRequest
 
         request = ListTrackersRequest(tracker_type="system")
-        trackers = self._call(
-            "cts.list_trackers", lambda client=self._client("cts"): client.list_trackers(request)
-        ).get("trackers")
+        trackers = self._call("cts.list_trackers", lambda client: client.list_trackers(request)).get("trackers")
         return next(iter(trackers or []), None)
 
     def create_system_tracker(self) -> None:
         from huaweicloudsdkcts.v3.model import CreateTrackerRequest, CreateTrackerRequestBody
 
         request = CreateTrackerRequest(body=CreateTrackerRequestBody(tracker_type="system", tracker_name="system"))
-        self._call("cts.create_tracker", lambda client=self._client("cts"): client.create_tracker(request), write=True)
+        self._call("cts.create_tracker", lambda client: client.create_tracker(request), write=True)
 
     # ---- DMS for Kafka --------------------------------------------------------------------
     def kafka_instance(self, instance_id: str) -> dict | None:
@@ -271,7 +260,7 @@ class PrerequisiteApi:
 
         request = ShowInstanceRequest(instance_id=instance_id)
         try:
-            return self._call("kafka.show_instance", lambda client=self._client("kafka"): client.show_instance(request))
+            return self._call("kafka.show_instance", lambda client: client.show_instance(request))
         except PrerequisiteError as error:
             if error.status == 404:
                 return None
@@ -284,9 +273,7 @@ class PrerequisiteApi:
         offset = 0
         while True:
             request = ListInstanceTopicsRequest(instance_id=instance_id, offset=offset, limit=_PAGE)
-            answer = self._call(
-                "kafka.list_instance_topics", lambda client=self._client("kafka"): client.list_instance_topics(request)
-            )
+            answer = self._call("kafka.list_instance_topics", lambda client: client.list_instance_topics(request))
             topics = answer.get("topics") or []
             names.update(str(t.get("name")) for t in topics)
             offset += len(topics)
@@ -300,6 +287,6 @@ class PrerequisiteApi:
         request = CreateInstanceTopicRequest(instance_id=instance_id, body=body)
         self._call(
             "kafka.create_instance_topic",
-            lambda client=self._client("kafka"): client.create_instance_topic(request),
+            lambda client: client.create_instance_topic(request),
             write=True,
         )
