@@ -124,3 +124,9 @@ def test_a_missing_secret_is_named_before_any_write(cloud, bootstrap, capsys):
     code, writes = bootstrap("--yes")
     assert code == 3 and writes == []
     assert "SIGNING_KEYS_JSON [secret]" in capsys.readouterr().err
+
+
+def test_without_yes_and_without_a_terminal_it_refuses_and_writes_nothing(cloud, bootstrap, capsys):
+    code, writes = bootstrap()
+    assert code == 2 and writes == []
+    assert "needs a confirmation: run it in a terminal, or pass --yes" in capsys.readouterr().err
