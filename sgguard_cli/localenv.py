@@ -224,7 +224,7 @@ class LocalEnv:
 
         root = project_root()
         lines: list[str] = []
-        argv = ["deploy", "--endpoint", self.cloud.url, "--template", str(template or root / "template.yaml")]
+        argv = ["deploy", "--yes", "--endpoint", self.cloud.url, "--template", str(template or root / "template.yaml")]
         if build_dir:
             argv += ["--build-dir", str(build_dir)]
 

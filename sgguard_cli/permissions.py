@@ -83,6 +83,8 @@ SDK_CLIENTS = (
     ("huaweicloudsdkeg.v1", "EgClient"),
     ("huaweicloudsdksmn.v2", "SmnClient"),
     ("huaweicloudsdkcts.v3", "CtsClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
+    ("huaweicloudsdkiam.v3", "IamClient"),  # the CLI's bootstrap (sgguard_cli/deployer/prereq_api.py)
+    ("huaweicloudsdkkafka.v2", "KafkaClient"),  # the CLI's bootstrap and preflight
 )
 
 _GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")

@@ -76,9 +76,9 @@ def trace_names(value: object) -> frozenset[str]:
 class TemplateError(Exception):
     """The template is unusable; ``errors`` lists every problem as ``"$.path: message"``."""
 
-    def __init__(self, errors: list[str], missing: list[str] | None = None):
-        self.errors = list(errors)
-        self.missing = sorted(missing or [])
+    def __init__(self, errors: list[str], missing: list[str] | None = None, parameters: dict | None = None):
+        self.errors, self.missing = list(errors), sorted(missing or [])
+        self.parameters = dict(parameters or {})  # the declared parameters (descriptions), when known
         super().__init__("template.yaml is invalid:\n  " + "\n  ".join(self.errors))
 
 
@@ -256,7 +256,7 @@ def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
     if missing:
         errors.insert(0, "missing parameters (set them in the deploy environment): " + ", ".join(sorted(missing)))
     if errors:
-        raise TemplateError(errors, sorted(missing))
+        raise TemplateError(errors, sorted(missing), declared)
     return values
 
 
