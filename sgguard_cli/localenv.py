@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.results import OUTCOMES
+
 from .project import project_root
+
+# What the local result topic takes (RESULT_SINKS ``outcomes``): every outcome but "skipped".
+PAGED_OUTCOMES = [outcome for outcome in OUTCOMES if outcome != "skipped"]
 
 __all__ = [
     "LocalEnv",
@@ -183,7 +188,10 @@ class LocalEnv:
             "SIGNING_KEYS_JSON": json.dumps(self.signing_keys),
             "KAFKA_INSTANCE_ID": KAFKA_INSTANCE_ID,
             "DEPENDENCY_ZIP": "build/sgguard-deps-local.zip",
-            "RESULT_SINKS": json.dumps([{"type": "smn", "topic_urn": self.result_topic_urn}]),
+            # the topic pages people: every outcome but "skipped" (nothing to do; still in the log)
+            "RESULT_SINKS": json.dumps(
+                [{"type": "smn", "topic_urn": self.result_topic_urn, "outcomes": PAGED_OUTCOMES}]
+            ),
             # the template's default protects "default", which policy.yaml's replace_default rules
             # remove: locally the organisation baseline is the protected group instead
             "PROTECTED_GROUPS": "baseline",
@@ -216,7 +224,7 @@ class LocalEnv:
 
         root = project_root()
         lines: list[str] = []
-        argv = ["deploy", "--endpoint", self.cloud.url, "--template", str(template or root / "template.yaml")]
+        argv = ["deploy", "--yes", "--endpoint", self.cloud.url, "--template", str(template or root / "template.yaml")]
         if build_dir:
             argv += ["--build-dir", str(build_dir)]
 

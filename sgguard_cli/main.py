@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "serve": "serve",
     "package": "package",
+    "bootstrap": "bootstrap",
     "deploy": "deploy",
     "preflight": "preflight",
     "validate-policy": "validate_policy",

@@ -94,9 +94,13 @@ SDK_CLIENTS = (
     ("huaweicloudsdkfunctiongraph.v2", "FunctionGraphClient"),
     ("huaweicloudsdkeg.v1", "EgClient"),
     ("huaweicloudsdksmn.v2", "SmnClient"),
-    ("huaweicloudsdkcts.v3", "CtsClient"),
-    ("huaweicloudsdksts.v1", "StsClient"),
-    ("huaweicloudsdkiam.v3", "IamClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
+    ("huaweicloudsdkcts.v3", "CtsClient"),  # the CLI's preflight and capture (sgguard_cli/deployer/cts.py)
+    (
+        "huaweicloudsdkiam.v3",
+        "IamClient",
+    ),  # the CLI's bootstrap (sgguard_cli/deployer/prereq_api.py); targets' project listing
+    ("huaweicloudsdkkafka.v2", "KafkaClient"),  # the CLI's bootstrap and preflight
+    ("huaweicloudsdksts.v1", "StsClient"),  # AssumeAgency into member accounts (shared/cloud/agencies.py)
 )
 
 _GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")

@@ -38,6 +38,8 @@ __all__ = [
     "trace_names",
 ]
 
+from shared.schemas.messages import describe
+
 from .project import project_root, shared_schema
 
 SCHEMA_PATH = shared_schema("template.v1.json")
@@ -74,9 +76,9 @@ def trace_names(value: object) -> frozenset[str]:
 class TemplateError(Exception):
     """The template is unusable; ``errors`` lists every problem as ``"$.path: message"``."""
 
-    def __init__(self, errors: list[str], missing: list[str] | None = None):
-        self.errors = list(errors)
-        self.missing = sorted(missing or [])
+    def __init__(self, errors: list[str], missing: list[str] | None = None, parameters: dict | None = None):
+        self.errors, self.missing = list(errors), sorted(missing or [])
+        self.parameters = dict(parameters or {})  # the declared parameters (descriptions), when known
         super().__init__("template.yaml is invalid:\n  " + "\n  ".join(self.errors))
 
 
@@ -181,13 +183,11 @@ def _path(parts) -> str:
 def _schema_errors(document: Any, stage: str = "") -> list[str]:
     errors = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        message = error.message if len(error.message) < 300 else error.message[:300] + "..."
-        parts = list(error.absolute_path)
-        if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):
-            # never echo what may be a secret
+        parts, message = list(error.absolute_path), describe(error)  # words, never a regex
+        if "encrypted_user_data" in parts or (parts and parts[-1] in SECRET_EVENT_FIELDS):  # may be a secret
             message = "must be a ${PARAMETER} reference to a secret parameter (a literal value is refused)"
         errors.append(f"{_path(error.absolute_path)}: {message}{stage}")
-    return errors
+    return list(dict.fromkeys(errors))  # one line per missing-properties list, not one per property
 
 
 def references(value: Any, path: tuple = ()) -> list[tuple[str, tuple]]:
@@ -256,7 +256,7 @@ def _check_parameters(document: dict, environ: Mapping[str, str]) -> dict:
     if missing:
         errors.insert(0, "missing parameters (set them in the deploy environment): " + ", ".join(sorted(missing)))
     if errors:
-        raise TemplateError(errors, sorted(missing))
+        raise TemplateError(errors, sorted(missing), declared)
     return values
 
 

@@ -162,11 +162,27 @@ def _both_lists(document: Any) -> list[ErrorDetail]:
     scopes: list[tuple[str, Any, tuple[tuple[str, str], ...]]]
     scopes = [(f"$.accounts[{i}]", doc, _EXCLUSIVE) for i, doc in enumerate(document.get("accounts", []))]
     scopes.append(("$.discover", document.get("discover", {}), (("ou_ids", "exclude_accounts"),)))
-    return [
+    problems = [
         ErrorDetail(ErrorCode.SCHEMA_VIOLATION, f"give {include} or {exclude}, not both", f"{path}.{exclude}")
         for path, doc, pairs in scopes
         for include, exclude in pairs
         if include in doc and exclude in doc
+    ]
+    return problems + _policy_files_outside(document)
+
+
+def _policy_files_outside(document: Any) -> list[ErrorDetail]:
+    """An override's ``policy_file`` stays inside the code package: no ``..`` part."""
+    scopes = [("$.defaults.overrides", document.get("defaults", {}).get("overrides", {}))]
+    for i, doc in enumerate(document.get("accounts", [])):
+        scopes.append((f"$.accounts[{i}].overrides", doc.get("overrides", {})))
+        for kind in ("region_overrides", "project_overrides"):
+            scopes.extend((f"$.accounts[{i}].{kind}.{key}", value) for key, value in doc.get(kind, {}).items())
+    message = "must be a relative path inside the code package (no '..' part)"
+    return [
+        ErrorDetail(ErrorCode.SCHEMA_VIOLATION, message, f"{path}.policy_file")
+        for path, overrides in scopes
+        if ".." in str(overrides.get("policy_file", "")).split("/")
     ]
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.person import IDENTITY_FORMAT, IdentityError, check_identity
 from shared.schemas import load_schema
+from shared.schemas.messages import describe, json_type_name
 
 __all__ = [
     "CHANGE_REQUEST_SCHEMA",
@@ -57,21 +58,6 @@ MAX_ERRORS = 20
 # size-capped already, this only keeps a pathological document cheap.
 _MAX_RAW_ERRORS = 1000
 
-_JSON_TYPE_NAMES = {
-    dict: "object",
-    list: "array",
-    str: "string",
-    bool: "boolean",
-    int: "integer",
-    float: "number",
-    type(None): "null",
-}
-_FORMAT_NAMES = {
-    "uri": "URI",
-    "ipv4": "IPv4 address",
-    "ipv6": "IPv6 address",
-    IDENTITY_FORMAT: "identity",
-}
 _UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 _BUILD_LOCK = threading.Lock()
 
@@ -120,10 +106,6 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _StrictJsonError(f"duplicate key {excerpt(key)} in JSON object")
             seen.add(key)
     return obj
-
-
-def _json_type_name(value: object) -> str:
-    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _structure_problem(value: object, max_depth: int) -> str | None:
@@ -206,7 +188,7 @@ def decode_json_message(raw: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> t
         if size > max_bytes:
             return None, _too_large(size, max_bytes)
     else:
-        return _invalid(f"message must be JSON text or a JSON object, not {_json_type_name(raw)}")
+        return _invalid(f"message must be JSON text or a JSON object, not {json_type_name(raw)}")
 
     if not text.strip():
         return _invalid("message is empty")
@@ -333,50 +315,6 @@ def _strict_integers(base: Any) -> Any:
     return validators.extend(base, type_checker=checker)
 
 
-def _describe(error: Any) -> str:
-    """Short message for one jsonschema error, echoing at most ~80 chars of input."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if isinstance(schema.get("errorMessage"), str):
-        return str(schema["errorMessage"])
-    keyword, expected, value = error.validator, error.validator_value, error.instance
-    if keyword is None or error.schema is False:
-        return "this property is not allowed here"
-    if keyword == "type":
-        wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"expected {wanted}, got {_json_type_name(value)}"
-    if keyword == "const":
-        return f"{excerpt(value)} is not allowed; expected {excerpt(expected)}"
-    if keyword == "enum":
-        choices = ", ".join(json.dumps(choice) for choice in expected)
-        return f"{excerpt(value)} is not one of: {choices}"
-    if keyword == "pattern":
-        return f"{excerpt(value)} does not match the pattern {expected}"
-    if keyword == "format":
-        reason = f": {error.cause}" if isinstance(error.cause, IdentityError) else ""
-        return f"{excerpt(value)} is not a valid {_FORMAT_NAMES.get(expected, expected)}{reason}"
-    if keyword in ("minLength", "maxLength"):
-        bound = "at least" if keyword == "minLength" else "at most"
-        return f"string has {len(value)} characters; {bound} {expected} allowed"
-    if keyword in ("minItems", "maxItems"):
-        bound = "at least" if keyword == "minItems" else "at most"
-        return f"array has {len(value)} items; {bound} {expected} allowed"
-    if keyword in ("minProperties", "maxProperties"):
-        names = sorted(schema.get("properties") or ())
-        if expected == 1 and names:
-            return f"object must have exactly one of: {', '.join(names)}"
-        bound = "at least" if keyword == "minProperties" else "at most"
-        return f"object has {len(value)} properties; {bound} {expected} allowed"
-    if keyword == "uniqueItems":
-        return "array contains duplicate items"
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{excerpt(value)} is out of range ({keyword} {expected})"
-    if keyword in ("anyOf", "oneOf"):
-        description = schema.get("description")
-        suffix = f": {description}" if isinstance(description, str) else ""
-        return f"{excerpt(value)} is not valid{suffix}"
-    return excerpt(error.message, 200)
-
-
 def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list[str | int], ErrorDetail]]:
     """ErrorDetails for one jsonschema error; naming the property for required/additional."""
     parts = list(error.absolute_path)
@@ -415,7 +353,7 @@ def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list[s
             )
             for name in extras
         ]
-    return [(parts, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, _describe(error), format_json_path(parts)))]
+    return [(parts, ErrorDetail(ErrorCode.SCHEMA_VIOLATION, describe(error), format_json_path(parts)))]
 
 
 def _sort_key(parts: list[str | int]) -> tuple[tuple[int, int, str], ...]:

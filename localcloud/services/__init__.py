@@ -6,7 +6,7 @@ import importlib
 
 __all__ = ["SERVICES", "all_routers"]
 
-SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "sts", "iam")
+SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "iam", "dms", "sts")
 
 
 def all_routers() -> list:

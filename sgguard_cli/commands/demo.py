@@ -414,14 +414,20 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
     )
     topic = env.result_topic_urn.rsplit(":", 1)[-1]
     own_changes = [r for r in results if any(w.get("code") == "OWN_CHANGE" for w in r["data"].get("warnings") or [])]
+    skips = [r for r in results if r["data"]["outcome"] == "skipped" and r not in own_changes]
     for result in results:
-        if result in own_changes:
+        if result in own_changes or result in skips:
             continue
         label = result["data"].get("request_id")
         if result["_execution"]["function"] in ("ecs_created", "sg_drift"):
             function = result["_execution"]["function"]
             label = f"{function} {by_id.get(result['data'].get('server_id'), '?')} {result['data']['outcome']}"
         checks.check(result["id"] in smn, f"result of {label} reached SMN topic {topic} (as well as the log)")
+    if skips:  # nothing to do (excluded by tag, not new): the topic's outcome filter leaves them to the log
+        checks.check(
+            not any(r["id"] in smn for r in skips),
+            f"{len(skips)} skipped result(s) stayed in the log, off SMN topic {topic} (its outcomes filter)",
+        )
     if own_changes:  # sg_drift's skips of sgguard's own changes: in the log, not on the topic (quiet by default)
         checks.check(
             not any(r["id"] in smn for r in own_changes),

@@ -1,13 +1,18 @@
 """``sgguard deploy``: deploy template.yaml to FunctionGraph, creating or updating each function
-idempotently."""
+idempotently — after showing the plan (values, secrets masked, totals) and a confirmation."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from ..deployer.plan_view import Plan
 
 __all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "deploy"]
 
@@ -15,15 +20,19 @@ SUMMARY = "deploy template.yaml to FunctionGraph (create or update, idempotently
 DETAILS = f"""
 Template parameters (${{NAME}}) come from the environment; {CREDENTIALS_HELP}. The FunctionGraph
 endpoint is --endpoint, else $FUNCTIONGRAPH_ENDPOINT, else https://functiongraph.<region>.myhuaweicloud.com.
-Function zips are rebuilt (reproducibly) into --build-dir; the dependency package must exist
-(sgguard package --dependencies), and the localcloud stand-in is refused for a public endpoint.
-Exit status: 0 done (or planned), 2 usage, 3 template, credentials or a failed API call.
+Function zips are rebuilt (reproducibly) into --build-dir; the dependency package must exist to
+apply (sgguard package --dependencies; --plan works without it), and the localcloud stand-in is
+refused for a public endpoint. The plan lists every change as add (+), change (~), replace (-/+)
+or destroy (-) with the values it sets (encrypted user data and passwords masked) and totals;
+applying asks for "yes" unless --yes (without a terminal, --yes is required).
+Exit status: 0 done (or planned, or declined), 2 usage, 3 template, credentials or a failed API call.
 """
 EPILOG = """
 examples:
   sgguard deploy --plan                            # print the changes, make none
   sgguard deploy --plan --json                     # the same as JSON
-  sgguard deploy                                   # apply them
+  sgguard deploy                                   # show them, ask, apply
+  sgguard deploy --yes                             # apply without asking (CI)
   sgguard deploy --endpoint http://127.0.0.1:PORT  # into localcloud
   sgguard deploy --print-agency-policy             # the agency's IAM policy (JSON), for the administrator
 """
@@ -31,6 +40,7 @@ examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--plan", action="store_true", help="print what would change; change nothing")
+    parser.add_argument("--yes", action="store_true", help="apply without asking for confirmation")
     parser.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--build-dir", help="where the zips are built (default: build/ of the project)")
@@ -52,8 +62,10 @@ def deploy(
     plan_only: bool = False,
     out=print,
     progress=None,
+    approve: Callable[[Plan], bool] = lambda plan: True,
 ):
-    """Plan (and unless ``plan_only`` apply) ``template``; returns ``(plan, api)``."""
+    """Plan ``template``, print the plan and its totals, and unless ``plan_only`` (or ``approve``
+    declines) apply it; returns ``(plan, api, applied)``."""
     from ..deployer.api import FunctionGraphApi
     from ..deployer.packaging import artifact_of, build_function_zip
     from ..deployer.plan import apply_plan, make_plan
@@ -62,19 +74,22 @@ def deploy(
     step(f"building {len(template.functions)} function zip(s)")
     artifacts = {f.func_name: build_function_zip(template.root, f, build_dir) for f in template.functions}
     for dependency in template.dependencies:
-        artifacts[dependency.name] = artifact_of(template.root / dependency.file, dependency.name)
+        path = template.root / dependency.file
+        if plan_only and not path.exists():
+            continue  # planned as a new version "not built yet"
+        artifacts[dependency.name] = artifact_of(path, dependency.name)
     api = FunctionGraphApi(client, region, project_id)
     step("reading what is deployed and planning")
     plan, dependency_ids = make_plan(api, template, artifacts)
-    if plan_only:
-        for line in plan.lines():
-            out(line)
-        return plan, api
+    for line in plan.lines():
+        out(line)
+    if plan.changes:
+        out(plan.totals())
+    if plan_only or not plan.changes or not approve(plan):
+        return plan, api, False
     step(f"applying {len(plan.changes)} change(s)")
-    if not plan.changes:
-        out("no changes")
     apply_plan(api, plan, dependency_ids, report=out)
-    return plan, api
+    return plan, api, True
 
 
 def refuse_stubs(template) -> None:
@@ -95,6 +110,7 @@ def refuse_stubs(template) -> None:
 def run(args, ctx) -> int:
     from ..deployer.api import DeployError
     from ..deployer.packaging import PackagingError
+    from ..deployer.review import confirm, missing_parameters_message
     from ..project import project_root
     from ..template import TemplateError, load_template
 
@@ -103,7 +119,15 @@ def run(args, ctx) -> int:
         environ["REGION"] = args.region
     template_path = Path(args.template) if args.template else project_root(environ=environ) / "template.yaml"
     try:
-        template = load_template(template_path, environ)
+        try:
+            template = load_template(template_path, environ)
+        except TemplateError as error:
+            if not error.missing:
+                raise
+            others = [e for e in error.errors if not e.startswith("missing parameters")]
+            raise ConfigError(
+                missing_parameters_message(template_path, error.missing, error.parameters, others)
+            ) from None
         if args.print_agency_policy:
             agency = template.agency
             if agency is None:
@@ -128,7 +152,13 @@ def run(args, ctx) -> int:
         out = lines.append if args.json else ctx.out
         progress = ctx.progress(3 if not args.plan else 2, "deploy")
         build_dir = Path(args.build_dir) if args.build_dir else template.root / "build"
-        plan, api = deploy(
+
+        def approve(plan) -> bool:
+            if args.json and not args.yes:
+                raise UsageError("deploy --json applies only with --yes (or use --plan --json)")
+            return confirm(f"Apply {len(plan.changes)} change(s)?", yes=args.yes, stdin=getattr(ctx, "stdin", None))
+
+        plan, api, applied = deploy(
             template,
             client=client,
             region=target.region,
@@ -137,18 +167,23 @@ def run(args, ctx) -> int:
             plan_only=args.plan,
             out=out,
             progress=progress,
+            approve=approve,
         )
-        progress.finish("planned" if args.plan else "deployed")
+        progress.finish("deployed" if applied else "planned")
     except (TemplateError, PackagingError, DeployError) as error:
         raise ConfigError(str(error)) from None
-    verb = "planned" if args.plan else "applied"
+    verb = "applied" if applied else "planned"
+    if plan.changes and not applied and not args.plan:
+        verb = "planned, not applied (declined)"
     summary = f"{len(plan.changes)} change(s) {verb}; {len(api.writes)} write call(s), {api.reads} read call(s)"
     if args.json:
         ctx.out(
             json.dumps(
                 {
                     "plan_only": bool(args.plan),
-                    "changes": [_change(c) for c in plan.changes],
+                    "applied": applied,
+                    "totals": plan.counts(),
+                    "changes": [c.to_json() for c in plan.changes],
                     "lines": lines,
                     "writes": len(api.writes),
                     "reads": api.reads,
@@ -160,7 +195,3 @@ def run(args, ctx) -> int:
     else:
         ctx.out(summary)
     return 0
-
-
-def _change(change) -> dict:
-    return {"action": change.action, "target": change.target, "detail": change.detail}

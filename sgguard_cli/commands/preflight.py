@@ -19,7 +19,10 @@ environment, else template.yaml's defaults. --endpoint points ECS, VPC and Funct
 endpoints (CTS: $CTS_ENDPOINT). Prints a ✓/✗ table with the fix for each ✗ and each warning (!).
 Never writes: the only non-GET call is a v3 insert-security-groups dry_run (which proves the
 request well-formed, not that IAM grants the write). Also checks the template's CTS triggers
-(region, trace names against CTS ListOperations) and warns about function VPC access without NAT.
+(region, trace names against CTS ListOperations, a CTS tracker), warns about function VPC access
+without NAT, and that the resources the settings name exist: KAFKA_INSTANCE_ID (RUNNING, with
+KAFKA_TOPIC), ALERT_TOPIC_URN, SMN_TOPIC_URN and the smn sinks of RESULT_SINKS (DMS ShowInstance /
+ListInstanceTopics, SMN ListTopics, CTS ListTrackers; $KAFKA_ENDPOINT, $SMN_ENDPOINT).
 Exit status: 0 every check passed (warnings included), 1 one failed, 2 usage, 3 credentials.
 """
 EPILOG = """
@@ -130,12 +133,33 @@ def _public_thresholds(setting) -> tuple[int, int]:
     return settings.risky_max_public_ipv4, settings.risky_max_public_ipv6
 
 
+def resource_checks(args, environ: Mapping[str, str]) -> list:
+    """The configured resources exist (:mod:`sgguard_cli.deployer.preflight_resources`)."""
+    from ..deployer.preflight import Check
+    from ..deployer.preflight_resources import check_resources
+    from ..deployer.prereq_api import PrerequisiteApi
+    from ..project import project_root
+
+    template_path = Path(args.template) if args.template else project_root(environ=environ) / "template.yaml"
+    defaults, functions = _template_facts(template_path, environ)
+    target = cloud_target(args, environ, region_fallback=defaults.get("REGION"))
+    names = ("KAFKA_INSTANCE_ID", "KAFKA_TOPIC", "ALERT_TOPIC_URN", "SMN_TOPIC_URN", "RESULT_SINKS")
+    values = {name: environ.get(name) or defaults.get(name, "") for name in names}
+    cts = any(t["trigger_type_code"] == "CTS" for f in functions.values() for t in f["triggers"])
+    project_id = target.required_credentials().project_id
+    return check_resources(
+        PrerequisiteApi(target), values, region=target.region, project_id=project_id, cts_triggers=cts, check=Check
+    )
+
+
 def run(args, ctx) -> int:
     from ..deployer.preflight import CREDENTIALS_CHECK, render, run_preflight, to_json
     from ..errors import ConfigError
 
     try:
         checks = run_preflight(preflight_input(args, ctx.environ))
+        if not any(check.name == CREDENTIALS_CHECK for check in checks):
+            checks += resource_checks(args, ctx.environ)
     except OSError as error:
         raise ConfigError(f"{error.filename}: {error.strerror}") from None
     ctx.out(to_json(checks) if args.json else render(checks))

@@ -210,6 +210,17 @@ class FunctionGraphApi:
         request = CreateFunctionTriggerRequest(function_urn=urn, body=body)
         return _dict(self._write("create_function_trigger", lambda: self.client.create_function_trigger(request)))
 
+    def update_trigger_status(self, urn: str, trigger_type_code: str, trigger_id: str, status: str) -> dict:
+        from huaweicloudsdkfunctiongraph.v2 import UpdateTriggerRequest, UpdateTriggerRequestBody
+
+        request = UpdateTriggerRequest(
+            function_urn=urn,
+            trigger_type_code=trigger_type_code,
+            trigger_id=trigger_id,
+            body=UpdateTriggerRequestBody(trigger_status=status),
+        )
+        return _dict(self._write("update_trigger", lambda: self.client.update_trigger(request)))
+
     def delete_trigger(self, urn: str, trigger_type_code: str, trigger_id: str) -> None:
         from huaweicloudsdkfunctiongraph.v2 import DeleteFunctionTriggerRequest
 

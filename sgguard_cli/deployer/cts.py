@@ -35,22 +35,14 @@ class CtsError(Exception):
 
 def build_cts_client(ak: str, sk: str, project_id: str, endpoint: str, security_token: str | None = None):
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkcore.http.http_config import HttpConfig
     from huaweicloudsdkcts.v3 import CtsClient
+
+    from .prereq_api import sdk_client
 
     credentials = BasicCredentials(ak, sk, project_id)
     if security_token:
         credentials = credentials.with_security_token(security_token)
-    config = HttpConfig.get_default_config()
-    config.timeout = (5, 30)
-    config.retry_times = 0
-    return (
-        CtsClient.new_builder()
-        .with_credentials(credentials)
-        .with_endpoints([endpoint])
-        .with_http_config(config)
-        .build()
-    )
+    return sdk_client(CtsClient, credentials, endpoint)
 
 
 @dataclass

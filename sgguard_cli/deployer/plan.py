@@ -13,12 +13,13 @@ Only reads happen while planning. A function is looked up by its URN (``show_fun
 * triggers: a deployed trigger matches a template trigger of the same type and status whose
   ``event_data`` fields all equal the deployed ones — passwords and any field the API leaves out
   excepted (nothing to compare), CTS ``operations`` as sets in either spelling (a list of
-  ``Service:resource:trace``, or ``Service:resource:trace1;trace2``). Unmatched deployed triggers
-  are deleted, unmatched template triggers created;
+  ``Service:resource:trace``, or ``Service:resource:trace1;trace2``); a status change is an
+  update, another ``event_data`` a replacement (:mod:`.plan_triggers`);
 * async invoke config: retry attempts, event age, destinations (``param`` compared as JSON).
 
 A dependency package is a new version of the private dependency only when no version's
-description carries the package's ``sha256:`` already.
+description carries the package's ``sha256:`` already; a package not built yet (``--plan`` only)
+is planned as a new version. Rendering (values, secrets masked, totals): :mod:`.plan_view`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from ..template import cts_operations
 from .api import FunctionGraphApi
 from .packaging import Artifact
+from .plan_triggers import trigger_changes
+from .plan_view import MASK, Change, Plan, shown
 
 __all__ = ["Change", "Plan", "make_plan", "apply_plan", "secrets_digest", "SECRETS_DIGEST_KEY"]
 
@@ -56,27 +57,6 @@ _CONFIG_FIELDS = (
 def secrets_digest(project_id: str, func_name: str, values: dict) -> str:
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.pbkdf2_hmac("sha256", canonical, f"sgguard:{project_id}:{func_name}".encode(), 100_000).hex()[:32]
-
-
-@dataclass
-class Change:
-    action: str  # create_dependency_version | create_function | update_code | update_config | create_trigger
-    #              | delete_trigger | update_async_config | delete_async_config
-    target: str
-    detail: str = ""
-    run: Callable[[_Context], Any] | None = field(default=None, repr=False, compare=False)
-
-    def line(self) -> str:
-        sign = {"create": "+", "delete": "-"}.get(self.action.split("_", 1)[0], "~")
-        return f"{sign} {self.action:<28} {self.target}{'  ' + self.detail if self.detail else ''}"
-
-
-@dataclass
-class Plan:
-    changes: list[Change] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        return [change.line() for change in self.changes] or ["no changes"]
 
 
 @dataclass
@@ -158,6 +138,34 @@ def _config_diff(desired: dict, deployed: dict) -> list[str]:
     return changed
 
 
+def _config_values(function, desired: dict) -> list[str]:
+    """What a new function is created with, one ``name: value`` per line; secrets by name only."""
+    values = [f"{name}: {shown(desired[name])}" for name in _CONFIG_FIELDS if name != "user_data" and desired[name]]
+    values += [
+        f"user_data.{key}: {shown(value)}"
+        for key, value in sorted(desired["user_data"].items())
+        if key != SECRETS_DIGEST_KEY
+    ]
+    if function.encrypted_user_data:
+        values.append(f"encrypted_user_data: {', '.join(sorted(function.encrypted_user_data))} {MASK}")
+    return values
+
+
+def _changed_values(changed: list[str], desired: dict, deployed: dict) -> list[str]:
+    """``name: old -> new`` for each changed field; a changed secret digest says only that the
+    encrypted user data changes (the values are never read back, nor shown)."""
+    values = []
+    for name in changed:
+        if name == f"user_data.{SECRETS_DIGEST_KEY}":
+            values.append(f"encrypted_user_data: {MASK} -> {MASK} (a secret changed)")
+        elif name.startswith("user_data."):
+            key = name.split(".", 1)[1]
+            values.append(f"{name}: {shown(deployed['user_data'].get(key))} -> {shown(desired['user_data'].get(key))}")
+        else:
+            values.append(f"{name}: {shown(deployed[name])} -> {shown(desired[name])}")
+    return values
+
+
 def _config_body(function, desired: dict) -> dict:
     body = {k: v for k, v in desired.items() if v is not None}
     body["func_name"] = function.func_name
@@ -166,39 +174,6 @@ def _config_body(function, desired: dict) -> dict:
     if not function.initializer_handler:
         body.pop("initializer_timeout", None)
     return body
-
-
-def _contains(have: Any, want: Any) -> bool:
-    """``want`` is found in ``have``: equal, or for objects every key of ``want`` is (the API adds
-    fields of its own, and the SDK's response models add unset ones as None)."""
-    if isinstance(want, dict):
-        return isinstance(have, dict) and all(_contains(have.get(key), value) for key, value in want.items())
-    return have == want
-
-
-def _event_data_matches(have: dict, want: dict) -> bool:
-    """The deployed trigger's ``event_data`` against the template's: CTS ``operations`` as
-    normalised sets (FunctionGraph may answer the ``;``-joined form), and a field the API does
-    not return (absent or null: Terraform's trigger resource warns that some are not) is no
-    difference — there is nothing to compare it with, and replacing the trigger would open a gap."""
-    for key, value in want.items():
-        got = have.get(key)
-        if got is None:
-            continue
-        if key == "operations":
-            if cts_operations(got) != cts_operations(value):
-                return False
-        elif not _contains(got, value):
-            return False
-    return True
-
-
-def _trigger_matches(desired, remote: dict) -> bool:
-    return (
-        remote.get("trigger_type_code") == desired.trigger_type_code
-        and remote.get("trigger_status") == desired.trigger_status
-        and _event_data_matches(remote.get("event_data") or {}, desired.public_event_data())
-    )
 
 
 def _async_normal(config: dict | None) -> dict | None:
@@ -221,7 +196,12 @@ def _dependency_changes(
 ) -> list[Change]:
     changes = []
     for dependency in template.dependencies:
-        artifact = artifacts[dependency.name]
+        artifact = artifacts.get(dependency.name)
+        if artifact is None:  # --plan before `sgguard package --dependencies`: it would be new
+            changes.append(
+                Change("create_dependency_version", dependency.name, f"{dependency.file} (not built yet)", None)
+            )
+            continue
         marker = f"sha256:{artifact.sha256}"
         found = [
             v
@@ -283,7 +263,15 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
             }
             ctx.api.create_function(body)
 
-        changes.append(Change("create_function", name, f"{artifact.size} bytes sha256:{artifact.sha256[:12]}", create))
+        changes.append(
+            Change(
+                "create_function",
+                name,
+                f"{artifact.size} bytes sha256:{artifact.sha256[:12]}",
+                create,
+                _config_values(function, desired),
+            )
+        )
         if function.strategy_config is not None:  # create_function has no strategy_config
             changes.append(
                 Change(
@@ -327,34 +315,12 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                     name,
                     ", ".join(changed),
                     lambda ctx: ctx.api.update_config(urn, _config_body(function, desired)),
+                    _changed_values(changed, desired, _deployed_config(remote)),
                 )
             )
         remote_triggers, remote_async = api.list_triggers(urn), api.show_async_config(urn)
 
-    unmatched, creates = list(remote_triggers), []
-    for trigger in function.triggers:
-        match = next((r for r in unmatched if _trigger_matches(trigger, r)), None)
-        if match is not None:
-            unmatched.remove(match)
-            continue
-        creates.append(
-            Change(
-                "create_trigger",
-                name,
-                trigger.trigger_type_code,
-                _create_trigger(urn, trigger),
-            )
-        )
-    for stale in unmatched:  # deletions first: a changed trigger is replaced, never doubled
-        changes.append(
-            Change(
-                "delete_trigger",
-                name,
-                f"{stale['trigger_type_code']} {stale['trigger_id']}",
-                _delete_trigger(urn, stale),
-            )
-        )
-    changes += creates
+    changes += trigger_changes(urn, name, function.triggers, remote_triggers)
     want_async = _async_normal(function.async_invoke_config)
     if want_async != _async_normal(remote_async):
         if want_async is None:
@@ -366,17 +332,10 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                     name,
                     f"retries {want_async['attempts']}, age {want_async['age']}s",
                     lambda ctx: ctx.api.update_async_config(urn, function.async_invoke_config),
+                    [f"{key}: {shown(value)}" for key, value in sorted(want_async.items())],
                 )
             )
     return changes
-
-
-def _create_trigger(urn: str, trigger: Any) -> Callable[[_Context], Any]:
-    return lambda ctx: ctx.api.create_trigger(urn, trigger)
-
-
-def _delete_trigger(urn: str, stale: dict) -> Callable[[_Context], Any]:
-    return lambda ctx: ctx.api.delete_trigger(urn, stale["trigger_type_code"], stale["trigger_id"])
 
 
 def make_plan(api: FunctionGraphApi, template, artifacts: dict[str, Artifact]) -> tuple[Plan, dict]:

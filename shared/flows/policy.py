@@ -9,22 +9,17 @@ Exclusions (opt-out tags, per-server exemptions that expire) win over every rule
 from __future__ import annotations
 
 import fnmatch
-import functools
 import hashlib
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.config import ConfigError
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import Port, Server
-
-if TYPE_CHECKING:
-    import yaml
 
 __all__ = [
     "Policy",
@@ -32,6 +27,7 @@ __all__ = [
     "PolicyError",
     "Evaluation",
     "parse_policy",
+    "expired_exemptions",
     "load_policy",
     "policy_errors",
     "next_list",
@@ -41,11 +37,13 @@ __all__ = [
 
 
 class PolicyError(ConfigError):
-    """The policy is missing or invalid; ``errors`` name the JSON paths."""
+    """The policy is missing or invalid; ``errors`` name the JSON paths, ``lines`` (YAML / JSON
+    text only) map paths to 1-based line numbers (:func:`shared.flows.policy_source.line_of` looks one up)."""
 
-    def __init__(self, errors: list[ErrorDetail], source: str):
+    def __init__(self, errors: list[ErrorDetail], source: str, lines: dict[str, int] | None = None):
         self.errors = errors
         self.source = source
+        self.lines = lines or {}
         summary = "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
         super().__init__("POLICY", f"invalid policy ({source}): {summary}")
 
@@ -90,16 +88,20 @@ def policy_errors(document: object) -> list[ErrorDetail]:
 
 
 def parse_policy(text: str, source: str = "POLICY") -> Policy:
-    """Parse YAML or JSON text into a validated :class:`Policy` (raises :class:`PolicyError`)."""
+    """Parse YAML or JSON text into a validated :class:`Policy` (raises :class:`PolicyError`).
+
+    Refused besides the schema: a key given twice in one mapping (YAML and JSON parsers keep the
+    last one silently) and two rules of the same name (results name rules by name)."""
+    from shared.flows.policy_source import SyntaxProblem, read_document, source_lines
+
     try:
-        document = json.loads(text) if text.lstrip().startswith("{") else _yaml(text)
-    except ValueError as error:
-        raise PolicyError(
-            [ErrorDetail(ErrorCode.POLICY_INVALID, f"not valid YAML/JSON: {error}"[:300], "$")], source
-        ) from None
-    errors = policy_errors(document)
+        document = read_document(text)
+    except SyntaxProblem as problem:
+        lines = {problem.path: problem.line} if problem.line else {}
+        raise PolicyError([ErrorDetail(ErrorCode.POLICY_INVALID, str(problem), problem.path)], source, lines) from None
+    errors = policy_errors(document) + _duplicate_rule_names(document)
     if errors:
-        raise PolicyError(errors, source)
+        raise PolicyError(errors, source, source_lines(text))
     rules = tuple(
         PolicyRule(
             index,
@@ -124,28 +126,43 @@ def parse_policy(text: str, source: str = "POLICY") -> Policy:
     )
 
 
-def _yaml(text: str) -> Any:
-    import yaml  # only when a policy is YAML
+def _duplicate_rule_names(document: object) -> list[ErrorDetail]:
+    """A rule name used twice (checked on a document the schema may have refused: shapes vary)."""
+    rules = document.get("rules") if isinstance(document, dict) else None
+    first: dict[str, int] = {}
+    errors = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict) or not isinstance(rule.get("name"), str):
+            continue
+        if rule["name"] in first:
+            errors.append(
+                ErrorDetail(
+                    ErrorCode.POLICY_INVALID,
+                    f"rule name {rule['name']!r} is already used by $.rules[{first[rule['name']]}]; "
+                    "results name rules by name, so each needs its own",
+                    f"$.rules[{index}].name",
+                )
+            )
+        first.setdefault(rule["name"], index)
+    return errors
 
-    try:
-        return yaml.load(text, Loader=_string_date_loader())
-    except yaml.YAMLError as error:
-        raise ValueError(str(error).replace("\n", " ")) from None
 
-
-@functools.lru_cache(maxsize=1)
-def _string_date_loader() -> type[yaml.SafeLoader]:
-    """A safe loader that keeps dates as strings: the schema checks them (format: date)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-        return loader.construct_scalar(node)
-
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", as_string)
-    return Loader
+def expired_exemptions(policy: Policy, today: date) -> list[ErrorDetail]:
+    """An EXEMPTION_EXPIRED warning for every exemption whose ``until`` is before ``today``."""
+    warnings = []
+    for index, exemption in enumerate(policy.exempt_servers):
+        until = exemption.get("until")
+        if until is not None and date.fromisoformat(until) < today:
+            days = (today - date.fromisoformat(until)).days
+            warnings.append(
+                ErrorDetail(
+                    ErrorCode.EXEMPTION_EXPIRED,
+                    f"the exemption of server {exemption['id']} expired on {until} ({days} days ago), so the "
+                    "policy applies to it again; remove the entry or give a new until date",
+                    f"$.exclude.servers[{index}].until",
+                )
+            )
+    return warnings
 
 
 _CACHE: dict[str, Policy] = {}

@@ -36,6 +36,7 @@ from typing import Any
 
 from shared.rails.addresses import EMPTY, EVERYONE, FAMILIES, NON_PUBLIC, PUBLIC, AddressSet, parse_entry
 from shared.rails.matchers import PORT_PROTOCOLS, read_ports, read_protocol, rule_families
+from shared.rails.wording import count_words, port_words, reach_words, sources_words
 
 __all__ = [
     "AccessModel",
@@ -256,9 +257,8 @@ class Reach:
         return self.sources.is_whole(self.family)
 
     def describe(self) -> str:
-        count = f"{self.public_addresses} public {self.family} addresses"
-        who = f"everyone ({self.family})" if self.everyone else count
-        return f"{self.protocol}/{self.port} is open to {who} (rules {', '.join(self.rule_ids)})"
+        """``TCP port 22 (SSH) is open to everyone on the internet over IPv4 (rule b7d8...)``."""
+        return reach_words(self.protocol, self.port, self.family, self.public_addresses, self.everyone, self.rule_ids)
 
 
 def reach(model: AccessModel, ports: Iterable[int], thresholds: Mapping[str, int]) -> list[Reach]:
@@ -305,12 +305,16 @@ class Widening:
     after_public: int
     everyone: bool  # after the change, every public address of the family reaches it
 
+    def new_ranges(self) -> str:
+        """The newly reachable public addresses, as ranges (the first few)."""
+        return self.new.describe(self.family)
+
     def describe(self) -> str:
-        count = f"{self.after_public} public {self.family} addresses"
-        who = f"everyone ({self.family}: all {count})" if self.everyone else count
+        """``TCP port 22 (SSH) reachable from everyone on the internet over IPv4, 2^24 of them new (...)``."""
+        who = sources_words(self.family, self.after_public, self.everyone)
         return (
-            f"{self.protocol}/{self.port} reachable from {who}, {self.new_public} of them new "
-            f"({self.new.describe(self.family)}; {self.reading} reading)"
+            f"{port_words(self.protocol, self.port)} reachable from {who}, {count_words(self.new_public)} of them "
+            f"new ({self.new_ranges()}; {self.reading} reading)"
         )
 
 

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 from shared.changes.planning import NicPlan
 from shared.errors import ErrorCode, ErrorDetail
 from shared.model import SecurityGroup
-from shared.rails.access import UPPER, AccessModel, Widening, count_text, widenings
+from shared.rails.access import UPPER, AccessModel, Widening, widenings
+from shared.rails.wording import exposure_sentence, group_label, id_words
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -134,10 +135,6 @@ class _Report:
         return True
 
 
-def _label(group: SecurityGroup) -> str:
-    return f"{group.name or '(unnamed)'} ({group.id})"
-
-
 def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: PathOf, report: _Report) -> None:
     for group_id in plan.before:
         group = facts.group(group_id)
@@ -145,7 +142,8 @@ def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of:
             report.errors.append(
                 ErrorDetail(
                     ErrorCode.PROTECTED_GROUP,
-                    f"group {_label(group)} is protected and may not be removed from an interface",
+                    f"Group {group_label(group)} is protected and may not be removed from interface "
+                    f"{id_words(plan.port.id)}.",
                     path_of(group_id),
                 )
             )
@@ -159,8 +157,9 @@ def protected_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of:
             report.errors.append(
                 ErrorDetail(
                     ErrorCode.PROTECTED_GROUP,
-                    f"group {_label(facts.group(group_id))} is protected and pinned to the "
-                    f"highest priority: interface {plan.port.id} would have {plan.after[first_other]} ahead of it",
+                    f"Group {group_label(facts.group(group_id))} is protected and pinned first on "
+                    f"interface {id_words(plan.port.id)} (PIN_PROTECTED_FIRST), but group "
+                    f"{group_label(facts.group(plan.after[first_other]))} would be ahead of it.",
                     path_of(group_id),
                 )
             )
@@ -174,7 +173,10 @@ def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: P
             if report.once("missing", group_id):
                 report.errors.append(
                     ErrorDetail(
-                        ErrorCode.SECURITY_GROUP_NOT_FOUND, f"no security group with id {group_id}", path_of(group_id)
+                        ErrorCode.SECURITY_GROUP_NOT_FOUND,
+                        f"No security group with id {id_words(group_id)} exists, so it cannot be attached to "
+                        f"interface {id_words(plan.port.id)}.",
+                        path_of(group_id),
                     )
                 )
             continue
@@ -182,13 +184,15 @@ def allowed_rail(plan: NicPlan, rails: GuardRails, facts: GroupFacts, path_of: P
         if not rails.is_allowed(group, facts.known_names) and report.once("allowed", group_id):
             shared = facts.known_names.get(group.name, 0) > 1
             why = (
-                f"its name is shared by {facts.known_names[group.name]} groups; allow it by id"
+                f"its name is shared by {facts.known_names[group.name]} groups, so ALLOWED_GROUPS must list it by id"
                 if shared
-                else "it is not in the allowed list"
+                else "it is not in ALLOWED_GROUPS"
             )
             report.errors.append(
                 ErrorDetail(
-                    ErrorCode.GROUP_NOT_ALLOWED, f"group {_label(group)} may not be attached: {why}", path_of(group_id)
+                    ErrorCode.GROUP_NOT_ALLOWED,
+                    f"Group {group_label(group)} may not be attached to interface {id_words(plan.port.id)}: {why}.",
+                    path_of(group_id),
                 )
             )
 
@@ -236,19 +240,22 @@ def exposure_rail(
     for (culprit, how), items in found.items():
         if not report.once("exposure", f"{plan.port.id}:{culprit}"):
             continue
-        unique = list({(w.port, w.protocol, w.family): w for w in items}.values())
-        text = (
-            f"interface {plan.port.id} would make {'; '.join(w.describe() for w in unique)} with group "
-            f"{_label(facts.group(culprit))} {how} (unapproved at most {count_text(rails.risky_max_public_ipv4)} "
-            f"public IPv4 / {count_text(rails.risky_max_public_ipv6)} IPv6 addresses)"
-        )
+        # One per port and family; the group-order reading's when it widens too (it is the usual one).
+        ordered_last = sorted(items, key=lambda w: w.reading == "ordered")
+        unique = list({(w.port, w.protocol, w.family): w for w in ordered_last}.values())
+        group, thresholds = facts.group(culprit), rails.public_thresholds
         if approved and rails.allow_approved_risky:
-            report.warnings.append(
-                ErrorDetail(ErrorCode.RISKY_RULE, text + "; allowed as an approved exception", path_of(culprit))
-            )
+            verdict = "allowed as an approved exception"
+            text = exposure_sentence(how, group, plan.port.id, unique, thresholds, verdict)
+            report.warnings.append(ErrorDetail(ErrorCode.RISKY_RULE, text, path_of(culprit)))
         else:
-            reason = "policy allows no exception" if approved else "the change is not approved by a second person"
-            report.errors.append(ErrorDetail(ErrorCode.RISKY_RULE, f"{text}; refused: {reason}", path_of(culprit)))
+            verdict = (
+                "refused, because approved exceptions are switched off (ALLOW_APPROVED_RISKY=false)"
+                if approved
+                else "refused, because the change is not approved by a second person"
+            )
+            text = exposure_sentence(how, group, plan.port.id, unique, thresholds, verdict)
+            report.errors.append(ErrorDetail(ErrorCode.RISKY_RULE, text, path_of(culprit)))
 
 
 def limit_rail(plan: NicPlan, rails: GuardRails, report: _Report) -> None:
@@ -258,7 +265,8 @@ def limit_rail(plan: NicPlan, rails: GuardRails, report: _Report) -> None:
         report.errors.append(
             ErrorDetail(
                 ErrorCode.TOO_MANY_GROUPS,
-                f"interface {plan.port.id} would have {count} security groups; the limit is {rails.hard_max_groups}",
+                f"Interface {id_words(plan.port.id)} would have {count} security groups; at most "
+                f"{rails.hard_max_groups} are allowed (MAX_GROUPS_PER_NIC_HARD).",
                 "$.change.security_groups",
             )
         )
@@ -266,8 +274,8 @@ def limit_rail(plan: NicPlan, rails: GuardRails, report: _Report) -> None:
         report.warnings.append(
             ErrorDetail(
                 ErrorCode.SOFT_LIMIT_EXCEEDED,
-                f"interface {plan.port.id} will have {count} security groups; more than "
-                f"{rails.soft_max_groups} can deteriorate network performance",
+                f"Interface {id_words(plan.port.id)} will have {count} security groups; more than "
+                f"{rails.soft_max_groups} (MAX_GROUPS_PER_NIC) can slow its network traffic.",
                 "$.change.security_groups",
             )
         )

@@ -31,10 +31,11 @@ def deployer(cloud, source_tree, tmp_path):
 
     class Deployer:
         env = sample_env(cloud, DEPENDENCY_ZIP=str(deps))
+        template = source_tree / "template.yaml"
         lines: list[str] = []
 
         def __call__(self, *extra: str, **overrides: str) -> list[dict]:
-            """Deploy; return the write requests localcloud received."""
+            """Deploy (``--yes`` unless ``--plan``); return the write requests localcloud received."""
             env = {**self.env, **overrides}
             env = {k: v for k, v in env.items() if v is not None}
             since = cloud.last_seq()
@@ -47,6 +48,7 @@ def deployer(cloud, source_tree, tmp_path):
                     cloud.url,
                     "--build-dir",
                     str(tmp_path / "build"),
+                    *(() if "--plan" in extra else ("--yes",)),
                     *extra,
                 ],
                 env,

@@ -61,7 +61,7 @@ def test_plan_changes_nothing(cloud, deployer):
     writes = deployer("--plan")
     assert writes == []
     assert functions_of(cloud) == {}
-    assert any(line.startswith("+ create_function") and "ecs_created" in line for line in deployer.lines)
+    assert any(line.startswith("+   add      create_function") and "ecs_created" in line for line in deployer.lines)
     deployer()
     assert deployer("--plan", ALLOWED_GROUPS="web,app") == []
     assert any("update_config" in line and "user_data.ALLOWED_GROUPS" in line for line in deployer.lines)
@@ -127,7 +127,7 @@ def test_deploy_needs_credentials_and_a_valid_template(cloud, deployer, capsys):
     assert main(["--endpoint", cloud.url], env, out=lambda line: None) == 3  # a configuration error
     assert "sgguard: error: set HUAWEICLOUD_SDK_SK" in capsys.readouterr().err
     assert main(["--endpoint", cloud.url], {}, out=lambda line: None) == 3
-    assert "missing parameters" in capsys.readouterr().err
+    assert "parameter(s) without a value" in capsys.readouterr().err
 
 
 def test_wrong_credentials_fail_cleanly(cloud, deployer, capsys):

@@ -10,6 +10,7 @@ import pytest
 
 from sgguard_cli.deployer.api import FunctionGraphApi, build_client
 from sgguard_cli.main import main as sgguard
+from tests.support.deploy import create_system_tracker, kafka_instance
 from tests.support.enterprise import EP2, EP2_SERVER, seed_second_enterprise_project
 from tests.support.requests import LEGACY, LEGACY_PORTS
 
@@ -25,6 +26,7 @@ INSERT = "/v3/*/ports/*/insert-security-groups"
 @pytest.fixture
 def preflight(cloud):
     seed_second_enterprise_project(cloud)
+    create_system_tracker(cloud)
 
     class Preflight:
         lines: list[str] = []
@@ -70,6 +72,7 @@ def test_every_check_passes_and_nothing_is_written(cloud, preflight):
         "function ecs_created",
         "function change_request",
         "function sg_drift",
+        "CTS tracker",
     ]
     assert EP2 in checks["security groups"]["detail"] and "'ep2-baseline'" in checks["PROTECTED_GROUPS"]["detail"]
     assert LEGACY_PORTS[0] in checks["dry-run write"]["detail"]
@@ -171,10 +174,10 @@ def test_the_table_shows_a_fix_under_each_cross(cloud, preflight):
     lines: list[str] = []
     code = main(["--endpoint", cloud.url, "--server", LEGACY], preflight.env, out=lines.append)
     table = "\n".join(lines).splitlines()
-    assert code == 1 and table[-1] == "12/13 checks passed, 1 failed"
+    assert code == 1 and table[-1] == "13/14 checks passed, 1 failed"
     cross = next(i for i, line in enumerate(table) if line.startswith("✗ dry-run write"))
     assert "fix: grant vpc:ports:update" in table[cross + 1]
-    assert sum(line.startswith("✓ ") for line in table) == 12
+    assert sum(line.startswith("✓ ") for line in table) == 13
 
 
 def test_a_wrong_secret_key_is_one_cross_and_exit_3(cloud, preflight):
@@ -183,3 +186,37 @@ def test_a_wrong_secret_key_is_one_cross_and_exit_3(cloud, preflight):
     assert _failed(checks) == ["credentials"], checks  # no follow-on crosses advising to grant read access
     assert "HUAWEICLOUD_SDK_AK / _SK" in checks["credentials"]["fix"]
     assert not [r for r in preflight.requests if r.get("write")]
+
+
+def test_made_up_resources_fail_and_real_ones_pass(cloud, preflight):
+    """issue 22: `11/11 checks passed` with KAFKA_INSTANCE_ID=x and a made-up ALERT_TOPIC_URN."""
+    made_up = {
+        "KAFKA_INSTANCE_ID": "9f0a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
+        "ALERT_TOPIC_URN": f"urn:smn:{cloud.region}:{cloud.project_id}:sgguard-alerts",
+    }
+    code, checks = preflight("--server", LEGACY, **made_up)
+    assert code == 1 and _failed(checks) == ["KAFKA_INSTANCE_ID", "ALERT_TOPIC_URN"]
+    assert "no DMS for Kafka instance" in checks["KAFKA_INSTANCE_ID"]["detail"]
+    assert "no SMN topic 'sgguard-alerts'" in checks["ALERT_TOPIC_URN"]["detail"]
+    code, checks = preflight("--server", LEGACY, KAFKA_INSTANCE_ID="x", ALERT_TOPIC_URN="urn:smn:x")
+    assert "is not an instance id" in checks["KAFKA_INSTANCE_ID"]["detail"]
+    assert "is not an SMN topic URN" in checks["ALERT_TOPIC_URN"]["detail"]
+    assert not [r for r in preflight.requests if "/instances/x" in r["path"]]  # validated before any URL
+
+    instance = kafka_instance(cloud)
+    code, checks = preflight("--server", LEGACY, **{**made_up, "KAFKA_INSTANCE_ID": instance})
+    assert _failed(checks) == ["KAFKA_INSTANCE_ID", "ALERT_TOPIC_URN"]
+    assert "has no topic 'sg-change-requests'" in checks["KAFKA_INSTANCE_ID"]["detail"]
+
+
+def test_a_missing_cts_tracker_is_a_cross(cloud):
+    env = {
+        "HUAWEICLOUD_SDK_AK": cloud.ak,
+        "HUAWEICLOUD_SDK_SK": cloud.sk,
+        "HUAWEICLOUD_SDK_PROJECT_ID": cloud.project_id,
+        "REGION": cloud.region,
+    }
+    lines: list[str] = []
+    main(["--endpoint", cloud.url, "--json", "--server", LEGACY], env, out=lines.append)
+    tracker = next(c for c in json.loads("\n".join(lines))["checks"] if c["name"] == "CTS tracker")
+    assert not tracker["ok"] and "sgguard bootstrap" in tracker["fix"]

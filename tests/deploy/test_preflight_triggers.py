@@ -12,7 +12,7 @@ import pytest
 
 from sgguard_cli.deployer.preflight_triggers import CTS_TRIGGER_REGIONS, parse_operations
 from sgguard_cli.main import main as sgguard
-from tests.support.deploy import ROOT
+from tests.support.deploy import ROOT, create_system_tracker
 from tests.support.requests import LEGACY
 
 ECS_OPERATIONS = ["createServer", "createServerV2", "createServerV21", "createSingleServer"]
@@ -20,6 +20,8 @@ ECS_OPERATIONS = ["createServer", "createServerV2", "createServerV21", "createSi
 
 @pytest.fixture
 def preflight(cloud, tmp_path):
+    create_system_tracker(cloud)
+
     class Preflight:
         env = {
             "HUAWEICLOUD_SDK_AK": cloud.ak,

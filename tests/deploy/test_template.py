@@ -142,13 +142,17 @@ def _literal_kafka_password(d):
 @pytest.mark.parametrize(
     "mutate, path, words",
     [
-        (_without_handler, "$.functions[0]", "'handler' is a required property"),
+        (_without_handler, "$.functions[0]", "missing required property 'handler'"),
         (_bad_runtime, "$.functions[0].runtime", "Python3.11"),
         (_literal_secret, "$.functions[1].encrypted_user_data.REQUEST_SIGNING_KEYS", "a literal value is refused"),
-        (_unknown_trigger, "$.functions[0].triggers[0].trigger_type_code", "'S3' is not one of"),
-        (_bad_memory, "$.functions[1].memory_size", "300 is not one of"),
-        (_bad_handler, "$.functions[1].handler", "does not match"),
-        (_bad_cts_operation, "$.functions[0].triggers[0].event_data.operations[0]", "does not match"),
+        (_unknown_trigger, "$.functions[0].triggers[0].trigger_type_code", ", got 'S3'"),
+        (_bad_memory, "$.functions[1].memory_size", ", got 300"),
+        (_bad_handler, "$.functions[1].handler", "must be module.function, like index.handler, got"),
+        (
+            _bad_cts_operation,
+            "$.functions[0].triggers[0].event_data.operations[0]",
+            "must be service:resource:operation",
+        ),
         (_literal_kafka_password, "$.functions[1].triggers[0].event_data.kafka_password", "a literal value is refused"),
     ],
 )
@@ -189,7 +193,7 @@ def test_undeclared_parameters_and_unknown_keys_are_refused():
 
     document = copy.deepcopy(_document())
     _function(document, "ecs_created")["memory"] = 256
-    assert any("$.functions[0]" in e and "'memory' was unexpected" in e for e in _errors(document))
+    assert any("$.functions[0]" in e and "unknown property 'memory' is not allowed" in e for e in _errors(document))
 
 
 def test_a_broken_yaml_file_is_a_template_error(tmp_path):

@@ -112,7 +112,7 @@ ALMOST_EVERYONE = {
 def test_almost_everyone_is_refused(cloud, vpc_v3, change, name):
     group = make_group(vpc_v3, name.replace(".", "-")[:60], *ALMOST_EVERYONE[name])
     seq = cloud.last_seq()
-    assert_refused(cloud, seq, only(change(change_request("add", [{"id": group}]))), group, "attached")
+    assert_refused(cloud, seq, only(change(change_request("add", [{"id": group}]))), group, "Attaching")
 
 
 @pytest.mark.parametrize("ip_set", [["0.0.0.1-255.255.255.254"], ["1.0.0.0-223.255.255.255"]])
@@ -134,7 +134,7 @@ def test_laundering_an_exposure_through_the_groups_that_stay_is_refused(cloud, v
         console_insert(vpc_v3, P1, group)
     seq = cloud.last_seq()
     data = only(change(change_request("replace", [{"id": half_a}, {"id": half_b}])))
-    assert_refused(cloud, seq, data, half_b, "attached")
+    assert_refused(cloud, seq, data, half_b, "Attaching")
     assert port_groups(cloud, P1)[-2:] == [world, half_a]
 
 
@@ -152,7 +152,7 @@ def guarded(cloud, vpc_v3):
 def test_removing_the_deny_guard_is_refused(cloud, change, guarded):
     deny, _ = guarded
     seq = cloud.last_seq()
-    assert_refused(cloud, seq, only(change(change_request("remove", [{"id": deny}]))), deny, "removed")
+    assert_refused(cloud, seq, only(change(change_request("remove", [{"id": deny}]))), deny, "Removing")
 
 
 def test_reordering_the_open_group_ahead_of_the_deny_guard_is_refused(cloud, change, guarded):
@@ -160,7 +160,7 @@ def test_reordering_the_open_group_ahead_of_the_deny_guard_is_refused(cloud, cha
     before = port_groups(cloud, P1)
     seq = cloud.last_seq()
     order = [open_, deny] + before[2:]
-    assert_refused(cloud, seq, only(change(change_request("reorder", [{"id": g} for g in order]))), open_, "moved")
+    assert_refused(cloud, seq, only(change(change_request("reorder", [{"id": g} for g in order]))), open_, "Moving")
 
 
 def test_a_replace_without_the_deny_guard_is_refused(cloud, change, guarded):
@@ -194,7 +194,7 @@ def test_a_creation_policy_in_replace_mode_that_strips_the_deny_guard_is_refused
         READINESS_MAX_WAIT_S="10",
     )
     [data] = [r["data"] for r in response["results"]]
-    assert_refused(cloud, seq, data, deny, "removed")
+    assert_refused(cloud, seq, data, deny, "Removing")
 
 
 # ---- safe controls ----------------------------------------------------------------------------------

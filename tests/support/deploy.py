@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ROOT", "sample_env", "functions_of", "run_deploy"]
+__all__ = ["ROOT", "sample_env", "functions_of", "run_deploy", "create_system_tracker", "kafka_instance"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +45,33 @@ def run_deploy(argv: list[str], environ: dict, out=print) -> int:
     from sgguard_cli.main import main as sgguard
 
     return sgguard(["deploy", *argv], environ, out=out)
+
+
+def create_system_tracker(cloud) -> None:
+    """CTS's management tracker, created through the official SDK (CreateTracker)."""
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkcts.v3 import CtsClient
+    from huaweicloudsdkcts.v3.model import CreateTrackerRequest, CreateTrackerRequestBody
+
+    client = (
+        CtsClient.new_builder()
+        .with_credentials(BasicCredentials(cloud.ak, cloud.sk, cloud.project_id))
+        .with_endpoints([cloud.url])
+        .build()
+    )
+    client.create_tracker(
+        CreateTrackerRequest(body=CreateTrackerRequestBody(tracker_type="system", tracker_name="system"))
+    )
+
+
+def kafka_instance(cloud, name: str = "sgguard-kafka", status: str = "RUNNING") -> str:
+    """An existing DMS for Kafka instance (an administrator bought it: localcloud's control API); its id."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"name": name, "status": status, "project_id": cloud.project_id}).encode()
+    request = urllib.request.Request(
+        f"{cloud.url}/_localcloud/dms/instances", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["instance"]["instance_id"]

@@ -102,19 +102,21 @@ def refused(before, action, groups, **kwargs):
 )
 def test_almost_everyone_is_refused(group):
     [error] = refused(["base"], "add", [group])
-    assert group in error.message and "attached" in error.message
+    assert group in error.message and "Attaching" in error.message
     assert error.path == "$.change.security_groups[0]"
 
 
 def test_the_count_and_the_port_are_named():
     [error] = refused(["base"], "add", ["all-but-one"])
-    assert "tcp/22" in error.message and f"{PUBLIC.size('IPv4') - 1} public IPv4 addresses" in error.message
+    assert (
+        "TCP port 22 (SSH)" in error.message and f"{PUBLIC.size('IPv4') - 1:,} public IPv4 addresses" in error.message
+    )
 
 
 # ---- exposure laundering ------------------------------------------------------------------------
 def test_laundering_through_the_groups_that_stay_is_refused():
     [error] = refused(["world-ssh", "half-a"], "replace", ["half-a", "half-b"])
-    assert "half-b" in error.message and "attached" in error.message
+    assert "half-b" in error.message and "Attaching" in error.message
 
 
 def test_keeping_an_existing_exposure_and_adding_https_passes():
@@ -125,12 +127,12 @@ def test_keeping_an_existing_exposure_and_adding_https_passes():
 # ---- deny rules and group order; removal can widen ----------------------------------------------
 def test_removing_a_deny_guard_is_refused():
     [error] = refused(["deny22", "open22"], "remove", ["deny22"])
-    assert "deny22" in error.message and "removed" in error.message
+    assert "deny22" in error.message and "Removing" in error.message
 
 
 def test_reordering_the_open_group_ahead_of_the_deny_guard_is_refused():
     [error] = refused(["deny22", "open22"], "reorder", ["open22", "deny22"])
-    assert "open22" in error.message and "moved" in error.message
+    assert "open22" in error.message and "Moving" in error.message
 
 
 def test_a_replace_without_the_deny_guard_is_refused():

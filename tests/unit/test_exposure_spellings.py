@@ -257,9 +257,9 @@ def test_sorted_and_described():
         (3389, "tcp", "IPv4"),
         (3389, "tcp", "IPv6"),
     ]
-    assert exposures[1].describe() == "tcp/22 is open to everyone (IPv6) (rules b)"
+    assert exposures[1].describe() == "TCP port 22 (SSH) is open to everyone on the internet over IPv6 (rule b)"
     partial = risky_exposures([rule("c", prefix="11.0.0.0/24")], RISKY, max_public_addresses=10)[0]
-    assert partial.describe() == "tcp/22 is open to 256 public IPv4 addresses (rules c)"
+    assert partial.describe() == "TCP port 22 (SSH) is open to 256 public IPv4 addresses (rule c)"
 
 
 def test_rules_as_mappings():

@@ -183,4 +183,4 @@ def test_validate_policy_script(tmp_path):
     )
     assert run.returncode == 1
     assert "policy.yaml: valid (4 rules" in run.stdout
-    assert f"{bad}: $.rules[0].mode:" in run.stdout and f"{bad}: $.rules[0].security_groups:" in run.stdout
+    assert f"{bad}:1: $.rules[0].mode:" in run.stdout and f"{bad}:1: $.rules[0].security_groups:" in run.stdout

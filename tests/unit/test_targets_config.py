@@ -97,7 +97,11 @@ def test_overrides_layer_defaults_account_region_project():
         ({"discover": {"ou_ids": ["ou-abcd"], "exclude_accounts": [MEMBER]}}, "$.discover.exclude_accounts"),
         ({"accounts": [{"domain_id": MEMBER, "projects": "some"}]}, "$.accounts[0].projects"),
         ({"accounts": [{"domain_id": MEMBER, "overrides": {"drift_mode": "ENFORCE"}}]}, "$.accounts[0].overrides"),
-        ({"accounts": [{"domain_id": MEMBER, "overrides": {"policy_file": "../etc/passwd"}}]}, "$.accounts[0]"),
+        (
+            {"accounts": [{"domain_id": MEMBER, "overrides": {"policy_file": "a/../../etc/passwd"}}]},
+            "$.accounts[0].overrides.policy_file",
+        ),
+        ({"accounts": [{"domain_id": MEMBER + "\n"}]}, "$.accounts[0].domain_id"),  # a trailing newline is not an id
         ({"accounts": [{"domain_id": MEMBER, "colour": "red"}]}, "$.accounts[0]"),
         ({"defaults": {"duration_s": 7200}}, "$.defaults.duration_s"),
         ({"discover": {"organizations": True}}, "$.discover.organizations"),
@@ -199,3 +203,26 @@ def test_without_targets_only_the_home_project(monkeypatch):
     assert resolve_target(None, {}, HOME) == (HOME, None)
     _, refusal = resolve_target(None, {"account": MEMBER, "region": "cn-north-4", "project_id": "cd" * 16}, HOME)
     assert refusal.code == ErrorCode.TARGET_NOT_ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account", MEMBER.upper()),  # case
+        ("account", MEMBER + "\n"),  # a trailing newline ($ would let it through)
+        ("account", "２a" * 16),  # full-width digit
+        ("account", 2020),  # a number for an id
+        ("region", "CN-NORTH-4"),
+        ("region", "cn-north-4\n"),
+        ("project_id", "ab" * 15),
+    ],
+)
+def test_a_request_target_is_schema_checked(field, value):
+    from shared.validation import validate_change_request
+    from tests.support.requests import change_request
+
+    request = change_request(sign=False)
+    request["target"][field] = value
+    errors = validate_change_request(request)
+    assert [(e.code, e.path) for e in errors] == [(ErrorCode.SCHEMA_VIOLATION, f"$.target.{field}")]
+    assert "[0-9" not in errors[0].message  # in words, not a regex

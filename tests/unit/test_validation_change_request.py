@@ -320,7 +320,7 @@ def test_messages_name_the_problem():
     }
     assert by_path["$.ticket.bogus"] == "unknown property 'bogus' is not allowed"
     assert by_path["$.ticket.id"] == "missing required property 'id'"
-    assert "'delete' is not one of" in by_path["$.change.action"]
+    assert by_path["$.change.action"] == "must be 'replace', 'add', 'remove' or 'reorder', got 'delete'"
     assert by_path["$.change.position"] == 'position is only allowed when action is "add"'
 
 

@@ -75,9 +75,45 @@ class CtsModel:
             {"service_type": s, "resource_type": r, "operation_list": list(names)} for s, r, names in DEFAULT_OPERATIONS
         ]
         self.traces: list[dict[str, Any]] = []
+        self.trackers: list[dict[str, Any]] = []
 
     def to_dict(self) -> dict[str, Any]:
-        return {"operations": copy.deepcopy(self.operations), "traces": len(self.traces)}
+        return {
+            "operations": copy.deepcopy(self.operations),
+            "traces": len(self.traces),
+            "trackers": copy.deepcopy(self.trackers),
+        }
+
+    # ---- CreateTracker / ListTrackers -----------------------------------------------------
+    def create_tracker(self, body: object) -> dict[str, Any]:
+        """The management tracker: ``tracker_type`` ``system`` is named ``system``, one per project
+        (CTS API "Creating a Tracker"). Data trackers are not emulated."""
+        if not isinstance(body, dict) or body.get("tracker_type") != "system":
+            raise errors.bad_query("only tracker_type system is emulated")
+        if body.get("tracker_name") != "system":
+            raise errors.bad_query("a system tracker is named system")
+        if any(t["tracker_type"] == "system" for t in self.trackers):
+            raise errors.tracker_exists()
+        tracker = {
+            "id": f"{self.project.project_id[:8]}-system",
+            "create_time": int(self.project.backend.clock() * 1000),
+            "tracker_type": "system",
+            "tracker_name": "system",
+            "project_id": self.project.project_id,
+            "status": "enabled",
+            "lts": {"is_lts_enabled": bool(body.get("is_lts_enabled")), "log_group_name": "", "log_topic_name": ""},
+        }
+        self.trackers.append(tracker)
+        return copy.deepcopy(tracker)
+
+    def list_trackers(self, tracker_name: str | None, tracker_type: str | None) -> dict[str, Any]:
+        found = [
+            copy.deepcopy(t)
+            for t in self.trackers
+            if (not tracker_name or t["tracker_name"] == tracker_name)
+            and (not tracker_type or t["tracker_type"] == tracker_type)
+        ]
+        return {"trackers": found}
 
     # ---- ListOperations -----------------------------------------------------------------
     def list_operations(self, service_type: str | None, resource_type: str | None) -> dict[str, Any]:

@@ -5,6 +5,9 @@
 [{"service_type", "resource_type", "operation_list"}]}`` (CTS API cts_api_0332).
 ``GET /v3/{project_id}/traces?trace_type=system&from=&to=&limit=&next=&service_type=...`` -> 200
 ``{"traces": [...], "meta_data": {"count", "marker"}}`` (SDK ``ListTracesResponse``, ``MetaData``).
+``POST /v3/{project_id}/tracker`` ``{"tracker_type": "system", "tracker_name": "system"}`` -> 201
+the tracker (CreateTracker); ``GET /v3/{project_id}/trackers?tracker_name=&tracker_type=`` -> 200
+``{"trackers": [...]}`` (ListTrackers).
 Errors render as ``{"error_code": "CTS.XXX", "error_msg"}``.
 """
 
@@ -34,3 +37,13 @@ def list_traces(ctx: ApiContext):
     for name in ("limit", "from", "to"):
         query[name] = ctx.int_arg(name, None, errors.BAD_REQUEST)
     return 200, ctx.project.service("cts").list_traces(query)
+
+
+@router.route("POST", "/v3/{project_id}/tracker")
+def create_tracker(ctx: ApiContext):
+    return 201, ctx.project.service("cts").create_tracker(ctx.json(errors.BAD_REQUEST))
+
+
+@router.route("GET", "/v3/{project_id}/trackers")
+def list_trackers(ctx: ApiContext):
+    return 200, ctx.project.service("cts").list_trackers(ctx.arg("tracker_name"), ctx.arg("tracker_type"))

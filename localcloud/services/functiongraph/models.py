@@ -273,6 +273,16 @@ class FunctionGraphModel:
             raise errors.trigger_not_found(trigger_id)
         return trigger
 
+    def update_trigger(self, function: Function, kind: str, trigger_id: str, body: dict) -> dict:
+        """UpdateTrigger: only ``trigger_status`` is emulated (ACTIVE / DISABLED); the SDK model's
+        ``event_data`` list (``UpdateriggerEventData``) is not documented enough to emulate."""
+        trigger = self.trigger(function, kind, trigger_id)
+        status = body.get("trigger_status") if isinstance(body, dict) else None
+        if status not in ("ACTIVE", "DISABLED"):
+            raise errors.invalid("trigger_status must be ACTIVE or DISABLED")
+        trigger.update(trigger_status=status, last_updated_time=_now())
+        return trigger
+
     def delete_trigger(self, function: Function, kind: str, trigger_id: str) -> None:
         self.trigger(function, kind, trigger_id)
         del function.triggers[trigger_id]

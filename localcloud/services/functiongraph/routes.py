@@ -216,6 +216,15 @@ def show_function_trigger(ctx: ApiContext):
     )
 
 
+@router.route("PUT", "/v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}")
+def update_trigger(ctx: ApiContext):
+    function = _function(ctx)
+    trigger = _model(ctx).update_trigger(
+        function, ctx.params["trigger_type_code"], ctx.params["trigger_id"], _body(ctx)
+    )
+    return 200, _trigger_view(trigger, ctx.backend.settings)
+
+
 @router.route("DELETE", "/v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}")
 def delete_function_trigger(ctx: ApiContext):
     function = _function(ctx)

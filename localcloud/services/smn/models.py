@@ -165,6 +165,25 @@ class SmnModel:
             self._topics[urn] = topic
         return copy.deepcopy(topic)
 
+    def list_topics(self, name: str | None, offset: int, limit: int) -> dict:
+        """ListTopics: ``name`` is an exact match; newest first (SMN's order), ``offset`` / ``limit`` pages."""
+        found = sorted(
+            (t for t in self._topics.values() if not name or t["name"] == name),
+            key=lambda t: t["create_time"],
+            reverse=True,
+        )
+        keys = ("topic_urn", "name", "display_name", "create_time")
+        page = [
+            {
+                **{k: t[k] for k in keys},
+                "push_policy": 0,
+                "enterprise_project_id": "0",
+                "topic_id": t["topic_urn"].rsplit(":", 1)[-1],
+            }
+            for t in found[offset : offset + limit]
+        ]
+        return {"topic_count": len(found), "topics": page}
+
     def topic(self, urn: str) -> dict:
         if not isinstance(urn, str) or not _TOPIC_URN.match(urn):
             raise errors.topic_urn_invalid()

@@ -26,7 +26,7 @@ def _field(body: dict, name: str, pattern: re.Pattern[str], required: bool = Tru
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise errors.invalid_parameter(name, "missing or malformed")
     return value
 
@@ -45,7 +45,7 @@ def assume_agency(backend: Any, caller: Any, body: Any) -> dict:
         raise errors.invalid_parameter("duration_seconds", f"must be an integer within {low}..{high}")
     if caller.security_token is not None and duration > temporary_cap:
         raise errors.duration_too_long(temporary_cap)
-    match = _URN.match(urn)
+    match = _URN.fullmatch(urn)
     assert match is not None
     directory = backend.directory
     agency = directory.agency(match["domain"], match["name"])

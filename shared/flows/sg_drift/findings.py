@@ -27,6 +27,7 @@ from shared.flows.policy import PolicyRule, interface_in_scope, next_list
 from shared.model import Port, SecurityGroup, Server
 from shared.rails.access import UPPER, AccessModel, count_text, reach
 from shared.rails.guardrails import GuardRails
+from shared.rails.wording import reach_words
 
 __all__ = ["Finding", "Judgement", "judge_server", "resolve_refs", "ensure_at", "keep_recently_added"]
 
@@ -276,9 +277,18 @@ def _exposures(
                 f"port {exposure.port}/{exposure.protocol} reachable from at most "
                 f"{count_text(thresholds[exposure.family])} public {exposure.family} addresses",
                 exposure.describe(),
-                f"interface {port.id} exposes {exposure.describe()} through "
+                f"Interface {port.id} has "
+                + reach_words(
+                    exposure.protocol,
+                    exposure.port,
+                    exposure.family,
+                    exposure.public_addresses,
+                    exposure.everyone,
+                    sorted(exposure.rule_ids),
+                )
+                + f" through group{'s' if len(culprits) > 1 else ''} "
                 + ", ".join(_name(groups, g) for g in culprits)
-                + f" (rules {', '.join(sorted(exposure.rule_ids))})",
+                + ".",
                 culprits,
                 repairable=repairable,
             )
