@@ -39,7 +39,8 @@ CORPUS = [
         '{"request_id": "CHG0031337", "ticket": {"system": "servicenow", "id": "CHG0031337",'
         ' "requested_by": "alice@example.com", "approved_by": "bob@example.com"},'
         ' "target": {"server_id": "c0000000-0000-4000-8000-000000000001", "nics": [{"ip": "10.0.0.5"}]},'
-        ' "change": {"action": "add", "security_groups": [{"name": "web"}, {"id": "a0000000-0000-4000-8000-000000000002"}],'
+        ' "change": {"action": "add",'
+        ' "security_groups": [{"name": "web"}, {"id": "a0000000-0000-4000-8000-000000000002"}],'
         ' "position": 0}, "dry_run": false}',
     ),
     ("replaces an old signature", '{"z": 1, "signature": {"key_id": "old", "timestamp": "x", "value": "00"}}'),
@@ -86,11 +87,12 @@ vm.runInContext(input.source, context, { filename: "sgguard-sign.js" });
 vm.runInContext(`
   var output = JSON.stringify(JSON.parse(input).map(function (c) {
     try {
-      var signed = SgguardSign.signRequest(JSON.parse(c.text), { keyId: c.key_id, secret: c.secret, timestamp: c.timestamp });
+      var options = { keyId: c.key_id, secret: c.secret, timestamp: c.timestamp };
+      var signed = SgguardSign.signRequest(JSON.parse(c.text), options);
       var unsigned = JSON.parse(JSON.stringify(signed));
       delete unsigned.signature;
       return { canonical: SgguardSign.canonicalJson(unsigned), value: signed.signature.value,
-               body: SgguardSign.signedBody(JSON.parse(c.text), { keyId: c.key_id, secret: c.secret, timestamp: c.timestamp }) };
+               body: SgguardSign.signedBody(JSON.parse(c.text), options) };
     } catch (e) {
       return { error: e.reason || String(e) };
     }
@@ -134,7 +136,9 @@ def _disagreements(cases: list[dict], source: str) -> list[str]:
                 found.append(f"{what}: python {python.get('error', 'signs')}, js {js.get('error', 'signs')}")
             continue
         if case["exact"] != (js["canonical"].encode("utf-8", "surrogatepass") == python["canonical"]):
-            found.append(f"{what}: canonical JSON {'differs' if case['exact'] else 'same'}: js {js['canonical'][:80]!r}")
+            found.append(
+                f"{what}: canonical JSON {'differs' if case['exact'] else 'same'}: js {js['canonical'][:80]!r}"
+            )
         elif case["exact"] and js["value"] != python["value"]:
             found.append(f"{what}: HMAC differs")
         else:
@@ -200,13 +204,16 @@ def test_the_node_module_form_signs_with_the_current_time_and_refuses_bad_option
     const out = { body: sg.signedBody(request, { keyId: "ticketing-1", secret: "local-demo-signing-key-0001" }) };
     const bad = { keyId: "ticketing-1", secret: "local-demo-signing-key-0001" };
     for (const [name, options] of [["short", { ...bad, secret: "5char" }], ["key", { ...bad, keyId: "a b" }],
-        ["ts", { ...bad, timestamp: "2026-11-28 21:00:00" }], ["tz", { ...bad, timestamp: "2026-11-28T21:00:00+01:00" }],
+        ["ts", { ...bad, timestamp: "2026-11-28 21:00:00" }],
+        ["tz", { ...bad, timestamp: "2026-11-28T21:00:00+01:00" }],
         ["nonbmp-short", { ...bad, secret: "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑" }]]) {
-      try { sg.signRequest(request, options); out[name] = "signed"; } catch (e) { out[name] = e.path + ": " + e.reason; }
+      try { sg.signRequest(request, options); out[name] = "signed"; }
+      catch (e) { out[name] = e.path + ": " + e.reason; }
     }
     for (const [name, value] of [["nan", { x: NaN }], ["undef", { x: undefined }], ["date", { x: new Date(0) }],
         ["fn", { x() {} }], ["array", [1]], ["hole", { x: [1, , 3] }]]) {
-      try { sg.signRequest(value, bad); out[name] = "signed"; } catch (e) { out[name] = e.path + ": " + e.reason; }
+      try { sg.signRequest(value, bad); out[name] = "signed"; }
+      catch (e) { out[name] = e.path + ": " + e.reason; }
     }
     process.stdout.write(JSON.stringify(out));
     """
@@ -216,13 +223,13 @@ def test_the_node_module_form_signs_with_the_current_time_and_refuses_bad_option
     signed_at = parse_timestamp(signed["signature"]["timestamp"])
     assert signed_at is not None
     assert verify_request_signature(signed, keys={"ticketing-1": "local-demo-signing-key-0001"}, now=signed_at) == []
+    short = "options.secret: secret must be a string of at least 16 characters (the functions refuse shorter keys)"
     assert out == {
-        "short": "options.secret: secret must be a string of at least 16 characters (the functions refuse shorter keys)",
+        "short": short,
         "key": "options.keyId: keyId must match ^[A-Za-z0-9._-]{1,64}$",
         "ts": "options.timestamp: timestamp must be RFC 3339 UTC ending with Z (like 2026-11-28T21:00:00Z)",
         "tz": "options.timestamp: timestamp must be RFC 3339 UTC ending with Z (like 2026-11-28T21:00:00Z)",
-        "nonbmp-short": "options.secret: secret must be a string of at least 16 characters "
-        "(the functions refuse shorter keys)",
+        "nonbmp-short": short,
         "nan": "$.x: NaN and Infinity have no JSON form",
         "undef": "$.x: type undefined has no JSON form",
         "date": "$.x: type [object Date] has no JSON form",
