@@ -5,12 +5,13 @@ API) and ``--via smn``, all through the deployed change_request function."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from sgguard_cli.localenv import KAFKA_INSTANCE_ID
 from sgguard_cli.main import main as sgguard
-from tests.support.node import run_node
+from tests.support.node import RECIPES, run_node
 from tests.support.runtime import dry_run_request
 
 OPEN_GROUP = "0c0a1c10ca1c10c0a1c10ca1c10c0a1d"
@@ -183,3 +184,100 @@ def test_submit_wait_on_an_account_is_refused(tmp_path, capsys):
     argv = ["--key-id", "k", "--secret", "local-demo-signing-key-0001", "--via", "smn", "--topic-urn", "urn:smn:x"]
     code, _, err = _submit([*argv, "--wait", "5", str(path)], {}, capsys)
     assert code == 2 and "--wait reads localcloud's executions" in err
+
+
+@pytest.fixture
+def relay(env, tmp_path):
+    """recipes/jira/relay.js under node, forwarding to localcloud's open APIG API; stopped after the test."""
+    import subprocess
+
+    from tests.support.node import node_binary
+
+    key_id, secret = next(iter(env.signing_keys.items()))
+    (tmp_path / "secret").write_text(secret + "\n")
+    (tmp_path / "token").write_text("jira-relay-token-0123456789abcdef\n")
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "SGGUARD_URL": f"{env.cloud.url}/_apig/sgguard/change-requests",
+        "SGGUARD_KEY_ID": key_id,
+        "SGGUARD_SECRET_FILE": str(tmp_path / "secret"),
+        "RELAY_TOKEN_FILE": str(tmp_path / "token"),
+        "RELAY_PORT": "0",
+    }
+    process = subprocess.Popen(
+        [node_binary(), str(RECIPES / "jira" / "relay.js")], env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        line = process.stdout.readline().decode()  # blocks until it listens (or exits: then empty)
+        assert line.startswith("relay listening on"), process.stderr.read().decode()
+        yield f"http://127.0.0.1:{line.rsplit(':', 1)[1].strip()}/change-requests"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _post(url: str, body: bytes, token: str | None) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _jira_body(number: int) -> dict:
+    """recipes/jira/web-request-body.json as Jira renders it for an issue (smart values filled in)."""
+    request = dry_run_request(number)
+    request["ticket"] = {
+        "system": "jira",
+        "id": f"OPS-{number}",
+        "requested_by": "alice@example.com",
+        "approved_by": "bob@example.com",
+        "url": f"https://example.atlassian.net/browse/OPS-{number}",
+    }
+    return request
+
+
+def test_the_jira_relay_signs_what_jira_sends_and_answers_with_sgguard(env, relay):
+    env.deploy(APIG_OPEN_GROUP_ID=OPEN_GROUP)
+    token = "jira-relay-token-0123456789abcdef"
+    status, answer = _post(relay, json.dumps(_jira_body(81)).encode(), token)
+    assert status == 200 and [r["data"]["outcome"] for r in answer["results"]] == ["planned"], answer
+    assert _post(relay, json.dumps(_jira_body(82)).encode(), "wrong-token-0123456789abcdef")[0] == 401
+    assert _post(relay, json.dumps(_jira_body(83)).encode(), None)[0] == 401
+    status, answer = _post(relay, json.dumps(dry_run_request(84)).encode(), token)  # a servicenow ticket
+    assert status == 403 and answer["error"]["path"] == "$.ticket.system"
+    status, answer = _post(relay, json.dumps({**_jira_body(85), "signature": {}}).encode(), token)
+    assert status == 400 and answer["error"]["code"] == "SIGNATURE_NOT_ALLOWED"
+    assert _post(relay, b"{" + b" " * 70000 + b"}", token)[0] == 413
+    assert _post(relay, b"not json", token)[0] == 400
+    # only the first request reached the function: the refusals cost no invocation
+    assert len(env.invocations("change_request")) == 1
+
+
+def test_the_jira_body_template_renders_to_a_valid_request():
+    """The smart values of recipes/jira/web-request-body.json filled in as Jira would: a request the
+    schema accepts (the template is what the docs tell users to paste)."""
+    import re
+
+    from shared.validation import validate_change_request
+
+    template = (RECIPES / "jira" / "web-request-body.json").read_text(encoding="utf-8")
+    groups = '{"name": "web"}, {"name": "monitoring"}'  # the split/trim loop over "web, monitoring"
+    rendered = re.sub(r"\{\{#issue\.customfield_10072.*?\{\{/\}\}\{\{/\}\}", groups, template)
+    values = {
+        "issue.key": "OPS-17",
+        'now.format(\\"yyyyMMddHHmmss\\")': "20261128210000",
+        "issue.reporter.emailAddress": "alice@example.com",
+        "initiator.emailAddress": "bob@example.com",
+        "issue.url": "https://example.atlassian.net/browse/OPS-17",
+        "issue.customfield_10070": LEGACY,
+        "issue.customfield_10071.value": "add",
+    }
+    rendered = re.sub(r"\{\{(.*?)\}\}", lambda m: values[m.group(1)], rendered)
+    request = json.loads(rendered)
+    assert validate_change_request(request) == []
+    assert request["change"]["security_groups"] == [{"name": "web"}, {"name": "monitoring"}]
