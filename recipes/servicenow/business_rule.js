@@ -68,10 +68,11 @@ function sgguardApprovers(change) {
 (function executeRule(current, previous /* null when async */) {
   var body;
   try {
-    var request = sgguardChangeRequest(current, sgguardApprovers(current), gs.getProperty("glide.servlet.uri"));
+    var instanceUrl = String(gs.getProperty("glide.servlet.uri", ""));
+    var request = sgguardChangeRequest(current, sgguardApprovers(current), instanceUrl);
     body = SgguardSign.signedBody(request, {
-      keyId: gs.getProperty("x_sgguard.key_id"),
-      secret: gs.getProperty("x_sgguard.signing_secret")
+      keyId: String(gs.getProperty("x_sgguard.key_id", "")),  // a missing property: "", refused
+      secret: String(gs.getProperty("x_sgguard.signing_secret", ""))
     });
   } catch (e) {
     current.work_notes = "sgguard: not sent: " + e.message;  // SigningError messages never hold the secret
@@ -79,7 +80,7 @@ function sgguardApprovers(change) {
     return;
   }
   var message = new sn_ws.RESTMessageV2();
-  message.setEndpoint(gs.getProperty("x_sgguard.url"));
+  message.setEndpoint(String(gs.getProperty("x_sgguard.url", "")));
   message.setHttpMethod("post");
   message.setRequestHeader("Content-Type", "application/json");
   message.setRequestBody(body);

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import struct
 
 import pytest
@@ -237,3 +238,16 @@ def test_the_node_module_form_signs_with_the_current_time_and_refuses_bad_option
         "array": "$: the request must be a JSON object",
         "hole": "$.x[1]: array hole has no JSON form",
     }
+
+
+ES2015_SYNTAX = re.compile(r"\b(let|const|class)\b|=>|`|\.\.\.|\bof\b")
+
+
+@pytest.mark.parametrize("path", ["javascript/sgguard-sign.js", "servicenow/business_rule.js"])
+def test_the_servicenow_files_are_plain_es5(path):
+    """ServiceNow's legacy JavaScript mode is ES5: no let/const/class, arrows, templates, spread or
+    for-of in the files it runs (strings and comments aside)."""
+    source = (RECIPES / path).read_text(encoding="utf-8")
+    code = re.sub(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', '""', source)
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", code, flags=re.S)
+    assert ES2015_SYNTAX.findall(code) == []

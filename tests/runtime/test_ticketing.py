@@ -41,7 +41,7 @@ GlideRecord.prototype = {
   addQuery() {}, orderBy() {}, query() {},
   next() { this.approver = this.rows.shift(); return !!this.approver; },
 };
-const gs = { getProperty: (name) => input.properties[name] };
+const gs = { getProperty: (name, fallback) => name in input.properties ? input.properties[name] : fallback };
 function RESTMessageV2() { this.headers = {}; }
 RESTMessageV2.prototype = {
   setEndpoint(url) { sent.url = url; }, setHttpMethod(m) { sent.method = m; },
@@ -281,3 +281,8 @@ def test_the_jira_body_template_renders_to_a_valid_request():
     request = json.loads(rendered)
     assert validate_change_request(request) == []
     assert request["change"]["security_groups"] == [{"name": "web"}, {"name": "monitoring"}]
+
+
+def test_the_business_rule_refuses_to_send_without_its_properties():
+    sent = run_node(SERVICENOW, {"server": LEGACY, "properties": {}})
+    assert "body" not in sent and sent["notes"].startswith("sgguard: not sent: keyId must match")
