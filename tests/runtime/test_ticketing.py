@@ -286,3 +286,14 @@ def test_the_jira_body_template_renders_to_a_valid_request():
 def test_the_business_rule_refuses_to_send_without_its_properties():
     sent = run_node(SERVICENOW, {"server": LEGACY, "properties": {}})
     assert "body" not in sent and sent["notes"].startswith("sgguard: not sent: keyId must match")
+
+
+def test_both_apig_apis_deploy_side_by_side_and_a_second_deploy_keeps_them(env):
+    def apig_triggers() -> dict:
+        triggers = env.functions()["change_request"]["triggers"]
+        return {t["event_data"]["auth"]: t["trigger_id"] for t in triggers if t["trigger_type_code"] == "APIG"}
+
+    env.deploy(apig=True, APIG_OPEN_GROUP_ID=OPEN_GROUP)
+    first = apig_triggers()
+    env.deploy(apig=True, APIG_OPEN_GROUP_ID=OPEN_GROUP)
+    assert set(first) == {"IAM", "NONE"} and apig_triggers() == first  # matched, not replaced
