@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo serve lint test quick stress-test bench soak clean
+.PHONY: setup browser node demo serve lint test quick stress-test bench soak clean
 
 setup: $(STAMP)
 
@@ -36,11 +36,20 @@ browser:
 		|| echo "make browser: apt-get could not install chromium chromium-driver: the browser test will skip"; \
 	else echo "make browser: no chromium/chromedriver and no root apt-get: the browser test will skip"; fi
 
+# node for the JavaScript signing recipes' tests (tests/cli/test_recipes_js.py, recipes/): installed with
+# apt when missing and we are root; never fails here (without node the tests fail under CI=true, else skip).
+node:
+	@if command -v node >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null) \
+		|| echo "make node: apt-get could not install nodejs: the JavaScript recipe tests cannot run"; \
+	else echo "make node: no node and no root apt-get: the JavaScript recipe tests cannot run"; fi
+
 # what CI runs: lint, then every test, with the coverage figure of the shipped and emulator code
 # printed at the end and a floor below which the run fails (raise it as coverage grows).
 COVERAGE_FLOOR := 88
 COVERAGE := --cov=shared --cov=localcloud --cov=sgguard_cli --cov-report= --cov-fail-under=$(COVERAGE_FLOOR)
-test: lint browser
+test: lint browser node
 	$(BIN)/python -m pytest -q $(COVERAGE)
 
 # the sub-minute subset while you work: every test not marked slow (pyproject.toml's markers), on every core

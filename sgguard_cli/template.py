@@ -3,13 +3,11 @@
     from sgguard_cli.template import load_template
     template = load_template("template.yaml", os.environ)   # raises TemplateError
 
-Order: YAML -> schema check of the document as written (so a literal secret in
-``encrypted_user_data`` is refused before anything is resolved) -> every ``${NAME}`` must be a
-declared parameter, and every parameter used must have a value (the error names *all* missing
-ones) -> secret rules -> schema check again with the non-secret parameters substituted (so a
-``runtime: ${RUNTIME}`` that resolves to an unknown runtime fails with its path) -> typed
-:class:`Template`, keeping only triggers whose ``when`` resolves true. The format is described in
-docs/template.md.
+Order: YAML -> schema check as written (a literal secret in ``encrypted_user_data`` is refused
+before anything is resolved) -> every ``${NAME}`` a declared parameter with a value (the error
+names *all* missing ones) -> secret rules -> schema check with the non-secret parameters
+substituted (an unknown ``runtime: ${RUNTIME}`` fails with its path) -> typed :class:`Template`,
+keeping the triggers whose ``when`` is true. Format: docs/template.md.
 """
 
 from __future__ import annotations
@@ -296,6 +294,8 @@ def _semantic_errors(template: Template) -> list[str]:
             if size > 4096:
                 errors.append(f"{where}.{part}: {size} bytes once resolved, FunctionGraph allows 4096")
         for t_index, trigger in enumerate(function.triggers):
+            if trigger.event_data.get("auth") == "NONE" and function.user_data.get("REQUIRE_SIGNED_REQUESTS") != "true":
+                errors.append(f'{where}.triggers[{t_index}].event_data.auth: NONE needs REQUIRE_SIGNED_REQUESTS "true"')
             empty = [
                 k
                 for k, v in trigger.event_data.items()

@@ -6,7 +6,7 @@ import importlib
 
 __all__ = ["SERVICES", "all_routers"]
 
-SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "iam", "dms", "sts")
+SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "iam", "dms", "sts", "kafka")
 
 
 def all_routers() -> list:

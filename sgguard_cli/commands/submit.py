@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import CliError, Problems, UsageError
+from ..publishing import PublishError, to_account
 from ..request_checks import check_request, check_secret
 from .sign import read_secret
 
@@ -31,20 +32,26 @@ __all__ = [
     "localcloud_url",
 ]
 
-SUMMARY = "sign a change request and send it to localcloud's Kafka topic, RabbitMQ exchange or APIG route"
+SUMMARY = "sign a change request and send it: an APIG URL, DMS Kafka or SMN topic, or localcloud's"
 DETAILS = """
 The request is a JSON file, or built from --server/--action/--groups. It is signed with
 shared.signing.sign_request (README, "Signing"); the secret comes from --secret-file (or '-', stdin),
 $SGGUARD_SIGNING_SECRET, or with the key id from $SIGNING_KEYS_JSON (the first key); --secret is
 accepted for localcloud's published key only. --unsigned sends it as it is.
 
-Where it goes (localcloud, sgguard serve): --via kafka (default) publishes it to the DMS Kafka topic;
+On an account (docs/ticketing.md): --url URL POSTs it over HTTPS to the API (APIG_OPEN_GROUP_ID's
+auth NONE: no Huawei credentials needed) and prints the answer; --via dms --instance-id ID [--topic
+T] produces it to DMS for Kafka, --via smn --topic-urn URN to SMN, through the official SDKs with
+HUAWEICLOUD_SDK_AK/SK/PROJECT_ID (DMS_ENDPOINT, SMN_ENDPOINT, --endpoint or $LOCALCLOUD_URL).
+
+Where it goes on localcloud (sgguard serve): --via kafka (default) publishes it to the DMS Kafka topic;
 rabbitmq to the exchange; apig POSTs it to the APIG route and prints the function's answer. --wait
-then waits for the result event (from the change_request function's log lines) and prints it. The
-endpoint is --endpoint, else $LOCALCLOUD_URL, else http://127.0.0.1:8787. --print only prints the
-signed request. Exit status: 0 sent (and, with --wait, a result arrived and the request did not
-end rejected, failed or rolled_back), 1 such an outcome, no result in time or APIG answered 5xx,
-2 usage, 3 localcloud unreachable or refused.
+then waits for the result event (from the change_request function's log lines) and prints it
+(localcloud only: on an account, read the result sink). The endpoint is --endpoint, else
+$LOCALCLOUD_URL, else http://127.0.0.1:8787. --print only prints the signed request. Exit status:
+0 sent (and, with --wait, a result arrived and the request did not end rejected, failed or
+rolled_back), 1 such an outcome, no result in time or APIG answered 5xx, 2 usage, 3 the endpoint
+unreachable or refused (an APIG 401/403: the API wants Huawei credentials).
 """
 EPILOG = """
 examples:
@@ -54,6 +61,10 @@ examples:
   sgguard submit --key-id ticketing-1 request.json                # a request written by hand
   sgguard submit --via apig --key-id ticketing-1 --json request.json  # synchronous: the answer as JSON
   sgguard submit --print --key-id ticketing-1 request.json        # only sign (see also sgguard sign)
+  sgguard submit --key-id ticketing-1 --secret-file key.txt request.json \
+      --url https://GROUP.apic.REGION.huaweicloudapis.com/sgguard/change-requests   # an account's API
+  sgguard submit --via dms --instance-id INSTANCE --key-id ticketing-1 --secret-file key.txt request.json
+  sgguard submit --via smn --topic-urn urn:smn:REGION:PROJECT:sg-change-requests --key-id ... request.json
 """
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -225,9 +236,16 @@ def add_arguments(parser) -> None:
         default=argparse_suppress(),
         help="localcloud (default: $LOCALCLOUD_URL, else http://127.0.0.1:8787)",
     )
-    parser.add_argument("--via", choices=("kafka", "rabbitmq", "apig"), default="kafka")
+    parser.add_argument(
+        "--via",
+        choices=("kafka", "rabbitmq", "apig", "dms", "smn"),
+        help="kafka (default), rabbitmq, apig: localcloud's; dms, smn: an account's (or localcloud's) APIs",
+    )
+    parser.add_argument("--url", help="the APIG URL to POST to (an account's API; implies --via apig)")
     parser.add_argument("--topic", default="sg-change-requests", help="Kafka topic or RabbitMQ exchange")
-    parser.add_argument("--instance-id", help="only the triggers of this DMS instance")
+    parser.add_argument("--topic-urn", help="the SMN topic (--via smn)")
+    parser.add_argument("--instance-id", help="the DMS instance (--via dms); localcloud: only its triggers")
+    parser.add_argument("--region", default=argparse_suppress(), help="region of --via dms/smn")
     parser.add_argument("--apig-path", default=DEFAULT_APIG_PATH)
     parser.add_argument("--key-id")
     parser.add_argument("--secret-file", metavar="FILE", help="file holding the signing secret ('-': stdin)")
@@ -330,12 +348,20 @@ def run(args, ctx) -> int:
     if args.print_only:
         ctx.out(json.dumps(request, indent=2, ensure_ascii=False))
         return 0
-    report: dict = {"request": request, "via": args.via, "endpoint": endpoint}
+    via = args.via or ("apig" if args.url else "kafka")
+    account = bool(args.url) or via in ("dms", "smn")  # an account's API (or localcloud's emulation of it)
+    if args.url and via != "apig":
+        raise UsageError(f"--url is an APIG URL: it goes with --via apig, not --via {via}")
+    if account and args.wait and not (getattr(args, "endpoint", None) or ctx.environ.get("LOCALCLOUD_URL")):
+        raise UsageError("--wait reads localcloud's executions: on an account, read the result sink instead")
+    report: dict = {"request": request, "via": via, "endpoint": args.url or endpoint}
     say = (lambda text: None) if args.json else ctx.out
     problem = ""
     try:
         since = last_execution_seq(endpoint) if args.wait else 0
-        if args.via == "apig":
+        if account:
+            problem = to_account(args, ctx.environ, via, request, message, report, say)
+        elif via == "apig":
             status, answer = post_apig(endpoint, request, args.apig_path)
             report.update(status=status, answer=answer)
             say(f"APIG answered {status}")
@@ -343,11 +369,11 @@ def run(args, ctx) -> int:
             if not 200 <= status < 500:
                 problem = f"APIG answered {status}"
         else:
-            answer = publish(endpoint, [message], via=args.via, topic=args.topic, instance_id=args.instance_id)
+            answer = publish(endpoint, [message], via=via, topic=args.topic, instance_id=args.instance_id)
             report.update(published=answer)
             receivers = ", ".join(t["function"] for t in answer["triggers"]) or "no trigger (nothing will run)"
             say(
-                f"published {request.get('request_id')} to {args.via} {args.topic} at offset "
+                f"published {request.get('request_id')} to {via} {args.topic} at offset "
                 f"{answer['first_offset']}; delivered to: {receivers}"
             )
         if args.wait and not problem:
@@ -363,8 +389,12 @@ def run(args, ctx) -> int:
                 say(json.dumps(event, indent=2))
                 if data["outcome"] in UNSUCCESSFUL:  # a CI step must not pass on a refused change
                     problem = f"{request.get('request_id')} ended {data['outcome']} ({codes})"
+    except PublishError as error:
+        if error.usage:
+            raise UsageError(str(error)) from None
+        raise CliError(str(error)) from None
     except (OSError, RuntimeError, ValueError) as error:
-        raise CliError(f"{endpoint}: {error}") from None
+        raise CliError(f"{args.url or endpoint}: {error}") from None
     if args.json:
         ctx.out(json.dumps(report, indent=2, ensure_ascii=False))
     if problem:

@@ -201,3 +201,29 @@ def test_a_broken_yaml_file_is_a_template_error(tmp_path):
     path.write_text("functions: [\n")
     with pytest.raises(TemplateError, match="not valid YAML"):
         load_template(path, sample_env())
+
+
+def _apig(template) -> list[dict]:
+    triggers = template.function("change_request").triggers
+    return [(t.event_data["group_id"], t.event_data["auth"]) for t in triggers if t.trigger_type_code == "APIG"]
+
+
+def test_an_apig_trigger_whose_only_authentication_is_the_request_signature():
+    """APIG_OPEN_GROUP_ID: no Huawei AK/SK on the ticketing side (docs/ticketing.md, the trade-off)."""
+    env = sample_env()
+    assert _apig(load_template(TEMPLATE, env)) == [(env["APIG_GROUP_ID"], "IAM")]
+    env = sample_env(APIG_OPEN_GROUP_ID="0c0a1c10ca1c10c0a1c10ca1c10c0a1d")
+    env.pop("APIG_GROUP_ID")
+    assert _apig(load_template(TEMPLATE, env)) == [("0c0a1c10ca1c10c0a1c10ca1c10c0a1d", "NONE")]
+
+
+def test_an_open_apig_trigger_needs_signed_requests():
+    """With auth NONE the signature is the only authentication: a function that would accept an
+    unsigned request behind it is refused before anything is deployed."""
+    document = copy.deepcopy(_document())
+    _function(document, "change_request")["user_data"]["REQUIRE_SIGNED_REQUESTS"] = "false"
+    env = sample_env(APIG_OPEN_GROUP_ID="0c0a1c10ca1c10c0a1c10ca1c10c0a1d")
+    assert _errors(document, env) == [
+        '$.functions[1].triggers[4].event_data.auth: NONE needs REQUIRE_SIGNED_REQUESTS "true"'
+    ]
+    parse_template(document, sample_env(), root=ROOT)  # behind IAM only it stays the operator's choice
