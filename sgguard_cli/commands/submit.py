@@ -6,15 +6,12 @@ import json
 import re
 import secrets
 import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import CliError, Problems, UsageError
+from ..local_publish import DEFAULT_APIG_PATH, last_execution_seq, post_apig, publish, wait_for_result
 from ..publishing import PublishError, to_account
 from ..request_checks import check_request, check_secret
 from .sign import read_secret
@@ -69,7 +66,6 @@ examples:
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DEFAULT_ENDPOINT = "http://127.0.0.1:8787"
-DEFAULT_APIG_PATH = "/sgguard/change-requests"
 
 
 def localcloud_url(args, environ) -> str:
@@ -142,74 +138,6 @@ def sign(request: dict, key_id: str, secret: str, now: datetime | None = None) -
 
     moment = now or datetime.now(timezone.utc)
     return sign_request(request, key_id=key_id, secret=secret, timestamp=moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _call(url: str, body: bytes | None, method: str = "POST", content_type: str = "application/json"):
-    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def publish(
-    endpoint: str,
-    messages: list[str],
-    *,
-    via: str = "kafka",
-    topic: str = "sg-change-requests",
-    instance_id: str | None = None,
-) -> dict:
-    """Put messages on a localcloud DMS topic (kafka) or exchange (rabbitmq)."""
-    kind = "topics" if via == "kafka" else "exchanges"
-    body: dict[str, Any] = {"messages": messages}
-    if instance_id:
-        body["instance_id"] = instance_id
-    status, raw = _call(
-        f"{endpoint.rstrip('/')}/_localcloud/dms/{kind}/{quote(topic, safe='')}/messages", json.dumps(body).encode()
-    )
-    answer = json.loads(raw) if raw else {}
-    if status != 202:
-        raise RuntimeError(f"publishing answered {status}: {answer}")
-    return answer
-
-
-def post_apig(endpoint: str, request: dict, path: str = DEFAULT_APIG_PATH) -> tuple[int, object]:
-    status, raw = _call(f"{endpoint.rstrip('/')}/_apig{path}", json.dumps(request).encode())
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode("utf-8", "replace")
-
-
-def _executions(endpoint: str, since: int) -> list[dict]:
-    status, raw = _call(
-        f"{endpoint.rstrip('/')}/_localcloud/functiongraph/executions?function=change_request&since={since}",
-        None,
-        method="GET",
-    )
-    if status != 200:
-        raise RuntimeError(f"listing executions answered {status}: {raw[:300]!r}")
-    return json.loads(raw)["executions"]
-
-
-def last_execution_seq(endpoint: str) -> int:
-    executions = _executions(endpoint, 0)
-    return executions[-1]["seq"] if executions else 0
-
-
-def wait_for_result(endpoint: str, request_id: str, since: int, timeout_s: float) -> dict | None:
-    """The result event of ``request_id`` logged by change_request after execution ``since``."""
-    from ..localenv import read_results
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for event in read_results(_executions(endpoint, since)):
-            if event["data"].get("request_id") == request_id:
-                return event
-        time.sleep(0.2)
-    return None
 
 
 def _signing_key(args, environ) -> tuple[str | None, str | None]:
