@@ -43,6 +43,8 @@ class ErrorCode:
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the shared idempotency store did not answer: nothing was done
     SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
     CONTINUATION_EXPIRED = "CONTINUATION_EXPIRED"  # a continuation older than REPLAY_WINDOW_S: nothing done
+    BEHIND_RETRY = "BEHIND_RETRY"  # retry lane: not started, the server's earlier message failed retryably
+    DEAD_LETTERED = "DEAD_LETTERED"  # the async retry policy gave up: the message went to the dead-letter topic
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"

@@ -127,7 +127,10 @@ class ResultData:
     findings: list[dict[str, Any]] | None = None  # sg_drift: what differs from the policy and the rails
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce)
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
-    continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
+    continuation: dict[str, Any] | None = (
+        None  # deferred: {"id": the async invocation's request id, "hop": n[, "lane"]}
+    )
+    dead_lettered: bool | None = None  # failed: the async retry policy gave up; the message is on the dead-letter topic
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -191,6 +194,7 @@ _OPTIONAL_FIELDS = (
     "mode",
     "summary",
     "continuation",
+    "dead_lettered",
 )
 
 

@@ -201,6 +201,20 @@ def _trigger_matches(desired, remote: dict) -> bool:
     )
 
 
+def _own_urn(config: dict | None, urn: str) -> dict | None:
+    """``config`` with a FunctionGraph destination's ``func_urn: self`` made the function's own URN
+    (the retry lane's dead letters come back to the function: docs/retries.md)."""
+    if not config:
+        return config
+    destinations = {}
+    for key, target in (config.get("destination_config") or {}).items():
+        param = json.loads(target["param"]) if isinstance(target.get("param"), str) else target.get("param")
+        if target.get("destination") == "FunctionGraph" and isinstance(param, dict) and param.get("func_urn") == "self":
+            target = {**target, "param": json.dumps({**param, "func_urn": urn}, sort_keys=True, separators=(",", ":"))}
+        destinations[key] = target
+    return {**config, "destination_config": destinations}
+
+
 def _async_normal(config: dict | None) -> dict | None:
     if not config:
         return None
@@ -355,7 +369,8 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
             )
         )
     changes += creates
-    want_async = _async_normal(function.async_invoke_config)
+    async_config = _own_urn(function.async_invoke_config, urn)
+    want_async = _async_normal(async_config)
     if want_async != _async_normal(remote_async):
         if want_async is None:
             changes.append(Change("delete_async_config", name, "", lambda ctx: ctx.api.delete_async_config(urn)))
@@ -365,7 +380,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                     "update_async_config",
                     name,
                     f"retries {want_async['attempts']}, age {want_async['age']}s",
-                    lambda ctx: ctx.api.update_async_config(urn, function.async_invoke_config),
+                    lambda ctx: ctx.api.update_async_config(urn, async_config),
                 )
             )
     return changes
