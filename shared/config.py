@@ -134,10 +134,7 @@ _TOPIC_URN = re.compile(r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9
 
 
 def _topic_urn(name: str, raw: str | None) -> str | None:
-    """An SMN topic URN (it goes into an API path), or None."""
-    if raw is None:
-        return None
-    if not _TOPIC_URN.match(raw):
+    if raw is not None and not _TOPIC_URN.match(raw):  # it goes into an API path
         raise ConfigError(name, f"must be an SMN topic URN urn:smn:<region>:<project_id>:<topic>, got {raw[:80]!r}")
     return raw
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..template import cts_operations
-from .api import FunctionGraphApi
+from .api import FunctionGraphApi, own_urn_destinations
 from .packaging import Artifact
 
 __all__ = ["Change", "Plan", "make_plan", "apply_plan", "secrets_digest", "SECRETS_DIGEST_KEY"]
@@ -201,20 +201,6 @@ def _trigger_matches(desired, remote: dict) -> bool:
     )
 
 
-def _own_urn(config: dict | None, urn: str) -> dict | None:
-    """``config`` with a FunctionGraph destination's ``func_urn: self`` made the function's own URN
-    (the retry lane's dead letters come back to the function: docs/retries.md)."""
-    if not config:
-        return config
-    destinations = {}
-    for key, target in (config.get("destination_config") or {}).items():
-        param = json.loads(target["param"]) if isinstance(target.get("param"), str) else target.get("param")
-        if target.get("destination") == "FunctionGraph" and isinstance(param, dict) and param.get("func_urn") == "self":
-            target = {**target, "param": json.dumps({**param, "func_urn": urn}, sort_keys=True, separators=(",", ":"))}
-        destinations[key] = target
-    return {**config, "destination_config": destinations}
-
-
 def _async_normal(config: dict | None) -> dict | None:
     if not config:
         return None
@@ -369,7 +355,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
             )
         )
     changes += creates
-    async_config = _own_urn(function.async_invoke_config, urn)
+    async_config = own_urn_destinations(function.async_invoke_config, urn)
     want_async = _async_normal(async_config)
     if want_async != _async_normal(remote_async):
         if want_async is None:
