@@ -358,7 +358,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
     async_config = own_urn_destinations(function.async_invoke_config, urn)
     want_async = _async_normal(async_config)
     if want_async != _async_normal(remote_async):
-        if want_async is None:
+        if want_async is None or async_config is None:
             changes.append(Change("delete_async_config", name, "", lambda ctx: ctx.api.delete_async_config(urn)))
         else:
             changes.append(
