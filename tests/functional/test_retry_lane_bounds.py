@@ -1,6 +1,6 @@
-"""The retry lane's bounds, with the real change_request handler against localcloud and a store
-that does not answer (docs/retries.md; the platform's retries themselves: tests/runtime/test_retry_lane.py).
-The async invocations land in localcloud's FunctionGraph (recorded, not run)."""
+"""The retry lane's bounds, with the real change_request and ecs_created handlers against localcloud
+(a store that does not answer, a server never ready; docs/retries.md). The async invocations land
+in localcloud's FunctionGraph, recorded, not run (the platform's retries: tests/runtime/test_retry_lane.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from shared.errors import ErrorCode
 from shared.runtime.continuation import MAX_HOPS
 from shared.runtime.handler import RetryableFailure
+from tests.support.ecs import create_servers, cts_event, cts_trace
+from tests.support.functions import Invoker
 from tests.support.requests import LEGACY, change_request, kafka
 from tests.support.sdk import create_inline_function
 
@@ -68,3 +70,20 @@ def test_the_lane_respects_the_hop_bound(lane_cloud, change):
     assert data["outcome"] == "failed" and data["retryable"] is True  # its own failure, not handed on
     assert data["errors"][0]["code"] == ErrorCode.STORE_UNAVAILABLE
     assert _invocations(cloud) == []
+
+
+def test_ecs_created_lanes_a_server_not_ready_in_time_and_raises_in_the_lane(cloud, ecs):
+    create_inline_function(cloud, "ecs_created", b"def handler(event, context):\n    return {}\n")
+    cloud.settings(build_delay_ms=600_000)  # never ACTIVE during the test
+    job, [server] = create_servers(ecs, "slow-lane")
+    created = Invoker(cloud, "ecs_created")
+    settings = {"FUNCTIONGRAPH_ENDPOINT": cloud.url, "READINESS_POLL_S": "0.05", "READINESS_MAX_WAIT_S": "0.3"}
+    (data,) = [r["data"] for r in created(cts_event(cts_trace([server], job)), **settings)["results"]]  # no raise
+    assert data["outcome"] == "deferred" and data["continuation"]["lane"] == "retry"
+    assert data["warnings"][0]["code"] == ErrorCode.NOT_READY
+    (lane,) = cloud._call("GET", "functiongraph/invocations?function=ecs_created")["invocations"]
+    assert lane["payload"]["sgguard_continuation"]["trigger"] == "cts"
+    with pytest.raises(RetryableFailure):  # in the lane: FunctionGraph's async retry policy takes over
+        created(lane["payload"], **settings)
+    (line,) = created.log_lines
+    assert line["data"]["outcome"] == "failed" and line["data"]["errors"][0]["code"] == ErrorCode.NOT_READY
