@@ -295,7 +295,13 @@ def hand_on(
     failures = failures or {}
 
     def fallback(item: Prepared[Any], text: str, code: str) -> ResultData:
-        return failures.get(id(item)) or _failed(item, text, code)
+        if id(item) in failures:
+            return failures[id(item)]
+        if retrying:  # never started: behind its server's failed message (queue order)
+            return _failed(
+                item, f"not started: its server's earlier message failed retryably; {text}", ErrorCode.BEHIND_RETRY
+            )
+        return _failed(item, text, code)
 
     hop = (current.hop if isinstance(current, Continuation) else 0) + 1
     if hop > MAX_HOPS:
