@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -106,6 +107,7 @@ class Settings:
     eg_endpoint: str = ""
     smn_endpoint: str = ""
     self_function_urn: str | None = None  # SELF_FUNCTION_URN: overrides the URN built from the context
+    dead_letter_topic_urn: str | None = None  # DEAD_LETTER_TOPIC_URN: SMN topic of what the retry lane gave up on
     function_package: str = "default"  # FUNCTION_PACKAGE: the package part of this function's URN
     function_name: str | None = None  # RUNTIME_FUNC_NAME (preset by FunctionGraph)
     function_version: str | None = None  # RUNTIME_FUNC_VERSION (preset by FunctionGraph)
@@ -140,6 +142,15 @@ def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = No
     if value in (None, ""):
         value = (environ if environ is not None else os.environ).get(name)
     return value if value not in (None, "") else None
+
+
+_TOPIC_URN = re.compile(r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,255}\Z")
+
+
+def _topic_urn(name: str, raw: str | None) -> str | None:
+    if raw is not None and not _TOPIC_URN.match(raw):  # it goes into an API path
+        raise ConfigError(name, f"must be an SMN topic URN urn:smn:<region>:<project_id>:<topic>, got {raw[:80]!r}")
+    return raw
 
 
 def _number(name: str, raw: str | None, default: _N, kind: type[_N], low: float, high: float) -> _N:
@@ -458,6 +469,7 @@ def load_settings(context: Any = None, environ: Mapping[str, str] | None = None)
         eg_endpoint=_endpoint(get("EG_ENDPOINT"), "eg", region),
         smn_endpoint=_endpoint(get("SMN_ENDPOINT"), "smn", region),
         self_function_urn=get("SELF_FUNCTION_URN"),
+        dead_letter_topic_urn=_topic_urn("DEAD_LETTER_TOPIC_URN", get("DEAD_LETTER_TOPIC_URN")),
         function_package=get("FUNCTION_PACKAGE") or "default",
         function_name=get("RUNTIME_FUNC_NAME"),
         function_version=get("RUNTIME_FUNC_VERSION"),

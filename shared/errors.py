@@ -44,6 +44,8 @@ class ErrorCode:
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"  # the shared idempotency store did not answer: nothing was done
     SERVER_LOCKED = "SERVER_LOCKED"  # another instance kept the server's read-modify-write lock too long
     CONTINUATION_EXPIRED = "CONTINUATION_EXPIRED"  # a continuation older than REPLAY_WINDOW_S: nothing done
+    BEHIND_RETRY = "BEHIND_RETRY"  # retry lane: not started, the server's earlier message failed retryably
+    DEAD_LETTERED = "DEAD_LETTERED"  # the async retry policy gave up: the message went to the dead-letter topic
 
     # Organisation scale (TARGETS): which account, region and project; credentials per target.
     TARGET_NOT_ALLOWED = "TARGET_NOT_ALLOWED"  # a request's target is not one of TARGETS: nothing read or written

@@ -127,8 +127,11 @@ class ResultData:
     findings: list[dict[str, Any]] | None = None  # sg_drift: what differs from the policy and the rails
     mode: str | None = None  # sg_drift: DRIFT_MODE (report | enforce); ecs_created: "report" when observing only
     summary: dict[str, Any] | None = None  # sg_drift: the sweep's summary
-    continuation: dict[str, Any] | None = None  # deferred: {"id": the async invocation's request id, "hop": n}
+    continuation: dict[str, Any] | None = (
+        None  # deferred: {"id": the async invocation's request id, "hop": n[, "lane"]}
+    )
     target: dict[str, Any] | None = None  # with TARGETS: {account, account_name, region, project_id, home}
+    dead_lettered: bool | None = None  # failed: the async retry policy gave up; the message is on the dead-letter topic
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -193,6 +196,7 @@ _OPTIONAL_FIELDS = (
     "summary",
     "continuation",
     "target",
+    "dead_lettered",
 )
 
 

@@ -5,13 +5,13 @@ Triggers: DMS for Kafka, DMS for RabbitMQ, SMN, APIG, EventGrid, or a direct inv
 
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS, parse_envelope
-from shared.runtime.handler import respond, start_run
+from shared.runtime.handler import continuation_of, raise_for_retry, respond, start_run
 from shared.sinks import deliver
 
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    setup = {"continuation": lambda run: _continuation(envelope, run)}
+    setup = {"continuation": lambda run: continuation_of(envelope, run)}
     run = start_run("change_request", context, envelope, event=event, setup=setup)
     results = process_batch(
         envelope,
@@ -21,8 +21,11 @@ def handler(event, context):
         step=_process,
         accepts=CHANGE_REQUEST_TRIGGERS,
         hand_on=_hand_on,
+        retry_lane=_retry_lane,
     )
-    return respond(envelope, results, deliver(results, run))
+    response = respond(envelope, results, deliver(results, run))
+    raise_for_retry(results, run, envelope)  # in the retry lane only: FunctionGraph retries it
+    return response
 
 
 # The steps are imported on first use: a timer tick or an unreadable envelope never needs them.
@@ -51,9 +54,8 @@ def _hand_on(run, envelope, prepared):
     return hand_on(run, envelope, prepared, hold=hold)
 
 
-def _continuation(envelope, run):
-    if "continuation" not in envelope.meta:
-        return None
-    from shared.runtime.continuation import read_continuation
+def _retry_lane(run, envelope, prepared, failures):
+    from shared.flows.change_request import hold
+    from shared.runtime.continuation import RETRY_LANE, hand_on
 
-    return read_continuation(envelope, run.settings)
+    return hand_on(run, envelope, prepared, hold=hold, lane=RETRY_LANE, failures=failures)

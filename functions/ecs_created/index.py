@@ -1,8 +1,9 @@
 """FunctionGraph handler ``index.handler``: new ECS servers get the groups the policy requires.
 
 Triggers: CTS (ECS creation operations), EventGrid (CTS traces as CloudEvents), or a direct
-invocation ``{"server_id": ...}`` for re-runs and back-fills. Raises after emitting when a
-server was not ready in time, so that the platform's async retry delivers the trace again.
+invocation ``{"server_id": ...}`` for re-runs and back-fills. A server not ready in time (or another
+retryable failure) in a trace batch goes to the retry lane; elsewhere the handler raises after
+emitting, so that the platform's async retry delivers the event again (docs/retries.md).
 """
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from shared.flows.ecs_created.steps import ACCEPTS, load_run_policy, prepare, process
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
-from shared.runtime.handler import raise_for_retry, respond, start_run
+from shared.runtime.handler import continuation_of, raise_for_retry, respond, retry_lane, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -18,10 +19,9 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    run = start_run(
-        "ecs_created", context, envelope, event=event, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)}
-    )
-    results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
+    setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "continuation": lambda r: continuation_of(envelope, r)}
+    run = start_run("ecs_created", context, envelope, event=event, setup=setup)
+    results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS, retry_lane=retry_lane)
     response = respond(envelope, results, deliver(results, run))
-    raise_for_retry(results)
+    raise_for_retry(results, run, envelope, always=True)
     return response

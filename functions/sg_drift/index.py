@@ -11,7 +11,7 @@ from shared.flows.sg_drift.steps import ACCEPTS, load_run_policy, prepare, proce
 from shared.flows.sg_drift.sweep import is_sweep, run_sweep
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
-from shared.runtime.handler import respond, start_run
+from shared.runtime.handler import continuation_of, raise_for_retry, respond, retry_lane, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -19,11 +19,12 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    run = start_run(
-        "sg_drift", context, envelope, event=event, setup={"policy": lambda r: load_run_policy(r, CODE_DIR)}
-    )
+    setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "continuation": lambda r: continuation_of(envelope, r)}
+    run = start_run("sg_drift", context, envelope, event=event, setup=setup)
     if is_sweep(envelope):
         results = run_sweep(envelope, run)
     else:
-        results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS)
-    return respond(envelope, results, deliver(results, run))
+        results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS, retry_lane=retry_lane)
+    response = respond(envelope, results, deliver(results, run))
+    raise_for_retry(results, run, envelope)  # the retry lane's repairs: FunctionGraph retries them
+    return response

@@ -6,7 +6,8 @@ default), pausing ``retry_delay_s`` before the first retry and doubling it each 
 while the event is younger than ``max_async_event_age_in_seconds`` (default one day); then the
 ``on_success`` / ``on_failure`` destination (:mod:`.destinations`) receives the platform's payload
 and the final execution record gets ``async`` = ``{condition, approximate_invoke_count, outcome,
-destination}``. A ``reset`` of the runtime ends the loop (no more attempts, no destination).
+destination}``. A ``reset`` of the runtime ends the loop (no more attempts, no destination). A test may
+hold retries between two attempts (``LocalRuntime.pause_retries``); the platform has no such switch.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def run_async(runtime: AsyncRuntime, invocation: Invocation) -> dict[str, Any] |
             break
         if runtime.reset_event.wait(delay) and generation != runtime.generation:
             return record
+        while not runtime.retries_open.wait(0.05):  # a test paused retries (LocalRuntime.pause_retries)
+            if generation != runtime.generation:
+                return record
     payload = destination_payload(invocation, snapshot, outcome, condition, attempt, first_started)
     destination = deliver_destination(runtime, kind, config, payload, snapshot)
     summary = {

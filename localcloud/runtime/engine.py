@@ -88,6 +88,8 @@ class LocalRuntime:
         self._generation = 0
         self._stop = threading.Event()
         self._reset_event = threading.Event()
+        self._retries_open = threading.Event()
+        self._retries_open.set()
         self._credentials: dict[tuple[str, str], Credential] = {}
         self.log = ExecutionLog(echo)
         self._inflight = InFlight()
@@ -138,6 +140,19 @@ class LocalRuntime:
     def reset_event(self) -> threading.Event:
         """Set by the next ``reset`` / ``close`` (a retry pause waits on it)."""
         return self._reset_event
+
+    @property
+    def retries_open(self) -> threading.Event:
+        """Set unless a test paused async retries (``pause_retries``): a retry waits here after its pause."""
+        return self._retries_open
+
+    def pause_retries(self) -> None:
+        """Hold every async retry (not first attempts) until ``resume_retries`` or ``reset``: a
+        test decides what happens between two attempts without racing the retry pause."""
+        self._retries_open.clear()
+
+    def resume_retries(self) -> None:
+        self._retries_open.set()
 
     # ---- one execution -------------------------------------------------------------------------
     def snapshot(self, invocation: Invocation) -> FunctionSnapshot | None:
@@ -309,6 +324,7 @@ class LocalRuntime:
         self.log.clear()
         self.pool.retire()
         self._reset_event = threading.Event()
+        self._retries_open.set()
         for hook in self._reset_hooks:
             hook()
 
@@ -316,6 +332,7 @@ class LocalRuntime:
         self._generation += 1
         self._stop.set()
         self._reset_event.set()
+        self._retries_open.set()
         self.pool.close()
         if self._own_dir:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -38,7 +38,8 @@ class DestinationRuntime(Protocol):
 
 class AsyncRuntime(DestinationRuntime, Protocol):
     """What ``run_async`` reads and calls: the generation and the reset event (a ``reset`` ends
-    the loop), a snapshot of the function and one execution per attempt, the first retry pause,
+    the loop), a snapshot of the function and one execution per attempt, the first retry pause and
+    the gate retries wait at (a test's control: ``pause_retries``),
     the execution log (the final record's ``async`` summary) and the optional echo; plus what the
     destination it delivers needs."""
 
@@ -50,6 +51,9 @@ class AsyncRuntime(DestinationRuntime, Protocol):
 
     @property
     def retry_delay_s(self) -> float: ...
+
+    @property
+    def retries_open(self) -> threading.Event: ...
 
     @property
     def log(self) -> ExecutionLog: ...

@@ -7,11 +7,12 @@ counts it, so ``--plan`` can prove it made none. Bodies are built with the SDK's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FunctionGraphApi", "DeployError", "build_client", "function_urn"]
+__all__ = ["FunctionGraphApi", "DeployError", "build_client", "function_urn", "own_urn_destinations"]
 
 
 class DeployError(Exception):
@@ -260,3 +261,17 @@ class FunctionGraphApi:
         self._write(
             "delete_function_async_invoke_config", lambda: self.client.delete_function_async_invoke_config(request)
         )
+
+
+def own_urn_destinations(config: dict | None, urn: str) -> dict | None:
+    """``config`` with a FunctionGraph destination's ``func_urn: self`` made the function's own URN
+    (the retry lane's dead letters come back to the function: docs/retries.md)."""
+    if not config:
+        return config
+    destinations = {}
+    for key, target in (config.get("destination_config") or {}).items():
+        param = json.loads(target["param"]) if isinstance(target.get("param"), str) else target.get("param")
+        if target.get("destination") == "FunctionGraph" and isinstance(param, dict) and param.get("func_urn") == "self":
+            target = {**target, "param": json.dumps({**param, "func_urn": urn}, sort_keys=True, separators=(",", ":"))}
+        destinations[key] = target
+    return {**config, "destination_config": destinations}

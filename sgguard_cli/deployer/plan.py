@@ -30,7 +30,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .api import FunctionGraphApi
+from .api import FunctionGraphApi, own_urn_destinations
 from .packaging import Artifact
 from .plan_triggers import trigger_changes
 from .plan_view import MASK, Change, Plan, shown
@@ -321,9 +321,10 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
         remote_triggers, remote_async = api.list_triggers(urn), api.show_async_config(urn)
 
     changes += trigger_changes(urn, name, function.triggers, remote_triggers)
-    want_async = _async_normal(function.async_invoke_config)
+    async_config = own_urn_destinations(function.async_invoke_config, urn)
+    want_async = _async_normal(async_config)
     if want_async != _async_normal(remote_async):
-        if want_async is None:
+        if want_async is None or async_config is None:
             changes.append(Change("delete_async_config", name, "", lambda ctx: ctx.api.delete_async_config(urn)))
         else:
             changes.append(
@@ -331,7 +332,7 @@ def _function_changes(api: FunctionGraphApi, function, artifact: Artifact, known
                     "update_async_config",
                     name,
                     f"retries {want_async['attempts']}, age {want_async['age']}s",
-                    lambda ctx: ctx.api.update_async_config(urn, function.async_invoke_config),
+                    lambda ctx: ctx.api.update_async_config(urn, async_config),
                     [f"{key}: {shown(value)}" for key, value in sorted(want_async.items())],
                 )
             )

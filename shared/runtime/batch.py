@@ -7,6 +7,11 @@ order among messages that share a key (the target server), and turns any unexpec
 into that message's own ``failed`` result, so that one poison message never costs the others
 theirs. A message answered at prepare time (unreadable, rejected, nothing to do: :class:`Skip`)
 gets that answer without running the step.
+
+In a queue batch (:data:`~shared.runtime.envelopes.QUEUE_TRIGGERS`) with a ``retry_lane``, a
+message that fails retryably stops its server's lane: it and the server's later messages go to the
+retry lane (:mod:`shared.runtime.continuation`). In the retry lane itself, the later messages of a
+server whose message failed retryably are not started (they wait for the platform's next attempt).
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from shared.errors import ErrorCode, ErrorDetail
 from shared.results import EventMeta, Identity, ResultData, failure_data, new_result_data, rejected
-from shared.runtime.envelopes import Envelope, InboundMessage
+from shared.runtime.envelopes import QUEUE_TRIGGERS, Envelope, InboundMessage
 from shared.runtime.run import Run
 from shared.validation import decode_json_message
 
-__all__ = ["Job", "Prepared", "Skip", "process_batch", "decode_object"]
+__all__ = ["Job", "Prepared", "Skip", "process_batch", "decode_object", "retry_mode", "retryable_failure"]
 
 
 class Job(Protocol):
@@ -79,6 +84,25 @@ Prepare = Callable[[InboundMessage, Run], "Prepared[Any] | list[Prepared[Any]]"]
 Step = Callable[[Any, Run], ResultData]
 Ready = Callable[[Run, "list[Prepared[Any]]"], None]
 HandOn = Callable[[Run, Envelope, "list[Prepared[Any]]"], list[ResultData]]
+# the retry lane: (run, envelope, messages, their retryable failures by id of the message) -> results
+RetryLane = Callable[[Run, Envelope, "list[Prepared[Any]]", "dict[int, ResultData]"], list[ResultData]]
+
+
+def retryable_failure(outcome: str, retryable: bool | None) -> bool:
+    """A result that may succeed later: ``failed`` or ``rolled_back`` (a transient failure on a later
+    interface leaves the server as unprotected as one on the first), ``retryable: true``."""
+    return outcome in ("failed", "rolled_back") and bool(retryable)
+
+
+def retry_mode(run: Run, envelope: Envelope) -> str | None:
+    """``"raise"`` in the retry lane (its retryable failures raise: the platform retries), ``"hand"``
+    in a queue batch (they go to the retry lane), None otherwise (the caller sees the result)."""
+    # the run's continuation (shared.runtime.continuation, which imports this module): read, not imported
+    continuation = run.resources.get("continuation")
+    if getattr(continuation, "lane", None) == "retry":
+        return "raise"
+    trigger = getattr(continuation, "trigger", None) or envelope.kind
+    return "hand" if trigger in QUEUE_TRIGGERS else None
 
 
 def decode_object(message: InboundMessage, run: Run, expected: str) -> dict[str, Any] | ErrorDetail:
@@ -167,6 +191,7 @@ def process_batch(
     accepts: tuple[str, ...] | None = None,
     hand_on: HandOn | None = None,
     ready: Ready | None = None,
+    retry_lane: RetryLane | None = None,
 ) -> list[dict[str, Any]]:
     """Result events, one per message, in message order (an unreadable envelope: one rejection).
 
@@ -176,8 +201,11 @@ def process_batch(
     may take (twice the mean so far, at least the longest): it and the rest of its lane go to
     ``hand_on`` (a continuation, :mod:`shared.runtime.continuation`), which gives each its result.
     ``ready`` sees every prepared message before the first step starts (an aid: its failure costs
-    no message anything).
+    no message anything). ``retry_lane``: where a queue batch's retryable failures go, with their
+    server's later messages (see the module's docstring).
     """
+    if envelope.kind == "dead_letter":  # what the async retry policy gave up on: published, not applied
+        return _dead_letters(envelope, run)
     refused = _envelope_rejections(envelope, run, accepts)
     if refused is not None:
         return refused
@@ -192,6 +220,7 @@ def process_batch(
         lanes.setdefault(item.key if item.key is not None else f"#{index}", []).append(index)
     results: list[dict[str, Any] | None] = [None] * len(prepared)
     pace = _Pace(run.settings.max_messages_per_invocation)
+    mode = retry_mode(run, envelope) if retry_lane is not None else None
 
     def emit(index: int, data: ResultData, seconds: float | None) -> None:
         duration_ms = None if seconds is None else round(seconds * 1000, 3)
@@ -208,6 +237,14 @@ def process_batch(
             seconds = time.perf_counter() - started
             if prepared[index].answer is None:
                 pace.done(seconds)
+            if mode is not None and retryable_failure(data.outcome, data.retryable):
+                if mode == "hand":  # this one and the server's later ones: to the retry lane, in order
+                    pace.lane(index, data, indexes[position + 1 :])
+                    return
+                emit(index, data, seconds)
+                for later in indexes[position + 1 :]:  # queue order: they wait for the next attempt
+                    emit(later, _behind(prepared[later], prepared[index]), None)
+                return
             emit(index, data, seconds)
 
     workers = min(run.settings.concurrency, len(lanes))
@@ -224,7 +261,42 @@ def process_batch(
         waiting = sorted(pace.deferred)
         for index, data in zip(waiting, hand_on(run, envelope, [prepared[i] for i in waiting])):
             emit(index, data, None)  # never started here: no duration
+    if retry_lane is not None and pace.laned:
+        laned = sorted(pace.laned)
+        failures = {id(prepared[i]): data for i, data in pace.failures.items()}
+        for index, data in zip(laned, retry_lane(run, envelope, [prepared[i] for i in laned], failures)):
+            emit(index, data, None)
     return [event for event in results if event is not None]
+
+
+def _dead_letters(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
+    from shared.model import is_safe_id, is_uuid
+    from shared.runtime.dead_letter import dead_letter_results  # rare: cold start
+
+    identities = []
+    for message in envelope.messages:
+        body = decode_object(message, run, "a message")
+        identity = Identity.of_request(body if isinstance(body, dict) else None)
+        identities.append(identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
+    results = dead_letter_results(run, envelope, identities)
+    return [
+        run.event(data, EventMeta(message.index, envelope.kind, run.function))
+        for message, data in zip(envelope.messages, results)
+    ]
+
+
+def _behind(item: Prepared[Any], failed: Prepared[Any]) -> ResultData:
+    ahead = failed.identity.request_id or "an earlier message"
+    return failure_data(
+        ErrorDetail(
+            ErrorCode.BEHIND_RETRY,
+            f"not started: {ahead} for the same server failed retryably and must be applied first (queue order); "
+            "the next attempt of this invocation runs both",
+            "$",
+        ),
+        retryable=True,
+        identity=item.identity,
+    )
 
 
 class _Pace:
@@ -238,6 +310,8 @@ class _Pace:
         self.total_s = 0.0
         self.longest_s = 0.0
         self.deferred: list[int] = []
+        self.laned: list[int] = []  # to the retry lane: a retryable failure and its server's later messages
+        self.failures: dict[int, ResultData] = {}
 
     def done(self, seconds: float) -> None:
         with self._lock:
@@ -258,3 +332,8 @@ class _Pace:
     def defer(self, indexes: list[int]) -> None:
         with self._lock:
             self.deferred.extend(indexes)
+
+    def lane(self, index: int, failure: ResultData, later: list[int]) -> None:
+        with self._lock:
+            self.failures[index] = failure
+            self.laned.extend([index, *later])

@@ -30,6 +30,17 @@ its requests are claimed in the idempotency store from the moment they are hande
 carries under the mac) until the window ends; the continuation's own claim takes the hold over,
 once, and completes it. So a replay of an authentic continuation, before its window ends, finds
 each request in progress or completed and changes nothing; after, it is refused whole.
+
+The **retry lane** is the same continuation, marked ``"lane": "retry"`` in the header (under the
+mac): in a queue batch (``shared.runtime.envelopes.QUEUE_TRIGGERS``), a message that ends ``failed`` / ``rolled_back``
+with ``retryable: true`` is handed on with its server's later messages, in order, and its result is
+``deferred`` with ``continuation: {"id", "hop", "lane": "retry"}``. In the lane, a retryable failure
+makes the invocation raise after its results are delivered, so that FunctionGraph's async retry
+policy runs it again (idempotency: what succeeded is a duplicate the next time); when the policy
+gives up, its on-failure destination - this function again - gets the platform's payload, and
+:mod:`shared.runtime.dead_letter` publishes each message in full to ``DEAD_LETTER_TOPIC_URN``.
+A store that does not answer a hold does not keep a message out of the lane (the store is usually
+why it failed); the lane's own claim guards it. docs/retries.md has the whole story.
 """
 
 from __future__ import annotations
@@ -57,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTINUATION_KEY",
     "MAX_HOPS",
+    "RETRY_LANE",
     "Continuation",
     "Hold",
     "read_continuation",
@@ -70,6 +82,7 @@ __all__ = [
 
 CONTINUATION_KEY = "sgguard_continuation"
 MAX_HOPS = 5
+RETRY_LANE = "retry"
 MAX_EVENT_BYTES = 240 * 1024  # FunctionGraph's async request limit is 256 KB
 _KEY_LABEL = b"sgguard-continuation-v1"
 _URN_PART = re.compile(r"^[A-Za-z0-9_.!-]{1,128}\Z")
@@ -89,6 +102,7 @@ class Continuation:
     trigger: str
     trusted: bool  # the mac verified: received_at may be believed
     hold: str | None = None  # the token its requests are held under in the idempotency store
+    lane: str | None = None  # RETRY_LANE: retryable failures raise (FunctionGraph's async retries)
 
 
 def _mac(secret: str, header: dict[str, Any], messages: list[Any]) -> str:
@@ -118,6 +132,7 @@ def read_continuation(envelope: Envelope, settings: Any) -> Continuation | None:
         trigger=str(header["trigger"]),
         trusted=trusted,
         hold=header["hold"] if isinstance(header.get("hold"), str) and _HOLD_TOKEN.match(header["hold"]) else None,
+        lane=RETRY_LANE if header.get("lane") == RETRY_LANE else None,
     )
 
 
@@ -222,10 +237,17 @@ def _failed(item: Prepared[Any], message: str, code: str) -> ResultData:
 
 
 def _held(
-    run: Run, chunk: list[Prepared[Any]], hold: Hold | None, token: str, hold_s: float, results: dict[int, ResultData]
+    run: Run,
+    chunk: list[Prepared[Any]],
+    hold: Hold | None,
+    token: str,
+    hold_s: float,
+    results: dict[int, ResultData],
+    strict: bool = True,
 ) -> tuple[list[Prepared[Any]], list[Callable[[], None]]]:
     """The messages of ``chunk`` to hand on, each held by ``hold``; one the store could not hold
-    fails closed (its result goes into ``results``)."""
+    fails closed (its result goes into ``results``), unless not ``strict`` (the retry lane): then it
+    goes on unheld."""
     if hold is None:
         return chunk, []
     kept, releases = [], []
@@ -233,6 +255,9 @@ def _held(
         try:
             release = hold(run, item, token, hold_s)
         except StoreError as error:
+            if not strict:
+                kept.append(item)
+                continue
             results[id(item)] = store_failure(error, item.identity)
             continue
         kept.append(item)
@@ -250,18 +275,40 @@ def _release_all(releases: list[Callable[[], None]]) -> None:
 
 
 def hand_on(
-    run: Run, envelope: Envelope, prepared: list[Prepared[Any]], *, hold: Hold | None = None
+    run: Run,
+    envelope: Envelope,
+    prepared: list[Prepared[Any]],
+    *,
+    hold: Hold | None = None,
+    lane: str | None = None,
+    failures: dict[int, ResultData] | None = None,
 ) -> list[ResultData]:
-    """Invoke this function asynchronously with ``prepared`` (not started); one result each.
+    """Invoke this function asynchronously with ``prepared``; one result each.
 
-    ``hold``: the flow's claim on each message for the continuation (see the module's docstring)."""
+    ``hold``: the flow's claim on each message for the continuation (see the module's docstring).
+    ``lane``: :data:`RETRY_LANE` to hand them to the retry lane (a continuation of a lane stays in
+    it); ``failures`` (by ``id`` of the message) are the retryable failures that send them there,
+    kept as their results when they cannot be handed on."""
     current = run.resources.get("continuation")
+    retrying = lane is not None  # handed on for a failure, not for lack of time
+    lane = lane or (current.lane if isinstance(current, Continuation) else None)
+    failures = failures or {}
+
+    def fallback(item: Prepared[Any], text: str, code: str) -> ResultData:
+        if id(item) in failures:
+            return failures[id(item)]
+        if retrying:  # never started: behind its server's failed message (queue order)
+            return _failed(
+                item, f"not started: its server's earlier message failed retryably; {text}", ErrorCode.BEHIND_RETRY
+            )
+        return _failed(item, text, code)
+
     hop = (current.hop if isinstance(current, Continuation) else 0) + 1
     if hop > MAX_HOPS:
         # taken over and given up at once: a redelivery of the batch must find the requests free
-        _release_all(_held(run, prepared, hold, secrets.token_hex(16), 1.0, {})[1])
+        _release_all(_held(run, prepared, hold, secrets.token_hex(16), 1.0, {}, strict=lane is None)[1])
         text = f"not started in time after {MAX_HOPS} continuations; the batch may be re-delivered"
-        return [_failed(item, text, ErrorCode.TIMEOUT) for item in prepared]
+        return [fallback(item, text, ErrorCode.TIMEOUT) for item in prepared]
     trusted = isinstance(current, Continuation) and current.trusted
     origin = current.origin if isinstance(current, Continuation) else run.request_id()
     received_at = current.received_at if trusted and isinstance(current, Continuation) else run.started_at
@@ -271,13 +318,15 @@ def hand_on(
     results: dict[int, ResultData] = {}
     for whole_chunk in _chunks(prepared):
         token = secrets.token_hex(16)
-        chunk, releases = _held(run, whole_chunk, hold, token, hold_s, results)
+        chunk, releases = _held(run, whole_chunk, hold, token, hold_s, results, strict=lane is None)
         if not chunk:
             continue
         messages = [item.message.body for item in chunk]
         header: dict[str, Any] = {"hop": hop, "origin": origin, "received_at": received_at, "trigger": trigger}
         if hold is not None:
             header["hold"] = token
+        if lane is not None:
+            header["lane"] = lane
         if run.settings.signing_keys:
             key_id = min(run.settings.signing_keys)
             header["key_id"] = key_id
@@ -287,11 +336,28 @@ def hand_on(
         except Exception as error:  # noqa: BLE001 - any failure: these messages fail, retryably
             _release_all(releases)  # a redelivery of the batch must find them free
             text = f"could not hand the message on to a continuation: {str(error)[:300]}"
-            results.update({id(item): _failed(item, text, ErrorCode.CLOUD_ERROR) for item in chunk})
+            results.update({id(item): fallback(item, text, ErrorCode.CLOUD_ERROR) for item in chunk})
             continue
-        reason = f"not started before the safety margin; handed on to an asynchronous invocation of {run.function}"
+        continuation: dict[str, Any] = {"id": invocation_id, "hop": hop}
+        if lane is not None:
+            continuation["lane"] = lane
         for item in chunk:
+            failure = failures.get(id(item))
             results[id(item)] = new_result_data(
-                "deferred", item.identity, reason=reason, continuation={"id": invocation_id, "hop": hop}
+                "deferred",
+                item.identity,
+                reason=_deferral_reason(run, retrying, failure),
+                warnings=list(failure.errors) if failure is not None else [],
+                continuation=continuation,
             )
     return [results[id(item)] for item in prepared]
+
+
+def _deferral_reason(run: Run, retrying: bool, failure: ResultData | None) -> str:
+    if not retrying:
+        return f"not started before the safety margin; handed on to an asynchronous invocation of {run.function}"
+    why = "failed, retryably (warnings: why)" if failure is not None else "queued behind its server's earlier message"
+    return (
+        f"{why}; handed to the retry lane, an asynchronous invocation of {run.function} that "
+        "FunctionGraph's async retry policy retries (its result follows)"
+    )

@@ -9,7 +9,11 @@ poison message in a Kafka batch affects only itself. It never raises.
 Kinds: kafka, rabbitmq (``records[].messages[]``), smn (``record[].smn``),
 apig (``httpMethod`` + ``body``), eventgrid (CloudEvent, list of CloudEvents or
 ``{"events": [...]}``), cts (``{"cts": trace}``), timer (no messages), direct
-(a request object or a list of them) and unknown (``error`` says why).
+(a request object or a list of them), dead_letter (the platform's async destination payload
+``{timestamp, request_context, request_payload, response_context, response_payload}``: the event
+the async retry policy gave up on, its messages those of ``request_payload``; ``meta["dead_letter"]``
+has ``condition``, ``approximate_invoke_count``, ``request_id``, ``trigger`` and ``depth``, 2 when
+that event was itself a dead letter) and unknown (``error`` says why).
 
 ``InboundMessage.source`` is the JSON path of the message inside the event
 (``$.records[0].messages[2]``), so a report can point at it.
@@ -29,6 +33,7 @@ from shared.validation import decode_json_message
 __all__ = [
     "CHANGE_REQUEST_TRIGGERS",
     "ENVELOPE_KINDS",
+    "QUEUE_TRIGGERS",
     "ENVELOPE_MAX_BYTES",
     "Envelope",
     "InboundMessage",
@@ -37,10 +42,24 @@ __all__ = [
     "parse_envelope",
 ]
 
-ENVELOPE_KINDS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown")
+ENVELOPE_KINDS = (
+    "kafka",
+    "rabbitmq",
+    "smn",
+    "apig",
+    "eventgrid",
+    "cts",
+    "timer",
+    "direct",
+    "dead_letter",
+    "unknown",
+)
 # The triggers change_request serves (here, not in shared.flows.change_request: its handler checks them
 # before importing the steps, so that a timer tick never pays for them).
 CHANGE_REQUEST_TRIGGERS = ("kafka", "rabbitmq", "smn", "apig", "eventgrid", "direct")
+# Triggers whose batch nobody retries message by message: a retryable failure goes to the retry lane
+# (shared.runtime.continuation).
+QUEUE_TRIGGERS = ("kafka", "rabbitmq", "smn", "eventgrid", "cts")
 # FunctionGraph's synchronous payload limit; per-message limits are applied later.
 ENVELOPE_MAX_BYTES = 6 * 1024 * 1024
 _CLOUDEVENT_KEYS = ("specversion", "id", "source", "type")
@@ -241,9 +260,36 @@ def _continuation(event: dict[str, Any]) -> Envelope:
     return Envelope("direct", items, meta={"continuation": header, "continuation_messages": messages})
 
 
+def _dead_letter(event: dict[str, Any]) -> Envelope:
+    """The platform's on-failure destination payload: the messages of the event it gave up on."""
+    context, payload = event["request_context"], event["request_payload"]
+    inner = parse_envelope(payload)  # a JSON text: the original event
+    messages = inner.messages or [InboundMessage(0, payload, "$.request_payload", {})]  # never lost
+    before = inner.meta.get("dead_letter") if inner.kind == "dead_letter" else None
+    meta = {k: v for k, v in inner.meta.items() if k != "dead_letter"}
+    meta["dead_letter"] = {
+        "condition": str(context.get("condition") or ""),
+        "approximate_invoke_count": context.get("approximate_invoke_count"),
+        "request_id": str(context.get("request_id") or ""),
+        "trigger": before["trigger"] if before else inner.kind,
+        "depth": (before["depth"] + 1) if before else 1,
+    }
+    return Envelope("dead_letter", messages, meta=meta)
+
+
+def _is_destination_payload(event: dict[str, Any]) -> bool:
+    return (
+        isinstance(event.get("request_context"), dict)
+        and isinstance(event.get("request_payload"), str)
+        and isinstance(event.get("response_context"), dict)
+    )
+
+
 def _from_dict(event: dict[str, Any]) -> Envelope:
     if "sgguard_continuation" in event:
         return _continuation(event)
+    if _is_destination_payload(event):
+        return _dead_letter(event)
     trigger_type = event.get("trigger_type")
     if isinstance(trigger_type, str) and trigger_type.upper() == "TIMER":
         return Envelope("timer", [], meta=_pick(event, "version", "time", "trigger_type", "trigger_name", "user_event"))

@@ -18,7 +18,15 @@ from shared.results import EventMeta, failure_data, result_event, to_log_line
 from shared.runtime.envelopes import Envelope, apig_response
 from shared.runtime.run import Run
 
-__all__ = ["start_run", "respond", "raise_for_retry", "RetryableFailure", "log_envelope_shape"]
+__all__ = [
+    "start_run",
+    "respond",
+    "raise_for_retry",
+    "RetryableFailure",
+    "log_envelope_shape",
+    "continuation_of",
+    "retry_lane",
+]
 
 # LOG_ENVELOPE_SHAPES: how many envelopes this instance has logged the shape of (per process: an
 # instance is one process, and the count must not reset per invocation).
@@ -99,9 +107,30 @@ class RetryableFailure(Exception):
         self.count = count
 
 
-def raise_for_retry(results: list[dict[str, Any]]) -> None:
-    # rolled_back too: a transient failure on a later interface leaves the server as unprotected as
-    # one on the first (which is "failed"), and only a redelivery will attach its groups.
-    failed = [r for r in results if r["data"]["outcome"] in ("failed", "rolled_back") and r["data"].get("retryable")]
+def raise_for_retry(results: list[dict[str, Any]], run: Run, envelope: Envelope, *, always: bool = False) -> None:
+    """Raise :class:`RetryableFailure` when a result failed retryably (``failed`` or ``rolled_back``,
+    ``retryable: true``) and the platform's async retry is what retries it: in the retry lane, for a
+    dead letter not yet published, or ``always`` (ecs_created: its triggers are async)."""
+    from shared.runtime.batch import retry_mode, retryable_failure
+
+    if not (always or envelope.kind == "dead_letter" or retry_mode(run, envelope) == "raise"):
+        return
+    failed = [r for r in results if retryable_failure(r["data"]["outcome"], r["data"].get("retryable"))]
     if failed:
         raise RetryableFailure(len(failed))
+
+
+def continuation_of(envelope: Envelope, run: Run) -> Any:
+    """A ``setup`` entry: the continuation (or retry lane) this envelope carries, or None."""
+    if "continuation" not in envelope.meta:
+        return None
+    from shared.runtime.continuation import read_continuation
+
+    return read_continuation(envelope, run.settings)
+
+
+def retry_lane(run: Run, envelope: Envelope, prepared: list[Any], failures: dict[int, Any]) -> list[Any]:
+    """``process_batch``'s ``retry_lane`` for a flow without holds (ecs_created, sg_drift)."""
+    from shared.runtime.continuation import RETRY_LANE, hand_on
+
+    return hand_on(run, envelope, prepared, lane=RETRY_LANE, failures=failures)

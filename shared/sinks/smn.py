@@ -103,17 +103,22 @@ class SmnSink(Sink):
         return sdk_client(self, "smn", load, self.endpoint)
 
     def send(self, events: list[dict[str, Any]]) -> dict[int, SinkError] | None:
+        (event,) = events
+        message = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        self.publish(subject_of(event), message, message_attributes(event))
+        return None
+
+    def publish(self, subject: str, message: str, attributes: list[dict[str, str]]) -> None:
+        """One message to the topic (also the dead letters of :mod:`shared.runtime.dead_letter`)."""
         client = self._client()
         from huaweicloudsdksmn.v2 import MessageAttribute, PublishMessageRequest, PublishMessageRequestBody
 
-        (event,) = events
         body = PublishMessageRequestBody(
-            subject=subject_of(event),
-            message=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            message_attributes=[MessageAttribute(**attribute) for attribute in message_attributes(event)],
+            subject=subject,
+            message=message,
+            message_attributes=[MessageAttribute(**attribute) for attribute in attributes],
         )
         try:
             client.publish_message(PublishMessageRequest(topic_urn=self.topic_urn, body=body))
         except Exception as error:  # noqa: BLE001 - classified below
             raise sdk_error(self, "smn publish_message", error) from None
-        return None

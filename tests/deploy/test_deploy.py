@@ -43,8 +43,11 @@ def test_first_deploy_creates_functions_triggers_async_config_and_dependency(clo
     assert kafka["trigger_status"] == "ACTIVE" and kafka["event_data"]["kafka_password"] == "kafka-secret-0001"
     for function in (created, change):
         config = function["async_invoke_config"]
-        assert config["max_async_retry_attempts"] == 3 and config["max_async_event_age_in_seconds"] == 3600
-        assert config["destination_config"]["on_failure"]["destination"] == "SMN"
+        age = 300 if function is change else 3600  # a lane within REPLAY_WINDOW_S (docs/retries.md)
+        assert config["max_async_retry_attempts"] == 3 and config["max_async_event_age_in_seconds"] == age
+        on_failure = config["destination_config"]["on_failure"]  # the dead letters come back to the function
+        assert on_failure["destination"] == "FunctionGraph"
+        assert json.loads(on_failure["param"]) == {"func_urn": function["func_urn"]}
         assert len(function["depend_version_list"]) == 1
     assert list(cloud.state()["projects"][cloud.project_id]["functiongraph"]["dependencies"]) == ["sgguard-deps"]
     assert deployer.lines[-1].startswith(f"{len(writes)} change(s) applied; {len(writes)} write call(s)")

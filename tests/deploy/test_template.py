@@ -64,7 +64,10 @@ def test_the_repository_template_validates_and_every_reference_resolves():
     for function in template.functions:
         config = function.async_invoke_config
         assert config["max_async_retry_attempts"] == 3
-        assert json.loads(config["destination_config"]["on_failure"]["param"]) == {"topic_urn": env["ALERT_TOPIC_URN"]}
+        # the dead letters come back to the function ("self": deploy writes its URN), which publishes
+        # each message to DEAD_LETTER_TOPIC_URN (docs/retries.md)
+        assert json.loads(config["destination_config"]["on_failure"]["param"]) == {"func_urn": "self"}
+        assert function.user_data["DEAD_LETTER_TOPIC_URN"] == env["ALERT_TOPIC_URN"]
 
 
 def test_user_data_names_are_settings_the_code_reads():

@@ -59,20 +59,37 @@ def test_a_server_not_ready_in_time_is_retried_then_sent_to_on_failure(env):
     assert any('"outcome":"failed"' in line and '"retryable":true' in line for line in attempts[0]["log"])
     assert final["async"]["condition"] == "RetriesExhausted" and final["async"]["approximate_invoke_count"] == 4
     destination = final["async"]["destination"]
-    assert destination["type"] == "SMN" and destination["target"] == env.alert_topic_urn and destination["delivered"]
-    (message,) = env.smn_messages(env.alert_topic_urn)
-    sent = json.loads(message["message"])
-    assert set(sent) == {"timestamp", "request_context", "request_payload", "response_context", "response_payload"}
-    assert sent["request_context"] == {
+    # on_failure is the function itself (docs/retries.md): it gets the platform's payload and
+    # publishes the message, in full, to the dead-letter topic (DEAD_LETTER_TOPIC_URN)
+    assert destination["type"] == "FunctionGraph" and destination["target"] == urn and destination["delivered"]
+    (dead,) = env.wait_for(lambda: env.executions(request_id=destination["request_id"]), 30) or [None]
+    assert dead is not None and dead["status"] == "succeeded"
+    (message,) = env.wait_for(lambda: env.smn_messages(env.alert_topic_urn), 30)
+    letter = json.loads(message["message"])
+    assert letter["message"] == payload
+    assert letter["sgguard_dead_letter"] == {
+        "function": "ecs_created",
+        "condition": "RetriesExhausted",
+        "approximate_invoke_count": 4,
+        "request_id": accepted.request_id,
+        "trigger": "direct",
+        "message_index": 0,
+    }
+    (result,) = [r["data"] for r in env.results("ecs_created") if r["_execution"]["request_id"] == dead["request_id"]]
+    assert result["outcome"] == "failed" and result["dead_lettered"] is True
+    (invocation,) = [i for i in env.invocations("ecs_created") if i["request_id"] == dead["request_id"]]
+    platform = invocation["payload"]  # the platform's destination payload
+    assert set(platform) == {"timestamp", "request_context", "request_payload", "response_context", "response_payload"}
+    assert platform["request_context"] == {
         "request_id": accepted.request_id,
         "function_urn": urn,
         "condition": "RetriesExhausted",
         "approximate_invoke_count": 4,
     }
-    assert json.loads(sent["request_payload"]) == payload
-    assert sent["response_context"]["status_code"] == 200
-    assert sent["response_context"]["function_error"].startswith("RetryableFailure: 1 result(s) failed")
-    assert json.loads(sent["response_payload"])["errorType"] == "RetryableFailure"
+    assert json.loads(platform["request_payload"]) == payload
+    assert platform["response_context"]["status_code"] == 200
+    assert platform["response_context"]["function_error"].startswith("RetryableFailure: 1 result(s) failed")
+    assert json.loads(platform["response_payload"])["errorType"] == "RetryableFailure"
     assert env.port_groups(server_id) == [["default"]]
 
 

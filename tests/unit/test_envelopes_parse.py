@@ -421,4 +421,15 @@ def test_is_cloudevent():
 
 
 def test_every_kind_is_listed():
-    assert set(ENVELOPE_KINDS) == {"kafka", "rabbitmq", "smn", "apig", "eventgrid", "cts", "timer", "direct", "unknown"}
+    assert set(ENVELOPE_KINDS) == {
+        "kafka",
+        "rabbitmq",
+        "smn",
+        "apig",
+        "eventgrid",
+        "cts",
+        "timer",
+        "direct",
+        "dead_letter",
+        "unknown",
+    }
