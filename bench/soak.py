@@ -296,7 +296,13 @@ def _deliver_changes(cloud, report: SoakReport, config: SoakConfig, inputs: list
             for item, before, after in zip(batch, first, data):
                 if before["outcome"] in ("succeeded", "no_change") and before.get("request_id"):
                     duplicate = any(w["code"] == "DUPLICATE_REQUEST" for w in after.get("warnings", []))
-                    if after["outcome"] != "no_change" or not duplicate or after["api_calls"]["total"] != 0:
+                    # queue order: behind a message of its server that failed retryably in this delivery it
+                    # is not started (handed to the retry lane, or BEHIND_RETRY when that cannot be done)
+                    held_back = after["outcome"] == "deferred" or {e["code"] for e in after.get("errors", [])} == {
+                        "BEHIND_RETRY"
+                    }
+                    answered = after["outcome"] == "no_change" and duplicate
+                    if not (answered or held_back) or after["api_calls"]["total"]:
                         report.violation(
                             f"redelivered {item.request_id} ({before['outcome']}) came back "
                             f"{after['outcome']} with {after['api_calls']}"

@@ -56,7 +56,10 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _yaml(text: str) -> Any:
     import yaml  # only when a policy is YAML
 
-    loader = _string_date_loader()(text)
+    try:
+        loader = _string_date_loader()(text)  # its reader refuses control characters at once
+    except yaml.YAMLError as error:
+        raise SyntaxProblem(f"YAML syntax error: {error}".replace("\n", " ")[:300]) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -104,5 +104,8 @@ def test_each_missing_parameter_is_named_with_its_description(cloud, deployer, c
     assert run_deploy(["--template", str(deployer.template), "--plan"], env, out=lambda line: None) == 3
     err = capsys.readouterr().err
     assert "2 parameter(s) without a value (set them in the environment):" in err
-    assert "  ALERT_TOPIC_URN: SMN topic that receives failed async invocations (on_failure)" in err
+    assert (
+        "  ALERT_TOPIC_URN: SMN dead-letter topic: each message FunctionGraph's async retry policy gave up on, "
+        "in full (docs/retries.md)" in err
+    )
     assert "  SIGNING_KEYS_JSON [secret]: JSON object key_id -> HMAC secret of the ticketing system" in err

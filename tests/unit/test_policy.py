@@ -184,3 +184,13 @@ def test_validate_policy_script(tmp_path):
     assert run.returncode == 1
     assert "policy.yaml: valid (4 rules" in run.stdout
     assert f"{bad}:1: $.rules[0].mode:" in run.stdout and f"{bad}:1: $.rules[0].security_groups:" in run.stdout
+
+
+@pytest.mark.parametrize("text", ["\x00version: 1\n", "version: 1\nrules: []\n\x07", "\ufffe"])
+def test_control_characters_are_a_policy_error_with_a_path_not_a_crash(text):
+    """YAML's reader refuses them when the loader is made: found by the byte fuzzer."""
+    from shared.flows.policy import PolicyError, parse_policy
+
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text)
+    assert caught.value.errors and all(e.path.startswith("$") for e in caught.value.errors)
