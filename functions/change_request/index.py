@@ -5,14 +5,17 @@ Triggers: DMS for Kafka, DMS for RabbitMQ, SMN, APIG, EventGrid, or a direct inv
 
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS, parse_envelope
-from shared.runtime.handler import continuation_of, raise_for_retry, respond, start_run
+from shared.runtime.handler import DeadLetterLost, continuation_of, raise_for_retry, respond, start_run
 from shared.sinks import deliver
 
 
 def handler(event, context):
     envelope = parse_envelope(event)
     setup = {"continuation": lambda run: continuation_of(envelope, run)}
-    run = start_run("change_request", context, envelope, event=event, setup=setup)
+    try:
+        run = start_run("change_request", context, envelope, event=event, setup=setup)
+    except DeadLetterLost as lost:  # a dead letter of a dead letter on a broken configuration: logged
+        return lost.response
     results = process_batch(
         envelope,
         run,

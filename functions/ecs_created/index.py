@@ -11,7 +11,7 @@ from pathlib import Path
 from shared.flows.ecs_created.steps import ACCEPTS, load_run_policy, prepare, process
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
-from shared.runtime.handler import continuation_of, raise_for_retry, respond, retry_lane, start_run
+from shared.runtime.handler import DeadLetterLost, continuation_of, raise_for_retry, respond, retry_lane, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -20,7 +20,10 @@ CODE_DIR = Path(__file__).resolve().parent
 def handler(event, context):
     envelope = parse_envelope(event)
     setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "continuation": lambda r: continuation_of(envelope, r)}
-    run = start_run("ecs_created", context, envelope, event=event, setup=setup)
+    try:
+        run = start_run("ecs_created", context, envelope, event=event, setup=setup)
+    except DeadLetterLost as lost:  # a dead letter of a dead letter on a broken configuration: logged
+        return lost.response
     results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS, retry_lane=retry_lane)
     response = respond(envelope, results, deliver(results, run))
     raise_for_retry(results, run, envelope, always=True)

@@ -11,7 +11,7 @@ from shared.flows.sg_drift.steps import ACCEPTS, load_run_policy, prepare, proce
 from shared.flows.sg_drift.sweep import is_sweep, run_sweep
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
-from shared.runtime.handler import continuation_of, raise_for_retry, respond, retry_lane, start_run
+from shared.runtime.handler import DeadLetterLost, continuation_of, raise_for_retry, respond, retry_lane, start_run
 from shared.sinks import deliver
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -20,7 +20,10 @@ CODE_DIR = Path(__file__).resolve().parent
 def handler(event, context):
     envelope = parse_envelope(event)
     setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "continuation": lambda r: continuation_of(envelope, r)}
-    run = start_run("sg_drift", context, envelope, event=event, setup=setup)
+    try:
+        run = start_run("sg_drift", context, envelope, event=event, setup=setup)
+    except DeadLetterLost as lost:  # a dead letter of a dead letter on a broken configuration: logged
+        return lost.response
     if is_sweep(envelope):
         results = run_sweep(envelope, run)
     else:

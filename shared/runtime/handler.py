@@ -26,7 +26,19 @@ __all__ = [
     "log_envelope_shape",
     "continuation_of",
     "retry_lane",
+    "DeadLetterLost",
 ]
+
+
+class DeadLetterLost(Exception):
+    """A dead letter of a dead letter met a broken configuration: its messages are in the log, and
+    the invocation ends normally (``response``), or the platform would give it up to this function
+    again, wrapped once more, until the payload outgrew the async limit."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count} dead-lettered message(s) could not be handled: written to the log")
+        self.response = {"results": [], "delivery": {"dead_letters_lost": count}}
+
 
 # LOG_ENVELOPE_SHAPES: how many envelopes this instance has logged the shape of (per process: an
 # instance is one process, and the count must not reset per invocation).
@@ -66,8 +78,27 @@ def start_run(
             sys.stdout.write(
                 to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now(), meta=meta)) + "\n"
             )
+        dead_letter = envelope.meta.get("dead_letter") if envelope.kind == "dead_letter" else None
+        if dead_letter and dead_letter.get("depth", 1) >= 2:
+            _log_lost(function, envelope, dead_letter)
+            raise DeadLetterLost(len(envelope.messages)) from error
         sys.stdout.flush()
         raise
+
+
+def _log_lost(function: str, envelope: Envelope, dead_letter: dict[str, Any]) -> None:
+    """Each message of the dead letter, as received (secrets masked), on its own log line: the last
+    place it can be read."""
+    from shared.results import redact
+
+    for message in envelope.messages:
+        try:
+            body: Any = json.loads(message.body) if isinstance(message.body, str) else message.body
+        except ValueError:
+            body = message.body
+        line = {"log": "dead_letter_lost", "function": function, "depth": dead_letter.get("depth"), "message": body}
+        sys.stdout.write(json.dumps(redact(line), sort_keys=True, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def log_envelope_shape(function: str, kind: str, event: Any, limit: int) -> bool:
