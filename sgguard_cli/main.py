@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "deploy": "deploy",
     "preflight": "preflight",
     "validate-policy": "validate_policy",
+    "targets": "targets",
     "show": "show",
     "report": "report",
     "drift": "drift",
