@@ -107,6 +107,12 @@ class TargetClients:
     def check_listed(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> bool:
         """``projects: all``: is the target's project one of its account's in its region (IAM's listing,
         read once per account and ``ttl_s``)?"""
+        listed = self.listed_projects(target, factory, gateway, ttl_s)
+        return project_in_listing(listed, target.region, target.project_id)
+
+    def listed_projects(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> list[Any]:
+        """The projects of the target's account as its IAM listing gives them (cached per account,
+        region and ``ttl_s``; the fanned-out sweep plans ``projects: all`` from it)."""
         from huaweicloudsdkiam.v3 import KeystoneListProjectsRequest
 
         key = (target.account or "", target.region)
@@ -127,7 +133,7 @@ class TargetClients:
             cached = (now + ttl_s, list(response.projects or []))
             with self._lock:
                 self._projects[key] = cached
-        return project_in_listing(cached[1], target.region, target.project_id)
+        return cached[1]
 
 
 TARGET_CLIENTS = TargetClients()

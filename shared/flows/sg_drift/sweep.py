@@ -11,6 +11,9 @@ summary says where to continue (``continue_from``), and the sweep hands the rest
 itself asynchronously (:mod:`shared.flows.sg_drift.continuation`: at most 5 hops, the summary names the
 continuation's request id). One result per server, then one ``summary`` event (servers, interfaces, findings by kind,
 duration, API calls). Run once with ``DRIFT_MODE=enforce``, it back-fills servers that predate sgguard.
+
+With TARGETS the sweep fans out across the targets (:mod:`shared.flows.sg_drift.fanout`), and each
+target's invocation runs :func:`sweep_project` with that target's Run.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 from shared.cloud.gateway import CallCounter
 from shared.cloud.inventory import InventoryGateway
-from shared.flows.sg_drift.continuation import continue_sweep, read_sweep_start
+from shared.flows.sg_drift.continuation import SweepStart, continue_sweep, read_sweep_start
 from shared.flows.sg_drift.steps import Facts, conclude
 from shared.model import Port, SecurityGroup, Server
 from shared.rails.groups import read_address_groups
@@ -32,7 +35,7 @@ from shared.results import EventMeta, Identity, ResultData, failure_data, new_re
 from shared.runtime.envelopes import Envelope
 from shared.runtime.run import Run, cloud_failure
 
-__all__ = ["is_sweep", "run_sweep", "Estate", "read_estate"]
+__all__ = ["is_sweep", "run_sweep", "sweep_project", "Estate", "read_estate"]
 
 
 def is_sweep(envelope: Envelope) -> bool:
@@ -69,12 +72,29 @@ def read_estate(inventory: InventoryGateway) -> Estate:
 
 
 def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
+    """The sweep of the home project (no TARGETS): every result, the summary last."""
+    start = read_sweep_start(envelope)
+    return sweep_project(envelope, run, start, start.sweep_id or f"sweep:{run.clock.now().strftime('%Y%m%dT%H%M%SZ')}")
+
+
+def sweep_project(
+    envelope: Envelope,
+    run: Run,
+    start: SweepStart,
+    request_id: str,
+    *,
+    counter: CallCounter | None = None,
+    target: dict[str, Any] | None = None,
+    home: Run | None = None,
+) -> list[dict[str, Any]]:
+    """One project's sweep from ``start`` with ``run`` (a target's Run with TARGETS): every result,
+    the summary last. ``counter``: counts the listings (and the assume, for a member target);
+    ``target``: what the summary and every result name (TARGETS); ``home``: the invocation's own Run,
+    which invokes the continuation (a member target's Run has the member's credentials and project)."""
     started = time.perf_counter()
     settings = run.settings
-    counter = CallCounter()
+    counter = counter or CallCounter()
     inventory = run.inventory(counter)
-    start = read_sweep_start(envelope)
-    request_id = start.sweep_id or f"sweep:{run.clock.now().strftime('%Y%m%dT%H%M%SZ')}"
     first_page = start.first_page
     events: list[dict[str, Any]] = []
     kinds: Counter[str] = Counter()
@@ -94,6 +114,7 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
                 page_number += 1
                 facts = [estate.facts(s) for s in page]
                 for data, seconds in pool.map(lambda f: _judge(f, run, request_id), facts):
+                    data = data.replace(target=target) if target is not None else data
                     events.append(run.event(data, EventMeta(0, envelope.kind, run.function, seconds)))
                     outcomes[data.outcome] += 1
                     interfaces += len(data.nics)
@@ -122,13 +143,17 @@ def run_sweep(envelope: Envelope, run: Run) -> list[dict[str, Any]]:
         "complete": continue_from is None and listing_error is None,
         "continue_from": {"sweep": {"first_page": continue_from}} if continue_from else None,
         "hop": start.hop,
-        "continuation": continue_sweep(run, start, request_id, continue_from) if continue_from else None,
+        "continuation": continue_sweep(home or run, start, request_id, continue_from) if continue_from else None,
     }
+    if target is not None:
+        summary.update(kind="target", target=target)
     fields: dict[str, Any] = {
         "summary": summary,
         "api_calls": {"total": counter.total, "reads": counter.reads, "writes": counter.writes},
         "mode": settings.drift_mode,
     }
+    if target is not None:
+        fields["target"] = target
     identity = Identity(request_id=request_id)
     data = (
         failure_data(listing_error.errors[0], retryable=True, identity=identity, **fields)
