@@ -12,13 +12,27 @@ API slows to the rate the API accepts instead of burning its retries and failing
 Only one halving per round: calls that were already in flight when the limit dropped report their
 429 too, and those must not halve it again (as TCP's congestion window ignores losses of packets
 sent before the last reduction).
+
+**Shared per (account, region, service)** (issue 23, docs/organisation.md "Rate limits"): the API
+gateway's limits are an account's in a region, whatever instance calls; with the Redis store, a
+limiter also keeps a :class:`SharedLimit` (``shared.idempotency.limits.RedisSharedLimit``: a hash
+``sgguard:limit:<account>:<region>:<service>`` = ``{limit, epoch}``) that every instance of every
+function working on that account and region reads and moves. Cheap by design, not a round trip
+per call: the limiter **loads** the shared limit once (its first call), **halves** it where a 429
+halves the local one (one script: only if nobody halved it since this limiter last looked, the
+shared ``epoch``, so N instances throttled at once halve it once, not N times) and **grows** it by
+one where a success window grows the local one; each answer is adopted at once. So at most one
+round trip per window of successes (``window``, by default four times the limit) and one per
+halving. Between two syncs an instance may run a window at a limit another one already halved:
+the next 429 it gets brings it in line. A store that does not answer is dropped for the rest of the
+limiter's life (the local AIMD goes on alone): rate limits are an aid, never a reason to fail.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
 
@@ -26,13 +40,24 @@ if TYPE_CHECKING:
     from shared.clock import Clock, Deadline
     from shared.cloud.retry import RetryPolicy
 
-__all__ = ["AimdLimiter", "flow_call"]
+__all__ = ["AimdLimiter", "SharedLimit", "flow_call"]
 
 T = TypeVar("T")
 
 
+class SharedLimit(Protocol):
+    """A limit shared with other instances: each method answers ``(limit, epoch)`` as it now stands."""
+
+    def load(self, maximum: int) -> tuple[int, int]: ...
+
+    def decrease(self, seen_epoch: int, minimum: int, maximum: int) -> tuple[int, int]: ...
+
+    def increase(self, maximum: int) -> tuple[int, int]: ...
+
+
 class AimdLimiter:
-    """Additive-increase, multiplicative-decrease bound on the calls in flight."""
+    """Additive-increase, multiplicative-decrease bound on the calls in flight (``shared``: kept in
+    step with other instances', see the module's docstring)."""
 
     # window: successes needed per +1 (default four times the maximum, and never fewer than the limit)
 
@@ -43,6 +68,7 @@ class AimdLimiter:
         minimum: int = 1,
         window: int | None = None,
         monotonic: Callable[[], float] | None = None,
+        shared: SharedLimit | None = None,
     ) -> None:
         self.maximum = max(1, int(limit))
         # successes per +1: at least the limit (one round), and a floor so that growth is slower
@@ -62,10 +88,33 @@ class AimdLimiter:
 
             monotonic = time.monotonic
         self._monotonic = monotonic
+        self._shared = shared
+        self._shared_epoch: int | None = None  # None: not loaded yet
+        self.syncs = 0  # round trips to the shared limit
+
+    def _sync(self, action: Callable[[SharedLimit], tuple[int, int]]) -> bool:
+        """One round trip to the shared limit (under the lock); its answer adopted. False: none made."""
+        shared = self._shared
+        if shared is None:
+            return False
+        try:
+            limit, epoch = action(shared)
+        except Exception:  # noqa: BLE001 - a store that does not answer: local AIMD from now on
+            self._shared = None
+            return False
+        self.syncs += 1
+        if self._shared_epoch is not None and epoch != self._shared_epoch:
+            self._epoch += 1  # halved elsewhere: 429s of calls sent before do not halve again
+        self._shared_epoch = epoch
+        self.limit = max(self.minimum, min(self.maximum, int(limit)))
+        self.lowest = min(self.lowest, self.limit)
+        return True
 
     def acquire(self, timeout_s: float) -> int | None:
         """A slot: the epoch to report back with :meth:`release`; None when ``timeout_s`` passed."""
         with self._cond:
+            if self._shared is not None and self._shared_epoch is None:
+                self._sync(lambda shared: shared.load(self.maximum))
             if self.in_flight >= self.limit:
                 ends = self._monotonic() + max(0.0, timeout_s)
                 while self.in_flight >= self.limit:
@@ -83,15 +132,18 @@ class AimdLimiter:
             if throttled:
                 self.throttled += 1
                 if epoch == self._epoch and self.limit > self.minimum:
-                    self.limit = max(self.minimum, self.limit // 2)
+                    seen = self._shared_epoch if self._shared_epoch is not None else -1
+                    self._epoch += 1
+                    if not self._sync(lambda shared: shared.decrease(seen, self.minimum, self.maximum)):
+                        self.limit = max(self.minimum, self.limit // 2)
                     self.lowest = min(self.lowest, self.limit)
                     self.decreases += 1
-                    self._epoch += 1
                     self.successes = 0
             else:
                 self.successes += 1
                 if self.successes >= max(self.limit, self.window) and self.limit < self.maximum:
-                    self.limit += 1
+                    if not self._sync(lambda shared: shared.increase(self.maximum)):
+                        self.limit += 1
                     self.successes = 0
             if self.in_flight < self.limit:
                 self._cond.notify_all()
@@ -104,6 +156,7 @@ class AimdLimiter:
                 "lowest": self.lowest,
                 "throttled": self.throttled,
                 "decreases": self.decreases,
+                "syncs": self.syncs,
             }
 
 

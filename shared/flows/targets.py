@@ -83,7 +83,9 @@ def run_for(run: Run, target: Target, counter: CallCounter) -> Run:
         cached: Run | None = runs.get((target.key, factory.credentials.ak))
         if cached is None:
             resources = {k: v for k, v in run.resources.items() if k not in ("facts", "target_runs")}
-            cached = dataclasses.replace(run, settings=settings, resources=resources, _factory=factory, _limiter=None)
+            cached = dataclasses.replace(
+                run, settings=settings, resources=resources, account=target.account, _factory=factory, _limiters={}
+            )
             runs[(target.key, factory.credentials.ak)] = cached
         return cached
 

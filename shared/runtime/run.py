@@ -42,15 +42,15 @@ class Run:
     deadline: Deadline
     resources: dict[str, Any] = field(default_factory=dict)  # per-function things loaded at start (the policy)
     started_at: float = 0.0  # epoch seconds when the invocation started
+    account: str | None = None  # the account the Run's credentials reach (None: the home account)
     _factory: ClientFactory | None = field(default=None, repr=False)
-    _limiter: AimdLimiter | None = field(default=None, repr=False)
+    _limiters: dict[str, AimdLimiter] = field(default_factory=dict, repr=False)  # per service
 
     @classmethod
     def start(cls, function: str, context: Any, *, clock: Clock | None = None, settings: Settings | None = None) -> Run:
         clock = clock or SYSTEM_CLOCK
         settings = settings or load_settings(context)
         run = cls(function, context, settings, clock, Deadline.from_context(context, clock, settings.safety_margin_ms))
-        run._limiter = AimdLimiter(settings.concurrency, monotonic=clock.monotonic)  # before any worker starts
         run.started_at = clock.epoch()
         return run
 
@@ -65,44 +65,58 @@ class Run:
             self._factory = client_factory(credentials_from_context(self.context, self.settings), self.settings)
         return self._factory
 
-    @property
-    def limiter(self) -> AimdLimiter:
-        """The invocation's flow control, shared by its workers (AIMD on the calls in flight)."""
-        with _LIMITER_LOCK:  # a Run built without start(): the first worker creates it, once
-            if self._limiter is None:
-                self._limiter = AimdLimiter(self.settings.concurrency, monotonic=self.clock.monotonic)
-            return self._limiter
+    def limiter(self, service: str) -> AimdLimiter:
+        """The invocation's flow control of ``service`` (``vpc``, ``ecs``), shared by its workers (AIMD
+        on the calls in flight); with the Redis store also shared with every instance working on
+        this account and region (:mod:`shared.cloud.limiter`)."""
+        with _LIMITER_LOCK:  # the first worker creates it, once
+            limiter = self._limiters.get(service)
+            if limiter is None:
+                shared = self._shared_limit(service)
+                limiter = AimdLimiter(self.settings.concurrency, monotonic=self.clock.monotonic, shared=shared)
+                self._limiters[service] = limiter
+            return limiter
 
-    def _gateway_options(self, counter: CallCounter | None, *, limited: bool = True) -> dict[str, Any]:
+    def _shared_limit(self, service: str) -> Any:
+        if self.settings.idempotency_store == "memory":
+            return None
+        from shared.idempotency.limits import RedisSharedLimit
+        from shared.idempotency.redis_backend import shared_client
+
+        targets = self.settings.targets
+        account = self.account or (targets.home_account if targets else None) or "home"
+        return RedisSharedLimit(shared_client(self.settings.idempotency_store), account, self.settings.region, service)
+
+    def _gateway_options(self, counter: CallCounter | None, *, service: str | None = None) -> dict[str, Any]:
         return {
             "clock": self.clock,
             "deadline": self.deadline,
             "policy": self.retry_policy,
             "counter": counter,
-            "limiter": self.limiter if limited else None,
+            "limiter": self.limiter(service) if service else None,
         }
 
     def network(self, counter: CallCounter) -> NetworkGateway:
         from shared.cloud.gateway import NetworkGateway
 
-        return NetworkGateway(self.factory(), **self._gateway_options(counter))
+        return NetworkGateway(self.factory(), **self._gateway_options(counter, service="vpc"))
 
     def servers(self, counter: CallCounter) -> ServerGateway:
         from shared.cloud.gateway import ServerGateway
 
-        return ServerGateway(self.factory(), **self._gateway_options(counter))
+        return ServerGateway(self.factory(), **self._gateway_options(counter, service="ecs"))
 
     def inventory(self, counter: CallCounter) -> InventoryGateway:
         """Whole-project listings (the sweep, the report): paged, not flow-limited (one caller)."""
         from shared.cloud.inventory import InventoryGateway
 
-        return InventoryGateway(self.factory(), **self._gateway_options(counter, limited=False))
+        return InventoryGateway(self.factory(), **self._gateway_options(counter))
 
     def functions(self) -> FunctionGateway:
         """FunctionGraph (this function invoking itself asynchronously)."""
         from shared.cloud.functions import FunctionGateway
 
-        return FunctionGateway(self.factory(), **self._gateway_options(None, limited=False))
+        return FunctionGateway(self.factory(), **self._gateway_options(None))
 
     def rollback_deadline(self) -> Deadline:
         """Rollback may use part of the safety margin: leaving an interface half changed is worse."""
