@@ -5,6 +5,7 @@ python -m bench --quick      # fewer runs, no profile (~40 s)
 python -m bench soak --messages 5000
 python -m bench store        # the idempotency store's cost per message (Redis vs memory)
 python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, listing calls (pages)
+python -m bench org          # the sweep over 20 targets x 500 servers on localcloud's runtime (= sgguard bench org)
 """
 
 from __future__ import annotations
@@ -285,7 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     drift = sub.add_parser("drift", help="the sg_drift sweep over a large project: servers/s, listing calls")
     drift.add_argument("--servers", type=int, default=2000)
     drift.add_argument("--latency-ms", type=int, default=0)
+    org = sub.add_parser("org", help="the organisation sweep: targets x servers on localcloud's runtime")
+    org.add_argument("--members", type=int, default=19, help="member accounts (targets: members + the home project)")
+    org.add_argument("--servers", type=int, default=500, help="servers per target")
     args = parser.parse_args(argv)
+    if args.command == "org":
+        from .org import render_org, run_org
+
+        org_report = run_org(args.members, args.servers)
+        print(render_org(org_report))
+        _write(str(ROOT / "bench" / "results" / "org.json"), org_report)
+        return 0
     if args.command == "drift":
         from .drift import render_drift, run_drift
 
