@@ -54,7 +54,14 @@ def _servers(prefix: int, count: int) -> list[dict]:
             "id": f"{prefix:02x}{n:06x}-0000-4000-8000-000000000001",
             "name": f"org-{prefix:02x}-{n:05d}",
             "status": "ACTIVE",
-            "nics": [{"subnet": "subnet-org", "security_groups": ["default"]}],
+            # an explicit address: localcloud's next-free-address scan is linear per port
+            "nics": [
+                {
+                    "subnet": "subnet-org",
+                    "ip_address": f"10.8.{10 + n // 250}.{1 + n % 250}",
+                    "security_groups": ["default"],
+                }
+            ],
         }
         for n in range(count)
     ]
