@@ -161,3 +161,35 @@ def test_without_targets_the_sweep_is_todays_one_in_process(org, redis_server):
     assert summary["outcome"] == "summary" and "kind" not in summary["summary"] and "target" not in summary
     assert summary["summary"]["servers"] == 1 and summary["summary"]["complete"]
     assert json.dumps(results).count(GOOD) == 0
+
+
+def test_a_targets_continuations_carry_the_target_and_the_summary_waits_for_the_last_hop(org, redis_server):
+    """One server per page, one page per invocation: each target hands its second page on to a
+    continuation naming the target; its record is written by the last hop only; a redelivered
+    continuation does nothing."""
+    accounts = [{"domain_id": GOOD, "external_id": "ext-good-0001", "regions": [SOUTH]}]
+    budget = {"DRIFT_SWEEP_PAGE": "1", "DRIFT_SWEEP_PAGES_PER_INVOCATION": "1"}
+    platform = Platform(org, TARGETS=targets_setting(accounts=accounts), **budget, **_store(redis_server))
+    platform.invoke(timer_event(), "plan-0004")
+    ran = platform.drain()
+    hops = summaries(ran, "target")
+    seen = sorted((r["target"]["account"] or "home", r["summary"]["hop"]) for r in hops)
+    assert seen == sorted([("home", 0), ("home", 1), (GOOD, 0), (GOOD, 1)])
+    for first in (r for r in hops if r["summary"]["hop"] == 0):
+        assert first["summary"]["continuation"]["invoked"] and not first["summary"]["complete"]
+        assert first["summary"]["continuation"]["event"]["sweep"]["target"]["region"] == first["target"]["region"]
+    (organisation,) = summaries(ran, "organisation")
+    assert len(organisation["summary"]["complete"]) == 2 and organisation["summary"]["failed"] == []
+    assert ran.index(organisation) == len(ran) - 1  # after both last hops
+    continuation = next(r for r in platform.recorded() if r["payload"]["sweep"].get("hop") == 1)
+    before = calls(org)
+    (duplicate,) = platform.redeliver(continuation["request_id"])
+    assert duplicate["summary"]["duplicate"] is True and calls(org) == before
+
+
+def test_a_store_that_does_not_answer_fails_the_plan_closed(org, redis_server):
+    platform = Platform(org, IDEMPOTENCY_STORE="redis://127.0.0.1:1/0")
+    before = calls(org)
+    (result,) = platform.invoke(timer_event(), "plan-0005")
+    assert result["outcome"] == "failed" and result["errors"][0]["code"] == ErrorCode.STORE_UNAVAILABLE
+    assert result["retryable"] is True and platform.recorded() == [] and calls(org) == before
