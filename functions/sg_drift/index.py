@@ -7,9 +7,8 @@ EventGrid (CTS traces as CloudEvents), or a direct invocation ``{"server_id": ..
 
 from pathlib import Path
 
-from shared.flows.sg_drift.fanout import run_sweeps
 from shared.flows.sg_drift.steps import ACCEPTS, load_run_policy, prepare, process
-from shared.flows.sg_drift.sweep import is_sweep
+from shared.flows.sg_drift.sweep import is_sweep, run_sweep
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
 from shared.runtime.handler import DeadLetterLost, continuation_of, raise_for_retry, respond, retry_lane, start_run
@@ -26,7 +25,12 @@ def handler(event, context):
     except DeadLetterLost as lost:  # a dead letter of a dead letter on a broken configuration: logged
         return lost.response
     if is_sweep(envelope):
-        results = run_sweeps(envelope, run)  # with TARGETS: planned, one invocation per target
+        if run.settings.targets is None:
+            results = run_sweep(envelope, run)  # the home project, in process
+        else:  # the plan, or one target's sweep (imported only with TARGETS: cold start)
+            from shared.flows.sg_drift.fanout import run_sweeps
+
+            results = run_sweeps(envelope, run)
     else:
         results = process_batch(envelope, run, prepare=prepare, step=process, accepts=ACCEPTS, retry_lane=retry_lane)
     response = respond(envelope, results, deliver(results, run))
