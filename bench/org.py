@@ -132,12 +132,14 @@ class OrgCloud:
         max_instances: int | None = None,
         build_dir: Any = None,
         redis_url: str | None = None,
+        function_max_instances: int | None = None,
     ):
         from localcloud.redis_server import RedisServer
         from localcloud.runtime import start
         from sgguard_cli.localenv import LocalEnv
 
         self.members = members
+        self.max_instances = function_max_instances or template_max_instances()
         self.redis = None if redis_url else RedisServer()  # a test passes its fixture's
         if self.redis is not None and self.redis.can_stop and self.redis.process is None:
             self.redis.start()
@@ -149,14 +151,16 @@ class OrgCloud:
         self.env = LocalEnv(self.cloud, "", "")
         self.env.prepare(build_delay_ms=0)
         self.env.deploy(build_dir=build_dir, IDEMPOTENCY_STORE_URL=store, RESULT_SINKS='[{"type": "log"}]')
-        self._configure(targets_setting(members))
+        self._configure(targets_setting(members), function_max_instances)
 
-    def _configure(self, targets: str) -> None:
+    def _configure(self, targets: str, max_instances: int | None) -> None:
         """sg_drift's user data with TARGETS and the SDK endpoints of STS and IAM (through the SDK's
-        own variables); three unused keys dropped (user data holds at most 20)."""
+        own variables); three unused keys dropped (user data holds at most 20). ``max_instances``:
+        the function's maximum instances instead of the template's (``strategy_config``)."""
         from huaweicloudsdkfunctiongraph.v2 import (
             FunctionGraphClient,
             ShowFunctionConfigRequest,
+            StrategyConfig,
             UpdateFunctionConfigRequest,
             UpdateFunctionConfigRequestBody,
         )
@@ -181,6 +185,7 @@ class OrgCloud:
             timeout=config.timeout,
             user_data=json.dumps(data),
             encrypted_user_data=config.encrypted_user_data,
+            strategy_config=StrategyConfig(concurrency=max_instances, concurrent_num=1) if max_instances else None,
         )
         fgs.update_function_config(UpdateFunctionConfigRequest(function_urn=urn, body=body))
 
@@ -233,7 +238,7 @@ class OrgCloud:
             "project_listings": len(listings),
             "invocations": len(executions),
             "peak_instances": peak_overlap(executions),
-            "max_instances": template_max_instances(),
+            "max_instances": self.max_instances,
             "cold_starts": sum(1 for e in executions if e.get("cold_start")),
             "outcomes": dict(Counter(r["outcome"] for r in results)),
             "failed_targets": organisation["summary"]["failed"],

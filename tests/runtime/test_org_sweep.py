@@ -31,3 +31,15 @@ def test_the_organisation_sweep_fans_out_on_the_runtime(redis_server, tmp_path):
     assert 1 <= figures["peak_instances"] <= figures["max_instances"]
     organisation = [r for r in results if (r.get("summary") or {}).get("kind") == "organisation"]
     assert len(organisation) == 1
+
+
+def test_no_more_targets_run_at_once_than_the_functions_maximum_instances(redis_server, tmp_path):
+    """Maximum instances 2 (the function's strategy_config, through UpdateFunctionConfig), 6
+    targets: FunctionGraph's bound, not a scheduler of ours, keeps at most 2 running; all complete."""
+    org = OrgCloud(org_seed(5, 3), 5, redis_url=redis_server.url, build_dir=tmp_path, function_max_instances=2)
+    try:
+        figures = org.sweep(timeout_s=240)
+    finally:
+        org.stop()
+    assert figures["max_instances"] == 2 and figures["targets"] == 6 and figures["complete_targets"] == 6
+    assert figures["invocations"] == 7 and figures["peak_instances"] <= 2
