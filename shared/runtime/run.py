@@ -84,7 +84,9 @@ class Run:
         from shared.idempotency.redis_backend import shared_client
 
         targets = self.settings.targets
-        account = self.account or (targets.home_account if targets else None) or "home"
+        # the home account's domain id when TARGETS gives it, else the home project's id (finer than
+        # the account, never shared by mistake with another deployment on the same Redis)
+        account = self.account or (targets.home_account if targets else None) or f"project-{self.settings.project_id}"
         return RedisSharedLimit(shared_client(self.settings.idempotency_store), account, self.settings.region, service)
 
     def _gateway_options(self, counter: CallCounter | None, *, service: str | None = None) -> dict[str, Any]:

@@ -116,6 +116,6 @@ def test_a_run_shares_its_limits_only_with_the_redis_store(redis_server):
     assert _run()._shared_limit("vpc") is None  # memory store: per invocation, as before
     run = _run(IDEMPOTENCY_STORE=redis_server.url)
     assert run.limiter("vpc") is run.limiter("vpc") and run.limiter("vpc") is not run.limiter("ecs")
-    assert run._shared_limit("ecs").key == "sgguard:limit:home:cn-north-4:ecs"
+    assert run._shared_limit("ecs").key == f"sgguard:limit:project-{'ab' * 16}:cn-north-4:ecs"
     member = Run("sg_drift", None, run.settings, run.clock, run.deadline, account=ACCOUNT)
     assert member._shared_limit("vpc").key == f"sgguard:limit:{ACCOUNT}:cn-north-4:vpc"
