@@ -23,6 +23,7 @@ examples:
   sgguard bench --quick                  # fewer runs, no profile (~40 s)
   sgguard bench -- --help                # the options of python -m bench
   sgguard bench soak --messages 5000     # = make soak: the large fault soak
+  sgguard bench org                      # the organisation sweep, 20 targets x 500 servers (docs/benchmarks.md)
 """
 
 
