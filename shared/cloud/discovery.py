@@ -43,6 +43,7 @@ class RunLike(Protocol):
 
     def factory(self) -> Any: ...
 
+
 __all__ = [
     "DiscoveryFailed",
     "OrganizationsGateway",
