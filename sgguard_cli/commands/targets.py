@@ -111,35 +111,39 @@ def _parse(text: str, label: str, *, yaml_text: bool) -> object:
         raise UsageError(f"{label} is not valid YAML: {error}".replace("\n", " ")) from None
 
 
-def _check(document: object, region: str, args, ctx) -> dict:
-    """``--check``'s rows for a valid document (sgguard_cli/targets_check.py)."""
+def _home_run(document: object, region: str, endpoint: str | None, environ):
+    """A Run of the home project with the caller's credentials and the parsed TARGETS (a valid document)."""
     import dataclasses
 
-    from shared.cloud.exceptions import CloudCallError
     from shared.targets import parse_targets
 
     from ..cloudargs import credentials_from
-    from ..errors import ConfigError
     from ..report.collect import make_run
-    from ..targets_check import check_targets, endpoint_environment
 
     targets = parse_targets(document, home_region=region)
-    endpoint = args.endpoint or ctx.environ.get("LOCALCLOUD_URL")
-    sts = endpoint or ctx.environ.get("STS_ENDPOINT") or ctx.environ.get("HUAWEICLOUD_SDK_STS_ENDPOINT") or ""
+    sts = endpoint or environ.get("STS_ENDPOINT") or environ.get("HUAWEICLOUD_SDK_STS_ENDPOINT") or ""
     endpoints = {
-        "ECS_ENDPOINT": endpoint or ctx.environ.get("ECS_ENDPOINT") or f"https://ecs.{region}.myhuaweicloud.com",
-        "VPC_ENDPOINT": endpoint or ctx.environ.get("VPC_ENDPOINT") or f"https://vpc.{region}.myhuaweicloud.com",
+        "ECS_ENDPOINT": endpoint or environ.get("ECS_ENDPOINT") or f"https://ecs.{region}.myhuaweicloud.com",
+        "VPC_ENDPOINT": endpoint or environ.get("VPC_ENDPOINT") or f"https://vpc.{region}.myhuaweicloud.com",
     }
     home = make_run(
-        {"STS_ENDPOINT": sts} if sts else {},
-        region=region,
-        endpoints=endpoints,
-        credentials=credentials_from(ctx.environ),
+        {"STS_ENDPOINT": sts} if sts else {}, region=region, endpoints=endpoints, credentials=credentials_from(environ)
     )
-    home = dataclasses.replace(home, settings=dataclasses.replace(home.settings, targets=targets))
+    return dataclasses.replace(home, settings=dataclasses.replace(home.settings, targets=targets))
+
+
+def _check(document: object, region: str, args, ctx) -> dict:
+    """``--check``'s rows for a valid document (sgguard_cli/targets_check.py)."""
+    from shared.cloud.exceptions import CloudCallError
+
+    from ..errors import ConfigError
+    from ..targets_check import check_targets, endpoint_environment
+
+    endpoint = args.endpoint or ctx.environ.get("LOCALCLOUD_URL")
+    home = _home_run(document, region, endpoint, ctx.environ)
     try:
         with endpoint_environment(endpoint, {region}):
-            return check_targets(targets, home, endpoint_override=endpoint)
+            return check_targets(home.settings.targets, home, endpoint_override=endpoint)
     except CloudCallError as error:
         raise ConfigError(error.describe()) from None
 

@@ -85,3 +85,25 @@ def test_check_reports_a_refused_discovery_with_its_code(org):
     code, out = run(org, targets=json.dumps(document))
     assert code == 1
     assert out.splitlines()[0].startswith("✗ discovery      DISCOVERY_FAILED: Organizations ListAccounts was refused")
+
+
+def test_preflight_runs_its_member_checks_per_target(org):
+    lines: list[str] = []
+    environ = {
+        "HUAWEICLOUD_SDK_AK": HOME_AK,
+        "HUAWEICLOUD_SDK_SK": HOME_SK,
+        "HUAWEICLOUD_SDK_PROJECT_ID": project_id(HOME, REGIONS[0]),
+        "REGION": REGIONS[0],
+        "TARGETS": targets_setting(),
+    }
+    main(["preflight", "--json", "--endpoint", org.home.url], environ=environ, out=lines.append, err=io.StringIO())
+    document = json.loads("\n".join(lines))
+    checks = {c["name"]: c for c in (document["checks"] if isinstance(document, dict) else document)}
+    for region in REGIONS:
+        assert (
+            checks[f"target prod {region}"]["ok"]
+            and project_id(GOOD, region) in checks[f"target prod {region}"]["detail"]
+        )
+    assert not checks["target legacy"]["ok"] and "AGENCY_MISSING" in checks["target legacy"]["detail"]
+    assert "create the member agency" in checks["target legacy"]["fix"]
+    assert not checks["target sandbox"]["ok"] and "ACCESS_DENIED" in checks["target sandbox"]["detail"]
