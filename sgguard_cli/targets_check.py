@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["check_targets", "endpoint_environment", "SESSION_S"]
+__all__ = ["check_targets", "walk_targets", "discover", "endpoint_environment", "SESSION_S"]
 
 SESSION_S = 900  # AssumeAgency's shortest session: the check only proves it can be had
 
@@ -66,49 +66,62 @@ def _iam_endpoint(region: str, override: str | None) -> str:
     return str(IamRegion.value_of(region).endpoints[0])
 
 
-def check_targets(targets: Any, run: Any, *, endpoint_override: str | None = None) -> dict:
-    """``{"discovery": {...} | None, "targets": [row, ...]}``: one row per target or unreachable scope."""
+def walk_targets(targets: Any, run: Any, *, endpoint_override: str | None = None) -> Iterator[tuple[dict, Any, Any]]:
+    """Each member target (or unreachable scope) as ``(row, member, session)``; ``session`` None when
+    the row is a failure. ``targets``: already with the discovered members."""
     from shared.cloud.agencies import AssumeFailed, StsGateway, session_name
-    from shared.cloud.discovery import DiscoveryFailed, member_accounts
     from shared.cloud.exceptions import CloudCallError
 
-    home = targets.home_account
-    rows = [_row(home or "home", run.settings.region, run.settings.project_id, None, "home project: the caller's own")]
-    discovery = None
-    if targets.discovery is not None:
-        try:
-            targets = member_accounts(targets, run)
-            discovery = {"ok": True, "code": None, "message": f"{len(targets.discovered)} member(s) discovered"}
-        except DiscoveryFailed as error:
-            discovery = {"ok": False, "code": error.code, "message": error.message}
     sts = StsGateway(run.factory(), clock=run.clock, deadline=run.deadline, policy=run.retry_policy)
     name = session_name("targets-check", uuid.uuid4().hex[:12])
     for member in targets.accounts.values():
         try:
             session = sts.assume(member, session=name, duration_s=SESSION_S)
         except AssumeFailed as error:
-            rows.append(_row(member, None, None, error.code, error.message))
+            yield _row(member, None, None, error.code, error.message), member, None
             continue
         for region in member.regions:
             if member.projects is not None:
-                rows.extend(
-                    _row(member, region, p, None, "assumed")
-                    for p in member.projects
-                    if p not in member.exclude_projects
-                )
+                for project in member.projects:
+                    if project not in member.exclude_projects:
+                        yield _row(member, region, project, None, "assumed"), member, session
                 continue
             try:
                 found = _projects(run, member, session, region, _iam_endpoint(region, endpoint_override))
             except CloudCallError as error:
                 code = "ACCESS_DENIED" if error.status == 403 else "ASSUME_FAILED"
-                rows.append(_row(member, region, None, code, f"assumed, but listing its projects: {error.describe()}"))
+                message = f"assumed, but listing its projects: {error.describe()}"
+                yield _row(member, region, None, code, message), member, None
                 continue
             except KeyError:
-                rows.append(_row(member, region, None, "ASSUME_FAILED", f"no IAM endpoint known for {region}"))
+                yield _row(member, region, None, "ASSUME_FAILED", f"no IAM endpoint known for {region}"), member, None
                 continue
             if not found:
-                rows.append(_row(member, region, None, "TARGET_NOT_ALLOWED", f"the account has no project in {region}"))
-            rows.extend(_row(member, region, p, None, "assumed; project listed by the account") for p in found)
+                message = f"the account has no project in {region}"
+                yield _row(member, region, None, "TARGET_NOT_ALLOWED", message), member, None
+            for project in found:
+                yield _row(member, region, project, None, "assumed; project listed by the account"), member, session
+
+
+def discover(targets: Any, run: Any) -> tuple[Any, dict | None]:
+    """``targets`` with the discovered members, and the discovery's own row (None without ``discover``)."""
+    from shared.cloud.discovery import DiscoveryFailed, member_accounts
+
+    if targets.discovery is None:
+        return targets, None
+    try:
+        found = member_accounts(targets, run)
+    except DiscoveryFailed as error:
+        return targets, {"ok": False, "code": error.code, "message": error.message}
+    return found, {"ok": True, "code": None, "message": f"{len(found.discovered)} member(s) discovered"}
+
+
+def check_targets(targets: Any, run: Any, *, endpoint_override: str | None = None) -> dict:
+    """``{"discovery": {...} | None, "targets": [row, ...]}``: one row per target or unreachable scope."""
+    home = targets.home_account
+    rows = [_row(home or "home", run.settings.region, run.settings.project_id, None, "home project: the caller's own")]
+    targets, discovery = discover(targets, run)
+    rows.extend(row for row, _member, _session in walk_targets(targets, run, endpoint_override=endpoint_override))
     return {"discovery": discovery, "targets": rows}
 
 
