@@ -135,7 +135,7 @@ class Targets:
             if skip or account.domain_id in self.discovery.exclude_accounts or account.domain_id in self.accounts:
                 continue
             found.setdefault(account.domain_id, self.discovery.member(account))
-        merged = {**found, **self.accounts}
+        merged = {**self.accounts, **found}  # TARGETS order first, then the organisation's
         return dataclasses.replace(self, accounts=merged, discovered=frozenset(found))
 
     def member(self, domain_id: str | None) -> MemberAccount | None:

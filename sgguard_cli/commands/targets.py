@@ -149,6 +149,8 @@ def _check(document: object, region: str, args, ctx) -> dict:
 
 
 def _print_check(checked: dict, ctx) -> int:
+    from .report import printable
+
     failed = 0
     discovery = checked["discovery"]
     if discovery is not None:
@@ -158,7 +160,7 @@ def _print_check(checked: dict, ctx) -> int:
     for row in checked["targets"]:
         failed += not row["ok"]
         where = " ".join(str(x) for x in (row["region"] or "(every region)", row["project_id"] or "") if x)
-        label = f"{row['name'] or '-'} {row['account']}"
+        label = f"{printable(row['name'] or '-')} {row['account']}"  # a discovered name: untrusted
         if row["ok"]:
             ctx.out(f"✓ {label}  {where}  {row['message']}")
         else:
