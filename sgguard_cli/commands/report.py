@@ -29,7 +29,10 @@ and OUT/report.csv (one row per interface). --from-results takes the verdicts of
 events (JSON lines) instead of computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 1 written
 and --fail-on found what it names (drift: a server not compliant; exposure: an interface exposed;
 any: either, or a server that could not be judged), 2 usage, 3 credentials, policy or a failed API
-call.
+call. With TARGETS (the judging settings', or --targets FILE|env), every target is judged: a
+section per account, region and project (compliant, non-compliant, or not evaluated with the code
+of the failure: AGENCY_MISSING, ACCESS_DENIED, DISCOVERY_FAILED...), an organisation summary, each
+server naming its target; without it the report is the single project's, as always.
 """
 EPILOG = """
 examples:
@@ -63,6 +66,12 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--function", default="sg_drift", metavar="NAME", help="the deployed function to read (default: sg_drift)"
+    )
+    parser.add_argument(
+        "--targets",
+        metavar="SOURCE",
+        help="organisation scale: TARGETS from a FILE (YAML or JSON) or env (TARGETS / TARGETS_FILE of the "
+        "environment) instead of the judging settings' (a section per account, region and project)",
     )
     add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC and FunctionGraph (e.g. localcloud's)")
 
@@ -105,6 +114,8 @@ def run(args, ctx) -> int:
         cloud_run = make_run(
             judging.values, region=target.region, endpoints=endpoints, credentials=target.required_credentials()
         )
+        if args.targets:
+            cloud_run = _with_targets(cloud_run, args.targets, ctx.environ)
         options: dict = {"results": results, "policy_source": str(args.policy), "settings_source": judging.source}
         if cloud_run.settings.targets is None:
             report = collect(cloud_run, policy, **options)
@@ -145,6 +156,25 @@ def run(args, ctx) -> int:
     if failing:
         raise Problems(f"--fail-on {args.fail_on}: {failing}")
     return 0
+
+
+def _with_targets(cloud_run, source: str, environ):
+    """``--targets``: the document of a file or of the environment, parsed by the functions' own code."""
+    import argparse
+    import dataclasses
+
+    from shared.targets import TargetsError, parse_targets
+
+    from .targets import _MISSING, _document
+
+    document, label = _document(argparse.Namespace(file=None if source == "env" else source), environ)
+    if document is _MISSING:
+        raise UsageError("--targets env: neither TARGETS nor TARGETS_FILE is set")
+    try:
+        targets = parse_targets(document, home_region=cloud_run.settings.region)
+    except TargetsError as error:
+        raise UsageError(f"--targets {label}: {error}") from None
+    return dataclasses.replace(cloud_run, settings=dataclasses.replace(cloud_run.settings, targets=targets))
 
 
 def printable(text: str) -> str:
