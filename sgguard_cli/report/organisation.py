@@ -15,6 +15,7 @@ Account names come from TARGETS and from Organizations (untrusted): the renderer
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from typing import Any
 
@@ -46,6 +47,22 @@ def _section(target: dict, report: dict | None, code: str | None = None, reason:
     }
 
 
+def _results_of(results: dict | None, target: dict | None) -> dict | None:
+    """``--from-results`` for one target: a result names its target when TARGETS is set (server ids
+    may repeat across accounts); one without a target, or with ``home``, is the home project's."""
+    if results is None:
+        return None
+    key = ("account", "region", "project_id")
+    mine = {}
+    for server_id, data in results.items():
+        named = data.get("target") if isinstance(data.get("target"), dict) else None
+        if target is None and (named is None or named.get("home")):
+            mine[server_id] = data
+        elif target is not None and named is not None and all(named.get(k) == target[k] for k in key):
+            mine[server_id] = data
+    return mine
+
+
 def _member_run(home_run: Any, member: Any, session: Any, row: dict) -> Any:
     from shared.cloud.clients import AgencyCredentials, ClientFactory
     from shared.cloud.targets import target_settings
@@ -66,10 +83,12 @@ def collect_organisation(home_run: Any, policy: Any, *, endpoint_override: str |
     from ..targets_check import discover, walk_targets
     from .collect import collect, summarise
 
+    started = time.perf_counter()
     targets = home_run.settings.targets
     home = targets.home_target(home_run.settings.region, home_run.settings.project_id or "").to_dict()
     home["account_name"] = home.get("account_name") or "home"
-    report = collect(home_run, policy, **options)
+    results = options.pop("results", None)
+    report = collect(home_run, policy, results=_results_of(results, None), **options)
     sections = [_section(home, report)]
     servers = [{**s, "target": _label(home)} for s in report["servers"]]
     api_calls = report["summary"]["api_calls"]
@@ -89,7 +108,8 @@ def collect_organisation(home_run: Any, policy: Any, *, endpoint_override: str |
             sections.append(_section(target, None, row["code"], row["message"]))
             continue
         try:
-            member_report = collect(_member_run(home_run, member, session, row), policy, **options)
+            member_run = _member_run(home_run, member, session, row)
+            member_report = collect(member_run, policy, results=_results_of(results, target), **options)
         except CloudCallError as error:
             code = "ACCESS_DENIED" if error.status == 403 else (error.code or "READ_FAILED")
             sections.append(_section(target, None, code, f"reading the project: {error.describe()}"))
@@ -102,7 +122,7 @@ def collect_organisation(home_run: Any, policy: Any, *, endpoint_override: str |
         api_calls += member_report["summary"]["api_calls"]
     statuses = Counter(section["status"] for section in sections)
     report.update(
-        summary=summarise(servers, api_calls=api_calls, seconds=report["summary"]["seconds"]),
+        summary=summarise(servers, api_calls=api_calls, seconds=time.perf_counter() - started),
         servers=servers,
         targets=sections,
         organisation={

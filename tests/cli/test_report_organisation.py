@@ -152,3 +152,21 @@ def test_a_terminal_escape_in_an_account_name_is_not_printed_raw(org, tmp_path):
     main(["targets", "--check", "--endpoint", org.home.url], environ, out=lines.append, err=io.StringIO())
     text = "\n".join(lines)
     assert "\x1b" not in text and "sandbox\\x1b[2J" in text
+
+
+def test_sweep_results_apply_to_their_own_target_only(org, tmp_path):
+    # the same server id in every account: a result counts only where its target says
+    target = {"account": GOOD, "region": SOUTH, "project_id": project_id(GOOD, SOUTH), "home": False}
+    event = {
+        "specversion": "1.0",
+        "data": {"outcome": "repaired", "server_id": SERVER, "findings": [], "target": target},
+    }
+    results = tmp_path / "sweep.jsonl"
+    results.write_text(json.dumps(event) + "\n")
+    assert report(org, tmp_path / "out", "--from-results", str(results))[0] == 0
+    document = json.loads((tmp_path / "out" / "report.json").read_text())
+    sources = {
+        (s["target"]["account"], s["target"]["region"]): (s["source"], s["verdict"]) for s in document["servers"]
+    }
+    assert sources[(GOOD, SOUTH)] == ("sweep results", "repaired")
+    assert sources[(GOOD, NORTH)][0] == "computed" and sources[(HOME, NORTH)][0] == "computed"
