@@ -11,6 +11,7 @@ target, implied. Overrides layer defaults < account < region < project.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
 
 TARGETS_SCHEMA = "targets.v1"
 DEFAULT_AGENCY = "sgguard-member"
+_DOMAIN_ID = re.compile(r"[0-9a-f]{32}")
 DEFAULT_DURATION_S = 3600  # AssumeAgency's default and the cap for a caller holding temporary credentials
 
 
@@ -131,7 +133,10 @@ class Targets:
             return self
         found: dict[str, MemberAccount] = {}
         for account in listed:
-            skip = account.status != "active" or account.domain_id == self.home_account
+            # an id that is not 32 lowercase hex (as IAM writes them) is no member: it would go into
+            # an agency URN and a header, and no request could name it (the schema's id pattern)
+            malformed = not _DOMAIN_ID.fullmatch(account.domain_id)
+            skip = malformed or account.status != "active" or account.domain_id == self.home_account
             if skip or account.domain_id in self.discovery.exclude_accounts or account.domain_id in self.accounts:
                 continue
             found.setdefault(account.domain_id, self.discovery.member(account))

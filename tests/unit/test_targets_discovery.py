@@ -94,3 +94,16 @@ def test_discovery_needs_the_home_account_id():
     with pytest.raises(TargetsError) as error:
         parse_targets({"discover": {"organizations": True}}, home_region="cn-north-4")
     assert [d.path for d in error.value.details] == ["$.home.domain_id"]
+
+
+def test_a_listed_id_that_is_not_32_lowercase_hex_is_no_member():
+    found = targets().with_discovered(
+        listed(
+            (A.upper(), "upper", "active"),  # a case variant
+            (A + "\n", "newline", "active"),
+            ("../" + A[3:], "path", "active"),
+            ("\uff10" + A[1:], "fullwidth digit", "active"),
+            (B, "dev", "active"),
+        )
+    )
+    assert set(found.accounts) == {B}
