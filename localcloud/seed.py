@@ -15,7 +15,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from .core.accounts import Agency
+from .core.accounts import Agency, Organization
 from .core.errors import BadRequest
 from .core.state import Backend
 
@@ -70,6 +70,8 @@ def load_seed(backend: Backend, document: dict) -> dict:
         for key, value in document.get("settings", {}).items():
             setattr(backend.settings, key, value)
         _load_accounts(backend, document.get("accounts", []))
+        if "organization" in document:
+            _load_organization(backend, document["organization"])
         for project_doc in document.get("projects", []):
             project = backend.project(project_doc["id"], create=True)
             if project_doc.get("name"):
@@ -96,6 +98,8 @@ def _load_accounts(backend: Backend, accounts: list[dict]) -> None:
     directory = backend.directory
     for doc in accounts:
         account = directory.add_account(doc["domain_id"], doc["name"], doc.get("status", "active"))
+        account.parent_id = doc.get("ou_id")
+        account.joined_at = account.joined_at or backend.clock()
         for credential in doc.get("credentials", []):
             backend.add_credential(credential["ak"], credential["sk"], "", domain_id=account.domain_id)
         for agency in doc.get("agencies", []):
@@ -108,3 +112,15 @@ def _load_accounts(backend: Backend, accounts: list[dict]) -> None:
                     agency.get("max_duration_s", 3600),
                 )
             )
+
+
+def _load_organization(backend: Backend, doc: dict) -> None:
+    """The organisation (global, like the accounts: every region's seed may carry it)."""
+    management = doc["management_account"]
+    backend.directory.organization = Organization(
+        org_id=doc.get("id", "o-" + management[:16]),
+        management_account=management,
+        root_id=doc.get("root_id", "r-" + management[:4]),
+        delegated_administrators=set(doc.get("delegated_administrators", [])),
+        units={unit["id"]: unit["name"] for unit in doc.get("units", [])},
+    )

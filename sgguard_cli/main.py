@@ -152,6 +152,17 @@ def _report(message: str, code: int, ctx: Context, parser: argparse.ArgumentPars
     return code
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as a Unix tool killed by SIGPIPE
+    would (status 141), and point stdout at /dev/null so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's capture): nothing to flush
+        pass
+    return 141
+
+
 def main(
     argv: list[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -172,7 +183,11 @@ def main(
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     try:
-        return int(args._run(args, ctx) or 0)
+        code = int(args._run(args, ctx) or 0)
+        sys.stdout.flush()  # a closed pipe (`sgguard show | head`) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except UsageError as error:
         return _report(str(error), error.code, ctx, args._parser)
     except CliError as error:

@@ -55,6 +55,8 @@ ACTIONS_BY_CALL: dict[str, str] = {
     # ... and the member agency lists its account's projects (projects: all): granted in the member
     # account's agency, not in this template's (MEMBER_ONLY_CALLS)
     "iam.keystone_list_projects": "iam:projects:list",
+    # ... and, with discover: {organizations: true}, lists the organisation's accounts
+    "organizations.list_accounts": "organizations:accounts:list",
     # result sinks
     "functiongraph.async_invoke_function": "functiongraph:function:invokeAsync",
     "eg.put_events": "eg:channels:putEvents",
@@ -85,6 +87,7 @@ SDK_METHOD_CALLS: dict[str, str] = {
     "publish_message": "smn.publish_message",
     "assume_agency": "sts.assume_agency",
     "keystone_list_projects": "iam.keystone_list_projects",
+    "list_accounts": "organizations.list_accounts",
 }
 
 SDK_CLIENTS = (
@@ -101,6 +104,7 @@ SDK_CLIENTS = (
     ),  # the CLI's bootstrap (sgguard_cli/deployer/prereq_api.py); targets' project listing
     ("huaweicloudsdkkafka.v2", "KafkaClient"),  # the CLI's bootstrap and preflight
     ("huaweicloudsdksts.v1", "StsClient"),  # AssumeAgency into member accounts (shared/cloud/agencies.py)
+    ("huaweicloudsdkorganizations.v1", "OrganizationsClient"),  # ListAccounts (shared/cloud/discovery.py)
 )
 
 _GATEWAY_CALL_RE = re.compile(r"""_(?:read|write|pages)\(\s*["']([a-z0-9_]+\.[a-z0-9_]+)["']""")

@@ -10,16 +10,28 @@ target, implied. Overrides layer defaults < account < region < project.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail
 
-__all__ = ["Target", "MemberAccount", "Targets", "TargetsError", "parse_targets", "TARGETS_SCHEMA"]
+__all__ = [
+    "Target",
+    "MemberAccount",
+    "Discovery",
+    "ListedAccount",
+    "Targets",
+    "TargetsError",
+    "parse_targets",
+    "TARGETS_SCHEMA",
+]
 
 TARGETS_SCHEMA = "targets.v1"
 DEFAULT_AGENCY = "sgguard-member"
+_DOMAIN_ID = re.compile(r"[0-9a-f]{32}")
 DEFAULT_DURATION_S = 3600  # AssumeAgency's default and the cap for a caller holding temporary credentials
 
 
@@ -81,12 +93,55 @@ class MemberAccount:
 
 
 @dataclass(frozen=True)
+class ListedAccount:
+    """One account as Organizations ListAccounts lists it."""
+
+    domain_id: str
+    name: str | None
+    status: str  # active | suspended | pending_closure (doc)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """``discover: {organizations: true}``: members from Organizations ListAccounts, given the
+    defaults (agency, regions, projects) of an account TARGETS does not list."""
+
+    ou_ids: tuple[str, ...] = ()  # empty: the whole organisation; else the accounts directly under each
+    exclude_accounts: frozenset[str] = frozenset()
+    agency: str = DEFAULT_AGENCY
+    regions: tuple[str, ...] = ()
+    projects: tuple[str, ...] | None = None
+
+    def member(self, listed: ListedAccount) -> MemberAccount:
+        return MemberAccount(listed.domain_id, listed.name, self.agency, regions=self.regions, projects=self.projects)
+
+
+@dataclass(frozen=True)
 class Targets:
     accounts: Mapping[str, MemberAccount]
     home_account: str | None = None
     home_name: str | None = None
     defaults_overrides: Mapping[str, Any] = field(default_factory=dict)
     duration_s: int = DEFAULT_DURATION_S
+    discovery: Discovery | None = None
+    discovered: frozenset[str] = frozenset()  # the accounts :meth:`with_discovered` added
+
+    def with_discovered(self, listed: Iterable[ListedAccount]) -> Targets:
+        """These targets with the members ListAccounts found: active accounts only, the home account
+        and ``exclude_accounts`` left out; an account TARGETS lists keeps its own entry."""
+        if self.discovery is None:
+            return self
+        found: dict[str, MemberAccount] = {}
+        for account in listed:
+            # an id that is not 32 lowercase hex (as IAM writes them) is no member: it would go into
+            # an agency URN and a header, and no request could name it (the schema's id pattern)
+            malformed = not _DOMAIN_ID.fullmatch(account.domain_id)
+            skip = malformed or account.status != "active" or account.domain_id == self.home_account
+            if skip or account.domain_id in self.discovery.exclude_accounts or account.domain_id in self.accounts:
+                continue
+            found.setdefault(account.domain_id, self.discovery.member(account))
+        merged = {**self.accounts, **found}  # TARGETS order first, then the organisation's
+        return dataclasses.replace(self, accounts=merged, discovered=frozenset(found))
 
     def member(self, domain_id: str | None) -> MemberAccount | None:
         return self.accounts.get(domain_id or "")
@@ -161,7 +216,6 @@ def _both_lists(document: Any) -> list[ErrorDetail]:
     """Each scope takes an include list or an exclude list, not both (schema-valid ``document``)."""
     scopes: list[tuple[str, Any, tuple[tuple[str, str], ...]]]
     scopes = [(f"$.accounts[{i}]", doc, _EXCLUSIVE) for i, doc in enumerate(document.get("accounts", []))]
-    scopes.append(("$.discover", document.get("discover", {}), (("ou_ids", "exclude_accounts"),)))
     problems = [
         ErrorDetail(ErrorCode.SCHEMA_VIOLATION, f"give {include} or {exclude}, not both", f"{path}.{exclude}")
         for path, doc, pairs in scopes
@@ -223,12 +277,42 @@ def parse_targets(document: object, *, home_region: str) -> Targets:
             region_overrides={k: dict(v) for k, v in doc.get("region_overrides", {}).items()},
             project_overrides={k: dict(v) for k, v in doc.get("project_overrides", {}).items()},
         )
+    discovery = _discovery(document, defaults, home_region, accounts, problems)
     if problems:
         raise TargetsError(problems)
     return Targets(
+        discovery=discovery,
         accounts=accounts,
         home_account=home.get("domain_id"),
         home_name=home.get("name"),
         defaults_overrides=dict(defaults.get("overrides", {})),
         duration_s=defaults.get("duration_s", DEFAULT_DURATION_S),
+    )
+
+
+def _discovery(
+    document: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    home_region: str,
+    accounts: Mapping[str, MemberAccount],
+    problems: list[ErrorDetail],
+) -> Discovery | None:
+    """``discover``: None unless ``organizations: true``; the rules a schema cannot say go to ``problems``."""
+    discover = document.get("discover", {})
+    if not discover.get("organizations"):
+        return None
+    if not document.get("home", {}).get("domain_id"):
+        message = "discover.organizations needs the home account's id (ListAccounts is called as it; it is no member)"
+        problems.append(ErrorDetail(ErrorCode.SCHEMA_VIOLATION, message, "$.home.domain_id"))
+    excluded = frozenset(discover.get("exclude_accounts", ()))
+    for index, doc in enumerate(document.get("accounts", [])):
+        if doc["domain_id"] in excluded:
+            message = f"account {doc['domain_id']} is listed and excluded: remove it from one of them"
+            problems.append(ErrorDetail(ErrorCode.SCHEMA_VIOLATION, message, f"$.accounts[{index}].domain_id"))
+    return Discovery(
+        ou_ids=tuple(discover.get("ou_ids", ())),
+        exclude_accounts=excluded,
+        agency=defaults.get("agency", DEFAULT_AGENCY),
+        regions=_layer_regions(defaults, {}, home_region),
+        projects=_projects(defaults, {}),
     )

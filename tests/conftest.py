@@ -114,11 +114,13 @@ def org(org_session, monkeypatch):
     """The organisation in its seeded state; the SDK's endpoint variables pointing at its regions;
     no member session cached from an earlier test."""
     from shared.cloud.agencies import SESSIONS
+    from shared.cloud.discovery import DISCOVERY
     from shared.cloud.targets import TARGET_CLIENTS
 
     org_session.reset()
     SESSIONS.clear()
     TARGET_CLIENTS.clear()
+    DISCOVERY.clear()
     for name, value in org_session.endpoint_environment().items():
         monkeypatch.setenv(name, value)
     return org_session

@@ -15,7 +15,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Account", "ProjectRecord", "Agency", "Directory", "DEFAULT_DOMAIN_ID", "AGENCY_DURATION_LIMITS"]
+__all__ = [
+    "Account",
+    "ProjectRecord",
+    "Agency",
+    "Organization",
+    "Directory",
+    "DEFAULT_DOMAIN_ID",
+    "AGENCY_DURATION_LIMITS",
+]
 
 DEFAULT_DOMAIN_ID = "d0d0d0d0d0d0400080000000000000a1"  # the default seed's account (32 hex, like IAM's)
 # STS AssumeAgency: 900..43200 s, at most 3600 s when the caller signs with temporary credentials (doc)
@@ -26,7 +34,9 @@ AGENCY_DURATION_LIMITS = (900, 43200, 3600)
 class Account:
     domain_id: str
     name: str
-    status: str = "active"
+    status: str = "active"  # Organizations' account status: active | suspended | pending_closure
+    parent_id: str | None = None  # its organisational unit (None: the organisation's root)
+    joined_at: float = 0.0  # epoch seconds it joined the organisation
 
 
 @dataclass
@@ -55,11 +65,29 @@ class Agency:
 
 
 @dataclass
+class Organization:
+    """Huawei Cloud Organizations: one management account, its delegated administrators, its
+    root and organisational units; every account of the directory is a member."""
+
+    org_id: str
+    management_account: str
+    root_id: str
+    delegated_administrators: set[str] = field(default_factory=set)
+    units: dict[str, str] = field(default_factory=dict)  # ou id -> name
+
+    def may_list_accounts(self, domain_id: str | None) -> bool:
+        return domain_id is not None and (
+            domain_id == self.management_account or domain_id in self.delegated_administrators
+        )
+
+
+@dataclass
 class Directory:
     accounts: dict[str, Account] = field(default_factory=dict)
     projects: dict[str, ProjectRecord] = field(default_factory=dict)
     agencies: dict[tuple[str, str], Agency] = field(default_factory=dict)
     credentials: dict[str, Any] = field(default_factory=dict)  # AK -> state.Credential, valid in every region
+    organization: Organization | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def add_account(self, domain_id: str, name: str, status: str = "active") -> Account:
@@ -101,3 +129,4 @@ class Directory:
             self.projects.clear()
             self.agencies.clear()
             self.credentials.clear()
+            self.organization = None

@@ -6,7 +6,7 @@ import importlib
 
 __all__ = ["SERVICES", "all_routers"]
 
-SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "iam", "dms", "sts", "kafka")
+SERVICES = ("vpc", "ecs", "functiongraph", "eg", "smn", "cts", "iam", "dms", "sts", "kafka", "organizations")
 
 
 def all_routers() -> list:

@@ -258,6 +258,7 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
 
     from ..localenv import read_results
     from .demo_drift import drift_detected_and_repaired
+    from .demo_member import second_account
     from .demo_replay import replay_across_instances, start_store
 
     cloud = env.cloud
@@ -395,7 +396,8 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
         )
 
     progress.step("drift: detected, repaired, reported")
-    drift_detected_and_repaired(env, ids["web-01"], checks, out, stamp, args.timeout, deploy_overrides)
+    targets = second_account(env, checks, out, stamp)  # demo_member.py: the member account, its baseline
+    drift_detected_and_repaired(env, ids["web-01"], checks, out, stamp, args.timeout, deploy_overrides, targets)
 
     # ---- where the results went -----------------------------------------------------------------------------
     smn = {

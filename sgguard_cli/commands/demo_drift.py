@@ -5,7 +5,7 @@ groups call made with a user's keys, not sgguard's agency). localcloud records t
 trigger runs sg_drift, which reports ``drift_detected`` (``DRIFT_MODE=report``, the default). Then
 sg_drift is switched to ``enforce`` and asked about web-01 again: it puts the baseline back at its
 position (one insert) and answers ``repaired``. Last, ``sgguard report`` writes the HTML, JSON and
-CSV report of the project.
+CSV report of the project and, with the demo's TARGETS, of the second account (demo_member.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def drift_detected_and_repaired(
     stamp: Callable[[], str],
     timeout: float,
     deploy_overrides: dict[str, str],
+    targets: str | None = None,
 ) -> None:
     from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient, InvokeFunctionRequest
     from huaweicloudsdkvpc.v3 import (
@@ -82,7 +83,7 @@ def drift_detected_and_repaired(
         f"drift: enforce mode puts baseline back first on web-01 (got {repaired.get('outcome')}, {after})",
     )
 
-    out(f"{stamp()} report: sgguard report --out build/demo-report")
+    out(f"{stamp()} report: sgguard report --out build/demo-report{' --targets env' if targets else ''}")
     lines: list[str] = []
     environ = {
         "HUAWEICLOUD_SDK_AK": env.cloud.ak,
@@ -90,11 +91,23 @@ def drift_detected_and_repaired(
         "HUAWEICLOUD_SDK_PROJECT_ID": env.cloud.project_id,
         "REGION": env.cloud.region,
         "PROTECTED_GROUPS": "baseline",
+        **({"TARGETS": targets} if targets else {}),  # the second account too (demo_member.py)
     }
-    code = sgguard(["report", "--endpoint", env.cloud.url, "--out", "build/demo-report"], environ, out=lines.append)
+    argv = ["report", "--endpoint", env.cloud.url, "--out", "build/demo-report"]
+    argv += ["--targets", "env"] if targets else []
+    code = sgguard(argv, environ, out=lines.append)
     for line in lines:
         out("    " + line)
     checks.check(
         code == 0 and Path("build/demo-report/report.html").is_file(),
         "report: build/demo-report/report.html, report.json, report.csv written",
     )
+    if targets:
+        import json
+
+        sections = json.loads(Path("build/demo-report/report.json").read_text(encoding="utf-8")).get("targets") or []
+        evaluated = {s["account_name"] for s in sections if s["status"] != "not_evaluated"}
+        checks.check(
+            {"security", "shop"} <= evaluated,
+            f"report: both accounts evaluated, security (home) and shop (member) (got {sorted(evaluated)})",
+        )

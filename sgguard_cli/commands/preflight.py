@@ -152,6 +152,47 @@ def resource_checks(args, environ: Mapping[str, str]) -> list:
     )
 
 
+_TARGET_FIXES = {
+    "AGENCY_MISSING": "create the member agency in that account (docs/organisation.md, member-side setup)",
+    "ACCESS_DENIED": "check the agency's trust (the home account), its external id and sts:agencies:assume",
+    "DISCOVERY_FAILED": "call from the management account or a delegated administrator (organizations:accounts:list)",
+    "TARGET_NOT_ALLOWED": "the account has no project there: fix its regions / projects in TARGETS",
+}
+
+
+def target_checks(args, environ: Mapping[str, str]) -> list:
+    """With TARGETS (or TARGETS_FILE): one check per target, as ``sgguard targets --check``."""
+    import argparse
+
+    from shared.targets import TargetsError
+
+    from ..deployer.preflight import Check
+    from ..errors import UsageError
+    from ..targets_check import check_targets, endpoint_environment
+    from .targets import _document, _home_run
+
+    if not (environ.get("TARGETS") or environ.get("TARGETS_FILE")):
+        return []
+    target = cloud_target(args, environ)
+    try:
+        document, _source = _document(argparse.Namespace(file=None), environ)
+        home = _home_run(document, target.region, target.endpoint_override, environ)
+    except (UsageError, TargetsError) as error:
+        return [Check("TARGETS", False, str(error), "sgguard targets shows every problem with its JSON path")]
+    with endpoint_environment(target.endpoint_override, {target.region}):
+        checked = check_targets(home.settings.targets, home, endpoint_override=target.endpoint_override)
+    checks = []
+    if checked["discovery"] is not None:
+        found = checked["discovery"]
+        checks.append(Check("targets discovery", found["ok"], found["message"], _TARGET_FIXES.get(found["code"], "")))
+    for row in checked["targets"][1:]:  # the home project: every other check of this command
+        where = " ".join(x for x in (row["region"] or "", row["project_id"] or "") if x) or "every region"
+        label = " ".join(x for x in ("target", row["name"] or row["account"][:8], row["region"]) if x)
+        detail = f"{row['account']} {where}: {row['message'] if row['ok'] else row['code'] + ': ' + row['message']}"
+        checks.append(Check(label, row["ok"], detail, "" if row["ok"] else _TARGET_FIXES.get(row["code"], "")))
+    return checks
+
+
 def run(args, ctx) -> int:
     from ..deployer.preflight import CREDENTIALS_CHECK, render, run_preflight, to_json
     from ..errors import ConfigError
@@ -160,6 +201,7 @@ def run(args, ctx) -> int:
         checks = run_preflight(preflight_input(args, ctx.environ))
         if not any(check.name == CREDENTIALS_CHECK for check in checks):
             checks += resource_checks(args, ctx.environ)
+            checks += target_checks(args, ctx.environ)
     except OSError as error:
         raise ConfigError(f"{error.filename}: {error.strerror}") from None
     ctx.out(to_json(checks) if args.json else render(checks))

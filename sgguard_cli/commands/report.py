@@ -8,7 +8,7 @@ from pathlib import Path
 from ..cloudargs import CREDENTIALS_HELP, add_cloud_arguments, cloud_target
 from ..errors import ConfigError, Problems, UsageError
 
-__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "failures", "FUNCTION_NAME"]
+__all__ = ["SUMMARY", "EPILOG", "add_arguments", "run", "failures", "printable", "FUNCTION_NAME"]
 
 SUMMARY = "report every server's compliance (verdicts and findings as sg_drift judges them): HTML, JSON, CSV"
 DETAILS = f"""
@@ -29,7 +29,10 @@ and OUT/report.csv (one row per interface). --from-results takes the verdicts of
 events (JSON lines) instead of computing them. {CREDENTIALS_HELP}. Exit status: 0 written, 1 written
 and --fail-on found what it names (drift: a server not compliant; exposure: an interface exposed;
 any: either, or a server that could not be judged), 2 usage, 3 credentials, policy or a failed API
-call.
+call. With TARGETS (the judging settings', or --targets FILE|env), every target is judged: a
+section per account, region and project (compliant, non-compliant, or not evaluated with the code
+of the failure: AGENCY_MISSING, ACCESS_DENIED, DISCOVERY_FAILED...), an organisation summary, each
+server naming its target; without it the report is the single project's, as always.
 """
 EPILOG = """
 examples:
@@ -64,6 +67,12 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--function", default="sg_drift", metavar="NAME", help="the deployed function to read (default: sg_drift)"
     )
+    parser.add_argument(
+        "--targets",
+        metavar="SOURCE",
+        help="organisation scale: TARGETS from a FILE (YAML or JSON) or env (TARGETS / TARGETS_FILE of the "
+        "environment) instead of the judging settings' (a section per account, region and project)",
+    )
     add_cloud_arguments(parser, endpoint_help="one URL for ECS, VPC and FunctionGraph (e.g. localcloud's)")
 
 
@@ -94,6 +103,9 @@ def run(args, ctx) -> int:
             raise UsageError(str(error)) from None
     target = cloud_target(args, ctx.environ)
     endpoints = {"ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
+    sts = target.endpoint_override or ctx.environ.get("STS_ENDPOINT") or ctx.environ.get("HUAWEICLOUD_SDK_STS_ENDPOINT")
+    if sts:  # TARGETS: the members' sessions (the CLI's own endpoint, never a function's)
+        endpoints["STS_ENDPOINT"] = sts
     try:
         policy = load_policy(None, str(policy_path.resolve()), [])
         judging = judging_settings(args.config, target, ctx.environ, args.function)
@@ -102,9 +114,17 @@ def run(args, ctx) -> int:
         cloud_run = make_run(
             judging.values, region=target.region, endpoints=endpoints, credentials=target.required_credentials()
         )
-        report = collect(
-            cloud_run, policy, results=results, policy_source=str(args.policy), settings_source=judging.source
-        )
+        if args.targets:
+            cloud_run = _with_targets(cloud_run, args.targets, ctx.environ)
+        options: dict = {"results": results, "policy_source": str(args.policy), "settings_source": judging.source}
+        if cloud_run.settings.targets is None:
+            report = collect(cloud_run, policy, **options)
+        else:  # every target: per account / region / project sections (sgguard_cli/report/organisation.py)
+            from ..report.organisation import collect_organisation
+            from ..targets_check import endpoint_environment
+
+            with endpoint_environment(target.endpoint_override, {target.region}):
+                report = collect_organisation(cloud_run, policy, endpoint_override=target.endpoint_override, **options)
     except SettingError as error:
         raise ConfigError(str(error)) from None
     except CloudCallError as error:
@@ -118,17 +138,53 @@ def run(args, ctx) -> int:
         f"{summary['servers']} servers, {summary['interfaces']} interfaces, {summary['compliant_percent']}% compliant; "
         f"findings: {kinds}; {summary['api_calls']} API calls"
     )
+    organisation = report.get("organisation")
+    if organisation:
+        ctx.out(
+            f"{organisation['targets']} targets in {organisation['accounts']} accounts: "
+            f"{organisation['compliant']} compliant, {organisation['non_compliant']} non-compliant, "
+            f"{organisation['not_evaluated']} not evaluated"
+        )
+        for missing in organisation["not_evaluated_targets"]:
+            where = " ".join(x for x in (missing["region"], missing["project_id"]) if x)
+            name = printable(missing["account_name"] or missing["account"] or "")  # Organizations' name: untrusted
+            ctx.out(f"  not evaluated: {name} {where} {missing['code']}")
     ctx.out(f"settings: {judging.source}")
     for kind, path in paths.items():
         ctx.out(f"{kind:<5} {path}")
-    failing = failures(summary, args.fail_on)
+    failing = failures(summary, args.fail_on, organisation)
     if failing:
         raise Problems(f"--fail-on {args.fail_on}: {failing}")
     return 0
 
 
-def failures(summary: dict, fail_on: str | None) -> str:
-    """What ``--fail-on`` finds in the report's summary, as one phrase ("" when nothing)."""
+def _with_targets(cloud_run, source: str, environ):
+    """``--targets``: the document of a file or of the environment, parsed by the functions' own code."""
+    import argparse
+    import dataclasses
+
+    from shared.targets import TargetsError, parse_targets
+
+    from .targets import _MISSING, _document
+
+    document, label = _document(argparse.Namespace(file=None if source == "env" else source), environ)
+    if document is _MISSING:
+        raise UsageError("--targets env: neither TARGETS nor TARGETS_FILE is set")
+    try:
+        targets = parse_targets(document, home_region=cloud_run.settings.region)
+    except TargetsError as error:
+        raise UsageError(f"--targets {label}: {error}") from None
+    return dataclasses.replace(cloud_run, settings=dataclasses.replace(cloud_run.settings, targets=targets))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (a terminal escape in an account name) shown as ``\\xNN``."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def failures(summary: dict, fail_on: str | None, organisation: dict | None = None) -> str:
+    """What ``--fail-on`` finds in the report's summary, as one phrase ("" when nothing); with
+    TARGETS, ``any`` also fails on a target that could not be evaluated."""
     if not fail_on:
         return ""
     verdicts = summary.get("verdicts") or {}
@@ -139,4 +195,6 @@ def failures(summary: dict, fail_on: str | None) -> str:
         found.append(f"{summary['exposed_interfaces']} interface(s) exposed")
     if fail_on == "any" and verdicts.get("failed"):
         found.append(f"{verdicts['failed']} server(s) could not be judged")
+    if fail_on == "any" and organisation and organisation.get("not_evaluated"):
+        found.append(f"{organisation['not_evaluated']} target(s) not evaluated")
     return "; ".join(found)

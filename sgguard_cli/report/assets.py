@@ -41,6 +41,14 @@ th[data-sort]::after { content: " \\2195"; color: var(--muted); }
 th[aria-sort="ascending"]::after { content: " \\2191"; color: #1f2328; }
 th[aria-sort="descending"]::after { content: " \\2193"; color: #1f2328; }
 .kinds { width: auto; margin-bottom: 16px; }
+#organisation { margin-bottom: 20px; }
+.account { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; padding: 0 0 4px; }
+.account h3 { font-size: 14px; margin: 0; padding: 8px 12px; background: var(--bg);
+  border-bottom: 1px solid var(--line); }
+.targets { table-layout: fixed; }
+.targets th:nth-child(1) { width: 160px; } .targets th:nth-child(2) { width: 300px; }
+.targets th:nth-child(3) { width: 130px; }
+.target { font-size: 12px; }
 .controls { display: flex; gap: 12px; align-items: center; margin: 16px 0 8px; flex-wrap: wrap; }
 .controls input { width: 320px; padding: 6px 8px; font: inherit; }
 .controls select { padding: 6px; font: inherit; }

@@ -21,7 +21,7 @@ from typing import Any
 from .assets import CSS as _CSS
 from .assets import SCRIPT as _SCRIPT
 
-__all__ = ["write_report", "render_html", "render_json", "render_csv", "CSV_COLUMNS"]
+__all__ = ["write_report", "render_html", "render_json", "render_csv", "CSV_COLUMNS", "TARGET_COLUMNS"]
 
 CSV_COLUMNS = [
     "server_id",
@@ -126,8 +126,9 @@ def _interface(nic: dict) -> str:
 
 def _server(server: dict) -> str:
     nics = server.get("interfaces") or []
+    target = _target_label(server.get("target"))
     search = " ".join(
-        [server["name"] or "", server["id"]]
+        [server["name"] or "", server["id"], target]
         + [nic.get("ip") or "" for nic in nics]
         + [nic["port_id"] for nic in nics]
         + [g.get("name") or "" for nic in nics for g in nic.get("groups") or []]
@@ -152,7 +153,9 @@ def _server(server: dict) -> str:
     return (
         f'<tbody class="server{" exposed" if server.get("exposed") else ""}" {attrs}>'
         f'<tr class="row" aria-expanded="false"><td><b>{_e(server["name"])}</b><br><code class="muted">'
-        f"{_e(server['id'])}</code></td><td>{_e(server.get('status'))}</td><td>{len(nics)}</td>"
+        f"{_e(server['id'])}</code>"
+        + (f'<br><span class="muted target">{_e(target)}</span>' if target else "")
+        + f"</td><td>{_e(server.get('status'))}</td><td>{len(nics)}</td>"
         f"<td>{_badge(server['verdict'])}</td><td>{len(server.get('findings') or [])}"
         f"{' <span class=muted>(' + _e(', '.join(kinds)) + ')</span>' if kinds else ''}</td>"
         f"<td>{exposures or ''}</td></tr>"
@@ -160,6 +163,74 @@ def _server(server: dict) -> str:
         f"{_e(rules)} - verdict {_e(_SOURCES.get(server.get('source') or '', server.get('source')))}</p>{reason}"
         + "".join(_interface(nic) for nic in nics)
         + "</td></tr></tbody>"
+    )
+
+
+_STATUS_LABELS = {"compliant": "compliant", "non_compliant": "non-compliant", "not_evaluated": "not evaluated"}
+_STATUS_BADGES = {"compliant": "compliant", "non_compliant": "drift_detected", "not_evaluated": "failed"}
+TARGET_COLUMNS = ["account", "account_name", "region", "project_id"]
+
+
+def _target_label(target: dict | None) -> str:
+    if not target:
+        return ""
+    name = target.get("account_name") or target.get("account") or "home"
+    return " / ".join(str(x) for x in (name, target.get("region"), target.get("project_id")) if x)
+
+
+def _target_row(section: dict) -> str:
+    summary = section.get("summary") or {}
+    status = section["status"]
+    badge = f'<span class="badge v-{_e(_STATUS_BADGES[status])}">{_e(_STATUS_LABELS[status])}</span>'
+    if status == "not_evaluated":
+        detail = f"<b>{_e(section.get('code'))}</b>: {_e(section.get('reason'))}"
+    else:
+        detail = (
+            f"{_e(summary.get('servers', 0))} servers, {_e(summary.get('compliant_percent'))}% compliant, "
+            f"{_e(summary.get('exposed_interfaces', 0))} exposed interface(s)"
+        )
+    return (
+        f'<tr class="target" data-status="{_e(status)}"><td>{_e(section.get("region") or "-")}</td>'
+        f"<td><code>{_e(section.get('project_id') or '-')}</code></td><td>{badge}</td><td>{detail}</td></tr>"
+    )
+
+
+def _organisation(report: dict) -> str:
+    """Per account, its regions and projects with their status; the organisation's counts first."""
+    organisation = report.get("organisation")
+    if not organisation:
+        return ""
+    cards = [
+        (organisation["accounts"], "accounts"),
+        (organisation["targets"], "targets"),
+        (organisation["compliant"], "compliant"),
+        (organisation["non_compliant"], "non-compliant"),
+        (organisation["not_evaluated"], "not evaluated"),
+    ]
+    card_html = "".join(f'<div class="card"><b>{_e(v)}</b><span>{_e(label)}</span></div>' for v, label in cards)
+    accounts: dict[str, list[dict]] = {}
+    for section in report.get("targets") or []:
+        accounts.setdefault(section.get("account") or ("home" if section.get("home") else "-"), []).append(section)
+    blocks = []
+    for account, sections in accounts.items():
+        first = sections[0]
+        name = first.get("account_name") or account
+        home = " (home)" if first.get("home") else ""
+        rows = "".join(_target_row(section) for section in sections)
+        blocks.append(
+            f'<section class="account" data-account="{_e(account)}"><h3>{_e(name)}{_e(home)} '
+            f'<code class="muted">{_e(account)}</code></h3><table class="targets"><thead><tr><th>region</th>'
+            f"<th>project</th><th>status</th><th>servers / reason</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</section>"
+        )
+    discovery = organisation.get("discovery")
+    note = ""
+    if discovery:
+        note = f'<p class="muted">discovery (Organizations ListAccounts): {_e(discovery.get("message"))}</p>'
+    return (
+        f'<section id="organisation"><h2>Organisation</h2><div class="cards">{card_html}</div>{note}'
+        + "".join(blocks)
+        + "</section>"
     )
 
 
@@ -210,6 +281,7 @@ def render_html(report: dict) -> str:
 - generated {_e(report.get("generated_at"))} - protected groups: {_e(protected)} - risky ports: {_e(risky)}
 - settings: {_e(report.get("settings_source") or "-")}</p></header>
 <main>
+{_organisation(report)}
 <section id="summary"><div class="cards">{card_html}</div>
 <h2>Findings by kind</h2>{kinds_html}</section>
 <div class="controls">
@@ -241,13 +313,18 @@ def render_json(report: dict) -> str:
 
 def render_csv(report: dict) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    organisation = "targets" in report  # TARGETS: which account, region and project each row is in
+    columns = TARGET_COLUMNS + CSV_COLUMNS if organisation else CSV_COLUMNS
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for server in report["servers"]:
+        target = server.get("target") or {}
+        where = {k: _csv_safe(str(target.get(k) or "")) for k in TARGET_COLUMNS} if organisation else {}
         for nic in server["interfaces"]:
             groups = nic.get("groups") or []
             writer.writerow(
                 {
+                    **where,
                     "server_id": server["id"],
                     "server_name": _csv_safe(server["name"]),
                     "server_status": server.get("status"),

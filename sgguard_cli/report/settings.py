@@ -29,7 +29,17 @@ __all__ = ["JudgingSettings", "judging_settings", "DEPLOYED", "ENVIRONMENT", "NO
 DEPLOYED, ENVIRONMENT = "deployed", "env"
 # the CLI's target decides these, never a function's user data
 NOT_FROM_SETTINGS = frozenset(
-    {"REGION", "PROJECT_ID", "ECS_ENDPOINT", "VPC_ENDPOINT", "SMN_ENDPOINT", "EG_ENDPOINT", "FUNCTIONGRAPH_ENDPOINT"}
+    {
+        "REGION",
+        "PROJECT_ID",
+        "ECS_ENDPOINT",
+        "VPC_ENDPOINT",
+        "SMN_ENDPOINT",
+        "EG_ENDPOINT",
+        "FUNCTIONGRAPH_ENDPOINT",
+        "STS_ENDPOINT",
+        "HUAWEICLOUD_SDK_STS_ENDPOINT",
+    }
 )
 MAX_CONFIG_BYTES = 1024 * 1024
 

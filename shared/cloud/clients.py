@@ -134,6 +134,23 @@ class ClientFactory:
         endpoint = IamRegion.value_of(self.settings.region).endpoints[0]
         return self.client("iam", IamClient, endpoint, credentials)
 
+    def organizations(self, domain_id: str) -> Any:
+        """Organizations (ListAccounts: TARGETS discovery), a global service with account-scoped
+        credentials: ``OrganizationsRegion.value_of(REGION)`` (which honours
+        ``HUAWEICLOUD_SDK_REGION_ORGANIZATIONS_<REGION>``), else the SDK's one global endpoint."""
+        from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+        from huaweicloudsdkorganizations.v1 import OrganizationsClient
+        from huaweicloudsdkorganizations.v1.region.organizations_region import OrganizationsRegion
+
+        credentials = GlobalCredentials(self.credentials.ak, self.credentials.sk, domain_id)
+        if self.credentials.security_token:
+            credentials = credentials.with_security_token(self.credentials.security_token)
+        try:
+            region = OrganizationsRegion.value_of(self.settings.region)
+        except KeyError:  # the service is global: its one endpoint serves every region
+            region = OrganizationsRegion.CN_NORTH_4
+        return self.client("organizations", OrganizationsClient, region.endpoints[0], credentials)
+
     def functiongraph(self) -> Any:
         """The FunctionGraph client (continuations: this function invoking itself asynchronously)."""
         from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import ErrorCode, ErrorDetail
 from shared.results import Identity, ResultData, failure_data, rejected
-from shared.targets import Target, resolve_target
+from shared.targets import Target, Targets, resolve_target
 
 if TYPE_CHECKING:
     from shared.cloud.agencies import AssumeFailed
     from shared.cloud.counter import CallCounter
     from shared.runtime.run import Run
 
-__all__ = ["home_target", "resolve", "run_for", "assume_failure", "scope_of", "PROJECT_LISTING_TTL_S"]
+__all__ = ["home_target", "targets_for", "resolve", "run_for", "assume_failure", "scope_of", "PROJECT_LISTING_TTL_S"]
 
 PROJECT_LISTING_TTL_S = 300.0  # projects: all - an account's project listing is reused this long
 _RUNS = threading.Lock()
@@ -37,9 +37,31 @@ def home_target(run: Run) -> Target:
     return targets.home_target(run.settings.region, project_id)
 
 
+def targets_for(run: Run, account: str | None) -> Targets | None:
+    """TARGETS as planned for a request naming ``account``: with ``discover``, an account TARGETS
+    does not list explicitly is looked up among the organisation's (ListAccounts, cached). Raises
+    :class:`shared.cloud.discovery.DiscoveryFailed`."""
+    targets = run.settings.targets
+    if targets is None or targets.discovery is None or account is None:
+        return targets
+    if account in targets.accounts or account == targets.home_account:
+        return targets
+    from shared.cloud.discovery import member_accounts
+
+    return member_accounts(targets, run)
+
+
 def resolve(request: Any, run: Run, identity: Identity) -> tuple[Target | None, ResultData | None]:
-    """The target a valid request names, or its rejection (no call made)."""
-    target, refusal = resolve_target(run.settings.targets, request["target"], home_target(run))
+    """The target a valid request names, or its rejection (no call made but, with ``discover``,
+    the organisation's listing)."""
+    from shared.cloud.discovery import DiscoveryFailed
+
+    try:
+        targets = targets_for(run, request["target"].get("account"))
+    except DiscoveryFailed as error:
+        detail = ErrorDetail(error.code, error.message, "$.target.account")
+        return None, failure_data(detail, retryable=error.retryable, identity=identity)
+    target, refusal = resolve_target(targets, request["target"], home_target(run))
     if refusal is not None:
         return None, rejected([refusal], identity=identity)
     return target, None
@@ -62,10 +84,10 @@ def run_for(run: Run, target: Target, counter: CallCounter) -> Run:
     from shared.cloud.agencies import AssumeFailed, StsGateway
     from shared.cloud.targets import TARGET_CLIENTS, target_settings
 
-    targets = run.settings.targets
+    targets = targets_for(run, target.account)  # cached: the listing resolve() used
     member = targets.member(target.account) if targets else None
     assert member is not None  # resolved against TARGETS
-    settings = target_settings(run.settings, target)
+    settings = target_settings(dataclasses.replace(run.settings, targets=targets), target)
     options: dict[str, Any] = {"clock": run.clock, "deadline": run.deadline, "policy": run.retry_policy}
     sts = StsGateway(run.factory(), counter=counter, **options)
     factory = TARGET_CLIENTS.factory(target, member, settings, sts, (run.function, run.request_id()))

@@ -119,3 +119,24 @@ def test_invoke_follows_localcloud_url(capsys):
         assert legacy["security_groups"][0] == "a0000000-0000-4000-8000-000000000001"  # baseline, in that cloud
     finally:
         cloud.stop()
+
+
+def test_a_closed_stdout_pipe_ends_the_command_quietly_with_sigpipes_status():
+    """`sgguard validate-policy policy.yaml | head -0`: the reader is gone before the first write."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    root = Path(__file__).resolve().parents[2]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sgguard_cli", "validate-policy", str(root / "policy.yaml")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert "error" not in done.stderr, done.stderr

@@ -9,7 +9,6 @@ target); the test is skipped, saying why, only when no browser can be had.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,35 +17,6 @@ from tests.support.report import XSS_NAME, make_estate, run_report
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "test-artifacts"
-
-
-def _browser_binaries() -> tuple[str | None, str | None]:
-    browser = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
-    )
-    return browser, shutil.which("chromedriver")
-
-
-@pytest.fixture
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
-    binary, driver = _browser_binaries()
-    if not binary or not driver:
-        pytest.skip(
-            "no chromium/chromedriver on PATH: `make browser` installs them (apt-get install chromium "
-            "chromium-driver, as root)"
-        )
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1280,1100")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    yield session
-    session.quit()
 
 
 def _visible_servers(browser) -> list[str]:

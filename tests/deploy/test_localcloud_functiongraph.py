@@ -154,7 +154,9 @@ def test_an_unknown_function_is_404_fss_1051(cloud, fgs):
         ({"code_type": "obs"}, "Invalid code_type"),
         ({"func_code": FuncCode(file="***")}, "not valid base64"),
         ({"user_data": "not json"}, "Invalid user_data"),
-        ({"user_data": json.dumps({f"K{i}": "v" for i in range(21)})}, "at most 20 keys"),
+        ({"user_data": json.dumps({f"K{i}": "v" * 100 for i in range(40)})}, "at most 4096 bytes"),
+        ({"user_data": json.dumps({"_KEY": "v"})}, "bad key names"),
+        ({"user_data": json.dumps({"A.B": "v"})}, "bad key names"),
     ],
 )
 def test_invalid_create_bodies_are_400(fgs, overrides, words):

@@ -203,6 +203,9 @@ def test_the_demo_runs_end_to_end():
         "sg_drift (CTS trigger, DRIFT_MODE=report) -> drift_detected",  # continuous compliance (issue 15)
         "ok   drift: enforce mode puts baseline back first on web-01",
         "ok   report: build/demo-report/report.html",
+        "ok   second account: the central deployment put baseline first on shop-web-01",  # issue 23
+        "ok   second account: nothing of shop-web-01 in the home project",
+        "ok   report: both accounts evaluated, security (home) and shop (member)",
         "skipped result(s) stayed in the log, off SMN topic",  # quiet by default (issue 22)
         "DEMO OK",
     ):

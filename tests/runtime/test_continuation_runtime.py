@@ -25,8 +25,6 @@ def test_a_batch_too_big_for_one_invocation_completes_through_a_continuation(env
     urn = env.functions()["change_request"]["func_urn"]
     config = fgs.show_function_config(ShowFunctionConfigRequest(function_urn=urn))
     user_data = {**json.loads(config.user_data or "{}"), "MAX_MESSAGES_PER_INVOCATION": "5"}
-    for unused in ("WEBHOOK_URLS", "EG_ENDPOINT"):  # user data holds at most 20 keys (localcloud)
-        user_data.pop(unused, None)
     body = UpdateFunctionConfigRequestBody(
         func_name="change_request",
         runtime=config.runtime,

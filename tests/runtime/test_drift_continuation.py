@@ -27,8 +27,6 @@ def _one_page_per_hop(env, **user_data: str) -> str:
     urn = f"urn:fss:{cloud.region}:{cloud.project_id}:function:default:sg_drift:latest"
     config = fgs.show_function_config(ShowFunctionConfigRequest(function_urn=urn))
     data = {**json.loads(config.user_data or "{}"), **user_data}
-    for unused in ("WEBHOOK_URLS", "EG_ENDPOINT"):  # user data holds at most 20 keys
-        data.pop(unused, None)
     body = UpdateFunctionConfigRequestBody(
         func_name="sg_drift",
         runtime=config.runtime,

@@ -7,6 +7,10 @@ both share one directory of accounts, agencies and AKs. The members:
 - ``NO_AGENCY``: no agency at all (``AGENCY_MISSING``);
 - ``WRONG_EXT``: the agency expects ``ext-expected-01``; TARGETS gives another one (``ACCESS_DENIED``).
 
+Organizations: the home account is the management account; ``GOOD`` and ``WRONG_EXT`` sit in the
+OU :data:`OU_PROD`, ``NO_AGENCY`` under the root; a fifth account, ``CLOSED`` (no projects), is
+``suspended``, and a sixth, ``CLOSING``, ``pending_closure``: ListAccounts lists them, discovery skips them.
+
 Every project holds the same groups and the same server (same ids): a change applied with the
 wrong credentials or in the wrong project would show up somewhere it should not.
 """
@@ -23,6 +27,10 @@ GOOD = "20" * 16
 NO_AGENCY = "30" * 16
 WRONG_EXT = "40" * 16
 ACCOUNTS = {HOME: "home", GOOD: "prod", NO_AGENCY: "legacy", WRONG_EXT: "sandbox"}
+CLOSED = "50" * 16
+CLOSING = "60" * 16
+OU_PROD = "ou-prod00001"
+ROOT = "r-root"
 MEMBER_AGENCY = "sgguard-member"
 GOOD_EXTERNAL_ID = "ext-good-0001"
 HOME_AK, HOME_SK = "ORGHOMEAK0000000001", "org-home-secret-key-000000000000001"
@@ -37,6 +45,10 @@ __all__ = [
     "GOOD",
     "NO_AGENCY",
     "WRONG_EXT",
+    "CLOSED",
+    "CLOSING",
+    "OU_PROD",
+    "ROOT",
     "MEMBER_AGENCY",
     "GOOD_EXTERNAL_ID",
     "SERVER",
@@ -103,8 +115,20 @@ def _accounts() -> list[dict]:
             account["agencies"] = [{"name": MEMBER_AGENCY, "trusted_domain_id": HOME, "external_id": GOOD_EXTERNAL_ID}]
         if domain_id == WRONG_EXT:
             account["agencies"] = [{"name": MEMBER_AGENCY, "trusted_domain_id": HOME, "external_id": "ext-expected-01"}]
+        if domain_id in (GOOD, WRONG_EXT):
+            account["ou_id"] = OU_PROD
         accounts.append(account)
+    accounts.append({"domain_id": CLOSED, "name": "closed", "status": "suspended"})
+    accounts.append({"domain_id": CLOSING, "name": "closing", "status": "pending_closure", "ou_id": OU_PROD})
     return accounts
+
+
+ORGANIZATION = {
+    "id": "o-org0000000001",
+    "management_account": HOME,
+    "root_id": ROOT,
+    "units": [{"id": OU_PROD, "name": "production"}],
+}
 
 
 def region_seed(region: str) -> dict:
@@ -112,6 +136,7 @@ def region_seed(region: str) -> dict:
         "region": region,
         "settings": {"build_delay_ms": 0},
         "accounts": _accounts(),
+        "organization": ORGANIZATION,
         "projects": [_project(domain_id, region) for domain_id in ACCOUNTS],
     }
 
@@ -171,6 +196,7 @@ class Organisation:
             suffix = region.replace("-", "_").upper()
             for service in ("VPC", "ECS", "STS", "IAM"):
                 env[f"HUAWEICLOUD_SDK_REGION_{service}_{suffix}"] = cloud.url
+            env[f"HUAWEICLOUD_SDK_REGION_ORGANIZATIONS_{suffix}"] = self.home.url  # a global service
         return env
 
     def groups_of(self, domain_id: str, region: str) -> list[str]:

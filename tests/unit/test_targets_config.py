@@ -94,7 +94,6 @@ def test_overrides_layer_defaults_account_region_project():
             "$.accounts[0].exclude_regions: give regions or exclude_regions, not both",
         ),
         ({"accounts": [{"domain_id": MEMBER, "projects": "all", "exclude_projects": ["cd" * 16]}]}, "not both"),
-        ({"discover": {"ou_ids": ["ou-abcd"], "exclude_accounts": [MEMBER]}}, "$.discover.exclude_accounts"),
         ({"accounts": [{"domain_id": MEMBER, "projects": "some"}]}, "$.accounts[0].projects"),
         ({"accounts": [{"domain_id": MEMBER, "overrides": {"drift_mode": "ENFORCE"}}]}, "$.accounts[0].overrides"),
         (
@@ -104,7 +103,7 @@ def test_overrides_layer_defaults_account_region_project():
         ({"accounts": [{"domain_id": MEMBER + "\n"}]}, "$.accounts[0].domain_id"),  # a trailing newline is not an id
         ({"accounts": [{"domain_id": MEMBER, "colour": "red"}]}, "$.accounts[0]"),
         ({"defaults": {"duration_s": 7200}}, "$.defaults.duration_s"),
-        ({"discover": {"organizations": True}}, "$.discover.organizations"),
+        ({"discover": {"organizations": True}}, "$.home.domain_id"),  # discovery needs the home account's id
         ({"accounts": [{"domain_id": MEMBER}, {"domain_id": MEMBER}]}, "$.accounts[1].domain_id"),
         ({"home": {"domain_id": MEMBER}, "accounts": [{"domain_id": MEMBER}]}, "$.accounts[0].domain_id"),
         (
