@@ -193,3 +193,33 @@ def test_a_store_that_does_not_answer_fails_the_plan_closed(org, redis_server):
     (result,) = platform.invoke(timer_event(), "plan-0005")
     assert result["outcome"] == "failed" and result["errors"][0]["code"] == ErrorCode.STORE_UNAVAILABLE
     assert result["retryable"] is True and platform.recorded() == [] and calls(org) == before
+
+
+def test_discovered_members_are_planned_and_a_refused_listing_leaves_the_listed_ones(org, redis_server):
+    from tests.functional.test_organisation_discovery import discovering, listings
+
+    platform = Platform(org, TARGETS=discovering(), **_store(redis_server))
+    (plan,) = summaries(platform.invoke(timer_event(), "plan-0006"), "plan")
+    assert {f["target"]: f["code"] for f in plan["summary"]["failed"]} == {
+        f"{NO_AGENCY}/{NORTH}/*": ErrorCode.AGENCY_MISSING,  # discovered, then its (missing) agency
+        f"{NO_AGENCY}/{SOUTH}/*": ErrorCode.AGENCY_MISSING,
+        f"{WRONG_EXT}/{NORTH}/*": ErrorCode.ACCESS_DENIED,  # discovered: no external id given
+        f"{WRONG_EXT}/{SOUTH}/*": ErrorCode.ACCESS_DENIED,
+    }
+    assert len(plan["summary"]["invoked"]) == 3 and len(listings(org)) == 1
+    platform.drain()
+    (organisation,) = summaries(platform.results, "organisation")
+    assert organisation["summary"]["targets"] == 7 and len(organisation["summary"]["complete"]) == 3
+
+    from shared.cloud.discovery import DISCOVERY
+
+    org.home.backend.directory.organization.management_account = "50" * 16  # the home account may not list
+    DISCOVERY.clear()  # the next hour, a fresh instance: no listing cached
+    (plan,) = summaries(platform.invoke(timer_event("2026-12-02T11:00:00+00:00"), "plan-0007"), "plan")
+    assert plan["summary"]["discovery"]["code"] == ErrorCode.DISCOVERY_FAILED
+    assert plan["warnings"][0]["code"] == ErrorCode.DISCOVERY_FAILED
+    assert {e["target"] for e in plan["summary"]["invoked"]} == {
+        f"home/{NORTH}/{HOME_PROJECT}",
+        key(GOOD, NORTH),
+        key(GOOD, SOUTH),
+    }  # the accounts TARGETS lists are swept all the same

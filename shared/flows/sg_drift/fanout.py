@@ -37,16 +37,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.cloud.discovery import DiscoveryFailed, member_accounts
 from shared.cloud.gateway import CallCounter
 from shared.errors import ErrorCode, ErrorDetail
 from shared.flows.sg_drift.continuation import SweepStart, read_sweep_start
 from shared.flows.sg_drift.sweep import run_sweep, sweep_project
-from shared.flows.targets import home_target, run_for
+from shared.flows.targets import home_target, run_for, targets_for
 from shared.idempotency.exceptions import StoreUnavailable
 from shared.idempotency.sweeps import SweepBook, sweep_book_for
 from shared.results import EventMeta, Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.continuation import invoke_self
-from shared.targets import MemberAccount, Target, resolve_target
+from shared.targets import MemberAccount, Target, Targets, resolve_target
 
 if TYPE_CHECKING:
     from shared.runtime.envelopes import Envelope
@@ -95,10 +96,19 @@ def _key(target: dict[str, Any]) -> str:
 
 
 def plan_targets(run: Run, counter: CallCounter) -> tuple[list[Target], list[tuple[dict[str, Any], ErrorDetail]]]:
-    """The home project and every member target; the (account, region) whose projects could not be
-    listed, with why (``projects: all``)."""
+    """The home project and every member target (with ``discover``, the organisation's members too);
+    the (account, region) whose projects could not be listed, with why (``projects: all``). Raises
+    :class:`shared.cloud.discovery.DiscoveryFailed` (the caller plans the listed accounts alone)."""
     targets = run.settings.targets
     assert targets is not None
+    if targets.discovery is not None:
+        targets = member_accounts(targets, run)
+    return _plan_accounts(run, targets, counter)
+
+
+def _plan_accounts(
+    run: Run, targets: Targets, counter: CallCounter
+) -> tuple[list[Target], list[tuple[dict[str, Any], ErrorDetail]]]:
     planned, failed = [home_target(run)], []
     for member in targets.accounts.values():
         for region in member.regions:
@@ -152,7 +162,13 @@ def _plan(envelope: Envelope, run: Run, start: SweepStart) -> list[dict[str, Any
             summary = {"kind": "plan", "sweep_id": sweep_id, "duplicate": True}
             return [run.event(new_result_data("summary", identity, reason=reason, summary=summary), meta)]
         counter = CallCounter()
-        planned, failed = plan_targets(run, counter)
+        discovery: ErrorDetail | None = None
+        try:
+            planned, failed = plan_targets(run, counter)
+        except DiscoveryFailed as error:  # the accounts TARGETS lists are swept all the same
+            discovery = ErrorDetail(error.code, error.message, "$.discover")
+            assert run.settings.targets is not None
+            planned, failed = _plan_accounts(run, run.settings.targets, counter)
         book.plan(sweep_id, len(planned) + len(failed))
     except StoreUnavailable as error:
         detail = ErrorDetail(ErrorCode.STORE_UNAVAILABLE, str(error), "$")
@@ -180,7 +196,10 @@ def _plan(envelope: Envelope, run: Run, start: SweepStart) -> list[dict[str, Any
         "failed": [{"target": _key(t), "code": d.code} for t, d in failed],
         "api_calls": counter.to_dict(),
     }
-    plan = new_result_data("summary", identity, summary=summary, api_calls=counter.to_dict())
+    if discovery is not None:  # the organisation's members could not be listed: only TARGETS' own swept
+        summary["discovery"] = {"code": discovery.code, "message": discovery.message[:300]}
+    warnings = [discovery] if discovery is not None else []
+    plan = new_result_data("summary", identity, summary=summary, api_calls=counter.to_dict(), warnings=warnings)
     return [run.event(plan, meta), *events]
 
 
@@ -196,7 +215,12 @@ def _sweep_target(envelope: Envelope, run: Run, start: SweepStart) -> list[dict[
         return [run.event(rejected([ErrorDetail(ErrorCode.SCHEMA_VIOLATION, message, path)]), meta)]
     identity = Identity(request_id=sweep_id)
     named = {k: v for k, v in start.target.items() if v is not None}
-    target, refusal = resolve_target(run.settings.targets, named, home_target(run))
+    try:
+        targets = targets_for(run, start.target.get("account"))  # discover: the organisation's (cached)
+    except DiscoveryFailed as error:  # this account cannot be resolved now: nothing else is tried
+        detail = ErrorDetail(error.code, error.message, "$.sweep.target.account")
+        return [run.event(failure_data(detail, retryable=error.retryable, identity=identity), meta)]
+    target, refusal = resolve_target(targets, named, home_target(run))
     if target is None:
         assert refusal is not None
         return [run.event(rejected([refusal], identity=identity), meta)]  # not one of TARGETS: no call
