@@ -56,8 +56,11 @@ def cts_trace(
     """The CTS trace of a finished server creation, as the CTS trigger delivers it: ``createServer``
     (ApiCall) or, with ``system_action``, ``createSingleServer`` (SystemAction: CTS "Example Traces"),
     both carrying the finished sub-job with the server id."""
+    from localcloud.services.vpc.traces import account_of
+
     now = time.time() if now is None else now
     job = job or {}
+    domain = account_of(project)
     metadata = server.get("metadata") or {}
     request_server = {
         "name": server.get("name"),
@@ -82,17 +85,19 @@ def cts_trace(
         "code": "200",
         "api_version": "v1.1",
         "source_ip": "127.0.0.1",
+        "domain_id": domain,  # the account and project of the trace (CTS "Example Traces")
+        "project_id": project.project_id,
         "time": _epoch_ms(job.get("begin_time"), now),
         "record_time": int(now * 1000),
         "user": (
             # the older example traces' form of a service acting for the account: no type
-            {"name": f"{project.name}/op_service", "domain": {"name": project.name, "id": project.project_id[:32]}}
+            {"name": f"{project.name}/op_service", "domain": {"name": project.name, "id": domain}}
             if system_action
             else {
                 "type": "User",
                 "name": "localcloud",
-                "id": project.project_id[:32],
-                "domain": {"name": project.name, "id": project.project_id[:32]},
+                "id": domain,
+                "domain": {"name": project.name, "id": domain},
             }
         ),
         # CTS delivers request and response as JSON strings (CTS trace structure page).
