@@ -181,7 +181,10 @@ def route_message(
     try:
         return locate(run, route, counter), None
     except AssumeFailed as error:
-        return None, event_assume_failure(error, identity)
+        member = targets.member(route.account)
+        named = {"account": route.account, "account_name": member.name if member else None, "region": None}
+        named.update(project_id=route.project_id, home=False)  # its region: from the listing not read
+        return None, event_assume_failure(error, identity).replace(target=named)
 
 
 def event_assume_failure(error: AssumeFailed, identity: Identity) -> ResultData:
