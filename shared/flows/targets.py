@@ -182,7 +182,8 @@ def route_message(
         return locate(run, route, counter), None
     except AssumeFailed as error:
         member = targets.member(route.account)
-        named = {"account": route.account, "account_name": member.name if member else None, "region": None}
+        named: dict[str, Any] = {"account": route.account, "account_name": member.name if member else None}
+        named["region"] = None
         named.update(project_id=route.project_id, home=False)  # its region: from the listing not read
         return None, event_assume_failure(error, identity).replace(target=named)
 
