@@ -19,6 +19,8 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
   subscription whose endpoint is a function URN (filter policies already applied by SMN).
 * ``eg.events_published`` -> each CloudEvent, as it is, for every EVENTGRID trigger on that
   channel whose ``source_name`` is the event's ``source`` (and ``event_types``, when set, match).
+* a creation's and a change's trace, as a cloud service event, through the project's EventGrid
+  subscriptions to other channels, maybe another account's or region's (:mod:`.forwarding`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from localcloud.core.timefmt import iso_seconds
 from localcloud.services.functiongraph.validation import expand_operations
 
 from .engine import LocalRuntime
+from .forwarding import forward, service_event
 
 __all__ = ["install_listeners", "cts_trace", "ecs_cloud_event", "smn_event", "CTS_TRACE_NAME"]
 
@@ -227,6 +230,8 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
                         )
                     )
     _fire(runtime, found)
+    for trace in traces:  # the member-side subscriptions: to a central channel, maybe another account's
+        forward(backend, project.project_id, service_event(trace))
 
 
 def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
@@ -242,6 +247,7 @@ def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
         model = state.service("functiongraph")
         found.extend(_deliver_cts(model, trace, operation))
     _fire(runtime, found)
+    forward(backend, project.project_id, service_event(trace))
 
 
 def _on_smn_published(runtime: LocalRuntime, payload: dict) -> None:

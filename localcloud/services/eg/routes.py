@@ -3,6 +3,9 @@ and the ``PutEventsReq`` / ``CloudEvents`` / ``PutEventsResponse`` models).
 
 ``POST /v1/{project_id}/channels/{channel_id}/events`` ``{"events": [CloudEvent, ...]}`` ->
 200 ``{"failed_count", "events": [{"event_id"[, "error_code", "error_msg"]}]}``.
+``POST /v1/{project_id}/channels`` (CreateChannel: ``name``, ``description``, ``cross_account``,
+``policy``) -> 200 the channel; ``POST /v1/{project_id}/subscriptions`` (CreateSubscription:
+``name``, ``channel_id``, ``sources``, ``targets``; :mod:`.subscriptions`) -> 200 the subscription.
 Errors render as ``{"request_id", "error_code", "error_msg"}``.
 """
 
@@ -27,3 +30,22 @@ def put_events(ctx: ApiContext):
         channel_id, body, request_id=ctx.request_id, raw_size=len(ctx.raw_body)
     )
     return 200, answer
+
+
+@router.route("POST", "/v1/{project_id}/channels")
+def create_channel(ctx: ApiContext):
+    body = ctx.json(errors.BAD_REQUEST)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise errors.bad_request("name is required")
+    return 200, ctx.project.service("eg").create_channel(
+        body["name"],
+        description=body.get("description") or "",
+        cross_account=bool(body.get("cross_account", False)),
+        policy=body.get("policy"),
+    )
+
+
+@router.route("POST", "/v1/{project_id}/subscriptions")
+def create_subscription(ctx: ApiContext):
+    model = ctx.project.service("eg")
+    return 200, model.subscriptions.create(ctx.json(errors.BAD_REQUEST), now=model._now())
