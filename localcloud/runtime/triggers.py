@@ -231,7 +231,7 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
                     )
     _fire(runtime, found)
     for trace in traces:  # the member-side subscriptions: to a central channel, maybe another account's
-        forward(backend, project.project_id, service_event(trace))
+        forward(backend, str(payload["project"].project_id), service_event(trace))
 
 
 def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
@@ -247,7 +247,7 @@ def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
         model = state.service("functiongraph")
         found.extend(_deliver_cts(model, trace, operation))
     _fire(runtime, found)
-    forward(backend, project.project_id, service_event(trace))
+    forward(backend, str(payload["project"].project_id), service_event(trace))
 
 
 def _on_smn_published(runtime: LocalRuntime, payload: dict) -> None:
