@@ -241,3 +241,42 @@ def test_sgguards_own_change_in_a_member_account_is_not_drift(org):
     results, _ = invoke(org, "sg_drift", eventgrid(trace))
     assert results[0]["outcome"] == "skipped" and codes(results[0]) == [ErrorCode.OWN_CHANGE]
     assert calls(org, before) == []
+
+
+def test_a_flood_of_events_costs_one_assume_per_account_and_nothing_outside_targets(org):
+    before = since(org)
+    flood = [creation_trace(GOOD, project_id(GOOD, SOUTH)) for _ in range(8)]
+    flood += [creation_trace(NO_AGENCY, project_id(NO_AGENCY, SOUTH)) for _ in range(8)]
+    flood += [creation_trace("50" * 16, "5001" + "ab" * 14) for _ in range(8)]
+    results, _ = invoke(org, "ecs_created", eventgrid(*flood[:20]), CONCURRENCY="8")
+    results += invoke(org, "ecs_created", eventgrid(*flood[20:]), CONCURRENCY="8")[0]
+    good, broken, outside = results[:8], results[8:16], results[16:]
+    # one creation, however many events describe it: handled once, the rest are duplicates
+    assert sorted(r["outcome"] for r in good) == ["no_change"] * 7 + ["succeeded"], good
+    assert {(r["outcome"], codes(r)[0]) for r in broken} == {("failed", ErrorCode.AGENCY_MISSING)}
+    assert {(r["outcome"], codes(r)[0]) for r in outside} == {("skipped", ErrorCode.TARGET_NOT_ALLOWED)}
+    made = calls(org, before)
+    assert len([c for c in made if c.get("route") == "POST /v5/agencies/assume"]) == 2  # GOOD once, NO_AGENCY once
+    assert len([c for c in made if c.get("service") == "iam"]) == 1  # GOOD's project listing, once
+    assert estate(org) == expected(org, {(GOOD, SOUTH): [BASELINE, default_group(org, GOOD, SOUTH)]})
+
+
+def test_a_rule_change_in_a_member_account_rechecks_that_projects_servers_only(org):
+    targets = json.dumps(
+        {
+            "home": {"domain_id": HOME},
+            "defaults": {"regions": list(REGIONS)},
+            "accounts": [{"domain_id": GOOD, "external_id": "ext-good-0001", "overrides": {"drift_mode": "enforce"}}],
+        }
+    )
+    group = default_group(org, GOOD, NORTH)
+    trace = port_trace(
+        GOOD, project_id(GOOD, NORTH), trace_name="createSecurity-group-rule", resource_type="security-group-rules"
+    )
+    trace["resource_id"] = "e1000000-0000-4000-8000-000000000001"  # the rule's id
+    trace["response"] = json.dumps({"security_group_rule": {"security_group_id": group}})
+    results, _ = invoke(org, "sg_drift", eventgrid(trace), TARGETS=targets)
+    assert [(r["outcome"], r["target"]["account"], r["target"]["region"]) for r in results] == [
+        ("repaired", GOOD, NORTH)
+    ], results
+    assert estate(org) == expected(org, {(GOOD, NORTH): [BASELINE, default_group(org, GOOD, NORTH)]})

@@ -77,7 +77,14 @@ def port_trace(domain_id: str | None, project: str | None, port: str = PORT, **f
 
 
 def eventgrid(*traces: dict) -> list[dict]:
-    return [eventgrid_event(trace) for trace in traces]
+    """The traces as EventGrid's cloud service events (``source`` ``HC.<service>``)."""
+    events = []
+    for trace in traces:
+        service = trace["service_type"]
+        event = eventgrid_event({"resource_id": None, **trace})
+        event.update(source=f"HC.{service}", type=f"{service}:CloudTrace:{trace['trace_type']}", data=trace)
+        events.append(event)
+    return events
 
 
 def home_user_data(org) -> dict:
