@@ -35,6 +35,8 @@ examples:
   sgguard bootstrap --params bootstrap.yaml --plan     # what would be created; changes nothing
   sgguard bootstrap --params bootstrap.yaml            # show it, ask, create, deploy, preflight
   sgguard bootstrap --kafka-instance-id ID --yes --server SERVER_ID
+  sgguard bootstrap --member --central-project-id PID --central-channel-id CID --central-region cn-north-4
+      # with a MEMBER account's credentials, per region: its ECS / VPC events to the central channel
 """
 
 _FLAGS = ("region", "agency_name", "kafka_instance_id", "kafka_topic", "result_topic", "alert_topic")
@@ -52,6 +54,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--build-dir", help="where the zips are built (default: build/ of the project)")
     add_cloud_arguments(parser, endpoint_help="one URL for every service (e.g. localcloud's)")
+    from .bootstrap_member import add_member_arguments
+
+    add_member_arguments(parser)
 
 
 def _environment(params, environ: dict, region: str, project_id: str, agency: str) -> dict:
@@ -118,6 +123,10 @@ def _use_created_urns(params, environ: dict, env: dict, topics: dict) -> None:
 
 
 def run(args, ctx) -> int:
+    if getattr(args, "member", False):  # a member account's side: its EventGrid subscription only
+        from .bootstrap_member import run_member
+
+        return run_member(args, ctx)
     from ..deployer.api import DeployError, build_client
     from ..deployer.bootstrap_params import ParamsError, load_params
     from ..deployer.packaging import PackagingError

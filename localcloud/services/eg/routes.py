@@ -5,7 +5,8 @@ and the ``PutEventsReq`` / ``CloudEvents`` / ``PutEventsResponse`` models).
 200 ``{"failed_count", "events": [{"event_id"[, "error_code", "error_msg"]}]}``.
 ``POST /v1/{project_id}/channels`` (CreateChannel: ``name``, ``description``, ``cross_account``,
 ``policy``) -> 200 the channel; ``POST /v1/{project_id}/subscriptions`` (CreateSubscription:
-``name``, ``channel_id``, ``sources``, ``targets``; :mod:`.subscriptions`) -> 200 the subscription.
+``name``, ``channel_id``, ``sources``, ``targets``; :mod:`.subscriptions`) -> 200 the subscription;
+``GET /v1/{project_id}/subscriptions?name=&channel_id=`` (ListSubscriptions) -> ``{"total", "size", "items"}``.
 Errors render as ``{"request_id", "error_code", "error_msg"}``.
 """
 
@@ -49,3 +50,10 @@ def create_channel(ctx: ApiContext):
 def create_subscription(ctx: ApiContext):
     model = ctx.project.service("eg")
     return 200, model.subscriptions.create(ctx.json(errors.BAD_REQUEST), now=model._now())
+
+
+@router.route("GET", "/v1/{project_id}/subscriptions")
+def list_subscriptions(ctx: ApiContext):
+    """ListSubscriptions: ``name`` (exact), ``channel_id``; ``{"total", "size", "items"}``."""
+    items = ctx.project.service("eg").subscriptions.listed(name=ctx.arg("name"), channel_id=ctx.arg("channel_id"))
+    return 200, {"total": len(items), "size": len(items), "items": items}

@@ -152,6 +152,13 @@ class Subscriptions:
             and any(s["name"] == event.get("source") and matches(s["filter"], event) for s in item["sources"])
         ]
 
+    def listed(self, *, name: str | None = None, channel_id: str | None = None) -> list[dict]:
+        return [
+            copy.deepcopy(item)
+            for item in self.items.values()
+            if (not name or item["name"] == name) and (not channel_id or item["channel_id"] == channel_id)
+        ]
+
     def record(self, delivery: dict[str, Any]) -> None:
         self.deliveries.append(copy.deepcopy(delivery))
 
