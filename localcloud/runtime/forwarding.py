@@ -7,8 +7,8 @@ ENABLED subscription of that channel whose source and filter take it
 ``target_channel_id`` of project ``target_project_id`` in region ``target_region`` (another
 region's server through the shared directory). Into another account's channel only when that
 channel's ``cross_account`` policy lets the subscription's account put events; otherwise the
-forwarding is refused, 403 ``EG.00014030`` (the code is localcloud's: no public page lists the
-answer), and recorded in the subscription project's ``deliveries`` (``GET /_localcloud/state``),
+forwarding is refused, 403 ``EG.00014030`` (``errors.FORBIDDEN``: localcloud's, no public page
+lists the answer), and recorded in the subscription project's ``deliveries`` (``GET /_localcloud/state``),
 as EventGrid's own event tracing would show it. Accepted events are announced on the target
 backend (``eg.events_published``), where the EVENTGRID triggers of that channel get them.
 
@@ -21,10 +21,10 @@ import uuid
 from typing import Any
 
 from localcloud.core.timefmt import iso_seconds
+from localcloud.services.eg.errors import FORBIDDEN, NOT_FOUND
 
 __all__ = ["service_event", "forward", "FORBIDDEN"]
 
-FORBIDDEN = "EG.00014030"
 _OFFICIAL_CHANNELS = ("default",)
 
 
@@ -68,14 +68,14 @@ def _deliver(backend: Any, source_project: str, subscription: dict, target: dict
     }
     target_backend = directory.backends.get(region)
     if target_backend is None:
-        return {**outcome, "status": 404, "error_code": "EG.00014040", "error_msg": f"no region {region}"}
+        return {**outcome, "status": 404, "error_code": NOT_FOUND, "error_msg": f"no region {region}"}
     with target_backend.lock:
         project = target_backend.project(detail["target_project_id"])
         model = project.service("eg") if project is not None else None
         channel = model._channels.get(detail["target_channel_id"]) if model is not None else None
         if model is None or channel is None:
             message = f"Not request resource found: channel {detail['target_channel_id']}"
-            return {**outcome, "status": 404, "error_code": "EG.00014040", "error_msg": message}
+            return {**outcome, "status": 404, "error_code": NOT_FOUND, "error_msg": message}
         from localcloud.services.eg.subscriptions import may_put
 
         owner = directory.owner_of(detail["target_project_id"])
