@@ -151,6 +151,7 @@ class Template:
     dependencies: list[DependencySpec] = field(default_factory=list)
     agency: AgencySpec | None = None
     root: Path = field(default_factory=project_root)
+    event_channels: list[dict] = field(default_factory=list)  # those whose `when` holds (bootstrap creates them)
 
     def function(self, name: str) -> FunctionSpec:
         for function in self.functions:
@@ -380,6 +381,7 @@ def parse_template(document: Any, environ: Mapping[str, str], root: Path | None 
             resolved["agency"]["name"], resolved["agency"]["policy"], resolved["agency"].get("delegated_service", "")
         ),
         root=root if root is not None else project_root(),
+        event_channels=[c for c in resolved.get("event_channels", []) if _when(c)],
     )
     errors = _semantic_errors(template)
     if errors:

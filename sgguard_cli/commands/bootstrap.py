@@ -122,6 +122,13 @@ def _use_created_urns(params, environ: dict, env: dict, topics: dict) -> None:
         env["RESULT_SINKS"] = json.dumps(["log", {"type": "smn", "topic_urn": result}])
 
 
+def _use_channel(environ: dict, env: dict, facts: dict) -> None:
+    """The central channel's id (found or created) for the triggers on it, unless the caller set one."""
+    found = [channel_id for channel_id in (facts.get("channels") or {}).values() if channel_id]
+    if found and not environ.get("ORG_EG_CHANNEL_ID"):
+        env["ORG_EG_CHANNEL_ID"] = found[0]
+
+
 def run(args, ctx) -> int:
     if getattr(args, "member", False):  # a member account's side: its EventGrid subscription only
         from .bootstrap_member import run_member
@@ -162,8 +169,10 @@ def run(args, ctx) -> int:
             params.kafka_topic,
             params.kafka_partitions,
             params.tracker,
+            template.event_channels,
         )
         steps, facts = plan_prerequisites(api, wanted)
+        _use_channel(environ, env, facts)
         steps.append(_dependency_step(template, target, env, build_dir))
         template = _load(template_path, env)  # DEPENDENCY_ZIP may have moved to localcloud's stub
         for step in steps:
@@ -190,6 +199,7 @@ def run(args, ctx) -> int:
                 return 0
             state = apply_steps(steps, facts, ctx.out)
             _use_created_urns(params, environ, env, state.get("topics", {}))
+            _use_channel(environ, env, state)
             deploy(_load(template_path, env), out=ctx.out, **common)
     except (PrerequisiteError, DeployError, PackagingError) as error:
         raise ConfigError(str(error)) from None

@@ -118,6 +118,24 @@ class EgModel:
         self._channels[channel_id] = channel
         return copy.deepcopy(channel)
 
+    def channels(self, *, name: str | None = None) -> list[dict]:
+        return [copy.deepcopy(c) for c in self._channels.values() if not name or c["name"] == name]
+
+    def update_channel(self, channel_id: str, body: dict) -> dict:
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            raise errors.channel_not_found(channel_id)
+        cross_account, policy = (
+            body.get("cross_account", channel["cross_account"]),
+            body.get("policy", channel["policy"]),
+        )
+        if not isinstance(cross_account, bool) or not isinstance(policy, dict):
+            raise errors.invalid_parameters("cross_account must be a boolean and policy an object")
+        channel.update(cross_account=cross_account, policy=copy.deepcopy(policy), updated_time=self._now())
+        if isinstance(body.get("description"), str):
+            channel["description"] = body["description"]
+        return copy.deepcopy(channel)
+
     def channel(self, channel_id: str) -> dict:
         channel = self._channels.get(channel_id)
         if channel is None:
