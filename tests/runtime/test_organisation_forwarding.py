@@ -44,8 +44,17 @@ def test_a_member_servers_creation_is_forwarded_and_handled_in_that_account_only
 
     server = create_member_server(org, GOOD, SOUTH, "member-app-01")
     refused = create_member_server(org, WRONG_EXT, NORTH, "sandbox-app-01")
-    for cloud in org.clouds.values():
-        cloud.runtime.wait_idle(timeout_s=60)
+    good_eg = org.clouds[SOUTH].backend.project(project_id(GOOD, SOUTH)).service("eg")
+    bad_eg = org.clouds[NORTH].backend.project(project_id(WRONG_EXT, NORTH)).service("eg")
+
+    def pending() -> int:
+        """Not settled yet: a runtime busy, a forwarding not made, or ecs_created not run."""
+        busy = sum(cloud.runtime.busy for cloud in org.clouds.values())
+        forwarded = bool(good_eg.subscriptions.deliveries) and bool(bad_eg.subscriptions.deliveries)
+        ran = bool(org.home.runtime.executions(function="ecs_created"))
+        return busy + (0 if forwarded and ran else 1)
+
+    assert org.home.runtime.wait_idle(timeout_s=60, extra=pending), "the forwarded creation was not handled"
 
     # handled in GOOD's south project: the baseline first, as policy.yaml says
     [port] = _ports_of(org, GOOD, SOUTH, server)
@@ -59,8 +68,7 @@ def test_a_member_servers_creation_is_forwarded_and_handled_in_that_account_only
     assert GROUPS["baseline"] not in other["security_groups"]
 
     # the forwarding: GOOD's delivered, WRONG_EXT's refused with 403, recorded in its project
-    good = org.clouds[SOUTH].backend.project(project_id(GOOD, SOUTH)).service("eg").subscriptions.deliveries
-    bad = org.clouds[NORTH].backend.project(project_id(WRONG_EXT, NORTH)).service("eg").subscriptions.deliveries
+    good, bad = good_eg.subscriptions.deliveries, bad_eg.subscriptions.deliveries
     assert [d["status"] for d in good] == [200]
     assert [(d["status"], d["error_code"]) for d in bad] == [(403, "EG.00014030")]
 
