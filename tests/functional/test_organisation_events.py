@@ -280,3 +280,23 @@ def test_a_rule_change_in_a_member_account_rechecks_that_projects_servers_only(o
         ("repaired", GOOD, NORTH)
     ], results
     assert estate(org) == expected(org, {(GOOD, NORTH): [BASELINE, default_group(org, GOOD, NORTH)]})
+
+
+def test_a_trace_made_with_this_instances_member_session_is_not_drift(org):
+    from shared.cloud.agencies import SESSIONS
+
+    created, _ = invoke(org, "ecs_created", eventgrid(creation_trace(GOOD, project_id(GOOD, SOUTH))))
+    assert created[0]["outcome"] == "succeeded", created
+    session_key = SESSIONS.access_key(GOOD, "sgguard-member")
+    assert session_key
+    trace = port_trace(GOOD, project_id(GOOD, SOUTH))
+    trace["user"] = {"domain": {"id": GOOD, "name": "prod"}, "name": "someone", "access_key_id": session_key}
+    before = since(org)
+    results, _ = invoke(org, "sg_drift", eventgrid(trace))
+    assert results[0]["outcome"] == "skipped" and codes(results[0]) == [ErrorCode.OWN_CHANGE]
+    assert calls(org, before) == []
+    # the same key in another account's trace is not a session of that account's agency
+    other = port_trace(WRONG_EXT, project_id(WRONG_EXT, SOUTH))
+    other["user"] = {"domain": {"id": WRONG_EXT, "name": "x"}, "name": "someone", "access_key_id": session_key}
+    results, _ = invoke(org, "sg_drift", eventgrid(other))
+    assert codes(results[0]) != [ErrorCode.OWN_CHANGE]

@@ -85,7 +85,8 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
         return Prepared.rejected(message, body)
     if "trace_name" not in body and "trace_id" not in body:
         return _direct(message, body)
-    reading = read_drift_trace(body, agency=_agency_of(body, message, run), own_access_key=_own_access_key(run))
+    agency, own_key = _own_identity(body, message, run)
+    reading = read_drift_trace(body, agency=agency, own_access_key=own_key)
     trace = Identity(request_id=reading.trace_id)
     if reading.own_change:  # to the log only, unless a sink asks for own changes (shared/sinks/core.py)
         note = ErrorDetail(ErrorCode.OWN_CHANGE, "a trace of sgguard's own change: not drift", "$")
@@ -127,15 +128,18 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
     ]
 
 
-def _agency_of(body: dict[str, object], message: InboundMessage, run: Run) -> str | None:
-    """The agency whose sessions are sgguard's own in this trace's account: the member agency of
-    TARGETS for a member's trace (sgguard's changes there are made by it), else ``SGGUARD_AGENCY``."""
+def _own_identity(body: dict[str, object], message: InboundMessage, run: Run) -> tuple[str | None, str | None]:
+    """Who is sgguard itself in this trace's account: for a member's trace (TARGETS) the member
+    agency and this instance's session of it (sgguard's changes there are made by them), else
+    ``SGGUARD_AGENCY`` and the invocation's own access key."""
     targets = run.settings.targets
-    if targets is None:
-        return run.settings.agency_name
     route = route_event(body, targets, run.settings.project_id, via_cts="specversion" not in message.meta)
-    member = targets.member(route.account) if route.account and not route.home else None
-    return member.agency if member is not None else run.settings.agency_name
+    member = targets.member(route.account) if targets and route.account and not route.home else None
+    if member is None:
+        return run.settings.agency_name, _own_access_key(run)
+    from shared.cloud.agencies import SESSIONS
+
+    return member.agency, SESSIONS.access_key(member.domain_id, member.agency)
 
 
 def _direct(message: InboundMessage, body: dict[str, object]) -> Prepared[DriftJob]:
