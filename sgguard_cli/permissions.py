@@ -52,8 +52,8 @@ ACTIONS_BY_CALL: dict[str, str] = {
     #  per published policies; verify before adding)
     # organisation scale (TARGETS): the function's agency assumes each member's agency (IAM5 action)
     "sts.assume_agency": "sts:agencies:assume",
-    # ... and the member agency lists its account's projects (projects: all): granted in the member
-    # account's agency, not in this template's (MEMBER_ONLY_CALLS)
+    # ... and the member agency lists its account's projects (projects: all; and for a member's events,
+    # the project's region): granted in the member account's agency, not in this template's (MEMBER_ONLY_CALLS)
     "iam.keystone_list_projects": "iam:projects:list",
     # ... and, with discover: {organizations: true}, lists the organisation's accounts
     "organizations.list_accounts": "organizations:accounts:list",

@@ -7,7 +7,7 @@ Order: YAML -> schema check as written (a literal secret in ``encrypted_user_dat
 before anything is resolved) -> every ``${NAME}`` a declared parameter with a value (the error
 names *all* missing ones) -> secret rules -> schema check with the non-secret parameters
 substituted (an unknown ``runtime: ${RUNTIME}`` fails with its path) -> typed :class:`Template`,
-keeping the triggers whose ``when`` is true. Format: docs/template.md.
+keeping the triggers (and event channels) whose ``when`` is true. Format: docs/template.md.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ class Template:
     dependencies: list[DependencySpec] = field(default_factory=list)
     agency: AgencySpec | None = None
     root: Path = field(default_factory=project_root)
+    event_channels: list[dict] = field(default_factory=list)  # those whose `when` holds (bootstrap creates them)
 
     def function(self, name: str) -> FunctionSpec:
         for function in self.functions:
@@ -296,13 +297,8 @@ def _semantic_errors(template: Template) -> list[str]:
         for t_index, trigger in enumerate(function.triggers):
             if trigger.event_data.get("auth") == "NONE" and function.user_data.get("REQUIRE_SIGNED_REQUESTS") != "true":
                 errors.append(f'{where}.triggers[{t_index}].event_data.auth: NONE needs REQUIRE_SIGNED_REQUESTS "true"')
-            empty = [
-                k
-                for k, v in trigger.event_data.items()
-                if v in ("", [])
-                and k not in SECRET_EVENT_FIELDS
-                and k not in ("kafka_user", "access_user", "env_id", "sl_domain")
-            ]
+            may_be_empty = (*SECRET_EVENT_FIELDS, "kafka_user", "access_user", "env_id", "sl_domain")
+            empty = [k for k, v in trigger.event_data.items() if v in ("", []) and k not in may_be_empty]
             if empty:
                 errors.append(f"{where}.triggers[{t_index}].event_data: empty once resolved: {', '.join(empty)}")
         for key, target in ((function.async_invoke_config or {}).get("destination_config") or {}).items():
@@ -380,6 +376,7 @@ def parse_template(document: Any, environ: Mapping[str, str], root: Path | None 
             resolved["agency"]["name"], resolved["agency"]["policy"], resolved["agency"].get("delegated_service", "")
         ),
         root=root if root is not None else project_root(),
+        event_channels=[c for c in resolved.get("event_channels", []) if _when(c)],
     )
     errors = _semantic_errors(template)
     if errors:

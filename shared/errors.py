@@ -53,6 +53,7 @@ class ErrorCode:
     ACCESS_DENIED = "ACCESS_DENIED"  # assuming the member agency was refused: trust, external id, policy (403)
     ASSUME_FAILED = "ASSUME_FAILED"  # AssumeAgency failed otherwise (bad request, throttled, unreachable)
     DISCOVERY_FAILED = "DISCOVERY_FAILED"  # TARGETS discover: Organizations ListAccounts refused or failed
+    EVENT_TARGET_UNKNOWN = "EVENT_TARGET_UNKNOWN"  # with TARGETS: an event's account / project missing or malformed
 
     # Resolving the target and the groups.
     SERVER_NOT_FOUND = "SERVER_NOT_FOUND"

@@ -19,7 +19,11 @@ CODE_DIR = Path(__file__).resolve().parent
 
 def handler(event, context):
     envelope = parse_envelope(event)
-    setup = {"policy": lambda r: load_run_policy(r, CODE_DIR), "continuation": lambda r: continuation_of(envelope, r)}
+    setup = {
+        "policy": lambda r: load_run_policy(r, CODE_DIR),
+        "continuation": lambda r: continuation_of(envelope, r),
+        "code_dir": lambda r: CODE_DIR,  # a target's policy_file is looked up here too
+    }
     try:
         run = start_run("ecs_created", context, envelope, event=event, setup=setup)
     except DeadLetterLost as lost:  # a dead letter of a dead letter on a broken configuration: logged

@@ -88,6 +88,8 @@ class Directory:
     agencies: dict[tuple[str, str], Agency] = field(default_factory=dict)
     credentials: dict[str, Any] = field(default_factory=dict)  # AK -> state.Credential, valid in every region
     organization: Organization | None = None
+    # region -> its state.Backend (EventGrid forwards to another region's channel); kept by clear()
+    backends: dict[str, Any] = field(default_factory=dict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def add_account(self, domain_id: str, name: str, status: str = "active") -> Account:

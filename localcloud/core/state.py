@@ -120,6 +120,7 @@ class Backend:
         self.projects: dict[str, ProjectState] = {}
         # accounts, their projects, agencies and AKs: global, shared by every region's backend
         self.directory = directory or Directory()
+        self.directory.backends[region] = self  # the latest server of a region answers for it
         self.credentials: dict[str, Credential] = self.directory.credentials
         self.request_log: deque[dict] = deque(maxlen=200_000)
         self._log_lock = threading.Lock()

@@ -19,6 +19,8 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
   subscription whose endpoint is a function URN (filter policies already applied by SMN).
 * ``eg.events_published`` -> each CloudEvent, as it is, for every EVENTGRID trigger on that
   channel whose ``source_name`` is the event's ``source`` (and ``event_types``, when set, match).
+* a creation's and a change's trace, as a cloud service event, through the project's EventGrid
+  subscriptions to other channels, maybe another account's or region's (:mod:`.forwarding`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from localcloud.core.timefmt import iso_seconds
 from localcloud.services.functiongraph.validation import expand_operations
 
 from .engine import LocalRuntime
+from .forwarding import forward, service_event
 
 __all__ = ["install_listeners", "cts_trace", "ecs_cloud_event", "smn_event", "CTS_TRACE_NAME"]
 
@@ -56,8 +59,11 @@ def cts_trace(
     """The CTS trace of a finished server creation, as the CTS trigger delivers it: ``createServer``
     (ApiCall) or, with ``system_action``, ``createSingleServer`` (SystemAction: CTS "Example Traces"),
     both carrying the finished sub-job with the server id."""
+    from localcloud.services.vpc.traces import account_of
+
     now = time.time() if now is None else now
     job = job or {}
+    domain = account_of(project)
     metadata = server.get("metadata") or {}
     request_server = {
         "name": server.get("name"),
@@ -82,17 +88,19 @@ def cts_trace(
         "code": "200",
         "api_version": "v1.1",
         "source_ip": "127.0.0.1",
+        "domain_id": domain,  # the account and project of the trace (CTS "Example Traces")
+        "project_id": project.project_id,
         "time": _epoch_ms(job.get("begin_time"), now),
         "record_time": int(now * 1000),
         "user": (
             # the older example traces' form of a service acting for the account: no type
-            {"name": f"{project.name}/op_service", "domain": {"name": project.name, "id": project.project_id[:32]}}
+            {"name": f"{project.name}/op_service", "domain": {"name": project.name, "id": domain}}
             if system_action
             else {
                 "type": "User",
                 "name": "localcloud",
-                "id": project.project_id[:32],
-                "domain": {"name": project.name, "id": project.project_id[:32]},
+                "id": domain,
+                "domain": {"name": project.name, "id": domain},
             }
         ),
         # CTS delivers request and response as JSON strings (CTS trace structure page).
@@ -222,6 +230,8 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
                         )
                     )
     _fire(runtime, found)
+    for trace in traces:  # the member-side subscriptions: to a central channel, maybe another account's
+        forward(backend, str(payload["project"].project_id), service_event(trace))
 
 
 def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
@@ -237,6 +247,7 @@ def _on_cloud_trace(runtime: LocalRuntime, payload: dict) -> None:
         model = state.service("functiongraph")
         found.extend(_deliver_cts(model, trace, operation))
     _fire(runtime, found)
+    forward(backend, str(payload["project"].project_id), service_event(trace))
 
 
 def _on_smn_published(runtime: LocalRuntime, payload: dict) -> None:

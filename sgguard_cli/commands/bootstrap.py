@@ -35,6 +35,8 @@ examples:
   sgguard bootstrap --params bootstrap.yaml --plan     # what would be created; changes nothing
   sgguard bootstrap --params bootstrap.yaml            # show it, ask, create, deploy, preflight
   sgguard bootstrap --kafka-instance-id ID --yes --server SERVER_ID
+  sgguard bootstrap --member --central-project-id PID --central-channel-id CID --central-region cn-north-4
+      # with a MEMBER account's credentials, per region: its ECS / VPC events to the central channel
 """
 
 _FLAGS = ("region", "agency_name", "kafka_instance_id", "kafka_topic", "result_topic", "alert_topic")
@@ -52,6 +54,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--template", help="the deployment descriptor (default: template.yaml of the project)")
     parser.add_argument("--build-dir", help="where the zips are built (default: build/ of the project)")
     add_cloud_arguments(parser, endpoint_help="one URL for every service (e.g. localcloud's)")
+    from .bootstrap_member import add_member_arguments
+
+    add_member_arguments(parser)
 
 
 def _environment(params, environ: dict, region: str, project_id: str, agency: str) -> dict:
@@ -117,7 +122,18 @@ def _use_created_urns(params, environ: dict, env: dict, topics: dict) -> None:
         env["RESULT_SINKS"] = json.dumps(["log", {"type": "smn", "topic_urn": result}])
 
 
+def _use_channel(environ: dict, env: dict, facts: dict) -> None:
+    """The central channel's id (found or created) for the triggers on it, unless the caller set one."""
+    found = [channel_id for channel_id in (facts.get("channels") or {}).values() if channel_id]
+    if found and not environ.get("ORG_EG_CHANNEL_ID"):
+        env["ORG_EG_CHANNEL_ID"] = found[0]
+
+
 def run(args, ctx) -> int:
+    if getattr(args, "member", False):  # a member account's side: its EventGrid subscription only
+        from .bootstrap_member import run_member
+
+        return run_member(args, ctx)
     from ..deployer.api import DeployError, build_client
     from ..deployer.bootstrap_params import ParamsError, load_params
     from ..deployer.packaging import PackagingError
@@ -153,8 +169,10 @@ def run(args, ctx) -> int:
             params.kafka_topic,
             params.kafka_partitions,
             params.tracker,
+            template.event_channels,
         )
         steps, facts = plan_prerequisites(api, wanted)
+        _use_channel(environ, env, facts)
         steps.append(_dependency_step(template, target, env, build_dir))
         template = _load(template_path, env)  # DEPENDENCY_ZIP may have moved to localcloud's stub
         for step in steps:
@@ -181,6 +199,7 @@ def run(args, ctx) -> int:
                 return 0
             state = apply_steps(steps, facts, ctx.out)
             _use_created_urns(params, environ, env, state.get("topics", {}))
+            _use_channel(environ, env, state)
             deploy(_load(template_path, env), out=ctx.out, **common)
     except (PrerequisiteError, DeployError, PackagingError) as error:
         raise ConfigError(str(error)) from None

@@ -25,6 +25,7 @@ _CLIENTS = {
     "smn": ("huaweicloudsdksmn.v2", "SmnClient"),
     "cts": ("huaweicloudsdkcts.v3", "CtsClient"),
     "kafka": ("huaweicloudsdkkafka.v2", "KafkaClient"),
+    "eg": ("huaweicloudsdkeg.v1", "EgClient"),
 }
 
 
@@ -239,6 +240,28 @@ class PrerequisiteApi:
         request = CreateTopicRequest(body=CreateTopicRequestBody(name=name, display_name=name))
         answer = self._call("smn.create_topic", lambda client: client.create_topic(request), write=True)
         return str(answer.get("topic_urn") or "")
+
+    # ---- EventGrid ------------------------------------------------------------------------
+    def find_channel(self, name: str) -> dict | None:
+        from huaweicloudsdkeg.v1.model import ListChannelsRequest
+
+        request = ListChannelsRequest(name=name, provider_type="CUSTOM")
+        items = self._call("eg.list_channels", lambda client: client.list_channels(request)).get("items")
+        return next((c for c in items or [] if c.get("name") == name), None)
+
+    def create_channel(self, name: str, description: str, cross_account: bool, policy: dict) -> str:
+        from huaweicloudsdkeg.v1.model import ChannelCreateReq, CreateChannelRequest
+
+        body = ChannelCreateReq(name=name, description=description, cross_account=cross_account, policy=policy)
+        request = CreateChannelRequest(body=body)
+        return str(self._call("eg.create_channel", lambda client: client.create_channel(request), write=True)["id"])
+
+    def update_channel(self, channel_id: str, description: str, cross_account: bool, policy: dict) -> None:
+        from huaweicloudsdkeg.v1.model import ChannelUpdateReq, UpdateChannelRequest
+
+        body = ChannelUpdateReq(description=description, cross_account=cross_account, policy=policy)
+        request = UpdateChannelRequest(channel_id=channel_id, body=body)
+        self._call("eg.update_channel", lambda client: client.update_channel(request), write=True)
 
     # ---- CTS ------------------------------------------------------------------------------
     def system_tracker(self) -> dict | None:

@@ -12,18 +12,24 @@ topic. :func:`plan_prerequisites` only reads; :func:`apply_steps` runs the plann
 - the SMN topics (results, alerts), the CTS system tracker (CTS triggers need one);
 - the Kafka topic on an **existing** DMS instance: an unknown or not RUNNING instance is
   ``missing`` (bootstrap never buys one);
-- the dependency package (a zip file: built when absent).
+- the dependency package (a zip file: built when absent);
+- the EventGrid channels of ``template.event_channels`` (the central channel of the member
+  accounts' events): created with ``cross_account`` and the putEvents policy, or updated when its
+  accounts changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .prereq_api import PrerequisiteApi, PrerequisiteError
 
-__all__ = ["Step", "Wanted", "plan_prerequisites", "apply_steps", "totals"]
+__all__ = ["Step", "Wanted", "plan_prerequisites", "apply_steps", "totals", "channel_policy"]
 
 _SIGNS = {"create": "+", "update": "~", "ok": " ", "missing": "!"}
 
@@ -39,6 +45,7 @@ class Wanted:
     kafka_topic: str = ""
     kafka_partitions: int = 3
     tracker: bool = True
+    channels: list = field(default_factory=list)  # template.event_channels (the central channel)
 
 
 @dataclass
@@ -207,6 +214,64 @@ def _kafka_steps(api: PrerequisiteApi, wanted: Wanted) -> list[Step]:
     return steps
 
 
+_DOMAIN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def channel_policy(region: str, domain_id: str, name: str, accounts: list[str]) -> dict:
+    """The central channel's policy: ``accounts`` may put events (EG CreateChannel's request example)."""
+    return {
+        "sgguard_members": {
+            "Sid": "allow_member_accounts_to_put_events",
+            "Effect": "Allow",
+            "Principal": {"members": {"IAM": list(accounts)}},
+            "Action": "eg:channels:putEvents",
+            "Resource": f"urn:eg:{region}:{domain_id}:channel:{name}",
+        }
+    }
+
+
+def _channel_steps(api: PrerequisiteApi, wanted: Wanted, facts: dict) -> list[Step]:
+    """Each channel (name, its policy's accounts): created, or its policy updated when the accounts
+    changed. The API does not return a channel's policy: its fingerprint is kept in the description."""
+    steps = []
+    for channel in wanted.channels:
+        name = channel["name"]
+        accounts = sorted({a.strip() for a in channel["put_events_accounts"].split(",") if a.strip()})
+        wrong = [a for a in accounts if not _DOMAIN_ID.fullmatch(a)]
+        if wrong or not accounts:
+            problem = (
+                f"ORG_MEMBER_ACCOUNTS: {', '.join(wrong) or 'empty'} is not a list of account ids (32 lowercase hex)"
+            )
+            steps.append(Step("eg channel", name, "missing", problem=problem))
+            continue
+        if "domain_id" not in facts:
+            facts["domain_id"] = api.domain_id()
+        policy = channel_policy(api.target.region, facts["domain_id"], name, accounts)
+        digest = hashlib.sha256(json.dumps(policy, sort_keys=True).encode()).hexdigest()[:12]
+        description = f"{channel.get('description') or 'sgguard'} [policy {digest}]"[:255]
+        found = api.find_channel(name)
+        detail = f"cross_account, putEvents for {len(accounts)} account(s)"
+        facts.setdefault("channels", {})[name] = found.get("id") if found else None
+        if found and found.get("description") == description:
+            steps.append(Step("eg channel", name, "ok", detail))
+        elif found:
+            channel_id = str(found.get("id"))
+
+            def update(
+                state: dict, channel_id: str = channel_id, policy: dict = policy, text: str = description
+            ) -> None:
+                api.update_channel(channel_id, text, True, policy)
+
+            steps.append(Step("eg channel", name, "update", detail + ": policy changed", run=update))
+        else:
+
+            def create(state: dict, name: str = name, policy: dict = policy, text: str = description) -> None:
+                state.setdefault("channels", {})[name] = api.create_channel(name, text, True, policy)
+
+            steps.append(Step("eg channel", name, "create", detail, run=create))
+    return steps
+
+
 def _explained(kind: str, name: str, error: PrerequisiteError) -> Step:
     """A prerequisite that could not even be read: what failed and the likely fix."""
     if error.status == 403:
@@ -230,6 +295,8 @@ def plan_prerequisites(api: PrerequisiteApi, wanted: Wanted) -> tuple[list[Step]
         parts.append(("cts tracker", "system", lambda: [_tracker_step(api)]))
     if wanted.kafka_instance_id:
         parts.append(("dms kafka instance", wanted.kafka_instance_id, lambda: _kafka_steps(api, wanted)))
+    if wanted.channels:
+        parts.append(("eg channel", wanted.channels[0]["name"], lambda: _channel_steps(api, wanted, facts)))
     for kind, name, plan in parts:
         try:
             steps += plan()
@@ -240,7 +307,7 @@ def plan_prerequisites(api: PrerequisiteApi, wanted: Wanted) -> tuple[list[Step]
 
 def apply_steps(steps: list[Step], facts: dict, report: Callable[[str], None]) -> dict:
     """Run every planned write in order; returns the facts with what was created (ids, URNs)."""
-    state = {**facts, "topics": dict(facts.get("topics", {}))}
+    state = {**facts, "topics": dict(facts.get("topics", {})), "channels": dict(facts.get("channels", {}))}
     for step in steps:
         if step.run is not None:
             report(step.line())

@@ -130,6 +130,12 @@ class SessionCache:
             self._entries[key] = session
             return session
 
+    def access_key(self, domain_id: str, agency: str) -> str | None:
+        """The access key of the cached session of (account, agency), if any (never the secret):
+        sg_drift recognises the traces of its own changes in that account by it."""
+        entry = self._entries.get((domain_id, agency))
+        return entry.ak if isinstance(entry, MemberSession) else None
+
     def clear(self) -> None:
         with self._guard:
             self._entries.clear()

@@ -107,15 +107,28 @@ class TargetClients:
     def check_listed(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> bool:
         """``projects: all``: is the target's project one of its account's in its region (IAM's listing,
         read once per account and ``ttl_s``)?"""
-        listed = self.listed_projects(target, factory, gateway, ttl_s)
-        return project_in_listing(listed, target.region, target.project_id)
+        return project_in_listing(self._listing(target, factory, gateway, ttl_s), target.region, target.project_id)
 
     def listed_projects(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> list[Any]:
-        """The projects of the target's account as its IAM listing gives them (cached per account,
-        region and ``ttl_s``; the fanned-out sweep plans ``projects: all`` from it)."""
+        """The projects of the target's account as its IAM listing gives them (cached per account and
+        ``ttl_s``; the fanned-out sweep plans ``projects: all`` from it)."""
+        return self._listing(target, factory, gateway, ttl_s)
+
+    def region_of(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> str | None:
+        """The region of ``target``'s project, as its account's project listing names it (``<region>``
+        or ``<region>_<name>``); None when the account has no such project."""
+        projects = self._listing(target, factory, gateway, ttl_s)
+        for project in projects:
+            if project.id == target.project_id:
+                name = str(project.name)
+                return name.partition("_")[0] if "_" in name else name
+        return None
+
+    def _listing(self, target: Target, factory: ClientFactory, gateway: Gateway, ttl_s: float) -> list[Any]:
+        """The account's projects (IAM ``KeystoneListProjects``: every region's), once per account and ``ttl_s``."""
         from huaweicloudsdkiam.v3 import KeystoneListProjectsRequest
 
-        key = (target.account or "", target.region)
+        key = (target.account or "", "")
         now = gateway.clock.monotonic()
         with self._lock:
             cached = self._projects.get(key)

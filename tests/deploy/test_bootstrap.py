@@ -130,3 +130,47 @@ def test_without_yes_and_without_a_terminal_it_refuses_and_writes_nothing(cloud,
     code, writes = bootstrap()
     assert code == 2 and writes == []
     assert "needs a confirmation: run it in a terminal, or pass --yes" in capsys.readouterr().err
+
+
+MEMBERS = ("20" * 16, "3c" * 16)
+
+
+def test_the_central_channel_of_member_events_is_created_and_feeds_the_triggers(cloud, bootstrap):
+    members = ",".join(MEMBERS)
+    code, writes = bootstrap("--yes", ORG_MEMBER_ACCOUNTS=members)
+    assert code == 0, "\n".join(bootstrap.lines)
+    eg = cloud.state()["projects"][cloud.project_id]["eg"]
+    [channel] = [c for c in eg["channels"] if c["name"] == "sgguard-org-events"]
+    assert channel["cross_account"] is True
+    [statement] = channel["policy"].values()
+    assert statement["Effect"] == "Allow" and statement["Action"] == "eg:channels:putEvents"
+    assert statement["Principal"]["members"]["IAM"] == sorted(MEMBERS)
+    assert statement["Resource"].endswith(":channel:sgguard-org-events")
+    # the triggers on it: ecs_created (HC.ECS), sg_drift (HC.VPC, HC.ECS); least privilege unchanged
+    functions = functions_of(cloud)
+    on_channel = {
+        (name, t["event_data"]["source_name"])
+        for name, f in functions.items()
+        for t in f["triggers"]
+        if t["trigger_type_code"] == "EVENTGRID" and t["event_data"].get("channel_id") == channel["id"]
+    }
+    assert on_channel == {("ecs_created", "HC.ECS"), ("sg_drift", "HC.VPC"), ("sg_drift", "HC.ECS")}
+    role = cloud.state()["projects"][cloud.project_id]["iam"]["roles"]["sgguard-functions-policy"]
+    assert set(role["policy"]["Statement"][0]["Action"]) == set(required_actions())
+
+    code, writes = bootstrap("--yes", ORG_MEMBER_ACCOUNTS=members)
+    assert code == 0 and writes == [], writes
+    # another member: the policy is updated in place (same channel id), the triggers stay
+    code, writes = bootstrap("--yes", ORG_MEMBER_ACCOUNTS=members + "," + "4d" * 16)
+    assert code == 0, "\n".join(bootstrap.lines)
+    assert [w["route"] for w in writes] == ["PUT /v1/{project_id}/channels/{channel_id}"]
+    [channel] = [
+        c for c in cloud.state()["projects"][cloud.project_id]["eg"]["channels"] if c["name"] == "sgguard-org-events"
+    ]
+    assert len(next(iter(channel["policy"].values()))["Principal"]["members"]["IAM"]) == 3
+
+
+def test_a_malformed_member_account_is_explained_and_nothing_is_written(cloud, bootstrap):
+    code, writes = bootstrap("--yes", ORG_MEMBER_ACCOUNTS="2020,ABABABABABABABABABABABABABABABAB")
+    assert code == 1 and writes == []
+    assert any(line.startswith("! missing  eg channel") for line in bootstrap.lines), bootstrap.lines

@@ -26,3 +26,21 @@ def env(local_env):
     local_env.cloud.reset()
     local_env.prepare(build_delay_ms=300)
     return Deployer(local_env)
+
+
+@pytest.fixture(scope="module")
+def org_runtime():
+    """An organisation (tests/support/organisation.py) whose every region runs the local runtime,
+    the functions packaged first; stopped after the module."""
+    from localcloud.runtime import install, uninstall
+    from tests.support.organisation import Organisation
+
+    LocalEnv.package()
+    organisation = Organisation.start()
+    for cloud in organisation.clouds.values():
+        install(cloud, warm=False)
+        cloud.runtime.retry_delay_s = 0.05
+    yield organisation
+    for cloud in organisation.clouds.values():
+        uninstall(cloud)
+    organisation.stop()

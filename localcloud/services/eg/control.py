@@ -1,10 +1,11 @@
 """Control routes of the EG emulation (not a Huawei Cloud API; unsigned, under ``/_localcloud/``).
 
 ``POST /_localcloud/eg/channels`` ``{"name": "sgguard-results", "id"?: "...", "sources"?: ["sgguard"],
-"project_id"?: "..."}`` creates a custom channel (201 ``{"channel": {...}}``); with ``sources``,
-an event whose ``source`` is not one of them is refused per event, as EG refuses events of an
-unknown custom event source. ``GET /_localcloud/eg/events?channel_id=&project_id=`` lists what the
-channels received (``{"events": [{"seq", "channel_id", "request_id", "received_at", "event"}]}``).
+"project_id"?: "...", "cross_account"?: true, "policy"?: {...}}`` creates a custom channel (201
+``{"channel": {...}}``); with ``sources``, an event whose ``source`` is not one of them is refused
+per event, as EG refuses events of an unknown custom event source.
+``GET /_localcloud/eg/events?channel_id=&project_id=`` lists what the channels received
+(``{"events": [{"seq", "channel_id", "request_id", "received_at", "event"}]}``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def create_channel(ctx: ApiContext):
             channel_id=body.get("id"),
             description=body.get("description") or "",
             sources=body.get("sources"),
+            cross_account=body.get("cross_account", False),
+            policy=body.get("policy"),
         )
     return 201, {"channel": channel, "project_id": project_id}
 

@@ -8,6 +8,8 @@ Provenance (EG API reference, response examples of the channel APIs and "Error C
             (EG.00014000 for a malformed body or event, as in the API's examples), and the
             per-event error of an event whose ``source`` is not a custom event source of the
             channel (EG.00513000 in ``events[]`` of a 200 answer).
+  chosen    EG.00014030 (403): a forwarding into another account's channel that does not admit it
+            (no public page lists the answer; localcloud/runtime/forwarding.py records it).
   doc       the limits: 64 KB per event, 256 KB and 20 events per request; ``datacontenttype``
             application/json only (user guide, "Events").
 """
@@ -20,6 +22,7 @@ BAD_REQUEST = "EG.00014000"
 NOT_FOUND = "EG.00014040"
 INVALID_PARAMETERS = "EG.00513000"
 NAME_DUPLICATED = "EG.00513001"
+FORBIDDEN = "EG.00014030"
 
 
 def bad_request(detail: str) -> BadRequest:

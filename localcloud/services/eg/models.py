@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from localcloud.core.timefmt import iso_seconds
 
 from . import errors
+from .subscriptions import Subscriptions
 
 if TYPE_CHECKING:
     from localcloud.core.state import ProjectState
@@ -70,13 +71,21 @@ class EgModel:
         self._channels: dict[str, dict] = {}
         self._events: list[dict] = []
         self._seq = 0
+        self.subscriptions = Subscriptions()
 
     def _now(self) -> str:
         return iso_seconds(self.project.backend.clock())
 
     # ---- channels ---------------------------------------------------------------------------
     def create_channel(
-        self, name: str, *, channel_id: str | None = None, description: str = "", sources: list[str] | None = None
+        self,
+        name: str,
+        *,
+        channel_id: str | None = None,
+        description: str = "",
+        sources: list[str] | None = None,
+        cross_account: bool = False,
+        policy: dict | None = None,
     ) -> dict:
         if not isinstance(name, str) or not _CHANNEL_NAME.match(name) or name == "default":
             raise errors.invalid_parameters(
@@ -92,6 +101,8 @@ class EgModel:
             not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources)
         ):
             raise errors.invalid_parameters("sources must be a list of custom event source names")
+        if not isinstance(cross_account, bool) or (policy is not None and not isinstance(policy, dict)):
+            raise errors.invalid_parameters("cross_account must be a boolean and policy an object")
         now = self._now()
         channel = {
             "id": channel_id,
@@ -99,10 +110,30 @@ class EgModel:
             "description": description or "",
             "provider_type": "CUSTOM",
             "sources": list(sources) if sources else [],
+            "cross_account": cross_account,
+            "policy": copy.deepcopy(policy) if policy else {},
             "created_time": now,
             "updated_time": now,
         }
         self._channels[channel_id] = channel
+        return copy.deepcopy(channel)
+
+    def channels(self, *, name: str | None = None) -> list[dict]:
+        return [copy.deepcopy(c) for c in self._channels.values() if not name or c["name"] == name]
+
+    def update_channel(self, channel_id: str, body: dict) -> dict:
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            raise errors.channel_not_found(channel_id)
+        cross_account, policy = (
+            body.get("cross_account", channel["cross_account"]),
+            body.get("policy", channel["policy"]),
+        )
+        if not isinstance(cross_account, bool) or not isinstance(policy, dict):
+            raise errors.invalid_parameters("cross_account must be a boolean and policy an object")
+        channel.update(cross_account=cross_account, policy=copy.deepcopy(policy), updated_time=self._now())
+        if isinstance(body.get("description"), str):
+            channel["description"] = body["description"]
         return copy.deepcopy(channel)
 
     def channel(self, channel_id: str) -> dict:
@@ -157,10 +188,31 @@ class EgModel:
             )
         return {"failed_count": sum(1 for answer in answers if "error_code" in answer), "events": answers}
 
+    def accept_forwarded(self, channel_id: str, event: dict, *, request_id: str) -> dict:
+        """One event a subscription forwarded here (authorised by the caller): recorded and
+        announced like a put one."""
+        self._seq += 1
+        record = {
+            "seq": self._seq,
+            "channel_id": channel_id,
+            "request_id": request_id,
+            "received_at": self._now(),
+            "event": copy.deepcopy(event),
+        }
+        self._events.append(record)
+        self.project.backend.publish(
+            "eg.events_published", project_id=self.project.project_id, channel_id=channel_id, events=[record]
+        )
+        return copy.deepcopy(record)
+
     def events(self, channel_id: str | None = None) -> list[dict]:
         return [
             copy.deepcopy(record) for record in self._events if channel_id is None or record["channel_id"] == channel_id
         ]
 
     def to_dict(self) -> dict:
-        return {"channels": [copy.deepcopy(channel) for channel in self._channels.values()], "events": self.events()}
+        return {
+            "channels": [copy.deepcopy(channel) for channel in self._channels.values()],
+            "events": self.events(),
+            **self.subscriptions.to_dict(),
+        }

@@ -6,7 +6,8 @@ deletion publishes ``cloud.trace`` on the backend with the trace as CTS records 
 (``ports`` / ``updatePort``, ``security-group-rules`` / ``createSecurity-group-rule`` and
 ``deleteSecurity-group-rule``; the v3 insert / remove names ``addSecurityGroups`` /
 ``removeSecurityGroups`` are assumed: docs/fidelity.md), ``request`` / ``response`` as JSON strings,
-``resource_url`` (the CTS trace model's field; there is no ``request_uri``), and ``user`` naming
+``resource_url`` (the CTS trace model's field; there is no ``request_uri``), ``domain_id`` and
+``project_id`` (the account, from the directory, and the project: CTS "Example Traces"), and ``user`` naming
 who called: the project's user, or a temporary credential's agency session in the form the
 ``agency_trace_form`` setting picks — 0: the SDK model's (``type`` ``AssumedAgency``,
 ``principal_urn`` ``sts::<domain>:assumed-agency:<agency>/<session>``, ``access_key_id``); 1: the
@@ -22,12 +23,18 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["emit", "trace_user"]
+__all__ = ["emit", "trace_user", "account_of"]
+
+
+def account_of(project: Any) -> str:
+    """The project's account (domain id) as the directory says; a project no account registered:
+    its id (the single-project seeds of the past)."""
+    return project.backend.directory.owner_of(project.project_id) or project.project_id[:32]
 
 
 def trace_user(ctx: Any) -> dict:
     credential = ctx.backend.credential(ctx.ak) if ctx.ak else None
-    domain = ctx.project.project_id[:32]
+    domain = account_of(ctx.project)
     agency = getattr(credential, "agency", None)
     if credential is not None and agency:
         session = ctx.ak[-12:].lower()
@@ -74,6 +81,9 @@ def emit(ctx: Any, trace_name: str, resource_type: str, resource_id: str, respon
         "api_version": ctx.path.split("/")[1] if ctx.path.count("/") > 1 else "",
         "source_ip": "127.0.0.1",
         "resource_url": ctx.path,
+        # the account and project the trace belongs to (CTS "Trace Structure", "Example Traces")
+        "domain_id": account_of(ctx.project),
+        "project_id": ctx.project.project_id,
         "time": int(now * 1000),
         "record_time": int(now * 1000),
         "user": trace_user(ctx),

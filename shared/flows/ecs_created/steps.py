@@ -33,7 +33,8 @@ from shared.cloud.gateway import CallCounter
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
 from shared.flows.cts import read_creation_trace
 from shared.flows.ecs_created.readiness import wait_until_ready
-from shared.flows.policy import Policy, evaluate, interface_in_scope, load_policy, next_list
+from shared.flows.policy import Policy, PolicyError, evaluate, interface_in_scope, load_policy, next_list
+from shared.flows.targets import event_assume_failure, route_message, run_for, target_policy
 from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
 from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from shared.model import SecurityGroup
     from shared.rails.groups import GroupCatalog
     from shared.runtime.envelopes import InboundMessage
+    from shared.targets import Target
 
 __all__ = ["CreationJob", "prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
 
@@ -71,15 +73,19 @@ class CreationJob:
     job_id: str | None
     origin: str
     backfill: bool = False  # an explicit back-fill: the server need not be new
+    target: Target | None = None  # TARGETS: the account, region and project the event came from
 
     @property
     def identity(self) -> Identity:
         return Identity(request_id=self.request_id, server_id=self.server_id)
 
 
-def load_run_policy(run: Run, code_dir: Path) -> Policy:
-    """The policy for this invocation (parsed and validated once per content, then cached)."""
-    return load_policy(run.settings.policy, run.settings.policy_file, [code_dir, _PACKAGE_ROOT])
+def load_run_policy(run: Run, code_dir: Path, inline: str | None | bool = True) -> Policy:
+    """The policy for this invocation (parsed and validated once per content, then cached);
+    ``inline`` None: the ``POLICY_FILE`` alone (a target's override of the file)."""
+    return load_policy(
+        run.settings.policy if inline is True else None, run.settings.policy_file, [code_dir, _PACKAGE_ROOT]
+    )
 
 
 def _direct_job(body: dict[str, Any]) -> CreationJob | ErrorDetail:
@@ -107,11 +113,18 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[P
         reading = read_creation_trace(body)
         if reading.skip_reason:
             return Prepared.skipped(message, Skip(reading.skip_reason, Identity(request_id=reading.trace_id)))
+        counter = CallCounter()  # a member's first event: its assume and project listing
+        target, answer = route_message(message, body, run, Identity(request_id=reading.trace_id), counter)
+        if answer is not None:
+            return Prepared.answered(message, answer.replace(api_calls=counter.to_dict()))
+        member = target is not None and not target.home
         return [
             Prepared(
                 message,
-                job=CreationJob(server_id, reading.trace_id, reading.job_id, reading.trace_name or "trace"),
-                key=server_id,
+                job=CreationJob(
+                    server_id, reading.trace_id, reading.job_id, reading.trace_name or "trace", target=target
+                ),
+                key=f"{target.key}/{server_id}" if member and target else server_id,
             )
             for server_id in reading.server_ids
         ]
@@ -122,13 +135,22 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[P
 
 
 def process(job: CreationJob, run: Run) -> ResultData:
+    data = _process(job, run)
+    if job.target is not None:  # TARGETS: every result names its account, region and project
+        data = data.replace(target=job.target.to_dict())
+    return data
+
+
+def _process(job: CreationJob, run: Run) -> ResultData:
     if not job.request_id:
         return _counted(job, run)
     store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
     # one creation, however many traces describe it (createServer, createSingleServer, CTS and
     # EventGrid, redeliveries): a server id is created once; a direct call is its own request
     key = f"{job.request_id}:{job.server_id}" if job.origin == "direct" else f"creation:{job.server_id}"
-    if _observing(run):  # a report-mode run must not mark the creation done for enforce
+    if job.target is not None and not job.target.home:  # the same server id in another project is another server
+        key = f"{key}@{job.target.key}"
+    if _mode_of(job, run) == "report":  # a report-mode run must not mark the creation done for enforce
         key = "report:" + key
     return process_once(
         store,
@@ -143,14 +165,34 @@ def process(job: CreationJob, run: Run) -> ResultData:
 
 
 def _counted(job: CreationJob, run: Run) -> ResultData:
+    from shared.cloud.agencies import AssumeFailed
+
     counter = CallCounter()
     try:
-        data = _attach(job, run, run.resources["policy"], counter)
+        target_run = run if job.target is None else run_for(run, job.target, counter)  # a member's: its credentials
+        policy = target_policy(target_run, run, job.target, _policy_loader) if job.target else run.resources["policy"]
+        data = _attach(job, target_run, policy, counter)
+    except AssumeFailed as error:  # this target only: the batch's other events carry on
+        data = event_assume_failure(error, job.identity)
+    except PolicyError as error:  # the target's policy_file: this event's failure, not the invocation's
+        data = failure_data(ErrorDetail(ErrorCode.POLICY_INVALID, str(error), "$"), identity=job.identity)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, job.identity)
-    if _observing(run):
+    if _mode_of(job, run) == "report":
         data = data.replace(mode="report")
     return data.replace(api_calls=counter.to_dict())
+
+
+def _policy_loader(run: Run, inline: str | None) -> Policy:
+    return load_run_policy(run, run.resources.get("code_dir") or _PACKAGE_ROOT, inline)
+
+
+def _mode_of(job: CreationJob, run: Run) -> str:
+    """``ECS_CREATED_MODE``, or the target's ``ecs_created_mode`` override."""
+    targets = run.settings.targets
+    if job.target is None or job.target.home or targets is None:
+        return run.settings.ecs_created_mode
+    return str(targets.overrides(job.target).get("ecs_created_mode", run.settings.ecs_created_mode))
 
 
 def _observing(run: Run) -> bool:

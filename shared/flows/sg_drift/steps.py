@@ -26,8 +26,10 @@ from shared.cloud.gateway import CallCounter
 from shared.cloud.protocols import Network
 from shared.errors import ErrorCode, ErrorDetail
 from shared.flows.cts import read_drift_trace
-from shared.flows.policy import Policy, PolicyRule, evaluate, load_policy
+from shared.flows.event_targets import route_event
+from shared.flows.policy import Policy, PolicyError, PolicyRule, evaluate, load_policy
 from shared.flows.sg_drift.findings import Judgement, judge_server, keep_recently_added, resolve_refs
+from shared.flows.targets import event_assume_failure, route_message, run_for, target_policy
 from shared.model import SAFE_ID_RE, Port, SecurityGroup, Server, is_safe_id, is_uuid
 from shared.rails.check import check_rails, rechecker
 from shared.rails.facts import facts_of
@@ -37,6 +39,7 @@ from shared.results import Identity, ResultData, failure_data, new_result_data
 from shared.runtime.batch import Prepared, Skip, decode_object
 from shared.runtime.envelopes import InboundMessage
 from shared.runtime.run import Run, cloud_failure
+from shared.targets import Target
 
 __all__ = ["ACCEPTS", "DriftJob", "Facts", "load_run_policy", "prepare", "process", "conclude"]
 
@@ -52,14 +55,22 @@ class DriftJob:
     request_id: str | None
     origin: str | None = None
     lookup_reads: int = 0  # calls made at prepare time to find the server (counted on its first result)
+    target: Target | None = None  # TARGETS: the account, region and project the trace came from
 
     @property
     def identity(self) -> Identity:
         return Identity(request_id=self.request_id, server_id=self.server_id)
 
 
-def load_run_policy(run: Run, code_dir: Path) -> Policy:
-    return load_policy(run.settings.policy, run.settings.policy_file, [code_dir, _PACKAGE_ROOT])
+def load_run_policy(run: Run, code_dir: Path, inline: str | None | bool = True) -> Policy:
+    """The invocation's policy; ``inline`` None: the ``POLICY_FILE`` alone (a target's override)."""
+    return load_policy(
+        run.settings.policy if inline is True else None, run.settings.policy_file, [code_dir, _PACKAGE_ROOT]
+    )
+
+
+def _policy_loader(run: Run, inline: str | None) -> Policy:
+    return load_run_policy(run, run.resources.get("code_dir") or _PACKAGE_ROOT, inline)
 
 
 def _own_access_key(run: Run) -> str | None:
@@ -74,8 +85,8 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
         return Prepared.rejected(message, body)
     if "trace_name" not in body and "trace_id" not in body:
         return _direct(message, body)
-    settings = run.settings
-    reading = read_drift_trace(body, agency=settings.agency_name, own_access_key=_own_access_key(run))
+    agency, own_key = _own_identity(body, message, run)
+    reading = read_drift_trace(body, agency=agency, own_access_key=own_key)
     trace = Identity(request_id=reading.trace_id)
     if reading.own_change:  # to the log only, unless a sink asks for own changes (shared/sinks/core.py)
         note = ErrorDetail(ErrorCode.OWN_CHANGE, "a trace of sgguard's own change: not drift", "$")
@@ -83,16 +94,24 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
         return Prepared(message, answer=quiet)
     if reading.skip_reason:
         return Prepared.skipped(message, Skip(reading.skip_reason, trace))
+    from shared.cloud.agencies import AssumeFailed
+
+    counter = CallCounter()  # a member's first event: its assume and project listing; the lookups
+    target, answer = route_message(message, body, run, trace, counter)
+    if answer is not None:
+        return Prepared.answered(message, answer.replace(api_calls=counter.to_dict()))
+    member = target is not None and not target.home
     if reading.server_id:
-        return Prepared(
-            message, job=DriftJob(reading.server_id, reading.trace_id, reading.trace_name), key=reading.server_id
-        )
-    counter = CallCounter()
+        job = DriftJob(reading.server_id, reading.trace_id, reading.trace_name, counter.reads, target)
+        return Prepared(message, job=job, key=f"{target.key}/{job.server_id}" if member and target else job.server_id)
     try:
+        lookup_run = run_for(run, target, counter) if target is not None else run
         if reading.kind == "port" and reading.port_id:
-            ports = [run.network(counter).show_port(reading.port_id)]
+            ports = [lookup_run.network(counter).show_port(reading.port_id)]
         else:
-            ports = run.inventory(counter).list_ports(security_group=reading.group_id)
+            ports = lookup_run.inventory(counter).list_ports(security_group=reading.group_id)
+    except AssumeFailed as error:
+        return Prepared.answered(message, event_assume_failure(error, trace).replace(api_calls=counter.to_dict()))
     except (CloudCallError, DeadlineExceeded) as failure:
         return Prepared.answered(message, cloud_failure(failure, trace))
     servers = list(dict.fromkeys(p.device_id for p in ports if p.device_owner.startswith("compute:") and p.device_id))
@@ -102,11 +121,25 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[DriftJob] | list[Prep
     return [
         Prepared(
             message,
-            job=DriftJob(server_id, reading.trace_id, reading.trace_name, counter.reads if i == 0 else 0),
-            key=server_id,
+            job=DriftJob(server_id, reading.trace_id, reading.trace_name, counter.reads if i == 0 else 0, target),
+            key=f"{target.key}/{server_id}" if member and target else server_id,
         )
         for i, server_id in enumerate(servers)
     ]
+
+
+def _own_identity(body: dict[str, object], message: InboundMessage, run: Run) -> tuple[str | None, str | None]:
+    """Who is sgguard itself in this trace's account: for a member's trace (TARGETS) the member
+    agency and this instance's session of it (sgguard's changes there are made by them), else
+    ``SGGUARD_AGENCY`` and the invocation's own access key."""
+    targets = run.settings.targets
+    route = route_event(body, targets, run.settings.project_id, via_cts="specversion" not in message.meta)
+    member = targets.member(route.account) if targets and route.account and not route.home else None
+    if member is None:
+        return run.settings.agency_name, _own_access_key(run)
+    from shared.cloud.agencies import SESSIONS
+
+    return member.agency, SESSIONS.access_key(member.domain_id, member.agency)
 
 
 def _direct(message: InboundMessage, body: dict[str, object]) -> Prepared[DriftJob]:
@@ -126,12 +159,24 @@ def _direct(message: InboundMessage, body: dict[str, object]) -> Prepared[DriftJ
 
 # ---- process: judge one server, then report or repair -------------------------------------------
 def process(job: DriftJob, run: Run) -> ResultData:
+    from shared.cloud.agencies import AssumeFailed
+
     counter = CallCounter(reads=job.lookup_reads)
+    target_run = run
     try:
-        data = _check_server(job.server_id, job.identity, run, counter)
+        if job.target is not None:  # a member's: its credentials, endpoints, overrides and policy
+            target_run = run_for(run, job.target, counter)
+            target_run.resources["policy"] = target_policy(target_run, run, job.target, _policy_loader)
+        data = _check_server(job.server_id, job.identity, target_run, counter)
+    except AssumeFailed as error:  # this target only: the batch's other events carry on
+        data = event_assume_failure(error, job.identity)
+    except PolicyError as error:  # the target's policy_file: this event's failure, not the invocation's
+        data = failure_data(ErrorDetail(ErrorCode.POLICY_INVALID, str(error), "$"), identity=job.identity)
     except (CloudCallError, DeadlineExceeded) as error:
         data = cloud_failure(error, job.identity)
-    return data.replace(api_calls=counter.to_dict(), mode=run.settings.drift_mode)
+    if job.target is not None:  # TARGETS: every result names its account, region and project
+        data = data.replace(target=job.target.to_dict())
+    return data.replace(api_calls=counter.to_dict(), mode=target_run.settings.drift_mode)
 
 
 @dataclass
