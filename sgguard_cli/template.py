@@ -8,6 +8,8 @@ before anything is resolved) -> every ``${NAME}`` a declared parameter with a va
 names *all* missing ones) -> secret rules -> schema check with the non-secret parameters
 substituted (an unknown ``runtime: ${RUNTIME}`` fails with its path) -> typed :class:`Template`,
 keeping the triggers (and event channels) whose ``when`` is true. Format: docs/template.md.
+
+Over 400 lines: one loader, its schema, parameter, secret and semantic checks read together.
 """
 
 from __future__ import annotations
@@ -294,6 +296,7 @@ def _semantic_errors(template: Template) -> list[str]:
             size = len(json.dumps(getattr(function, part), separators=(",", ":")).encode())
             if size > 4096:
                 errors.append(f"{where}.{part}: {size} bytes once resolved, FunctionGraph allows 4096")
+        errors += _targets_errors(where, function)
         for t_index, trigger in enumerate(function.triggers):
             if trigger.event_data.get("auth") == "NONE" and function.user_data.get("REQUIRE_SIGNED_REQUESTS") != "true":
                 errors.append(f'{where}.triggers[{t_index}].event_data.auth: NONE needs REQUIRE_SIGNED_REQUESTS "true"')
@@ -310,6 +313,17 @@ def _semantic_errors(template: Template) -> list[str]:
                     "must be an SMN topic URN (urn:smn:...)"
                 )
     return errors
+
+
+def _targets_errors(where: str, function: FunctionSpec) -> list[str]:
+    """TARGETS and TARGETS_FILE: one, not both (the function would refuse every invocation); a
+    TARGETS_FILE must be in the package (``build.include``), else the function cannot read it."""
+    inline, file_name = function.user_data.get("TARGETS"), function.user_data.get("TARGETS_FILE")
+    if inline and file_name:
+        return [f"{where}.user_data: set TARGETS or TARGETS_FILE, not both"]
+    if file_name and file_name not in function.include:
+        return [f"{where}.build.include: TARGETS_FILE {file_name} is not in the package: list it there"]
+    return []
 
 
 def _function(raw: dict) -> FunctionSpec:

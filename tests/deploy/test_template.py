@@ -230,3 +230,46 @@ def test_an_open_apig_trigger_needs_signed_requests():
         '$.functions[1].triggers[4].event_data.auth: NONE needs REQUIRE_SIGNED_REQUESTS "true"'
     ]
     parse_template(document, sample_env(), root=ROOT)  # behind IAM only it stays the operator's choice
+
+
+TARGETS_JSON = json.dumps({"accounts": [{"domain_id": "5b0b" * 8, "name": "shop", "projects": ["5b0c" * 8]}]})
+
+
+def test_targets_reach_the_user_data_of_all_three_functions():
+    """TARGETS / TARGETS_FILE / STS_ENDPOINT are template parameters: empty by default (the home
+    project only, read as unset by shared/config.py), set once for every function."""
+    default = load_template(TEMPLATE, sample_env())
+    for function in default.functions:
+        assert {function.user_data[k] for k in ("TARGETS", "TARGETS_FILE", "STS_ENDPOINT")} == {""}
+    template = load_template(TEMPLATE, sample_env(TARGETS=TARGETS_JSON, STS_ENDPOINT="https://sts.example"))
+    for function in template.functions:
+        assert function.user_data["TARGETS"] == TARGETS_JSON, function.func_name
+        assert function.user_data["STS_ENDPOINT"] == "https://sts.example"
+
+
+def test_targets_and_targets_file_together_are_refused_for_each_function():
+    errors = _errors(_document(), sample_env(TARGETS=TARGETS_JSON, TARGETS_FILE="targets.yaml"))
+    assert errors == [f"$.functions[{i}].user_data: set TARGETS or TARGETS_FILE, not both" for i in range(3)]
+
+
+def test_a_targets_file_must_be_in_the_package():
+    """The function reads TARGETS_FILE from its code package: a file deploy would not pack is refused
+    before anything is deployed, and once in every function's build.include it is accepted."""
+    errors = _errors(_document(), sample_env(TARGETS_FILE="targets.yaml"))
+    assert errors == [
+        f"$.functions[{i}].build.include: TARGETS_FILE targets.yaml is not in the package: list it there"
+        for i in range(3)
+    ]
+    document = copy.deepcopy(_document())
+    for function in document["functions"]:
+        function["build"]["include"] = [*function["build"].get("include", []), "targets.yaml"]
+    template = parse_template(document, sample_env(TARGETS_FILE="targets.yaml"), root=ROOT)
+    assert {f.user_data["TARGETS_FILE"] for f in template.functions} == {"targets.yaml"}
+
+
+def test_targets_too_long_for_the_user_data_are_refused_once_resolved():
+    """FunctionGraph's 4096 characters of user data, counted after substitution (a TARGETS listing
+    many accounts belongs in TARGETS_FILE)."""
+    accounts = [{"domain_id": f"{i:032x}", "name": f"account-{i}"} for i in range(60)]
+    errors = _errors(_document(), sample_env(TARGETS=json.dumps({"accounts": accounts})))
+    assert len(errors) == 3 and all(re.search(r"user_data: \d+ bytes once resolved", e) for e in errors), errors
