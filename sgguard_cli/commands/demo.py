@@ -43,7 +43,7 @@ examples:
   sgguard demo --verbose            # every execution with the handler's log lines
   sgguard demo --keep-running       # leave localcloud up after the report (Ctrl-C ends)
 """
-STEPS = 10
+STEPS = 11
 
 VPC_ID = "9d2f1c3a-0b6e-4e7a-9a51-1f0c2b3d4e50"  # localcloud's default seed
 SUBNETS = {
@@ -395,8 +395,11 @@ def _run(env: LocalEnv, args, checks: Checks, out, stamp, started: float, progre
             args.timeout,
         )
 
+    progress.step("second account: a member's server, through EventGrid forwarding")
+    # demo_member.py: the member account; its creation forwarded to the central deployment's ecs_created
+    targets, member_server = second_account(env, checks, out, stamp, deploy_overrides, args.timeout)
+    by_id[member_server] = "shop-web-01"
     progress.step("drift: detected, repaired, reported")
-    targets = second_account(env, checks, out, stamp)  # demo_member.py: the member account, its baseline
     drift_detected_and_repaired(env, ids["web-01"], checks, out, stamp, args.timeout, deploy_overrides, targets)
 
     # ---- where the results went -----------------------------------------------------------------------------

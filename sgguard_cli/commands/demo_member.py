@@ -2,28 +2,36 @@
 
 localcloud gets an organisation: the demo's project becomes the home account's (``security``), a
 member account ``shop`` gets a project in the same region with its own VPC, groups and an agency
-``sgguard-member`` trusting the home account (with an external id). A server is created there
-through the ECS SDK with a member user's keys: it starts with ``default`` only.
+``sgguard-member`` trusting the home account (with an external id).
 
-The baseline then comes from the central deployment: the packaged ``change_request`` (``sgguard
-invoke``, the local runtime, the template's user data plus ``TARGETS``) takes a signed request
-naming the member target; its agency assumes the member's (STS AssumeAgency) and inserts
-``baseline`` first. Last, ``sgguard report`` with the same ``TARGETS`` has both accounts.
+Then the organisation's real path, as an operator sets it up (docs/organisation.md):
 
-HOOK (lead: wire after merging the "events" helper): a creation in a member account should reach
-``ecs_created`` through EventGrid forwarding and be routed to its target (issue 23 item 4). Until
-that is on main, :func:`member_baseline` applies the baseline through ``change_request``, which
-already routes by target. To switch, replace its body by delivering :func:`member_creation_event`
-to the deployed ecs_created with ``TARGETS`` (the same check follows: baseline first).
+1. the central EventGrid channel in the home project, created by bootstrap's own code (the
+   template's ``event_channels`` with ``ORG_MEMBER_ACCOUNTS``: ``cross_account``, a putEvents policy
+   admitting shop), through the EG SDK;
+2. the functions re-deployed (``sgguard deploy``) with ``ORG_EG_CHANNEL_ID`` (their EVENTGRID
+   triggers on that channel), ``TARGETS``, and localcloud as the endpoint of STS (``STS_ENDPOINT``)
+   and of IAM's project listing (``SDK_REGIONS_FILE``: the SDK's own regions file) in their user
+   data; later re-deploys of the demo keep these settings;
+3. ``sgguard bootstrap --member --yes`` with a shop user's keys: shop's subscription forwarding its
+   ECS / VPC events to the central channel;
+4. a server created in shop through the ECS SDK with a shop user's keys: it starts with ``default``
+   only; localcloud forwards its creation event to the central channel, the deployed ecs_created
+   (EVENTGRID trigger) routes it to the shop target, assumes shop's agency (STS AssumeAgency) and
+   puts ``baseline`` first, in shop's project and nowhere else.
+
+Last, ``sgguard report`` with the same ``TARGETS`` has both accounts (demo_drift.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from ..project import project_root
 
 __all__ = [
     "HOME_DOMAIN",
@@ -31,8 +39,8 @@ __all__ = [
     "MEMBER_PROJECT",
     "register_organisation",
     "targets_document",
-    "member_creation_event",
-    "member_baseline",
+    "central_channel",
+    "subscribe_member",
     "second_account",
 ]
 
@@ -151,98 +159,158 @@ def member_groups(cloud: Any, server_id: str) -> list[str]:
     return [catalog.get(g, g) for g in ports[0]["security_groups"]] if ports else []
 
 
-def member_creation_event(server_id: str, region: str) -> dict:
-    """The creation as the member's EventGrid would forward it (for the HOOK above; not sent yet)."""
-    return {
-        "specversion": "1.0",
-        "id": f"shop-{server_id}",
-        "source": "HC.ECS",
-        "type": "ECS:CloudTrace:ConsoleAction",
-        "subject": server_id,
-        "data": {
-            "trace_name": "createServer",
-            "service_type": "ECS",
-            "resource_type": "ecs",
-            "resource_id": server_id,
-            "user": {"domain": {"id": MEMBER_DOMAIN, "name": "shop"}},
-            "region_id": region,
-            "project_id": MEMBER_PROJECT,
-        },
-    }
+def regions_file(cloud: Any) -> str:
+    """The SDK's regions file (``HUAWEICLOUD_SDK_REGIONS_FILE``) naming localcloud as the region's IAM,
+    STS, ECS and VPC endpoint: where a member event's project is looked up (IAM's project listing)
+    and the member's agency assumed. An absolute path: the local instances run on this machine."""
+    path = (project_root() / "build" / "demo-regions.yaml").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    services = ("IAM", "STS", "ECS", "VPC")
+    path.write_text("".join(f"{s}:\n  - id: {cloud.region}\n    endpoint: {cloud.url}\n" for s in services))
+    return str(path)
 
 
-def member_baseline(env: Any, server_id: str) -> dict:
-    """The central deployment puts the baseline first on the member server (see HOOK)."""
+def central_channel(env: Any, environ: dict[str, str], out: Callable[[str], None]) -> str:
+    """The home project's central channel, as ``sgguard bootstrap`` creates it: the template's
+    ``event_channels`` (``ORG_MEMBER_ACCOUNTS`` admitted) planned and created by its channel step."""
+    from ..cloudargs import cloud_target
+    from ..deployer.prereq_api import PrerequisiteApi
+    from ..deployer.prerequisites import Wanted, apply_steps, channel_steps
+    from ..template import load_template
+
+    template = load_template(project_root() / "template.yaml", environ)
+    target = cloud_target(argparse.Namespace(endpoint=env.cloud.url, region=env.cloud.region), environ)
+    api = PrerequisiteApi(target)
+    facts: dict = {}
+    steps = channel_steps(api, Wanted(template.agency, tracker=False, channels=template.event_channels), facts)
+    state = apply_steps(steps, facts, lambda line: out("    " + line.strip()))
+    name = template.event_channels[0]["name"]
+    return str(state["channels"][name])
+
+
+def subscribe_member(env: Any, channel_id: str, out: Callable[[str], None]) -> int:
+    """``sgguard bootstrap --member --yes`` with a shop user's keys: its forwarding subscription."""
     from ..main import main as sgguard
 
-    request = {
-        "request_id": "CHG-SHOP-0001",
-        "ticket": {"system": "servicenow", "id": "CHG0042001", "requested_by": "alice@example.com"},
-        "target": {
-            "server_id": server_id,
-            "account": MEMBER_DOMAIN,
-            "region": env.cloud.region,
-            "project_id": MEMBER_PROJECT,
-            "nics": "primary",
-        },
-        "change": {"action": "add", "security_groups": [{"name": "baseline"}], "position": 0},
+    environ = {
+        "HUAWEICLOUD_SDK_AK": MEMBER_AK,
+        "HUAWEICLOUD_SDK_SK": MEMBER_SK,
+        "HUAWEICLOUD_SDK_PROJECT_ID": MEMBER_PROJECT,
     }
-    path = Path("build/demo-member-request.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(request), encoding="utf-8")
+    argv = ["bootstrap", "--member", "--yes", "--endpoint", env.cloud.url, "--region", env.cloud.region]
+    argv += ["--central-project-id", env.cloud.project_id, "--central-channel-id", channel_id]
     lines: list[str] = []
-    argv = [
-        "invoke",
-        "change_request",
-        str(path),
-        "--json",
-        "--endpoint",
-        env.cloud.url,
-        "--env",
-        f"TARGETS={targets_document()}",
-        "--env",
-        f"STS_ENDPOINT={env.cloud.url}",
-        "--env",
-        "PROTECTED_GROUPS=baseline",
-        "--env",
-        'RESULT_SINKS=["log"]',
-    ]
-    code = sgguard(argv, {}, out=lines.append, err=io.StringIO())  # the handler's log lines: not the demo's
-    try:
-        response = json.loads("\n".join(lines))
-    except ValueError:
-        response = {}
-    results = response.get("results") or [{}]
-    data = results[0].get("data") or {}
-    data["_exit"] = code
-    return data
+    code = sgguard(argv, environ, out=lines.append, err=io.StringIO())
+    for line in lines:
+        out("    " + line.strip())
+    return code
 
 
-def second_account(env: Any, checks: Any, out: Callable[[str], None], stamp: Callable[[], str]) -> str:
-    """The member part of the demo; returns the TARGETS document the report uses."""
+def _deliveries(cloud: Any) -> list[dict]:
+    """The forwardings shop's subscription made (EventGrid's event tracing, localcloud's state)."""
+    with cloud.backend.lock:
+        return list(cloud.backend.project(MEMBER_PROJECT).service("eg").subscriptions.deliveries)
+
+
+def _seq(cloud: Any) -> int:
+    entries = cloud.backend.requests(0)
+    return int(entries[-1]["seq"]) if entries else 0
+
+
+def _assumes(cloud: Any, since: int) -> int:
+    """STS AssumeAgency calls since ``since`` (localcloud's request log)."""
+    return sum(1 for entry in cloud.backend.requests(since) if "/v5/agencies/assume" in str(entry.get("route")))
+
+
+def _member_result(env: Any, server_id: str) -> dict | None:
+    found = [r for r in env.results("ecs_created") if r["data"].get("server_id") == server_id]
+    return found[-1] if found else None
+
+
+def second_account(
+    env: Any,
+    checks: Any,
+    out: Callable[[str], None],
+    stamp: Callable[[], str],
+    deploy_overrides: dict[str, str],
+    timeout: float,
+) -> tuple[str, str]:
+    """The member part of the demo: (the TARGETS document the report uses, shop's server id).
+    ``deploy_overrides`` gains the organisation's settings (later re-deploys keep them)."""
     register_organisation(env.cloud)
     out(
         f"{stamp()} organisation: a second account 'shop' ({MEMBER_DOMAIN[:8]}...), project {MEMBER_PROJECT[:8]}... "
         "in the same region, agency sgguard-member trusting this account (external id)"
     )
+    deploy_overrides.update(
+        TARGETS=targets_document(),
+        STS_ENDPOINT=env.cloud.url,
+        SDK_REGIONS_FILE=regions_file(env.cloud),
+        ORG_MEMBER_ACCOUNTS=MEMBER_DOMAIN,
+    )
+    out(f"{stamp()} central channel (bootstrap's channel step, EG SDK; ORG_MEMBER_ACCOUNTS=shop):")
+    channel_id = central_channel(env, env.deploy_environment(**deploy_overrides), out)
+    deploy_overrides["ORG_EG_CHANNEL_ID"] = channel_id
+    env.deploy(out=lambda line: None, **deploy_overrides)
+    functions = env.cloud.state()["projects"][env.cloud.project_id]["functiongraph"]["functions"]
+    on_channel = sorted(
+        f"{name} {t['event_data'].get('source_name')}"
+        for name, f in functions.items()
+        for t in f["triggers"]
+        if t["trigger_type_code"] == "EVENTGRID" and t["event_data"].get("channel_id") == channel_id
+    )
+    out(
+        "    sgguard deploy with ORG_EG_CHANNEL_ID, TARGETS, STS_ENDPOINT, SDK_REGIONS_FILE (localcloud's endpoints): "
+        f"EVENTGRID triggers {', '.join(on_channel)}"
+    )
+    checks.check(
+        on_channel == ["ecs_created HC.ECS", "sg_drift HC.ECS", "sg_drift HC.VPC"],
+        f"second account: the functions are triggered by the central channel ({on_channel})",
+    )
+    out(f"{stamp()} shop: sgguard bootstrap --member --yes (a shop user's keys)")
+    code = subscribe_member(env, channel_id, out)
+    checks.check(code == 0, f"second account: shop's forwarding subscription created (bootstrap --member: exit {code})")
+
+    since = _seq(env.cloud)
     server_id = _create_member_server(env.cloud)
     created = env.wait_for(lambda: member_groups(env.cloud, server_id), 10.0) or []
-    out(f"    shop-web-01 {server_id} created with a member user's keys: {' > '.join(created)}")
-    data = member_baseline(env, server_id)
+    out(f"{stamp()} shop-web-01 {server_id} created in shop with a shop user's keys: {' > '.join(created)}")
+    result = env.wait_for(lambda: _member_result(env, server_id), timeout)
+    env.runtime.wait_idle(10)
+    data = (result or {}).get("data") or {}
+    source = ((result or {}).get("_execution") or {}).get("source", "")
     after = member_groups(env.cloud, server_id)
     target = data.get("target") or {}
+    deliveries = [d["status"] for d in _deliveries(env.cloud)]
+    assumes = _assumes(env.cloud, since)
+    trigger = source.split(":")[1] if ":" in source else source or "not run"
     out(
-        f"    central change_request (sgguard invoke, TARGETS; its agency assumed shop's) -> "
-        f"{data.get('outcome', 'no result')}; shop-web-01 now: {' > '.join(after)}"
+        f"    shop's subscription forwarded {len(deliveries)} event(s) to the central channel "
+        f"(the creation, then ecs_created's own port change; HTTP {', '.join(map(str, deliveries))})"
     )
-    out("    (HOOK: ecs_created will do this from the forwarded creation event once member events are routed)")
-    checks.check(
-        data.get("outcome") == "succeeded" and after[:1] == ["baseline"] and target.get("account") == MEMBER_DOMAIN,
-        f"second account: the central deployment put baseline first on shop-web-01 ({data.get('outcome')}, {after})",
+    out(
+        f"    ecs_created ({trigger} trigger on the central channel) routed it to target "
+        f"{target.get('account_name', '?')} / {target.get('region', '?')} / {str(target.get('project_id'))[:8]}..., "
+        f"assumed shop's agency ({assumes} AssumeAgency) -> {data.get('outcome', 'no result')}; "
+        f"shop-web-01 now: {' > '.join(after)}"
     )
-    home_groups = env.cloud.state()["projects"][env.cloud.project_id]["vpc"]["ports"]
     checks.check(
-        not any(p["device_id"] == server_id for p in home_groups),
+        bool(deliveries) and set(deliveries) == {200},
+        f"second account: shop's events forwarded to the central channel (HTTP {deliveries})",
+    )
+    checks.check(
+        data.get("outcome") == "succeeded" and after[:1] == ["baseline"] and source.startswith("trigger:EVENTGRID:"),
+        f"second account: the central deployment put baseline first on shop-web-01, from the forwarded event "
+        f"({data.get('outcome')}, {after}, {trigger} trigger)",
+    )
+    checks.check(assumes >= 1, f"second account: the central function assumed shop's agency ({assumes} AssumeAgency)")
+    checks.check(
+        (target.get("account"), target.get("project_id"), target.get("home")) == (MEMBER_DOMAIN, MEMBER_PROJECT, False),
+        f"second account: the ecs_created result names the shop target ({target.get('account_name')})",
+    )
+    home_ports = env.cloud.state()["projects"][env.cloud.project_id]["vpc"]["ports"]
+    checks.check(
+        not any(p["device_id"] == server_id for p in home_ports),
         "second account: nothing of shop-web-01 in the home project (the change went to the member's)",
     )
-    return targets_document()
+    return targets_document(), server_id

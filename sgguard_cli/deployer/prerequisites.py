@@ -29,7 +29,7 @@ from typing import Any
 
 from .prereq_api import PrerequisiteApi, PrerequisiteError
 
-__all__ = ["Step", "Wanted", "plan_prerequisites", "apply_steps", "totals", "channel_policy"]
+__all__ = ["Step", "Wanted", "plan_prerequisites", "apply_steps", "totals", "channel_policy", "channel_steps"]
 
 _SIGNS = {"create": "+", "update": "~", "ok": " ", "missing": "!"}
 
@@ -230,7 +230,7 @@ def channel_policy(region: str, domain_id: str, name: str, accounts: list[str]) 
     }
 
 
-def _channel_steps(api: PrerequisiteApi, wanted: Wanted, facts: dict) -> list[Step]:
+def channel_steps(api: PrerequisiteApi, wanted: Wanted, facts: dict) -> list[Step]:
     """Each channel (name, its policy's accounts): created, or its policy updated when the accounts
     changed. The API does not return a channel's policy: its fingerprint is kept in the description."""
     steps = []
@@ -296,7 +296,7 @@ def plan_prerequisites(api: PrerequisiteApi, wanted: Wanted) -> tuple[list[Step]
     if wanted.kafka_instance_id:
         parts.append(("dms kafka instance", wanted.kafka_instance_id, lambda: _kafka_steps(api, wanted)))
     if wanted.channels:
-        parts.append(("eg channel", wanted.channels[0]["name"], lambda: _channel_steps(api, wanted, facts)))
+        parts.append(("eg channel", wanted.channels[0]["name"], lambda: channel_steps(api, wanted, facts)))
     for kind, name, plan in parts:
         try:
             steps += plan()

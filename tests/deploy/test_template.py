@@ -70,10 +70,15 @@ def test_the_repository_template_validates_and_every_reference_resolves():
         assert function.user_data["DEAD_LETTER_TOPIC_URN"] == env["ALERT_TOPIC_URN"]
 
 
+# read by the SDK itself (huaweicloudsdkcore.region.cache.ProfileRegionCache), never by sgguard's code
+SDK_VARIABLES = {"HUAWEICLOUD_SDK_REGIONS_FILE"}
+
+
 def test_user_data_names_are_settings_the_code_reads():
-    """Exactly the names shared/config.py (load_settings, where every setting is parsed) reads: a typo
-    would be ignored."""
+    """Exactly the names shared/config.py (load_settings, where every setting is parsed) reads, and
+    the SDK's own regions file variable: a typo would be ignored."""
     read = set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", (ROOT / "shared" / "config.py").read_text()))
+    read |= SDK_VARIABLES
     template = load_template(TEMPLATE, sample_env())
     for function in template.functions:
         unknown = (set(function.user_data) | set(function.encrypted_user_data)) - read
@@ -236,15 +241,19 @@ TARGETS_JSON = json.dumps({"accounts": [{"domain_id": "5b0b" * 8, "name": "shop"
 
 
 def test_targets_reach_the_user_data_of_all_three_functions():
-    """TARGETS / TARGETS_FILE / STS_ENDPOINT are template parameters: empty by default (the home
-    project only, read as unset by shared/config.py), set once for every function."""
+    """TARGETS / TARGETS_FILE / STS_ENDPOINT / SDK_REGIONS_FILE are template parameters: empty by
+    default (the home project only, the SDK's own endpoints; an empty value is unset), set once for
+    every function."""
     default = load_template(TEMPLATE, sample_env())
     for function in default.functions:
-        assert {function.user_data[k] for k in ("TARGETS", "TARGETS_FILE", "STS_ENDPOINT")} == {""}
-    template = load_template(TEMPLATE, sample_env(TARGETS=TARGETS_JSON, STS_ENDPOINT="https://sts.example"))
-    for function in template.functions:
+        names = ("TARGETS", "TARGETS_FILE", "STS_ENDPOINT", "HUAWEICLOUD_SDK_REGIONS_FILE")
+        assert {function.user_data[k] for k in names} == {""}
+    regions = "/opt/function/code/regions.yaml"
+    env = sample_env(TARGETS=TARGETS_JSON, STS_ENDPOINT="https://sts.example", SDK_REGIONS_FILE=regions)
+    for function in load_template(TEMPLATE, env).functions:
         assert function.user_data["TARGETS"] == TARGETS_JSON, function.func_name
         assert function.user_data["STS_ENDPOINT"] == "https://sts.example"
+        assert function.user_data["HUAWEICLOUD_SDK_REGIONS_FILE"] == regions
 
 
 def test_targets_and_targets_file_together_are_refused_for_each_function():

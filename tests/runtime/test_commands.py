@@ -185,7 +185,7 @@ def test_the_demo_runs_end_to_end():
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-4000:]
-    assert "[10/10] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
+    assert "[11/11] demo: DEMO OK" in completed.stderr  # the phases, counted on stderr (not a terminal here)
     for expected in (
         "deploy: sgguard deploy --endpoint",
         "the CTS trigger ran ecs_created for 4 of 4 servers",
@@ -203,8 +203,15 @@ def test_the_demo_runs_end_to_end():
         "sg_drift (CTS trigger, DRIFT_MODE=report) -> drift_detected",  # continuous compliance (issue 15)
         "ok   drift: enforce mode puts baseline back first on web-01",
         "ok   report: build/demo-report/report.html",
-        "ok   second account: the central deployment put baseline first on shop-web-01",  # issue 23
+        # issue 23: a member's creation, forwarded by its EventGrid subscription to the central channel
+        "ok   second account: the functions are triggered by the central channel",
+        "ok   second account: shop's forwarding subscription created (bootstrap --member: exit 0)",
+        "ok   second account: shop's events forwarded to the central channel",
+        "ok   second account: the central deployment put baseline first on shop-web-01, from the forwarded event",
+        "ok   second account: the central function assumed shop's agency",
+        "ok   second account: the ecs_created result names the shop target",
         "ok   second account: nothing of shop-web-01 in the home project",
+        "ecs_created     shop-web-01",  # its result in the table, from the EVENTGRID trigger
         "ok   report: both accounts evaluated, security (home) and shop (member)",
         "skipped result(s) stayed in the log, off SMN topic",  # quiet by default (issue 22)
         "DEMO OK",
