@@ -316,12 +316,25 @@ def _semantic_errors(template: Template) -> list[str]:
 
 
 def _targets_errors(where: str, function: FunctionSpec) -> list[str]:
-    """TARGETS and TARGETS_FILE: one, not both (the function would refuse every invocation); a
-    TARGETS_FILE must be in the package (``build.include``), else the function cannot read it."""
+    """What would make the function refuse every invocation, refused before deploying: TARGETS and
+    TARGETS_FILE both set, a TARGETS the functions' own parser refuses (each problem with its JSON
+    path), a TARGETS_FILE not in the package (``build.include``)."""
+    from pathlib import PurePosixPath
+
     inline, file_name = function.user_data.get("TARGETS"), function.user_data.get("TARGETS_FILE")
     if inline and file_name:
         return [f"{where}.user_data: set TARGETS or TARGETS_FILE, not both"]
-    if file_name and file_name not in function.include:
+    if inline:
+        from shared.targets import TargetsError, parse_targets  # jsonschema: only with TARGETS
+
+        try:
+            parse_targets(json.loads(inline), home_region=function.user_data.get("REGION") or "cn-north-4")
+        except TargetsError as error:
+            return [f"{where}.user_data.TARGETS: {detail.path}: {detail.message}" for detail in error.details]
+        except ValueError:
+            return [f"{where}.user_data.TARGETS: is not valid JSON"]
+    packed = {PurePosixPath(item) for item in function.include}
+    if file_name and PurePosixPath(file_name) not in packed:
         return [f"{where}.build.include: TARGETS_FILE {file_name} is not in the package: list it there"]
     return []
 

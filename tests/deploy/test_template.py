@@ -276,6 +276,40 @@ def test_a_targets_file_must_be_in_the_package():
     assert {f.user_data["TARGETS_FILE"] for f in template.functions} == {"targets.yaml"}
 
 
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("{not json", ["user_data.TARGETS: is not valid JSON"]),
+        (" ", ["user_data.TARGETS: is not valid JSON"]),
+        (json.dumps({"accounts": [{"domain_id": "0A1B" * 8}]}), ["user_data.TARGETS: $.accounts[0].domain_id: "]),
+        (  # a look-alike letter in the key: not the schema's "accounts"
+            json.dumps({"аccounts": []}),
+            ["user_data.TARGETS: $['аccounts']: unknown property"],
+        ),
+        (
+            json.dumps({"accounts": [{"domain_id": "5b0b" * 8, "regions": ["cn-north-4"], "exclude_regions": ["x"]}]}),
+            ["user_data.TARGETS: $.accounts[0]"],
+        ),
+    ],
+)
+def test_a_malformed_targets_is_refused_before_deploying_with_its_json_path(value, expected):
+    """The functions' own parser (shared/targets.py), run by deploy: what would fail every
+    invocation is refused before any call, per function, naming TARGETS and the JSON path."""
+    errors = _errors(_document(), sample_env(TARGETS=value))
+    assert len(errors) == 3 * len(expected), errors
+    for index, error in enumerate(errors):
+        assert error.startswith(f"$.functions[{index // len(expected)}].{expected[index % len(expected)]}"), error
+
+
+def test_a_targets_file_is_compared_as_a_package_path():
+    """./targets.yaml is the zip's targets.yaml; Targets.yaml is another file (zip names are exact)."""
+    document = copy.deepcopy(_document())
+    for function in document["functions"]:
+        function["build"]["include"] = [*function["build"].get("include", []), "targets.yaml"]
+    parse_template(document, sample_env(TARGETS_FILE="./targets.yaml"), root=ROOT)
+    assert len(_errors(document, sample_env(TARGETS_FILE="Targets.yaml"))) == 3
+
+
 def test_targets_too_long_for_the_user_data_are_refused_once_resolved():
     """FunctionGraph's 4096 characters of user data, counted after substitution (a TARGETS listing
     many accounts belongs in TARGETS_FILE)."""
