@@ -10,7 +10,9 @@ functions, records each invocation (``model.receive``, under the lock) and runs 
   for every function with an ACTIVE CTS trigger
   whose ``operations`` list ``ECS:ecs:createServer``; and the same trace as a CloudEvent
   (``source`` ``HC.ECS``, ``type`` ``ECS:CloudTrace:ApiCall``) for every EVENTGRID trigger whose
-  ``source_name`` is ``HC.ECS`` (and whose ``event_types``, when set, list that type).
+  ``source_name`` is ``HC.ECS`` (and whose ``event_types``, when set, list that type) on the
+  official channel (``channel_name`` ``default`` or none): a custom channel such as the central
+  one of the member accounts gets only what subscriptions forward to it.
 * ``cloud.trace`` (a port or rule change made through the API, :mod:`localcloud.services.vpc.traces`)
   -> the trace ``{"cts": {...}}`` for every ACTIVE CTS trigger whose ``operations`` list
   ``<service_type>:<resource_type>:<trace_name>`` (e.g. ``VPC:ports:updatePort``).
@@ -220,7 +222,10 @@ def _on_server_created(runtime: LocalRuntime, payload: dict) -> None:
             for function, trigger in model.functions_with_trigger("EVENTGRID"):
                 data = trigger["event_data"]
                 types = data.get("event_types") or []
-                if data.get("source_name") == "HC.ECS" and (not types or event["type"] in types):
+                # the project's own cloud service events reach its official channel ``default`` only:
+                # a custom channel (the central one of the member accounts) gets what is forwarded to it
+                official = (data.get("channel_name") or "default") == "default"
+                if official and data.get("source_name") == "HC.ECS" and (not types or event["type"] in types):
                     found.append(
                         model.receive(
                             function,

@@ -213,6 +213,34 @@ def test_apig_route_invokes_synchronously_and_maps_the_response(env):
     assert status == 404 and json.loads(body)["error_code"] == "APIG.0101"
 
 
+ORG_CHANNEL_ID = "5c0a7f3e-9d41-4b2a-8e6f-10ca1c10c0ea"
+
+
+def test_the_home_projects_own_creations_do_not_reach_the_central_channels_triggers(env):
+    """The central channel (ORG_EG_CHANNEL_ID) carries what member accounts forward; the home
+    project's own ECS events go to its official channel ``default`` (EventGrid's cloud service
+    events), so with the organisation's triggers deployed a home server still runs ecs_created
+    once, from CTS: no EVENTGRID execution of ecs_created or sg_drift."""
+    env.cloud._call(
+        "POST", "eg/channels", {"name": "sgguard-org-events", "id": ORG_CHANNEL_ID, "project_id": env.cloud.project_id}
+    )
+    env.deploy(ORG_EG_CHANNEL_ID=ORG_CHANNEL_ID)
+    on_channel = [
+        name
+        for name, f in env.functions().items()
+        for t in f["triggers"]
+        if t["trigger_type_code"] == "EVENTGRID" and t["event_data"]["channel_id"] == ORG_CHANNEL_ID
+    ]
+    assert sorted(on_channel) == ["ecs_created", "sg_drift", "sg_drift"]
+    _, (server_id,) = create_servers(
+        env.client(EcsClient), "web-10", tags={"env": "prod", "role": "web"}, subnets=(SUBNET_WEB,)
+    )
+    env.wait_results("ecs_created", 1, server_id=server_id)
+    assert env.runtime.wait_idle(timeout_s=30)
+    assert sorted(_source_kind(e) for e in env.executions(function="ecs_created")) == ["CTS"]
+    assert [e for e in env.executions() if _source_kind(e) == "EVENTGRID"] == []
+
+
 def test_eventgrid_custom_channel_and_hc_ecs_events(env):
     values = env.deploy(eventgrid=True)
     eg = env.client(EgClient)
