@@ -19,11 +19,23 @@ at ``requests``' defaults, which cost CPU on every call for nothing a function n
   ``datetime.fromisoformat`` and hands anything else to the SDK's own parser, so the models hold
   the same values.
 
+* ``requests.Session.request`` itself (cookie-jar merges, setting merges, hooks, a redirect
+  generator: ~100 us per call) - without a proxy the session is a
+  :class:`~shared.cloud.lean_session.LeanSession` holding the SDK session's adapters (the same
+  pool, ``Retry``, TLS verification and timeouts), which builds the same ``PreparedRequest`` and
+  calls the adapter's ``send`` directly. With a proxy configured the SDK's own session stays.
+* the SDK signs every request on its client's thread pool (``Credentials.process_auth_request``
+  submits ``sign_request`` and the caller waits on the future: two thread hand-offs per call, for
+  a few microseconds of HMAC); :func:`sign_in_caller` signs in the calling thread - the same
+  ``process_sts`` then ``sign_request``, so the same headers and the same exceptions, raised at the
+  same point of ``do_http_request``.
+
 Connection reuse and pool size are the SDK's own ``HttpConfig`` settings (``pool_connections``,
 ``pool_maxsize`` >= the batch's concurrency, in :mod:`shared.cloud.clients`). Everything here
-reaches into the SDK at two documented points only (``HttpClient._session``, the client's
-``_deserialize_data_time``); if a future SDK renames them, :func:`tune_client` leaves the client
-as the SDK built it (slower, never wrong) - ``tests/unit/test_transport.py`` says which.
+reaches into the SDK at documented points only (``HttpClient._session``, the client's
+``_deserialize_data_time`` and its credentials' ``process_auth_request``); if a future SDK renames
+them, :func:`tune_client` leaves the client as the SDK built it (slower, never wrong) -
+``tests/unit/test_transport.py`` says which.
 """
 
 from __future__ import annotations
@@ -35,7 +47,14 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["quiet_http_handler", "fast_datetime", "prepare_http_config", "tune_client", "proxy_configured"]
+__all__ = [
+    "quiet_http_handler",
+    "fast_datetime",
+    "prepare_http_config",
+    "tune_client",
+    "proxy_configured",
+    "sign_in_caller",
+]
 
 # What the APIs send: 2026-11-28T21:00:00Z, 2026-11-28T21:00:00.123Z (UTC, with or without the Z).
 # An explicit offset goes to the SDK's parser: it appends "Z" and so keeps such a value as a string.
@@ -95,15 +114,53 @@ def prepare_http_config(config: Any, *, use_env: bool) -> Any:
     return config
 
 
+class _Signed:
+    """What ``process_auth_request`` returns to ``do_http_request``: a request already signed (the
+    SDK only calls ``result()`` on it)."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Any):
+        self.request = request
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self.request
+
+
+def sign_in_caller(credentials: Any) -> bool:
+    """``credentials`` sign in the calling thread from now on (see the module's docstring).
+
+    An instance attribute, not a subclass: the SDK's builder checks the credentials' class name.
+    False when the credentials lack what this relies on (left as they are)."""
+    if not all(callable(getattr(credentials, name, None)) for name in ("process_sts", "sign_request")):
+        return False
+
+    def process_auth_request(request: Any, http_client: Any) -> _Signed:
+        credentials.process_sts(http_client)
+        return _Signed(credentials.sign_request(request))
+
+    credentials.process_auth_request = process_auth_request
+    return True
+
+
 def tune_client(client: Any, *, use_env: bool) -> list[str]:
-    """After the build: the session stops reading the environment (unless a proxy is configured)
-    and timestamps take the fast path. Returns what was tuned (for tests)."""
+    """After the build: the session stops reading the environment and takes the lean path (unless
+    a proxy is configured), requests are signed in the caller's thread and timestamps take the
+    fast path. Returns what was tuned (for tests)."""
     tuned: list[str] = []
     http_client = client.get_http_client()
     session = getattr(http_client, "_session", None)
     if session is not None and hasattr(session, "trust_env"):
         session.trust_env = use_env
         tuned.append("session.trust_env")
+        if not use_env and hasattr(session, "adapters"):
+            from shared.cloud.lean_session import adopt
+
+            http_client._session = adopt(session)
+            tuned.append("session.lean")
+    process = getattr(getattr(client, "get_credentials", lambda: None)(), "process_auth_request", None)
+    if callable(process) and sign_in_caller(client.get_credentials()):
+        tuned.append("sign_in_caller")
     if callable(getattr(client, "_deserialize_data_time", None)):
         client._deserialize_data_time = fast_datetime
         tuned.append("datetime")
