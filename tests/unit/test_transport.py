@@ -1,6 +1,7 @@
 """The SDK transport adapter (shared.cloud.transport): what it tunes, and that it changes no value.
 
-If an SDK upgrade renames what the adapter reaches into, the first test fails and says so.
+If an SDK upgrade renames what the adapter reaches into, the first test fails and says so. The
+lean session's own tests (same wire, TLS, proxies, timeouts, errors) are in test_lean_session.py.
 """
 
 from __future__ import annotations
@@ -8,21 +9,25 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
 from huaweicloudsdkcore.client import Client
 
 from shared.cloud.clients import AgencyCredentials, ClientFactory
+from shared.cloud.lean_session import LeanSession
 from shared.cloud.transport import fast_datetime, quiet_http_handler
 from shared.config import load_settings
 
 PROJECT = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NO_PROXY")
 
 
-def _factory(monkeypatch, **env: str) -> ClientFactory:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NO_PROXY"):
+def _factory(monkeypatch, endpoint: str = "http://127.0.0.1:9", **env: str) -> ClientFactory:
+    for name in PROXY_VARIABLES + ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    settings = load_settings(None, {"PROJECT_ID": PROJECT, "VPC_ENDPOINT": "http://127.0.0.1:9", "CONCURRENCY": "24"})
+    user = {"PROJECT_ID": PROJECT, "VPC_ENDPOINT": endpoint, "CONCURRENCY": "24", "READ_TIMEOUT_S": "0.3"}
+    settings = load_settings(None, user)
     return ClientFactory(AgencyCredentials("AK", "SK", None, PROJECT), settings, pool_size=24)
 
 
@@ -35,9 +40,25 @@ def test_session_stops_reading_the_environment_and_keeps_the_ca_bundle(monkeypat
     assert client._deserialize_data_time is fast_datetime
 
 
+def test_without_a_proxy_the_session_is_lean_with_the_sdk_adapters_and_signing_is_in_the_caller(monkeypatch):
+    from huaweicloudsdkcore.auth.credentials import Credentials
+
+    client = _factory(monkeypatch).vpc_v2()
+    session = client.get_http_client()._session
+    assert type(session) is LeanSession
+    adapter = session.get_adapter("http://127.0.0.1:9/")
+    assert adapter._pool_maxsize >= 24 and adapter.max_retries.total == 0  # the SDK's own adapter, kept
+    credentials = client.get_credentials()
+    assert type(credentials).__name__ == "BasicCredentials"  # the builder checks the class name
+    assert "process_auth_request" in vars(credentials)  # tuned on the instance
+    assert Credentials.process_auth_request is not vars(credentials)["process_auth_request"]
+
+
 def test_a_proxy_in_the_environment_keeps_requests_behaviour(monkeypatch):
     client = _factory(monkeypatch, HTTPS_PROXY="http://proxy.example:3128").vpc_v2()
-    assert client.get_http_client()._session.trust_env is True
+    session = client.get_http_client()._session
+    assert session.trust_env is True
+    assert type(session) is requests.Session  # the stock session: it reads the proxy per call
 
 
 @pytest.mark.parametrize(
