@@ -7,6 +7,7 @@ lean session's own tests (same wire, TLS, proxies, timeouts, errors) are in test
 from __future__ import annotations
 
 import logging
+import warnings
 
 import pytest
 import requests
@@ -104,3 +105,34 @@ def test_quiet_handler_logs_only_when_the_logger_prints(caplog):
     with caplog.at_level(logging.INFO, logger="HuaweiCloud-SDK-Test"):
         handler.process_response(response=Response, logger=logger)
     assert any("GET http://x/v1/p/ports" in r.getMessage() for r in caplog.records)
+
+
+def test_fast_deserializer_builds_the_sdks_models(cloud, monkeypatch):
+    """The same responses (real localcloud answers) read by a tuned client and by the SDK as built."""
+    from huaweicloudsdkecs.v2 import ListServersDetailsRequest, ShowServerRequest
+    from huaweicloudsdkvpc.v2 import ListPortsRequest
+    from huaweicloudsdkvpc.v3 import ListSecurityGroupRulesRequest, ListSecurityGroupsRequest
+
+    from tests.support.sdk import ecs_client, vpc_v2_client, vpc_v3_client
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    user = {"PROJECT_ID": cloud.project_id, "VPC_ENDPOINT": cloud.url, "ECS_ENDPOINT": cloud.url}
+    factory = ClientFactory(AgencyCredentials(cloud.ak, cloud.sk, None, cloud.project_id), load_settings(None, user))
+    server = cloud.ids["servers"]["legacy-app-01"]
+    rules = ListSecurityGroupRulesRequest()
+    calls = [
+        (factory.vpc_v2(), vpc_v2_client(cloud), lambda c: c.list_ports(ListPortsRequest(device_id=server))),
+        (factory.vpc_v3(), vpc_v3_client(cloud), lambda c: c.list_security_groups(ListSecurityGroupsRequest())),
+        (factory.vpc_v3(), vpc_v3_client(cloud), lambda c: c.list_security_group_rules(rules)),
+        (factory.ecs(), ecs_client(cloud), lambda c: c.show_server(ShowServerRequest(server))),
+        (factory.ecs(), ecs_client(cloud), lambda c: c.list_servers_details(ListServersDetailsRequest())),
+    ]
+    for tuned, stock, call in calls:
+        assert "_deserialize" in vars(tuned)  # tuned on the instance
+        ours, theirs = call(tuned), call(stock)
+        assert type(ours) is type(theirs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # to_dict: every model, list, dict and value
+            ours, theirs = ours.to_dict(), theirs.to_dict()
+        ours.pop("request_id", None), theirs.pop("request_id", None)  # two calls: two request ids
+        assert ours == theirs and any(ours.values())
