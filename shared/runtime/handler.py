@@ -6,6 +6,7 @@ run the pipeline, emit, return.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import threading
@@ -41,8 +42,9 @@ class DeadLetterLost(Exception):
         self.response = {"results": [], "delivery": {"dead_letters_lost": count}}
 
 
-# Invocations this process (the instance) has started: see settle_heap.
-_started = 0
+# Invocations this process (the instance) has started, counted atomically (next() on a count holds
+# the GIL): see settle_heap.
+_invocations = itertools.count(1)
 
 
 def settle_heap() -> bool:
@@ -52,9 +54,7 @@ def settle_heap() -> bool:
     walks it all (one took ~115 ms in a 200-message batch on a busy core: ~0.6 ms per message).
     Garbage is still freed as before (reference counts, and the collector for what comes after);
     only cycles already unreachable at that moment stay, once. Returns True when it froze."""
-    global _started
-    _started += 1
-    if _started != 2:
+    if next(_invocations) != 2:
         return False
     import gc
 

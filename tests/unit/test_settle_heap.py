@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import itertools
 
 import shared.runtime.handler as handler
 
 
 def test_the_second_invocation_freezes_the_heap_once(monkeypatch):
-    monkeypatch.setattr(handler, "_started", 0)
+    monkeypatch.setattr(handler, "_invocations", itertools.count(1))
     gc.unfreeze()
     try:
         first = handler.settle_heap()
@@ -17,13 +18,13 @@ def test_the_second_invocation_freezes_the_heap_once(monkeypatch):
         frozen = gc.get_freeze_count()
         assert frozen > 1000  # the modules and everything the first invocation left
         assert [handler.settle_heap() for _ in range(3)] == [False, False, False]
-        assert gc.get_freeze_count() == frozen  # once: later invocations' objects stay collectable
+        assert gc.get_freeze_count() <= frozen  # once (frozen objects may still be freed by refcount)
     finally:
         gc.unfreeze()
 
 
 def test_garbage_made_after_the_freeze_is_still_collected(monkeypatch):
-    monkeypatch.setattr(handler, "_started", 1)
+    monkeypatch.setattr(handler, "_invocations", itertools.count(2))
     gc.unfreeze()
     try:
         assert handler.settle_heap() is True
