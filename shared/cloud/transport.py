@@ -14,15 +14,14 @@ at ``requests``' defaults, which cost CPU on every call for nothing a function n
 * the default response handler formats an access-log line (``str.format`` of the URL, status,
   ``elapsed``...) on every call even though its logger is off; :func:`quiet_http_handler` (given
   through the builder's ``with_http_handler``) formats it only when the logger would print it.
-* response reflection: the SDK parses each value's type string (``'list[Port]'``, with a regular
-  expression) and looks its model class up by name for every value of every response;
-  :func:`fast_deserializer` resolves each type string once per client and hands the SDK's own
-  converters the class (~40 % of a port listing's deserialisation).
 * response timestamps (``created_at``, ``updated_at`` of every group and rule) are parsed with
   ``dateutil`` (~90 us each); :func:`fast_datetime` parses the API's ISO 8601 form with
   ``datetime.fromisoformat`` and hands anything else to the SDK's own parser, so the models hold
   the same values.
-
+* response reflection: the SDK parses each value's type string (``'list[Port]'``, with a regular
+  expression) and looks its model class up by name for every value of every response;
+  :func:`fast_deserializer` resolves each type string once per client and hands the SDK's own
+  converters the class (~25 % of a port listing's deserialisation).
 * ``requests.Session.request`` itself (cookie-jar merges, setting merges, hooks, a redirect
   generator: ~100 us per call) - without a proxy the session is a
   :class:`~shared.cloud.lean_session.LeanSession` holding the SDK session's adapters (the same
@@ -37,9 +36,9 @@ at ``requests``' defaults, which cost CPU on every call for nothing a function n
 Connection reuse and pool size are the SDK's own ``HttpConfig`` settings (``pool_connections``,
 ``pool_maxsize`` >= the batch's concurrency, in :mod:`shared.cloud.clients`). Everything here
 reaches into the SDK at documented points only (``HttpClient._session``, the client's
-``_deserialize`` and ``_deserialize_data_time``, its credentials' ``process_auth_request``); if a future SDK renames
-them, :func:`tune_client` leaves the client as the SDK built it (slower, never wrong) -
-``tests/unit/test_transport.py`` says which.
+``_deserialize`` and ``_deserialize_data_time``, its credentials' ``process_auth_request``); if a
+future SDK renames them, :func:`tune_client` leaves the client as the SDK built it (slower, never
+wrong) - ``tests/unit/test_transport.py`` says which.
 """
 
 from __future__ import annotations
@@ -222,8 +221,8 @@ def tune_client(client: Any, *, use_env: bool) -> list[str]:
 
             http_client._session = adopt(session)
             tuned.append("session.lean")
-    process = getattr(getattr(client, "get_credentials", lambda: None)(), "process_auth_request", None)
-    if callable(process) and sign_in_caller(client.get_credentials()):
+    credentials = client.get_credentials() if callable(getattr(client, "get_credentials", None)) else None
+    if callable(getattr(credentials, "process_auth_request", None)) and sign_in_caller(credentials):
         tuned.append("sign_in_caller")
     if callable(getattr(client, "_deserialize_data_time", None)):
         client._deserialize_data_time = fast_datetime
