@@ -6,6 +6,7 @@ run the pipeline, emit, return.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import threading
@@ -19,6 +20,7 @@ from shared.runtime.envelopes import Envelope, apig_response
 from shared.runtime.run import Run
 
 __all__ = [
+    "settle_heap",
     "start_run",
     "respond",
     "raise_for_retry",
@@ -40,6 +42,26 @@ class DeadLetterLost(Exception):
         self.response = {"results": [], "delivery": {"dead_letters_lost": count}}
 
 
+# Invocations this process (the instance) has started, counted atomically (next() on a count holds
+# the GIL): see settle_heap.
+_invocations = itertools.count(1)
+
+
+def settle_heap() -> bool:
+    """From an instance's second invocation on, once: what its first invocation left on the heap
+    (imported modules, SDK clients and models, caches: ~80 000 objects) is moved out of the cyclic
+    garbage collector's reach (``gc.freeze``), so that a full collection during a batch no longer
+    walks it all (one took ~115 ms in a 200-message batch on a busy core: ~0.6 ms per message).
+    Garbage is still freed as before (reference counts, and the collector for what comes after);
+    only cycles already unreachable at that moment stay, once. Returns True when it froze."""
+    if next(_invocations) != 2:
+        return False
+    import gc
+
+    gc.freeze()
+    return True
+
+
 # LOG_ENVELOPE_SHAPES: how many envelopes this instance has logged the shape of (per process: an
 # instance is one process, and the count must not reset per invocation).
 _shapes_logged = 0
@@ -57,10 +79,12 @@ def start_run(
 ) -> Run:
     """The invocation's Run, with ``setup`` resources loaded (e.g. the policy). With
     ``LOG_ENVELOPE_SHAPES=N``, the redacted shape of ``event`` is logged for the first N envelopes.
+    An instance's second invocation first settles the heap (:func:`settle_heap`).
 
     A broken configuration or policy fails the invocation loudly, after logging one ``failed``
     result per message (the sinks themselves may be what is misconfigured).
     """
+    settle_heap()
     try:
         run = Run.start(function, context, **overrides)
         if run.settings.log_envelope_shapes and event is not None:
