@@ -261,6 +261,12 @@ def _throughput(out: list[str], t: dict) -> None:
             f"{t.get('cpu_bound_messages_per_s')} = one core / floor) = {t['ideal_messages_per_s']}: the "
             f"{t['ideal_bound']} bound applies"
         )
+        if "floor_messages_per_s" in t:
+            out.append(
+                f"   bare SDK's own throughput, same calls and server: {t['floor_messages_per_s']} messages/s -> "
+                f"handler / floor = {t['ratio_to_floor_throughput']} (beside the target: the latency bound counts "
+                "the injected latency only)"
+            )
     out.append(
         f"   warm-up: {t['warmup_group_listings']} group listing(s) for {sum(t['warmup_outcomes'].values())} "
         "concurrent cold messages"

@@ -185,6 +185,12 @@ def run_batch(
         result["ideal_messages_per_s"] = round(ideal, 1)
         result["ideal_bound"] = bound
         result["ratio_to_ideal"] = round(result["messages_per_s"] / ideal, 3)
+        floor_wall = out.get("floor", {}).get("wall_s")
+        if floor_wall:  # beside the target: the bare SDK's own throughput, same calls, same server
+            # (the latency bound counts the injected latency only, not the emulator's own time per call)
+            floor_rate = out["floor"]["messages"] / floor_wall
+            result["floor_messages_per_s"] = round(floor_rate, 1)
+            result["ratio_to_floor_throughput"] = round(result["messages_per_s"] / floor_rate, 3)
         critical = lane_bound(messages, concurrency) * latency_s
         result["lane_bound_messages_per_s"] = round(n / critical, 1)
     floor_started = out.get("floor", {}).get("started_at", float("inf"))  # the floor's own calls come after
