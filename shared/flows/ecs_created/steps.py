@@ -17,6 +17,13 @@ of applying, the result is ``planned`` with each interface's list before and aft
 order), the calls enforce would make and the groups' names; every result says ``mode: report``.
 Nothing is written (no port change, no ledger entry), and its replay-guard key is its own, so a
 trace seen in report mode is still attached once the mode is switched to enforce.
+
+Only an envelope that may hold a creation loads the policy (:func:`needs_policy`): most events of an
+organisation's central channel are not creations, and a broken policy fails loudly only the
+invocations that need it (``sgguard deploy`` and ``validate-policy`` check it before).
+
+Over 400 lines: one flow's steps kept together; what only a creation needs is imported in the step
+that uses it (cold start), which costs a few lines.
 """
 
 from __future__ import annotations
