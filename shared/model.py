@@ -46,6 +46,8 @@ def is_uuid(value: object) -> bool:
 
 @dataclass
 class Port:
+    """A VPC port (an interface): its addresses and its ordered security-group list."""
+
     id: str
     device_id: str
     device_owner: str
@@ -66,6 +68,8 @@ class Port:
 
 @dataclass(frozen=True)
 class Rule:
+    """One security-group rule, as the VPC API gives it."""
+
     id: str
     direction: str  # ingress | egress
     ethertype: str = "IPv4"
@@ -94,6 +98,8 @@ class Rule:
 
 @dataclass
 class SecurityGroup:
+    """A security group; ``rules`` once read."""
+
     id: str
     name: str
     description: str = ""
@@ -103,6 +109,8 @@ class SecurityGroup:
 
 @dataclass
 class Server:
+    """An ECS server: its state, tags, interfaces and creation time."""
+
     id: str
     name: str
     status: str

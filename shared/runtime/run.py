@@ -35,6 +35,8 @@ _LIMITER_LOCK = threading.Lock()
 
 @dataclass
 class Run:
+    """One invocation: its settings, clock, deadline, resources (the policy) and the cloud's doors."""
+
     function: str
     context: Any
     settings: Settings

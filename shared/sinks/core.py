@@ -52,6 +52,8 @@ _MAX_PARALLEL_SINKS = 8
 
 @dataclass
 class _Outcome:
+    """One sink's delivery: how many events it took, and each failure with its event index."""
+
     name: str
     delivered: int = 0
     failures: list[tuple[int, SinkError]] = field(default_factory=list)  # (event index, why)
