@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.ids import SAFE_ID_RE, UUID_RE, is_safe_id, is_uuid  # the ids' shapes, here too
+
 __all__ = [
     "Port",
     "Rule",
@@ -23,25 +25,11 @@ __all__ = [
     "is_safe_id",
 ]
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no "id\n"
-
-
-SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # request and trace ids echoed in results
-
-
 # urn:fss:<region>:<project_id>:function:<package>:<name>[:<version or !alias>]
 FUNCTION_URN_RE = re.compile(
     r"^urn:fss:[a-z0-9-]{1,64}:[0-9a-f]{32}:function:[A-Za-z0-9_.-]{1,128}:[A-Za-z0-9_.-]{1,128}"
     r"(:!?[A-Za-z0-9_.-]{1,128})?\Z"
 )
-
-
-def is_safe_id(value: object) -> bool:
-    return isinstance(value, str) and bool(SAFE_ID_RE.match(value))
-
-
-def is_uuid(value: object) -> bool:
-    return isinstance(value, str) and bool(UUID_RE.match(value))
 
 
 @dataclass

@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.model import is_uuid
+from shared.ids import is_uuid
 from shared.runtime.envelopes import ENVELOPE_MAX_BYTES
 from shared.validation import decode_json_message
 

@@ -118,7 +118,7 @@ context = FunctionContext(user_data=data, ak="a", sk="s")
 with redirect_stdout(io.StringIO()):
     response = handler({"cts": json.loads(sys.argv[2])}, context)
 heavy = ("yaml", "jsonschema", "shared.flows.policy", "shared.changes.planning", "shared.rails.check",
-         "shared.cloud.gateway", "shared.cloud.clients", "shared.idempotency", "shared.flows.targets")
+         "shared.cloud.gateway", "shared.cloud.clients", "shared.idempotency", "shared.flows.targets", "shared.model")
 print(json.dumps({"outcomes": [r["data"]["outcome"] for r in response["results"]],
                   "imported": [m for m in heavy if m in sys.modules]}))
 """

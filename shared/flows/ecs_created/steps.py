@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
 from shared.flows.cts import TraceReading, read_creation_trace
-from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
+from shared.ids import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
 
