@@ -160,7 +160,14 @@ def needs_policy(envelope: Envelope, run: Run) -> bool:
     prepares need none (a dead letter is published, not applied; a refused envelope is refused)."""
     if envelope.kind == "dead_letter" or envelope.error is not None or envelope.kind not in ACCEPTS:
         return False
-    return any(not isinstance(_read(message, run), Prepared) for message in envelope.messages)
+    return any(_may_create(message, run) for message in envelope.messages)
+
+
+def _may_create(message: InboundMessage, run: Run) -> bool:
+    try:
+        return not isinstance(_read(message, run), Prepared)
+    except Exception:  # noqa: BLE001 - outside the per-message guard: prepare's guard rejects it, never a job
+        return False
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[Prepared[CreationJob]]:
