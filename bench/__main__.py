@@ -6,6 +6,7 @@ python -m bench soak --messages 5000
 python -m bench store        # the idempotency store's cost per message (Redis vs memory)
 python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, listing calls (pages)
 python -m bench org          # the sweep over 20 targets x 500 servers on localcloud's runtime (= sgguard bench org)
+python -m bench coldstart    # the cold-start scenario alone (--runs N): each path's ratio to its floor
 """
 
 from __future__ import annotations
@@ -221,6 +222,27 @@ def assess(report: dict) -> dict:
     }
 
 
+def run_coldstart_command(args) -> int:
+    """The cold-start scenario alone, as in the full run: a table and bench/results/coldstart.json."""
+    from .coldstart import run_coldstart
+    from .workload import build_seed
+
+    seed, fleet = build_seed(args.servers)
+    work = Workdir()
+    try:
+        with LocalCloudProcess(work, latency_ms=0, seed=seed) as cloud:
+            rows = run_coldstart(work, cloud, fleet, args.runs)
+    finally:
+        work.close()
+    for row in rows:
+        print(
+            f"{row['path']:36s} {row['ratio']:5.2f}x  handler {row['handler_s'] * 1000:6.1f} ms  "
+            f"floor {row['floor_s'] * 1000:6.1f} ms ({row['floor_modules']})  {'/'.join(row['outcomes'])}"
+        )
+    _write(str(ROOT / "bench" / "results" / "coldstart.json"), {"runs": args.runs, "cold_start": rows})
+    return 0
+
+
 def run_soak_command(args) -> int:
     from .soak import SoakConfig, run_soak, soak_seed
 
@@ -289,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     org = sub.add_parser("org", help="the organisation sweep: targets x servers on localcloud's runtime")
     org.add_argument("--members", type=int, default=19, help="member accounts (targets: members + the home project)")
     org.add_argument("--servers", type=int, default=500, help="servers per target")
+    cold = sub.add_parser("coldstart", help="the cold-start scenario alone: each path's first invocation vs its floor")
+    cold.add_argument("--runs", type=int, default=7, help="runs per path, floor and handler interleaved")
     args = parser.parse_args(argv)
+    if args.command == "coldstart":
+        return run_coldstart_command(args)
     if args.command == "org":
         from .org import render_org, run_org
 

@@ -25,7 +25,12 @@ import sys
 import time
 
 T0 = time.perf_counter()
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+# Run by path, Python puts bench/ first on sys.path, where no deployed function has it: bench/org.py
+# was then imported as ``org`` by the stdlib's ``copy`` (its ``from org.python.core import
+# PyStringMap`` probe for Jython), with datetime and typing, inside every handler's cold start.
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != HERE]
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 

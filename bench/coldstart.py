@@ -120,8 +120,8 @@ def cold_paths(fleet: Fleet, runs: int) -> list[ColdPath]:
         ColdPath(
             "ecs_created: not a creation",
             "ecs_created",
-            "CTS deleteServer trace: skipped; loads and validates the policy (YAML + jsonschema)",
-            "jsonschema,yaml",
+            "CTS deleteServer trace: skipped before the policy is loaded (no YAML, no jsonschema), no SDK",
+            "",
             [_not_a_creation()] * runs,
             "skipped",
         ),

@@ -7,11 +7,13 @@ the time FunctionGraph gives the invocation.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = ["Clock", "Deadline", "SYSTEM_CLOCK"]
 
@@ -29,7 +31,16 @@ class Clock:
         self.monotonic = monotonic
         self.sleep = sleep
         self._wall = wall
-        self.random = (rng or random.Random()).random
+        self._rng = rng
+
+    def random(self) -> float:
+        """Jitter in [0, 1); the generator is made on first use (cold start: a run that never
+        backs off never imports :mod:`random`). Tests may replace it (``clock.random = ...``)."""
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random()
+        return self._rng.random()
 
     def now(self) -> datetime:
         return self._wall() if self._wall else datetime.now(timezone.utc)

@@ -40,6 +40,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting of a function, parsed and checked (:func:`load_settings`); immutable for the invocation."""
+
     region: str = "cn-north-4"
     project_id: str | None = None
     ecs_endpoint: str = ""

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.ids import SAFE_ID_RE, UUID_RE, is_safe_id, is_uuid  # the ids' shapes, here too
+
 __all__ = [
     "Port",
     "Rule",
@@ -23,12 +25,6 @@ __all__ = [
     "is_safe_id",
 ]
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no "id\n"
-
-
-SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # request and trace ids echoed in results
-
-
 # urn:fss:<region>:<project_id>:function:<package>:<name>[:<version or !alias>]
 FUNCTION_URN_RE = re.compile(
     r"^urn:fss:[a-z0-9-]{1,64}:[0-9a-f]{32}:function:[A-Za-z0-9_.-]{1,128}:[A-Za-z0-9_.-]{1,128}"
@@ -36,16 +32,10 @@ FUNCTION_URN_RE = re.compile(
 )
 
 
-def is_safe_id(value: object) -> bool:
-    return isinstance(value, str) and bool(SAFE_ID_RE.match(value))
-
-
-def is_uuid(value: object) -> bool:
-    return isinstance(value, str) and bool(UUID_RE.match(value))
-
-
 @dataclass
 class Port:
+    """A VPC port (an interface): its addresses and its ordered security-group list."""
+
     id: str
     device_id: str
     device_owner: str
@@ -66,6 +56,8 @@ class Port:
 
 @dataclass(frozen=True)
 class Rule:
+    """One security-group rule, as the VPC API gives it."""
+
     id: str
     direction: str  # ingress | egress
     ethertype: str = "IPv4"
@@ -94,6 +86,8 @@ class Rule:
 
 @dataclass
 class SecurityGroup:
+    """A security group; ``rules`` once read."""
+
     id: str
     name: str
     description: str = ""
@@ -103,6 +97,8 @@ class SecurityGroup:
 
 @dataclass
 class Server:
+    """An ECS server: its state, tags, interfaces and creation time."""
+
     id: str
     name: str
     status: str

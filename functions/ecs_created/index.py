@@ -8,7 +8,7 @@ emitting, so that the platform's async retry delivers the event again (docs/retr
 
 from pathlib import Path
 
-from shared.flows.ecs_created.steps import ACCEPTS, load_run_policy, prepare, process
+from shared.flows.ecs_created.steps import ACCEPTS, load_run_policy, needs_policy, prepare, process
 from shared.runtime.batch import process_batch
 from shared.runtime.envelopes import parse_envelope
 from shared.runtime.handler import DeadLetterLost, continuation_of, raise_for_retry, respond, retry_lane, start_run
@@ -20,7 +20,8 @@ CODE_DIR = Path(__file__).resolve().parent
 def handler(event, context):
     envelope = parse_envelope(event)
     setup = {
-        "policy": lambda r: load_run_policy(r, CODE_DIR),
+        # only when a message may be a creation: the central channel forwards every ECS event
+        "policy": lambda r: load_run_policy(r, CODE_DIR) if needs_policy(envelope, r) else None,
         "continuation": lambda r: continuation_of(envelope, r),
         "code_dir": lambda r: CODE_DIR,  # a target's policy_file is looked up here too
     }

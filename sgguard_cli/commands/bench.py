@@ -24,6 +24,7 @@ examples:
   sgguard bench -- --help                # the options of python -m bench
   sgguard bench soak --messages 5000     # = make soak: the large fault soak
   sgguard bench org                      # the organisation sweep, 20 targets x 500 servers (docs/benchmarks.md)
+  sgguard bench coldstart --runs 7       # the cold-start scenario alone: each path's ratio to its floor
 """
 
 

@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.model import is_uuid
+from shared.ids import is_uuid
 from shared.runtime.envelopes import ENVELOPE_MAX_BYTES
 from shared.validation import decode_json_message
 
@@ -75,6 +75,8 @@ _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")  # it goes into a URL: nothing el
 
 @dataclass
 class TraceReading:
+    """What a creation trace says: its id, the servers it created, the job, or why it is skipped."""
+
     trace_id: str | None
     server_ids: list[str] = field(default_factory=list)
     job_id: str | None = None
@@ -167,6 +169,8 @@ _SERVER_IN_PATH = re.compile(r"/servers/([0-9a-f-]{36})")
 
 @dataclass
 class DriftTrace:
+    """What a drift trace names: the port, server or rule it changed, or why it is skipped."""
+
     trace_id: str | None
     trace_name: str | None = None
     kind: str | None = None  # "port" | "server" | "rule"

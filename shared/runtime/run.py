@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import SYSTEM_CLOCK, Clock, Deadline
-from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
-from shared.cloud.limiter import AimdLimiter
-from shared.cloud.retry import RetryPolicy
 from shared.config import Settings, load_settings
 from shared.errors import ErrorCode, ErrorDetail
 from shared.results import EventMeta, Identity, ResultData, failure_data, result_event
@@ -23,10 +20,13 @@ if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never
     from shared.changes.apply import ApplyReport, Recheck
     from shared.changes.planning import NicPlan
     from shared.cloud.clients import ClientFactory
+    from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
     from shared.cloud.functions import FunctionGateway
     from shared.cloud.gateway import CallCounter, NetworkGateway, ServerGateway
     from shared.cloud.inventory import InventoryGateway
+    from shared.cloud.limiter import AimdLimiter
     from shared.cloud.protocols import Network
+    from shared.cloud.retry import RetryPolicy
 
 __all__ = ["Run", "cloud_failure"]
 
@@ -35,6 +35,8 @@ _LIMITER_LOCK = threading.Lock()
 
 @dataclass
 class Run:
+    """One invocation: its settings, clock, deadline, resources (the policy) and the cloud's doors."""
+
     function: str
     context: Any
     settings: Settings
@@ -56,6 +58,8 @@ class Run:
 
     @property
     def retry_policy(self) -> RetryPolicy:
+        from shared.cloud.retry import RetryPolicy
+
         return RetryPolicy(self.settings.max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
 
     def factory(self) -> ClientFactory:
@@ -69,6 +73,8 @@ class Run:
         """The invocation's flow control of ``service`` (``vpc``, ``ecs``), shared by its workers (AIMD
         on the calls in flight); with the Redis store also shared with every instance working on
         this account and region (:mod:`shared.cloud.limiter`)."""
+        from shared.cloud.limiter import AimdLimiter
+
         with _LIMITER_LOCK:  # the first worker creates it, once
             limiter = self._limiters.get(service)
             if limiter is None:
@@ -182,6 +188,8 @@ class Run:
 
 def cloud_failure(error: CloudCallError | DeadlineExceeded, identity: Identity | None = None) -> ResultData:
     """A ``failed``, retryable result for a cloud call that kept failing or ran out of time."""
+    from shared.cloud.exceptions import CloudCallError
+
     detail = (
         ErrorDetail(ErrorCode.CLOUD_ERROR, error.describe(), "$")
         if isinstance(error, CloudCallError)

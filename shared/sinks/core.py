@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from shared.clock import Deadline
-from shared.cloud.retry import backoff_delay
 from shared.errors import ErrorCode
 from shared.results import redact, to_log_line
 from shared.sinks.base import Sink, encoded_size
@@ -53,6 +52,8 @@ _MAX_PARALLEL_SINKS = 8
 
 @dataclass
 class _Outcome:
+    """One sink's delivery: how many events it took, and each failure with its event index."""
+
     name: str
     delivered: int = 0
     failures: list[tuple[int, SinkError]] = field(default_factory=list)  # (event index, why)
@@ -177,6 +178,8 @@ def _send_unit(
                 for item, error in retry
             ]
             break
+        from shared.cloud.retry import backoff_delay  # only a failed delivery backs off (cold start)
+
         delay = backoff_delay(attempts - 1, policy, clock)
         retry_after = max((error.retry_after or 0.0) for _, error in retry)
         delay = max(delay, min(retry_after, policy.max_s))

@@ -7,7 +7,6 @@ written first, before any other sink is tried, whatever ``RESULT_SINKS`` says.
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any, TextIO
 
 from shared.results import to_log_line
@@ -24,5 +23,7 @@ def write_results(events: list[dict[str, Any]], stream: TextIO) -> dict[str, int
             written += 1
         stream.flush()
     except Exception:  # noqa: BLE001 - a closed stdout must not fail the invocation
+        import traceback  # only when writing failed (cold start: ~2 ms with textwrap)
+
         traceback.print_exc(file=sys.stderr)
     return {"delivered": written, "undelivered": len(events) - written}

@@ -188,6 +188,7 @@ SHARED_LAYERS = (
         (
             "shared",
             "shared.model",
+            "shared.ids",
             "shared.errors",
             "shared.results",
             "shared.config",

@@ -17,47 +17,60 @@ of applying, the result is ``planned`` with each interface's list before and aft
 order), the calls enforce would make and the groups' names; every result says ``mode: report``.
 Nothing is written (no port change, no ledger entry), and its replay-guard key is its own, so a
 trace seen in report mode is still attached once the mode is switched to enforce.
+
+Only an envelope that may hold a creation loads the policy (:func:`needs_policy`): most events of an
+organisation's central channel are not creations, and a broken policy fails loudly only the
+invocations that need it (``sgguard deploy`` and ``validate-policy`` check it before).
+
+Over 400 lines: one flow's steps kept together; what only a creation needs is imported in the step
+that uses it (cold start), which costs a few lines.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.changes.apply import report_data
-from shared.changes.planning import NicPlan, derive_operations
-from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
-from shared.cloud.gateway import CallCounter
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
-from shared.flows.cts import read_creation_trace
-from shared.flows.ecs_created.readiness import wait_until_ready
-from shared.flows.policy import Policy, PolicyError, evaluate, interface_in_scope, load_policy, next_list
-from shared.flows.targets import event_assume_failure, route_message, run_for, target_policy
-from shared.idempotency import MemoryStore, in_progress_s, process_once, store_for
-from shared.model import SAFE_ID_RE, is_safe_id, is_uuid
-from shared.rails.check import check_rails, rechecker
-from shared.rails.facts import facts_of
-from shared.rails.groups import catalog_for
+from shared.flows.cts import TraceReading, read_creation_trace
+from shared.ids import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
-from shared.runtime.run import Run, cloud_failure
 
+# Cold start: the central channel of an organisation forwards every ECS event of its members, and
+# most are not creations. What only a creation needs (the policy, readiness, planning, guard rails,
+# the cloud's doors, targets, the idempotency store) is imported in the step that uses it, so that a
+# skipped trace never pays for it.
 if TYPE_CHECKING:
+    from shared.changes.planning import NicPlan
+    from shared.cloud.gateway import CallCounter
     from shared.cloud.protocols import Network
     from shared.flows.ecs_created.readiness import Readiness
-    from shared.flows.policy import PolicyRule
+    from shared.flows.policy import Policy, PolicyRule
+    from shared.idempotency import MemoryStore
     from shared.model import SecurityGroup
     from shared.rails.groups import GroupCatalog
-    from shared.runtime.envelopes import InboundMessage
+    from shared.runtime.envelopes import Envelope, InboundMessage
+    from shared.runtime.run import Run
     from shared.targets import Target
 
-__all__ = ["CreationJob", "prepare", "process", "load_run_policy", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = [
+    "CreationJob",
+    "prepare",
+    "process",
+    "load_run_policy",
+    "needs_policy",
+    "replay_guard",
+    "ACCEPTS",
+]
 
 ACCEPTS = ("cts", "eventgrid", "direct")
 
-REPLAY_GUARD = MemoryStore()  # CTS delivers at least once
+_REPLAY_GUARD: list[MemoryStore] = []  # the instance's one replay guard (CTS delivers at least once)
+_REPLAY_GUARD_LOCK = threading.Lock()
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
 _DIRECT_FIELDS = {"server_id", "request_id", "backfill"}
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
@@ -80,9 +93,28 @@ class CreationJob:
         return Identity(request_id=self.request_id, server_id=self.server_id)
 
 
+def replay_guard() -> MemoryStore:
+    """The instance's memory of the creations it handled (the store's ``memory`` fallback), made by
+    the first creation: a skipped trace never loads the idempotency package."""
+    with _REPLAY_GUARD_LOCK:
+        if not _REPLAY_GUARD:
+            from shared.idempotency import MemoryStore
+
+            _REPLAY_GUARD.append(MemoryStore())
+        return _REPLAY_GUARD[0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REPLAY_GUARD":  # tests and the soak clear it, as a fresh instance would start
+        return replay_guard()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_run_policy(run: Run, code_dir: Path, inline: str | None | bool = True) -> Policy:
     """The policy for this invocation (parsed and validated once per content, then cached);
     ``inline`` None: the ``POLICY_FILE`` alone (a target's override of the file)."""
+    from shared.flows.policy import load_policy
+
     return load_policy(
         run.settings.policy if inline is True else None, run.settings.policy_file, [code_dir, _PACKAGE_ROOT]
     )
@@ -105,7 +137,11 @@ def _direct_job(body: dict[str, Any]) -> CreationJob | ErrorDetail:
     return CreationJob(body["server_id"], request_id, None, "direct", backfill)
 
 
-def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[Prepared[CreationJob]]:
+def _read(
+    message: InboundMessage, run: Run
+) -> Prepared[CreationJob] | tuple[dict[str, Any], TraceReading] | CreationJob:
+    """What a message is, before any call: its answer already (unreadable, invalid, not a
+    creation), a creation trace (body and reading), or a direct call's job."""
     body = decode_object(message, run, 'a CTS trace or {"server_id": ...}')
     if isinstance(body, ErrorDetail):
         return Prepared.rejected(message, body)
@@ -113,25 +149,50 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[P
         reading = read_creation_trace(body)
         if reading.skip_reason:
             return Prepared.skipped(message, Skip(reading.skip_reason, Identity(request_id=reading.trace_id)))
-        counter = CallCounter()  # a member's first event: its assume and project listing
-        target, answer = route_message(message, body, run, Identity(request_id=reading.trace_id), counter)
-        if answer is not None:
-            return Prepared.answered(message, answer.replace(api_calls=counter.to_dict()))
-        member = target is not None and not target.home
-        return [
-            Prepared(
-                message,
-                job=CreationJob(
-                    server_id, reading.trace_id, reading.job_id, reading.trace_name or "trace", target=target
-                ),
-                key=f"{target.key}/{server_id}" if member and target else server_id,
-            )
-            for server_id in reading.server_ids
-        ]
+        return body, reading
     job = _direct_job(body)
-    if isinstance(job, ErrorDetail):
-        return Prepared.rejected(message, job)
-    return Prepared(message, job=job, key=job.server_id)
+    return Prepared.rejected(message, job) if isinstance(job, ErrorDetail) else job
+
+
+def needs_policy(envelope: Envelope, run: Run) -> bool:
+    """Whether the invocation needs the policy: a message may be a creation (a trace
+    :func:`read_creation_trace` does not skip, or a valid direct call). Envelopes the batch never
+    prepares need none (a dead letter is published, not applied; a refused envelope is refused)."""
+    if envelope.kind == "dead_letter" or envelope.error is not None or envelope.kind not in ACCEPTS:
+        return False
+    return any(_may_create(message, run) for message in envelope.messages)
+
+
+def _may_create(message: InboundMessage, run: Run) -> bool:
+    try:
+        return not isinstance(_read(message, run), Prepared)
+    except Exception:  # noqa: BLE001 - outside the per-message guard: prepare's guard rejects it, never a job
+        return False
+
+
+def prepare(message: InboundMessage, run: Run) -> Prepared[CreationJob] | list[Prepared[CreationJob]]:
+    read = _read(message, run)
+    if isinstance(read, Prepared):
+        return read
+    if isinstance(read, CreationJob):
+        return Prepared(message, job=read, key=read.server_id)
+    from shared.cloud.gateway import CallCounter
+    from shared.flows.targets import route_message
+
+    body, reading = read  # a creation: its target (TARGETS) is found only now, after the creation check
+    counter = CallCounter()  # a member's first event: its assume and project listing
+    target, answer = route_message(message, body, run, Identity(request_id=reading.trace_id), counter)
+    if answer is not None:
+        return Prepared.answered(message, answer.replace(api_calls=counter.to_dict()))
+    member = target is not None and not target.home
+    return [
+        Prepared(
+            message,
+            job=CreationJob(server_id, reading.trace_id, reading.job_id, reading.trace_name or "trace", target=target),
+            key=f"{target.key}/{server_id}" if member and target else server_id,
+        )
+        for server_id in reading.server_ids
+    ]
 
 
 def process(job: CreationJob, run: Run) -> ResultData:
@@ -144,7 +205,9 @@ def process(job: CreationJob, run: Run) -> ResultData:
 def _process(job: CreationJob, run: Run) -> ResultData:
     if not job.request_id:
         return _counted(job, run)
-    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    from shared.idempotency import in_progress_s, process_once, store_for
+
+    store = store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=replay_guard())
     # one creation, however many traces describe it (createServer, createSingleServer, CTS and
     # EventGrid, redeliveries): a server id is created once; a direct call is its own request
     key = f"{job.request_id}:{job.server_id}" if job.origin == "direct" else f"creation:{job.server_id}"
@@ -166,6 +229,11 @@ def _process(job: CreationJob, run: Run) -> ResultData:
 
 def _counted(job: CreationJob, run: Run) -> ResultData:
     from shared.cloud.agencies import AssumeFailed
+    from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
+    from shared.cloud.gateway import CallCounter
+    from shared.flows.policy import PolicyError
+    from shared.flows.targets import event_assume_failure, run_for, target_policy
+    from shared.runtime.run import cloud_failure
 
     counter = CallCounter()
     try:
@@ -205,6 +273,12 @@ def _skipped(identity: Identity, reason: str, *, warnings: Iterable[ErrorDetail]
 
 def _attach(job: CreationJob, run: Run, policy: Policy, counter: CallCounter) -> ResultData:
     """wait until ready -> policy -> resolve -> plan -> check -> apply."""
+    from shared.changes.apply import report_data
+    from shared.flows.policy import evaluate
+    from shared.rails.check import check_rails, rechecker
+    from shared.rails.facts import facts_of
+    from shared.rails.groups import catalog_for
+
     identity = job.identity
     network = run.network(counter)
     ready = _wait_until_ready(job, run, network, counter)
@@ -302,6 +376,8 @@ def _planned(
 
 def _wait_until_ready(job: CreationJob, run: Run, network: Network, counter: CallCounter) -> Readiness:
     """Poll until the server and all its interfaces exist (or it failed, vanished, or time ran out)."""
+    from shared.flows.ecs_created.readiness import wait_until_ready
+
     settings = run.settings
     return wait_until_ready(
         job.server_id,
@@ -345,6 +421,9 @@ def _plan(
     warnings: list[ErrorDetail],
 ) -> list[NicPlan]:
     """Fold the matched rules over each interface's list; every interface gets a plan (maybe empty)."""
+    from shared.changes.planning import NicPlan, derive_operations
+    from shared.flows.policy import interface_in_scope, next_list
+
     plans: list[NicPlan] = []
     assert ready.server is not None  # only a "ready" server is planned for
     for port in ready.interfaces:
