@@ -36,6 +36,30 @@ TARGETS = {
 }
 RATE_LIMIT_PER_S = 50
 REPLACE_BATCH = 200  # issue 21's measure: calls per message of a replace batch, at most 2 + 3 / batch
+REPLACE_RUNS = 5  # a 200-message batch lasts ~1 s: its ratios swing by +-0.3, so the target reads the median of 5
+
+
+def _with_runs(value: object, run: dict, name: str) -> str:
+    """``value``, and with repeats: "median of N runs: [...]"."""
+    runs = (run.get("repeats") or {}).get(name) or []
+    return f"{value}" if len(runs) <= 1 else f"{value} (median of {len(runs)}: {runs})"
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run whose handler / floor CPU ratio is the median, with every run's two ratios and their
+    medians (what the targets read)."""
+    from statistics import median
+
+    ordered = sorted(runs, key=lambda r: r.get("cpu_vs_floor") or 99)
+    chosen = dict(ordered[len(ordered) // 2])
+    cpu = [r.get("cpu_vs_floor") for r in runs]
+    ideal = [r.get("ratio_to_ideal") for r in runs]
+    chosen["repeats"] = {"cpu_vs_floor": cpu, "ratio_to_ideal": ideal}
+    if all(v is not None for v in cpu):
+        chosen["cpu_vs_floor"] = round(median(cpu), 2)
+    if all(v is not None for v in ideal):
+        chosen["ratio_to_ideal"] = round(median(ideal), 3)
+    return chosen
 
 
 def _say(text: str) -> None:
@@ -82,7 +106,12 @@ def run_bench(args) -> dict:
             report["throughput"] = run_batch(work, slow, fleet, messages, concurrency=args.concurrency, floor=True)
             _say(f"replace: {REPLACE_BATCH} replace requests, {args.latency_ms} ms per call ...")
             replaces = generate_changes(fleet, REPLACE_BATCH, seed=5, prefix="REPLACE", mix={"replace": 1})
-            report["replace"] = run_batch(work, slow, fleet, replaces, concurrency=args.concurrency, floor=True)
+            report["replace"] = _median_run(
+                [
+                    run_batch(work, slow, fleet, replaces, concurrency=args.concurrency, floor=True)
+                    for _ in range(1 if args.quick else REPLACE_RUNS)
+                ]
+            )
             _say(f"rate limit: {RATE_LIMIT_PER_S} calls/s per route ...")
             report["rate_limited"] = run_batch(
                 work,
@@ -160,12 +189,13 @@ def assess(report: dict) -> dict:
         },
         "replace_cpu_vs_2_call_floor": {
             "target": f"<= {TARGETS['cpu_vs_floor']} x",
-            "measured": replace.get("cpu_vs_floor"),
+            "measured": _with_runs(replace.get("cpu_vs_floor"), replace, "cpu_vs_floor"),
             "met": (replace.get("cpu_vs_floor") or 99) <= TARGETS["cpu_vs_floor"],
         },
         "replace_throughput_ratio": {
             "target": f">= {TARGETS['throughput_ratio']} x ideal",
-            "measured": f"{replace.get('ratio_to_ideal')} ({replace.get('ideal_bound')} bound)",
+            "measured": f"{_with_runs(replace.get('ratio_to_ideal'), replace, 'ratio_to_ideal')} "
+            f"({replace.get('ideal_bound')} bound)",
             "met": (replace.get("ratio_to_ideal") or 0) >= TARGETS["throughput_ratio"],
         },
         "cpu_vs_sdk_floor": {

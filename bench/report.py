@@ -56,6 +56,13 @@ def render(report: dict) -> str:
             f"API call, concurrency {t['concurrency']} (calls per message target: 2 + 3 / batch)"
         )
         _throughput(out, t)
+        repeats = t.get("repeats")
+        if repeats and len(repeats["cpu_vs_floor"]) > 1:
+            out.append(
+                f"   {len(repeats['cpu_vs_floor'])} runs (the table: the median run's figures; the targets read the "
+                f"medians): handler / floor CPU {repeats['cpu_vs_floor']}, "
+                f"throughput / ideal {repeats['ratio_to_ideal']}"
+            )
     r = report["rate_limited"]
     out.append(
         f"\n2b. Rate limit: {r['per_s']:g} calls/s per route (bucket {r['burst']:g}), {t['messages']} messages, "
