@@ -171,16 +171,7 @@ class EgModel:
                     }
                 )
                 continue
-            self._seq += 1
-            record = {
-                "seq": self._seq,
-                "channel_id": channel_id,
-                "request_id": request_id,
-                "received_at": self._now(),
-                "event": copy.deepcopy(event),
-            }
-            self._events.append(record)
-            accepted.append(copy.deepcopy(record))
+            accepted.append(copy.deepcopy(self._record(channel_id, event, request_id)))
             answers.append({"event_id": event["id"]})
         if accepted:
             self.project.backend.publish(
@@ -188,9 +179,8 @@ class EgModel:
             )
         return {"failed_count": sum(1 for answer in answers if "error_code" in answer), "events": answers}
 
-    def accept_forwarded(self, channel_id: str, event: dict, *, request_id: str) -> dict:
-        """One event a subscription forwarded here (authorised by the caller): recorded and
-        announced like a put one."""
+    def _record(self, channel_id: str, event: dict, request_id: str) -> dict:
+        """The channel's record of one accepted event (kept, in sequence)."""
         self._seq += 1
         record = {
             "seq": self._seq,
@@ -200,6 +190,12 @@ class EgModel:
             "event": copy.deepcopy(event),
         }
         self._events.append(record)
+        return record
+
+    def accept_forwarded(self, channel_id: str, event: dict, *, request_id: str) -> dict:
+        """One event a subscription forwarded here (authorised by the caller): recorded and
+        announced like a put one."""
+        record = self._record(channel_id, event, request_id)
         self.project.backend.publish(
             "eg.events_published", project_id=self.project.project_id, channel_id=channel_id, events=[record]
         )
