@@ -55,10 +55,10 @@ def _median_run(runs: list[dict]) -> dict:
     cpu = [r.get("cpu_vs_floor") for r in runs]
     ideal = [r.get("ratio_to_ideal") for r in runs]
     chosen["repeats"] = {"cpu_vs_floor": cpu, "ratio_to_ideal": ideal}
-    if all(v is not None for v in cpu):
-        chosen["cpu_vs_floor"] = round(median(cpu), 2)
-    if all(v is not None for v in ideal):
-        chosen["ratio_to_ideal"] = round(median(ideal), 3)
+    for name, values, digits in (("cpu_vs_floor", cpu, 2), ("ratio_to_ideal", ideal, 3)):
+        measured = [float(v) for v in values if v is not None]
+        if len(measured) == len(values):  # a run without the figure (no floor): the chosen run's own stays
+            chosen[name] = round(median(measured), digits)
     return chosen
 
 
