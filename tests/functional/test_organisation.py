@@ -10,16 +10,14 @@ TARGETS is refused before any call.
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 
 import pytest
 
-from localcloud.runtime import FunctionContext
 from shared.errors import ErrorCode
 from shared.validation import validate_result_event
-from tests.support.functions import SIGNING_KEYS, load_handler
+from tests.support.functions import SIGNING_KEYS
+from tests.support.org_events import invoke as invoke_function
 from tests.support.organisation import (
     ACCOUNTS,
     GOOD,
@@ -39,36 +37,14 @@ DEFAULT_ONLY = "default"
 
 
 def invoke(org, event, *, request_id="req-org-0001", **user_data):
-    home = project_id(HOME, NORTH)
-    credential = org.home.backend.issue_temporary_credential(home)
-    data = {
-        "REGION": NORTH,
-        "PROJECT_ID": home,
-        "ECS_ENDPOINT": org.home.url,
-        "VPC_ENDPOINT": org.home.url,
-        "CONNECT_TIMEOUT_S": "1",
-        "READ_TIMEOUT_S": "2",
-        "BACKOFF_BASE_S": "0.01",
-        "BACKOFF_MAX_S": "0.05",
+    """change_request on ``event`` with the home project's settings and the request signing keys
+    (``user_data`` None removes a setting): the results' data and the log."""
+    settings = {
         "REQUEST_SIGNING_KEYS": json.dumps(SIGNING_KEYS),
-        "GROUP_CACHE_TTL_S": "0",
+        "READINESS_POLL_S": None,
         "TARGETS": targets_setting(),
     }
-    data.update({k: v for k, v in user_data.items() if v is not None})
-    for key in [k for k, v in user_data.items() if v is None]:
-        data.pop(key)
-    context = FunctionContext(
-        user_data=data,
-        ak=credential.ak,
-        sk=credential.sk,
-        security_token=credential.security_token,
-        function_name="change_request",
-        request_id=request_id,
-    )
-    out = io.StringIO()
-    with redirect_stdout(out):
-        response = load_handler("change_request")(event, context)
-    return [result["data"] for result in response["results"]], out.getvalue()
+    return invoke_function(org, "change_request", event, request_id=request_id, **{**settings, **user_data})
 
 
 def request_for(domain_id=None, region=None, project=None, **extra):
