@@ -14,19 +14,23 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from shared.records import field, record
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from shared.targets import Targets
+
+    _N = TypeVar("_N", int, float)
 
 __all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
 
 API_MAX_GROUPS_PER_PORT = 100  # the VPC API's default quota (doc)
-_N = TypeVar("_N", int, float)
 
 
 class ConfigError(Exception):
@@ -38,7 +42,7 @@ class ConfigError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """Every setting of a function, parsed and checked (:func:`load_settings`); immutable for the invocation."""
 

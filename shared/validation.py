@@ -26,14 +26,17 @@ import json
 import math
 import re
 import sys
-import threading
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections.abc import Iterable
-from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.person import IDENTITY_FORMAT, IdentityError, check_identity
 from shared.schemas import load_schema
 from shared.schemas.messages import describe, json_type_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CHANGE_REQUEST_SCHEMA",
@@ -59,7 +62,7 @@ MAX_ERRORS = 20
 _MAX_RAW_ERRORS = 1000
 
 _UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
-_BUILD_LOCK = threading.Lock()
+_BUILD_LOCK = allocate_lock()
 
 
 class FormatSupportMissing(RuntimeError):

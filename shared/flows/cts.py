@@ -39,12 +39,15 @@ fields), then the response's ``port.id``, then the request body's ``port.id``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from shared.ids import is_uuid
+from shared.records import field, record
 from shared.runtime.envelopes import ENVELOPE_MAX_BYTES
 from shared.validation import decode_json_message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CREATION_TRACES",
@@ -73,7 +76,7 @@ _FAILED_STATUSES = frozenset({"FAIL", "FAILED", "ERROR"})
 _JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")  # it goes into a URL: nothing else passes
 
 
-@dataclass
+@record
 class TraceReading:
     """What a creation trace says: its id, the servers it created, the job, or why it is skipped."""
 
@@ -167,7 +170,7 @@ _PORT_IN_PATH = re.compile(r"/ports/([0-9a-f-]{36})")
 _SERVER_IN_PATH = re.compile(r"/servers/([0-9a-f-]{36})")
 
 
-@dataclass
+@record
 class DriftTrace:
     """What a drift trace names: the port, server or rule it changed, or why it is skipped."""
 
