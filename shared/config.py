@@ -150,11 +150,11 @@ def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = No
     return value if value not in (None, "") else None
 
 
-_TOPIC_URN = re.compile(r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,255}\Z")
+_TOPIC_URN = r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,255}\Z"  # compiled on first use (cold start)
 
 
 def _topic_urn(name: str, raw: str | None) -> str | None:
-    if raw is not None and not _TOPIC_URN.match(raw):  # it goes into an API path
+    if raw is not None and not re.match(_TOPIC_URN, raw):  # it goes into an API path
         raise ConfigError(name, f"must be an SMN topic URN urn:smn:<region>:<project_id>:<topic>, got {raw[:80]!r}")
     return raw
 
