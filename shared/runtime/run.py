@@ -29,10 +29,25 @@ if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never
     from shared.cloud.limiter import AimdLimiter
     from shared.cloud.protocols import Network
     from shared.cloud.retry import RetryPolicy
+    from shared.idempotency import MemoryStore
 
-__all__ = ["Run", "cloud_failure"]
+__all__ = ["Run", "cloud_failure", "replay_guard"]
 
 _LIMITER_LOCK = allocate_lock()
+_GUARD_LOCK = allocate_lock()
+_REPLAY_GUARDS: dict[str, MemoryStore] = {}
+
+
+def replay_guard(function: str) -> MemoryStore:
+    """The instance's memory of the requests ``function`` handled (the idempotency store's ``memory``
+    fallback; module state: it lives as long as the instance), made on first use: a message refused
+    or skipped before it needs one never imports the idempotency package (cold start)."""
+    with _GUARD_LOCK:  # batches run in threads: made once
+        if function not in _REPLAY_GUARDS:
+            from shared.idempotency import MemoryStore
+
+            _REPLAY_GUARDS[function] = MemoryStore()
+        return _REPLAY_GUARDS[function]
 
 
 @record

@@ -28,7 +28,6 @@ that uses it (cold start), which costs a few lines.
 
 from __future__ import annotations
 
-from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from shared.ids import SAFE_ID_RE, is_safe_id, is_uuid
 from shared.records import record
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
+from shared.runtime.run import replay_guard as instance_replay_guard
 
 # Cold start: the central channel of an organisation forwards every ECS event of its members, and
 # most are not creations. What only a creation needs (the policy, readiness, planning, guard rails,
@@ -71,8 +71,6 @@ __all__ = [
 
 ACCEPTS = ("cts", "eventgrid", "direct")
 
-_REPLAY_GUARD: list[MemoryStore] = []  # the instance's one replay guard (CTS delivers at least once)
-_REPLAY_GUARD_LOCK = allocate_lock()
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
 _DIRECT_FIELDS = {"server_id", "request_id", "backfill"}
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
@@ -98,12 +96,7 @@ class CreationJob:
 def replay_guard() -> MemoryStore:
     """The instance's memory of the creations it handled (the store's ``memory`` fallback), made by
     the first creation: a skipped trace never loads the idempotency package."""
-    with _REPLAY_GUARD_LOCK:
-        if not _REPLAY_GUARD:
-            from shared.idempotency import MemoryStore
-
-            _REPLAY_GUARD.append(MemoryStore())
-        return _REPLAY_GUARD[0]
+    return instance_replay_guard("ecs_created")  # CTS delivers at least once
 
 
 def __getattr__(name: str) -> Any:
