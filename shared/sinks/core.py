@@ -29,7 +29,6 @@ from shared.clock import Deadline
 from shared.errors import ErrorCode
 from shared.records import field, record
 from shared.results import redact, to_log_line
-from shared.sinks.base import Sink, encoded_size
 from shared.sinks.exceptions import SinkConfigError, SinkError
 from shared.sinks.log import write_results
 
@@ -37,7 +36,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
-    from shared.sinks.base import SinkRun
+    from shared.sinks.base import Sink, SinkRun
 
 __all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line", "wanted_by"]
 
@@ -196,6 +195,8 @@ def _send_unit(
 def _run_sink(
     name: str, config: dict[str, Any], events: list[dict[str, Any]], run: SinkRun, deadline: Deadline
 ) -> _Outcome:
+    from shared.sinks.base import encoded_size  # a configured sink's (the log alone needs none: cold start)
+
     outcome = _Outcome(name)
     try:
         sink = _build(name, config, run, deadline)
