@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import coldstart
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # What ``dataclasses`` (inspect, ast, dis, tokenize, copy), ``typing``, ``datetime`` and ``threading``
@@ -72,29 +74,9 @@ watched = json.loads(sys.argv[4])
 print(json.dumps({"outcomes": outcomes, "imported": [m for m in watched if m in sys.modules]}))
 """
 
-TIMER = {"version": "v1.0", "time": "2026-11-28T21:00:00+08:00", "trigger_type": "TIMER", "trigger_name": "tick"}
-NOT_A_CREATION = {
-    "cts": {
-        "trace_id": "6f1d6a0e-0000-4000-8000-000000000001",
-        "trace_name": "deleteServer",
-        "trace_type": "ApiCall",
-        "service_type": "ECS",
-        "resource_type": "ecs",
-        "resource_id": "c0000000-0000-4000-8000-000000000001",
-        "code": "200",
-        "time": 1764363600000,
-        "request": {},
-        "response": {},
-    }
-}
-INVALID_REQUEST = {  # APIG: a body the schema refuses
-    "body": json.dumps({"request_id": "cold-1", "target": {}}),
-    "isBase64Encoded": False,
-    "httpMethod": "POST",
-    "path": "/sg/change-requests",
-    "headers": {"content-type": "application/json"},
-    "requestContext": {"requestId": "cold"},
-}
+# the events the cold-start bench measures (``python -m bench coldstart``): the same paths
+TIMER, NOT_A_CREATION = coldstart.TIMER, coldstart._not_a_creation()
+INVALID_REQUEST = coldstart._apig(json.dumps({"request_id": "cold-1", "target": {}}))  # APIG: the schema refuses it
 
 
 def _cold(function: str, event: dict, watched: tuple[str, ...]) -> dict:
