@@ -31,7 +31,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ANNOTATIONS", "KEYWORDS", "Check", "UnsupportedSchema", "compile_schema", "json_equal"]
+__all__ = [
+    "ANNOTATIONS",
+    "DRAFT_2020_12",
+    "KEYWORDS",
+    "Check",
+    "UnsupportedSchema",
+    "compile_for_validator",
+    "compile_schema",
+    "json_equal",
+]
 
 Check = Callable[[Any], bool]
 
@@ -68,6 +77,7 @@ KEYWORDS = frozenset(
 # Bounds of the memo of strings a format function accepted (per format, per compiled schema).
 _MEMO_ENTRIES = 1024
 _MEMO_MAX_CHARS = 256
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _OBJECT_KEYWORDS = ("properties", "additionalProperties", "required", "minProperties", "maxProperties")
 
 
@@ -205,6 +215,10 @@ class _Compiler:
             raise UnsupportedSchema(where, f"keyword {unknown[0]!r}")
         if "$id" in node and where:
             raise UnsupportedSchema(where, "$id below the root changes the base of $ref")
+        if "$schema" in node and (where or node["$schema"] != DRAFT_2020_12):
+            # jsonschema's evolve() picks the class a subschema's $schema names: the stock one,
+            # without sgguard's strict integers, and maybe another draft's keywords.
+            raise UnsupportedSchema(where, f"$schema {node['$schema']!r} here")
         for name, definition in (node.get("$defs") or {}).items():
             self.compile(definition, f"{where}/$defs/{name}")  # unsupported keywords anywhere: no fast path
 
@@ -307,7 +321,10 @@ class _Compiler:
         pattern = node.get("pattern")
         if pattern is not None and not isinstance(pattern, str):
             raise UnsupportedSchema(f"{where}/pattern", "must be a string")
-        search = re.compile(pattern).search if pattern is not None else None  # what re.search compiles
+        try:
+            search = re.compile(pattern).search if pattern is not None else None  # what re.search compiles
+        except re.error as exc:
+            raise UnsupportedSchema(f"{where}/pattern", f"not a Python regular expression: {exc}") from None
         if search is None:
             if not low and high is None:
                 return None
@@ -413,6 +430,8 @@ class _Compiler:
                     raise UnsupportedSchema(where, f"$ref {ref!r} points at nothing")
             # Late binding: a recursive definition finds its own check once it is built.
             self.by_pointer[pointer] = _never
+            if isinstance(target, dict) and "$schema" in target:  # a reference to the root: see compile()
+                raise UnsupportedSchema(where, f"$ref {ref!r} reaches a $schema")
             built = self.compile(target, pointer)
             self.by_pointer[pointer] = built
         table = self.by_pointer
@@ -424,6 +443,19 @@ class _Compiler:
         if value is not default and not _is_integer(value) and not (isinstance(value, float) and value.is_integer()):
             raise UnsupportedSchema(f"{where}/{keyword}", "must be a whole number")
         return value
+
+
+def compile_for_validator(validator: Any) -> Check:
+    """:func:`compile_schema` for a jsonschema validator instance: its schema, its format checker,
+    its type checker; refused unless each keyword it would run is Draft 2020-12's own function."""
+    from jsonschema import Draft202012Validator
+
+    for keyword in KEYWORDS:
+        if validator.VALIDATORS.get(keyword) is not Draft202012Validator.VALIDATORS.get(keyword):
+            raise UnsupportedSchema("/", f"the validator's {keyword!r} is not Draft 2020-12's")
+    return compile_schema(
+        validator.schema, format_checker=validator.format_checker, type_checker=validator.TYPE_CHECKER
+    )
 
 
 def compile_schema(schema: object, *, format_checker: Any = None, type_checker: Any = None) -> Check:

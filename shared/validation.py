@@ -264,13 +264,11 @@ def _fast_check_for(schema_name: str) -> Any:
     uses a keyword it does not implement. Built from the very schema, format checker and type
     checker of :func:`validator_for`'s validator, once, under the same lock."""
     validator = validator_for(schema_name)
-    from shared.schema_fast import UnsupportedSchema, compile_schema
+    from shared.schema_fast import UnsupportedSchema, compile_for_validator
 
     with _BUILD_LOCK:
         try:
-            return compile_schema(
-                validator.schema, format_checker=validator.format_checker, type_checker=validator.TYPE_CHECKER
-            )
+            return compile_for_validator(validator)
         except UnsupportedSchema:
             return None
 

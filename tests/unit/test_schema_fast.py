@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from shared import validation
-from shared.schema_fast import UnsupportedSchema, compile_schema, json_equal
+from shared.schema_fast import DRAFT_2020_12, UnsupportedSchema, compile_for_validator, compile_schema, json_equal
 
 CHECKER = validation._format_checker(Draft202012Validator.FORMAT_CHECKER)
 STRICT = validation._strict_integers(Draft202012Validator)
@@ -135,7 +135,14 @@ CASES = {
     "format_identity_no": ({"format": "sgguard-identity"}, "Alice <alice@example.com>", False),
     "format_not_string_ignored": ({"format": "sgguard-identity"}, 5, True),
     "annotations_yes": (
-        {"title": "t", "description": "d", "$comment": "c", "default": 1, "errorMessage": "e", "$schema": "x"},
+        {
+            "title": "t",
+            "description": "d",
+            "$comment": "c",
+            "default": 1,
+            "errorMessage": "e",
+            "$schema": DRAFT_2020_12,
+        },
         None,
         True,
     ),
@@ -165,6 +172,10 @@ UNSUPPORTED = {
     "dangling_ref": {"$ref": "#/$defs/missing"},
     "schema_not_object": {"properties": {"a": 3}},
     "bad_bound": {"maximum": "9"},
+    "bad_regex": {"pattern": "(?<=a+)b"},
+    "nested_schema": {"properties": {"a": {"$schema": DRAFT_2020_12, "type": "integer"}}},
+    "root_of_another_draft": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"},
+    "ref_to_a_root_with_schema": {"$schema": DRAFT_2020_12, "properties": {"a": {"$ref": "#"}}},
 }
 
 
@@ -180,6 +191,26 @@ def test_the_packaged_schemas_with_other_keywords_are_left_to_jsonschema():
         assert validation._fast_check_for(name) is None
     policy_errors = validation.schema_errors("policy.v1", {"version": 99})
     assert policy_errors  # still judged, by jsonschema
+
+
+def test_a_nested_schema_keyword_really_changes_jsonschemas_verdict():
+    # Why "nested_schema" above is refused: jsonschema validates that subschema with the stock
+    # Draft 2020-12 class, whose "integer" accepts 1.0 where sgguard's does not.
+    schema = {"properties": {"a": {"$schema": DRAFT_2020_12, "type": "integer"}}}
+    assert next(STRICT(schema, format_checker=CHECKER).iter_errors({"a": 1.0}), None) is None
+    assert next(STRICT({"properties": {"a": {"type": "integer"}}}).iter_errors({"a": 1.0}), None) is not None
+
+
+def test_a_validator_with_a_keyword_of_its_own_gets_no_fast_check():
+    from jsonschema import validators
+
+    def strict_maximum(_validator, _maximum, _instance, _schema):
+        yield from ()
+
+    relaxed = validators.extend(STRICT, {"maximum": strict_maximum})
+    with pytest.raises(UnsupportedSchema, match="maximum"):
+        compile_for_validator(relaxed({"maximum": 1}, format_checker=CHECKER))
+    assert compile_for_validator(STRICT({"maximum": 1}, format_checker=CHECKER))(2) is False
 
 
 def test_a_type_checker_other_than_sgguards_gets_no_fast_check():
