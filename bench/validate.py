@@ -6,7 +6,7 @@ noisy machine slows every contender alike:
 
 * ``jsonschema``: the Draft 2020-12 validator alone (what ``schema_errors`` ran for every message
   before the compiled check);
-* ``fast``: the compiled check of :mod:`shared.schema_fast` alone;
+* ``fast``: the compiled check of :mod:`shared.schemas.compiled` alone;
 * ``schema_errors``: the function the handler calls, as it now is (compiled check, then nothing).
 
 Figures are CPU microseconds per message (``time.process_time``), the median over ``--rounds``
@@ -50,7 +50,7 @@ def _cpu_us_per_message(check: Callable[[object], Any], payloads: list[object], 
 
 
 def run_validate(count: int = 200, rounds: int = 7, repeat: int = 5) -> dict[str, Any]:
-    from shared.schema_fast import compile_for_validator
+    from shared.schemas.compiled import compile_for_validator
     from shared.validation import CHANGE_REQUEST_SCHEMA, _fast_check_for, schema_errors, validator_for
 
     payloads = _payloads(count)

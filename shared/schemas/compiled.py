@@ -20,7 +20,7 @@ path and jsonschema judges every instance. The caller (``shared.validation.schem
 trusts a "valid" answer; "invalid" (or any exception inside the check) sends the instance to
 jsonschema, which then produces today's exact errors. A wrong "invalid" costs time, a wrong
 "valid" would let bad input through: every rule below is the jsonschema keyword function's
-(``jsonschema/_keywords.py``) condition, and tests/unit/test_schema_fast*.py compare the two on
+(``jsonschema/_keywords.py``) condition, and tests/unit/test_schema_compiled*.py compare the two on
 thousands of documents.
 """
 
@@ -31,48 +31,18 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = [
-    "ANNOTATIONS",
-    "DRAFT_2020_12",
-    "KEYWORDS",
-    "Check",
-    "UnsupportedSchema",
-    "compile_for_validator",
-    "compile_schema",
-    "json_equal",
-]
+from shared.schemas.json_equality import all_distinct, json_equal
+
+__all__ = ["ANNOTATIONS", "DRAFT_2020_12", "KEYWORDS", "Check", "UnsupportedSchema", "compile_for_validator"]
+__all__ += ["compile_schema"]
 
 Check = Callable[[Any], bool]
 
 # Keywords that never make an instance invalid (jsonschema ignores errorMessage: not a keyword).
 ANNOTATIONS = frozenset(("description", "$comment", "title", "default", "errorMessage", "$schema", "$id", "$defs"))
 KEYWORDS = frozenset(
-    (
-        "type",
-        "enum",
-        "const",
-        "properties",
-        "additionalProperties",
-        "required",
-        "minProperties",
-        "maxProperties",
-        "items",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "format",
-        "minimum",
-        "maximum",
-        "anyOf",
-        "not",
-        "if",
-        "then",
-        "else",
-        "$ref",
-    )
+    "type enum const properties additionalProperties required minProperties maxProperties items minItems"
+    " maxItems uniqueItems minLength maxLength pattern format minimum maximum anyOf not if then else $ref".split()
 )
 # Bounds of the memo of strings a format function accepted (per format, per compiled schema).
 _MEMO_ENTRIES = 1024
@@ -109,52 +79,6 @@ _TYPES: dict[str, Check] = {
 }
 # Values on which a validator's own type checker must agree with _TYPES before the check is trusted.
 _TYPE_PROBES: tuple[object, ...] = (None, True, False, 0, 1, -7, 2**70, 1.0, 0.5, -0.0, "", "1", [], [1], {}, {"a": 1})
-
-
-def json_equal(one: object, two: object) -> bool:
-    """JSON equality, as jsonschema's ``_utils.equal`` on JSON values: numbers by value, booleans
-    only equal to themselves, strings, arrays and objects compared member by member."""
-    if isinstance(one, str) or isinstance(two, str):
-        return one == two
-    if isinstance(one, bool) or isinstance(two, bool):
-        return one is two
-    if isinstance(one, list):
-        return (
-            isinstance(two, list)
-            and len(one) == len(two)
-            and all(json_equal(a, b) for a, b in zip(one, two, strict=True))
-        )
-    if isinstance(one, dict):
-        return (
-            isinstance(two, dict)
-            and len(one) == len(two)
-            and all(key in two and json_equal(value, two[key]) for key, value in one.items())
-        )
-    if isinstance(two, (list, dict)):
-        return False
-    return one == two
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in for a JSON value, equal to another's exactly when the values are JSON-equal
-    (``1`` and ``1.0`` hash alike in Python; booleans are tagged apart from numbers)."""
-    if isinstance(value, bool):
-        return (_BOOLEAN, value)
-    if isinstance(value, (str, int, float)) or value is None:
-        return value
-    if isinstance(value, list):
-        return (_ARRAY, tuple(_frozen(item) for item in value))
-    if isinstance(value, dict):
-        return (_OBJECT, frozenset((key, _frozen(item)) for key, item in value.items()))
-    raise TypeError(f"{type(value).__name__} is not a JSON value")  # the check answers False
-
-
-_BOOLEAN, _ARRAY, _OBJECT = object(), object(), object()  # tags no JSON value can equal
-
-
-def _all_distinct(items: list[Any]) -> bool:
-    """No two items JSON-equal; hashing keeps a long array linear, not quadratic."""
-    return len({_frozen(item) for item in items}) == len(items)
 
 
 def _always(_value: object) -> bool:
@@ -243,8 +167,6 @@ class _Compiler:
             checks.append(rest)
         return _all_of(checks)
 
-    # ----------------------------------------------------------------------- keywords
-
     @staticmethod
     def _type_names(node: dict[str, Any], where: str) -> list[str] | None:
         if "type" not in node:
@@ -310,7 +232,7 @@ class _Compiler:
                 for member in value:
                     if not item(member):
                         return False
-            return not unique or len(value) < 2 or _all_distinct(value)
+            return not unique or len(value) < 2 or all_distinct(value)
 
         return check_array
 
@@ -325,13 +247,9 @@ class _Compiler:
             search = re.compile(pattern).search if pattern is not None else None  # what re.search compiles
         except re.error as exc:
             raise UnsupportedSchema(f"{where}/pattern", f"not a Python regular expression: {exc}") from None
-        if search is None:
-            if not low and high is None:
-                return None
-            return lambda value: low <= len(value) <= top
-        if not low and high is None:
-            return lambda value: search(value) is not None
-        return lambda value: low <= len(value) <= top and search(value) is not None
+        if search is None and not low and high is None:
+            return None
+        return lambda value: low <= len(value) <= top and (search is None or search(value) is not None)
 
     def _number(self, node: dict[str, Any], where: str) -> Check | None:
         bounds = []
@@ -428,10 +346,9 @@ class _Compiler:
                     target = target[int(part)]
                 else:
                     raise UnsupportedSchema(where, f"$ref {ref!r} points at nothing")
-            # Late binding: a recursive definition finds its own check once it is built.
-            self.by_pointer[pointer] = _never
             if isinstance(target, dict) and "$schema" in target:  # a reference to the root: see compile()
                 raise UnsupportedSchema(where, f"$ref {ref!r} reaches a $schema")
+            self.by_pointer[pointer] = _never  # late binding: a recursive definition finds its own check
             built = self.compile(target, pointer)
             self.by_pointer[pointer] = built
         table = self.by_pointer

@@ -1,4 +1,4 @@
-"""shared.schema_fast keyword by keyword: each verdict, both ways, and always jsonschema's verdict too.
+"""shared.schemas.compiled keyword by keyword: each verdict, both ways, and always jsonschema's verdict too.
 
 Every case is judged twice, by the compiled check and by the Draft 2020-12 validator built as
 shared.validation builds it (strict integers, sgguard's format checker), and both must give the
@@ -11,7 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from shared import validation
-from shared.schema_fast import DRAFT_2020_12, UnsupportedSchema, compile_for_validator, compile_schema, json_equal
+from shared.schemas.compiled import DRAFT_2020_12, UnsupportedSchema, compile_for_validator, compile_schema
+from shared.schemas.json_equality import json_equal
 
 CHECKER = validation._format_checker(Draft202012Validator.FORMAT_CHECKER)
 STRICT = validation._strict_integers(Draft202012Validator)
