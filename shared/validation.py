@@ -260,11 +260,11 @@ def validator_for(schema_name: str) -> Any:
 
 @functools.cache
 def _fast_check_for(schema_name: str) -> Any:
-    """The compiled yes/no check of a packaged schema (shared.schema_fast), or None when the schema
+    """The compiled yes/no check of a packaged schema (shared.schemas.compiled), or None when the schema
     uses a keyword it does not implement. Built from the very schema, format checker and type
     checker of :func:`validator_for`'s validator, once, under the same lock."""
     validator = validator_for(schema_name)
-    from shared.schema_fast import UnsupportedSchema, compile_for_validator
+    from shared.schemas.compiled import UnsupportedSchema, compile_for_validator
 
     with _BUILD_LOCK:
         try:
@@ -379,7 +379,7 @@ def _sort_key(parts: list[str | int]) -> tuple[tuple[int, int, str], ...]:
 def schema_errors(schema_name: str, instance: object, *, limit: int = MAX_ERRORS) -> list[ErrorDetail]:
     """Every violation of schema ``schema_name`` by ``instance``, sorted by path, capped.
 
-    A valid instance is recognised by the schema's compiled check alone (shared.schema_fast, ~20x
+    A valid instance is recognised by the schema's compiled check alone (shared.schemas.compiled, ~20x
     cheaper); anything else, and every schema that check does not cover, goes through jsonschema.
     """
     fast_check = _fast_check_for(schema_name)
