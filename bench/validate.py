@@ -52,7 +52,7 @@ def _cpu_us_per_message(check: Callable[[object], Any], payloads: list[object], 
 
 
 def _with_new_requesters(payloads: list[object], round_: int) -> list[object]:
-    fresh = []
+    fresh: list[object] = []
     for index, payload in enumerate(payloads):
         assert isinstance(payload, dict)
         stranger = {**payload, "ticket": {**payload["ticket"], "requested_by": f"r{round_}-{index}@example.com"}}
