@@ -167,7 +167,7 @@ def _key(request: dict[str, Any], target: Target | None) -> str:
 
 
 def process(job: ChangeJob, run: Run) -> ResultData:
-    request, identity = job.request, job.identity  # valid and authentic (prepare)
+    request = job.request  # valid and authentic (prepare)
     data = _process_authentic(job, run)
     if job.target is not None:  # TARGETS: every result names its account, region and project
         data = data.replace(target=job.target.to_dict())
