@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.canonical_json import canonical_json
+from shared.canonical_json import CanonicalJsonError, canonical_json
 from shared.errors import ErrorCode, ErrorDetail
 from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
 from shared.model import SecurityGroup, is_safe_id, is_uuid
@@ -24,7 +24,7 @@ from shared.runtime.batch import Prepared
 from shared.runtime.continuation import expired, holder_token, signature_time
 from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS
 from shared.runtime.run import Run, cloud_failure
-from shared.signing import verify_request_signature
+from shared.signing import unsigned_canonical, verify_request_signature
 from shared.validation import decode_json_message, validate_change_request
 
 # Cold start: what only a valid request needs (planning, guard rails, the cloud's doors, targets) is
@@ -58,6 +58,11 @@ class ChangeJob:
     request: Any
     identity: Identity
     target: Target | None = None  # None: the home project (no TARGETS)
+    fingerprint: str | None = None  # the request's content, signature aside (None: worked out when needed)
+
+    def content(self) -> str:
+        """:func:`_fingerprint` of the request, made once (prepare keeps the one the signature check made)."""
+        return self.fingerprint or _fingerprint(self.request)
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
@@ -72,7 +77,7 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     too_old = expired(run)  # a continuation past its window: refused before anything is read
     if too_old:
         return Prepared.rejected(message, too_old, identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
-    refused = _authentic(payload, identity, run)
+    refused, fingerprint = _authentic(payload, identity, run)
     if refused:
         return Prepared.answered(message, refused)
     from shared.flows.targets import resolve
@@ -82,9 +87,10 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
         assert refused is not None
         return Prepared.answered(message, refused)
     if run.settings.targets is None:
-        return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
+        return Prepared(message, job=ChangeJob(payload, identity, None, fingerprint), key=identity.server_id)
     # one server's requests keep queue order per target: the same server id in two projects is two servers
-    return Prepared(message, job=ChangeJob(payload, identity, target), key=f"{target.key}/{identity.server_id}")
+    job = ChangeJob(payload, identity, target, fingerprint)
+    return Prepared(message, job=job, key=f"{target.key}/{identity.server_id}")
 
 
 def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
@@ -125,20 +131,28 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
-def _authentic(request: Any, identity: Identity, run: Run) -> ResultData | None:
-    """validate -> authorize: the rejection, or None when the request may go on."""
+def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData | None, str | None]:
+    """validate -> authorize: the rejection, or None when the request may go on; and the request's
+    fingerprint, from the same canonical bytes the signature covers (made once per message)."""
     errors = validate_change_request(request)
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
-        return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
+        return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid)), None
+    try:
+        canonical: bytes | None = unsigned_canonical(request)
+    except CanonicalJsonError:
+        canonical = None  # the signature check says why (or, unsigned, the fingerprint will)
     errors = verify_request_signature(
         request,
         keys=run.settings.signing_keys,
         now=signature_time(run),  # a continuation's messages: when the first invocation received them
         max_skew_s=run.settings.signature_max_skew_s,
         required=run.settings.require_signed,
+        canonical=canonical,
     )
-    return rejected(errors, identity=identity) if errors else None
+    if errors:
+        return rejected(errors, identity=identity), None
+    return None, (hashlib.sha256(canonical).hexdigest() if canonical is not None else None)
 
 
 def _store(run: Run) -> IdempotencyStore:
@@ -153,8 +167,8 @@ def _key(request: dict[str, Any], target: Target | None) -> str:
 
 
 def process(job: ChangeJob, run: Run) -> ResultData:
-    request, identity = job.request, job.identity  # valid and authentic (prepare)
-    data = _process_authentic(request, identity, run, job.target)
+    request = job.request  # valid and authentic (prepare)
+    data = _process_authentic(job, run)
     if job.target is not None:  # TARGETS: every result names its account, region and project
         data = data.replace(target=job.target.to_dict())
     retiring = _retiring_key(request, run)
@@ -175,14 +189,15 @@ def _retiring_key(request: dict[str, Any], run: Run) -> ErrorDetail | None:
     )
 
 
-def _process_authentic(request: dict[str, Any], identity: Identity, run: Run, target: Target | None) -> ResultData:
+def _process_authentic(job: ChangeJob, run: Run) -> ResultData:
+    request, identity, target = job.request, job.identity, job.target
     if identity.dry_run:
         return _counted(request, identity, run, target=target)  # changes nothing: never a duplicate
     store = _store(run)
     return process_once(
         store,
         _key(request, target),
-        _fingerprint(request),
+        job.content(),
         now=run.clock.monotonic(),
         ttl_s=run.settings.replay_window_s,
         identity=identity,
@@ -200,7 +215,7 @@ def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Call
     job = item.job
     if job is None or job.identity.dry_run:
         return None
-    store, key, fingerprint = _store(run), _key(job.request, job.target), _fingerprint(job.request)
+    store, key, fingerprint = _store(run), _key(job.request, job.target), job.content()
     claim = store.hold(
         key,
         fingerprint,
