@@ -341,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     org = sub.add_parser("org", help="the organisation sweep: targets x servers on localcloud's runtime")
     org.add_argument("--members", type=int, default=19, help="member accounts (targets: members + the home project)")
     org.add_argument("--servers", type=int, default=500, help="servers per target")
+    validate = sub.add_parser("validate", help="the change-request schema check per message: jsonschema vs compiled")
+    validate.add_argument("--messages", type=int, default=200)
+    validate.add_argument("--rounds", type=int, default=7)
     cold = sub.add_parser("coldstart", help="the cold-start scenario alone: each path's first invocation vs its floor")
     cold.add_argument("--runs", type=int, default=7, help="runs per path, floor and handler interleaved")
     args = parser.parse_args(argv)
@@ -359,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         drift_report = run_drift(args.servers, latency_ms=args.latency_ms)
         print(render_drift(drift_report))
         _write(str(ROOT / "bench" / "results" / "drift.json"), drift_report)
+        return 0
+    if args.command == "validate":
+        from .validate import render_validate, run_validate
+
+        validate_report = run_validate(args.messages, rounds=args.rounds)
+        print(render_validate(validate_report))
+        _write(str(ROOT / "bench" / "results" / "validate.json"), validate_report)
         return 0
     if args.command == "soak":
         return run_soak_command(args)

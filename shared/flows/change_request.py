@@ -59,6 +59,11 @@ class ChangeJob:
     request: Any
     identity: Identity
     target: Target | None = None  # None: the home project (no TARGETS)
+    fingerprint: str | None = None  # the request's content, signature aside (None: worked out when needed)
+
+    def content(self) -> str:
+        """:func:`_fingerprint` of the request, made once (prepare keeps the one the signature check made)."""
+        return self.fingerprint or _fingerprint(self.request)
 
 
 def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
@@ -73,7 +78,7 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     too_old = _expired(run)  # a continuation past its window: refused before anything is read
     if too_old:
         return Prepared.rejected(message, too_old, identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
-    refused = _authentic(payload, identity, run)
+    refused, fingerprint = _authentic(payload, identity, run)
     if refused:
         return Prepared.answered(message, refused)
     from shared.flows.targets import resolve
@@ -83,9 +88,10 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
         assert refused is not None
         return Prepared.answered(message, refused)
     if run.settings.targets is None:
-        return Prepared(message, job=ChangeJob(payload, identity), key=identity.server_id)
+        return Prepared(message, job=ChangeJob(payload, identity, None, fingerprint), key=identity.server_id)
     # one server's requests keep queue order per target: the same server id in two projects is two servers
-    return Prepared(message, job=ChangeJob(payload, identity, target), key=f"{target.key}/{identity.server_id}")
+    job = ChangeJob(payload, identity, target, fingerprint)
+    return Prepared(message, job=job, key=f"{target.key}/{identity.server_id}")
 
 
 def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
@@ -138,23 +144,34 @@ def _fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
-def _authentic(request: Any, identity: Identity, run: Run) -> ResultData | None:
-    """validate -> authorize: the rejection, or None when the request may go on."""
+def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData | None, str | None]:
+    """validate -> authorize: the rejection, or None when the request may go on; and the request's
+    fingerprint, from the same canonical bytes the signature covers (made once per message)."""
     errors = validate_change_request(request)
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
-        return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
-    from shared.runtime.continuation import signature_time
-    from shared.signing import verify_request_signature
+        return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid)), None
+    import hashlib
 
+    from shared.canonical_json import CanonicalJsonError
+    from shared.runtime.continuation import signature_time
+    from shared.signing import unsigned_canonical, verify_request_signature
+
+    try:
+        canonical: bytes | None = unsigned_canonical(request)
+    except CanonicalJsonError:
+        canonical = None  # the signature check says why (or, unsigned, the fingerprint will)
     errors = verify_request_signature(
         request,
         keys=run.settings.signing_keys,
         now=signature_time(run),  # a continuation's messages: when the first invocation received them
         max_skew_s=run.settings.signature_max_skew_s,
         required=run.settings.require_signed,
+        canonical=canonical,
     )
-    return rejected(errors, identity=identity) if errors else None
+    if errors:
+        return rejected(errors, identity=identity), None
+    return None, (hashlib.sha256(canonical).hexdigest() if canonical is not None else None)
 
 
 def _store(run: Run) -> IdempotencyStore:
@@ -172,8 +189,8 @@ def _key(request: dict[str, Any], target: Target | None) -> str:
 
 
 def process(job: ChangeJob, run: Run) -> ResultData:
-    request, identity = job.request, job.identity  # valid and authentic (prepare)
-    data = _process_authentic(request, identity, run, job.target)
+    request = job.request  # valid and authentic (prepare)
+    data = _process_authentic(job, run)
     if job.target is not None:  # TARGETS: every result names its account, region and project
         data = data.replace(target=job.target.to_dict())
     retiring = _retiring_key(request, run)
@@ -194,7 +211,8 @@ def _retiring_key(request: dict[str, Any], run: Run) -> ErrorDetail | None:
     )
 
 
-def _process_authentic(request: dict[str, Any], identity: Identity, run: Run, target: Target | None) -> ResultData:
+def _process_authentic(job: ChangeJob, run: Run) -> ResultData:
+    request, identity, target = job.request, job.identity, job.target
     if identity.dry_run:
         return _counted(request, identity, run, target=target)  # changes nothing: never a duplicate
     from shared.idempotency import in_progress_s, process_once
@@ -204,7 +222,7 @@ def _process_authentic(request: dict[str, Any], identity: Identity, run: Run, ta
     return process_once(
         store,
         _key(request, target),
-        _fingerprint(request),
+        job.content(),
         now=run.clock.monotonic(),
         ttl_s=run.settings.replay_window_s,
         identity=identity,
@@ -224,7 +242,7 @@ def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Call
         return None
     from shared.runtime.continuation import holder_token
 
-    store, key, fingerprint = _store(run), _key(job.request, job.target), _fingerprint(job.request)
+    store, key, fingerprint = _store(run), _key(job.request, job.target), job.content()
     claim = store.hold(
         key,
         fingerprint,
