@@ -128,10 +128,16 @@ def _own_fields(cls: type) -> dict[str, Field]:
     return found
 
 
-def _init_of(cls: type, specs: dict[str, Field], post_init: bool) -> Callable[..., None]:
-    """One ``__init__`` for every record, set up per class: no source to compile (a generated
-    ``__init__`` costs ~15 us a field to compile, 1 ms for Settings, at every cold start), and
-    construction is a few dict operations in C (``__dict__`` directly: frozen records too)."""
+# Constructions of a class after which its own __init__ is compiled (see _init_of).
+COMPILE_AFTER = 32
+
+
+def _init_of(cls: type, specs: dict[str, Field], frozen: bool, post_init: bool) -> Callable[..., None]:
+    """The ``__init__`` a record starts with: no source to compile (a generated ``__init__`` costs
+    ~15 us a field to compile, 1 ms for Settings, at every cold start); construction is a few dict
+    operations (``__dict__`` directly: frozen records too). A class constructed ``COMPILE_AFTER``
+    times (per message, in a batch) then gets a compiled one, as fast as a dataclass's: the cold
+    paths never pay the compile, the hot ones only once."""
     names = tuple(specs)
     known = frozenset(names)
     defaults = {name: spec.default for name, spec in specs.items() if spec.default is not _MISSING}
@@ -149,7 +155,13 @@ def _init_of(cls: type, specs: dict[str, Field], post_init: bool) -> Callable[..
     if required and required[-1][0] >= len(required):  # as with dataclasses: no positional gap
         raise TypeError(f"{title}: a field without a default follows a field with one")
 
+    constructed = [0]
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        constructed[0] += 1
+        if constructed[0] == COMPILE_AFTER:  # a race compiles it twice: the same function
+            compiled = _compiled_init(cls, specs, frozen, post_init)
+            type.__setattr__(cls, "__init__", compiled)
         given = len(args)
         if given > len(names):
             raise TypeError(f"{title}() takes {len(names)} positional arguments but {given} were given")
@@ -176,13 +188,38 @@ def _init_of(cls: type, specs: dict[str, Field], post_init: bool) -> Callable[..
     return __init__
 
 
+def _compiled_init(cls: type, specs: dict[str, Field], frozen: bool, post_init: bool) -> Callable[..., None]:
+    """``__init__`` as dataclasses write it: one generated function with the fields as parameters."""
+    namespace: dict[str, Any] = {"_MISSING": _MISSING, "_set": object.__setattr__}
+    params, body = ["self"], []
+    for name, spec in specs.items():
+        value = name
+        if spec.default_factory is not _MISSING:
+            namespace[f"_factory_{name}"] = spec.default_factory
+            params.append(f"{name}=_MISSING")
+            value = f"_factory_{name}() if {name} is _MISSING else {name}"
+        elif spec.default is not _MISSING:
+            namespace[f"_default_{name}"] = spec.default
+            params.append(f"{name}=_default_{name}")
+        else:
+            params.append(name)
+        body.append(f"_set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
+    if post_init:
+        body.append("self.__post_init__()")
+    source = f"def __init__({', '.join(params)}):\n    " + "\n    ".join(body or ["pass"]) + "\n"
+    exec(source, namespace)  # our own source, built from the class's field names
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
 def _build(cls: type, frozen: bool) -> type:
     specs = _own_fields(cls)
     own = dict(cls.__dict__)
     target: Any = cls  # methods are set on the class: the type checker's view of them is the transform's
     target.__record_fields__ = specs
     if "__init__" not in own:
-        target.__init__ = _init_of(cls, specs, hasattr(cls, "__post_init__"))
+        target.__init__ = _init_of(cls, specs, frozen, hasattr(cls, "__post_init__"))
     if "__repr__" not in own:
         target.__repr__ = _repr_of(tuple(name for name, spec in specs.items() if spec.repr))
     compared = tuple(name for name, spec in specs.items() if spec.compare)
