@@ -7,6 +7,7 @@ python -m bench store        # the idempotency store's cost per message (Redis v
 python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, listing calls (pages)
 python -m bench org          # the sweep over 20 targets x 500 servers on localcloud's runtime (= sgguard bench org)
 python -m bench coldstart    # the cold-start scenario alone (--runs N): each path's ratio to its floor
+python -m bench wire         # the transport's CPU per SDK call: stock SDK, tuned, tuned + wire (interleaved)
 """
 
 from __future__ import annotations
@@ -341,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     org = sub.add_parser("org", help="the organisation sweep: targets x servers on localcloud's runtime")
     org.add_argument("--members", type=int, default=19, help="member accounts (targets: members + the home project)")
     org.add_argument("--servers", type=int, default=500, help="servers per target")
+    wire = sub.add_parser("wire", help="the transport's CPU per SDK call: stock SDK, tuned, tuned + wire")
+    wire.add_argument("--calls", type=int, default=200, help="call pairs per variant per round")
+    wire.add_argument("--rounds", type=int, default=7)
     cold = sub.add_parser("coldstart", help="the cold-start scenario alone: each path's first invocation vs its floor")
     cold.add_argument("--runs", type=int, default=7, help="runs per path, floor and handler interleaved")
     args = parser.parse_args(argv)
@@ -362,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "soak":
         return run_soak_command(args)
+    if args.command == "wire":
+        from .wire import render_wire, run_wire
+
+        wire_report = run_wire(args.calls, args.rounds)
+        print(render_wire(wire_report))
+        _write(str(ROOT / "bench" / "results" / "wire.json"), wire_report)
+        return 0
     if args.command == "store":
         from .store import render_store, run_store
 
