@@ -37,9 +37,7 @@ non-default adapter, an unusual host, a streamed body...): the caller uses the s
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import select
 import ssl
 import threading
 from collections import OrderedDict
@@ -52,20 +50,19 @@ from requests.cookies import extract_cookies_to_jar
 from requests.models import PreparedRequest
 from requests.sessions import preferred_clock
 from requests.structures import CaseInsensitiveDict
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers
+from requests.utils import get_encoding_from_headers
 from urllib3 import exceptions as u3
 from urllib3.connection import _get_default_user_agent
 from urllib3.response import BaseHTTPResponse, _get_decoder
 from urllib3.util.retry import Retry
-from urllib3.util.ssl_ import create_urllib3_context
 from urllib3.util.url import _encode_target
 
-__all__ = ["Wire", "TLS_CONTEXTS"]
+from shared.cloud.wire_connections import OneWriteHTTP, OneWriteHTTPS, dropped, tls_context
+
+__all__ = ["Wire"]
 
 _SIMPLE_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\Z")  # lower-case name or IPv4: Host as urllib3 writes it
 _DEFAULT_PORT = {"http": 80, "https": 443}
-TLS_CONTEXTS: dict[str, ssl.SSLContext] = {}  # per CA bundle path, process-wide (read once)
-_TLS_LOCK = threading.Lock()
 
 
 class _PoolName:
@@ -101,35 +98,6 @@ def _pool(key: tuple[str, str, int]) -> Any:
     return _PoolName(*key)
 
 
-def _tls_context(verify: Any) -> ssl.SSLContext | None:
-    """urllib3's client context for ``verify`` (True: certifi's bundle; a file path), or None."""
-    bundle = DEFAULT_CA_BUNDLE_PATH if verify is True else verify
-    if not isinstance(bundle, str) or not os.path.isfile(bundle):
-        return None  # a directory, a missing path, verify=False: the stock path (its checks, its warnings)
-    context = TLS_CONTEXTS.get(bundle)
-    if context is None:
-        with _TLS_LOCK:
-            context = TLS_CONTEXTS.get(bundle)
-            if context is None:
-                context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-                context.check_hostname = True
-                context.load_verify_locations(cafile=bundle)
-                context.set_alpn_protocols(["http/1.1"])
-                TLS_CONTEXTS[bundle] = context
-    return context
-
-
-def _dropped(connection: http.client.HTTPConnection) -> bool:
-    """urllib3's ``is_connection_dropped``: readable while idle means closed (or garbage) - not reusable."""
-    sock = connection.sock
-    if sock is None:
-        return True
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):
-        return True
-
-
 def _timeouts(timeout: Any) -> tuple[float | None, float | None] | None:
     """(connect, read) as requests' adapter reads ``timeout``; None for a form it does not take."""
     if isinstance(timeout, tuple):
@@ -153,7 +121,7 @@ class Wire:
             with self._lock:
                 idle = self._idle.get(key)
                 connection = idle.pop() if idle else None
-            if connection is None or not _dropped(connection):
+            if connection is None or not dropped(connection):
                 return connection
             connection.close()  # the server closed it while idle: a new one
 
@@ -204,7 +172,7 @@ class Wire:
         scheme, host = parts.scheme, parts.hostname or ""
         if scheme not in _DEFAULT_PORT or not _SIMPLE_HOST.match(host) or parts.username or parts.password:
             return None
-        context = _tls_context(verify) if scheme == "https" else None
+        context = tls_context(verify) if scheme == "https" else None
         if scheme == "https" and context is None:
             return None
         try:
@@ -289,9 +257,9 @@ def _connect(
     _scheme, host, port = call.key
     connection: http.client.HTTPConnection
     if context is None:
-        connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        connection = OneWriteHTTP(host, port, timeout=connect_timeout)
     else:
-        connection = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=context)
+        connection = OneWriteHTTPS(host, port, timeout=connect_timeout, context=context)
     try:
         http.client.HTTPConnection.connect(connection)  # TCP only (TCP_NODELAY set, as urllib3 does)
     except TimeoutError as error:
