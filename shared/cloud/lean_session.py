@@ -17,6 +17,11 @@ session without a cookie, auth, params, proxies or hooks and not reading the env
 other call goes through ``requests.Session.request`` unchanged. Cookies the server sets are still
 kept (the jar is filled when a response carries ``Set-Cookie``, and a jar that holds a cookie sends
 every later call through the stock path), and a redirect response still gets its ``next``.
+
+A plain call to the SDK's own ``HTTPAdapter`` (not streamed) is then sent by
+:class:`~shared.cloud.wire.Wire` (one per adapter, its pool sizes) instead of the adapter's
+``send`` when the wire takes it (see :mod:`shared.cloud.wire`); ``use_wire = False`` on a session
+keeps every call on the adapter.
 """
 
 from __future__ import annotations

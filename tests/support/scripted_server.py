@@ -5,11 +5,13 @@
         server.requests                       # (connection number, method, path, headers, body)
         server.connections                    # connections accepted so far
         server.closed.wait()                  # set each time the server has closed a connection
+        server.status = 429                   # every path answers as /status/429 from now on
 
 Paths: ``/ok`` 200 JSON echoing the path; ``/close-idle`` answers and then closes the connection
 without saying so (what a keep-alive timeout does); ``/close`` answers ``Connection: close``;
-``/chunked``; ``/gzip``; ``/dup`` (a header twice, a cookie); ``/empty/204``, ``/empty/304``; ``/status/N`` (a JSON error);
-``/hang`` never answers; ``/drop`` closes without answering. Any method; HEAD gets no body.
+``/chunked``; ``/gzip``; ``/dup`` (a header twice, a cookie); ``/empty/204``, ``/empty/304``;
+``/status/N`` (a JSON error); ``/hang`` never answers; ``/drop`` closes without answering.
+Any method; HEAD gets no body.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         with owner.lock:
             owner.requests.append((self.number, self.command, self.path, list(self.headers.items()), body))
-        path = self.path.split("?", 1)[0]
+        path = self.path.split("?", 1)[0] if owner.status is None else f"/status/{owner.status}"
         payload = json.dumps({"path": self.path, "method": self.command}).encode()
         kind = {"Content-Type": "application/json"}
         if path == "/hang":
@@ -88,7 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/empty/"):
             self._answer(int(path.rsplit("/", 1)[1]), b"")
         elif path.startswith("/status/"):
-            self._answer(int(path.rsplit("/", 1)[1]), b'{"error_code": "APIGW.0308", "error_msg": "throttled"}', kind)
+            error = b'{"error_code": "APIGW.0308", "error_msg": "throttled"}'
+            self._answer(int(path.rsplit("/", 1)[1]), error, {**kind, "X-Request-Id": "r-1"})
         else:
             self._answer(200, payload, kind)
 
@@ -114,6 +117,7 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.requests: list[tuple[int, str, str, list[tuple[str, str]], bytes]] = []
         self.connections = 0
+        self.status: int | None = None  # set: every path answers /status/N
         self.lock = threading.Lock()
         self.closed = threading.Event()
         self.release = threading.Event()  # set at the end: a /hang answer must not keep a thread

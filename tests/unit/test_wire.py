@@ -49,6 +49,12 @@ def _lean(wire: bool = True, retries: str = "sdk") -> LeanSession:
     return session
 
 
+def test_the_urllib3_helpers_the_wire_relies_on_are_there():
+    from shared.cloud import wire
+
+    assert wire.AVAILABLE  # else every call takes the stock path (slower): a urllib3 upgrade renamed one
+
+
 def _pooled(session: LeanSession) -> int:
     """Idle connections the session's wire holds (0: the call went through the adapter)."""
     return sum(len(idle) for _adapter, wire in (session._wires or {}).values() for idle in wire._idle.values())
@@ -256,3 +262,27 @@ def test_sixteen_threads_each_get_their_own_answer_on_at_most_sixteen_connection
         with ThreadPoolExecutor(max_workers=16) as pool:
             assert all(pool.map(one, range(800)))
         assert 16 <= server.connections <= 32 and _pooled(session) <= 16
+
+
+@pytest.mark.parametrize("status", [429, 500, 404])
+def test_an_error_status_is_the_same_sdk_exception_through_the_sdk(monkeypatch, status):
+    from huaweicloudsdkcore.exceptions import exceptions as sdk
+    from huaweicloudsdkvpc.v2 import ListPortsRequest
+
+    from tests.unit.test_lean_session import _untuned
+    from tests.unit.test_transport import _factory
+
+    raised, sessions = [], []
+    with ScriptedServer() as server:
+        server.status = status
+        for tuned in (True, False):
+            client = _factory(monkeypatch, endpoint=server.url).vpc_v2()
+            client = client if tuned else _untuned(client)
+            sessions.append(client.get_http_client()._session)
+            with pytest.raises(sdk.SdkException) as caught:
+                client.list_ports(ListPortsRequest(device_id="c0", enterprise_project_id="all_granted_eps"))
+            raised.append(caught.value)
+    assert _pooled(sessions[0]) == 1  # the tuned client's call went over the wire
+    wired, stock = raised
+    assert type(wired) is type(stock)
+    assert vars(wired) == vars(stock)  # status, request id, error code and message
