@@ -104,7 +104,19 @@ def run_wire(calls: int = 200, rounds: int = 7) -> dict:
             for name, v in values.items()
         }
 
+    def paired(values: dict[str, list[float]], name: str, base: str) -> float:
+        """The median of the rounds' ratios (each round's variants ran back to back: the noise shared)."""
+        return round(median(a / b for a, b in zip(values[name], values[base], strict=True)), 3)
+
     return {
+        "wire_vs_tuned_cpu": {
+            "sequential": paired(sequential, "wire", "tuned"),
+            "threaded": paired(threaded, "wire", "tuned"),
+        },
+        "wire_vs_stock_cpu": {
+            "sequential": paired(sequential, "wire", "stock"),
+            "threaded": paired(threaded, "wire", "stock"),
+        },
         "calls_per_round": 2 * calls,
         "rounds": rounds,
         "sequential_cpu_ms_per_call": summary(sequential, 3),
@@ -128,5 +140,11 @@ def render_wire(report: dict) -> str:
             f"{name:8} {seq[name]['median']:>12.3f} {seq[name]['median'] / seq['stock']['median']:>9.2f}"
             f" {thr[name]['median']:>19.3f} {thr[name]['median'] / thr['stock']['median']:>9.2f}"
             f" {rate[name]['median']:>15.0f}"
+        )
+    for base in ("tuned", "stock"):
+        ratios = report[f"wire_vs_{base}_cpu"]
+        lines.append(
+            f"wire / {base} CPU per call, median of the rounds' ratios: {ratios['sequential']:.2f} sequential,"
+            f" {ratios['threaded']:.2f} on {report['threads']} threads"
         )
     return "\n".join(lines)
