@@ -191,6 +191,7 @@ class Wire:
         except ValueError:
             return None
         call = _Call(prepared, (scheme, host, port), _encode_target(prepared.path_url), retries)
+        started = preferred_clock()
         connection = self._take(call.key)
         if connection is None:
             connection = _connect(call, context, timeouts[0])
@@ -198,9 +199,12 @@ class Wire:
                 return None  # not set up: the stock adapter connects and raises as it always did
         else:
             connection.sock.settimeout(timeouts[0])  # urllib3 writes under the connect timeout
-        started = preferred_clock()
-        http_response = _exchange(connection, call, headers, body, timeouts[1])
-        response = _response(http_response, call)
+        http_response = _exchange(connection, call, headers, body, timeouts[1])  # closes it on a failure
+        try:
+            response = _response(http_response, call)
+        except BaseException:
+            connection.close()  # the body was not read to its end: the connection is not reusable
+            raise
         response.elapsed = timedelta(seconds=preferred_clock() - started)
         if http_response.will_close or connection.sock is None:
             connection.close()

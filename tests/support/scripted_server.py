@@ -9,9 +9,9 @@
 
 Paths: ``/ok`` 200 JSON echoing the path; ``/close-idle`` answers and then closes the connection
 without saying so (what a keep-alive timeout does); ``/close`` answers ``Connection: close``;
-``/chunked``; ``/gzip``; ``/dup`` (a header twice, a cookie); ``/empty/204``, ``/empty/304``;
-``/status/N`` (a JSON error); ``/hang`` never answers; ``/drop`` closes without answering.
-Any method; HEAD gets no body.
+``/short`` (a body cut short); ``/chunked``; ``/gzip``; ``/dup`` (a header twice, a cookie);
+``/empty/204``, ``/empty/304``; ``/status/N`` (a JSON error); ``/hang`` never answers; ``/drop``
+closes without answering. Any method; HEAD gets no body.
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.http_servers import _Served, _Server
 
 __all__ = ["ScriptedServer"]
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: _ClosingServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -69,6 +71,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/close":
             self._answer(200, payload, {**kind, "Connection": "close"})
             self.close_connection = True
+        elif path == "/short":  # says 100 bytes, sends 9 and closes
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(payload[:9])
+            self.close_connection = True
         elif path == "/chunked":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -98,45 +106,24 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: Any
+class _ClosingServer(_Server):
+    """Tells when it has closed a connection."""
 
     def shutdown_request(self, request: Any) -> None:
         super().shutdown_request(request)
         self.owner.closed.set()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
 
-
-class ScriptedServer:
+class ScriptedServer(_Served):
     """Answers as the path says (see the module's docstring) and records every request."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[int, str, str, list[tuple[str, str]], bytes]] = []
         self.connections = 0
         self.status: int | None = None  # set: every path answers /status/N
-        self.lock = threading.Lock()
         self.closed = threading.Event()
         self.release = threading.Event()  # set at the end: a /hang answer must not keep a thread
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-scripted", daemon=True
-        )
-        self._thread.start()
+        super().__init__(_Handler, server_class=_ClosingServer)
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> ScriptedServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
