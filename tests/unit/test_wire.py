@@ -301,3 +301,25 @@ def test_an_error_status_is_the_same_sdk_exception_through_the_sdk(monkeypatch, 
     wired, stock = raised
     assert type(wired) is type(stock)
     assert vars(wired) == vars(stock)  # status, request id, error code and message
+
+
+def test_the_sdks_own_calls_reach_the_server_as_before(monkeypatch):
+    from huaweicloudsdkvpc.v2 import ListPortsRequest, UpdatePortOption, UpdatePortRequest, UpdatePortRequestBody
+
+    from tests.unit.test_lean_session import VOLATILE, _untuned
+    from tests.unit.test_transport import _factory
+
+    def calls(client):
+        client.list_ports(ListPortsRequest(device_id="c0 ~x", enterprise_project_id="all_granted_eps"))
+        body = UpdatePortRequestBody(port=UpdatePortOption(name="caf\u00e9", security_groups=["a", "b"]))
+        client.update_port(UpdatePortRequest("f0000000", body))
+
+    with RecordingServer() as server:
+        tuned = _factory(monkeypatch, endpoint=server.url).vpc_v2()
+        calls(tuned)
+        calls(_untuned(_factory(monkeypatch, endpoint=server.url).vpc_v2()))
+        seen = [
+            {**r, "headers": [(k, v) for k, v in r["headers"] if k.lower() not in VOLATILE]} for r in server.requests
+        ]
+    assert _pooled(tuned.get_http_client()._session) == 1  # the tuned client's calls went over the wire
+    assert seen[:2] == seen[2:]  # the SDK's signed requests: everything but the signing time and signature
