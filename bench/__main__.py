@@ -7,6 +7,7 @@ python -m bench store        # the idempotency store's cost per message (Redis v
 python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, listing calls (pages)
 python -m bench org          # the sweep over 20 targets x 500 servers on localcloud's runtime (= sgguard bench org)
 python -m bench coldstart    # the cold-start scenario alone (--runs N): each path's ratio to its floor
+python -m bench wire         # the transport's CPU per SDK call: stock SDK, tuned, tuned + wire (interleaved)
 """
 
 from __future__ import annotations
@@ -344,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     validate = sub.add_parser("validate", help="the change-request schema check per message: jsonschema vs compiled")
     validate.add_argument("--messages", type=int, default=200)
     validate.add_argument("--rounds", type=int, default=7)
+    wire = sub.add_parser("wire", help="the transport's CPU per SDK call: stock SDK, tuned, tuned + wire")
+    wire.add_argument("--calls", type=int, default=200, help="call pairs per variant per round")
+    wire.add_argument("--rounds", type=int, default=7)
     cold = sub.add_parser("coldstart", help="the cold-start scenario alone: each path's first invocation vs its floor")
     cold.add_argument("--runs", type=int, default=7, help="runs per path, floor and handler interleaved")
     args = parser.parse_args(argv)
@@ -372,6 +376,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "soak":
         return run_soak_command(args)
+    if args.command == "wire":
+        from .wire import render_wire, run_wire
+
+        wire_report = run_wire(args.calls, args.rounds)
+        print(render_wire(wire_report))
+        _write(str(ROOT / "bench" / "results" / "wire.json"), wire_report)
+        return 0
     if args.command == "store":
         from .store import render_store, run_store
 

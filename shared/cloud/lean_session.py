@@ -17,24 +17,57 @@ session without a cookie, auth, params, proxies or hooks and not reading the env
 other call goes through ``requests.Session.request`` unchanged. Cookies the server sets are still
 kept (the jar is filled when a response carries ``Set-Cookie``, and a jar that holds a cookie sends
 every later call through the stock path), and a redirect response still gets its ``next``.
+
+A plain call to the SDK's own ``HTTPAdapter`` (not streamed) is then sent by
+:class:`~shared.cloud.wire.Wire` (one per adapter, its pool sizes) instead of the adapter's
+``send`` when the wire takes it (see :mod:`shared.cloud.wire`); ``use_wire = False`` on a session
+keeps every call on the adapter.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.models import PreparedRequest
 from requests.sessions import preferred_clock
 from requests.structures import CaseInsensitiveDict
 
+from shared.cloud.wire import Wire
+
 __all__ = ["LeanSession", "adopt"]
+
+_WIRES_LOCK = threading.Lock()
 
 
 class LeanSession(requests.Session):
     """``requests.Session`` with a direct path for plain calls (see the module's docstring)."""
+
+    use_wire = True  # False: plain calls still go to the adapter's send (the bench's "before", tests' reference)
+    _wires: dict[int, tuple[HTTPAdapter, Wire]] | None = None
+
+    def _wire_for(self, adapter: HTTPAdapter) -> Wire:
+        """The :class:`~shared.cloud.wire.Wire` of ``adapter`` (its pool sizes), made on first use."""
+        wires = self._wires
+        if wires is None:
+            wires = self._wires = {}
+        held = wires.get(id(adapter))
+        if held is None or held[0] is not adapter:
+            with _WIRES_LOCK:
+                held = wires.get(id(adapter))
+                if held is None or held[0] is not adapter:
+                    sizes = getattr(adapter, "_pool_maxsize", 10), getattr(adapter, "_pool_connections", 10)
+                    held = wires[id(adapter)] = (adapter, Wire(*sizes))
+        return held[1]
+
+    def close(self) -> None:
+        for _adapter, wire in (self._wires or {}).values():
+            wire.close()
+        super().close()
 
     def _plain(self, kwargs: dict[str, Any], allow_redirects: bool) -> bool:
         """True when neither the call nor the session asks for anything the direct path skips."""
@@ -107,9 +140,17 @@ class LeanSession(requests.Session):
         cert = self.cert if cert is None else cert
         send = {"stream": stream, "timeout": timeout, "verify": verify, "cert": cert, "proxies": {}}
         adapter = self.get_adapter(url=prepared.url or url)
-        started = preferred_clock()
-        response = adapter.send(prepared, **send)
-        response.elapsed = timedelta(seconds=preferred_clock() - started)
+        response = None
+        if (
+            self.use_wire and not stream and type(adapter) is HTTPAdapter
+        ):  # the SDK's adapter, as it mounts it: the wire knows its job
+            response = self._wire_for(adapter).send(prepared, timeout, verify, cert, adapter.max_retries)
+            if response is not None:
+                response.connection = adapter
+        if response is None:
+            started = preferred_clock()
+            response = adapter.send(prepared, **send)
+            response.elapsed = timedelta(seconds=preferred_clock() - started)
         if "set-cookie" in response.headers or "set-cookie2" in response.headers:
             extract_cookies_to_jar(self.cookies, prepared, response.raw)
         if response.is_redirect:  # not followed (allow_redirects False): keep Response.next, as requests does

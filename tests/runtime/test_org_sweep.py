@@ -42,4 +42,6 @@ def test_no_more_targets_run_at_once_than_the_functions_maximum_instances(redis_
     finally:
         org.stop()
     assert figures["max_instances"] == 2 and figures["targets"] == 6 and figures["complete_targets"] == 6
-    assert figures["invocations"] == 7 and figures["peak_instances"] <= 2
+    # 1 plan + 6 targets; a target that runs out of (wall) time on a loaded machine continues in one
+    # more invocation, which the bound must hold just the same: at least 7, never more than 2 at once
+    assert figures["invocations"] >= 7 and figures["peak_instances"] <= 2

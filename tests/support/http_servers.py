@@ -121,10 +121,12 @@ class _Server(ThreadingHTTPServer):
 class _Served:
     scheme = "http"
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], tls: Certificate | None = None):
-        self.requests: list[dict[str, Any]] = []
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], tls: Certificate | None = None, server_class: type | None = None
+    ):
+        self.requests: list[Any] = []
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server = (server_class or _Server)(("127.0.0.1", 0), handler)
         self._server.owner = self
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
