@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import random
+    from datetime import datetime
+    from typing import Any
 
 __all__ = ["Clock", "Deadline", "SYSTEM_CLOCK"]
 
@@ -43,10 +44,14 @@ class Clock:
         return self._rng.random()
 
     def now(self) -> datetime:
-        return self._wall() if self._wall else datetime.now(timezone.utc)
+        if self._wall:
+            return self._wall()
+        from datetime import datetime, timezone  # on first use: a run that only stamps results needs epoch()
+
+        return datetime.now(timezone.utc)
 
     def epoch(self) -> float:
-        return self.now().timestamp()
+        return self._wall().timestamp() if self._wall else time.time()
 
 
 SYSTEM_CLOCK = Clock()

@@ -14,19 +14,23 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from shared.records import field, record
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from shared.targets import Targets
+
+    _N = TypeVar("_N", int, float)
 
 __all__ = ["Settings", "ConfigError", "load_settings", "read_setting", "redact_store_url"]
 
 API_MAX_GROUPS_PER_PORT = 100  # the VPC API's default quota (doc)
-_N = TypeVar("_N", int, float)
 
 
 class ConfigError(Exception):
@@ -38,7 +42,7 @@ class ConfigError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """Every setting of a function, parsed and checked (:func:`load_settings`); immutable for the invocation."""
 
@@ -146,11 +150,11 @@ def read_setting(context: Any, name: str, environ: Mapping[str, str] | None = No
     return value if value not in (None, "") else None
 
 
-_TOPIC_URN = re.compile(r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,255}\Z")
+_TOPIC_URN = r"^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,255}\Z"  # compiled on first use (cold start)
 
 
 def _topic_urn(name: str, raw: str | None) -> str | None:
-    if raw is not None and not _TOPIC_URN.match(raw):  # it goes into an API path
+    if raw is not None and not re.match(_TOPIC_URN, raw):  # it goes into an API path
         raise ConfigError(name, f"must be an SMN topic URN urn:smn:<region>:<project_id>:<topic>, got {raw[:80]!r}")
     return raw
 

@@ -12,14 +12,14 @@ path that never compares names never pays for it.
 
 from __future__ import annotations
 
-import threading
 import unicodedata
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from pathlib import Path
 
 __all__ = ["CONFUSABLES_FILE", "prototypes", "skeleton"]
 
 CONFUSABLES_FILE = Path(__file__).resolve().parent / "data" / "confusables.txt.gz"
-_LOCK = threading.Lock()
+_LOCK = allocate_lock()
 _TABLE: dict[int, str] | None = None
 
 

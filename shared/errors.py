@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+
+from shared.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ErrorCode",
@@ -98,7 +102,7 @@ class ErrorCode:
         return frozenset(value for name, value in vars(cls).items() if name.isupper() and isinstance(value, str))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ErrorDetail:
     """One problem: what (``code``), why (``message``) and where (``path``)."""
 

@@ -10,17 +10,19 @@ Results are logged and published, so they must never carry secrets:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, get_args, overload
 
 from shared.errors import ErrorDetail
-from shared.timestamps import format_timestamp
+from shared.records import field, overload, record, replace
+from shared.timestamps import format_epoch, format_timestamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any, Literal
 
 __all__ = [
     "OUTCOMES",
@@ -37,7 +39,9 @@ __all__ = [
     "to_log_line",
 ]
 
-Outcome = Literal[
+# The outcome vocabulary once, as values; for the type checker the same words as a Literal, which
+# it checks OUTCOMES against (no typing at run time: cold start).
+OUTCOMES: tuple[Outcome, ...] = (
     "succeeded",
     "no_change",
     "planned",
@@ -50,8 +54,24 @@ Outcome = Literal[
     "drift_detected",  # sg_drift: findings (report mode, or what enforce may not repair)
     "repaired",  # sg_drift: every finding repaired (enforce mode)
     "summary",  # sg_drift: one per sweep (servers, interfaces, findings by kind, duration, calls)
-]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
+)
+if TYPE_CHECKING:
+    Outcome = Literal[
+        "succeeded",
+        "no_change",
+        "planned",
+        "rejected",
+        "failed",
+        "rolled_back",
+        "skipped",
+        "deferred",
+        "compliant",
+        "drift_detected",
+        "repaired",
+        "summary",
+    ]
+else:
+    Outcome = str
 REDACTED = "***"
 
 # Key names whose values are secret. Whole-name matches for short names (`sk`
@@ -60,7 +80,8 @@ _SECRET_NAME_EXACT = frozenset({"sk", "ak_sk", "secret_key", "x-auth-token", "x-
 _SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_?key", re.IGNORECASE)
 _FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-Detail = ErrorDetail | dict[str, Any]
+if TYPE_CHECKING:
+    Detail = ErrorDetail | dict[str, Any]
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
@@ -68,7 +89,7 @@ def _detail_dicts(details: Iterable[Detail]) -> list[dict[str, Any]]:
     return [d.to_dict() if isinstance(d, ErrorDetail) else dict(d) for d in details]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Identity:
     """What a result echoes of its request so that a caller can match the two (built once per
     message, from what the message says; see :meth:`safe` for input that failed validation)."""
@@ -103,7 +124,7 @@ class Identity:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResultData:
     """The ``data`` of one result event, typed and immutable: built once by a step (amend with
     :meth:`replace`), serialised once (:meth:`to_dict`) by the pipeline, which adds where the
@@ -143,7 +164,7 @@ class ResultData:
 
     def replace(self, **changes: Any) -> ResultData:
         """A copy with ``changes``: results are values, never mutated."""
-        return dataclasses.replace(self, **changes)
+        return replace(self, **changes)
 
     def to_dict(self, meta: EventMeta | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -166,7 +187,7 @@ class ResultData:
         return data
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EventMeta:
     """Where a result's message came from, added by the pipeline when it serialises the result."""
 
@@ -235,14 +256,14 @@ def result_event(
     data: ResultData | dict[str, Any],
     *,
     function: str,
-    now: datetime,
+    now: datetime | float,
     event_id: str | None = None,
     meta: EventMeta | None = None,
 ) -> dict[str, Any]:
     """Wrap ``data`` as a CloudEvent from ``urn:sgguard:function:<function>``.
 
     ``type`` is ``com.sgguard.<function>.<outcome>``; ``subject`` is the server id
-    when known; ``time`` is ``now`` in RFC 3339 UTC with milliseconds.
+    when known; ``time`` is ``now`` (aware, or epoch seconds) in RFC 3339 UTC with milliseconds.
     """
     if isinstance(data, ResultData):
         data = data.to_dict(meta)
@@ -256,7 +277,7 @@ def result_event(
         "id": event_id or _uuid4_hex(),
         "source": f"urn:sgguard:function:{function}",
         "type": f"com.sgguard.{function}.{outcome}",
-        "time": format_timestamp(now, milliseconds=True),
+        "time": format_epoch(now) if isinstance(now, (int, float)) else format_timestamp(now, milliseconds=True),
         "datacontenttype": "application/json",
         "data": data,
     }

@@ -26,14 +26,17 @@ import json
 import math
 import re
 import sys
-import threading
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections.abc import Iterable
-from typing import Any
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
-from shared.person import IDENTITY_FORMAT, IdentityError, check_identity
-from shared.schemas import load_schema
-from shared.schemas.messages import describe, json_type_name
+
+# shared.person (and its confusables, unicodedata), shared.schemas and shared.schemas.messages are
+# imported where used: decoding a message, what every envelope does, needs none of them (cold start).
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CHANGE_REQUEST_SCHEMA",
@@ -59,7 +62,7 @@ MAX_ERRORS = 20
 _MAX_RAW_ERRORS = 1000
 
 _UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
-_BUILD_LOCK = threading.Lock()
+_BUILD_LOCK = allocate_lock()
 
 
 class FormatSupportMissing(RuntimeError):
@@ -188,6 +191,8 @@ def decode_json_message(raw: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> t
         if size > max_bytes:
             return None, _too_large(size, max_bytes)
     else:
+        from shared.schemas.messages import json_type_name
+
         return _invalid(f"message must be JSON text or a JSON object, not {json_type_name(raw)}")
 
     if not text.strip():
@@ -274,6 +279,8 @@ def _fast_check_for(schema_name: str) -> Any:
 
 
 def _build_validator(schema_name: str) -> Any:
+    from shared.schemas import load_schema
+
     Draft202012Validator = _validator_class()
     schema = inline_local_refs(load_schema(schema_name))
     # No check_schema() here: it costs ~15 ms of cold start; tests/unit/test_schemas_wellformed.py checks them.
@@ -310,6 +317,8 @@ def _format_checker(base: Any) -> Any:
     """A copy of the draft's format checker with sgguard's own formats (the shared one stays as it is)."""
     from jsonschema import FormatChecker
 
+    from shared.person import IDENTITY_FORMAT, IdentityError, check_identity
+
     checker = FormatChecker(formats=())
     checker.checkers = {**base.checkers, IDENTITY_FORMAT: (check_identity, IdentityError)}
     return checker
@@ -332,6 +341,8 @@ def _strict_integers(base: Any) -> Any:
 
 def _details_for(error: Any, emitted: set[tuple[str, str]]) -> list[tuple[list[str | int], ErrorDetail]]:
     """ErrorDetails for one jsonschema error; naming the property for required/additional."""
+    from shared.schemas.messages import describe
+
     parts = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     instance = error.instance

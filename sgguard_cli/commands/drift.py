@@ -89,8 +89,7 @@ def run(args, ctx) -> int:
 
 def _drift_run(args, ctx, enforce: bool):
     """A Run of sg_drift with the caller's credentials, ``DRIFT_MODE`` from the flag, the policy loaded."""
-    import dataclasses
-
+    from shared import records
     from shared.flows.policy import load_policy
 
     from ..report.collect import make_run
@@ -102,7 +101,7 @@ def _drift_run(args, ctx, enforce: bool):
     endpoints = {"ECS_ENDPOINT": target.endpoint("ecs"), "VPC_ENDPOINT": target.endpoint("vpc")}
     cloud_run = make_run(ctx.environ, region=target.region, endpoints=endpoints, credentials=target.credentials)
     # the terminal's run is never handed on to a continuation: every page in this process
-    cloud_run.settings = dataclasses.replace(
+    cloud_run.settings = records.replace(
         cloud_run.settings, drift_mode="enforce" if enforce else "report", drift_sweep_pages_per_invocation=0
     )
     cloud_run.resources["policy"] = load_policy(None, str(policy_path.resolve()), [])

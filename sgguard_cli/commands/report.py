@@ -161,8 +161,8 @@ def run(args, ctx) -> int:
 def _with_targets(cloud_run, source: str, environ):
     """``--targets``: the document of a file or of the environment, parsed by the functions' own code."""
     import argparse
-    import dataclasses
 
+    from shared import records
     from shared.targets import TargetsError, parse_targets
 
     from .targets import _MISSING, _document
@@ -174,7 +174,7 @@ def _with_targets(cloud_run, source: str, environ):
         targets = parse_targets(document, home_region=cloud_run.settings.region)
     except TargetsError as error:
         raise UsageError(f"--targets {label}: {error}") from None
-    return dataclasses.replace(cloud_run, settings=dataclasses.replace(cloud_run.settings, targets=targets))
+    return records.replace(cloud_run, settings=records.replace(cloud_run.settings, targets=targets))
 
 
 def printable(text: str) -> str:

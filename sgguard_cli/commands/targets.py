@@ -113,8 +113,7 @@ def _parse(text: str, label: str, *, yaml_text: bool) -> object:
 
 def _home_run(document: object, region: str, endpoint: str | None, environ):
     """A Run of the home project with the caller's credentials and the parsed TARGETS (a valid document)."""
-    import dataclasses
-
+    from shared import records
     from shared.targets import parse_targets
 
     from ..cloudargs import credentials_from
@@ -129,7 +128,7 @@ def _home_run(document: object, region: str, endpoint: str | None, environ):
     home = make_run(
         {"STS_ENDPOINT": sts} if sts else {}, region=region, endpoints=endpoints, credentials=credentials_from(environ)
     )
-    return dataclasses.replace(home, settings=dataclasses.replace(home.settings, targets=targets))
+    return records.replace(home, settings=records.replace(home.settings, targets=targets))
 
 
 def _check(document: object, region: str, args, ctx) -> dict:

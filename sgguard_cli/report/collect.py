@@ -13,7 +13,6 @@ finding (:mod:`.fixes`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections import Counter
@@ -21,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from shared import records
 
 __all__ = ["VERDICTS", "make_run", "collect", "read_results_file"]
 
@@ -39,7 +40,7 @@ def make_run(user_data: Mapping[str, str], *, region: str, endpoints: Mapping[st
     values = dict(user_data)
     values.update(REGION=region, PROJECT_ID=credentials.project_id, **endpoints)
     context = _UserData(values)
-    settings = dataclasses.replace(load_settings(context, values), drift_mode="report")  # a report never writes
+    settings = records.replace(load_settings(context, values), drift_mode="report")  # a report never writes
     factory = ClientFactory(
         AgencyCredentials(credentials.ak, credentials.sk, credentials.security_token, credentials.project_id),
         settings,

@@ -14,10 +14,11 @@ Account names come from TARGETS and from Organizations (untrusted): the renderer
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
 from typing import Any
+
+from shared import records
 
 __all__ = ["STATUSES", "collect_organisation", "target_status"]
 
@@ -72,7 +73,7 @@ def _member_run(home_run: Any, member: Any, session: Any, row: dict) -> Any:
     settings = target_settings(home_run.settings, target)
     credentials = AgencyCredentials(session.ak, session.sk, session.security_token, target.project_id)
     factory = ClientFactory(credentials, settings)
-    return dataclasses.replace(home_run, settings=settings, resources={}, _factory=factory, _limiters={})
+    return records.replace(home_run, settings=settings, resources={}, _factory=factory, _limiters={})
 
 
 def collect_organisation(home_run: Any, policy: Any, *, endpoint_override: str | None = None, **options: Any) -> dict:

@@ -12,10 +12,10 @@ named after the region, a sub-project ``<region>_<name>``.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
 
+from shared import records
 from shared.cloud.agencies import SESSIONS, AssumeFailed, MemberSession, StsGateway, session_name
 from shared.cloud.clients import AgencyCredentials, ClientFactory
 from shared.cloud.exceptions import CloudCallError
@@ -58,7 +58,7 @@ def target_settings(settings: Settings, target: Target) -> Settings:
             changes[name] = kind(overrides[name])
     if "policy_file" in overrides:
         changes["policy_file"] = overrides["policy_file"]
-    return dataclasses.replace(settings, **changes)
+    return records.replace(settings, **changes)
 
 
 def project_in_listing(projects: list[Any], region: str, project_id: str) -> bool:

@@ -10,36 +10,33 @@ the step that uses it (cold start), which costs a few lines.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from shared.canonical_json import CanonicalJsonError, canonical_json
 from shared.errors import ErrorCode, ErrorDetail
-from shared.idempotency import MemoryStore, StoreError, in_progress_s, lock_for, process_once, store_failure, store_for
-from shared.model import SecurityGroup, is_safe_id, is_uuid
+from shared.ids import is_safe_id, is_uuid
+from shared.records import record
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared
-from shared.runtime.continuation import expired, holder_token, signature_time
 from shared.runtime.envelopes import CHANGE_REQUEST_TRIGGERS
-from shared.runtime.run import Run, cloud_failure
-from shared.signing import unsigned_canonical, verify_request_signature
+from shared.runtime.run import Run, cloud_failure, replay_guard
 from shared.validation import decode_json_message, validate_change_request
 
-# Cold start: what only a valid request needs (planning, guard rails, the cloud's doors, targets) is
-# imported where it is used, so that a request refused at validation never pays for it (~15 ms).
+# Cold start: what only a valid request needs (the signature check and its hashlib, the idempotency
+# store, continuations, planning, guard rails, the cloud's doors, targets) is imported where it is
+# used, so that a request refused at validation never pays for it (~20 ms).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from shared.changes.planning import NicPlan
     from shared.cloud.gateway import CallCounter
     from shared.cloud.protocols import Network
-    from shared.idempotency import IdempotencyStore
-    from shared.model import Port
+    from shared.idempotency import IdempotencyStore, MemoryStore
+    from shared.model import Port, SecurityGroup
     from shared.rails.guardrails import GroupFacts
     from shared.runtime.envelopes import InboundMessage
     from shared.targets import Target
 
-__all__ = ["ChangeJob", "prepare", "expect", "process", "hold", "REPLAY_GUARD", "ACCEPTS"]
+__all__ = ["ChangeJob", "prepare", "expect", "process", "hold", "ACCEPTS"]  # and REPLAY_GUARD (__getattr__)
 
 ACCEPTS = CHANGE_REQUEST_TRIGGERS
 
@@ -47,11 +44,15 @@ ACCEPTS = CHANGE_REQUEST_TRIGGERS
 # so that the groups its interfaces carry now are read with the ones its requests name.
 BATCH_READS_CATALOG_UP_TO = 500
 
-# Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
-REPLAY_GUARD = MemoryStore()
+
+def __getattr__(name: str) -> MemoryStore:
+    # Per instance: catches quick redeliveries of the same request id (see README, "Duplicates").
+    if name == "REPLAY_GUARD":
+        return replay_guard("change_request")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ChangeJob:
     """A valid, authentic change request and the identity its results echo."""
 
@@ -74,7 +75,7 @@ def prepare(message: InboundMessage, run: Run) -> Prepared[ChangeJob]:
     if error:
         return Prepared.rejected(message, error)
     identity = Identity.of_request(payload)
-    too_old = expired(run)  # a continuation past its window: refused before anything is read
+    too_old = _expired(run)  # a continuation past its window: refused before anything is read
     if too_old:
         return Prepared.rejected(message, too_old, identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid))
     refused, fingerprint = _authentic(payload, identity, run)
@@ -126,8 +127,20 @@ def expect(run: Run, items: list[Prepared[ChangeJob]]) -> None:
     facts_of(run).expect(named)
 
 
+def _expired(run: Run) -> ErrorDetail | None:
+    if run.resources.get("continuation") is None:  # no continuation: nothing to import
+        return None
+    from shared.runtime.continuation import expired
+
+    return expired(run)
+
+
 def _fingerprint(request: dict[str, Any]) -> str:
     """The request's content, signature aside: a re-signed copy of the same request is the same request."""
+    import hashlib
+
+    from shared.canonical_json import canonical_json
+
     return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
 
 
@@ -138,6 +151,12 @@ def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData |
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
         return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid)), None
+    import hashlib
+
+    from shared.canonical_json import CanonicalJsonError
+    from shared.runtime.continuation import signature_time
+    from shared.signing import unsigned_canonical, verify_request_signature
+
     try:
         canonical: bytes | None = unsigned_canonical(request)
     except CanonicalJsonError:
@@ -156,7 +175,10 @@ def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData |
 
 
 def _store(run: Run) -> IdempotencyStore:
-    return store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=REPLAY_GUARD)
+    from shared.idempotency import store_for
+
+    memory = replay_guard("change_request")
+    return store_for(run.settings, function=run.function, project_id=run.settings.project_id, memory=memory)
 
 
 def _key(request: dict[str, Any], target: Target | None) -> str:
@@ -193,6 +215,9 @@ def _process_authentic(job: ChangeJob, run: Run) -> ResultData:
     request, identity, target = job.request, job.identity, job.target
     if identity.dry_run:
         return _counted(request, identity, run, target=target)  # changes nothing: never a duplicate
+    from shared.idempotency import in_progress_s, process_once
+    from shared.runtime.continuation import holder_token
+
     store = _store(run)
     return process_once(
         store,
@@ -215,6 +240,8 @@ def hold(run: Run, item: Prepared[ChangeJob], token: str, hold_s: float) -> Call
     job = item.job
     if job is None or job.identity.dry_run:
         return None
+    from shared.runtime.continuation import holder_token
+
     store, key, fingerprint = _store(run), _key(job.request, job.target), job.content()
     claim = store.hold(
         key,
@@ -243,6 +270,7 @@ def _counted(
     from shared.cloud.exceptions import CloudCallError, DeadlineExceeded
     from shared.cloud.gateway import CallCounter
     from shared.flows.targets import assume_failure, run_for, scope_of
+    from shared.idempotency import StoreError, lock_for, store_failure
 
     counter = CallCounter()
     try:
@@ -420,6 +448,8 @@ def _planned(
 
 def effective_rules(port_id: str, group_ids: list[str], groups: dict[str, SecurityGroup]) -> dict[str, Any]:
     """Like the console's rules view: groups in priority order, each with its rules by priority."""
+    from shared.model import SecurityGroup
+
     ordered = []
     for rank, group_id in enumerate(group_ids, start=1):
         group = groups.get(group_id) or SecurityGroup(group_id, "", rules=[])

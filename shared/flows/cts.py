@@ -39,12 +39,15 @@ fields), then the response's ``port.id``, then the request body's ``port.id``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from shared.ids import is_uuid
+from shared.records import field, record
 from shared.runtime.envelopes import ENVELOPE_MAX_BYTES
 from shared.validation import decode_json_message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CREATION_TRACES",
@@ -70,10 +73,11 @@ CREATION_TRACES = frozenset(
     }
 )
 _FAILED_STATUSES = frozenset({"FAIL", "FAILED", "ERROR"})
-_JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")  # it goes into a URL: nothing else passes
+# patterns as text, compiled on first use (re's cache): a trace that is not a creation needs none (cold start)
+_JOB_ID = r"^[A-Za-z0-9-]{1,64}\Z"  # it goes into a URL: nothing else passes
 
 
-@dataclass
+@record
 class TraceReading:
     """What a creation trace says: its id, the servers it created, the job, or why it is skipped."""
 
@@ -135,7 +139,7 @@ def read_creation_trace(trace: object) -> TraceReading:
         reading.skip_reason = f"the creation failed ({str(reason)[:120]})"
         return reading
     job_id = response.get("job_id")
-    reading.job_id = job_id if isinstance(job_id, str) and _JOB_ID.match(job_id) else None
+    reading.job_id = job_id if isinstance(job_id, str) and re.match(_JOB_ID, job_id) else None
     ids = _ids_in(response)
     if not ids and isinstance(trace.get("resource_id"), str):
         ids = [part.strip() for part in trace["resource_id"].split(",") if part.strip()]
@@ -163,11 +167,11 @@ RULE_TRACES = frozenset(
         "deleteSgRule",
     }
 )
-_PORT_IN_PATH = re.compile(r"/ports/([0-9a-f-]{36})")
-_SERVER_IN_PATH = re.compile(r"/servers/([0-9a-f-]{36})")
+_PORT_IN_PATH = r"/ports/([0-9a-f-]{36})"
+_SERVER_IN_PATH = r"/servers/([0-9a-f-]{36})"
 
 
-@dataclass
+@record
 class DriftTrace:
     """What a drift trace names: the port, server or rule it changed, or why it is skipped."""
 
@@ -264,7 +268,7 @@ def read_drift_trace(trace: object, *, agency: str | None = None, own_access_key
         port: dict[str, Any] = raw_port if isinstance(raw_port, dict) else {}
         raw_asked = request.get("port")
         asked: dict[str, Any] = raw_asked if isinstance(raw_asked, dict) else {}
-        in_path = _PORT_IN_PATH.search(path)
+        in_path = re.search(_PORT_IN_PATH, path)
         reading.port_id = _first_uuid(
             resource_id, in_path.group(1) if in_path else None, port.get("id"), asked.get("id"), request.get("port_id")
         )
@@ -272,7 +276,7 @@ def read_drift_trace(trace: object, *, agency: str | None = None, own_access_key
         if reading.port_id is None:
             reading.skip_reason = "the trace names no port"
     elif reading.kind == "server":
-        in_path = _SERVER_IN_PATH.search(path)
+        in_path = re.search(_SERVER_IN_PATH, path)
         reading.server_id = _first_uuid(resource_id, in_path.group(1) if in_path else None)
         if reading.server_id is None:
             reading.skip_reason = "the trace names no server"

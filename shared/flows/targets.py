@@ -10,10 +10,10 @@ and retry policy stay the invocation's. The home project uses the invocation's R
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
 
+from shared import records
 from shared.errors import ErrorCode, ErrorDetail
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.targets import Target, Targets, resolve_target
@@ -104,7 +104,7 @@ def run_for(run: Run, target: Target, counter: CallCounter) -> Run:
     targets = targets_for(run, target.account)  # cached: the listing resolve() used
     member = targets.member(target.account) if targets else None
     assert member is not None  # resolved against TARGETS
-    settings = target_settings(dataclasses.replace(run.settings, targets=targets), target)
+    settings = target_settings(records.replace(run.settings, targets=targets), target)
     options: dict[str, Any] = {"clock": run.clock, "deadline": run.deadline, "policy": run.retry_policy}
     sts = StsGateway(run.factory(), counter=counter, **options)
     factory = TARGET_CLIENTS.factory(target, member, settings, sts, (run.function, run.request_id()))
@@ -122,7 +122,7 @@ def run_for(run: Run, target: Target, counter: CallCounter) -> Run:
         cached: Run | None = runs.get((target.key, factory.credentials.ak))
         if cached is None:
             resources = {k: v for k, v in run.resources.items() if k not in ("facts", "target_runs")}
-            cached = dataclasses.replace(
+            cached = records.replace(
                 run, settings=settings, resources=resources, account=target.account, _factory=factory, _limiters={}
             )
             runs[(target.key, factory.credentials.ak)] = cached

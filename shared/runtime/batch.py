@@ -17,34 +17,40 @@ server whose message failed retryably are not started (they wait for the platfor
 from __future__ import annotations
 
 import sys
-import threading
 import time
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
 
 from shared.errors import ErrorCode, ErrorDetail
+from shared.records import Generic, record
 from shared.results import EventMeta, Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.envelopes import QUEUE_TRIGGERS, Envelope, InboundMessage
 from shared.runtime.run import Run
 from shared.validation import decode_json_message
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol, TypeVar
+
 __all__ = ["Job", "Prepared", "Skip", "process_batch", "decode_object", "retry_mode", "retryable_failure"]
 
 
-class Job(Protocol):
-    """What every flow's job offers the runtime: its identity (for the results the runtime writes
-    itself: ``deferred``, a bug's ``failed``)."""
+if TYPE_CHECKING:  # typing for the type checker only (cold start)
 
-    @property
-    def identity(self) -> Identity: ...
+    class Job(Protocol):
+        """What every flow's job offers the runtime: its identity (for the results the runtime writes
+        itself: ``deferred``, a bug's ``failed``)."""
+
+        @property
+        def identity(self) -> Identity: ...
+
+    J = TypeVar("J", bound=Job)
+else:
+    J = None  # Generic[J] below is shared.records' stand-in at run time
 
 
-J = TypeVar("J", bound=Job)
-
-
-@dataclass(frozen=True)
+@record(frozen=True)
 class Skip:
     """Nothing to do for this message, and why (answered ``skipped`` by :func:`process_batch`)."""
 
@@ -52,7 +58,7 @@ class Skip:
     identity: Identity = Identity()
 
 
-@dataclass
+@record
 class Prepared(Generic[J]):
     """A message made ready for its step: a job and its ordering key, or the message's answer."""
 
@@ -80,12 +86,13 @@ class Prepared(Generic[J]):
         return self.job.identity if self.job is not None else Identity()
 
 
-Prepare = Callable[[InboundMessage, Run], "Prepared[Any] | list[Prepared[Any]]"]
-Step = Callable[[Any, Run], ResultData]
-Ready = Callable[[Run, "list[Prepared[Any]]"], None]
-HandOn = Callable[[Run, Envelope, "list[Prepared[Any]]"], list[ResultData]]
-# the retry lane: (run, envelope, messages, their retryable failures by id of the message) -> results
-RetryLane = Callable[[Run, Envelope, "list[Prepared[Any]]", "dict[int, ResultData]"], list[ResultData]]
+if TYPE_CHECKING:  # the step signatures, for the type checker only
+    Prepare = Callable[[InboundMessage, Run], Prepared[Any] | list[Prepared[Any]]]
+    Step = Callable[[Any, Run], ResultData]
+    Ready = Callable[[Run, list[Prepared[Any]]], None]
+    HandOn = Callable[[Run, Envelope, list[Prepared[Any]]], list[ResultData]]
+    # the retry lane: (run, envelope, messages, their retryable failures by id of the message) -> results
+    RetryLane = Callable[[Run, Envelope, list[Prepared[Any]], dict[int, ResultData]], list[ResultData]]
 
 
 def retryable_failure(outcome: str, retryable: bool | None) -> bool:
@@ -303,7 +310,7 @@ class _Pace:
     """How long messages take, and which were not started for lack of time or of budget (thread-safe)."""
 
     def __init__(self, budget: int = 0) -> None:
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self.budget = budget  # messages this invocation may start (0: no bound)
         self.started = 0
         self.count = 0

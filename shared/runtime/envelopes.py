@@ -22,11 +22,14 @@ that event was itself a dead letter) and unknown (``error`` says why).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
+from shared import records
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 from shared.validation import decode_json_message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CHANGE_REQUEST_TRIGGERS",
@@ -63,14 +66,14 @@ ENVELOPE_MAX_BYTES = 6 * 1024 * 1024
 _CLOUDEVENT_KEYS = ("specversion", "id", "source", "type")
 
 
-@dataclass
+@records.record
 class InboundMessage:
     """One payload found in an event: ``index`` counts from 0 across the whole event."""
 
     index: int
     body: object
     source: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = records.field(default_factory=dict)
 
     @property
     def decode_error(self) -> ErrorDetail | None:
@@ -79,14 +82,14 @@ class InboundMessage:
         return error if isinstance(error, ErrorDetail) else None
 
 
-@dataclass
+@records.record
 class Envelope:
     """What was delivered: the trigger ``kind``, its messages and envelope-level ``meta``."""
 
     kind: str
     messages: list[InboundMessage]
     error: ErrorDetail | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = records.field(default_factory=dict)
 
 
 def is_cloudevent(value: object) -> bool:

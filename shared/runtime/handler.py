@@ -9,15 +9,18 @@ from __future__ import annotations
 import itertools
 import json
 import sys
-import threading
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from shared.config import ConfigError
 from shared.errors import ErrorCode, ErrorDetail
 from shared.results import EventMeta, failure_data, result_event, to_log_line
 from shared.runtime.envelopes import Envelope, apig_response
 from shared.runtime.run import Run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "settle_heap",
@@ -65,7 +68,7 @@ def settle_heap() -> bool:
 # LOG_ENVELOPE_SHAPES: how many envelopes this instance has logged the shape of (per process: an
 # instance is one process, and the count must not reset per invocation).
 _shapes_logged = 0
-_shapes_lock = threading.Lock()
+_shapes_lock = allocate_lock()
 
 
 def start_run(
@@ -100,7 +103,7 @@ def start_run(
         for index in [message.index for message in envelope.messages] or [0]:
             meta = EventMeta(index, envelope.kind, function)
             sys.stdout.write(
-                to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.now(), meta=meta)) + "\n"
+                to_log_line(result_event(data, function=function, now=SYSTEM_CLOCK.epoch(), meta=meta)) + "\n"
             )
         dead_letter = envelope.meta.get("dead_letter") if envelope.kind == "dead_letter" else None
         if dead_letter and dead_letter.get("depth", 1) >= 2:

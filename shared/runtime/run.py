@@ -7,16 +7,18 @@ retry policy and flow control, and :meth:`Run.apply` is the one way plans are wr
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 
 from shared.clock import SYSTEM_CLOCK, Clock, Deadline
 from shared.config import Settings, load_settings
 from shared.errors import ErrorCode, ErrorDetail
+from shared.records import field, record
 from shared.results import EventMeta, Identity, ResultData, failure_data, result_event
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never loads them (cold start)
+    from typing import Any
+
     from shared.changes.apply import ApplyReport, Recheck
     from shared.changes.planning import NicPlan
     from shared.cloud.clients import ClientFactory
@@ -27,13 +29,28 @@ if TYPE_CHECKING:  # imported where used: a run that never calls the cloud never
     from shared.cloud.limiter import AimdLimiter
     from shared.cloud.protocols import Network
     from shared.cloud.retry import RetryPolicy
+    from shared.idempotency import MemoryStore
 
-__all__ = ["Run", "cloud_failure"]
+__all__ = ["Run", "cloud_failure", "replay_guard"]
 
-_LIMITER_LOCK = threading.Lock()
+_LIMITER_LOCK = allocate_lock()
+_GUARD_LOCK = allocate_lock()
+_REPLAY_GUARDS: dict[str, MemoryStore] = {}
 
 
-@dataclass
+def replay_guard(function: str) -> MemoryStore:
+    """The instance's memory of the requests ``function`` handled (the idempotency store's ``memory``
+    fallback; module state: it lives as long as the instance), made on first use: a message refused
+    or skipped before it needs one never imports the idempotency package (cold start)."""
+    with _GUARD_LOCK:  # batches run in threads: made once
+        if function not in _REPLAY_GUARDS:
+            from shared.idempotency import MemoryStore
+
+            _REPLAY_GUARDS[function] = MemoryStore()
+        return _REPLAY_GUARDS[function]
+
+
+@record
 class Run:
     """One invocation: its settings, clock, deadline, resources (the policy) and the cloud's doors."""
 
@@ -170,7 +187,7 @@ class Run:
             ledger_for(self.settings).record(
                 self.settings.project_id or "-",
                 added,
-                now_s=self.clock.now().timestamp(),
+                now_s=self.clock.epoch(),
                 ttl_s=self.settings.ledger_ttl_s,
             )
         except Exception as error:  # noqa: BLE001 - the ledger is an aid: the change stands
@@ -183,7 +200,7 @@ class Run:
         return str(value) if value else "unknown"
 
     def event(self, data: ResultData | dict[str, Any], meta: EventMeta | None = None) -> dict[str, Any]:
-        return result_event(data, function=self.function, now=self.clock.now(), meta=meta)
+        return result_event(data, function=self.function, now=self.clock.epoch(), meta=meta)
 
 
 def cloud_failure(error: CloudCallError | DeadlineExceeded, identity: Identity | None = None) -> ResultData:

@@ -11,7 +11,10 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SCHEMA_DIR", "SchemaNotFound", "available_schemas", "load_schema"]
 

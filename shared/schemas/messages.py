@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from shared.errors import excerpt
 from shared.person import IDENTITY_FORMAT, IdentityError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FORMAT_NAMES", "PATTERN_TEXTS", "describe", "expectation", "json_type_name"]
 

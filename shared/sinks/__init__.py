@@ -9,9 +9,11 @@ imports no SDK at all. See ``docs/sinks.md`` and :mod:`shared.sinks.core`.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from shared.sinks.base import SinkRun
 
 __all__ = ["deliver"]

@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from shared.clock import Clock, Deadline
 from shared.config import ConfigError, Settings
+from shared.records import overload
 from shared.sinks.exceptions import SinkConfigError, SinkError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Literal, Protocol
+
     from shared.cloud.clients import ClientFactory
     from shared.cloud.retry import RetryPolicy
 
@@ -39,17 +42,19 @@ __all__ = [
 ]
 
 
-class SinkRun(Protocol):
-    """What a sink needs of the invocation (:class:`shared.runtime.run.SinkRun` has it all)."""
+if TYPE_CHECKING:  # a Protocol for the type checker only: typing stays out of the cold start
 
-    settings: Settings
-    clock: Clock
-    deadline: Deadline
+    class SinkRun(Protocol):
+        """What a sink needs of the invocation (:class:`shared.runtime.run.SinkRun` has it all)."""
 
-    @property
-    def retry_policy(self) -> RetryPolicy: ...
+        settings: Settings
+        clock: Clock
+        deadline: Deadline
 
-    def factory(self) -> ClientFactory: ...
+        @property
+        def retry_policy(self) -> RetryPolicy: ...
+
+        def factory(self) -> ClientFactory: ...
 
 
 class Sink:

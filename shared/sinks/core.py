@@ -23,19 +23,20 @@ from __future__ import annotations
 
 import importlib
 import sys
-import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 
 from shared.clock import Deadline
 from shared.errors import ErrorCode
+from shared.records import field, record
 from shared.results import redact, to_log_line
-from shared.sinks.base import Sink, encoded_size
 from shared.sinks.exceptions import SinkConfigError, SinkError
 from shared.sinks.log import write_results
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from shared.sinks.base import SinkRun
+    from typing import Any, TextIO
+
+    from shared.sinks.base import Sink, SinkRun
 
 __all__ = ["deliver_events", "SINK_MODULES", "sink_name", "delivery_deadline", "undelivered_line", "wanted_by"]
 
@@ -50,7 +51,7 @@ SINK_MODULES = {
 _MAX_PARALLEL_SINKS = 8
 
 
-@dataclass
+@record
 class _Outcome:
     """One sink's delivery: how many events it took, and each failure with its event index."""
 
@@ -194,6 +195,8 @@ def _send_unit(
 def _run_sink(
     name: str, config: dict[str, Any], events: list[dict[str, Any]], run: SinkRun, deadline: Deadline
 ) -> _Outcome:
+    from shared.sinks.base import encoded_size  # a configured sink's (the log alone needs none: cold start)
+
     outcome = _Outcome(name)
     try:
         sink = _build(name, config, run, deadline)
@@ -275,7 +278,7 @@ def deliver_events(events: list[dict[str, Any]], run: SinkRun, stream: TextIO) -
     return report
 
 
-_WRITE_LOCK = threading.Lock()
+_WRITE_LOCK = allocate_lock()
 
 
 def _write(stream: TextIO, lines: list[str]) -> None:

@@ -7,7 +7,10 @@ the error is for the ``undelivered`` line a sink leaves when it gives up.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["SinkError", "SinkConfigError"]
 

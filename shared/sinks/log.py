@@ -7,9 +7,12 @@ written first, before any other sink is tried, whatever ``RESULT_SINKS`` says.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
 
 from shared.results import to_log_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 __all__ = ["write_results"]
 

@@ -187,6 +187,7 @@ SHARED_LAYERS = (
         "vocabulary",
         (
             "shared",
+            "shared.records",
             "shared.model",
             "shared.ids",
             "shared.errors",

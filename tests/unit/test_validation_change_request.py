@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from shared import validation
+from shared import schemas
 from shared.errors import ErrorCode, ErrorDetail
 from shared.validation import (
     CHANGE_REQUEST_SCHEMA,
@@ -294,7 +294,8 @@ def test_required_formats_have_checkers():
 
 
 def test_missing_format_support_fails_loudly(monkeypatch):
-    monkeypatch.setattr(validation, "load_schema", lambda name: {"type": "string", "format": "no-such-format"})
+    # validation imports load_schema where it uses it: patched where it lives
+    monkeypatch.setattr(schemas, "load_schema", lambda name: {"type": "string", "format": "no-such-format"})
     with pytest.raises(FormatSupportMissing) as info:
         validator_for.__wrapped__("anything")
     assert info.value.missing == ["no-such-format"]

@@ -28,23 +28,25 @@ that uses it (cold start), which costs a few lines.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
 from shared.flows.cts import TraceReading, read_creation_trace
 from shared.ids import SAFE_ID_RE, is_safe_id, is_uuid
+from shared.records import record
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
+from shared.runtime.run import replay_guard as instance_replay_guard
 
 # Cold start: the central channel of an organisation forwards every ECS event of its members, and
 # most are not creations. What only a creation needs (the policy, readiness, planning, guard rails,
 # the cloud's doors, targets, the idempotency store) is imported in the step that uses it, so that a
 # skipped trace never pays for it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from shared.changes.planning import NicPlan
     from shared.cloud.gateway import CallCounter
     from shared.cloud.protocols import Network
@@ -69,14 +71,12 @@ __all__ = [
 
 ACCEPTS = ("cts", "eventgrid", "direct")
 
-_REPLAY_GUARD: list[MemoryStore] = []  # the instance's one replay guard (CTS delivers at least once)
-_REPLAY_GUARD_LOCK = threading.Lock()
 _TRACE_MEMORY_S = 3600.0  # at least: a trace redelivered by the platform's async retries is still known
 _DIRECT_FIELDS = {"server_id", "request_id", "backfill"}
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CreationJob:
     """One new server to give its groups: from a creation trace (``origin`` = the trace name) or
     a direct call (``origin`` = "direct")."""
@@ -96,12 +96,7 @@ class CreationJob:
 def replay_guard() -> MemoryStore:
     """The instance's memory of the creations it handled (the store's ``memory`` fallback), made by
     the first creation: a skipped trace never loads the idempotency package."""
-    with _REPLAY_GUARD_LOCK:
-        if not _REPLAY_GUARD:
-            from shared.idempotency import MemoryStore
-
-            _REPLAY_GUARD.append(MemoryStore())
-        return _REPLAY_GUARD[0]
+    return instance_replay_guard("ecs_created")  # CTS delivers at least once
 
 
 def __getattr__(name: str) -> Any:
