@@ -8,11 +8,11 @@ the time FunctionGraph gives the invocation.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import random
+    from collections.abc import Callable
     from datetime import datetime
     from typing import Any
 

@@ -11,12 +11,12 @@ plain, JSON-serialisable and free of secrets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 
 from shared.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
 __all__ = [

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
 
 from shared.errors import ErrorDetail
 from shared.records import field, overload, record, replace
@@ -21,6 +20,7 @@ from shared.timestamps import format_epoch, format_timestamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
     from typing import Any, Literal
 

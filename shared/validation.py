@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import math
 import re
 import sys
 from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
@@ -61,8 +60,17 @@ MAX_ERRORS = 20
 # size-capped already, this only keeps a pathological document cheap.
 _MAX_RAW_ERRORS = 1000
 
-_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 _BUILD_LOCK = allocate_lock()
+
+
+def _finite(value: float) -> bool:
+    """``math.isfinite`` without importing math (cold start): inf - inf and nan - nan are nan."""
+    return value - value == 0.0
+
+
+@functools.cache
+def _unpaired_surrogate() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")  # compiled when a message is first checked, not at import
 
 
 class FormatSupportMissing(RuntimeError):
@@ -95,7 +103,7 @@ def _reject_constant(name: str) -> Any:
 
 def _parse_finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):  # "1e999" parses to inf without parse_constant
+    if not _finite(value):  # "1e999" parses to inf without parse_constant
         raise _StrictJsonError(f"number {excerpt(text, 40)} is out of range")
     return value
 
@@ -117,10 +125,10 @@ def _structure_problem(value: object, max_depth: int) -> str | None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            if _UNPAIRED_SURROGATE.search(node):
+            if not node.isascii() and _unpaired_surrogate().search(node):  # ASCII: no surrogate
                 return "a string contains an unpaired UTF-16 surrogate"
         elif isinstance(node, float):
-            if not math.isfinite(node):
+            if not _finite(node):
                 return "NaN and Infinity are not allowed in JSON"
         elif isinstance(node, (dict, list)):
             if depth + 1 > max_depth:
@@ -129,7 +137,7 @@ def _structure_problem(value: object, max_depth: int) -> str | None:
                 for key, child in node.items():
                     if not isinstance(key, str):
                         return f"object key {excerpt(key)} is not a string"
-                    if _UNPAIRED_SURROGATE.search(key):
+                    if not key.isascii() and _unpaired_surrogate().search(key):
                         return "an object key contains an unpaired UTF-16 surrogate"
                     stack.append((child, depth + 1))
             else:

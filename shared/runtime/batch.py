@@ -20,7 +20,6 @@ import sys
 import time
 from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
 from collections import OrderedDict
-from collections.abc import Callable
 
 from shared.errors import ErrorCode, ErrorDetail
 from shared.records import Generic, record
@@ -31,6 +30,7 @@ from shared.validation import decode_json_message
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Protocol, TypeVar
 
 __all__ = ["Job", "Prepared", "Skip", "process_batch", "decode_object", "retry_mode", "retryable_failure"]

@@ -10,7 +10,6 @@ import itertools
 import json
 import sys
 from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
-from collections.abc import Callable, Mapping
 
 from shared.config import ConfigError
 from shared.errors import ErrorCode, ErrorDetail
@@ -20,6 +19,7 @@ from shared.runtime.run import Run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 __all__ = [

@@ -28,12 +28,11 @@ that uses it (cold start), which costs a few lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from shared.errors import ErrorCode, ErrorDetail, format_json_path
 from shared.flows.cts import TraceReading, read_creation_trace
-from shared.ids import SAFE_ID_RE, is_safe_id, is_uuid
+from shared.ids import SAFE_ID_PATTERN, is_safe_id, is_uuid
 from shared.records import record
 from shared.results import Identity, ResultData, failure_data, new_result_data, rejected
 from shared.runtime.batch import Prepared, Skip, decode_object
@@ -45,6 +44,7 @@ from shared.runtime.run import replay_guard as instance_replay_guard
 # skipped trace never pays for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from shared.changes.planning import NicPlan
@@ -125,7 +125,7 @@ def _direct_job(body: dict[str, Any]) -> CreationJob | ErrorDetail:
         return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "server_id must be a server id (lowercase UUID)", "$.server_id")
     request_id = body.get("request_id")
     if request_id is not None and not is_safe_id(request_id):
-        return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_RE.pattern, "$.request_id")
+        return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "request_id must match " + SAFE_ID_PATTERN, "$.request_id")
     backfill = body.get("backfill", False)
     if type(backfill) is not bool:  # 1, "true", null: not an explicit yes
         return ErrorDetail(ErrorCode.SCHEMA_VIOLATION, "backfill must be true or false", "$.backfill")
