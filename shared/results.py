@@ -10,6 +10,7 @@ Results are logged and published, so they must never carry secrets:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -295,9 +296,13 @@ def _uuid4_hex() -> str:
     return raw.hex()
 
 
+@functools.lru_cache(maxsize=2048)  # a result's key names repeat in every result: checked once each
 def _is_secret_name(name: str) -> bool:
     lowered = name.lower()
     return lowered in _SECRET_NAME_EXACT or lowered.endswith("_sk") or bool(_SECRET_NAME_PART.search(lowered))
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 @overload
@@ -318,7 +323,7 @@ def redact(obj: object) -> object:
             elif key == "signature" and isinstance(value, dict):
                 out[key] = {k: (REDACTED if k == "value" else redact(v)) for k, v in value.items()}
             else:
-                out[key] = redact(value)
+                out[key] = redact(value) if isinstance(value, _CONTAINERS) else value  # a scalar: itself
         return out
     if isinstance(obj, (list, tuple)):
         return [redact(item) for item in obj]
