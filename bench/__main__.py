@@ -38,6 +38,7 @@ TARGETS = {
 RATE_LIMIT_PER_S = 50
 REPLACE_BATCH = 200  # issue 21's measure: calls per message of a replace batch, at most 2 + 3 / batch
 REPLACE_RUNS = 5  # a 200-message batch lasts ~1 s: its ratios swing by +-0.3, so the target reads the median of 5
+MIXED_RUNS = 3  # the 1000-message batch (~5 s) swings by +-0.1 between runs: its two targets read the median of 3
 
 
 def _with_runs(value: object, run: dict, name: str) -> str:
@@ -104,7 +105,12 @@ def run_bench(args) -> dict:
                 f"throughput: {args.messages} messages, {args.latency_ms} ms per call, "
                 f"concurrency {args.concurrency} ..."
             )
-            report["throughput"] = run_batch(work, slow, fleet, messages, concurrency=args.concurrency, floor=True)
+            report["throughput"] = _median_run(
+                [
+                    run_batch(work, slow, fleet, messages, concurrency=args.concurrency, floor=True)
+                    for _ in range(1 if args.quick else MIXED_RUNS)
+                ]
+            )
             _say(f"replace: {REPLACE_BATCH} replace requests, {args.latency_ms} ms per call ...")
             replaces = generate_changes(fleet, REPLACE_BATCH, seed=5, prefix="REPLACE", mix={"replace": 1})
             report["replace"] = _median_run(
@@ -201,7 +207,7 @@ def assess(report: dict) -> dict:
         },
         "cpu_vs_sdk_floor": {
             "target": f"<= {TARGETS['cpu_vs_floor']} x",
-            "measured": through.get("cpu_vs_floor"),
+            "measured": _with_runs(through.get("cpu_vs_floor"), through, "cpu_vs_floor"),
             "met": (through.get("cpu_vs_floor") or 99) <= TARGETS["cpu_vs_floor"],
         },
         "cold_start_ratio (first real call)": {
@@ -216,7 +222,8 @@ def assess(report: dict) -> dict:
         },
         "throughput_ratio": {
             "target": f">= {TARGETS['throughput_ratio']} x ideal",
-            "measured": f"{through.get('ratio_to_ideal')} ({through.get('ideal_bound')} bound)",
+            "measured": f"{_with_runs(through.get('ratio_to_ideal'), through, 'ratio_to_ideal')} "
+            f"({through.get('ideal_bound')} bound)",
             "met": (through.get("ratio_to_ideal") or 0) >= TARGETS["throughput_ratio"],
         },
         "rate_limit_completion": {

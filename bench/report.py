@@ -49,6 +49,7 @@ def render(report: dict) -> str:
         f"({s['ports']} interfaces), {t['latency_ms']} ms per API call, concurrency {t['concurrency']}"
     )
     _throughput(out, t)
+    _repeats(out, t)
     if "replace" in report:
         t = report["replace"]
         out.append(
@@ -56,13 +57,8 @@ def render(report: dict) -> str:
             f"API call, concurrency {t['concurrency']} (calls per message target: 2 + 3 / batch)"
         )
         _throughput(out, t)
-        repeats = t.get("repeats")
-        if repeats and len(repeats["cpu_vs_floor"]) > 1:
-            out.append(
-                f"   {len(repeats['cpu_vs_floor'])} runs (the table: the median run's figures; the targets read the "
-                f"medians): handler / floor CPU {repeats['cpu_vs_floor']}, "
-                f"throughput / ideal {repeats['ratio_to_ideal']}"
-            )
+        _repeats(out, t)
+    t = report["throughput"]  # the rate-limited run repeats the mixed batch
     r = report["rate_limited"]
     out.append(
         f"\n2b. Rate limit: {r['per_s']:g} calls/s per route (bucket {r['burst']:g}), {t['messages']} messages, "
@@ -196,6 +192,17 @@ def render(report: dict) -> str:
         )
     )
     return "\n".join(out)
+
+
+def _repeats(out: list[str], t: dict) -> None:
+    """A batch run several times: every run's two ratios (the table shows the median run)."""
+    repeats = t.get("repeats")
+    if repeats and len(repeats["cpu_vs_floor"]) > 1:
+        out.append(
+            f"   {len(repeats['cpu_vs_floor'])} runs (the table: the median run's figures; the targets read the "
+            f"medians): handler / floor CPU {repeats['cpu_vs_floor']}, "
+            f"throughput / ideal {repeats['ratio_to_ideal']}"
+        )
 
 
 def _throughput(out: list[str], t: dict) -> None:
