@@ -335,7 +335,8 @@ def _platform_project_id(context: Any, environ: Mapping[str, str] | None) -> str
     return (method() or None) if callable(method) else None
 
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+def _package_root() -> Path:
+    return Path(__file__).resolve().parents[1]  # resolved when a TARGETS_FILE is read, not at import
 
 
 def _targets_file_text(raw: str, environ: Mapping[str, str] | None) -> str:
@@ -345,7 +346,7 @@ def _targets_file_text(raw: str, environ: Mapping[str, str] | None) -> str:
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise ConfigError(name, "must be a relative path inside the code package")
     code_root = (environ if environ is not None else os.environ).get("RUNTIME_CODE_ROOT") or "/opt/function/code"
-    for base in (Path(code_root), _PACKAGE_ROOT):
+    for base in (Path(code_root), _package_root()):
         candidate = base / relative
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")

@@ -78,8 +78,15 @@ REDACTED = "***"
 # Key names whose values are secret. Whole-name matches for short names (`sk`
 # would otherwise hit `task_state`), substring matches for the long ones.
 _SECRET_NAME_EXACT = frozenset({"sk", "ak_sk", "secret_key", "x-auth-token", "x-security-token", "authorization"})
-_SECRET_NAME_PART = re.compile(r"secret|passw|token|credential|private_?key|api_?key", re.IGNORECASE)
-_FUNCTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SECRET_NAME_PART = r"secret|passw|token|credential|private_?key|api_?key"  # searched case-insensitively
+_SECRET_NAME_PARTS = ("secret", "passw", "token", "credential", "private_key", "privatekey", "api_key", "apikey")
+_FUNCTION_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # patterns compiled on first use (cold start)
+
+
+@functools.cache
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
 
 if TYPE_CHECKING:
     Detail = ErrorDetail | dict[str, Any]
@@ -271,8 +278,8 @@ def result_event(
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
         raise ValueError(f"data has unknown outcome {outcome!r}")
-    if not _FUNCTION_NAME.match(function):
-        raise ValueError(f"function name {function!r} must match {_FUNCTION_NAME.pattern}")
+    if not _compiled(_FUNCTION_NAME).match(function):
+        raise ValueError(f"function name {function!r} must match {_FUNCTION_NAME}")
     event = {
         "specversion": "1.0",
         "id": event_id or _uuid4_hex(),
@@ -299,7 +306,11 @@ def _uuid4_hex() -> str:
 @functools.lru_cache(maxsize=2048)  # a result's key names repeat in every result: checked once each
 def _is_secret_name(name: str) -> bool:
     lowered = name.lower()
-    return lowered in _SECRET_NAME_EXACT or lowered.endswith("_sk") or bool(_SECRET_NAME_PART.search(lowered))
+    if lowered in _SECRET_NAME_EXACT or lowered.endswith("_sk"):
+        return True
+    if lowered.isascii():  # the pattern's case-insensitive match of ASCII text is a plain substring test
+        return any(part in lowered for part in _SECRET_NAME_PARTS)
+    return bool(_compiled(_SECRET_NAME_PART, re.IGNORECASE).search(lowered))  # "ſecret" (long s) too
 
 
 _CONTAINERS = (dict, list, tuple)

@@ -26,7 +26,6 @@ import json
 import re
 import sys
 from _thread import allocate_lock  # threading.Lock without importing threading (cold start)
-from collections.abc import Iterable
 
 from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 
@@ -35,6 +34,7 @@ from shared.errors import ErrorCode, ErrorDetail, excerpt, format_json_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 __all__ = [
