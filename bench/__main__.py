@@ -1,6 +1,6 @@
 """``python -m bench`` - the figures; ``python -m bench soak`` - the fault soak, larger than in CI.
 
-python -m bench              # full run, ~1.5 min on 2 cores: table + bench/results/latest.json
+python -m bench              # full run, ~4 min on 2 cores: table + bench/results/latest.json
 python -m bench --quick      # fewer runs, no profile (~40 s)
 python -m bench soak --messages 5000
 python -m bench store        # the idempotency store's cost per message (Redis vs memory)
@@ -8,6 +8,10 @@ python -m bench drift        # the sg_drift sweep over 2000 servers: servers/s, 
 python -m bench org          # the sweep over 20 targets x 500 servers on localcloud's runtime (= sgguard bench org)
 python -m bench coldstart    # the cold-start scenario alone (--runs N): each path's ratio to its floor
 python -m bench wire         # the transport's CPU per SDK call: stock SDK, tuned, tuned + wire (interleaved)
+python -m bench validate     # the change-request schema check per message: jsonschema vs the compiled check
+
+Over 400 lines: one entry for every subcommand and the targets' assessment, each a few lines, kept
+beside the parser that names them.
 """
 
 from __future__ import annotations
