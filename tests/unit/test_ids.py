@@ -32,11 +32,11 @@ def _near_uuids(rng: random.Random, count: int) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize(
-    "value", _near_uuids(random.Random(7), 3000) + [GOOD_UUID, GOOD_UUID + "\n", GOOD_UUID.upper()]
-)
-def test_is_uuid_is_the_pattern(value):
-    assert ids.is_uuid(value) == bool(UUID.match(value))
+def test_is_uuid_is_the_pattern():
+    values = _near_uuids(random.Random(7), 3000) + [GOOD_UUID, GOOD_UUID + "\n", GOOD_UUID.upper()]
+    disagree = [v for v in values if ids.is_uuid(v) != bool(UUID.match(v))]
+    assert not disagree
+    assert sum(ids.is_uuid(v) for v in values) >= 10  # some near misses are still uuids: both branches run
 
 
 def test_dashes_must_be_where_the_pattern_puts_them():
