@@ -126,7 +126,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_writing():
     with ScriptedServer() as server:
         session = _lean()
         _call(session, "GET", server.url + "/close-idle")
-        server.closed.wait(5)  # the server has closed it (as a keep-alive timeout would)
+        assert server.closed.wait(60)  # the server has closed it (as a keep-alive timeout would)
         assert _call(session, "PUT", server.url + "/ok", data='{"a": 1}').status_code == 200
         assert [(n, m) for n, m, *_ in server.requests] == [(1, "GET"), (2, "PUT")]  # written once, on a new one
 
@@ -270,7 +270,7 @@ def test_sixteen_threads_each_get_their_own_answer_on_at_most_sixteen_connection
 
         def one(n: int) -> bool:
             if n < 16:
-                barrier.wait(5)  # all 16 at once at the start: 16 connections
+                barrier.wait(60)  # all 16 at once at the start: 16 connections
             path = f"/ok?n={n}"
             return _call(session, "GET", server.url + path).json()["path"] == path
 
