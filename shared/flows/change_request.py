@@ -137,11 +137,15 @@ def _expired(run: Run) -> ErrorDetail | None:
 
 def _fingerprint(request: dict[str, Any]) -> str:
     """The request's content, signature aside: a re-signed copy of the same request is the same request."""
+    from shared.signing import unsigned_canonical
+
+    return _digest(unsigned_canonical(request))
+
+
+def _digest(canonical: bytes) -> str:
     import hashlib
 
-    from shared.canonical_json import canonical_json
-
-    return hashlib.sha256(canonical_json({k: v for k, v in request.items() if k != "signature"})).hexdigest()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData | None, str | None]:
@@ -151,8 +155,6 @@ def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData |
     if errors:
         # Echo only identity fields of a safe form, so the ticket can still be matched to its result.
         return rejected(errors, identity=identity.safe(is_request_id=is_safe_id, is_server_id=is_uuid)), None
-    import hashlib
-
     from shared.canonical_json import CanonicalJsonError
     from shared.runtime.continuation import signature_time
     from shared.signing import unsigned_canonical, verify_request_signature
@@ -171,7 +173,7 @@ def _authentic(request: Any, identity: Identity, run: Run) -> tuple[ResultData |
     )
     if errors:
         return rejected(errors, identity=identity), None
-    return None, (hashlib.sha256(canonical).hexdigest() if canonical is not None else None)
+    return None, (_digest(canonical) if canonical is not None else None)
 
 
 def _store(run: Run) -> IdempotencyStore:
